@@ -1,0 +1,13 @@
+import type { EntityPermissionRules, FieldPermissionRules } from '../metadata/decorator-options.interface.js';
+import { entityPermissionReflector, recordPropertyFacts } from '../metadata/metadata.reflector.js';
+
+/**
+ * On a class: the permission string each action needs. On a property: the permission
+ * needed to read the field and to write it.
+ */
+export function Permission(rules: EntityPermissionRules | FieldPermissionRules): ClassDecorator & PropertyDecorator {
+  return (target: object, property?: string | symbol) => {
+    if (property === undefined) entityPermissionReflector.set(target, { ...rules });
+    else recordPropertyFacts(target.constructor, String(property), { permission: { ...rules } });
+  };
+}

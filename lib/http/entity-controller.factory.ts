@@ -1,0 +1,228 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Req,
+  Res,
+  SetMetadata,
+  UseGuards,
+  UseInterceptors,
+  applyDecorators,
+  type Type,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPayloadTooLargeResponse,
+  ApiPreconditionFailedResponse,
+  ApiQuery,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { METADATA_KEYS } from '../metadata/metadata.constants.js';
+import { ENTITIES_MODULE_OPTIONS } from '../module/entities.module-definition.js';
+import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
+import { getRepositoryToken } from '../module/entity-tokens.util.js';
+import type { EntityAction } from '../permission/entity-action.constants.js';
+import { EntityAccessGuard } from '../permission/entity-access.guard.js';
+import { resolvePrincipal } from '../permission/principal-resolver.util.js';
+import { MAX_BATCH, type EntityRepository } from '../repository/entity.repository.js';
+import type { StoredRecord } from '../storage/entity-event.interface.js';
+import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
+import { createBodyPipe, validateBatch } from './entity-body.util.js';
+import { classStem, fieldSchema, type EntityDtos } from './entity-dto.factory.js';
+import { EntityErrorsInterceptor } from './entity-errors.interceptor.js';
+import { etagOf, expectedVersionOf } from './if-match.util.js';
+import { parseListQuery } from './list-query.util.js';
+import { toRecordView } from './record-view.util.js';
+import { RequestBodyInterceptor } from './request-body.interceptor.js';
+
+const Action = (action: EntityAction) => SetMetadata(METADATA_KEYS.action, action);
+const IfMatch = () =>
+  ApiHeader({ name: 'If-Match', required: false, description: 'The ETag ("<version>") the record must still have; 412 otherwise' });
+const NotFound = () => ApiNotFoundResponse({ description: 'No record has this id' });
+
+/**
+ * Builds the REST controller of one entity: a real class per entity, named after it,
+ * with the routes, status codes and headers of API.md, all served by the entity's
+ * repository. Built in `forFeature()` because Nest registers routes before any
+ * `onModuleInit`.
+ */
+export function createEntityController(definition: EntityDefinition, dtos: EntityDtos): Type<unknown> {
+  const createPipe = createBodyPipe(dtos.create);
+  const updatePipe = createBodyPipe(dtos.update);
+  const name = definition.name;
+
+  @ApiTags(name)
+  @ApiUnauthorizedResponse({ description: 'The action needs a principal and the request has none' })
+  @ApiForbiddenResponse({ description: 'The principal lacks the permission' })
+  @Controller(definition.path)
+  @SetMetadata(METADATA_KEYS.definition, definition)
+  @UseGuards(EntityAccessGuard)
+  @UseInterceptors(EntityErrorsInterceptor, RequestBodyInterceptor)
+  class EntityController {
+    constructor(
+      @Inject(getRepositoryToken(definition.target)) private readonly repository: EntityRepository<object>,
+      private readonly adapterHost: HttpAdapterHost,
+      @Inject(ENTITIES_MODULE_OPTIONS) private readonly options: EntitiesModuleOptions,
+    ) {}
+
+    @Post()
+    @Action('create')
+    @ApiOperation({ summary: `Create a ${name} record` })
+    @ApiBody({ type: dtos.create })
+    @ApiCreatedResponse({ type: dtos.record })
+    @ApiBadRequestResponse({ description: 'The body is not valid; the message names each problem' })
+    @ApiConflictResponse({ description: 'A unique index already holds these values' })
+    @ApiPayloadTooLargeResponse({ description: 'The body is too large' })
+    async create(@Body(createPipe) body: object, @Req() request: object, @Res({ passthrough: true }) response: object) {
+      const record = await this.repository.create(body as never, { actor: await this.actor(request) });
+      return this.respond(response, record as StoredRecord);
+    }
+
+    @Post('batch')
+    @Action('create')
+    @ApiOperation({ summary: `Create many ${name} records at once: all or none` })
+    @ApiBody({ type: dtos.create, isArray: true })
+    @ApiCreatedResponse({ type: dtos.record, isArray: true })
+    @ApiBadRequestResponse({ description: 'An element is not valid; the message names its index' })
+    @ApiConflictResponse({ description: 'A unique index already holds values of an element' })
+    async createMany(@Body() body: unknown, @Req() request: object) {
+      const items = await validateBatch(createPipe, dtos.create, body, MAX_BATCH);
+      const records = await this.repository.createMany(items as never[], { actor: await this.actor(request) });
+      return records.map((record) => toRecordView(definition, record as StoredRecord));
+    }
+
+    @Get()
+    @Action('read')
+    @ApiOperation({
+      summary: `List ${name} records`,
+      description:
+        'Filter with `field=value` (equality) or `field[op]=value`, op one of gt, gte, lt, lte, ne, in (comma-separated), prefix (strings). ' +
+        'Sort with `sort=field` or `sort=-field` (default: id, i.e. creation order). Page with `limit` and the `nextCursor` of the previous page.',
+    })
+    @ListQueryParameters(definition)
+    @ApiOkResponse({ type: dtos.page })
+    @ApiBadRequestResponse({ description: 'An unknown field, operator or malformed value' })
+    async list(@Req() request: object) {
+      const query = parseListQuery(definition, this.adapterHost.httpAdapter.getRequestUrl(request) as string);
+      const page = await this.repository.find(query);
+      return { items: page.items.map((record) => toRecordView(definition, record as StoredRecord)), nextCursor: page.nextCursor };
+    }
+
+    @Get(':id')
+    @Action('read')
+    @ApiOperation({ summary: `Read one ${name} record` })
+    @ApiOkResponse({ type: dtos.record, headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } } })
+    @NotFound()
+    async findOne(@Param('id') id: string, @Res({ passthrough: true }) response: object) {
+      const record = await this.repository.findById(id);
+      if (!record) throw new RecordNotFoundException(name, id);
+      return this.respond(response, record as StoredRecord);
+    }
+
+    @Put(':id')
+    @Action('update')
+    @ApiOperation({ summary: `Replace a ${name} record (validated as a create)` })
+    @IfMatch()
+    @ApiBody({ type: dtos.create })
+    @ApiOkResponse({ type: dtos.record })
+    @ApiBadRequestResponse({ description: 'The body is not valid, or changes an immutable field' })
+    @NotFound()
+    @ApiConflictResponse({ description: 'A unique index already holds these values' })
+    @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
+    async replace(
+      @Param('id') id: string,
+      @Body(createPipe) body: object,
+      @Headers('if-match') ifMatch: string | undefined,
+      @Req() request: object,
+      @Res({ passthrough: true }) response: object,
+    ) {
+      const context = { actor: await this.actor(request), expectedVersion: expectedVersionOf(ifMatch) };
+      return this.respond(response, (await this.repository.replace(id, body as never, context)) as StoredRecord);
+    }
+
+    @Patch(':id')
+    @Action('update')
+    @ApiOperation({ summary: `Change some fields of a ${name} record`, description: '`null` clears an optional field.' })
+    @IfMatch()
+    @ApiBody({ type: dtos.update })
+    @ApiOkResponse({ type: dtos.record })
+    @ApiBadRequestResponse({ description: 'The body is not valid, or changes an immutable field' })
+    @NotFound()
+    @ApiConflictResponse({ description: 'A unique index already holds these values' })
+    @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
+    async update(
+      @Param('id') id: string,
+      @Body(updatePipe) body: object,
+      @Headers('if-match') ifMatch: string | undefined,
+      @Req() request: object,
+      @Res({ passthrough: true }) response: object,
+    ) {
+      const context = { actor: await this.actor(request), expectedVersion: expectedVersionOf(ifMatch) };
+      return this.respond(response, (await this.repository.update(id, body as never, context)) as StoredRecord);
+    }
+
+    @Delete(':id')
+    @HttpCode(204)
+    @Action('delete')
+    @ApiOperation({ summary: `Delete a ${name} record` })
+    @IfMatch()
+    @ApiNoContentResponse({ description: 'Deleted' })
+    @NotFound()
+    @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
+    async remove(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined, @Req() request: object): Promise<void> {
+      await this.repository.delete(id, { actor: await this.actor(request), expectedVersion: expectedVersionOf(ifMatch) });
+    }
+
+    private async actor(request: object): Promise<string | undefined> {
+      return (await resolvePrincipal(request, this.options)).principal?.id;
+    }
+
+    private respond(response: object, record: StoredRecord): Record<string, unknown> {
+      this.adapterHost.httpAdapter.setHeader(response, 'ETag', etagOf(record.version));
+      return toRecordView(definition, record);
+    }
+  }
+
+  Object.defineProperty(EntityController, 'name', { value: `${classStem(definition)}Controller` });
+  return EntityController;
+}
+
+/** The list route's query parameters in OpenAPI: one equality filter per visible field, then sort, limit, cursor. */
+function ListQueryParameters(definition: EntityDefinition): MethodDecorator {
+  const visible = definition.fields.filter((field) => !field.hidden);
+  const sortable = ['id', 'createdAt', 'updatedAt', 'version', ...visible.map((field) => field.name)];
+  return applyDecorators(
+    ...visible.map((field) => {
+      const operators = `gt|gte|lt|lte|ne|in${field.type === 'string' ? '|prefix' : ''}`;
+      return ApiQuery({
+        ...fieldSchema(field),
+        name: field.name,
+        required: false,
+        description: `Equality filter; also ${field.name}[${operators}]`,
+      } as never);
+    }),
+    ApiQuery({ name: 'sort', required: false, enum: sortable.flatMap((field) => [field, `-${field}`]), description: 'Sort field, `-` for descending' }),
+    ApiQuery({ name: 'limit', required: false, type: Number, minimum: 1, maximum: 1000, description: 'Page size (default 50)' }),
+    ApiQuery({ name: 'cursor', required: false, type: String, description: 'The `nextCursor` of the previous page' }),
+  );
+}

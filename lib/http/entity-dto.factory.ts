@@ -1,0 +1,102 @@
+import type { Type } from '@nestjs/common';
+import { ApiProperty, ApiSchema, PartialType, PickType, type ApiPropertyOptions } from '@nestjs/swagger';
+import { IsBoolean, IsISO8601, IsNumber, IsOptional, IsString } from 'class-validator';
+import type { EntityDefinition, FieldDefinition } from '../metadata/entity-definition.interface.js';
+
+/** The classes that describe an entity's bodies and responses to validation and OpenAPI. */
+export interface EntityDtos {
+  /** Body of POST and PUT: every writable field, required ones required. */
+  create: Type<object>;
+  /** Body of PATCH: every field optional. */
+  update: Type<object>;
+  /** A returned record: visible fields plus the managed ones. */
+  record: Type<object>;
+  /** A page of `GET /P`. */
+  page: Type<object>;
+}
+
+/** Turns `permits` or `work-orders` into `Permits`, `WorkOrders`: the stem of generated class names. */
+export function classStem(definition: EntityDefinition): string {
+  return definition.name
+    .split(/[-_]/)
+    .filter(Boolean)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/**
+ * Builds real classes per entity and verb. Nest's ValidationPipe skips generic or
+ * `Object` types, and Swagger needs a named schema per body, so each gets its own class.
+ * `PickType` carries the user's class-validator and Swagger metadata over from the
+ * entity; the package adds the type checks and schema every field needs.
+ */
+export function createEntityDtos(definition: EntityDefinition): EntityDtos {
+  const stem = classStem(definition);
+  const fieldNames = definition.fields.map((field) => field.name) as (keyof object)[];
+
+  const create = named(PickType(definition.target as Type<object>, fieldNames), `Create${stem}Dto`);
+  for (const field of definition.fields) {
+    const optional = !field.required || field.default !== undefined;
+    decorateProperty(create, field.name, [
+      typeValidator(field),
+      ...(optional ? [IsOptional()] : []),
+      ApiProperty({ ...fieldSchema(field), required: !optional } as ApiPropertyOptions),
+    ]);
+  }
+
+  const update = named(PartialType(create), `Update${stem}Dto`);
+
+  const record = named(class {}, `${stem}Record`);
+  decorateProperty(record, 'id', [ApiProperty({ type: String, description: 'Time-ordered ULID', example: '01JD3Q4ZB6WQ6V4M9KX2T8R7HN' })]);
+  decorateProperty(record, 'version', [ApiProperty({ type: Number, description: '1 on create, +1 on each change', example: 1 })]);
+  decorateProperty(record, 'createdAt', [ApiProperty({ type: String, format: 'date-time' })]);
+  decorateProperty(record, 'updatedAt', [ApiProperty({ type: String, format: 'date-time' })]);
+  for (const field of definition.fields) {
+    if (!field.hidden) decorateProperty(record, field.name, [ApiProperty({ ...fieldSchema(field), required: field.required } as ApiPropertyOptions)]);
+  }
+
+  const page = named(class {}, `${stem}Page`);
+  decorateProperty(page, 'items', [ApiProperty({ type: record, isArray: true })]);
+  decorateProperty(page, 'nextCursor', [
+    ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page' }),
+  ]);
+
+  return { create, update, record, page };
+}
+
+function named<T extends Type<object>>(type: T, name: string): T {
+  Object.defineProperty(type, 'name', { value: name });
+  ApiSchema({ name })(type);
+  return type;
+}
+
+function decorateProperty(type: Type<object>, property: string, decorators: PropertyDecorator[]): void {
+  for (const decorator of decorators) decorator(type.prototype, property);
+}
+
+function typeValidator(field: FieldDefinition): PropertyDecorator {
+  switch (field.type) {
+    case 'string':
+      return IsString();
+    case 'number':
+      return IsNumber({ allowNaN: false, allowInfinity: false });
+    case 'boolean':
+      return IsBoolean();
+    case 'date':
+      return IsISO8601({ strict: true }, { message: `${field.name} must be an ISO 8601 date string` });
+  }
+}
+
+/** The OpenAPI schema of a field, from its type, options and class-validator constraints. */
+export function fieldSchema(field: FieldDefinition): ApiPropertyOptions {
+  const { enum: values, ...limits } = field.constraints;
+  return {
+    type: field.type === 'date' ? String : field.type === 'number' ? Number : field.type === 'boolean' ? Boolean : String,
+    ...(field.type === 'date' && { format: 'date-time' }),
+    ...(values && { enum: [...values] as string[] }),
+    ...limits,
+    ...(field.description !== undefined && { description: field.description }),
+    ...(field.example !== undefined && { example: field.example }),
+    ...(field.default !== undefined && { default: field.default }),
+  } as ApiPropertyOptions;
+}

@@ -1,0 +1,53 @@
+import {
+  BadRequestException,
+  ConflictException,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  Logger,
+  NotFoundException,
+  PreconditionFailedException,
+  ServiceUnavailableException,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { catchError, type Observable } from 'rxjs';
+import { InvalidQueryException } from '../query/invalid-query.exception.js';
+import { InvalidRecordException } from '../storage/invalid-record.exception.js';
+import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
+import { StorageFailureException } from '../storage/storage-failure.exception.js';
+import { UniqueConstraintException } from '../storage/unique-constraint.exception.js';
+import { VersionConflictException } from '../storage/version-conflict.exception.js';
+
+/** The one place where the package's typed errors become HTTP answers. */
+@Injectable()
+export class EntityErrorsInterceptor implements NestInterceptor {
+  private readonly logger = new Logger('EntitiesHttp');
+
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle().pipe(
+      catchError((error: unknown) => {
+        throw this.toHttp(error);
+      }),
+    );
+  }
+
+  private toHttp(error: unknown): unknown {
+    if (error instanceof HttpException) return error;
+    if (error instanceof InvalidRecordException) return new BadRequestException(error.problems);
+    if (error instanceof InvalidQueryException) return new BadRequestException(error.message);
+    if (error instanceof RecordNotFoundException) return new NotFoundException(error.message);
+    if (error instanceof VersionConflictException) {
+      return new PreconditionFailedException(`version ${error.expectedVersion} is stale; the record is at version ${error.actualVersion}`);
+    }
+    if (error instanceof UniqueConstraintException) return new ConflictException(error.message);
+    if (error instanceof StorageFailureException) {
+      this.logger.error(error.message, (error.cause as Error | undefined)?.stack);
+      return error.diskFull
+        ? new HttpException({ statusCode: 507, message: error.message, error: 'Insufficient Storage' }, HttpStatus.INSUFFICIENT_STORAGE)
+        : new ServiceUnavailableException('the store could not commit the write; nothing was changed');
+    }
+    return error;
+  }
+}

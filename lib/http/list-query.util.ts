@@ -1,0 +1,92 @@
+import { BadRequestException } from '@nestjs/common';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import type { FilterOperator, FindQuery } from '../query/find-query.interface.js';
+import { queryableFieldType } from '../query/query-clause.util.js';
+
+const OPERATORS = new Set<string>(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'prefix']);
+const MAX_PARAMETERS = 64;
+const MAX_IN_VALUES = 100;
+const PARAMETER = /^([A-Za-z_$][A-Za-z0-9_$]*)(?:\[([a-z]+)\])?$/;
+
+/**
+ * Reads `GET /P`'s query string (`status=open&amount[gte]=10&sort=-amount&limit=20`)
+ * into a `FindQuery`, converting values to each field's type. The raw URL is parsed
+ * here, so the result is the same whichever query parser the platform is set up with.
+ * Hidden fields are treated as absent: filtering on them would reveal their values.
+ */
+export function parseListQuery(definition: EntityDefinition, url: string): FindQuery {
+  const search = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+  const query: FindQuery = {};
+  const where: Record<string, Record<string, unknown>> = {};
+  const seen = new Set<string>();
+  let count = 0;
+  for (const [key, raw] of search) {
+    if (++count > MAX_PARAMETERS) throw new BadRequestException(`at most ${MAX_PARAMETERS} query parameters are allowed`);
+    if (seen.has(key)) throw new BadRequestException(`query parameter ${key} is repeated`);
+    seen.add(key);
+    if (key === 'sort') query.sort = checkedSort(definition, raw);
+    else if (key === 'limit') query.limit = parseLimit(raw);
+    else if (key === 'cursor') query.cursor = raw;
+    else {
+      const match = PARAMETER.exec(key);
+      const field = match?.[1];
+      const op = (match?.[2] ?? 'eq') as FilterOperator;
+      if (!field || !isVisibleField(definition, field)) {
+        throw new BadRequestException(`unknown query parameter ${key}: ${definition.name} has no field ${field ?? key}`);
+      }
+      if (!OPERATORS.has(op)) throw new BadRequestException(`unknown operator [${op}] in ${key}`);
+      const type = queryableFieldType(definition, field)!;
+      const value =
+        op === 'in'
+          ? splitList(key, raw).map((item) => convert(key, type, item))
+          : op === 'prefix'
+            ? raw
+            : convert(key, type, raw);
+      (where[field] ??= {})[op] = value;
+    }
+  }
+  if (Object.keys(where).length > 0) query.where = where;
+  return query;
+}
+
+function isVisibleField(definition: EntityDefinition, field: string): boolean {
+  const declared = definition.fieldsByName.get(field);
+  return declared ? !declared.hidden : queryableFieldType(definition, field) !== undefined;
+}
+
+function checkedSort(definition: EntityDefinition, raw: string): string {
+  const field = raw.startsWith('-') ? raw.slice(1) : raw;
+  if (!isVisibleField(definition, field)) throw new BadRequestException(`cannot sort by ${field}: ${definition.name} has no such field`);
+  return raw;
+}
+
+function parseLimit(raw: string): number {
+  if (!/^\d{1,7}$/.test(raw)) throw new BadRequestException('limit must be an integer from 1 to 1000');
+  return Number(raw);
+}
+
+function splitList(key: string, raw: string): string[] {
+  const items = raw.split(',');
+  if (items.length > MAX_IN_VALUES) throw new BadRequestException(`${key} lists more than ${MAX_IN_VALUES} values`);
+  return items;
+}
+
+function convert(key: string, type: string, raw: string): unknown {
+  switch (type) {
+    case 'number': {
+      const value = raw.trim() === '' ? NaN : Number(raw);
+      if (!Number.isFinite(value)) throw new BadRequestException(`${key} must be a number`);
+      return value;
+    }
+    case 'boolean':
+      if (raw === 'true') return true;
+      if (raw === 'false') return false;
+      throw new BadRequestException(`${key} must be true or false`);
+    case 'date': {
+      if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || !Number.isFinite(Date.parse(raw))) throw new BadRequestException(`${key} must be an ISO 8601 date`);
+      return new Date(Date.parse(raw)).toISOString();
+    }
+    default:
+      return raw;
+  }
+}

@@ -1,0 +1,16 @@
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import type { StoredRecord } from '../storage/entity-event.interface.js';
+
+/** A record as the API returns it: managed fields first, hidden fields left out. */
+export function toRecordView(definition: EntityDefinition, record: StoredRecord): Record<string, unknown> {
+  const view: Record<string, unknown> = {
+    id: record.id,
+    version: record.version,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+  for (const field of definition.fields) {
+    if (!field.hidden && record[field.name] !== undefined) view[field.name] = record[field.name];
+  }
+  return view;
+}

@@ -1,0 +1,38 @@
+export { Audited } from './decorators/audited.decorator.js';
+export { Cached } from './decorators/cached.decorator.js';
+export { Composite } from './decorators/composite.decorator.js';
+export { Entity } from './decorators/entity.decorator.js';
+export { Field } from './decorators/field.decorator.js';
+export { Historize } from './decorators/historize.decorator.js';
+export { Index } from './decorators/index.decorator.js';
+export { Permission } from './decorators/permission.decorator.js';
+export type {
+  CachedOptions,
+  CompositeOptions,
+  EntityOptions,
+  EntityPermissionRules,
+  FieldOptions,
+  FieldPermissionRules,
+  FieldType,
+  HistoryPolicy,
+  IndexOptions,
+} from './metadata/decorator-options.interface.js';
+export type { EntityDefinition, FieldDefinition, IndexDefinition } from './metadata/entity-definition.interface.js';
+export { EntityMetadataException } from './metadata/entity-metadata.exception.js';
+export { EntitiesModule } from './module/entities.module.js';
+export type { EntitiesModuleOptions } from './module/entities-module-options.interface.js';
+export { getRepositoryToken } from './module/entity-tokens.util.js';
+export { InjectEntityRepository } from './module/inject-entity-repository.decorator.js';
+export type { Principal } from './permission/principal.interface.js';
+export type { FieldCondition, FilterOperator, FindQuery, FindResult } from './query/find-query.interface.js';
+export { InvalidQueryException } from './query/invalid-query.exception.js';
+export { EntityRepository } from './repository/entity.repository.js';
+export type { EntityInput, EntityRecord, ManagedFields } from './repository/entity-record.interface.js';
+export { EntityTransaction } from './repository/entity-transaction.store.js';
+export type { EntityEvent, EntityEventType } from './storage/entity-event.interface.js';
+export { InvalidRecordException } from './storage/invalid-record.exception.js';
+export { RecordNotFoundException } from './storage/record-not-found.exception.js';
+export { StorageFailureException } from './storage/storage-failure.exception.js';
+export { UniqueConstraintException } from './storage/unique-constraint.exception.js';
+export type { WriteContext } from './storage/write-context.interface.js';
+export { VersionConflictException } from './storage/version-conflict.exception.js';

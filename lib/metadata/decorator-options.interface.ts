@@ -1,0 +1,78 @@
+/** Scalar types a field may have; `Date` fields are stored and returned as ISO-8601 strings. */
+export type FieldType = 'string' | 'number' | 'boolean' | 'date';
+
+/** Options of `@Field()`. */
+export interface FieldOptions {
+  /** The field must be present on create and replace. Default `true`. */
+  required?: boolean;
+  /** Value stored when a create or replace leaves the field out. */
+  default?: unknown;
+  /** Set on create and never changed after; an update that changes it is rejected (400). Default `false`. */
+  immutable?: boolean;
+  /** Stored, never returned by the API. Default `false`. */
+  hidden?: boolean;
+  /** Shown in the OpenAPI document. */
+  description?: string;
+  /** Shown in the OpenAPI document and Swagger UI's "try it out" body. */
+  example?: unknown;
+  /**
+   * The field's type when TypeScript's `design:type` cannot tell it (unions of
+   * different types, `unknown`). Default: taken from the property's type.
+   */
+  type?: FieldType;
+}
+
+/** Options of `@Index()`. */
+export interface IndexOptions {
+  /** Reject a second record with the same value (409). Default `false`. */
+  unique?: boolean;
+  /** Index name; default the field name. */
+  name?: string;
+}
+
+/** Options of `@Composite()`. */
+export interface CompositeOptions {
+  /** Index name; default the field names joined by `_`. */
+  name?: string;
+  /** Reject a second record with the same values of all fields (409). Default `false`. */
+  unique?: boolean;
+}
+
+/** `@Entity()` options. */
+export interface EntityOptions {
+  /** Storage name; also the route path unless `path` is given. Letters, digits, `-` and `_`. */
+  name: string;
+  /** Route path without leading slash, e.g. `permits` or `v1/permits`. Default `name`. */
+  path?: string;
+}
+
+/** How much history of a field's values is kept. */
+export type HistoryPolicy = 'full' | 'never' | { versions: number };
+
+/** Entity-level permission strings per action (`@Permission` on a class). */
+export interface EntityPermissionRules {
+  read?: string;
+  create?: string;
+  update?: string;
+  delete?: string;
+  /** Default: the `read` rule. */
+  history?: string;
+  /** Default: the `update` rule. */
+  audit?: string;
+  /** Managing record grants. Default `'<entity name>:admin'`. */
+  admin?: string;
+  /** A field that holds the creator's principal id; owners may read, update and delete their records. */
+  owner?: string;
+}
+
+/** Field-level permission strings (`@Permission` on a property). */
+export interface FieldPermissionRules {
+  read?: string;
+  write?: string;
+}
+
+/** `@Cached()` options. */
+export interface CachedOptions {
+  /** Time to live of cached reads, in milliseconds. Default: the module's cache default. */
+  ttl?: number;
+}

@@ -1,0 +1,151 @@
+import type { Type } from '@nestjs/common';
+import type { FieldType, HistoryPolicy } from './decorator-options.interface.js';
+import type { EntityDefinition, FieldDefinition, IndexDefinition } from './entity-definition.interface.js';
+import { EntityMetadataException } from './entity-metadata.exception.js';
+import { RESERVED_FIELDS } from './metadata.constants.js';
+import {
+  auditedReflector,
+  cachedReflector,
+  classHistoryReflector,
+  entityPermissionReflector,
+  entityReflector,
+  readComposites,
+  readDesignType,
+  readPropertyFacts,
+} from './metadata.reflector.js';
+import { readValidationConstraints } from './validation-constraints.reflector.js';
+
+const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+const PATH_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
+const FIELD_NAME_PATTERN = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+const FORBIDDEN_FIELD_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+const ENTITY_PERMISSION_KEYS = new Set(['read', 'create', 'update', 'delete', 'history', 'audit', 'admin', 'owner']);
+const FIELD_PERMISSION_KEYS = new Set(['read', 'write']);
+
+const DESIGN_TYPES = new Map<unknown, FieldType>([
+  [String, 'string'],
+  [Number, 'number'],
+  [Boolean, 'boolean'],
+  [Date, 'date'],
+]);
+
+/**
+ * Reads the decorators of one class into a validated, frozen definition. Every mistake
+ * fails here, at start-up, naming the class and the field.
+ */
+export function createEntityDefinition<T extends object>(target: Type<T>): EntityDefinition<T> {
+  const className = target.name || '<anonymous class>';
+  const fail = (field: string | undefined, problem: string): never => {
+    throw new EntityMetadataException(className, field, problem);
+  };
+
+  const entity = entityReflector.get(target);
+  if (!entity) fail(undefined, 'is not decorated with @Entity()');
+  const { name, path: rawPath } = entity!;
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    fail(undefined, `@Entity name ${JSON.stringify(name)} must start with a letter and hold only letters, digits, "-" and "_" (64 at most)`);
+  }
+  const path = (rawPath ?? name).replace(/^\/+|\/+$/g, '');
+  if (!PATH_PATTERN.test(path)) fail(undefined, `@Entity path ${JSON.stringify(rawPath)} is not a valid route path`);
+
+  const classHistory = classHistoryReflector.get(target);
+  if (classHistory !== undefined) checkHistoryPolicy(classHistory, (problem) => fail(undefined, problem));
+  const constraints = readValidationConstraints(target);
+  const fields: FieldDefinition[] = [];
+  const indexes: IndexDefinition[] = [];
+
+  for (const [property, facts] of Object.entries(readPropertyFacts(target))) {
+    const failField = (problem: string): never => fail(property, problem);
+    if (!facts.field) {
+      const used = facts.index ? '@Index' : facts.historize ? '@Historize' : '@Permission';
+      failField(`${used} needs @Field() on the same property`);
+    }
+    if (!FIELD_NAME_PATTERN.test(property) || FORBIDDEN_FIELD_NAMES.has(property)) failField('is not a usable field name');
+    if ((RESERVED_FIELDS as readonly string[]).includes(property)) {
+      failField(`"${property}" is reserved (${RESERVED_FIELDS.join(', ')} are managed by the package)`);
+    }
+    const options = facts.field!;
+    const type = options.type ?? DESIGN_TYPES.get(readDesignType(target.prototype, property));
+    if (!type || !['string', 'number', 'boolean', 'date'].includes(type)) {
+      const designType = readDesignType(target.prototype, property) as { name?: string } | undefined;
+      failField(
+        `has no usable type (found ${designType?.name ?? 'none'}); use string, number, boolean or Date, or set @Field({ type })`,
+      );
+    }
+    const history = facts.historize ?? classHistory ?? 'never';
+    checkHistoryPolicy(history, failField);
+    if (facts.permission) checkRuleKeys(facts.permission, FIELD_PERMISSION_KEYS, failField);
+    fields.push(
+      Object.freeze({
+        name: property,
+        type: type!,
+        required: options.required ?? true,
+        default: options.default,
+        immutable: options.immutable ?? false,
+        hidden: options.hidden ?? false,
+        description: options.description,
+        example: options.example,
+        history,
+        permission: facts.permission && Object.freeze({ ...facts.permission }),
+        constraints: Object.freeze({ ...constraints.get(property) }),
+      }),
+    );
+    if (facts.index) {
+      indexes.push({ name: facts.index.name ?? property, fields: [property], unique: facts.index.unique ?? false });
+    }
+  }
+  if (fields.length === 0) fail(undefined, 'declares no @Field()');
+  const fieldsByName = new Map(fields.map((field) => [field.name, field]));
+
+  for (const composite of readComposites(target)) {
+    const label = `@Composite(${JSON.stringify(composite.fields)})`;
+    if (!Array.isArray(composite.fields) || composite.fields.length === 0) fail(undefined, `${label} names no field`);
+    for (const field of composite.fields) {
+      if (!fieldsByName.has(field)) fail(field, `${label} names a field that has no @Field()`);
+    }
+    if (new Set(composite.fields).size !== composite.fields.length) fail(undefined, `${label} names a field twice`);
+    indexes.push({ name: composite.name ?? composite.fields.join('_'), fields: [...composite.fields], unique: composite.unique ?? false });
+  }
+  const indexNames = new Set<string>();
+  for (const index of indexes) {
+    if (!NAME_PATTERN.test(index.name)) fail(undefined, `index name ${JSON.stringify(index.name)} is not valid`);
+    if (indexNames.has(index.name)) fail(undefined, `two indexes are named "${index.name}"`);
+    indexNames.add(index.name);
+  }
+
+  const permissions = entityPermissionReflector.get(target);
+  if (permissions) {
+    checkRuleKeys(permissions, ENTITY_PERMISSION_KEYS, (problem) => fail(undefined, `@Permission ${problem}`));
+    if (permissions.owner !== undefined) {
+      const owner = fieldsByName.get(permissions.owner);
+      if (!owner || owner.type !== 'string') fail(permissions.owner, '@Permission owner must name a string @Field()');
+    }
+  }
+
+  return Object.freeze({
+    target,
+    name,
+    path,
+    fields: Object.freeze(fields),
+    fieldsByName,
+    indexes: Object.freeze(indexes.map((index) => Object.freeze({ ...index, fields: Object.freeze([...index.fields]) }))),
+    permissions: permissions && Object.freeze({ ...permissions }),
+    audited: auditedReflector.get(target) ?? false,
+    cached: cachedReflector.get(target) && Object.freeze({ ...cachedReflector.get(target) }),
+  });
+}
+
+function checkHistoryPolicy(policy: HistoryPolicy, fail: (problem: string) => never): void {
+  if (policy === 'full' || policy === 'never') return;
+  const versions = (policy as { versions?: unknown } | null)?.versions;
+  if (typeof versions !== 'number' || !Number.isInteger(versions) || versions < 1) {
+    fail(`@Historize policy ${JSON.stringify(policy)} must be 'full', 'never' or { versions: N } with N a positive integer`);
+  }
+}
+
+function checkRuleKeys(rules: object, allowed: ReadonlySet<string>, fail: (problem: string) => never): void {
+  for (const [key, value] of Object.entries(rules)) {
+    if (!allowed.has(key)) fail(`has an unknown rule "${key}" (allowed: ${[...allowed].join(', ')})`);
+    if (typeof value !== 'string' || value.length === 0) fail(`rule "${key}" must be a non-empty string`);
+  }
+}

@@ -1,0 +1,52 @@
+import type { Type } from '@nestjs/common';
+import type {
+  CachedOptions,
+  EntityPermissionRules,
+  FieldPermissionRules,
+  FieldType,
+  HistoryPolicy,
+} from './decorator-options.interface.js';
+
+/** Constraints found in class-validator metadata, surfaced in OpenAPI. */
+export interface FieldConstraints {
+  enum?: readonly unknown[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+}
+
+export interface FieldDefinition {
+  readonly name: string;
+  readonly type: FieldType;
+  readonly required: boolean;
+  readonly default?: unknown;
+  readonly immutable: boolean;
+  readonly hidden: boolean;
+  readonly description?: string;
+  readonly example?: unknown;
+  readonly history: HistoryPolicy;
+  readonly permission?: Readonly<FieldPermissionRules>;
+  readonly constraints: Readonly<FieldConstraints>;
+}
+
+/** An ordered index: keys are `[...values of fields, id]`. `@Index` is a one-field index. */
+export interface IndexDefinition {
+  readonly name: string;
+  readonly fields: readonly string[];
+  readonly unique: boolean;
+}
+
+/** Everything downstream needs to know about an entity, read once and frozen. */
+export interface EntityDefinition<T extends object = object> {
+  readonly target: Type<T>;
+  readonly name: string;
+  /** Route path without leading or trailing slash. */
+  readonly path: string;
+  readonly fields: readonly FieldDefinition[];
+  readonly fieldsByName: ReadonlyMap<string, FieldDefinition>;
+  readonly indexes: readonly IndexDefinition[];
+  readonly permissions?: Readonly<EntityPermissionRules>;
+  readonly audited: boolean;
+  readonly cached?: Readonly<CachedOptions>;
+}

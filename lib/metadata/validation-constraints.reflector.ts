@@ -1,0 +1,45 @@
+import { getMetadataStorage } from 'class-validator';
+import type { FieldConstraints } from './entity-definition.interface.js';
+
+/**
+ * Reads the class-validator rules that OpenAPI can express, so the document shows the
+ * same limits the validation pipe enforces.
+ */
+export function readValidationConstraints(target: Function): Map<string, FieldConstraints> {
+  const byProperty = new Map<string, FieldConstraints>();
+  for (const meta of getMetadataStorage().getTargetValidationMetadatas(target, '', true, false)) {
+    const constraints = byProperty.get(meta.propertyName) ?? {};
+    const [first] = (meta.constraints ?? []) as unknown[];
+    switch (meta.name) {
+      case 'isIn':
+        constraints.enum = first as unknown[];
+        break;
+      case 'isEnum':
+        // Numeric TS enums also map names back from values; keep only the values.
+        constraints.enum = Object.values(first as Record<string, unknown>).filter(
+          (v) => !(typeof v === 'string' && typeof (first as Record<string, unknown>)[v] === 'number'),
+        );
+        break;
+      case 'min':
+        constraints.minimum = first as number;
+        break;
+      case 'max':
+        constraints.maximum = first as number;
+        break;
+      case 'minLength':
+        constraints.minLength = first as number;
+        break;
+      case 'maxLength':
+        constraints.maxLength = first as number;
+        break;
+      case 'isLength':
+        constraints.minLength = first as number;
+        if ((meta.constraints as unknown[])[1] !== undefined) constraints.maxLength = (meta.constraints as number[])[1];
+        break;
+      default:
+        continue;
+    }
+    byProperty.set(meta.propertyName, constraints);
+  }
+  return byProperty;
+}

@@ -1,0 +1,26 @@
+import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { EntityStorage } from '../storage/entity-storage.store.js';
+import { ENTITIES_MODULE_OPTIONS, EntitiesCoreModuleBase } from './entities.module-definition.js';
+import { entityStorageProvider } from './entities.providers.js';
+
+/**
+ * Owns the LMDB environment of one `forRoot`: global so every `forFeature` finds it,
+ * opened once at init (after all repositories registered their entities, so the
+ * environment is sized for them) and closed on application shutdown so the same
+ * directory can be opened again.
+ */
+@Global()
+@Module({ providers: [entityStorageProvider], exports: [EntityStorage, ENTITIES_MODULE_OPTIONS] })
+export class EntitiesCoreModule extends EntitiesCoreModuleBase implements OnModuleInit, OnApplicationShutdown {
+  constructor(@Inject(EntityStorage) private readonly storage: EntityStorage) {
+    super();
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.storage.open();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.storage.close();
+  }
+}

@@ -1,0 +1,21 @@
+import type { LmdbTuning } from '../storage/lmdb-environment.store.js';
+import type { Principal } from '../permission/principal.interface.js';
+
+/** Options of `EntitiesModule.forRoot()`. */
+export interface EntitiesModuleOptions {
+  /** LMDB directory; created if missing. Default `'./data'`. */
+  path?: string;
+  /**
+   * Finds the principal of a request. May return a Promise. Default: `req.user`, the
+   * Passport convention. Return `undefined` for an anonymous request.
+   */
+  getPrincipal?: (request: any) => Principal | undefined | null | Promise<Principal | undefined | null>;
+  /** Permission strings granted by each role, e.g. `{ clerk: ['permits:read'], admin: ['*'] }`. Default `{}`. */
+  roles?: Record<string, readonly string[]>;
+  /** `true`: an entity without `@Permission` answers 403 to everyone. Default `false`. */
+  requirePermissions?: boolean;
+  /** Largest accepted request body in bytes; larger ones get 413. Default 1 MiB (1,048,576). */
+  maxBodyBytes?: number;
+  /** lmdb environment settings (`mapSize`, `pageSize`, `maxReaders`). Durability options are not offered. */
+  lmdb?: LmdbTuning;
+}

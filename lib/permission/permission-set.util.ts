@@ -1,0 +1,29 @@
+import type { Principal } from './principal.interface.js';
+
+/**
+ * The permission strings a principal holds, roles expanded, with a matcher that knows
+ * the wildcards: `'*'` holds everything, `'permits:*'` every `permits:...`.
+ */
+export class PermissionSet {
+  private readonly exact = new Set<string>();
+  private readonly prefixes: string[] = [];
+  private all = false;
+
+  constructor(principal: Principal | undefined, roles: Readonly<Record<string, readonly string[]>>) {
+    if (!principal) return;
+    const granted = [...(principal.permissions ?? [])];
+    for (const role of principal.roles ?? []) {
+      if (Object.prototype.hasOwnProperty.call(roles, role)) granted.push(...roles[role]!);
+    }
+    for (const permission of granted) {
+      if (typeof permission !== 'string') continue;
+      if (permission === '*') this.all = true;
+      else if (permission.endsWith(':*')) this.prefixes.push(permission.slice(0, -1));
+      else this.exact.add(permission);
+    }
+  }
+
+  holds(permission: string): boolean {
+    return this.all || this.exact.has(permission) || this.prefixes.some((prefix) => permission.startsWith(prefix));
+  }
+}

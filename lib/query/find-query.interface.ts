@@ -1,0 +1,50 @@
+/** Comparison operators of a filter; `eq` is what a bare value means. */
+export type FilterOperator = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'prefix';
+
+/** A field's condition: a value (equality) or operators, all of which must hold. */
+export type FieldCondition =
+  | string
+  | number
+  | boolean
+  | Date
+  | {
+      eq?: unknown;
+      ne?: unknown;
+      gt?: unknown;
+      gte?: unknown;
+      lt?: unknown;
+      lte?: unknown;
+      in?: readonly unknown[];
+      prefix?: string;
+    };
+
+/** A query of `EntityRepository.find` and of `GET /P`. */
+export interface FindQuery {
+  /** Conditions per field (declared fields and `id`, `version`, `createdAt`, `updatedAt`). */
+  where?: Record<string, FieldCondition>;
+  /** A field name, `-field` for descending. Default `id` (creation order). */
+  sort?: string;
+  /** Page size, 1 to 1000. Default 50. */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** One page of results. */
+export interface FindResult<R> {
+  items: R[];
+  /** Pass as `cursor` to read the next page; `null` on the last page. */
+  nextCursor: string | null;
+}
+
+/** One normalized condition, its value already in stored form. */
+export interface QueryClause {
+  field: string;
+  op: FilterOperator;
+  value: unknown;
+}
+
+export interface SortOrder {
+  field: string;
+  descending: boolean;
+}

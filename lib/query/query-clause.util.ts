@@ -1,0 +1,120 @@
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import type { FieldType } from '../metadata/decorator-options.interface.js';
+import type { FieldCondition, FilterOperator, FindQuery, QueryClause, SortOrder } from './find-query.interface.js';
+import { InvalidQueryException } from './invalid-query.exception.js';
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 1000;
+const OPERATORS = new Set<FilterOperator>(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'prefix']);
+const MANAGED_TYPES: Readonly<Record<string, FieldType>> = { id: 'string', version: 'number', createdAt: 'date', updatedAt: 'date' };
+
+export interface NormalizedQuery {
+  clauses: QueryClause[];
+  sort: SortOrder;
+  limit: number;
+  cursor?: string;
+}
+
+/** The type of a queryable field, managed ones included; `undefined` if there is no such field. */
+export function queryableFieldType(definition: EntityDefinition, field: string): FieldType | undefined {
+  return Object.prototype.hasOwnProperty.call(MANAGED_TYPES, field) ? MANAGED_TYPES[field] : definition.fieldsByName.get(field)?.type;
+}
+
+/** Checks a query against the definition and brings every value to stored form. */
+export function normalizeQuery(definition: EntityDefinition, query: FindQuery = {}): NormalizedQuery {
+  const clauses: QueryClause[] = [];
+  for (const [field, condition] of Object.entries(query.where ?? {})) {
+    const type = queryableFieldType(definition, field);
+    if (!type) throw new InvalidQueryException(`cannot filter on ${field}: ${definition.name} has no such field`);
+    const operators: [string, unknown][] =
+      condition !== null && typeof condition === 'object' && !(condition instanceof Date)
+        ? Object.entries(condition)
+        : [['eq', condition]];
+    for (const [op, value] of operators) {
+      if (!OPERATORS.has(op as FilterOperator)) throw new InvalidQueryException(`unknown operator ${op} on ${field}`);
+      clauses.push({ field, op: op as FilterOperator, value: clauseValue(field, type, op as FilterOperator, value) });
+    }
+  }
+  const rawSort = query.sort ?? 'id';
+  const descending = rawSort.startsWith('-');
+  const sortField = descending ? rawSort.slice(1) : rawSort;
+  if (!queryableFieldType(definition, sortField)) throw new InvalidQueryException(`cannot sort by ${sortField}: ${definition.name} has no such field`);
+  const limit = query.limit ?? DEFAULT_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new InvalidQueryException(`limit must be an integer from 1 to ${MAX_LIMIT}`);
+  }
+  return { clauses, sort: { field: sortField, descending }, limit, cursor: query.cursor };
+}
+
+function clauseValue(field: string, type: FieldType, op: FilterOperator, value: unknown): unknown {
+  if (op === 'in') {
+    if (!Array.isArray(value) || value.length === 0) throw new InvalidQueryException(`${field}[in] needs a non-empty list`);
+    return value.map((item) => storedValue(field, type, item));
+  }
+  if (op === 'prefix') {
+    if (type !== 'string') throw new InvalidQueryException(`${field}[prefix] applies to string fields only`);
+    if (typeof value !== 'string' || value.length === 0) throw new InvalidQueryException(`${field}[prefix] needs a non-empty string`);
+    return value;
+  }
+  return storedValue(field, type, value);
+}
+
+function storedValue(field: string, type: FieldType, value: unknown): unknown {
+  switch (type) {
+    case 'string':
+      if (typeof value === 'string') return value;
+      break;
+    case 'number':
+      if (typeof value === 'number' && Number.isFinite(value)) return value;
+      break;
+    case 'boolean':
+      if (typeof value === 'boolean') return value;
+      break;
+    case 'date': {
+      const time = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : NaN;
+      if (Number.isFinite(time)) return new Date(time).toISOString();
+      break;
+    }
+  }
+  throw new InvalidQueryException(`${field} must be compared with a ${type === 'date' ? 'date' : type}`);
+}
+
+const TYPE_RANK: Readonly<Record<string, number>> = { undefined: 0, object: 0, boolean: 1, number: 2, string: 3 };
+
+/**
+ * Orders values the way lmdb orders index keys: missing first, then booleans, numbers,
+ * strings; strings by code point (UTF-8 byte order), not by UTF-16 unit.
+ */
+export function compareValues(a: unknown, b: unknown): number {
+  const rankA = TYPE_RANK[typeof a] ?? 0;
+  const rankB = TYPE_RANK[typeof b] ?? 0;
+  if (rankA !== rankB || rankA === 0) return rankA - rankB;
+  if (rankA === 3 && (hasSurrogates(a as string) || hasSurrogates(b as string))) {
+    return Buffer.compare(Buffer.from(a as string), Buffer.from(b as string));
+  }
+  return a === b ? 0 : (a as number) < (b as number) ? -1 : 1;
+}
+
+function hasSurrogates(text: string): boolean {
+  return /[\ud800-\udfff]/.test(text);
+}
+
+/** Whether a record satisfies one clause. */
+export function matchesClause(record: Readonly<Record<string, unknown>>, clause: QueryClause): boolean {
+  const actual = record[clause.field];
+  switch (clause.op) {
+    case 'eq':
+      return actual === clause.value;
+    case 'ne':
+      return actual !== clause.value;
+    case 'in':
+      return (clause.value as unknown[]).includes(actual);
+    case 'prefix':
+      return typeof actual === 'string' && actual.startsWith(clause.value as string);
+    default: {
+      if (actual === undefined || actual === null || typeof actual !== typeof clause.value) return false;
+      const order = compareValues(actual, clause.value);
+      return clause.op === 'gt' ? order > 0 : clause.op === 'gte' ? order >= 0 : clause.op === 'lt' ? order < 0 : order <= 0;
+    }
+  }
+}

@@ -1,0 +1,122 @@
+import type { StoredRecord } from '../storage/entity-event.interface.js';
+import type { EntityTables } from '../storage/entity-tables.interface.js';
+import { afterPrefix, afterStringPrefix, encodeKey, toKeyComponent, type IndexKey, type KeyComponent } from '../storage/index-key.util.js';
+import { decodeCursor, encodeCursor, type CursorPosition } from './cursor.util.js';
+import type { FindResult, QueryClause } from './find-query.interface.js';
+import type { QueryPlan } from './query-plan.interface.js';
+import { compareValues, matchesClause, type NormalizedQuery } from './query-clause.util.js';
+
+type Key = KeyComponent | KeyComponent[] | Buffer;
+
+interface Bounds {
+  lower?: Key;
+  upper?: Key;
+}
+
+/**
+ * Runs a planned query in one synchronous pass, so every read sees one snapshot.
+ * Ordered plans stop after `limit + 1` matches; the others collect every match in the
+ * scanned range, sort it, and cut the page after the cursor.
+ */
+export function runQuery(tables: EntityTables, query: NormalizedQuery, plan: QueryPlan): FindResult<StoredRecord> {
+  const sortName = `${query.sort.descending ? '-' : ''}${query.sort.field}`;
+  const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, sortName);
+  const componentCount = plan.kind === 'index' ? plan.index.fields.length : 1;
+  const sortComponent = (record: StoredRecord): KeyComponent =>
+    query.sort.field === 'id' ? null : toKeyComponent(record[query.sort.field as keyof StoredRecord], plan.ordered ? componentCount : 1);
+  const matches = (record: StoredRecord) => query.clauses.every((clause) => matchesClause(record, clause));
+  const page: StoredRecord[] = [];
+
+  if (plan.ordered) {
+    for (const record of walk(tables, plan, query.sort.descending, cursor)) {
+      if (!matches(record)) continue;
+      page.push(record);
+      if (page.length > query.limit) break;
+    }
+  } else {
+    const direction = query.sort.descending ? -1 : 1;
+    const found: { record: StoredRecord; component: KeyComponent }[] = [];
+    for (const record of walk(tables, plan, false, undefined)) {
+      if (matches(record)) found.push({ record, component: sortComponent(record) });
+    }
+    const order = (a: { component: KeyComponent; record: StoredRecord }, b: { component: KeyComponent; record: StoredRecord }) =>
+      direction * (compareValues(a.component, b.component) || compareValues(a.record.id, b.record.id));
+    found.sort(order);
+    const start = cursor ? found.findIndex((item) => order(item, { component: cursor.value, record: { id: cursor.id } as StoredRecord }) > 0) : 0;
+    if (start >= 0) page.push(...found.slice(start, start + query.limit + 1).map((item) => item.record));
+  }
+
+  const items = page.slice(0, query.limit);
+  const last = items[items.length - 1];
+  const nextCursor = page.length > query.limit && last ? encodeCursor({ sort: sortName, value: sortComponent(last), id: last.id }) : null;
+  return { items, nextCursor };
+}
+
+/** Records in the plan's key range, in key order (reversed when `descending`), resuming after `cursor`. */
+function* walk(tables: EntityTables, plan: QueryPlan, descending: boolean, cursor?: CursorPosition): Generator<StoredRecord> {
+  if (plan.kind === 'scan') {
+    const bounds = scanBounds(plan.range);
+    const resume = cursor?.id;
+    for (const { key, value } of tables.records.getRange(rangeOptions(bounds, descending, resume))) {
+      if (key === resume) continue;
+      yield value;
+    }
+    return;
+  }
+  const count = plan.index.fields.length;
+  const prefix = plan.equalities.map((value) => toKeyComponent(value, count));
+  const bounds = indexBounds(prefix, plan.range, count);
+  const db = tables.indexes.find((entry) => entry.index === plan.index)!.db;
+  let resume: KeyComponent[] | undefined;
+  if (cursor) resume = prefix.length === count ? [...prefix, cursor.id] : [...prefix, cursor.value, cursor.id];
+  for (const key of db.getKeys(rangeOptions(bounds, descending, resume)) as Iterable<KeyComponent[]>) {
+    const id = key[key.length - 1] as string;
+    if (resume && id === cursor!.id) continue;
+    const record = tables.records.get(id);
+    if (record) yield record;
+  }
+}
+
+function rangeOptions(bounds: Bounds, descending: boolean, resume?: Key): { start?: IndexKey; end?: IndexKey; reverse?: boolean } {
+  const range = descending ? { start: resume ?? bounds.upper, end: bounds.lower, reverse: true } : { start: resume ?? bounds.lower, end: bounds.upper };
+  return range as { start?: IndexKey; end?: IndexKey; reverse?: boolean };
+}
+
+/** Key bounds of an index walk: the equality prefix, narrowed by range clauses on the next field. */
+function indexBounds(prefix: KeyComponent[], range: readonly QueryClause[], count: number): Bounds {
+  let lower: KeyComponent | undefined;
+  let upper: { value: KeyComponent; isPrefix: boolean } | undefined;
+  for (const clause of range) {
+    const value = toKeyComponent(clause.value, count);
+    if (clause.op === 'gt' || clause.op === 'gte' || clause.op === 'prefix') {
+      if (lower === undefined || compareValues(value, lower) > 0) lower = value;
+    }
+    if (clause.op === 'lt' || clause.op === 'lte' || clause.op === 'prefix') {
+      if (upper === undefined || compareValues(value, upper.value) < 0) upper = { value, isPrefix: clause.op === 'prefix' };
+    }
+  }
+  return {
+    lower: lower !== undefined ? [...prefix, lower] : prefix.length > 0 ? prefix : undefined,
+    upper:
+      upper !== undefined
+        ? upper.isPrefix
+          ? afterStringPrefix([...prefix, upper.value])
+          : afterPrefix([...prefix, upper.value])
+        : prefix.length > 0
+          ? afterPrefix(prefix)
+          : undefined,
+  };
+}
+
+/** Key bounds of a walk over records, from clauses on `id` (plain string keys). */
+function scanBounds(range: readonly QueryClause[]): Bounds {
+  const bounds: Bounds = {};
+  for (const clause of range) {
+    const id = clause.value as string;
+    if (clause.op === 'eq' || clause.op === 'gt' || clause.op === 'gte' || clause.op === 'prefix') bounds.lower = id;
+    // A string key followed by a zero byte sorts after the key and before every longer key.
+    if (clause.op === 'eq' || clause.op === 'lt' || clause.op === 'lte') bounds.upper = Buffer.concat([encodeKey(id), Buffer.from([0])]);
+    if (clause.op === 'prefix') bounds.upper = Buffer.concat([encodeKey(id), Buffer.from([0xff])]);
+  }
+  return bounds;
+}

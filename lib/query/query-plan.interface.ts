@@ -1,0 +1,21 @@
+import type { IndexDefinition } from '../metadata/entity-definition.interface.js';
+import type { QueryClause } from './find-query.interface.js';
+
+/** How a query reads the store. */
+export type QueryPlan =
+  | {
+      kind: 'index';
+      index: IndexDefinition;
+      /** Equality values of the index's leading fields. */
+      equalities: unknown[];
+      /** Clauses on the next index field that bound the scanned key range. */
+      range: QueryClause[];
+      /** The walk yields records in the requested sort order, so it can stop after one page. */
+      ordered: boolean;
+    }
+  | {
+      kind: 'scan';
+      /** Clauses on `id` that bound the walk over the records. */
+      range: QueryClause[];
+      ordered: boolean;
+    };

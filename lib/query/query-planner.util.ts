@@ -1,0 +1,66 @@
+import type { EntityDefinition, IndexDefinition } from '../metadata/entity-definition.interface.js';
+import { toKeyComponent } from '../storage/index-key.util.js';
+import type { QueryClause, SortOrder } from './find-query.interface.js';
+import type { QueryPlan } from './query-plan.interface.js';
+
+const RANGE_OPS = new Set(['gt', 'gte', 'lt', 'lte', 'prefix']);
+const ID_RANGE_OPS = new Set(['eq', ...RANGE_OPS]);
+
+/**
+ * Picks how to answer a query: the index with the longest prefix of equality filters,
+ * then one with a range on the next field, then one that yields the sort order; a walk
+ * over the records (in id order) when no index helps.
+ */
+export function planQuery(definition: EntityDefinition, clauses: readonly QueryClause[], sort: SortOrder): QueryPlan {
+  let best: { plan: QueryPlan; score: number } = {
+    plan: { kind: 'scan', range: clauses.filter((c) => c.field === 'id' && ID_RANGE_OPS.has(c.op)), ordered: sort.field === 'id' },
+    score: sort.field === 'id' ? 1 : 0,
+  };
+  if (best.plan.range.length > 0) best.score += 8;
+  for (const index of definition.indexes) {
+    const candidate = planForIndex(index, clauses, sort);
+    if (candidate.score > best.score) best = candidate;
+  }
+  return best.plan;
+}
+
+function planForIndex(index: IndexDefinition, clauses: readonly QueryClause[], sort: SortOrder): { plan: QueryPlan; score: number } {
+  const equalities: unknown[] = [];
+  for (const field of index.fields) {
+    const clause = clauses.find((c) => c.field === field && c.op === 'eq');
+    if (!clause) break;
+    equalities.push(clause.value);
+  }
+  const next = index.fields[equalities.length];
+  const range = next === undefined ? [] : rangeClauses(clauses, next, index.fields.length);
+  const ordered =
+    (sort.field === 'id' && equalities.length === index.fields.length) ||
+    (sort.field === next && equalities.length === index.fields.length - 1);
+  // Equality counts most, then a range, then the order; a tie keeps the earlier plan.
+  const score = equalities.length * 4 + (range.length > 0 ? 2 : 0) + (ordered ? 1 : 0);
+  return { plan: { kind: 'index', index, equalities, range, ordered }, score: equalities.length + range.length > 0 || ordered ? score : 0 };
+}
+
+/**
+ * Range clauses usable as key bounds. A string bound longer than its share of the key
+ * is left to the filter: its key form is cut and hashed, so it cannot bound a range.
+ */
+function rangeClauses(clauses: readonly QueryClause[], field: string, componentCount: number): QueryClause[] {
+  return clauses.filter(
+    (clause) =>
+      clause.field === field &&
+      RANGE_OPS.has(clause.op) &&
+      (typeof clause.value !== 'string' || toKeyComponent(clause.value, componentCount) === clause.value),
+  );
+}
+
+/** One line describing a plan, for debug logs and tests. */
+export function explainPlan(plan: QueryPlan): string {
+  const range = plan.range.map((c) => `${c.field}[${c.op}]`).join(' ');
+  if (plan.kind === 'scan') {
+    return `scan records${range ? ` by ${range}` : ''}${plan.ordered ? ' in order' : ', then sort'}`;
+  }
+  const fields = plan.index.fields.slice(0, plan.equalities.length).map((f) => `${f}=`).join(' ');
+  const bounds = [fields, range].filter(Boolean).join(' ');
+  return `index ${plan.index.name}${bounds ? ` by ${bounds}` : ''}${plan.ordered ? ' in order' : ', then sort'}`;
+}

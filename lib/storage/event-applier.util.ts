@@ -1,0 +1,48 @@
+import type { EntityEvent, StoredRecord } from './entity-event.interface.js';
+import type { EntityTables } from './entity-tables.interface.js';
+import { indexKeyOf, type IndexKey, type KeyComponent } from './index-key.util.js';
+
+/**
+ * The one function that changes records and indexes. Given the state before and an
+ * event, it writes the state after; it decides nothing (ids, times and versions are in
+ * the event), so replaying the same events anywhere yields the same store.
+ * Must run inside a write transaction.
+ */
+export function applyEvent(tables: EntityTables, event: EntityEvent): StoredRecord | undefined {
+  const before = tables.records.get(event.id);
+  const after = nextState(before, event);
+  for (const { index, db } of tables.indexes) {
+    const oldKey = before && indexKeyOf(index, before, before.id);
+    const newKey = after && indexKeyOf(index, after, after.id);
+    if (oldKey && newKey && sameKey(oldKey, newKey)) continue;
+    if (oldKey) db.removeSync(oldKey as IndexKey);
+    if (newKey) db.putSync(newKey as IndexKey, null);
+  }
+  if (after) tables.records.putSync(event.id, after);
+  else tables.records.removeSync(event.id);
+  return after;
+}
+
+/** The record an event leaves behind, or `undefined` when it deletes it. */
+export function nextState(before: StoredRecord | undefined, event: EntityEvent): StoredRecord | undefined {
+  switch (event.type) {
+    case 'created':
+      return { id: event.id, version: event.version, createdAt: event.at, updatedAt: event.at, ...event.data };
+    case 'replaced':
+      return { id: event.id, version: event.version, createdAt: before?.createdAt ?? event.at, updatedAt: event.at, ...event.data };
+    case 'updated': {
+      const record: Record<string, unknown> = { ...before, version: event.version, updatedAt: event.at };
+      for (const [field, value] of Object.entries(event.data ?? {})) {
+        if (value === null) delete record[field];
+        else record[field] = value;
+      }
+      return record as StoredRecord;
+    }
+    case 'deleted':
+      return undefined;
+  }
+}
+
+function sameKey(a: readonly KeyComponent[], b: readonly KeyComponent[]): boolean {
+  return a.length === b.length && a.every((component, i) => component === b[i]);
+}

@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import * as lmdb from 'lmdb';
+import type { Key } from 'lmdb';
+import type { IndexDefinition } from '../metadata/entity-definition.interface.js';
+
+/** A value as it appears inside an ordered index key. lmdb orders `null` first, though its typings omit it. */
+export type KeyComponent = string | number | boolean | null;
+
+/** An index key or bound as lmdb's typings spell it. */
+export type IndexKey = Key;
+
+// Exported by lmdb at run time but missing from its typings.
+const keyValueToBuffer = (lmdb as unknown as { keyValueToBuffer(key: unknown): Uint8Array }).keyValueToBuffer;
+
+/**
+ * LMDB keys are at most 1978 bytes. Every string component gets an equal share of a
+ * budget below that, leaving room for the record id and array delimiters.
+ */
+const KEY_BUDGET_BYTES = 1700;
+const HASH_MARK = '\u{10FFFF}';
+const HASH_LENGTH = 22;
+
+/**
+ * Turns a stored field value into the component used in index keys and in sorting.
+ * Strings longer than their share of the key budget are cut at a character boundary and
+ * given a hash suffix, so equality stays exact; only the order among long strings that
+ * share the cut prefix is arbitrary.
+ */
+export function toKeyComponent(value: unknown, componentCount = 1): KeyComponent {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
+  const text = String(value);
+  const budget = Math.floor(KEY_BUDGET_BYTES / (componentCount + 1));
+  if (text.length * 3 <= budget || Buffer.byteLength(text) <= budget) return text;
+  const room = budget - HASH_LENGTH - 4;
+  let cut = '';
+  let bytes = 0;
+  for (const char of text) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > room) break;
+    cut += char;
+  }
+  const digest = createHash('sha256').update(text).digest('base64url').slice(0, HASH_LENGTH);
+  return `${cut}${HASH_MARK}${digest}`;
+}
+
+/** The index key of one record: `[...components of the index's fields, id]`. */
+export function indexKeyOf(index: IndexDefinition, record: Readonly<Record<string, unknown>>, id: string): KeyComponent[] {
+  const key: KeyComponent[] = index.fields.map((field) => toKeyComponent(record[field], index.fields.length));
+  key.push(id);
+  return key;
+}
+
+/** The encoded bytes of a key, copied out of lmdb's shared encoding buffer. */
+export function encodeKey(key: KeyComponent | readonly KeyComponent[]): Buffer {
+  return Buffer.from(keyValueToBuffer(key));
+}
+
+/**
+ * A key greater than every key that starts with `prefix` as whole array elements:
+ * encoded arrays separate elements with a `\x00` byte, and no element's encoding begins
+ * with `\xff`.
+ */
+export function afterPrefix(prefix: readonly KeyComponent[]): Buffer {
+  return Buffer.concat([encodeKey(prefix), Buffer.from([0x00, 0xff])]);
+}
+
+/** A key greater than every key whose last element starts with the string at the end of `prefix`. */
+export function afterStringPrefix(prefix: readonly KeyComponent[]): Buffer {
+  return Buffer.concat([encodeKey(prefix), Buffer.from([0xff])]);
+}

@@ -1,0 +1,73 @@
+import type { EntityDefinition, FieldDefinition } from '../metadata/entity-definition.interface.js';
+import { RESERVED_FIELDS } from '../metadata/metadata.constants.js';
+
+export type InputMode = 'create' | 'replace' | 'update';
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const MIN_TIME = Date.parse('0000-01-01T00:00:00.000Z');
+const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const RESERVED = new Set<string>(RESERVED_FIELDS);
+
+/**
+ * Checks a write's data against the definition and brings it to stored form (dates as
+ * ISO strings). Returns the problems, each naming its field; the record is only written
+ * when there are none. The result holds declared field names only, so keys such as
+ * `__proto__` can never reach it. In `update` mode a `null` clears an optional field.
+ */
+export function normalizeRecordInput(
+  definition: EntityDefinition,
+  input: unknown,
+  mode: InputMode,
+): { data: Record<string, unknown>; problems: string[] } {
+  const data: Record<string, unknown> = {};
+  const problems: string[] = [];
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    return { data, problems: ['the data must be an object'] };
+  }
+  for (const key of Object.keys(input)) {
+    if (!definition.fieldsByName.has(key) && !RESERVED.has(key)) problems.push(`property ${key} should not exist`);
+  }
+  const source = input as Record<string, unknown>;
+  for (const field of definition.fields) {
+    const present = Object.prototype.hasOwnProperty.call(source, field.name);
+    const raw = present ? source[field.name] : undefined;
+    if (raw === undefined || raw === null) {
+      if (mode === 'update') {
+        if (raw === null) {
+          if (field.required) problems.push(`${field.name} is required and cannot be cleared`);
+          else data[field.name] = null;
+        }
+        continue;
+      }
+      if (field.default !== undefined) data[field.name] = normalizeValue(field, field.default, problems);
+      else if (field.required) problems.push(`${field.name} is required`);
+      continue;
+    }
+    const value = normalizeValue(field, raw, problems);
+    if (value !== undefined) data[field.name] = value;
+  }
+  return { data, problems };
+}
+
+function normalizeValue(field: FieldDefinition, value: unknown, problems: string[]): unknown {
+  switch (field.type) {
+    case 'string':
+      if (typeof value === 'string') return value;
+      break;
+    case 'number':
+      if (typeof value === 'number' && Number.isFinite(value)) return value;
+      break;
+    case 'boolean':
+      if (typeof value === 'boolean') return value;
+      break;
+    case 'date': {
+      const time = value instanceof Date ? value.getTime() : typeof value === 'string' && ISO_DATE.test(value) ? Date.parse(value) : NaN;
+      // Years past 9999 would print as +010000-..., breaking the string order of dates.
+      if (Number.isFinite(time) && time >= MIN_TIME && time <= MAX_TIME) return new Date(time).toISOString();
+      problems.push(`${field.name} must be a valid ISO 8601 date`);
+      return undefined;
+    }
+  }
+  problems.push(`${field.name} must be a ${field.type === 'number' ? 'finite number' : field.type}`);
+  return undefined;
+}

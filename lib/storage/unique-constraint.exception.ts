@@ -1,0 +1,11 @@
+/** Another record already holds these values in a unique index. */
+export class UniqueConstraintException extends Error {
+  constructor(
+    readonly entity: string,
+    readonly index: string,
+    readonly fields: readonly string[],
+  ) {
+    super(`${entity}: another record has the same ${fields.join(', ')} (unique index "${index}")`);
+    this.name = 'UniqueConstraintException';
+  }
+}

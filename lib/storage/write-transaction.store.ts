@@ -1,0 +1,124 @@
+import { ulid } from 'ulid';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import type { EntityEvent, EntityEventType, StoredRecord } from './entity-event.interface.js';
+import type { EntityTables } from './entity-tables.interface.js';
+import { applyEvent } from './event-applier.util.js';
+import type { EventLog } from './event-log.store.js';
+import { afterPrefix, indexKeyOf, type IndexKey } from './index-key.util.js';
+import { InvalidRecordException } from './invalid-record.exception.js';
+import { nextRecordId } from './record-id.util.js';
+import { normalizeRecordInput } from './record-input.util.js';
+import { RecordNotFoundException } from './record-not-found.exception.js';
+import { UniqueConstraintException } from './unique-constraint.exception.js';
+import { VersionConflictException } from './version-conflict.exception.js';
+import type { WriteContext } from './write-context.interface.js';
+
+/**
+ * The changes one LMDB write transaction makes. Every method is synchronous and runs
+ * inside the transaction: it checks the change against the current state, appends the
+ * event to the log and applies it, so a check and the write it guards cannot be
+ * separated by another writer, in this process or another.
+ */
+export class WriteTransaction {
+  constructor(
+    private readonly tablesOf: (definition: EntityDefinition) => EntityTables,
+    private readonly log: EventLog,
+  ) {}
+
+  get(definition: EntityDefinition, id: string): StoredRecord | undefined {
+    return this.tablesOf(definition).records.get(id);
+  }
+
+  create(definition: EntityDefinition, input: unknown, context: WriteContext = {}): StoredRecord {
+    const data = this.checked(definition, input, 'create');
+    return this.commit(definition, 'created', nextRecordId(), 1, data, context)!;
+  }
+
+  replace(definition: EntityDefinition, id: string, input: unknown, context: WriteContext = {}): StoredRecord {
+    const before = this.current(definition, id, context);
+    const data = this.checked(definition, input, 'replace', before);
+    return this.commit(definition, 'replaced', id, before.version + 1, data, context)!;
+  }
+
+  /** Changes the given fields; a change that changes nothing writes nothing and returns the record as it is. */
+  update(definition: EntityDefinition, id: string, patch: unknown, context: WriteContext = {}): StoredRecord {
+    const before = this.current(definition, id, context);
+    const data = this.checked(definition, patch, 'update', before);
+    for (const [field, value] of Object.entries(data)) {
+      if ((value ?? undefined) === before[field]) delete data[field];
+    }
+    if (Object.keys(data).length === 0) return before;
+    return this.commit(definition, 'updated', id, before.version + 1, data, context)!;
+  }
+
+  delete(definition: EntityDefinition, id: string, context: WriteContext = {}): StoredRecord {
+    const before = this.current(definition, id, context);
+    this.commit(definition, 'deleted', id, before.version, undefined, context);
+    return before;
+  }
+
+  private current(definition: EntityDefinition, id: string, context: WriteContext): StoredRecord {
+    const record = typeof id === 'string' ? this.get(definition, id) : undefined;
+    if (!record) throw new RecordNotFoundException(definition.name, String(id));
+    if (context.expectedVersion !== undefined && context.expectedVersion !== record.version) {
+      throw new VersionConflictException(definition.name, id, context.expectedVersion, record.version);
+    }
+    return record;
+  }
+
+  private checked(
+    definition: EntityDefinition,
+    input: unknown,
+    mode: 'create' | 'replace' | 'update',
+    before?: StoredRecord,
+  ): Record<string, unknown> {
+    const { data, problems } = normalizeRecordInput(definition, input, mode);
+    if (before) {
+      for (const field of definition.fields) {
+        if (!field.immutable) continue;
+        const changes = mode === 'replace' || Object.prototype.hasOwnProperty.call(data, field.name);
+        if (changes && (data[field.name] ?? undefined) !== before[field.name]) problems.push(`${field.name} is immutable`);
+      }
+    }
+    if (problems.length > 0) throw new InvalidRecordException(definition.name, problems);
+    return data;
+  }
+
+  private commit(
+    definition: EntityDefinition,
+    type: EntityEventType,
+    id: string,
+    version: number,
+    data: Record<string, unknown> | undefined,
+    context: WriteContext,
+  ): StoredRecord | undefined {
+    const event: Omit<EntityEvent, 'seq'> = {
+      eventId: ulid(),
+      entity: definition.name,
+      id,
+      type,
+      version,
+      ...(data && { data }),
+      ...(context.actor !== undefined && { actor: context.actor }),
+      at: new Date().toISOString(),
+    };
+    const tables = this.tablesOf(definition);
+    const after = applyEvent(tables, this.log.append(event));
+    if (after) this.checkUnique(tables, after);
+    return after;
+  }
+
+  /** Runs after the new index keys are written; a throw rolls the whole change back. */
+  private checkUnique(tables: EntityTables, record: StoredRecord): void {
+    for (const { index, db } of tables.indexes) {
+      if (!index.unique) continue;
+      const values = indexKeyOf(index, record, record.id).slice(0, -1);
+      if (values.includes(null)) continue;
+      for (const key of db.getKeys({ start: values as IndexKey, end: afterPrefix(values), limit: 2 }) as Iterable<unknown[]>) {
+        if (key[key.length - 1] !== record.id) {
+          throw new UniqueConstraintException(tables.definition.name, index.name, index.fields);
+        }
+      }
+    }
+  }
+}
