@@ -19,6 +19,7 @@ export type {
 } from './metadata/decorator-options.interface.js';
 export type { EntityDefinition, FieldDefinition, IndexDefinition } from './metadata/entity-definition.interface.js';
 export { EntityMetadataException } from './metadata/entity-metadata.exception.js';
+export { EntityErrorsInterceptor } from './http/entity-errors.interceptor.js';
 export { EntitiesModule } from './module/entities.module.js';
 export type { EntitiesModuleOptions } from './module/entities-module-options.interface.js';
 export { getRepositoryToken } from './module/entity-tokens.util.js';

@@ -1,0 +1,29 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { EntitiesModule } from 'nestjs-declarative-entities';
+import { demoPrincipal } from './demo-principal.util.js';
+import { Inspection } from './inspection.entity.js';
+import { PermitSummaryController } from './permit-summary.controller.js';
+import { PermitSummaryService } from './permit-summary.service.js';
+import { Permit } from './permit.entity.js';
+
+export const SAMPLE_ROLES = {
+  clerk: ['permits:write'],
+  auditor: ['permits:audit'],
+  admin: ['*'],
+};
+
+/** The sample's root module, on the data directory `path`. */
+@Module({})
+export class AppModule {
+  static register(path: string): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        EntitiesModule.forRoot({ path, getPrincipal: demoPrincipal, roles: SAMPLE_ROLES }),
+        EntitiesModule.forFeature([Permit, Inspection]),
+      ],
+      controllers: [PermitSummaryController],
+      providers: [PermitSummaryService],
+    };
+  }
+}

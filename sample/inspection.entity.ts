@@ -1,0 +1,26 @@
+import { IsIn, Length } from 'class-validator';
+import { Composite, Entity, Field, Historize, Index } from 'nestjs-declarative-entities';
+
+/** An inspection of a permit's site: related to `Permit` through `permitId`. */
+@Entity({ name: 'inspections', path: 'inspections' })
+@Composite(['permitId', 'scheduledFor'])
+export class Inspection {
+  @Field({ immutable: true, description: 'Id of the inspected permit', example: '01JD3Q4ZB6WQ6V4M9KX2T8R7HN' })
+  @Index()
+  permitId!: string;
+
+  @Field({ description: 'Inspector name', example: 'R. Diaz' })
+  @Length(1, 80)
+  inspector!: string;
+
+  @Field({ description: 'Scheduled date and time', example: '2026-12-01T09:00:00.000Z' })
+  scheduledFor!: Date;
+
+  @Field({ default: 'scheduled', example: 'scheduled' })
+  @IsIn(['scheduled', 'passed', 'failed', 'cancelled'])
+  @Historize('full')
+  outcome!: string;
+
+  @Field({ required: false, example: false })
+  reinspectionNeeded?: boolean;
+}

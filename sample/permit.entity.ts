@@ -1,0 +1,43 @@
+import { IsIn, IsOptional, IsString, Length, Min } from 'class-validator';
+import { Audited, Composite, Entity, Field, Historize, Index, Permission } from 'nestjs-declarative-entities';
+
+export const PERMIT_STATUSES = ['draft', 'submitted', 'approved', 'rejected'] as const;
+
+/** A building permit: the sample's main entity, using every decorator. */
+@Entity('permits')
+@Composite(['client', 'county', 'status'])
+@Historize({ versions: 5 })
+@Permission({ update: 'permits:write', delete: 'permits:admin', audit: 'permits:audit' })
+@Audited()
+export class Permit {
+  @Field({ immutable: true, description: 'Permit number, unique', example: 'BP-2026-0001' })
+  @Index({ unique: true })
+  @Length(3, 32)
+  number!: string;
+
+  @Field({ description: 'Client name', example: 'Acme Builders' })
+  @Length(1, 120)
+  client!: string;
+
+  @Field({ description: 'County', example: 'Travis' })
+  @IsString()
+  county!: string;
+
+  @Field({ default: 'draft', description: 'Workflow status', example: 'draft' })
+  @IsIn(PERMIT_STATUSES)
+  @Historize('full')
+  status!: string;
+
+  @Field({ required: false, description: 'Estimated cost in dollars', example: 250000 })
+  @Min(0)
+  @Index()
+  estimatedCost?: number;
+
+  @Field({ required: false, description: 'When the permit was issued', example: '2026-11-01T00:00:00.000Z' })
+  issuedAt?: Date;
+
+  @Field({ required: false, hidden: true, description: 'Internal reviewer notes; stored, never returned' })
+  @IsOptional()
+  @Historize('never')
+  internalNotes?: string;
+}
