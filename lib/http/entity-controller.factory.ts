@@ -44,21 +44,32 @@ import { getRepositoryToken } from '../module/entity-tokens.util.js';
 import type { EntityAction } from '../permission/entity-action.constants.js';
 import { EntityAccessGuard } from '../permission/entity-access.guard.js';
 import { resolvePrincipal } from '../permission/principal-resolver.util.js';
-import { MAX_BATCH, type EntityRepository } from '../repository/entity.repository.js';
+import type { EntityRepository } from '../repository/entity.repository.js';
 import type { StoredRecord } from '../storage/entity-event.interface.js';
+import type { WriteContext } from '../storage/write-context.interface.js';
+import { AuditService } from '../audit/audit-trail.store.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { createBodyPipe, validateBatch } from './entity-body.util.js';
 import { classStem, fieldSchema, type EntityDtos } from './entity-dto.factory.js';
 import { EntityErrorsInterceptor } from './entity-errors.interceptor.js';
 import { etagOf, expectedVersionOf } from './if-match.util.js';
 import { parseListQuery } from './list-query.util.js';
-import { toRecordView } from './record-view.util.js';
+import { toHistoryView, toRecordView } from './record-view.util.js';
+import { idempotencyKeyOf, requestMetaOf } from './request-meta.util.js';
 import { RequestBodyInterceptor } from './request-body.interceptor.js';
+
+type HttpRequest = Parameters<typeof requestMetaOf>[0];
 
 const Action = (action: EntityAction) => SetMetadata(METADATA_KEYS.action, action);
 const IfMatch = () =>
   ApiHeader({ name: 'If-Match', required: false, description: 'The ETag ("<version>") the record must still have; 412 otherwise' });
 const NotFound = () => ApiNotFoundResponse({ description: 'No record has this id' });
+const IdempotencyKey = () =>
+  ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Retrying with the same key and body returns the first response and creates nothing; another body gets 409',
+  });
 
 /**
  * Builds the REST controller of one entity: a real class per entity, named after it,
@@ -80,9 +91,10 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   @UseInterceptors(EntityErrorsInterceptor, RequestBodyInterceptor)
   class EntityController {
     constructor(
-      @Inject(getRepositoryToken(definition.target)) private readonly repository: EntityRepository<object>,
+      @Inject(getRepositoryToken(definition.target)) protected readonly repository: EntityRepository<object>,
       private readonly adapterHost: HttpAdapterHost,
       @Inject(ENTITIES_MODULE_OPTIONS) private readonly options: EntitiesModuleOptions,
+      protected readonly audit: AuditService,
     ) {}
 
     @Post()
@@ -93,9 +105,10 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiBadRequestResponse({ description: 'The body is not valid; the message names each problem' })
     @ApiConflictResponse({ description: 'A unique index already holds these values' })
     @ApiPayloadTooLargeResponse({ description: 'The body is too large' })
-    async create(@Body(createPipe) body: object, @Req() request: object, @Res({ passthrough: true }) response: object) {
-      const record = await this.repository.create(body as never, { actor: await this.actor(request) });
-      return this.respond(response, record as StoredRecord);
+    @IdempotencyKey()
+    async create(@Body(createPipe) body: object, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      const context = await this.context(request, { idempotencyKey: idempotencyKeyOf(request) });
+      return this.respond(response, (await this.repository.create(body as never, context)) as StoredRecord);
     }
 
     @Post('batch')
@@ -105,9 +118,11 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiCreatedResponse({ type: dtos.record, isArray: true })
     @ApiBadRequestResponse({ description: 'An element is not valid; the message names its index' })
     @ApiConflictResponse({ description: 'A unique index already holds values of an element' })
-    async createMany(@Body() body: unknown, @Req() request: object) {
-      const items = await validateBatch(createPipe, dtos.create, body, MAX_BATCH);
-      const records = await this.repository.createMany(items as never[], { actor: await this.actor(request) });
+    @IdempotencyKey()
+    async createMany(@Body() body: unknown, @Req() request: HttpRequest) {
+      const items = await validateBatch(createPipe, dtos.create, body, this.repository.maxBatch);
+      const context = await this.context(request, { idempotencyKey: idempotencyKeyOf(request) });
+      const records = await this.repository.createMany(items as never[], context);
       return records.map((record) => toRecordView(definition, record as StoredRecord));
     }
 
@@ -153,10 +168,10 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       @Param('id') id: string,
       @Body(createPipe) body: object,
       @Headers('if-match') ifMatch: string | undefined,
-      @Req() request: object,
+      @Req() request: HttpRequest,
       @Res({ passthrough: true }) response: object,
     ) {
-      const context = { actor: await this.actor(request), expectedVersion: expectedVersionOf(ifMatch) };
+      const context = await this.context(request, { expectedVersion: expectedVersionOf(ifMatch) });
       return this.respond(response, (await this.repository.replace(id, body as never, context)) as StoredRecord);
     }
 
@@ -174,10 +189,10 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       @Param('id') id: string,
       @Body(updatePipe) body: object,
       @Headers('if-match') ifMatch: string | undefined,
-      @Req() request: object,
+      @Req() request: HttpRequest,
       @Res({ passthrough: true }) response: object,
     ) {
-      const context = { actor: await this.actor(request), expectedVersion: expectedVersionOf(ifMatch) };
+      const context = await this.context(request, { expectedVersion: expectedVersionOf(ifMatch) });
       return this.respond(response, (await this.repository.update(id, body as never, context)) as StoredRecord);
     }
 
@@ -189,12 +204,26 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiNoContentResponse({ description: 'Deleted' })
     @NotFound()
     @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
-    async remove(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined, @Req() request: object): Promise<void> {
-      await this.repository.delete(id, { actor: await this.actor(request), expectedVersion: expectedVersionOf(ifMatch) });
+    async remove(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined, @Req() request: HttpRequest): Promise<void> {
+      await this.repository.delete(id, await this.context(request, { expectedVersion: expectedVersionOf(ifMatch) }));
     }
 
-    private async actor(request: object): Promise<string | undefined> {
-      return (await resolvePrincipal(request, this.options)).principal?.id;
+    @Get(':id/history')
+    @Action('history')
+    @ApiOperation({ summary: `Field history of a ${name} record, newest first; also for deleted records` })
+    @ApiOkResponse({ type: dtos.history })
+    @NotFound()
+    async history(@Param('id') id: string) {
+      const history = await this.repository.history(id);
+      if (!history) throw new RecordNotFoundException(name, id);
+      return toHistoryView(definition, history);
+    }
+
+    /** The write context of a request: its principal as actor, and its details for the audit trail. */
+    private async context(request: HttpRequest, extra: WriteContext): Promise<WriteContext> {
+      const { principal } = await resolvePrincipal(request, this.options);
+      const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
+      return { ...extra, actor: principal?.id, request: requestMetaOf(request, url) };
     }
 
     private respond(response: object, record: StoredRecord): Record<string, unknown> {
@@ -203,8 +232,25 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     }
   }
 
-  Object.defineProperty(EntityController, 'name', { value: `${classStem(definition)}Controller` });
-  return EntityController;
+  // API.md: the audit route exists only for @Audited entities.
+  class AuditedEntityController extends EntityController {
+    @Get(':id/audit')
+    @Action('audit')
+    @ApiOperation({ summary: `Audit trail of a ${name} record, oldest first` })
+    @ApiOkResponse({ type: dtos.audit })
+    @NotFound()
+    async auditTrail(@Param('id') id: string) {
+      const items = await this.audit.forRecord(name, id);
+      if (items.length === 0 && !(await this.repository.history(id))) throw new RecordNotFoundException(name, id);
+      return {
+        items: items.map(({ action, actor, at, version, changes, request }) => ({ action, actor, at, version, changes, ...(request && { request }) })),
+      };
+    }
+  }
+
+  const controller = definition.audited ? AuditedEntityController : EntityController;
+  Object.defineProperty(controller, 'name', { value: `${classStem(definition)}Controller` });
+  return controller;
 }
 
 /** The list route's query parameters in OpenAPI: one equality filter per visible field, then sort, limit, cursor. */

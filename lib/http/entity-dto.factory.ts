@@ -13,6 +13,41 @@ export interface EntityDtos {
   record: Type<object>;
   /** A page of `GET /P`. */
   page: Type<object>;
+  /** The body of `GET /P/:id/history`. */
+  history: Type<object>;
+  /** The body of `GET /P/:id/audit`. */
+  audit: Type<object>;
+}
+
+/** One value in a field's history. */
+@ApiSchema({ name: 'FieldHistoryEntry' })
+class FieldHistoryEntryView {
+  @ApiProperty({ description: 'The value (null when cleared)', nullable: true }) value!: unknown;
+  @ApiProperty({ description: 'Record version that set it', example: 2 }) version!: number;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ required: false, description: 'Principal id of who set it' }) actor?: string;
+}
+
+/** One entry of a record's audit trail. */
+@ApiSchema({ name: 'AuditEntry' })
+class AuditEntryView {
+  @ApiProperty({ enum: ['create', 'replace', 'update', 'delete', 'denied'] }) action!: string;
+  @ApiProperty({ required: false, description: 'Principal id, or the actor of a repository write' }) actor?: string;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ required: false, example: 2 }) version?: number;
+  @ApiProperty({
+    type: Object,
+    additionalProperties: { type: 'object', properties: { from: {}, to: {} } },
+    description: 'Per changed field, its value before and after; hidden fields show "[hidden]"',
+  } as ApiPropertyOptions)
+  changes!: Record<string, unknown>;
+  @ApiProperty({
+    required: false,
+    type: Object,
+    properties: { id: { type: 'string' }, ip: { type: 'string' }, route: { type: 'string' } },
+    description: 'The request that made the change',
+  } as ApiPropertyOptions)
+  request?: Record<string, string>;
 }
 
 /** Turns `permits` or `work-orders` into `Permits`, `WorkOrders`: the stem of generated class names. */
@@ -61,7 +96,20 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
     ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page' }),
   ]);
 
-  return { create, update, record, page };
+  const historyFields = named(class {}, `${stem}HistoryFields`);
+  for (const field of definition.fields) {
+    if (field.history !== 'never' && !field.hidden) {
+      decorateProperty(historyFields, field.name, [ApiProperty({ type: FieldHistoryEntryView, isArray: true })]);
+    }
+  }
+  const history = named(class {}, `${stem}History`);
+  decorateProperty(history, 'id', [ApiProperty({ type: String })]);
+  decorateProperty(history, 'fields', [ApiProperty({ type: historyFields, description: 'Per historized field, newest first' })]);
+
+  const audit = named(class {}, `${stem}AuditTrail`);
+  decorateProperty(audit, 'items', [ApiProperty({ type: AuditEntryView, isArray: true, description: 'Oldest first' })]);
+
+  return { create, update, record, page, history, audit };
 }
 
 function named<T extends Type<object>>(type: T, name: string): T {

@@ -14,6 +14,7 @@ import {
 } from '@nestjs/common';
 import { catchError, type Observable } from 'rxjs';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
+import { IdempotencyConflictException } from '../storage/idempotency-conflict.exception.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { StorageFailureException } from '../storage/storage-failure.exception.js';
@@ -41,7 +42,9 @@ export class EntityErrorsInterceptor implements NestInterceptor {
     if (error instanceof VersionConflictException) {
       return new PreconditionFailedException(`version ${error.expectedVersion} is stale; the record is at version ${error.actualVersion}`);
     }
-    if (error instanceof UniqueConstraintException) return new ConflictException(error.message);
+    if (error instanceof UniqueConstraintException || error instanceof IdempotencyConflictException) {
+      return new ConflictException(error.message);
+    }
     if (error instanceof StorageFailureException) {
       this.logger.error(error.message, (error.cause as Error | undefined)?.stack);
       return error.diskFull

@@ -1,7 +1,8 @@
 import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { EntityStorage } from '../storage/entity-storage.store.js';
 import { ENTITIES_MODULE_OPTIONS, EntitiesCoreModuleBase } from './entities.module-definition.js';
-import { entityStorageProvider } from './entities.providers.js';
+import { auditServiceProvider, entityStorageProvider, lmdbEnvironmentProvider } from './entities.providers.js';
+import { AuditService } from '../audit/audit-trail.store.js';
 
 /**
  * Owns the LMDB environment of one `forRoot`: global so every `forFeature` finds it,
@@ -10,7 +11,10 @@ import { entityStorageProvider } from './entities.providers.js';
  * directory can be opened again.
  */
 @Global()
-@Module({ providers: [entityStorageProvider], exports: [EntityStorage, ENTITIES_MODULE_OPTIONS] })
+@Module({
+  providers: [lmdbEnvironmentProvider, auditServiceProvider, entityStorageProvider],
+  exports: [EntityStorage, AuditService, ENTITIES_MODULE_OPTIONS],
+})
 export class EntitiesCoreModule extends EntitiesCoreModuleBase implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(EntityStorage) private readonly storage: EntityStorage) {
     super();

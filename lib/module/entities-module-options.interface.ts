@@ -1,4 +1,5 @@
 import type { LmdbTuning } from '../storage/lmdb-environment.store.js';
+import type { EventRetention } from '../storage/storage-options.interface.js';
 import type { Principal } from '../permission/principal.interface.js';
 
 /** Options of `EntitiesModule.forRoot()`. */
@@ -16,6 +17,12 @@ export interface EntitiesModuleOptions {
   requirePermissions?: boolean;
   /** Largest accepted request body in bytes; larger ones get 413. Default 1 MiB (1,048,576). */
   maxBodyBytes?: number;
+  /** How long an `Idempotency-Key` is remembered, in milliseconds. Default 24 hours. */
+  idempotencyTtl?: number;
+  /** How much of the event log to keep. Default: all of it (needed to replay a store from scratch). */
+  eventRetention?: EventRetention;
+  /** Largest `POST /P/batch` (and `createMany`), in records. Default 1000. */
+  maxBatchSize?: number;
   /** lmdb environment settings (`mapSize`, `pageSize`, `maxReaders`). Durability options are not offered. */
   lmdb?: LmdbTuning;
 }

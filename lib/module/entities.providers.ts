@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Provider } from '@nestjs/common';
+import { AuditService } from '../audit/audit-trail.store.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { EntityRepository } from '../repository/entity.repository.js';
 import { EntityStorage } from '../storage/entity-storage.store.js';
@@ -10,22 +11,35 @@ import { getRepositoryToken } from './entity-tokens.util.js';
 
 export const DEFAULT_DATA_PATH = './data';
 
-/** The storage of one `forRoot`: one LMDB environment, opened at module init. */
+/** The LMDB environment of one `forRoot`, opened by the storage at module init. */
+export const lmdbEnvironmentProvider: Provider = {
+  provide: LmdbEnvironment,
+  useFactory: (options: EntitiesModuleOptions) => new LmdbEnvironment(resolve(options.path ?? DEFAULT_DATA_PATH), options.lmdb),
+  inject: [ENTITIES_MODULE_OPTIONS],
+};
+
+export const auditServiceProvider: Provider = {
+  provide: AuditService,
+  useFactory: (environment: LmdbEnvironment) => new AuditService(environment),
+  inject: [LmdbEnvironment],
+};
+
+/** The storage of one `forRoot`, with the audit trail following `@Audited` entities. */
 export const entityStorageProvider: Provider = {
   provide: EntityStorage,
-  useFactory: (options: EntitiesModuleOptions) =>
-    new EntityStorage(new LmdbEnvironment(resolve(options.path ?? DEFAULT_DATA_PATH), options.lmdb)),
-  inject: [ENTITIES_MODULE_OPTIONS],
+  useFactory: (environment: LmdbEnvironment, options: EntitiesModuleOptions, audit: AuditService) =>
+    new EntityStorage(environment, { idempotencyTtl: options.idempotencyTtl, eventRetention: options.eventRetention }, [audit]),
+  inject: [LmdbEnvironment, ENTITIES_MODULE_OPTIONS, AuditService],
 };
 
 /** One `EntityRepository` per entity, registering its definition with the storage. */
 export function createRepositoryProviders(definitions: readonly EntityDefinition[]): Provider[] {
   return definitions.map((definition) => ({
     provide: getRepositoryToken(definition.target),
-    useFactory: (storage: EntityStorage) => {
+    useFactory: (storage: EntityStorage, options: EntitiesModuleOptions) => {
       storage.register(definition);
-      return new EntityRepository(definition, storage);
+      return new EntityRepository(definition, storage, options.maxBatchSize);
     },
-    inject: [EntityStorage],
+    inject: [EntityStorage, ENTITIES_MODULE_OPTIONS],
   }));
 }

@@ -20,8 +20,11 @@ export class EntityTransaction {
     return (this.tx.get(this.definitionOf(entity), id) as EntityRecord<T> | undefined) ?? null;
   }
 
+  /** Creates a record; with an `idempotencyKey`, a retry returns the first result instead. */
   create<T extends object>(entity: Type<T>, data: EntityInput<T>, context?: WriteContext): EntityRecord<T> {
-    return this.tx.create(this.definitionOf(entity), data, this.context(context)) as unknown as EntityRecord<T>;
+    const definition = this.definitionOf(entity);
+    const full = this.context(context);
+    return this.tx.idempotent(definition, full, data, () => this.tx.create(definition, data, full)) as unknown as EntityRecord<T>;
   }
 
   replace<T extends object>(entity: Type<T>, id: string, data: EntityInput<T>, context?: WriteContext): EntityRecord<T> {

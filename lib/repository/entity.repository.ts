@@ -7,11 +7,13 @@ import { explainPlan, planQuery } from '../query/query-planner.util.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
+import type { EntityEvent } from '../storage/entity-event.interface.js';
+import type { RecordHistory } from '../storage/field-history.store.js';
 import type { EntityInput, EntityRecord } from './entity-record.interface.js';
 import { EntityTransaction } from './entity-transaction.store.js';
 
-/** Largest number of records one `createMany` takes. */
-export const MAX_BATCH = 1000;
+/** Largest number of records one `createMany` takes unless the module says otherwise. */
+export const DEFAULT_MAX_BATCH = 1000;
 
 /**
  * Reads and writes the records of one entity. Inject it with
@@ -22,6 +24,8 @@ export class EntityRepository<T extends object> {
   constructor(
     readonly definition: EntityDefinition<T>,
     private readonly storage: EntityStorage,
+    /** Largest `createMany`, in records. */
+    readonly maxBatch = DEFAULT_MAX_BATCH,
   ) {}
 
   /** Creates one record. Fails with `InvalidRecordException` or `UniqueConstraintException`. */
@@ -29,23 +33,25 @@ export class EntityRepository<T extends object> {
     return this.write((tx) => tx.create(this.target, data, context));
   }
 
-  /** Creates all records in one transaction, or none; a failure names the element's index. */
-  createMany(items: readonly EntityInput<T>[], context?: WriteContext): Promise<EntityRecord<T>[]> {
-    if (!Array.isArray(items)) return Promise.reject(new InvalidRecordException(this.definition.name, ['the data must be an array']));
-    if (items.length > MAX_BATCH) {
-      return Promise.reject(new InvalidRecordException(this.definition.name, [`a batch holds at most ${MAX_BATCH} records`]));
-    }
-    return this.write((tx) =>
-      items.map((item, index) => {
-        try {
-          return tx.create(this.target, item, context);
-        } catch (error) {
-          if (error instanceof InvalidRecordException) {
+  /**
+   * Creates all records in one transaction, or none; a failure names the element's index.
+   * An `idempotencyKey` covers the whole batch.
+   */
+  createMany(items: readonly EntityInput<T>[], context: WriteContext = {}): Promise<EntityRecord<T>[]> {
+    const invalid = (problem: string) => Promise.reject(new InvalidRecordException(this.definition.name, [problem]));
+    if (!Array.isArray(items)) return invalid('the data must be an array');
+    if (items.length > this.maxBatch) return invalid(`a batch holds at most ${this.maxBatch} records`);
+    return this.storage.write((tx) =>
+      tx.idempotent(this.definition, context, items, () =>
+        items.map((item, index) => {
+          try {
+            return tx.create(this.definition, item, context) as unknown as EntityRecord<T>;
+          } catch (error) {
+            if (!(error instanceof InvalidRecordException)) throw error;
             throw new InvalidRecordException(this.definition.name, error.problems.map((problem) => `[${index}] ${problem}`));
           }
-          throw error;
-        }
-      }),
+        }),
+      ),
     );
   }
 
@@ -65,6 +71,30 @@ export class EntityRepository<T extends object> {
   explain(query: FindQuery = {}): string {
     const normalized = normalizeQuery(this.definition, query);
     return explainPlan(planQuery(this.definition, normalized.clauses, normalized.sort));
+  }
+
+  /**
+   * The record's field history, per historized field, newest first; also for deleted
+   * records. `null` only for an id that never existed.
+   */
+  async history(id: string): Promise<RecordHistory | null> {
+    return this.storage.history(this.definition, id) ?? null;
+  }
+
+  /** This entity's events with a seq greater than `afterSeq`, oldest first, at most `limit` (default 100). */
+  async events(options: { afterSeq?: number; limit?: number } = {}): Promise<EntityEvent[]> {
+    const limit = options.limit ?? 100;
+    const found: EntityEvent[] = [];
+    let after = options.afterSeq ?? 0;
+    for (;;) {
+      const batch = this.storage.events(after, 1000);
+      for (const event of batch) {
+        if (event.entity === this.definition.name) found.push(event);
+        if (found.length === limit) return found;
+      }
+      if (batch.length < 1000) return found;
+      after = batch[batch.length - 1]!.seq;
+    }
   }
 
   /** Replaces every field of a record (immutable fields must keep their value). */

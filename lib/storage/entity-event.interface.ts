@@ -22,6 +22,17 @@ export interface EntityEvent {
   /** ISO-8601 time of the change. */
   at: string;
   idempotencyKey?: string;
+  /** Where the change came from, when it came through HTTP. */
+  request?: RequestMeta;
+}
+
+/** HTTP request details kept with a change for the audit trail. */
+export interface RequestMeta {
+  /** `X-Request-Id` of the request, or one generated for it. */
+  id?: string;
+  ip?: string;
+  /** e.g. `PATCH /permits/01J...` */
+  route?: string;
 }
 
 /** A record as stored and returned: the declared fields plus the managed ones. */

@@ -1,35 +1,52 @@
 import { Logger } from '@nestjs/common';
 import type { EntityDefinition, IndexDefinition } from '../metadata/entity-definition.interface.js';
-import type { EntityEvent, StoredRecord } from './entity-event.interface.js';
+import type { EntityEvent } from './entity-event.interface.js';
+import type { EntityProjection } from './entity-projection.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
+import { applyEvent } from './event-applier.util.js';
 import { EventLog } from './event-log.store.js';
+import { FieldHistory, type FieldHistoryEntry, type RecordHistory } from './field-history.store.js';
+import { DEFAULT_IDEMPOTENCY_TTL, IdempotencyStore } from './idempotency.store.js';
 import { indexKeyOf, type IndexKey } from './index-key.util.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
+import type { StorageOptions } from './storage-options.interface.js';
+import { verifyStore, type VerifyReport } from './store-verifier.util.js';
 import { WriteTransaction } from './write-transaction.store.js';
 
 const LOG_DB = '_log';
 const META_DB = '_meta';
+const IDEMPOTENCY_DB = '_idempotency';
+const IDEMPOTENCY_EXPIRY_DB = '_idempotency.expiry';
+const SHARED_DBS = 4;
 /** Room for entities registered after the environment opened (lmdb's maxDbs is fixed per open). */
 const SPARE_DBS = 16;
+const DEFAULT_MAINTENANCE_INTERVAL = 60 * 60 * 1000;
 
 /**
  * All entities of one data directory: their LMDB databases, the event log, and the one
- * way to change them (`write`). Definitions register before the environment opens, so
- * `maxDbs` fits them.
+ * way to change them (`write`). Injectable as `EntityStorage` for maintenance from code:
+ * `verify()`, `rebuildIndexes()`, `events()`, `compact()`.
  */
 export class EntityStorage {
   private readonly logger = new Logger('EntitiesStorage');
   private readonly definitions = new Map<string, EntityDefinition>();
+  private readonly routed = new Set<string>();
   private readonly tables = new Map<string, EntityTables>();
   private eventLog?: EventLog;
+  private idempotency?: IdempotencyStore;
   private opening?: Promise<void>;
+  private maintenance?: NodeJS.Timeout;
 
-  constructor(readonly environment: LmdbEnvironment) {}
+  constructor(
+    readonly environment: LmdbEnvironment,
+    private readonly options: StorageOptions = {},
+    private readonly projections: readonly EntityProjection[] = [],
+  ) {}
 
   /** Adds an entity; a second entity with the same name or path fails start-up. */
   register(definition: EntityDefinition): void {
     const existing = this.definitions.get(definition.name);
-    if (existing === definition || existing?.target === definition.target) return;
+    if (existing?.target === definition.target) return;
     if (existing) {
       throw new Error(`${definition.target.name}: entity name "${definition.name}" is already used by ${existing.target.name}`);
     }
@@ -40,6 +57,14 @@ export class EntityStorage {
     }
     this.definitions.set(definition.name, definition);
     if (this.environment.isOpen) this.tablesOf(definition);
+  }
+
+  /** Called by each generated controller: one entity's routes may be served once. */
+  claimRoutes(definition: EntityDefinition): void {
+    if (this.routed.has(definition.name)) {
+      throw new Error(`${definition.target.name}: is listed in more than one EntitiesModule.forFeature(); list each entity once`);
+    }
+    this.routed.add(definition.name);
   }
 
   /** The definition registered for an entity class. */
@@ -59,11 +84,23 @@ export class EntityStorage {
   }
 
   private async openOnce(): Promise<void> {
-    const dbCount = 2 + [...this.definitions.values()].reduce((sum, d) => sum + 1 + d.indexes.length, 0);
-    this.environment.open(dbCount + SPARE_DBS);
+    const perEntity = [...this.definitions.values()].reduce((sum, d) => sum + 2 + d.indexes.length, 0);
+    const projected = this.projections.reduce((sum, p) => sum + p.databaseCount, 0);
+    this.environment.open(SHARED_DBS + perEntity + projected + SPARE_DBS);
     this.eventLog = new EventLog(this.environment.database<EntityEvent, number>(LOG_DB));
+    this.idempotency = new IdempotencyStore(
+      this.environment.database(IDEMPOTENCY_DB),
+      this.environment.database(IDEMPOTENCY_EXPIRY_DB),
+      this.options.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL,
+    );
     for (const definition of this.definitions.values()) this.tablesOf(definition);
     await this.reconcileIndexes();
+    await this.runMaintenance();
+    this.maintenance = setInterval(
+      () => this.runMaintenance().catch((error: Error) => this.logger.error(`maintenance failed: ${error.message}`)),
+      this.options.maintenanceInterval ?? DEFAULT_MAINTENANCE_INTERVAL,
+    );
+    this.maintenance.unref();
   }
 
   get log(): EventLog {
@@ -80,6 +117,8 @@ export class EntityStorage {
         definition,
         records: db('records'),
         indexes: definition.indexes.map((index) => ({ index, db: db(`index.${index.name}`) })),
+        history: new FieldHistory(definition, this.environment.database<FieldHistoryEntry, IndexKey>(`${definition.name}.history`)),
+        projections: this.projections.filter((projection) => projection.follows(definition)),
       } as EntityTables;
       this.tables.set(definition.name, tables);
     }
@@ -91,7 +130,40 @@ export class EntityStorage {
    * `fn` changes, in any entity, commits together or not at all.
    */
   write<R>(fn: (tx: WriteTransaction) => R): Promise<R> {
-    return this.environment.write(() => fn(new WriteTransaction((definition) => this.tablesOf(definition), this.log)));
+    return this.environment.write(() => fn(new WriteTransaction((definition) => this.tablesOf(definition), this.log, this.idempotency!)));
+  }
+
+  /** A record's field history, or `undefined` if no record with this id ever existed. */
+  history(definition: EntityDefinition, id: string): RecordHistory | undefined {
+    const tables = this.tablesOf(definition);
+    return tables.history.read(id, tables.records.get(id) !== undefined);
+  }
+
+  /** Events with a seq greater than `afterSeq`, oldest first, `limit` at most. */
+  events(afterSeq = 0, limit = 1000): EntityEvent[] {
+    return this.log.read(afterSeq, limit);
+  }
+
+  /**
+   * Applies events made elsewhere (a replica, a backup of the log) through the same
+   * `applyEvent` as local writes. Each must carry the next seq of this store's log.
+   */
+  replay(events: readonly EntityEvent[]): Promise<void> {
+    return this.environment.write(() => {
+      for (const event of events) {
+        const expected = this.log.lastSeq() + 1;
+        if (event.seq !== expected) throw new Error(`event seq ${event.seq} does not follow the log (expected ${expected})`);
+        const definition = this.definitions.get(event.entity);
+        if (!definition) throw new Error(`event ${event.seq} names an unknown entity "${event.entity}"`);
+        this.log.put(event);
+        applyEvent(this.tablesOf(definition), event);
+      }
+    });
+  }
+
+  /** Checks records, indexes, unique constraints, history and the log; lists every inconsistency. */
+  verify(): VerifyReport {
+    return verifyStore([...this.definitions.values()].map((definition) => this.tablesOf(definition)), this.log);
   }
 
   /**
@@ -103,9 +175,21 @@ export class EntityStorage {
     for (const tables of targets) await this.rebuild(tables, tables.indexes.map(({ index }) => index));
   }
 
+  /** Forgets expired idempotency keys and drops events past the retention policy. */
+  async runMaintenance(now = Date.now()): Promise<{ idempotencyKeys: number; events: number }> {
+    const retention = this.options.eventRetention;
+    return this.environment.write(() => ({
+      idempotencyKeys: this.idempotency!.purge(now),
+      events: retention ? this.log.compact(retention, now) : 0,
+    }));
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.maintenance);
+    await this.opening?.catch(() => undefined);
     this.tables.clear();
     this.eventLog = undefined;
+    this.idempotency = undefined;
     this.opening = undefined;
     await this.environment.close();
   }
@@ -116,27 +200,43 @@ export class EntityStorage {
       const tables = this.tablesOf(definition);
       const known = new Set(meta.get(['indexes', definition.name]) ?? []);
       const stale = definition.indexes.filter((index) => !known.has(signature(index)));
-      if (stale.length > 0) {
+      if (stale.length === 0) continue;
+      if (tables.records.getKeysCount({ limit: 1 }) > 0) {
         this.logger.log(`building ${stale.map((i) => i.name).join(', ')} of ${definition.name} from its records`);
-        await this.rebuild(tables, stale);
       }
+      await this.rebuild(tables, stale);
     }
   }
 
   private async rebuild(tables: EntityTables, indexes: readonly IndexDefinition[]): Promise<void> {
     const meta = this.environment.database<string[], IndexKey>(META_DB);
-    const name = tables.definition.name;
+    const definition = tables.definition;
     await this.environment.write(() => {
       for (const { index, db } of tables.indexes) {
         if (!indexes.includes(index)) continue;
         for (const key of [...db.getKeys({})]) db.removeSync(key);
-        for (const { value } of tables.records.getRange({})) db.putSync(indexKeyOf(index, value as StoredRecord, value.id) as IndexKey, null);
+        for (const { value } of tables.records.getRange({})) db.putSync(indexKeyOf(index, value, value.id) as IndexKey, null);
+        if (index.unique) assertUnique(definition, index, db.getKeys({}) as Iterable<unknown[]>);
       }
-      meta.putSync(['indexes', name], tables.definition.indexes.map(signature));
+      meta.putSync(['indexes', definition.name], definition.indexes.map(signature));
     });
   }
 }
 
 function signature(index: IndexDefinition): string {
   return `${index.name}(${index.fields.join(',')})${index.unique ? ' unique' : ''}`;
+}
+
+/** A unique index built over existing data must not find duplicates; start-up fails naming them. */
+function assertUnique(definition: EntityDefinition, index: IndexDefinition, keys: Iterable<unknown[]>): void {
+  let previous: unknown[] | undefined;
+  for (const key of keys) {
+    const values = key.slice(0, -1);
+    if (previous && !values.includes(null) && values.every((value, i) => value === previous![i])) {
+      throw new Error(
+        `${definition.target.name}: unique index "${index.name}" cannot be built: records ${String(previous.at(-1))} and ${String(key.at(-1))} share ${index.fields.join(', ')}`,
+      );
+    }
+    previous = key;
+  }
 }

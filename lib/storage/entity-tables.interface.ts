@@ -1,13 +1,17 @@
 import type { Database } from 'lmdb';
 import type { EntityDefinition, IndexDefinition } from '../metadata/entity-definition.interface.js';
 import type { StoredRecord } from './entity-event.interface.js';
+import type { EntityProjection } from './entity-projection.interface.js';
+import type { FieldHistory } from './field-history.store.js';
 import type { IndexKey } from './index-key.util.js';
 
-/** The LMDB databases that hold one entity. */
+/** The LMDB databases that hold one entity, and the projections that follow its changes. */
 export interface EntityTables {
   readonly definition: EntityDefinition;
   /** id → record */
   readonly records: Database<StoredRecord, string>;
   /** One ordered database per index: `[...field components, id]` → null */
   readonly indexes: ReadonlyArray<{ readonly index: IndexDefinition; readonly db: Database<null, IndexKey> }>;
+  readonly history: FieldHistory;
+  readonly projections: readonly EntityProjection[];
 }

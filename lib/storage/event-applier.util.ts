@@ -3,7 +3,7 @@ import type { EntityTables } from './entity-tables.interface.js';
 import { indexKeyOf, type IndexKey, type KeyComponent } from './index-key.util.js';
 
 /**
- * The one function that changes records and indexes. Given the state before and an
+ * The one function that changes records, indexes, history and projections. Given the state before and an
  * event, it writes the state after; it decides nothing (ids, times and versions are in
  * the event), so replaying the same events anywhere yields the same store.
  * Must run inside a write transaction.
@@ -20,6 +20,8 @@ export function applyEvent(tables: EntityTables, event: EntityEvent): StoredReco
   }
   if (after) tables.records.putSync(event.id, after);
   else tables.records.removeSync(event.id);
+  tables.history.record(event, before, after);
+  for (const projection of tables.projections) projection.apply(tables.definition, event, before, after);
   return after;
 }
 

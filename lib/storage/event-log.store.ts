@@ -1,5 +1,6 @@
 import type { Database } from 'lmdb';
 import type { EntityEvent } from './entity-event.interface.js';
+import type { EventRetention } from './storage-options.interface.js';
 
 /**
  * The append-only log of every change in a data directory, keyed by `seq`. LMDB allows
@@ -11,10 +12,14 @@ export class EventLog {
 
   /** Appends inside the current write transaction and returns the event with its seq. */
   append(event: Omit<EntityEvent, 'seq'>): EntityEvent {
-    const seq = this.lastSeq() + 1;
-    const stored = { seq, ...event };
-    this.db.putSync(seq, stored);
+    const stored = { seq: this.lastSeq() + 1, ...event };
+    this.db.putSync(stored.seq, stored);
     return stored;
+  }
+
+  /** Stores an event that already has its seq (replay); the caller checks the order. */
+  put(event: EntityEvent): void {
+    this.db.putSync(event.seq, event);
   }
 
   lastSeq(): number {
@@ -22,8 +27,35 @@ export class EventLog {
     return 0;
   }
 
+  firstSeq(): number {
+    for (const key of this.db.getKeys({ limit: 1 })) return key;
+    return 0;
+  }
+
   /** Events with a seq greater than `afterSeq`, oldest first. */
   read(afterSeq = 0, limit = 1000): EntityEvent[] {
     return [...this.db.getRange({ start: afterSeq + 1, limit })].map(({ value }) => value);
+  }
+
+  /** Every event, oldest first, read lazily. */
+  *all(): Generator<EntityEvent> {
+    for (const { value } of this.db.getRange({})) yield value;
+  }
+
+  /**
+   * Drops the oldest events past the retention policy, inside a write transaction. The
+   * newest event always stays, so the next seq still follows the last one.
+   */
+  compact(retention: EventRetention, now: number): number {
+    const last = this.lastSeq();
+    const keepFrom = retention.maxEvents === undefined ? 0 : last - Math.max(1, retention.maxEvents) + 1;
+    const cutoff = retention.maxAgeMs === undefined ? undefined : new Date(now - retention.maxAgeMs).toISOString();
+    const doomed: number[] = [];
+    for (const { key, value } of this.db.getRange({ end: last })) {
+      if (key >= keepFrom && (cutoff === undefined || value.at >= cutoff)) break;
+      doomed.push(key);
+    }
+    for (const key of doomed) this.db.removeSync(key);
+    return doomed.length;
   }
 }

@@ -1,7 +1,17 @@
+import type { RequestMeta } from './entity-event.interface.js';
+
 /** Options of one repository write. */
 export interface WriteContext {
   /** Who makes the change; recorded in the event log, history and audit. */
   actor?: string;
   /** The version the record must have; otherwise the write fails with `VersionConflictException`. */
   expectedVersion?: number;
+  /**
+   * Makes a create safe to retry: the same key with the same data returns the first
+   * result and creates nothing; with other data it fails with `IdempotencyConflictException`.
+   * Scoped per entity and actor; remembered for the module's `idempotencyTtl`.
+   */
+  idempotencyKey?: string;
+  /** HTTP details kept in the audit trail; set by the generated controllers. */
+  request?: RequestMeta;
 }

@@ -1,9 +1,10 @@
-import { ulid } from 'ulid';
+import { monotonicFactory } from 'ulid';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityEvent, EntityEventType, StoredRecord } from './entity-event.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
 import { applyEvent } from './event-applier.util.js';
 import type { EventLog } from './event-log.store.js';
+import type { IdempotencyStore } from './idempotency.store.js';
 import { afterPrefix, indexKeyOf, type IndexKey } from './index-key.util.js';
 import { InvalidRecordException } from './invalid-record.exception.js';
 import { nextRecordId } from './record-id.util.js';
@@ -12,6 +13,9 @@ import { RecordNotFoundException } from './record-not-found.exception.js';
 import { UniqueConstraintException } from './unique-constraint.exception.js';
 import { VersionConflictException } from './version-conflict.exception.js';
 import type { WriteContext } from './write-context.interface.js';
+
+/** Event ids sort in the order this process made them, even within one millisecond. */
+const nextEventId = monotonicFactory();
 
 /**
  * The changes one LMDB write transaction makes. Every method is synchronous and runs
@@ -23,7 +27,17 @@ export class WriteTransaction {
   constructor(
     private readonly tablesOf: (definition: EntityDefinition) => EntityTables,
     private readonly log: EventLog,
+    private readonly idempotency: IdempotencyStore,
   ) {}
+
+  /**
+   * Runs `write` at most once per idempotency key of `context` (when it has one): a
+   * retry with the same input gets the first result back, with other input a conflict.
+   */
+  idempotent<R>(definition: EntityDefinition, context: WriteContext, input: unknown, write: () => R): R {
+    if (context.idempotencyKey === undefined) return write();
+    return this.idempotency.run(definition.name, context.actor, context.idempotencyKey, input, write);
+  }
 
   get(definition: EntityDefinition, id: string): StoredRecord | undefined {
     return this.tablesOf(definition).records.get(id);
@@ -93,7 +107,7 @@ export class WriteTransaction {
     context: WriteContext,
   ): StoredRecord | undefined {
     const event: Omit<EntityEvent, 'seq'> = {
-      eventId: ulid(),
+      eventId: nextEventId(),
       entity: definition.name,
       id,
       type,
@@ -101,6 +115,8 @@ export class WriteTransaction {
       ...(data && { data }),
       ...(context.actor !== undefined && { actor: context.actor }),
       at: new Date().toISOString(),
+      ...(context.idempotencyKey !== undefined && { idempotencyKey: context.idempotencyKey }),
+      ...(context.request && { request: context.request }),
     };
     const tables = this.tablesOf(definition);
     const after = applyEvent(tables, this.log.append(event));

@@ -1,0 +1,45 @@
+import type { RequestMeta } from '../storage/entity-event.interface.js';
+
+/** What an audit entry records. `denied` is a write refused by permissions. */
+export type AuditAction = 'create' | 'replace' | 'update' | 'delete' | 'denied';
+
+/** One entry of the audit trail. */
+export interface AuditEntry {
+  /** Time-ordered id of the entry (the id of the event it records, for changes). */
+  auditId: string;
+  entity: string;
+  /** The record's id. */
+  id: string;
+  action: AuditAction;
+  /** The principal's id, or the `actor` of a repository write context. */
+  actor?: string;
+  at: string;
+  /** The record's version after the change (for `delete`, the version deleted). */
+  version?: number;
+  /** Per changed field, its value before and after; hidden fields show `'[hidden]'`. */
+  changes: Record<string, { from: unknown; to: unknown }>;
+  request?: RequestMeta;
+}
+
+/** A query of `AuditService.find`. Every given condition must hold. */
+export interface AuditQuery {
+  /** Entity name. */
+  entity?: string;
+  /** Record id; needs `entity`. */
+  id?: string;
+  actor?: string;
+  /** Entries at or after this time. */
+  from?: Date | string;
+  /** Entries before this time. */
+  to?: Date | string;
+  /** Page size, 1 to 1000. Default 50. */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** One page of audit entries, oldest first. */
+export interface AuditPage {
+  items: AuditEntry[];
+  nextCursor: string | null;
+}

@@ -1,0 +1,152 @@
+import { encodeTime, monotonicFactory } from 'ulid';
+import type { Database } from 'lmdb';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { InvalidQueryException } from '../query/invalid-query.exception.js';
+import type { EntityEvent, RequestMeta, StoredRecord } from '../storage/entity-event.interface.js';
+import type { EntityProjection } from '../storage/entity-projection.interface.js';
+import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
+import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
+import type { AuditAction, AuditEntry, AuditPage, AuditQuery } from './audit-entry.interface.js';
+
+const HIDDEN = '[hidden]';
+const ACTIONS: Readonly<Record<EntityEvent['type'], AuditAction>> = {
+  created: 'create',
+  replaced: 'replace',
+  updated: 'update',
+  deleted: 'delete',
+};
+const nextDenialId = monotonicFactory();
+
+/**
+ * The audit trail of every `@Audited` entity: one entry per change, written by
+ * `applyEvent` in the change's transaction, plus entries for refused writes. Entries are
+ * keyed by a time-ordered id, with secondary keys per record and per actor, so each
+ * query of `AuditService.find` is a range read. Inject it as `AuditService`.
+ */
+export class AuditService implements EntityProjection {
+  readonly databaseCount = 3;
+
+  constructor(private readonly environment: LmdbEnvironment) {}
+
+  follows(definition: EntityDefinition): boolean {
+    return definition.audited;
+  }
+
+  apply(definition: EntityDefinition, event: EntityEvent, before: StoredRecord | undefined, after: StoredRecord | undefined): void {
+    this.put({
+      auditId: event.eventId,
+      entity: event.entity,
+      id: event.id,
+      action: ACTIONS[event.type],
+      ...(event.actor !== undefined && { actor: event.actor }),
+      at: event.at,
+      version: event.version,
+      changes: changesBetween(definition, before, after),
+      ...(event.request && { request: event.request }),
+    });
+  }
+
+  /** Records a refused write; durable when the promise resolves. */
+  async recordDenied(entry: { entity: string; id: string; actor?: string; request?: RequestMeta }): Promise<void> {
+    await this.environment.write(() =>
+      this.put({
+        auditId: nextDenialId(),
+        entity: entry.entity,
+        id: entry.id,
+        action: 'denied',
+        ...(entry.actor !== undefined && { actor: entry.actor }),
+        at: new Date().toISOString(),
+        changes: {},
+        ...(entry.request && { request: entry.request }),
+      }),
+    );
+  }
+
+  /** Entries matching every condition of `query`, oldest first, one page at a time. */
+  async find(query: AuditQuery = {}): Promise<AuditPage> {
+    const limit = query.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidQueryException('limit must be an integer from 1 to 1000');
+    if (query.id !== undefined && query.entity === undefined) throw new InvalidQueryException('an audit query by id needs the entity');
+    const from = query.from === undefined ? undefined : encodeTime(timeOf(query.from, 'from'), 10);
+    const to = query.to === undefined ? undefined : encodeTime(timeOf(query.to, 'to'), 10);
+    const after = query.cursor;
+    const items: AuditEntry[] = [];
+    for (const auditId of this.candidates(query, from, after)) {
+      if (after !== undefined && auditId <= after) continue;
+      if (to !== undefined && auditId >= to) {
+        if (query.id === undefined && query.actor === undefined) break;
+        continue;
+      }
+      if (from !== undefined && auditId < from) continue;
+      const entry = this.entries.get(auditId);
+      if (!entry) continue;
+      if (query.entity !== undefined && entry.entity !== query.entity) continue;
+      if (query.actor !== undefined && entry.actor !== query.actor) continue;
+      items.push(entry);
+      if (items.length > limit) break;
+    }
+    const page = items.slice(0, limit);
+    return { items: page, nextCursor: items.length > limit ? page[page.length - 1]!.auditId : null };
+  }
+
+  /** Every entry of one record, oldest first. */
+  async forRecord(entity: string, id: string): Promise<AuditEntry[]> {
+    const entries: AuditEntry[] = [];
+    for (const key of this.byRecord.getKeys({ start: [entity, id], end: afterPrefix([entity, id]) }) as Iterable<string[]>) {
+      const entry = this.entries.get(key[2]!);
+      if (entry) entries.push(entry);
+    }
+    return entries;
+  }
+
+  private *candidates(query: AuditQuery, from: string | undefined, after: string | undefined): Generator<string> {
+    if (query.entity !== undefined && query.id !== undefined) {
+      const prefix = [query.entity, query.id];
+      for (const key of this.byRecord.getKeys({ start: [...prefix, after ?? from ?? ''], end: afterPrefix(prefix) }) as Iterable<string[]>) yield key[2]!;
+    } else if (query.actor !== undefined) {
+      for (const key of this.byActor.getKeys({ start: [query.actor, after ?? from ?? ''], end: afterPrefix([query.actor]) }) as Iterable<string[]>) yield key[1]!;
+    } else {
+      for (const key of this.entries.getKeys(after ?? from ? { start: after ?? from } : {})) yield key;
+    }
+  }
+
+  private put(entry: AuditEntry): void {
+    this.entries.putSync(entry.auditId, entry);
+    this.byRecord.putSync([entry.entity, entry.id, entry.auditId], null);
+    if (entry.actor !== undefined) this.byActor.putSync([entry.actor, entry.auditId], null);
+  }
+
+  private get entries(): Database<AuditEntry, string> {
+    return this.environment.database('_audit');
+  }
+
+  private get byRecord(): Database<null, IndexKey> {
+    return this.environment.database('_audit.byRecord');
+  }
+
+  private get byActor(): Database<null, IndexKey> {
+    return this.environment.database('_audit.byActor');
+  }
+}
+
+/** Field-by-field changes; hidden fields are masked, never copied into the trail. */
+function changesBetween(
+  definition: EntityDefinition,
+  before: StoredRecord | undefined,
+  after: StoredRecord | undefined,
+): Record<string, { from: unknown; to: unknown }> {
+  const changes: Record<string, { from: unknown; to: unknown }> = {};
+  for (const field of definition.fields) {
+    const from = before?.[field.name] ?? null;
+    const to = after?.[field.name] ?? null;
+    if (from === to) continue;
+    changes[field.name] = field.hidden ? { from: from === null ? null : HIDDEN, to: to === null ? null : HIDDEN } : { from, to };
+  }
+  return changes;
+}
+
+function timeOf(value: Date | string, name: string): number {
+  const time = value instanceof Date ? value.getTime() : Date.parse(value);
+  if (!Number.isFinite(time) || time < 0) throw new InvalidQueryException(`${name} must be a valid date`);
+  return time;
+}

@@ -1,0 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import { BadRequestException } from '@nestjs/common';
+import type { RequestMeta } from '../storage/entity-event.interface.js';
+
+const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
+const MAX_IDEMPOTENCY_KEY = 255;
+
+interface HttpRequest {
+  method: string;
+  ip?: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** The audit details of a request: its `X-Request-Id` (or a new one), client IP and route. */
+export function requestMetaOf(request: HttpRequest, url: string): RequestMeta {
+  const header = request.headers['x-request-id'];
+  const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+  const path = url.split('?')[0];
+  return { id, ...(request.ip && { ip: request.ip }), route: `${request.method} ${path}` };
+}
+
+/** The `Idempotency-Key` header, if any; refused when it is not one printable key of sane length. */
+export function idempotencyKeyOf(request: HttpRequest): string | undefined {
+  const header = request.headers['idempotency-key'];
+  if (header === undefined) return undefined;
+  if (typeof header !== 'string' || header.length === 0 || header.length > MAX_IDEMPOTENCY_KEY || !/^[\x21-\x7e]+$/.test(header)) {
+    throw new BadRequestException(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} printable ASCII characters`);
+  }
+  return header;
+}

@@ -1,0 +1,10 @@
+/** An idempotency key reused with different data; nothing was changed. */
+export class IdempotencyConflictException extends Error {
+  constructor(
+    readonly entity: string,
+    readonly key: string,
+  ) {
+    super(`${entity}: idempotency key ${JSON.stringify(key)} was already used with different data`);
+    this.name = 'IdempotencyConflictException';
+  }
+}

@@ -1,0 +1,16 @@
+/** How long the event log is kept. Default: everything. */
+export interface EventRetention {
+  /** Keep at most this many of the newest events. */
+  maxEvents?: number;
+  /** Drop events older than this many milliseconds. */
+  maxAgeMs?: number;
+}
+
+/** Storage settings taken from `EntitiesModule.forRoot()`. */
+export interface StorageOptions {
+  /** How long idempotency keys are remembered, in ms. Default 24 h. */
+  idempotencyTtl?: number;
+  eventRetention?: EventRetention;
+  /** How often expired idempotency keys and old events are purged, in ms. Default 1 h. */
+  maintenanceInterval?: number;
+}

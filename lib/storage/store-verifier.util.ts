@@ -1,0 +1,93 @@
+import type { EntityTables } from './entity-tables.interface.js';
+import type { EventLog } from './event-log.store.js';
+import { FieldHistory } from './field-history.store.js';
+import { encodeKey, indexKeyOf } from './index-key.util.js';
+
+/** What `verify()` found. `ok` only when `problems` is empty. */
+export interface VerifyReport {
+  ok: boolean;
+  problems: string[];
+  checked: { records: number; indexEntries: number; historyEntries: number; events: number };
+}
+
+/**
+ * Walks everything and lists every inconsistency: records against their indexes and back,
+ * unique constraints, history against its policies, and the log against the records (the
+ * log must be gap-free, and when it is complete each record must be what its events made).
+ */
+export function verifyStore(entities: readonly EntityTables[], log: EventLog): VerifyReport {
+  const problems: string[] = [];
+  const checked = { records: 0, indexEntries: 0, historyEntries: 0, events: 0 };
+  const live = new Map<string, Map<string, number>>();
+
+  for (const tables of entities) {
+    const name = tables.definition.name;
+    const versions = new Map<string, number>();
+    live.set(name, versions);
+    for (const { key, value } of tables.records.getRange({})) {
+      checked.records++;
+      if (value?.id !== key) problems.push(`${name} ${key}: stored under another id (${String(value?.id)})`);
+      if (!Number.isInteger(value?.version) || value.version < 1) problems.push(`${name} ${key}: invalid version ${String(value?.version)}`);
+      versions.set(key, value.version);
+      for (const { index, db } of tables.indexes) {
+        if (db.get(indexKeyOf(index, value, key) as never) === undefined) problems.push(`${name} ${key}: missing from index ${index.name}`);
+      }
+    }
+    for (const { index, db } of tables.indexes) {
+      let previous: unknown[] | undefined;
+      for (const key of db.getKeys({}) as Iterable<unknown[]>) {
+        checked.indexEntries++;
+        const id = key[key.length - 1] as string;
+        const record = tables.records.get(id);
+        if (!record) problems.push(`${name} index ${index.name}: entry for missing record ${id}`);
+        else if (!encodeKey(indexKeyOf(index, record, id)).equals(encodeKey(key as never))) {
+          problems.push(`${name} index ${index.name}: stale entry for record ${id}`);
+        }
+        const values = key.slice(0, -1);
+        if (index.unique && previous && !values.includes(null) && values.every((v, i) => v === previous![i])) {
+          problems.push(`${name} unique index ${index.name}: records ${String(previous.at(-1))} and ${id} share ${index.fields.join(', ')}`);
+        }
+        previous = key;
+      }
+    }
+    const counts = new Map<string, number>();
+    for (const entry of tables.history.entries()) {
+      checked.historyEntries++;
+      if (entry.field === FieldHistory.deletedMarker) {
+        if (versions.has(entry.id)) problems.push(`${name} ${entry.id}: marked deleted but still stored`);
+        continue;
+      }
+      const field = tables.definition.fieldsByName.get(entry.field);
+      if (!field || field.history === 'never') problems.push(`${name} ${entry.id}: history kept for ${entry.field}, whose policy keeps none`);
+      const key = `${entry.id}\u0000${entry.field}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (field && typeof field.history === 'object' && counts.get(key)! > field.history.versions) {
+        problems.push(`${name} ${entry.id}: ${entry.field} keeps more than ${field.history.versions} versions`);
+      }
+    }
+  }
+
+  let expected = log.firstSeq();
+  const complete = expected <= 1;
+  const lastEvent = new Map<string, { type: string; version: number }>();
+  for (const event of log.all()) {
+    checked.events++;
+    if (event.seq !== expected) problems.push(`event log: seq ${event.seq} where ${expected} was expected`);
+    expected = event.seq + 1;
+    lastEvent.set(`${event.entity}\u0000${event.id}`, { type: event.type, version: event.version });
+  }
+  if (complete) {
+    for (const [entity, versions] of live) {
+      for (const [id, version] of versions) {
+        const last = lastEvent.get(`${entity}\u0000${id}`);
+        if (!last || last.type === 'deleted') problems.push(`${entity} ${id}: stored, but the log does not create it`);
+        else if (last.version !== version) problems.push(`${entity} ${id}: at version ${version}, the log says ${last.version}`);
+      }
+    }
+    for (const [key, last] of lastEvent) {
+      const [entity, id] = key.split('\u0000') as [string, string];
+      if (last.type !== 'deleted' && live.get(entity) && !live.get(entity)!.has(id)) problems.push(`${entity} ${id}: in the log, missing from the store`);
+    }
+  }
+  return { ok: problems.length === 0, problems, checked };
+}
