@@ -3,6 +3,7 @@ import { Module, type INestApplication, type Type } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import type request from 'supertest';
 import { EntitiesModule, type EntitiesModuleOptions } from '../../lib/index.js';
 import { makeTempDir } from './temp-dir.util.js';
 
@@ -12,7 +13,7 @@ export const PLATFORMS: readonly Platform[] = ['express', 'fastify'];
 export interface TestApp {
   app: INestApplication;
   /** The HTTP server to hand to supertest. */
-  server: () => unknown;
+  server: () => Parameters<typeof request>[0];
   /** The data directory (a fresh temp dir unless one was given). */
   path: string;
   /** Closes the app; removes the data directory if this helper created it. */
