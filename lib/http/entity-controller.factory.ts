@@ -81,6 +81,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   const createPipe = createBodyPipe(dtos.create);
   const updatePipe = createBodyPipe(dtos.update);
   const name = definition.name;
+  const noun = classStem(definition);
 
   @ApiTags(name)
   @ApiUnauthorizedResponse({ description: 'The action needs a principal and the request has none' })
@@ -99,7 +100,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
 
     @Post()
     @Action('create')
-    @ApiOperation({ summary: `Create a ${name} record` })
+    @ApiOperation({ summary: `Create a ${noun}` })
     @ApiBody({ type: dtos.create })
     @ApiCreatedResponse({ type: dtos.record })
     @ApiBadRequestResponse({ description: 'The body is not valid; the message names each problem' })
@@ -113,7 +114,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
 
     @Post('batch')
     @Action('create')
-    @ApiOperation({ summary: `Create many ${name} records at once: all or none` })
+    @ApiOperation({ summary: `Create many ${noun} records at once: all or none` })
     @ApiBody({ type: dtos.create, isArray: true })
     @ApiCreatedResponse({ type: dtos.record, isArray: true })
     @ApiBadRequestResponse({ description: 'An element is not valid; the message names its index' })
@@ -129,7 +130,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @Get()
     @Action('read')
     @ApiOperation({
-      summary: `List ${name} records`,
+      summary: `List ${noun} records`,
       description:
         'Filter with `field=value` (equality) or `field[op]=value`, op one of gt, gte, lt, lte, ne, in (comma-separated), prefix (strings). ' +
         'Sort with `sort=field` or `sort=-field` (default: id, i.e. creation order). Page with `limit` and the `nextCursor` of the previous page.',
@@ -145,7 +146,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
 
     @Get(':id')
     @Action('read')
-    @ApiOperation({ summary: `Read one ${name} record` })
+    @ApiOperation({ summary: `Read one ${noun}` })
     @ApiOkResponse({ type: dtos.record, headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } } })
     @NotFound()
     async findOne(@Param('id') id: string, @Res({ passthrough: true }) response: object) {
@@ -156,7 +157,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
 
     @Put(':id')
     @Action('update')
-    @ApiOperation({ summary: `Replace a ${name} record (validated as a create)` })
+    @ApiOperation({ summary: `Replace a ${noun} (validated as a create)` })
     @IfMatch()
     @ApiBody({ type: dtos.create })
     @ApiOkResponse({ type: dtos.record })
@@ -177,7 +178,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
 
     @Patch(':id')
     @Action('update')
-    @ApiOperation({ summary: `Change some fields of a ${name} record`, description: '`null` clears an optional field.' })
+    @ApiOperation({ summary: `Change some fields of a ${noun}`, description: '`null` clears an optional field.' })
     @IfMatch()
     @ApiBody({ type: dtos.update })
     @ApiOkResponse({ type: dtos.record })
@@ -199,7 +200,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @Delete(':id')
     @HttpCode(204)
     @Action('delete')
-    @ApiOperation({ summary: `Delete a ${name} record` })
+    @ApiOperation({ summary: `Delete a ${noun}` })
     @IfMatch()
     @ApiNoContentResponse({ description: 'Deleted' })
     @NotFound()
@@ -210,7 +211,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
 
     @Get(':id/history')
     @Action('history')
-    @ApiOperation({ summary: `Field history of a ${name} record, newest first; also for deleted records` })
+    @ApiOperation({ summary: `Field history of a ${noun}, newest first; also for deleted records` })
     @ApiOkResponse({ type: dtos.history })
     @NotFound()
     async history(@Param('id') id: string) {
@@ -236,7 +237,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   class AuditedEntityController extends EntityController {
     @Get(':id/audit')
     @Action('audit')
-    @ApiOperation({ summary: `Audit trail of a ${name} record, oldest first` })
+    @ApiOperation({ summary: `Audit trail of a ${noun}, oldest first` })
     @ApiOkResponse({ type: dtos.audit })
     @NotFound()
     async auditTrail(@Param('id') id: string) {
@@ -260,8 +261,10 @@ function ListQueryParameters(definition: EntityDefinition): MethodDecorator {
   return applyDecorators(
     ...visible.map((field) => {
       const operators = `gt|gte|lt|lte|ne|in${field.type === 'string' ? '|prefix' : ''}`;
+      // No example or default here: Swagger UI would pre-fill them and filter the list.
+      const { example: _example, default: _default, ...schema } = fieldSchema(field) as Record<string, unknown>;
       return ApiQuery({
-        ...fieldSchema(field),
+        ...schema,
         name: field.name,
         required: false,
         description: `Equality filter; also ${field.name}[${operators}]`,

@@ -50,13 +50,9 @@ class AuditEntryView {
   request?: Record<string, string>;
 }
 
-/** Turns `permits` or `work-orders` into `Permits`, `WorkOrders`: the stem of generated class names. */
+/** The stem of generated class and schema names: the entity class's own name (`Permit` → `CreatePermitDto`). */
 export function classStem(definition: EntityDefinition): string {
-  return definition.name
-    .split(/[-_]/)
-    .filter(Boolean)
-    .map((part) => part[0]!.toUpperCase() + part.slice(1))
-    .join('');
+  return definition.target.name;
 }
 
 /**
