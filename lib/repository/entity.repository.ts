@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import { Logger, type Type } from '@nestjs/common';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { FindQuery, FindResult } from '../query/find-query.interface.js';
 import { normalizeQuery } from '../query/query-clause.util.js';
@@ -14,6 +14,8 @@ import { EntityTransaction } from './entity-transaction.store.js';
 
 /** Largest number of records one `createMany` takes unless the module says otherwise. */
 export const DEFAULT_MAX_BATCH = 1000;
+
+const QUERY_LOGGER = new Logger('EntitiesQuery');
 
 /**
  * Reads and writes the records of one entity. Inject it with
@@ -64,6 +66,7 @@ export class EntityRepository<T extends object> {
   async find(query: FindQuery = {}): Promise<FindResult<EntityRecord<T>>> {
     const normalized = normalizeQuery(this.definition, query);
     const plan = planQuery(this.definition, normalized.clauses, normalized.sort);
+    if (Logger.isLevelEnabled('debug')) QUERY_LOGGER.debug(`${this.definition.name}: ${explainPlan(plan)}`);
     return runQuery(this.storage.tablesOf(this.definition), normalized, plan) as FindResult<EntityRecord<T>>;
   }
 
