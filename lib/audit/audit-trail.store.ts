@@ -28,6 +28,12 @@ export class AuditService implements EntityProjection {
 
   constructor(private readonly environment: LmdbEnvironment) {}
 
+  open(): void {
+    this.environment.database('_audit');
+    this.environment.database('_audit.byRecord');
+    this.environment.database('_audit.byActor');
+  }
+
   follows(definition: EntityDefinition): boolean {
     return definition.audited;
   }

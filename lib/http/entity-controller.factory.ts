@@ -15,7 +15,6 @@ import {
   SetMetadata,
   UseGuards,
   UseInterceptors,
-  applyDecorators,
   type Type,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
@@ -32,29 +31,30 @@ import {
   ApiOperation,
   ApiPayloadTooLargeResponse,
   ApiPreconditionFailedResponse,
-  ApiQuery,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { METADATA_KEYS } from '../metadata/metadata.constants.js';
-import { ENTITIES_MODULE_OPTIONS } from '../module/entities.module-definition.js';
-import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
 import { getRepositoryToken } from '../module/entity-tokens.util.js';
 import type { EntityAction } from '../permission/entity-action.constants.js';
-import { EntityAccessGuard } from '../permission/entity-access.guard.js';
-import { resolvePrincipal } from '../permission/principal-resolver.util.js';
-import type { EntityRepository } from '../repository/entity.repository.js';
+import { EntityAccessGuard } from './entity-access.guard.js';
+import { AccessDeniedException } from '../permission/access-denied.exception.js';
+import type { AccessDecision } from '../permission/entity-access.store.js';
+import { EntityAccess } from '../permission/entity-access.store.js';
+import { decisionOf } from '../permission/principal-resolver.util.js';
+import type { EntityRepository, RepositoryWriteContext } from '../repository/entity.repository.js';
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
 import { AuditService } from '../audit/audit-trail.store.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { createBodyPipe, validateBatch } from './entity-body.util.js';
-import { classStem, fieldSchema, type EntityDtos } from './entity-dto.factory.js';
+import { classStem, type EntityDtos } from './entity-dto.factory.js';
 import { EntityErrorsInterceptor } from './entity-errors.interceptor.js';
 import { etagOf, expectedVersionOf } from './if-match.util.js';
 import { parseListQuery } from './list-query.util.js';
-import { toHistoryView, toRecordView } from './record-view.util.js';
+import { ListQueryParameters } from './list-query-parameters.decorator.js';
+import { toAuditView, toHistoryView, toRecordView } from './record-view.util.js';
 import { idempotencyKeyOf, requestMetaOf } from './request-meta.util.js';
 import { RequestBodyInterceptor } from './request-body.interceptor.js';
 
@@ -93,10 +93,12 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   class EntityController {
     constructor(
       @Inject(getRepositoryToken(definition.target)) protected readonly repository: EntityRepository<object>,
-      private readonly adapterHost: HttpAdapterHost,
-      @Inject(ENTITIES_MODULE_OPTIONS) private readonly options: EntitiesModuleOptions,
+      protected readonly adapterHost: HttpAdapterHost,
+      protected readonly access: EntityAccess,
       protected readonly audit: AuditService,
-    ) {}
+    ) {
+      repository.storage.claimRoutes(definition);
+    }
 
     @Post()
     @Action('create')
@@ -108,8 +110,9 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiPayloadTooLargeResponse({ description: 'The body is too large' })
     @IdempotencyKey()
     async create(@Body(createPipe) body: object, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
-      const context = await this.context(request, { idempotencyKey: idempotencyKeyOf(request) });
-      return this.respond(response, (await this.repository.create(body as never, context)) as StoredRecord);
+      const decision = decisionOf(request, 'create');
+      const context = this.context(request, decision, { idempotencyKey: idempotencyKeyOf(request) });
+      return this.respond(response, decision, await this.denialsAudited(request, decision, '', () => this.repository.create(body as never, context)));
     }
 
     @Post('batch')
@@ -121,10 +124,11 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiConflictResponse({ description: 'A unique index already holds values of an element' })
     @IdempotencyKey()
     async createMany(@Body() body: unknown, @Req() request: HttpRequest) {
+      const decision = decisionOf(request, 'create');
       const items = await validateBatch(createPipe, dtos.create, body, this.repository.maxBatch);
-      const context = await this.context(request, { idempotencyKey: idempotencyKeyOf(request) });
-      const records = await this.repository.createMany(items as never[], context);
-      return records.map((record) => toRecordView(definition, record as StoredRecord));
+      const context = this.context(request, decision, { idempotencyKey: idempotencyKeyOf(request) });
+      const records = await this.denialsAudited(request, decision, '', () => this.repository.createMany(items as never[], context));
+      return records.map((record) => this.view(decision, record));
     }
 
     @Get()
@@ -138,10 +142,11 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ListQueryParameters(definition)
     @ApiOkResponse({ type: dtos.page })
     @ApiBadRequestResponse({ description: 'An unknown field, operator or malformed value' })
-    async list(@Req() request: object) {
+    async list(@Req() request: HttpRequest) {
+      const decision = decisionOf(request, 'read');
       const query = parseListQuery(definition, this.adapterHost.httpAdapter.getRequestUrl(request) as string);
-      const page = await this.repository.find(query);
-      return { items: page.items.map((record) => toRecordView(definition, record as StoredRecord)), nextCursor: page.nextCursor };
+      const page = await this.repository.find(query, { principal: decision.principal ?? null });
+      return { items: page.items.map((record) => this.view(decision, record)), nextCursor: page.nextCursor };
     }
 
     @Get(':id')
@@ -149,10 +154,11 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiOperation({ summary: `Read one ${noun}` })
     @ApiOkResponse({ type: dtos.record, headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } } })
     @NotFound()
-    async findOne(@Param('id') id: string, @Res({ passthrough: true }) response: object) {
-      const record = await this.repository.findById(id);
+    async findOne(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      const decision = decisionOf(request, 'read');
+      const record = await this.repository.findById(id, { principal: decision.principal ?? null });
       if (!record) throw new RecordNotFoundException(name, id);
-      return this.respond(response, record as StoredRecord);
+      return this.respond(response, decision, record);
     }
 
     @Put(':id')
@@ -172,8 +178,9 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       @Req() request: HttpRequest,
       @Res({ passthrough: true }) response: object,
     ) {
-      const context = await this.context(request, { expectedVersion: expectedVersionOf(ifMatch) });
-      return this.respond(response, (await this.repository.replace(id, body as never, context)) as StoredRecord);
+      const decision = decisionOf(request, 'update');
+      const context = this.context(request, decision, { expectedVersion: expectedVersionOf(ifMatch) });
+      return this.respond(response, decision, await this.denialsAudited(request, decision, id, () => this.repository.replace(id, body as never, context)));
     }
 
     @Patch(':id')
@@ -193,8 +200,9 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       @Req() request: HttpRequest,
       @Res({ passthrough: true }) response: object,
     ) {
-      const context = await this.context(request, { expectedVersion: expectedVersionOf(ifMatch) });
-      return this.respond(response, (await this.repository.update(id, body as never, context)) as StoredRecord);
+      const decision = decisionOf(request, 'update');
+      const context = this.context(request, decision, { expectedVersion: expectedVersionOf(ifMatch) });
+      return this.respond(response, decision, await this.denialsAudited(request, decision, id, () => this.repository.update(id, body as never, context)));
     }
 
     @Delete(':id')
@@ -206,7 +214,9 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @NotFound()
     @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
     async remove(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined, @Req() request: HttpRequest): Promise<void> {
-      await this.repository.delete(id, await this.context(request, { expectedVersion: expectedVersionOf(ifMatch) }));
+      const decision = decisionOf(request, 'delete');
+      const context = this.context(request, decision, { expectedVersion: expectedVersionOf(ifMatch) });
+      await this.denialsAudited(request, decision, id, () => this.repository.delete(id, context));
     }
 
     @Get(':id/history')
@@ -214,22 +224,41 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiOperation({ summary: `Field history of a ${noun}, newest first; also for deleted records` })
     @ApiOkResponse({ type: dtos.history })
     @NotFound()
-    async history(@Param('id') id: string) {
-      const history = await this.repository.history(id);
+    async history(@Param('id') id: string, @Req() request: HttpRequest) {
+      const decision = decisionOf(request, 'history');
+      const history = await this.repository.history(id, { principal: decision.principal ?? null });
       if (!history) throw new RecordNotFoundException(name, id);
-      return toHistoryView(definition, history);
+      return toHistoryView(definition, history, this.access.unreadableFields(definition, decision));
+    }
+
+    /** Runs a write; a refusal by access rules on an `@Audited` entity is written to the audit trail first. */
+    protected async denialsAudited<R>(request: HttpRequest, decision: AccessDecision, id: string, write: () => Promise<R>): Promise<R> {
+      try {
+        return await write();
+      } catch (error) {
+        if (error instanceof AccessDeniedException && definition.audited) {
+          await this.audit.recordDenied({ entity: name, id, actor: decision.principal?.id, request: this.requestMeta(request) });
+        }
+        throw error;
+      }
     }
 
     /** The write context of a request: its principal as actor, and its details for the audit trail. */
-    private async context(request: HttpRequest, extra: WriteContext): Promise<WriteContext> {
-      const { principal } = await resolvePrincipal(request, this.options);
-      const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
-      return { ...extra, actor: principal?.id, request: requestMetaOf(request, url) };
+    protected context(request: HttpRequest, decision: AccessDecision, extra: WriteContext): RepositoryWriteContext {
+      return { ...extra, principal: decision.principal ?? null, request: this.requestMeta(request) };
     }
 
-    private respond(response: object, record: StoredRecord): Record<string, unknown> {
+    protected requestMeta(request: HttpRequest) {
+      return requestMetaOf(request, this.adapterHost.httpAdapter.getRequestUrl(request) as string);
+    }
+
+    protected view(decision: AccessDecision, record: object): Record<string, unknown> {
+      return toRecordView(definition, record as StoredRecord, this.access.unreadableFields(definition, decision));
+    }
+
+    protected respond(response: object, decision: AccessDecision, record: { version: number }): Record<string, unknown> {
       this.adapterHost.httpAdapter.setHeader(response, 'ETag', etagOf(record.version));
-      return toRecordView(definition, record);
+      return this.view(decision, record);
     }
   }
 
@@ -240,38 +269,15 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiOperation({ summary: `Audit trail of a ${noun}, oldest first` })
     @ApiOkResponse({ type: dtos.audit })
     @NotFound()
-    async auditTrail(@Param('id') id: string) {
+    async auditTrail(@Param('id') id: string, @Req() request: HttpRequest) {
+      const decision = decisionOf(request, 'audit');
       const items = await this.audit.forRecord(name, id);
       if (items.length === 0 && !(await this.repository.history(id))) throw new RecordNotFoundException(name, id);
-      return {
-        items: items.map(({ action, actor, at, version, changes, request }) => ({ action, actor, at, version, changes, ...(request && { request }) })),
-      };
+      return { items: items.map((entry) => toAuditView(entry, this.access.unreadableFields(definition, decision))) };
     }
   }
 
   const controller = definition.audited ? AuditedEntityController : EntityController;
-  Object.defineProperty(controller, 'name', { value: `${classStem(definition)}Controller` });
+  Object.defineProperty(controller, 'name', { value: `${noun}Controller` });
   return controller;
-}
-
-/** The list route's query parameters in OpenAPI: one equality filter per visible field, then sort, limit, cursor. */
-function ListQueryParameters(definition: EntityDefinition): MethodDecorator {
-  const visible = definition.fields.filter((field) => !field.hidden);
-  const sortable = ['id', 'createdAt', 'updatedAt', 'version', ...visible.map((field) => field.name)];
-  return applyDecorators(
-    ...visible.map((field) => {
-      const operators = `gt|gte|lt|lte|ne|in${field.type === 'string' ? '|prefix' : ''}`;
-      // No example or default here: Swagger UI would pre-fill them and filter the list.
-      const { example: _example, default: _default, ...schema } = fieldSchema(field) as Record<string, unknown>;
-      return ApiQuery({
-        ...schema,
-        name: field.name,
-        required: false,
-        description: `Equality filter; also ${field.name}[${operators}]`,
-      } as never);
-    }),
-    ApiQuery({ name: 'sort', required: false, enum: sortable.flatMap((field) => [field, `-${field}`]), description: 'Sort field, `-` for descending' }),
-    ApiQuery({ name: 'limit', required: false, type: Number, minimum: 1, maximum: 1000, description: 'Page size (default 50)' }),
-    ApiQuery({ name: 'cursor', required: false, type: String, description: 'The `nextCursor` of the previous page' }),
-  );
 }

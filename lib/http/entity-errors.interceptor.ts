@@ -1,6 +1,7 @@
 import {
   BadRequestException,
   ConflictException,
+  ForbiddenException,
   HttpException,
   HttpStatus,
   Injectable,
@@ -8,11 +9,13 @@ import {
   NotFoundException,
   PreconditionFailedException,
   ServiceUnavailableException,
+  UnauthorizedException,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
 import { catchError, type Observable } from 'rxjs';
+import { AccessDeniedException } from '../permission/access-denied.exception.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
 import { IdempotencyConflictException } from '../storage/idempotency-conflict.exception.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
@@ -36,6 +39,7 @@ export class EntityErrorsInterceptor implements NestInterceptor {
 
   private toHttp(error: unknown): unknown {
     if (error instanceof HttpException) return error;
+    if (error instanceof AccessDeniedException) return accessDeniedToHttp(error);
     if (error instanceof InvalidRecordException) return new BadRequestException(error.problems);
     if (error instanceof InvalidQueryException) return new BadRequestException(error.message);
     if (error instanceof RecordNotFoundException) return new NotFoundException(error.message);
@@ -52,5 +56,17 @@ export class EntityErrorsInterceptor implements NestInterceptor {
         : new ServiceUnavailableException('the store could not commit the write; nothing was changed');
     }
     return error;
+  }
+}
+
+/** 401, 403, or for a record the principal may not see, the same 404 as a missing id. */
+export function accessDeniedToHttp(error: AccessDeniedException): HttpException {
+  switch (error.reason) {
+    case 'unauthenticated':
+      return new UnauthorizedException(error.message);
+    case 'forbidden':
+      return new ForbiddenException(error.message);
+    case 'concealed':
+      return new NotFoundException(error.message);
   }
 }

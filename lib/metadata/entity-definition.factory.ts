@@ -53,6 +53,8 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
   const constraints = readValidationConstraints(target);
   const fields: FieldDefinition[] = [];
   const indexes: IndexDefinition[] = [];
+  /** Where each index was declared, so an error about it names the field (or the composite's fields). */
+  const declaredOn = new Map<string, string>();
 
   for (const [property, facts] of Object.entries(readPropertyFacts(target))) {
     const failField = (problem: string): never => fail(property, problem);
@@ -92,6 +94,7 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
     );
     if (facts.index) {
       indexes.push({ name: facts.index.name ?? property, fields: [property], unique: facts.index.unique ?? false });
+      declaredOn.set(indexes.at(-1)!.name, property);
     }
   }
   if (fields.length === 0) fail(undefined, 'declares no @Field()');
@@ -108,8 +111,11 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
   }
   const indexNames = new Set<string>();
   for (const index of indexes) {
-    if (!NAME_PATTERN.test(index.name)) fail(undefined, `index name ${JSON.stringify(index.name)} is not valid`);
-    if (indexNames.has(index.name)) fail(undefined, `two indexes are named "${index.name}"`);
+    const where = declaredOn.get(index.name) ?? index.fields.join(',');
+    if (!NAME_PATTERN.test(index.name)) {
+      fail(where, `index name ${JSON.stringify(index.name)} must start with a letter and hold only letters, digits, "-" and "_"`);
+    }
+    if (indexNames.has(index.name)) fail(where, `two indexes are named "${index.name}"`);
     indexNames.add(index.name);
   }
 

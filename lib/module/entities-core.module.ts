@@ -1,7 +1,15 @@
 import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { EntityStorage } from '../storage/entity-storage.store.js';
 import { ENTITIES_MODULE_OPTIONS, EntitiesCoreModuleBase } from './entities.module-definition.js';
-import { auditServiceProvider, entityStorageProvider, lmdbEnvironmentProvider } from './entities.providers.js';
+import {
+  aclServiceProvider,
+  auditServiceProvider,
+  entityAccessProvider,
+  entityStorageProvider,
+  lmdbEnvironmentProvider,
+} from './entities.providers.js';
+import { AclService } from '../permission/acl.store.js';
+import { EntityAccess } from '../permission/entity-access.store.js';
 import { AuditService } from '../audit/audit-trail.store.js';
 
 /**
@@ -12,8 +20,8 @@ import { AuditService } from '../audit/audit-trail.store.js';
  */
 @Global()
 @Module({
-  providers: [lmdbEnvironmentProvider, auditServiceProvider, entityStorageProvider],
-  exports: [EntityStorage, AuditService, ENTITIES_MODULE_OPTIONS],
+  providers: [lmdbEnvironmentProvider, auditServiceProvider, aclServiceProvider, entityAccessProvider, entityStorageProvider],
+  exports: [EntityStorage, AuditService, AclService, EntityAccess, ENTITIES_MODULE_OPTIONS],
 })
 export class EntitiesCoreModule extends EntitiesCoreModuleBase implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(EntityStorage) private readonly storage: EntityStorage) {

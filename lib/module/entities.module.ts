@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { createEntityController } from '../http/entity-controller.factory.js';
 import { createEntityDtos } from '../http/entity-dto.factory.js';
+import { createGrantsController } from '../http/grants-controller.factory.js';
 import { createEntityDefinition } from '../metadata/entity-definition.factory.js';
 import { EntitiesCoreModule } from './entities-core.module.js';
 import { ENTITIES_ASYNC_OPTIONS_TYPE, ENTITIES_OPTIONS_TYPE } from './entities.module-definition.js';
@@ -31,7 +32,10 @@ export class EntitiesModule {
     const definitions = entities.map((entity) => createEntityDefinition(entity));
     return {
       module: EntitiesModule,
-      controllers: definitions.map((definition) => createEntityController(definition, createEntityDtos(definition))),
+      controllers: definitions.flatMap((definition) => [
+        createEntityController(definition, createEntityDtos(definition)),
+        ...(definition.permissions ? [createGrantsController(definition)] : []),
+      ]),
       providers: createRepositoryProviders(definitions),
       exports: entities.map((entity) => getRepositoryToken(entity)),
     };

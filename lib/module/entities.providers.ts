@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import type { Provider } from '@nestjs/common';
 import { AuditService } from '../audit/audit-trail.store.js';
+import { AclService } from '../permission/acl.store.js';
+import { EntityAccess } from '../permission/entity-access.store.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { EntityRepository } from '../repository/entity.repository.js';
 import { EntityStorage } from '../storage/entity-storage.store.js';
@@ -24,22 +26,39 @@ export const auditServiceProvider: Provider = {
   inject: [LmdbEnvironment],
 };
 
+export const aclServiceProvider: Provider = {
+  provide: AclService,
+  useFactory: (environment: LmdbEnvironment) => new AclService(environment),
+  inject: [LmdbEnvironment],
+};
+
+export const entityAccessProvider: Provider = {
+  provide: EntityAccess,
+  useFactory: (options: EntitiesModuleOptions, acl: AclService) => new EntityAccess(options, acl),
+  inject: [ENTITIES_MODULE_OPTIONS, AclService],
+};
+
 /** The storage of one `forRoot`, with the audit trail following `@Audited` entities. */
 export const entityStorageProvider: Provider = {
   provide: EntityStorage,
-  useFactory: (environment: LmdbEnvironment, options: EntitiesModuleOptions, audit: AuditService) =>
-    new EntityStorage(environment, { idempotencyTtl: options.idempotencyTtl, eventRetention: options.eventRetention }, [audit]),
-  inject: [LmdbEnvironment, ENTITIES_MODULE_OPTIONS, AuditService],
+  useFactory: (environment: LmdbEnvironment, options: EntitiesModuleOptions, audit: AuditService, acl: AclService) =>
+    new EntityStorage(
+      environment,
+      { idempotencyTtl: options.idempotencyTtl, eventRetention: options.eventRetention },
+      [audit],
+      [acl],
+    ),
+  inject: [LmdbEnvironment, ENTITIES_MODULE_OPTIONS, AuditService, AclService],
 };
 
 /** One `EntityRepository` per entity, registering its definition with the storage. */
 export function createRepositoryProviders(definitions: readonly EntityDefinition[]): Provider[] {
   return definitions.map((definition) => ({
     provide: getRepositoryToken(definition.target),
-    useFactory: (storage: EntityStorage, options: EntitiesModuleOptions) => {
+    useFactory: (storage: EntityStorage, options: EntitiesModuleOptions, access: EntityAccess) => {
       storage.register(definition);
-      return new EntityRepository(definition, storage, options.maxBatchSize);
+      return new EntityRepository(definition, storage, options.maxBatchSize, access);
     },
-    inject: [EntityStorage, ENTITIES_MODULE_OPTIONS],
+    inject: [EntityStorage, ENTITIES_MODULE_OPTIONS, EntityAccess],
   }));
 }

@@ -1,3 +1,4 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { KeyComponent } from '../storage/index-key.util.js';
 import { InvalidQueryException } from './invalid-query.exception.js';
 
@@ -8,15 +9,29 @@ export interface CursorPosition {
   id: string;
 }
 
-export function encodeCursor(position: CursorPosition): string {
-  return Buffer.from(JSON.stringify([position.sort, position.value, position.id])).toString('base64url');
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * Cursors hold the last sort value of a page, which may be a field some principals may not
+ * read, so they are sealed with AES-256-GCM under a key kept in the store: opaque to
+ * clients, and tamper-evident.
+ */
+export function encodeCursor(position: CursorPosition, key: Buffer): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const sealed = Buffer.concat([cipher.update(JSON.stringify([position.sort, position.value, position.id]), 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
 }
 
-/** Reads a cursor, refusing one that is malformed or was made for another sort order. */
-export function decodeCursor(cursor: string, sort: string): CursorPosition {
+/** Reads a cursor, refusing one that is malformed, tampered with, or made for another sort order. */
+export function decodeCursor(cursor: string, sort: string, key: Buffer): CursorPosition {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const raw = Buffer.from(cursor, 'base64url');
+    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
+    decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+    parsed = JSON.parse(Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8'));
   } catch {
     throw new InvalidQueryException('cursor is not valid');
   }

@@ -1,6 +1,6 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { FieldType } from '../metadata/decorator-options.interface.js';
-import type { FieldCondition, FilterOperator, FindQuery, QueryClause, SortOrder } from './find-query.interface.js';
+import type { FilterOperator, FindQuery, QueryClause, SortOrder } from './find-query.interface.js';
 import { InvalidQueryException } from './invalid-query.exception.js';
 
 export const DEFAULT_LIMIT = 50;

@@ -1,6 +1,6 @@
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { EntityTables } from '../storage/entity-tables.interface.js';
-import { afterPrefix, afterStringPrefix, encodeKey, toKeyComponent, type IndexKey, type KeyComponent } from '../storage/index-key.util.js';
+import { afterPrefix, afterStringPrefix, encodeKey, LOWEST_KEY, toKeyComponent, type IndexKey, type KeyComponent } from '../storage/index-key.util.js';
 import { decodeCursor, encodeCursor, type CursorPosition } from './cursor.util.js';
 import type { FindResult, QueryClause } from './find-query.interface.js';
 import type { QueryPlan } from './query-plan.interface.js';
@@ -18,13 +18,19 @@ interface Bounds {
  * Ordered plans stop after `limit + 1` matches; the others collect every match in the
  * scanned range, sort it, and cut the page after the cursor.
  */
-export function runQuery(tables: EntityTables, query: NormalizedQuery, plan: QueryPlan): FindResult<StoredRecord> {
+export function runQuery(
+  tables: EntityTables,
+  query: NormalizedQuery,
+  plan: QueryPlan,
+  cursorKey: Buffer,
+  visible: (record: StoredRecord) => boolean = () => true,
+): FindResult<StoredRecord> {
   const sortName = `${query.sort.descending ? '-' : ''}${query.sort.field}`;
-  const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, sortName);
+  const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, sortName, cursorKey);
   const componentCount = plan.kind === 'index' ? plan.index.fields.length : 1;
   const sortComponent = (record: StoredRecord): KeyComponent =>
     query.sort.field === 'id' ? null : toKeyComponent(record[query.sort.field as keyof StoredRecord], plan.ordered ? componentCount : 1);
-  const matches = (record: StoredRecord) => query.clauses.every((clause) => matchesClause(record, clause));
+  const matches = (record: StoredRecord) => query.clauses.every((clause) => matchesClause(record, clause)) && visible(record);
   const page: StoredRecord[] = [];
 
   if (plan.ordered) {
@@ -48,7 +54,7 @@ export function runQuery(tables: EntityTables, query: NormalizedQuery, plan: Que
 
   const items = page.slice(0, query.limit);
   const last = items[items.length - 1];
-  const nextCursor = page.length > query.limit && last ? encodeCursor({ sort: sortName, value: sortComponent(last), id: last.id }) : null;
+  const nextCursor = page.length > query.limit && last ? encodeCursor({ sort: sortName, value: sortComponent(last), id: last.id }, cursorKey) : null;
   return { items, nextCursor };
 }
 
@@ -66,6 +72,7 @@ function* walk(tables: EntityTables, plan: QueryPlan, descending: boolean, curso
   const count = plan.index.fields.length;
   const prefix = plan.equalities.map((value) => toKeyComponent(value, count));
   const bounds = indexBounds(prefix, plan.range, count);
+  bounds.lower ??= LOWEST_KEY;
   const db = tables.indexes.find((entry) => entry.index === plan.index)!.db;
   let resume: KeyComponent[] | undefined;
   if (cursor) resume = prefix.length === count ? [...prefix, cursor.id] : [...prefix, cursor.value, cursor.id];

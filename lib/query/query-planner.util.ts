@@ -1,5 +1,5 @@
 import type { EntityDefinition, IndexDefinition } from '../metadata/entity-definition.interface.js';
-import { toKeyComponent } from '../storage/index-key.util.js';
+import { boundsExactly } from '../storage/index-key.util.js';
 import type { QueryClause, SortOrder } from './find-query.interface.js';
 import type { QueryPlan } from './query-plan.interface.js';
 
@@ -50,7 +50,7 @@ function rangeClauses(clauses: readonly QueryClause[], field: string, componentC
     (clause) =>
       clause.field === field &&
       RANGE_OPS.has(clause.op) &&
-      (typeof clause.value !== 'string' || toKeyComponent(clause.value, componentCount) === clause.value),
+      (typeof clause.value !== 'string' || boundsExactly(clause.value, componentCount)),
   );
 }
 

@@ -1,13 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { EntityDefinition, IndexDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityEvent } from './entity-event.interface.js';
-import type { EntityProjection } from './entity-projection.interface.js';
+import type { EntityProjection, StoreCompanion } from './entity-projection.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
 import { applyEvent } from './event-applier.util.js';
 import { EventLog } from './event-log.store.js';
 import { FieldHistory, type FieldHistoryEntry, type RecordHistory } from './field-history.store.js';
 import { DEFAULT_IDEMPOTENCY_TTL, IdempotencyStore } from './idempotency.store.js';
-import { indexKeyOf, type IndexKey } from './index-key.util.js';
+import { indexKeyOf, LOWEST_KEY, type IndexKey } from './index-key.util.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import type { StorageOptions } from './storage-options.interface.js';
 import { verifyStore, type VerifyReport } from './store-verifier.util.js';
@@ -36,11 +37,13 @@ export class EntityStorage {
   private idempotency?: IdempotencyStore;
   private opening?: Promise<void>;
   private maintenance?: NodeJS.Timeout;
+  private sealingKey?: Buffer;
 
   constructor(
     readonly environment: LmdbEnvironment,
     private readonly options: StorageOptions = {},
     private readonly projections: readonly EntityProjection[] = [],
+    private readonly companions: readonly StoreCompanion[] = [],
   ) {}
 
   /** Adds an entity; a second entity with the same name or path fails start-up. */
@@ -85,8 +88,10 @@ export class EntityStorage {
 
   private async openOnce(): Promise<void> {
     const perEntity = [...this.definitions.values()].reduce((sum, d) => sum + 2 + d.indexes.length, 0);
-    const projected = this.projections.reduce((sum, p) => sum + p.databaseCount, 0);
-    this.environment.open(SHARED_DBS + perEntity + projected + SPARE_DBS);
+    const companions = [...this.projections, ...this.companions];
+    const theirs = companions.reduce((sum, companion) => sum + companion.databaseCount, 0);
+    this.environment.open(SHARED_DBS + perEntity + theirs + SPARE_DBS);
+    for (const companion of companions) companion.open();
     this.eventLog = new EventLog(this.environment.database<EntityEvent, number>(LOG_DB));
     this.idempotency = new IdempotencyStore(
       this.environment.database(IDEMPOTENCY_DB),
@@ -94,6 +99,7 @@ export class EntityStorage {
       this.options.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL,
     );
     for (const definition of this.definitions.values()) this.tablesOf(definition);
+    this.sealingKey = await this.loadCursorKey();
     await this.reconcileIndexes();
     await this.runMaintenance();
     this.maintenance = setInterval(
@@ -101,6 +107,12 @@ export class EntityStorage {
       this.options.maintenanceInterval ?? DEFAULT_MAINTENANCE_INTERVAL,
     );
     this.maintenance.unref();
+  }
+
+  /** The key that seals list cursors, shared by every process on this directory. */
+  get cursorKey(): Buffer {
+    if (!this.sealingKey) throw new Error('the entity store is not open yet');
+    return this.sealingKey;
   }
 
   get log(): EventLog {
@@ -194,13 +206,33 @@ export class EntityStorage {
     await this.environment.close();
   }
 
+  /** Creates the cursor key on first open; the check runs in the write, so concurrent openers agree. */
+  private async loadCursorKey(): Promise<Buffer> {
+    const meta = this.environment.database<Uint8Array, IndexKey>(META_DB);
+    const existing = meta.get(['cursorKey']);
+    if (existing) return Buffer.from(existing);
+    return this.environment.write(() => {
+      const current = meta.get(['cursorKey']);
+      if (current) return Buffer.from(current);
+      const key = randomBytes(32);
+      meta.putSync(['cursorKey'], key);
+      return key;
+    });
+  }
+
   private async reconcileIndexes(): Promise<void> {
     const meta = this.environment.database<string[], IndexKey>(META_DB);
     for (const definition of this.definitions.values()) {
       const tables = this.tablesOf(definition);
-      const known = new Set(meta.get(['indexes', definition.name]) ?? []);
+      const recorded = meta.get(['indexes', definition.name]) ?? [];
+      const current = definition.indexes.map(signature);
+      const known = new Set(recorded);
       const stale = definition.indexes.filter((index) => !known.has(signature(index)));
-      if (stale.length === 0) continue;
+      if (stale.length === 0) {
+        // An app that dropped an index must say so, or a later app with it back would trust stale entries.
+        if (recorded.length !== current.length) await this.environment.write(() => meta.putSync(['indexes', definition.name], current));
+        continue;
+      }
       if (tables.records.getKeysCount({ limit: 1 }) > 0) {
         this.logger.log(`building ${stale.map((i) => i.name).join(', ')} of ${definition.name} from its records`);
       }
@@ -214,9 +246,9 @@ export class EntityStorage {
     await this.environment.write(() => {
       for (const { index, db } of tables.indexes) {
         if (!indexes.includes(index)) continue;
-        for (const key of [...db.getKeys({})]) db.removeSync(key);
+        for (const key of [...db.getKeys({ start: LOWEST_KEY })]) db.removeSync(key);
         for (const { value } of tables.records.getRange({})) db.putSync(indexKeyOf(index, value, value.id) as IndexKey, null);
-        if (index.unique) assertUnique(definition, index, db.getKeys({}) as Iterable<unknown[]>);
+        if (index.unique) assertUnique(definition, index, db.getKeys({ start: LOWEST_KEY }) as Iterable<unknown[]>);
       }
       meta.putSync(['indexes', definition.name], definition.indexes.map(signature));
     });

@@ -30,7 +30,7 @@ export class FieldHistory {
   private readonly historized: readonly FieldDefinition[];
 
   constructor(
-    private readonly definition: EntityDefinition,
+    definition: EntityDefinition,
     private readonly db: Database<FieldHistoryEntry, IndexKey>,
   ) {
     this.historized = definition.fields.filter((field) => field.history !== 'never');

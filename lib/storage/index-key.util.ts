@@ -23,16 +23,18 @@ const HASH_LENGTH = 22;
 /**
  * Turns a stored field value into the component used in index keys and in sorting.
  * Strings longer than their share of the key budget are cut at a character boundary and
- * given a hash suffix, so equality stays exact; only the order among long strings that
- * share the cut prefix is arbitrary.
+ * given a hash suffix, so equality stays exact. The order among strings that share the cut
+ * part (a few hundred bytes), long or not, is unspecified.
  */
 export function toKeyComponent(value: unknown, componentCount = 1): KeyComponent {
   if (value === undefined || value === null) return null;
-  if (typeof value === 'number' || typeof value === 'boolean') return value;
+  // -0 and 0 are equal to every query, but lmdb would order -0 after every positive number.
+  if (typeof value === 'number') return value === 0 ? 0 : value;
+  if (typeof value === 'boolean') return value;
   const text = String(value);
-  const budget = Math.floor(KEY_BUDGET_BYTES / (componentCount + 1));
+  const budget = budgetOf(componentCount);
   if (text.length * 3 <= budget || Buffer.byteLength(text) <= budget) return text;
-  const room = budget - HASH_LENGTH - 4;
+  const room = cutRoom(componentCount);
   let cut = '';
   let bytes = 0;
   for (const char of text) {
@@ -43,6 +45,29 @@ export function toKeyComponent(value: unknown, componentCount = 1): KeyComponent
   const digest = createHash('sha256').update(text).digest('base64url').slice(0, HASH_LENGTH);
   return `${cut}${HASH_MARK}${digest}`;
 }
+
+function budgetOf(componentCount: number): number {
+  return Math.floor(KEY_BUDGET_BYTES / (componentCount + 1));
+}
+
+function cutRoom(componentCount: number): number {
+  return budgetOf(componentCount) - HASH_LENGTH - 4;
+}
+
+/**
+ * Whether a string can bound a key range exactly. A bound no longer than the part every cut
+ * string keeps compares with each stored key as with the full value; a longer one is left
+ * to the filter.
+ */
+export function boundsExactly(value: string, componentCount: number): boolean {
+  return value.length * 3 <= cutRoom(componentCount) - 4 || Buffer.byteLength(value) <= cutRoom(componentCount) - 4;
+}
+
+/**
+ * Below every index key. lmdb starts an open range at 0x05, past keys whose first element
+ * is `null` (0x00), so every walk over an index passes this as its lowest bound.
+ */
+export const LOWEST_KEY: Buffer = Buffer.from([0]);
 
 /** The index key of one record: `[...components of the index's fields, id]`. */
 export function indexKeyOf(index: IndexDefinition, record: Readonly<Record<string, unknown>>, id: string): KeyComponent[] {

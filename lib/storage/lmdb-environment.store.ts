@@ -12,6 +12,7 @@ export type LmdbTuning = Pick<RootDatabaseOptions, 'mapSize' | 'pageSize' | 'max
 export class LmdbEnvironment {
   private root?: RootDatabase;
   private readonly databases = new Map<string, Database>();
+  private writing = 0;
 
   constructor(
     readonly path: string,
@@ -33,6 +34,8 @@ export class LmdbEnvironment {
   database<V, K extends Key>(name: string, options: { encoding?: 'msgpack' | 'binary' } = {}): Database<V, K> {
     let db = this.databases.get(name);
     if (!db) {
+      // A handle first opened in a transaction that rolls back is dead; open databases up front.
+      if (this.writing > 0) throw new Error(`database ${name} must be opened before any write, not inside one`);
       db = this.requireRoot().openDB(name, { encoding: options.encoding ?? 'msgpack', cache: false, compression: false });
       this.databases.set(name, db);
     }
@@ -46,16 +49,24 @@ export class LmdbEnvironment {
    */
   async write<R>(fn: () => R): Promise<R> {
     const root = this.requireRoot();
+    let thrown: { error: unknown } | undefined;
+    const guarded = () => {
+      this.writing++;
+      try {
+        return fn();
+      } catch (error) {
+        thrown = { error };
+        throw error;
+      } finally {
+        this.writing--;
+      }
+    };
     let result: R;
     try {
-      result = (await root.childTransaction(fn as () => R)) as R;
-    } catch (error) {
-      throw this.asStorageFailure(error);
-    }
-    try {
+      result = (await root.childTransaction(guarded)) as R;
       await root.flushed;
     } catch (error) {
-      throw this.asStorageFailure(error);
+      throw this.asStorageFailure(error, thrown !== undefined && thrown.error === error);
     }
     return result;
   }
@@ -74,15 +85,16 @@ export class LmdbEnvironment {
   }
 
   /**
-   * Domain errors thrown by `fn` pass through unchanged. A failed commit also carries
-   * lmdb's `commitError` promise, which rejects later; it is handled here so it can never
-   * surface as an unhandled rejection and take the process down.
+   * What `fn` throws passes through unchanged (domain errors, a user's own errors), unless
+   * it is lmdb failing a write inside it. Anything that fails the commit itself is a storage
+   * failure; it also carries lmdb's `commitError` promise, which rejects later, so it is
+   * handled here and can never surface as an unhandled rejection that takes the process down.
    */
-  private asStorageFailure(error: unknown): unknown {
+  private asStorageFailure(error: unknown, thrownByCallback: boolean): unknown {
     const commitError = (error as { commitError?: Promise<unknown> } | null)?.commitError;
     if (commitError) commitError.catch(() => undefined);
-    if (!isLmdbFailure(error)) return error;
     const message = error instanceof Error ? error.message : String(error);
+    if (thrownByCallback && !LMDB_FAILURE.test(message)) return error;
     const diskFull = /MDB_MAP_FULL|ENOSPC|No space left/i.test(message);
     return new StorageFailureException(
       diskFull ? 'the store is full: free disk space or raise mapSize' : `the store could not commit the write: ${message}`,
@@ -92,12 +104,5 @@ export class LmdbEnvironment {
   }
 }
 
-function isLmdbFailure(error: unknown): boolean {
-  if (!(error instanceof Error)) return true;
-  const named = error as Error & { code?: unknown; commitError?: unknown };
-  return (
-    named.commitError !== undefined ||
-    typeof named.code === 'string' ||
-    /MDB_|ENOSPC|EIO|Commit failed|closed/i.test(error.message)
-  );
-}
+/** Messages of lmdb's own failures (LMDB error names, errno names of the I/O underneath). */
+const LMDB_FAILURE = /\bMDB_[A-Z_]+|\bE(NOSPC|IO|ROFS|DQUOT|NOMEM)\b|No space left/;

@@ -52,10 +52,15 @@ export function normalizeRecordInput(
 function normalizeValue(field: FieldDefinition, value: unknown, problems: string[]): unknown {
   switch (field.type) {
     case 'string':
-      if (typeof value === 'string') return value;
+      if (typeof value === 'string') {
+        // A lone surrogate cannot be stored as UTF-8; it would come back as U+FFFD.
+        if (value.isWellFormed()) return value;
+        problems.push(`${field.name} must be valid Unicode text`);
+        return undefined;
+      }
       break;
     case 'number':
-      if (typeof value === 'number' && Number.isFinite(value)) return value;
+      if (typeof value === 'number' && Number.isFinite(value)) return value === 0 ? 0 : value;
       break;
     case 'boolean':
       if (typeof value === 'boolean') return value;

@@ -1,7 +1,7 @@
 import type { EntityTables } from './entity-tables.interface.js';
 import type { EventLog } from './event-log.store.js';
 import { FieldHistory } from './field-history.store.js';
-import { encodeKey, indexKeyOf } from './index-key.util.js';
+import { encodeKey, indexKeyOf, LOWEST_KEY } from './index-key.util.js';
 
 /** What `verify()` found. `ok` only when `problems` is empty. */
 export interface VerifyReport {
@@ -24,18 +24,28 @@ export function verifyStore(entities: readonly EntityTables[], log: EventLog): V
     const name = tables.definition.name;
     const versions = new Map<string, number>();
     live.set(name, versions);
+    // Unique values as the records hold them, so a duplicate missing from the index is caught too.
+    const uniqueOwners = new Map(tables.indexes.filter(({ index }) => index.unique).map(({ index }) => [index, new Map<string, string>()]));
     for (const { key, value } of tables.records.getRange({})) {
       checked.records++;
       if (value?.id !== key) problems.push(`${name} ${key}: stored under another id (${String(value?.id)})`);
       if (!Number.isInteger(value?.version) || value.version < 1) problems.push(`${name} ${key}: invalid version ${String(value?.version)}`);
       versions.set(key, value.version);
       for (const { index, db } of tables.indexes) {
-        if (db.get(indexKeyOf(index, value, key) as never) === undefined) problems.push(`${name} ${key}: missing from index ${index.name}`);
+        const indexKey = indexKeyOf(index, value, key);
+        if (db.get(indexKey as never) === undefined) problems.push(`${name} ${key}: missing from index ${index.name}`);
+        const values = indexKey.slice(0, -1);
+        const owners = uniqueOwners.get(index);
+        if (!owners || values.includes(null)) continue;
+        const encoded = encodeKey(values).toString('base64');
+        const other = owners.get(encoded);
+        if (other !== undefined) problems.push(`${name} unique index ${index.name}: records ${other} and ${key} share ${index.fields.join(', ')}`);
+        else owners.set(encoded, key);
       }
     }
     for (const { index, db } of tables.indexes) {
       let previous: unknown[] | undefined;
-      for (const key of db.getKeys({}) as Iterable<unknown[]>) {
+      for (const key of db.getKeys({ start: LOWEST_KEY }) as Iterable<unknown[]>) {
         checked.indexEntries++;
         const id = key[key.length - 1] as string;
         const record = tables.records.get(id);

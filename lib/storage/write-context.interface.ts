@@ -1,4 +1,4 @@
-import type { RequestMeta } from './entity-event.interface.js';
+import type { RequestMeta, StoredRecord } from './entity-event.interface.js';
 
 /** Options of one repository write. */
 export interface WriteContext {
@@ -14,4 +14,12 @@ export interface WriteContext {
   idempotencyKey?: string;
   /** HTTP details kept in the audit trail; set by the generated controllers. */
   request?: RequestMeta;
+  /**
+   * Called inside the write transaction with the record as it is, before a replace, update
+   * or delete; throwing refuses the write. Record-level access checks run here, so a check
+   * and the write it guards see the same state.
+   */
+  authorize?: (current: StoredRecord) => void;
+  /** Fields a replace keeps as they are (the caller may not write them). */
+  preserveFields?: ReadonlySet<string>;
 }

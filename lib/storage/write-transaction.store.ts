@@ -50,7 +50,10 @@ export class WriteTransaction {
 
   replace(definition: EntityDefinition, id: string, input: unknown, context: WriteContext = {}): StoredRecord {
     const before = this.current(definition, id, context);
-    const data = this.checked(definition, input, 'replace', before);
+    const kept: Record<string, unknown> = {};
+    for (const field of context.preserveFields ?? []) if (before[field] !== undefined) kept[field] = before[field];
+    const merged = input !== null && typeof input === 'object' && !Array.isArray(input) ? { ...input, ...kept } : input;
+    const data = this.checked(definition, merged, 'replace', before);
     return this.commit(definition, 'replaced', id, before.version + 1, data, context)!;
   }
 
@@ -74,6 +77,7 @@ export class WriteTransaction {
   private current(definition: EntityDefinition, id: string, context: WriteContext): StoredRecord {
     const record = typeof id === 'string' ? this.get(definition, id) : undefined;
     if (!record) throw new RecordNotFoundException(definition.name, String(id));
+    context.authorize?.(record);
     if (context.expectedVersion !== undefined && context.expectedVersion !== record.version) {
       throw new VersionConflictException(definition.name, id, context.expectedVersion, record.version);
     }

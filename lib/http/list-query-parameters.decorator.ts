@@ -1,0 +1,26 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiQuery } from '@nestjs/swagger';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { fieldSchema } from './entity-dto.factory.js';
+
+/** The list route's query parameters in OpenAPI: one equality filter per visible field, then sort, limit, cursor. */
+export function ListQueryParameters(definition: EntityDefinition): MethodDecorator {
+  const visible = definition.fields.filter((field) => !field.hidden);
+  const sortable = ['id', 'createdAt', 'updatedAt', 'version', ...visible.map((field) => field.name)];
+  return applyDecorators(
+    ...visible.map((field) => {
+      const operators = `gt|gte|lt|lte|ne|in${field.type === 'string' ? '|prefix' : ''}`;
+      // No example or default here: Swagger UI would pre-fill them and filter the list.
+      const { example: _example, default: _default, ...schema } = fieldSchema(field) as Record<string, unknown>;
+      return ApiQuery({
+        ...schema,
+        name: field.name,
+        required: false,
+        description: `Equality filter; also ${field.name}[${operators}]`,
+      } as never);
+    }),
+    ApiQuery({ name: 'sort', required: false, enum: sortable.flatMap((field) => [field, `-${field}`]), description: 'Sort field, `-` for descending' }),
+    ApiQuery({ name: 'limit', required: false, type: Number, minimum: 1, maximum: 1000, description: 'Page size (default 50)' }),
+    ApiQuery({ name: 'cursor', required: false, type: String, description: 'The `nextCursor` of the previous page' }),
+  );
+}

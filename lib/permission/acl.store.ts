@@ -1,0 +1,201 @@
+import type { Database } from 'lmdb';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { InvalidRecordException } from '../storage/invalid-record.exception.js';
+import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
+import type { StoreCompanion } from '../storage/entity-projection.interface.js';
+import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
+import type { Principal } from './principal.interface.js';
+
+/** What a grant allows on one record. */
+export type RecordRight = 'read' | 'update' | 'delete';
+
+export const RECORD_RIGHTS: readonly RecordRight[] = ['read', 'update', 'delete'];
+const GROUP_PREFIX = 'group:';
+const SUBJECT = /^(group:)?[^\s\u0000]{1,200}$/;
+const VERSION_KEY = 'aclVersion';
+const MAX_CACHED_DECISIONS = 10_000;
+
+/** One grant of rights on a record to a user id or a `group:<name>`. */
+export interface RecordGrant {
+  subject: string;
+  rights: RecordRight[];
+}
+
+/**
+ * Record-level access control: grants of rights on records to users and groups, and group
+ * memberships, stored in the same LMDB environment as the data. Decisions are cached per
+ * process; every change bumps a counter stored in LMDB in the same transaction, and each
+ * lookup compares it first, so a grant or revoke in any process takes effect on the very
+ * next request everywhere. Inject it as `AclService`.
+ */
+export class AclService implements StoreCompanion {
+  private cachedVersion = -1;
+  private readonly groupsCache = new Map<string, string[]>();
+  private readonly rightsCache = new Map<string, RecordRight[]>();
+  private readonly anyGrantCache = new Map<string, boolean>();
+  readonly databaseCount = 4;
+
+  constructor(private readonly environment: LmdbEnvironment) {}
+
+  open(): void {
+    for (const name of ['_acl.grants', '_acl.bySubject', '_acl.members', '_acl.meta']) this.environment.database(name);
+  }
+
+  /** Gives `subject` (a user id or `group:<name>`) `rights` on one record, adding to what it had. */
+  async grant(subject: string, entity: string, id: string, rights: readonly RecordRight[]): Promise<RecordGrant> {
+    const checkedRights = checkRights(rights);
+    checkSubject(subject);
+    return this.change(() => {
+      const merged = [...new Set([...(this.grants.get([entity, id, subject]) ?? []), ...checkedRights])].sort() as RecordRight[];
+      this.grants.putSync([entity, id, subject], merged);
+      this.bySubject.putSync([subject, entity, id], null);
+      return { subject, rights: merged };
+    });
+  }
+
+  /** Takes `rights` (default: all) on one record away from `subject`. Returns whether it had any. */
+  async revoke(subject: string, entity: string, id: string, rights: readonly RecordRight[] = RECORD_RIGHTS): Promise<boolean> {
+    const removed = checkRights(rights);
+    return this.change(() => {
+      const current = this.grants.get([entity, id, subject]);
+      if (!current) return false;
+      const left = current.filter((right) => !removed.includes(right));
+      if (left.length > 0) this.grants.putSync([entity, id, subject], left);
+      else {
+        this.grants.removeSync([entity, id, subject]);
+        this.bySubject.removeSync([subject, entity, id]);
+      }
+      return true;
+    });
+  }
+
+  async addMember(userId: string, group: string): Promise<void> {
+    checkSubject(userId);
+    await this.change(() => this.members.putSync([userId, groupName(group)], null));
+  }
+
+  async removeMember(userId: string, group: string): Promise<void> {
+    await this.change(() => this.members.removeSync([userId, groupName(group)]));
+  }
+
+  /** The grants on one record. */
+  grantsOn(entity: string, id: string): RecordGrant[] {
+    return [...this.grants.getRange({ start: [entity, id], end: afterPrefix([entity, id]) })].map(({ key, value }) => ({
+      subject: (key as string[])[2]!,
+      rights: value,
+    }));
+  }
+
+  /** The groups a user belongs to, as `group:<name>` subjects. */
+  groupsOf(userId: string): string[] {
+    this.refresh();
+    let groups = this.groupsCache.get(userId);
+    if (!groups) {
+      groups = [...this.members.getKeys({ start: [userId], end: afterPrefix([userId]) })].map((key) => GROUP_PREFIX + (key as string[])[1]);
+      this.groupsCache.set(userId, groups);
+    }
+    return groups;
+  }
+
+  /** The rights a principal holds on a record through grants to it or to its groups. */
+  rightsOn(principal: Principal, entity: string, id: string): RecordRight[] {
+    this.refresh();
+    const cacheKey = `${principal.id}\u0000${entity}\u0000${id}`;
+    let rights = this.rightsCache.get(cacheKey);
+    if (!rights) {
+      const found = new Set<RecordRight>();
+      for (const subject of [principal.id, ...this.groupsOf(principal.id)]) {
+        for (const right of this.grants.get([entity, id, subject]) ?? []) found.add(right);
+      }
+      rights = [...found];
+      if (this.rightsCache.size >= MAX_CACHED_DECISIONS) this.rightsCache.clear();
+      this.rightsCache.set(cacheKey, rights);
+    }
+    return rights;
+  }
+
+  /** Whether the principal, or one of its groups, holds any grant on any record of `entity`. */
+  hasGrantsIn(principal: Principal, entity: string): boolean {
+    this.refresh();
+    const cacheKey = `${principal.id}\u0000${entity}`;
+    let found = this.anyGrantCache.get(cacheKey);
+    if (found === undefined) {
+      found = [principal.id, ...this.groupsOf(principal.id)].some(
+        (subject) => this.bySubject.getKeysCount({ start: [subject, entity], end: afterPrefix([subject, entity]), limit: 1 }) > 0,
+      );
+      if (this.anyGrantCache.size >= MAX_CACHED_DECISIONS) this.anyGrantCache.clear();
+      this.anyGrantCache.set(cacheKey, found);
+    }
+    return found;
+  }
+
+  /**
+   * Whether `principal` holds `right` on a record through a grant. Entity-level
+   * permissions and the owner rule are checked by the caller (see `EntityAccess`).
+   */
+  can(principal: Principal | undefined, entity: string | EntityDefinition, id: string, right: RecordRight): boolean {
+    if (!principal) return false;
+    return this.rightsOn(principal, typeof entity === 'string' ? entity : entity.name, id).includes(right);
+  }
+
+  /** Runs `fn` in a write transaction that also bumps the shared version, and forgets cached decisions. */
+  private async change<R>(fn: () => R): Promise<R> {
+    const result = await this.environment.write(() => {
+      this.meta.putSync(VERSION_KEY, (this.meta.get(VERSION_KEY) ?? 0) + 1);
+      return fn();
+    });
+    this.forget();
+    return result;
+  }
+
+  /** Drops cached decisions when any process changed grants or memberships since they were made. */
+  private refresh(): void {
+    const version = this.meta.get(VERSION_KEY) ?? 0;
+    if (version !== this.cachedVersion) {
+      this.forget();
+      this.cachedVersion = version;
+    }
+  }
+
+  private forget(): void {
+    this.groupsCache.clear();
+    this.rightsCache.clear();
+    this.anyGrantCache.clear();
+    this.cachedVersion = -1;
+  }
+
+  private get grants(): Database<RecordRight[], IndexKey> {
+    return this.environment.database('_acl.grants');
+  }
+
+  private get bySubject(): Database<null, IndexKey> {
+    return this.environment.database('_acl.bySubject');
+  }
+
+  private get members(): Database<null, IndexKey> {
+    return this.environment.database('_acl.members');
+  }
+
+  private get meta(): Database<number, string> {
+    return this.environment.database('_acl.meta');
+  }
+}
+
+function groupName(group: string): string {
+  const name = group.startsWith(GROUP_PREFIX) ? group.slice(GROUP_PREFIX.length) : group;
+  checkSubject(name);
+  return name;
+}
+
+function checkSubject(subject: string): void {
+  if (typeof subject !== 'string' || !SUBJECT.test(subject) || subject === GROUP_PREFIX) {
+    throw new InvalidRecordException('grants', ['subject must be a user id or group:<name> (1 to 200 characters, no spaces)']);
+  }
+}
+
+function checkRights(rights: readonly RecordRight[]): RecordRight[] {
+  if (!Array.isArray(rights) || rights.length === 0 || rights.some((right) => !RECORD_RIGHTS.includes(right))) {
+    throw new InvalidRecordException('grants', [`rights must be a non-empty list of ${RECORD_RIGHTS.join(', ')}`]);
+  }
+  return [...new Set(rights)];
+}

@@ -1,0 +1,117 @@
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
+import type { StoredRecord } from '../storage/entity-event.interface.js';
+import { AccessDeniedException } from './access-denied.exception.js';
+import type { AclService, RecordRight } from './acl.store.js';
+import type { EntityAction } from './entity-action.constants.js';
+import { requirementFor } from './entity-permission.util.js';
+import { PermissionSet } from './permission-set.util.js';
+import type { Principal } from './principal.interface.js';
+
+/** Actions an owner or a grant can allow on one record without the entity-level permission. */
+const RECORD_LEVEL: ReadonlySet<EntityAction> = new Set(['read', 'history', 'update', 'delete']);
+
+/**
+ * One principal's standing on one action of an entity. `entityWide`: the action is open or
+ * the principal holds its permission; otherwise each record must be allowed by the owner
+ * rule or a grant.
+ */
+export interface AccessDecision {
+  principal?: Principal;
+  permissions: PermissionSet;
+  entityWide: boolean;
+}
+
+/**
+ * Every access rule in one place. The 404-or-403 rule: a principal without the entity-level
+ * permission and with no way to hold a record (no owner rule, no grant in the entity) gets
+ * 403 on every route, whatever the id. One that may hold records gets 404 for each record it
+ * may not read (exactly as for a missing id) and 403 for a record it may read but not change,
+ * so no response confirms an id it may not see.
+ *
+ * Every access rule in one place: entity-level `@Permission` rules with their defaults,
+ * the owner rule, grants through `AclService`, and field-level read/write rules. Used by the
+ * generated routes and by repositories called with a principal.
+ */
+export class EntityAccess {
+  constructor(
+    private readonly options: EntitiesModuleOptions,
+    readonly acl: AclService,
+  ) {}
+
+  permissionsOf(principal: Principal | undefined): PermissionSet {
+    return new PermissionSet(principal, this.options.roles ?? {});
+  }
+
+  /** Decides an action at the entity level; throws when no record could allow it either. */
+  decide(definition: EntityDefinition, action: EntityAction, principal: Principal | undefined, permissions = this.permissionsOf(principal)): AccessDecision {
+    const requirement = requirementFor(definition, action, this.options.requirePermissions ?? false);
+    if (requirement.kind === 'open') return { principal, permissions, entityWide: true };
+    if (requirement.kind === 'closed') {
+      throw new AccessDeniedException('forbidden', `${definition.name} declares no @Permission and permissions are required`);
+    }
+    if (!principal) throw new AccessDeniedException('unauthenticated', `${action} on ${definition.name} needs a signed-in principal`);
+    if (permissions.holds(requirement.permission)) return { principal, permissions, entityWide: true };
+    if (RECORD_LEVEL.has(action) && this.mayHoldRecords(definition, principal)) return { principal, permissions, entityWide: false };
+    throw new AccessDeniedException('forbidden', `${action} on ${definition.name} needs ${requirement.permission}`);
+  }
+
+  /**
+   * Checks one record for a decision that is not entity-wide. A principal that may not
+   * read the record learns nothing about it (`concealed`, answered like a missing id); one
+   * that may read it but not change it is `forbidden`.
+   */
+  checkRecord(definition: EntityDefinition, decision: AccessDecision, action: EntityAction, record: StoredRecord): void {
+    if (decision.entityWide) return;
+    const right: RecordRight = action === 'update' || action === 'delete' ? action : 'read';
+    if (this.allows(definition, decision, record, right)) return;
+    const readable = right !== 'read' && (this.holdsEntity(definition, 'read', decision) || this.allows(definition, decision, record, 'read'));
+    throw new AccessDeniedException(readable ? 'forbidden' : 'concealed', readable ? `${action} on this ${definition.name} record is not allowed` : `${definition.name} ${JSON.stringify(record.id)} not found`);
+  }
+
+  /** Whether a record belongs in a list answered under a decision that is not entity-wide. */
+  canRead(definition: EntityDefinition, decision: AccessDecision, record: StoredRecord): boolean {
+    return decision.entityWide || this.allows(definition, decision, record, 'read');
+  }
+
+  /** Fields the principal may not read: left out of every response, refused in filters and sorts. */
+  unreadableFields(definition: EntityDefinition, decision: AccessDecision): Set<string> {
+    return this.guardedFields(definition, decision, 'read');
+  }
+
+  /** Fields the principal may not write: refused in bodies, kept as they are by a replace. */
+  unwritableFields(definition: EntityDefinition, decision: AccessDecision): Set<string> {
+    return this.guardedFields(definition, decision, 'write');
+  }
+
+  private guardedFields(definition: EntityDefinition, decision: AccessDecision, kind: 'read' | 'write'): Set<string> {
+    const fields = new Set<string>();
+    for (const field of definition.fields) {
+      const permission = field.permission?.[kind];
+      if (permission !== undefined && !(decision.principal && decision.permissions.holds(permission))) fields.add(field.name);
+    }
+    return fields;
+  }
+
+  /**
+   * Whether some record could allow the principal what the entity rule does not: always
+   * under an owner rule, otherwise only when it holds a grant in this entity. Without
+   * either, every record route answers 403 alike, whether the id exists or not.
+   */
+  private mayHoldRecords(definition: EntityDefinition, principal: Principal): boolean {
+    return definition.permissions?.owner !== undefined || this.acl.hasGrantsIn(principal, definition.name);
+  }
+
+  private holdsEntity(definition: EntityDefinition, action: EntityAction, decision: AccessDecision): boolean {
+    const requirement = requirementFor(definition, action, this.options.requirePermissions ?? false);
+    return requirement.kind === 'open' || (requirement.kind === 'permission' && decision.permissions.holds(requirement.permission));
+  }
+
+  private allows(definition: EntityDefinition, decision: AccessDecision, record: StoredRecord, right: RecordRight): boolean {
+    const principal = decision.principal;
+    if (!principal) return false;
+    const owner = definition.permissions?.owner;
+    if (owner !== undefined && record[owner] === principal.id) return true;
+    return this.acl.can(principal, definition, record.id, right);
+  }
+}

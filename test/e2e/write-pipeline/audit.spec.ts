@@ -1,0 +1,140 @@
+import { Audited, AuditService, Entity, Field, Index } from '../../../lib/index.js';
+import { PLATFORMS } from '../../support/test-app.util.js';
+import { api, ISO, NEVER_USED_ID, withApp } from './write-pipeline.util.js';
+
+@Entity({ name: 'wp-permits', path: 'permits' })
+@Audited()
+class Permit {
+  @Field() @Index({ unique: true }) number!: string;
+  @Field() status!: string;
+  @Field({ required: false }) note?: string;
+  @Field({ required: false, hidden: true }) secret?: string;
+}
+
+@Entity({ name: 'wp-notes', path: 'notes' })
+class Note {
+  @Field() text!: string;
+}
+
+describe.each(PLATFORMS)('GET /P/:id/audit on %s', (platform) => {
+  const entities = [Permit, Note];
+
+  it('lists create, replace, update and delete oldest first, with actor, time, version and changes', async () => {
+    await withApp(platform, entities, async (t) => {
+      const created = await api(t).post('/permits').set('X-User', 'alice').send({ number: 'P-1', status: 'draft', secret: 'hunter2' }).expect(201);
+      const id = created.body.id as string;
+      const replaced = await api(t).put(`/permits/${id}`).set('X-User', 'bob').send({ number: 'P-1', status: 'review', note: 'n' }).expect(200);
+      const updated = await api(t).patch(`/permits/${id}`).set('X-User', 'carol').send({ note: null, secret: 'swordfish' }).expect(200);
+      await api(t).delete(`/permits/${id}`).set('X-User', 'dave').expect(204);
+
+      const response = await api(t).get(`/permits/${id}/audit`).expect(200);
+      const withoutRequest = response.body.items.map(({ request: _request, ...rest }: Record<string, unknown>) => rest);
+      expect(withoutRequest).toEqual([
+        {
+          action: 'create',
+          actor: 'alice',
+          at: created.body.createdAt,
+          version: 1,
+          changes: { number: { from: null, to: 'P-1' }, status: { from: null, to: 'draft' }, secret: { from: null, to: '[hidden]' } },
+        },
+        {
+          action: 'replace',
+          actor: 'bob',
+          at: replaced.body.updatedAt,
+          version: 2,
+          changes: { status: { from: 'draft', to: 'review' }, note: { from: null, to: 'n' }, secret: { from: '[hidden]', to: null } },
+        },
+        {
+          action: 'update',
+          actor: 'carol',
+          at: updated.body.updatedAt,
+          version: 3,
+          changes: { note: { from: 'n', to: null }, secret: { from: null, to: '[hidden]' } },
+        },
+        {
+          action: 'delete',
+          actor: 'dave',
+          at: expect.stringMatching(ISO),
+          version: 3,
+          changes: { number: { from: 'P-1', to: null }, status: { from: 'review', to: null }, secret: { from: '[hidden]', to: null } },
+        },
+      ]);
+      expect(response.text).not.toMatch(/hunter2|swordfish/);
+    });
+  });
+
+  it("keeps the request's X-Request-Id and route with each entry", async () => {
+    await withApp(platform, entities, async (t) => {
+      const id = (await api(t).post('/permits').set('X-Request-Id', 'req-create-1').send({ number: 'P-1', status: 'draft' }).expect(201)).body.id;
+      await api(t).patch(`/permits/${id}`).set('X-Request-Id', 'req-patch-2').send({ status: 'issued' }).expect(200);
+      await api(t).delete(`/permits/${id}`).expect(204);
+
+      const items = (await api(t).get(`/permits/${id}/audit`).expect(200)).body.items;
+      expect(items.map((item: { request?: unknown }) => item.request)).toEqual([
+        expect.objectContaining({ id: 'req-create-1', route: 'POST /permits' }),
+        expect.objectContaining({ id: 'req-patch-2', route: `PATCH /permits/${id}` }),
+        expect.objectContaining({ id: expect.any(String), route: `DELETE /permits/${id}` }),
+      ]);
+      expect(items[2].request.id).not.toBe('req-patch-2');
+    });
+  });
+
+  it('records the route without its query string', async () => {
+    await withApp(platform, entities, async (t) => {
+      const id = (await api(t).post('/permits?source=test').send({ number: 'P-1', status: 'draft' }).expect(201)).body.id;
+      const items = (await api(t).get(`/permits/${id}/audit`).expect(200)).body.items;
+      expect(items[0].request.route).toBe('POST /permits');
+    });
+  });
+
+  it('answers 404 for an id that never existed', async () => {
+    await withApp(platform, entities, async (t) => {
+      await api(t).post('/permits').send({ number: 'P-1', status: 'draft' }).expect(201);
+      const response = await api(t).get(`/permits/${NEVER_USED_ID}/audit`);
+      expect(response.status).toBe(404);
+      expect(response.body).toEqual(expect.objectContaining({ statusCode: 404, error: 'Not Found' }));
+    });
+  });
+
+  it('has no audit route for an entity that is not @Audited', async () => {
+    await withApp(platform, entities, async (t) => {
+      const id = (await api(t).post('/notes').send({ text: 'x' }).expect(201)).body.id;
+      await api(t).get(`/notes/${id}`).expect(200);
+      await api(t).get(`/notes/${id}/audit`).expect(404);
+      expect((await t.app.get(AuditService).find({})).items).toEqual([]);
+    });
+  });
+
+  it('serves the same entries through AuditService.find by entity, record and actor', async () => {
+    await withApp(platform, entities, async (t) => {
+      const p1 = (await api(t).post('/permits').set('X-User', 'alice').send({ number: 'P-1', status: 'a' }).expect(201)).body.id;
+      const p2 = (await api(t).post('/permits').set('X-User', 'bob').send({ number: 'P-2', status: 'a' }).expect(201)).body.id;
+      await api(t).patch(`/permits/${p1}`).set('X-User', 'bob').send({ status: 'b' }).expect(200);
+
+      const audit = t.app.get(AuditService);
+      const summary = (items: Array<{ id: string; action: string; actor?: string }>) => items.map((e) => `${e.id} ${e.action} ${e.actor}`);
+      expect(summary((await audit.find({ entity: 'wp-permits' })).items)).toEqual([`${p1} create alice`, `${p2} create bob`, `${p1} update bob`]);
+      expect(summary((await audit.find({ entity: 'wp-permits', id: p1 })).items)).toEqual([`${p1} create alice`, `${p1} update bob`]);
+      expect(summary((await audit.find({ actor: 'bob' })).items)).toEqual([`${p2} create bob`, `${p1} update bob`]);
+      const http = (await api(t).get(`/permits/${p1}/audit`).expect(200)).body.items;
+      expect(http.map((e: { at: string }) => e.at)).toEqual((await audit.find({ entity: 'wp-permits', id: p1 })).items.map((e) => e.at));
+    });
+  });
+
+  it('keeps auditing after the first audited write of the app is refused with 409', async () => {
+    await withApp(platform, entities, async (t) => {
+      await api(t)
+        .post('/permits/batch')
+        .send([
+          { number: 'P-1', status: 'a' },
+          { number: 'P-1', status: 'b' },
+        ])
+        .expect(409);
+      const id = (await api(t).post('/permits').set('X-User', 'alice').send({ number: 'P-1', status: 'a' }).expect(201)).body.id;
+
+      const response = await api(t).get(`/permits/${id}/audit`);
+      expect(response.status).toBe(200);
+      expect(response.body.items.map((e: { action: string; actor: string }) => `${e.action} ${e.actor}`)).toEqual(['create alice']);
+    });
+  });
+});

@@ -1,0 +1,132 @@
+import { Entity, Field, Historize } from '../../../lib/index.js';
+import { PLATFORMS } from '../../support/test-app.util.js';
+import { api, ISO, NEVER_USED_ID, withApp } from './write-pipeline.util.js';
+
+@Entity({ name: 'wp-permits', path: 'permits' })
+@Historize({ versions: 2 })
+class Permit {
+  @Field() @Historize('full') status!: string;
+  @Field() county!: string;
+  @Field({ required: false }) @Historize('full') note?: string;
+  @Field({ required: false }) @Historize('never') amount?: number;
+  @Field({ required: false, hidden: true }) @Historize('full') secret?: string;
+}
+
+@Entity({ name: 'wp-notes', path: 'notes' })
+class Note {
+  @Field() @Historize({ versions: 3 }) text!: string;
+  @Field({ required: false }) tag?: string;
+}
+
+describe.each(PLATFORMS)('GET /P/:id/history on %s', (platform) => {
+  const entities = [Permit, Note];
+
+  it("lists every value of a 'full' field newest first, with version, time and the principal as actor", async () => {
+    await withApp(platform, entities, async (t) => {
+      const v1 = await api(t).post('/permits').set('X-User', 'alice').send({ status: 'draft', county: 'Kent' }).expect(201);
+      const id = v1.body.id as string;
+      const v2 = await api(t).patch(`/permits/${id}`).set('X-User', 'bob').send({ status: 'review' }).expect(200);
+      const v3 = await api(t).put(`/permits/${id}`).set('X-User', 'carol').send({ status: 'issued', county: 'Kent' }).expect(200);
+
+      const response = await api(t).get(`/permits/${id}/history`).expect(200);
+      expect(response.body.id).toBe(id);
+      expect(response.body.fields.status).toEqual([
+        { value: 'issued', version: 3, at: v3.body.updatedAt, actor: 'carol' },
+        { value: 'review', version: 2, at: v2.body.updatedAt, actor: 'bob' },
+        { value: 'draft', version: 1, at: v1.body.updatedAt, actor: 'alice' },
+      ]);
+      for (const entry of response.body.fields.status) expect(entry.at).toMatch(ISO);
+    });
+  });
+
+  it('keeps only the N most recent values of a { versions: N } field, the current one included', async () => {
+    await withApp(platform, entities, async (t) => {
+      const id = (await api(t).post('/notes').send({ text: 't1' }).expect(201)).body.id as string;
+      for (const text of ['t2', 't3', 't4', 't5']) await api(t).patch(`/notes/${id}`).send({ text }).expect(200);
+
+      const response = await api(t).get(`/notes/${id}/history`).expect(200);
+      expect(response.body.fields.text.map(({ value, version }: { value: string; version: number }) => ({ value, version }))).toEqual([
+        { value: 't5', version: 5 },
+        { value: 't4', version: 4 },
+        { value: 't3', version: 3 },
+      ]);
+    });
+  });
+
+  it('applies a class-level @Historize to fields without their own policy, and a property policy over it', async () => {
+    await withApp(platform, entities, async (t) => {
+      const id = (await api(t).post('/permits').send({ status: 's1', county: 'c1' }).expect(201)).body.id as string;
+      for (let i = 2; i <= 4; i++) await api(t).patch(`/permits/${id}`).send({ status: `s${i}`, county: `c${i}` }).expect(200);
+
+      const { fields } = (await api(t).get(`/permits/${id}/history`).expect(200)).body;
+      expect(fields.county.map((entry: { value: string }) => entry.value)).toEqual(['c4', 'c3']);
+      expect(fields.status.map((entry: { value: string }) => entry.value)).toEqual(['s4', 's3', 's2', 's1']);
+    });
+  });
+
+  it("leaves out fields whose policy is 'never', declared or by default", async () => {
+    await withApp(platform, entities, async (t) => {
+      const permit = (await api(t).post('/permits').send({ status: 'a', county: 'b', amount: 1 }).expect(201)).body;
+      await api(t).patch(`/permits/${permit.id}`).send({ amount: 2 }).expect(200);
+      const note = (await api(t).post('/notes').send({ text: 'x', tag: 'one' }).expect(201)).body;
+      await api(t).patch(`/notes/${note.id}`).send({ tag: 'two' }).expect(200);
+
+      const permitHistory = (await api(t).get(`/permits/${permit.id}/history`).expect(200)).body;
+      expect(permitHistory.fields).not.toHaveProperty('amount');
+      expect(Object.keys(permitHistory.fields).sort()).toEqual(['county', 'note', 'status']);
+      const noteHistory = (await api(t).get(`/notes/${note.id}/history`).expect(200)).body;
+      expect(Object.keys(noteHistory.fields)).toEqual(['text']);
+    });
+  });
+
+  it('records null when PATCH clears an optional field', async () => {
+    await withApp(platform, entities, async (t) => {
+      const created = (await api(t).post('/permits').set('X-User', 'alice').send({ status: 'a', county: 'b', note: 'first' }).expect(201)).body;
+      const cleared = await api(t).patch(`/permits/${created.id}`).set('X-User', 'bob').send({ note: null }).expect(200);
+      expect(cleared.body).not.toHaveProperty('note');
+
+      const { fields } = (await api(t).get(`/permits/${created.id}/history`).expect(200)).body;
+      expect(fields.note).toEqual([
+        { value: null, version: 2, at: cleared.body.updatedAt, actor: 'bob' },
+        { value: 'first', version: 1, at: created.updatedAt, actor: 'alice' },
+      ]);
+    });
+  });
+
+  it('still answers 200 with the history of a deleted record', async () => {
+    await withApp(platform, entities, async (t) => {
+      const id = (await api(t).post('/permits').set('X-User', 'alice').send({ status: 'a', county: 'b' }).expect(201)).body.id;
+      await api(t).patch(`/permits/${id}`).set('X-User', 'bob').send({ status: 'b' }).expect(200);
+      await api(t).delete(`/permits/${id}`).set('X-User', 'carol').expect(204);
+      await api(t).get(`/permits/${id}`).expect(404);
+
+      const response = await api(t).get(`/permits/${id}/history`).expect(200);
+      expect(response.body.id).toBe(id);
+      expect(response.body.fields.status.map(({ value, actor }: { value: string; actor: string }) => ({ value, actor }))).toEqual([
+        { value: 'b', actor: 'bob' },
+        { value: 'a', actor: 'alice' },
+      ]);
+    });
+  });
+
+  it('answers 404 for an id that never existed', async () => {
+    await withApp(platform, entities, async (t) => {
+      await api(t).post('/permits').send({ status: 'a', county: 'b' }).expect(201);
+      const response = await api(t).get(`/permits/${NEVER_USED_ID}/history`);
+      expect(response.status).toBe(404);
+      expect(response.body).toEqual(expect.objectContaining({ statusCode: 404, message: expect.any(String), error: 'Not Found' }));
+    });
+  });
+
+  it('never shows a hidden field in a history response', async () => {
+    await withApp(platform, entities, async (t) => {
+      const id = (await api(t).post('/permits').send({ status: 'a', county: 'b', secret: 'hunter2' }).expect(201)).body.id;
+      await api(t).patch(`/permits/${id}`).send({ secret: 'correct-horse' }).expect(200);
+      await api(t).patch(`/permits/${id}`).send({ secret: null }).expect(200);
+
+      const response = await api(t).get(`/permits/${id}/history`).expect(200);
+      expect(response.body.fields).not.toHaveProperty('secret');
+      expect(response.text).not.toMatch(/hunter2|correct-horse|secret/);
+    });
+  });
+});
