@@ -9,6 +9,7 @@ import { Permit } from './permit.entity.js';
 export const SAMPLE_ROLES = {
   clerk: ['permits:write'],
   auditor: ['permits:audit'],
+  finance: ['permits:finance'],
   admin: ['*'],
 };
 

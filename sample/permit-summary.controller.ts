@@ -31,6 +31,6 @@ export class PermitSummaryController {
   @ApiOperation({ summary: 'Approve a permit and schedule its final inspection, atomically' })
   @ApiBody({ type: ApproveBody })
   approve(@Param('id') id: string, @Body() body: ApproveBody, @Req() request: Parameters<typeof demoPrincipal>[0]) {
-    return this.summaries.approve(id, body.inspector, demoPrincipal(request)?.id);
+    return this.summaries.approve(id, body.inspector, demoPrincipal(request) ?? null);
   }
 }

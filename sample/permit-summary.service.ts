@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntityRepository, InjectEntityRepository } from 'nestjs-declarative-entities';
+import { EntityRepository, InjectEntityRepository, type Principal } from 'nestjs-declarative-entities';
 import { Inspection } from './inspection.entity.js';
 import { Permit } from './permit.entity.js';
 
@@ -19,8 +19,11 @@ export class PermitSummaryService {
     return { permit, inspections: items };
   }
 
-  /** Approves a permit and schedules its final inspection in one transaction. */
-  approve(permitId: string, inspector: string, actor?: string) {
+  /**
+   * Approves a permit and schedules its final inspection in one transaction, checked
+   * against the principal's permissions like the generated routes.
+   */
+  approve(permitId: string, inspector: string, principal: Principal | null) {
     return this.permits.transaction(
       (tx) => {
         const permit = tx.update(Permit, permitId, { status: 'approved' });
@@ -32,7 +35,7 @@ export class PermitSummaryService {
         });
         return { permit, inspection };
       },
-      { actor },
+      { principal },
     );
   }
 }

@@ -7,7 +7,7 @@ export const PERMIT_STATUSES = ['draft', 'submitted', 'approved', 'rejected'] as
 @Entity('permits')
 @Composite(['client', 'county', 'status'])
 @Historize({ versions: 5 })
-@Permission({ update: 'permits:write', delete: 'permits:admin', audit: 'permits:audit' })
+@Permission({ update: 'permits:write', delete: 'permits:admin', audit: 'permits:audit', owner: 'createdBy' })
 @Audited()
 export class Permit {
   @Field({ immutable: true, description: 'Permit number, unique', example: 'BP-2026-0001' })
@@ -35,6 +35,14 @@ export class Permit {
 
   @Field({ required: false, description: 'When the permit was issued', example: '2026-11-01T00:00:00.000Z' })
   issuedAt?: Date;
+
+  @Field({ required: false, description: 'Permit fee in dollars; only the finance role reads or sets it', example: 1200 })
+  @Permission({ read: 'permits:finance', write: 'permits:finance' })
+  @Min(0)
+  fee?: number;
+
+  @Field({ required: false, description: 'Principal id of the creator, set by the package (owner rule)' })
+  createdBy?: string;
 
   @Field({ required: false, hidden: true, description: 'Internal reviewer notes; stored, never returned' })
   @IsOptional()

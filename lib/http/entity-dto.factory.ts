@@ -63,10 +63,12 @@ export function classStem(definition: EntityDefinition): string {
  */
 export function createEntityDtos(definition: EntityDefinition): EntityDtos {
   const stem = classStem(definition);
-  const fieldNames = definition.fields.map((field) => field.name) as (keyof object)[];
+  // The owner field is stamped by the package, never taken from a body.
+  const writable = definition.fields.filter((field) => field.name !== definition.permissions?.owner);
+  const fieldNames = writable.map((field) => field.name) as (keyof object)[];
 
   const create = named(PickType(definition.target as Type<object>, fieldNames), `Create${stem}Dto`);
-  for (const field of definition.fields) {
+  for (const field of writable) {
     const optional = !field.required || field.default !== undefined;
     decorateProperty(create, field.name, [
       typeValidator(field),

@@ -1,6 +1,7 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
 import type { StoredRecord } from '../storage/entity-event.interface.js';
+import type { WriteContext } from '../storage/write-context.interface.js';
 import { AccessDeniedException } from './access-denied.exception.js';
 import type { AclService, RecordRight } from './acl.store.js';
 import type { EntityAction } from './entity-action.constants.js';
@@ -67,6 +68,38 @@ export class EntityAccess {
     if (this.allows(definition, decision, record, right)) return;
     const readable = right !== 'read' && (this.holdsEntity(definition, 'read', decision) || this.allows(definition, decision, record, 'read'));
     throw new AccessDeniedException(readable ? 'forbidden' : 'concealed', readable ? `${action} on this ${definition.name} record is not allowed` : `${definition.name} ${JSON.stringify(record.id)} not found`);
+  }
+
+  /**
+   * Applies a principal's rules to a write: the entity rule now, field write rules on the
+   * data, the owner stamp on a create (and the owner field never taken from a body), and
+   * for a change of an existing record, a check to run inside its transaction and the
+   * fields a replace must keep.
+   */
+  checkWrite(
+    definition: EntityDefinition,
+    principal: Principal | undefined,
+    action: 'create' | 'update' | 'delete',
+    data: unknown,
+    id?: string,
+  ): { data: unknown; context: WriteContext } {
+    const decision = this.decide(definition, action, principal);
+    const unwritable = this.unwritableFields(definition, decision);
+    const fields = data !== null && typeof data === 'object' ? Object.keys(data) : [];
+    const refused = fields.filter((field) => unwritable.has(field));
+    if (refused.length > 0) throw new AccessDeniedException('forbidden', `writing ${refused.join(', ')} is not allowed`);
+    const owner = definition.permissions?.owner;
+    let checked = data;
+    if (owner !== undefined && data !== null && typeof data === 'object') {
+      const { [owner]: _claimed, ...rest } = data as Record<string, unknown>;
+      checked = action === 'create' && principal ? { ...rest, [owner]: principal.id } : rest;
+    }
+    const context: WriteContext = { ...(principal && { actor: principal.id }) };
+    if (id !== undefined) {
+      if (!decision.entityWide) context.authorize = (record) => this.checkRecord(definition, decision, action, record);
+      context.preserveFields = new Set([...unwritable, ...(owner ? [owner] : [])]);
+    }
+    return { data: checked, context };
   }
 
   /** Whether a record belongs in a list answered under a decision that is not entity-wide. */

@@ -181,7 +181,7 @@ export class EntityRepository<T extends object> {
    * store, commits together once `fn` returns, or not at all if it throws. `fn` must be
    * synchronous: LMDB holds its single write lock while it runs.
    */
-  transaction<R>(fn: (tx: EntityTransaction) => R, context: WriteContext = {}): Promise<R> {
+  transaction<R>(fn: (tx: EntityTransaction) => R, context: RepositoryWriteContext = {}): Promise<R> {
     return this.write(fn, context);
   }
 
@@ -195,28 +195,17 @@ export class EntityRepository<T extends object> {
    * Applies the principal's rules to a write: entity rule now, field rules on the data, the
    * owner stamp on creates, and the record-level check inside the transaction.
    */
-  private checkedWrite(context: RepositoryWriteContext, action: 'create' | 'update' | 'delete', data: unknown, id?: string) {
-    const { principal: _principal, ...writeContext } = context;
-    const decision = this.decision(context, action);
-    if (!decision) return { data, context: writeContext as WriteContext };
-    const access = this.access!;
-    const unwritable = access.unwritableFields(this.definition, decision);
-    const fields = data !== null && typeof data === 'object' ? Object.keys(data) : [];
-    const refused = fields.filter((field) => unwritable.has(field));
-    if (refused.length > 0) throw new AccessDeniedException('forbidden', `writing ${refused.join(', ')} is not allowed`);
-    const owner = this.definition.permissions?.owner;
-    let checkedData = data;
-    if (owner !== undefined && data !== null && typeof data === 'object') {
-      const { [owner]: _claimed, ...rest } = data as Record<string, unknown>;
-      checkedData = action === 'create' && decision.principal ? { ...rest, [owner]: decision.principal.id } : rest;
-    }
-    const checkedContext: WriteContext = {
-      ...writeContext,
-      actor: writeContext.actor ?? decision.principal?.id,
-      ...(id !== undefined && !decision.entityWide && { authorize: (record: StoredRecord) => access.checkRecord(this.definition, decision, action, record) }),
-      ...(id !== undefined && { preserveFields: new Set([...unwritable, ...(owner ? [owner] : [])]) }),
-    };
-    return { data: checkedData, context: checkedContext };
+  private checkedWrite(
+    context: RepositoryWriteContext,
+    action: 'create' | 'update' | 'delete',
+    data: unknown,
+    id?: string,
+    definition: EntityDefinition = this.definition,
+  ): { data: unknown; context: WriteContext } {
+    const { principal, ...writeContext } = context;
+    if (!('principal' in context) || !this.access) return { data, context: writeContext };
+    const checked = this.access.checkWrite(definition, principal ?? undefined, action, data, id);
+    return { data: checked.data, context: { ...writeContext, ...checked.context, actor: writeContext.actor ?? checked.context.actor } };
   }
 
   private withoutUnreadable(decision: AccessDecision, record: StoredRecord): EntityRecord<T> {
@@ -236,9 +225,11 @@ export class EntityRepository<T extends object> {
     return this.definition.target;
   }
 
-  private write<R>(fn: (tx: EntityTransaction) => R, defaults: WriteContext = {}): Promise<R> {
+  private write<R>(fn: (tx: EntityTransaction) => R, defaults: RepositoryWriteContext = {}): Promise<R> {
     return this.storage.write((tx) => {
-      const result = fn(new EntityTransaction(tx, (entity) => this.storage.definitionOf(entity), defaults));
+      const check = (definition: EntityDefinition, context: RepositoryWriteContext, action: 'create' | 'update' | 'delete', data: unknown, id?: string) =>
+        this.checkedWrite(context, action, data, id, definition);
+      const result = fn(new EntityTransaction(tx, (entity) => this.storage.definitionOf(entity), defaults, check));
       if (result instanceof Promise) throw new TypeError('a transaction callback must be synchronous; it returned a Promise');
       return result;
     });
