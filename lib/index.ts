@@ -1,5 +1,7 @@
 export type { AuditAction, AuditEntry, AuditPage, AuditQuery } from './audit/audit-entry.interface.js';
 export { AuditService } from './audit/audit-trail.store.js';
+export { EntityCache } from './cache/entity-cache.store.js';
+export type { EntityCacheMetrics, EntityCacheOptions } from './cache/entity-cache-options.interface.js';
 export { Audited } from './decorators/audited.decorator.js';
 export { Cached } from './decorators/cached.decorator.js';
 export { Composite } from './decorators/composite.decorator.js';

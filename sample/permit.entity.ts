@@ -1,5 +1,5 @@
 import { IsIn, IsOptional, IsString, Length, Min } from 'class-validator';
-import { Audited, Composite, Entity, Field, Historize, Index, Permission } from 'nestjs-declarative-entities';
+import { Audited, Cached, Composite, Entity, Field, Historize, Index, Permission } from 'nestjs-declarative-entities';
 
 export const PERMIT_STATUSES = ['draft', 'submitted', 'approved', 'rejected'] as const;
 
@@ -9,6 +9,7 @@ export const PERMIT_STATUSES = ['draft', 'submitted', 'approved', 'rejected'] as
 @Historize({ versions: 5 })
 @Permission({ update: 'permits:write', delete: 'permits:admin', audit: 'permits:audit', owner: 'createdBy' })
 @Audited()
+@Cached({ ttl: 30_000 })
 export class Permit {
   @Field({ immutable: true, description: 'Permit number, unique', example: 'BP-2026-0001' })
   @Index({ unique: true })

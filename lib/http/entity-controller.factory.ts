@@ -46,7 +46,9 @@ import { decisionOf } from '../permission/principal-resolver.util.js';
 import type { EntityRepository, RepositoryWriteContext } from '../repository/entity.repository.js';
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
+import { createHash } from 'node:crypto';
 import { AuditService } from '../audit/audit-trail.store.js';
+import { EntityCache } from '../cache/entity-cache.store.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { createBodyPipe, validateBatch } from './entity-body.util.js';
 import { classStem, type EntityDtos } from './entity-dto.factory.js';
@@ -96,6 +98,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       protected readonly adapterHost: HttpAdapterHost,
       protected readonly access: EntityAccess,
       protected readonly audit: AuditService,
+      protected readonly cache: EntityCache,
     ) {
       repository.storage.claimRoutes(definition);
     }
@@ -144,9 +147,12 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiBadRequestResponse({ description: 'An unknown field, operator or malformed value' })
     async list(@Req() request: HttpRequest) {
       const decision = decisionOf(request, 'read');
-      const query = parseListQuery(definition, this.adapterHost.httpAdapter.getRequestUrl(request) as string);
-      const page = await this.repository.find(query, { principal: decision.principal ?? null });
-      return { items: page.items.map((record) => this.view(decision, record)), nextCursor: page.nextCursor };
+      const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
+      const query = parseListQuery(definition, url);
+      return this.cache.read(definition, this.viewKey(decision), `list:${digest(url.slice(url.indexOf('?') + 1))}`, async () => {
+        const page = await this.repository.find(query, { principal: decision.principal ?? null });
+        return { items: page.items.map((record) => this.view(decision, record)), nextCursor: page.nextCursor };
+      });
     }
 
     @Get(':id')
@@ -156,9 +162,13 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @NotFound()
     async findOne(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       const decision = decisionOf(request, 'read');
-      const record = await this.repository.findById(id, { principal: decision.principal ?? null });
-      if (!record) throw new RecordNotFoundException(name, id);
-      return this.respond(response, decision, record);
+      const view = await this.cache.read(definition, this.viewKey(decision), `id:${id}`, async () => {
+        const record = await this.repository.findById(id, { principal: decision.principal ?? null });
+        return record && this.view(decision, record);
+      });
+      if (!view) throw new RecordNotFoundException(name, id);
+      this.adapterHost.httpAdapter.setHeader(response, 'ETag', etagOf(view.version as number));
+      return view;
     }
 
     @Put(':id')
@@ -226,9 +236,12 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @NotFound()
     async history(@Param('id') id: string, @Req() request: HttpRequest) {
       const decision = decisionOf(request, 'history');
-      const history = await this.repository.history(id, { principal: decision.principal ?? null });
-      if (!history) throw new RecordNotFoundException(name, id);
-      return toHistoryView(definition, history, this.access.unreadableFields(definition, decision));
+      const view = await this.cache.read(definition, this.viewKey(decision), `history:${id}`, async () => {
+        const history = await this.repository.history(id, { principal: decision.principal ?? null });
+        return history && toHistoryView(definition, history, this.access.unreadableFields(definition, decision));
+      });
+      if (!view) throw new RecordNotFoundException(name, id);
+      return view;
     }
 
     /** Runs a write; a refusal by access rules on an `@Audited` entity is written to the audit trail first. */
@@ -250,6 +263,16 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
 
     protected requestMeta(request: HttpRequest) {
       return requestMetaOf(request, this.adapterHost.httpAdapter.getRequestUrl(request) as string);
+    }
+
+    /**
+     * What a cached answer depends on besides the data: the fields the principal may not
+     * read and, when records are filtered per principal, who it is and the grants in force.
+     */
+    protected viewKey(decision: AccessDecision): string {
+      const hidden = [...this.access.unreadableFields(definition, decision)].sort().join(',');
+      const records = decision.entityWide ? 'all' : `${digest(decision.principal?.id ?? '')}@${this.access.acl.version()}`;
+      return `${records}|${hidden}`;
     }
 
     protected view(decision: AccessDecision, record: object): Record<string, unknown> {
@@ -280,4 +303,8 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   const controller = definition.audited ? AuditedEntityController : EntityController;
   Object.defineProperty(controller, 'name', { value: `${noun}Controller` });
   return controller;
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }

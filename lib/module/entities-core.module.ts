@@ -5,10 +5,12 @@ import {
   aclServiceProvider,
   auditServiceProvider,
   entityAccessProvider,
+  entityCacheProvider,
   entityStorageProvider,
   lmdbEnvironmentProvider,
 } from './entities.providers.js';
 import { AclService } from '../permission/acl.store.js';
+import { EntityCache } from '../cache/entity-cache.store.js';
 import { EntityAccess } from '../permission/entity-access.store.js';
 import { AuditService } from '../audit/audit-trail.store.js';
 
@@ -20,8 +22,15 @@ import { AuditService } from '../audit/audit-trail.store.js';
  */
 @Global()
 @Module({
-  providers: [lmdbEnvironmentProvider, auditServiceProvider, aclServiceProvider, entityAccessProvider, entityStorageProvider],
-  exports: [EntityStorage, AuditService, AclService, EntityAccess, ENTITIES_MODULE_OPTIONS],
+  providers: [
+    lmdbEnvironmentProvider,
+    auditServiceProvider,
+    aclServiceProvider,
+    entityAccessProvider,
+    entityStorageProvider,
+    entityCacheProvider,
+  ],
+  exports: [EntityStorage, AuditService, AclService, EntityAccess, EntityCache, ENTITIES_MODULE_OPTIONS],
 })
 export class EntitiesCoreModule extends EntitiesCoreModuleBase implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(EntityStorage) private readonly storage: EntityStorage) {

@@ -1,3 +1,4 @@
+import type { EntityCacheOptions } from '../cache/entity-cache-options.interface.js';
 import type { LmdbTuning } from '../storage/lmdb-environment.store.js';
 import type { EventRetention } from '../storage/storage-options.interface.js';
 import type { Principal } from '../permission/principal.interface.js';
@@ -23,6 +24,8 @@ export interface EntitiesModuleOptions {
   eventRetention?: EventRetention;
   /** Largest `POST /P/batch` (and `createMany`), in records. Default 1000. */
   maxBatchSize?: number;
+  /** Caching of reads (`GET /P/:id`, `GET /P`, history) for `@Cached` entities. Default: in memory, 60 s. */
+  cache?: EntityCacheOptions;
   /** lmdb environment settings (`mapSize`, `pageSize`, `maxReaders`). Durability options are not offered. */
   lmdb?: LmdbTuning;
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Provider } from '@nestjs/common';
 import { AuditService } from '../audit/audit-trail.store.js';
+import { EntityCache } from '../cache/entity-cache.store.js';
 import { AclService } from '../permission/acl.store.js';
 import { EntityAccess } from '../permission/entity-access.store.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
@@ -49,6 +50,12 @@ export const entityStorageProvider: Provider = {
       [acl],
     ),
   inject: [LmdbEnvironment, ENTITIES_MODULE_OPTIONS, AuditService, AclService],
+};
+
+export const entityCacheProvider: Provider = {
+  provide: EntityCache,
+  useFactory: (storage: EntityStorage, options: EntitiesModuleOptions) => new EntityCache(storage, options.cache),
+  inject: [EntityStorage, ENTITIES_MODULE_OPTIONS],
 };
 
 /** One `EntityRepository` per entity, registering its definition with the storage. */

@@ -114,6 +114,11 @@ export class AclService implements StoreCompanion {
     return rights;
   }
 
+  /** Moves with every grant, revoke or membership change, in any process. */
+  version(): number {
+    return this.meta.get(VERSION_KEY) ?? 0;
+  }
+
   /** Whether the principal, or one of its groups, holds any grant on any record of `entity`. */
   hasGrantsIn(principal: Principal, entity: string): boolean {
     this.refresh();

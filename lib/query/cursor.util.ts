@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { KeyComponent } from '../storage/index-key.util.js';
+import { MISSING, type KeyComponent } from '../storage/index-key.util.js';
 import { InvalidQueryException } from './invalid-query.exception.js';
 
 /** Where a page ended: the sort it belongs to, the sort value's key form, and the id. */
@@ -20,7 +20,9 @@ const TAG_BYTES = 16;
 export function encodeCursor(position: CursorPosition, key: Buffer): string {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const sealed = Buffer.concat([cipher.update(JSON.stringify([position.sort, position.value, position.id]), 'utf8'), cipher.final()]);
+  // JSON has no -Infinity: a missing sort value travels as { missing: true }.
+  const value = position.value === MISSING ? { missing: true } : position.value;
+  const sealed = Buffer.concat([cipher.update(JSON.stringify([position.sort, value, position.id]), 'utf8'), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
 }
 
@@ -36,8 +38,9 @@ export function decodeCursor(cursor: string, sort: string, key: Buffer): CursorP
     throw new InvalidQueryException('cursor is not valid');
   }
   if (!Array.isArray(parsed) || parsed.length !== 3) throw new InvalidQueryException('cursor is not valid');
-  const [cursorSort, value, id] = parsed as unknown[];
-  const valueOk = value === null || ['string', 'number', 'boolean'].includes(typeof value);
+  const [cursorSort, raw, id] = parsed as unknown[];
+  const value = raw !== null && typeof raw === 'object' && (raw as { missing?: unknown }).missing === true ? MISSING : raw;
+  const valueOk = ['string', 'number', 'boolean'].includes(typeof value);
   if (typeof cursorSort !== 'string' || typeof id !== 'string' || !valueOk) throw new InvalidQueryException('cursor is not valid');
   if (cursorSort !== sort) throw new InvalidQueryException(`cursor was made for sort=${cursorSort}, not sort=${sort}`);
   return { sort: cursorSort, value: value as KeyComponent, id };

@@ -1,6 +1,6 @@
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { EntityTables } from '../storage/entity-tables.interface.js';
-import { afterPrefix, afterStringPrefix, encodeKey, LOWEST_KEY, toKeyComponent, type IndexKey, type KeyComponent } from '../storage/index-key.util.js';
+import { afterPrefix, afterStringPrefix, encodeKey, LOWEST_KEY, MISSING, toKeyComponent, type IndexKey, type KeyComponent } from '../storage/index-key.util.js';
 import { decodeCursor, encodeCursor, type CursorPosition } from './cursor.util.js';
 import type { FindResult, QueryClause } from './find-query.interface.js';
 import type { QueryPlan } from './query-plan.interface.js';
@@ -29,7 +29,7 @@ export function runQuery(
   const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, sortName, cursorKey);
   const componentCount = plan.kind === 'index' ? plan.index.fields.length : 1;
   const sortComponent = (record: StoredRecord): KeyComponent =>
-    query.sort.field === 'id' ? null : toKeyComponent(record[query.sort.field as keyof StoredRecord], plan.ordered ? componentCount : 1);
+    query.sort.field === 'id' ? MISSING : toKeyComponent(record[query.sort.field as keyof StoredRecord], plan.ordered ? componentCount : 1);
   const matches = (record: StoredRecord) => query.clauses.every((clause) => matchesClause(record, clause)) && visible(record);
   const page: StoredRecord[] = [];
 

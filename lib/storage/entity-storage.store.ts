@@ -8,7 +8,7 @@ import { applyEvent } from './event-applier.util.js';
 import { EventLog } from './event-log.store.js';
 import { FieldHistory, type FieldHistoryEntry, type RecordHistory } from './field-history.store.js';
 import { DEFAULT_IDEMPOTENCY_TTL, IdempotencyStore } from './idempotency.store.js';
-import { indexKeyOf, LOWEST_KEY, type IndexKey } from './index-key.util.js';
+import { indexKeyOf, LOWEST_KEY, MISSING, type IndexKey } from './index-key.util.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import type { StorageOptions } from './storage-options.interface.js';
 import { verifyStore, type VerifyReport } from './store-verifier.util.js';
@@ -130,6 +130,7 @@ export class EntityStorage {
         records: db('records'),
         indexes: definition.indexes.map((index) => ({ index, db: db(`index.${index.name}`) })),
         history: new FieldHistory(definition, this.environment.database<FieldHistoryEntry, IndexKey>(`${definition.name}.history`)),
+        counters: this.environment.database<number, IndexKey>(META_DB),
         projections: this.projections.filter((projection) => projection.follows(definition)),
       } as EntityTables;
       this.tables.set(definition.name, tables);
@@ -143,6 +144,11 @@ export class EntityStorage {
    */
   write<R>(fn: (tx: WriteTransaction) => R): Promise<R> {
     return this.environment.write(() => fn(new WriteTransaction((definition) => this.tablesOf(definition), this.log, this.idempotency!)));
+  }
+
+  /** How many changes the entity has had, in any process: the generation of its cached reads. */
+  changeCount(definition: EntityDefinition): number {
+    return this.tablesOf(definition).counters.get(['changes', definition.name]) ?? 0;
   }
 
   /** A record's field history, or `undefined` if no record with this id ever existed. */
@@ -264,7 +270,7 @@ function assertUnique(definition: EntityDefinition, index: IndexDefinition, keys
   let previous: unknown[] | undefined;
   for (const key of keys) {
     const values = key.slice(0, -1);
-    if (previous && !values.includes(null) && values.every((value, i) => value === previous![i])) {
+    if (previous && !values.includes(MISSING) && values.every((value, i) => value === previous![i])) {
       throw new Error(
         `${definition.target.name}: unique index "${index.name}" cannot be built: records ${String(previous.at(-1))} and ${String(key.at(-1))} share ${index.fields.join(', ')}`,
       );

@@ -13,5 +13,7 @@ export interface EntityTables {
   /** One ordered database per index: `[...field components, id]` → null */
   readonly indexes: ReadonlyArray<{ readonly index: IndexDefinition; readonly db: Database<null, IndexKey> }>;
   readonly history: FieldHistory;
+  /** Per-entity change counters (`['changes', entity]` → count), bumped by every event. */
+  readonly counters: Database<number, IndexKey>;
   readonly projections: readonly EntityProjection[];
 }

@@ -21,6 +21,9 @@ export function applyEvent(tables: EntityTables, event: EntityEvent): StoredReco
   if (after) tables.records.putSync(event.id, after);
   else tables.records.removeSync(event.id);
   tables.history.record(event, before, after);
+  // Cached reads are keyed by this counter, so committing the change makes them unreachable.
+  const counter: IndexKey = ['changes', tables.definition.name];
+  tables.counters.putSync(counter, (tables.counters.get(counter) ?? 0) + 1);
   for (const projection of tables.projections) projection.apply(tables.definition, event, before, after);
   return after;
 }

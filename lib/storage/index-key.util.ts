@@ -3,8 +3,16 @@ import * as lmdb from 'lmdb';
 import type { Key } from 'lmdb';
 import type { IndexDefinition } from '../metadata/entity-definition.interface.js';
 
-/** A value as it appears inside an ordered index key. lmdb orders `null` first, though its typings omit it. */
-export type KeyComponent = string | number | boolean | null;
+/** A value as it appears inside an ordered index key. */
+export type KeyComponent = string | number | boolean;
+
+/**
+ * The key form of a missing value. Not `null`: lmdb's array keys cannot tell a run of nulls
+ * from the zero bytes that separate elements, which loses elements and misplaces range
+ * starts. `-Infinity` is never stored (numbers must be finite) and sorts before every
+ * string and number, so a missing value sorts first (last in boolean fields).
+ */
+export const MISSING = -Infinity;
 
 /** An index key or bound as lmdb's typings spell it. */
 export type IndexKey = Key;
@@ -27,7 +35,7 @@ const HASH_LENGTH = 22;
  * part (a few hundred bytes), long or not, is unspecified.
  */
 export function toKeyComponent(value: unknown, componentCount = 1): KeyComponent {
-  if (value === undefined || value === null) return null;
+  if (value === undefined || value === null) return MISSING;
   // -0 and 0 are equal to every query, but lmdb would order -0 after every positive number.
   if (typeof value === 'number') return value === 0 ? 0 : value;
   if (typeof value === 'boolean') return value;

@@ -1,7 +1,7 @@
 import type { EntityTables } from './entity-tables.interface.js';
 import type { EventLog } from './event-log.store.js';
 import { FieldHistory } from './field-history.store.js';
-import { encodeKey, indexKeyOf, LOWEST_KEY } from './index-key.util.js';
+import { encodeKey, indexKeyOf, LOWEST_KEY, MISSING } from './index-key.util.js';
 
 /** What `verify()` found. `ok` only when `problems` is empty. */
 export interface VerifyReport {
@@ -36,7 +36,7 @@ export function verifyStore(entities: readonly EntityTables[], log: EventLog): V
         if (db.get(indexKey as never) === undefined) problems.push(`${name} ${key}: missing from index ${index.name}`);
         const values = indexKey.slice(0, -1);
         const owners = uniqueOwners.get(index);
-        if (!owners || values.includes(null)) continue;
+        if (!owners || values.includes(MISSING)) continue;
         const encoded = encodeKey(values).toString('base64');
         const other = owners.get(encoded);
         if (other !== undefined) problems.push(`${name} unique index ${index.name}: records ${other} and ${key} share ${index.fields.join(', ')}`);
@@ -54,7 +54,7 @@ export function verifyStore(entities: readonly EntityTables[], log: EventLog): V
           problems.push(`${name} index ${index.name}: stale entry for record ${id}`);
         }
         const values = key.slice(0, -1);
-        if (index.unique && previous && !values.includes(null) && values.every((v, i) => v === previous![i])) {
+        if (index.unique && previous && !values.includes(MISSING) && values.every((v, i) => v === previous![i])) {
           problems.push(`${name} unique index ${index.name}: records ${String(previous.at(-1))} and ${id} share ${index.fields.join(', ')}`);
         }
         previous = key;

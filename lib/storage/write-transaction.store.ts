@@ -5,7 +5,7 @@ import type { EntityTables } from './entity-tables.interface.js';
 import { applyEvent } from './event-applier.util.js';
 import type { EventLog } from './event-log.store.js';
 import type { IdempotencyStore } from './idempotency.store.js';
-import { afterPrefix, indexKeyOf, type IndexKey } from './index-key.util.js';
+import { afterPrefix, indexKeyOf, MISSING, type IndexKey } from './index-key.util.js';
 import { InvalidRecordException } from './invalid-record.exception.js';
 import { nextRecordId } from './record-id.util.js';
 import { normalizeRecordInput } from './record-input.util.js';
@@ -133,7 +133,7 @@ export class WriteTransaction {
     for (const { index, db } of tables.indexes) {
       if (!index.unique) continue;
       const values = indexKeyOf(index, record, record.id).slice(0, -1);
-      if (values.includes(null)) continue;
+      if (values.includes(MISSING)) continue;
       for (const key of db.getKeys({ start: values as IndexKey, end: afterPrefix(values), limit: 2 }) as Iterable<unknown[]>) {
         if (key[key.length - 1] !== record.id) {
           throw new UniqueConstraintException(tables.definition.name, index.name, index.fields);

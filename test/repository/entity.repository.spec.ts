@@ -8,7 +8,7 @@ import { createEntityDefinition } from '../../lib/metadata/entity-definition.fac
 import { InvalidQueryException } from '../../lib/query/invalid-query.exception.js';
 import { EntityRepository } from '../../lib/repository/entity.repository.js';
 import { EntityStorage } from '../../lib/storage/entity-storage.store.js';
-import { indexKeyOf } from '../../lib/storage/index-key.util.js';
+import { indexKeyOf, MISSING } from '../../lib/storage/index-key.util.js';
 import { InvalidRecordException } from '../../lib/storage/invalid-record.exception.js';
 import { LmdbEnvironment } from '../../lib/storage/lmdb-environment.store.js';
 import { RecordNotFoundException } from '../../lib/storage/record-not-found.exception.js';
@@ -170,7 +170,7 @@ describe('EntityRepository', () => {
       });
       expect(replaced.updatedAt >= created.updatedAt).toBe(true);
       expect(await permits.findById(created.id)).toEqual(replaced);
-      expect(indexKeys('amount')).toEqual([[null, created.id]]);
+      expect(indexKeys('amount')).toEqual([[MISSING, created.id]]);
     });
 
     it('validates the data as a create', async () => {
@@ -220,7 +220,7 @@ describe('EntityRepository', () => {
       expect(updated).not.toHaveProperty('note');
       expect(updated.version).toBe(2);
       expect(await permits.findById(created.id)).toEqual(updated);
-      expect(indexKeys('amount')).toEqual([[null, created.id]]);
+      expect(indexKeys('amount')).toEqual([[MISSING, created.id]]);
     });
 
     it('refuses to clear a required field', async () => {
