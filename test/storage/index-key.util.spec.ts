@@ -192,7 +192,8 @@ describe('afterPrefix and afterStringPrefix in a real LMDB database', () => {
     fc.constant(MISSING),
     fc.boolean(),
     fc.integer({ min: -3, max: 3 }),
-    fc.double({ noNaN: true }),
+    // toKeyComponent turns -0 into 0, so keys never hold -0.
+    fc.double({ noNaN: true }).map((value) => (value === 0 ? 0 : value)),
     text,
   );
   const keys = fc.uniqueArray(
