@@ -11,5 +11,6 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', }],
   },
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
+  setupFiles: ['<rootDir>/test/support/quiet-logger.setup.ts'],
   testTimeout: 30000,
 };
