@@ -8,9 +8,9 @@ const DEFAULT_TTL = 60_000;
 
 /**
  * Reads served through cache-manager that can never be stale. Every key holds the entity's
- * change counter, which lives in LMDB and is bumped in the transaction of each change: once
- * a write is acknowledged, every process (and every instance sharing a Redis store) reads
- * the new counter and so a new key; the old entries are simply never asked for again and
+ * change mark (the id of its last change), which lives in LMDB and moves in the transaction
+ * of each change: once a write is acknowledged, every process (and every instance sharing a
+ * Redis store) reads the new mark and so a new key; the old entries are simply never asked for again and
  * expire. Each key also holds the caller's view (fields it may not read, record-level
  * access), so one principal never gets another's answer. A cache error falls back to the store.
  */
@@ -39,8 +39,8 @@ export class EntityCache {
   async read<T>(definition: EntityDefinition, view: string, key: string, load: () => Promise<T>): Promise<T> {
     if (!this.caches(definition)) return load();
     const metrics = this.metricsOf(definition);
-    const cacheKey = (counter: number) => `nde:${definition.name}:${counter}:${view}:${key}`;
-    const seen = this.counterOf(definition, metrics);
+    const cacheKey = (mark: string) => `nde:${definition.name}:${mark}:${view}:${key}`;
+    const seen = this.markOf(definition, metrics);
     try {
       const hit = await this.manager.get<T>(cacheKey(seen));
       if (hit !== undefined && hit !== null) {
@@ -51,11 +51,16 @@ export class EntityCache {
       this.logger.warn(`cache read failed, reading the store: ${(error as Error).message}`);
     }
     metrics.misses++;
-    const counter = this.counterOf(definition, metrics);
+    const mark = this.markOf(definition, metrics);
     const value = await load();
     if (value !== undefined && value !== null) {
       const ttl = definition.cached?.ttl ?? this.options.ttl ?? DEFAULT_TTL;
-      this.manager.set(cacheKey(counter), value, ttl).catch((error: Error) => this.logger.warn(`cache write failed: ${error.message}`));
+      const failed = (error: Error) => this.logger.warn(`cache write failed: ${error.message}`);
+      try {
+        this.manager.set(cacheKey(mark), value, ttl).catch(failed);
+      } catch (error) {
+        failed(error as Error);
+      }
     }
     return value;
   }
@@ -65,11 +70,16 @@ export class EntityCache {
     return Object.fromEntries([...this.counters].map(([name, { hits, misses, invalidations }]) => [name, { hits, misses, invalidations }]));
   }
 
-  private counterOf(definition: EntityDefinition, metrics: EntityCacheMetrics & { lastSeen: number }): number {
-    const counter = this.storage.changeCount(definition);
-    if (counter > metrics.lastSeen && metrics.lastSeen >= 0) metrics.invalidations += counter - metrics.lastSeen;
-    metrics.lastSeen = counter;
-    return counter;
+  /**
+   * The entity's current change mark, read from a fresh snapshot. Keys hold the id of the
+   * last change rather than a count: counts start alike in every store, so two stores on
+   * one shared cache, or a copy of a store, would otherwise read each other's answers.
+   */
+  private markOf(definition: EntityDefinition, metrics: EntityCacheMetrics & { lastSeen: number }): string {
+    const { count, lastEventId } = this.storage.changeMark(definition);
+    if (count > metrics.lastSeen && metrics.lastSeen >= 0) metrics.invalidations += count - metrics.lastSeen;
+    metrics.lastSeen = count;
+    return lastEventId || '-';
   }
 
   private metricsOf(definition: EntityDefinition): EntityCacheMetrics & { lastSeen: number } {

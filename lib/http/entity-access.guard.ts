@@ -33,7 +33,7 @@ export class EntityAccessGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const definition = this.reflector.get<EntityDefinition | undefined>(METADATA_KEYS.definition, context.getClass());
-    const action = this.reflector.get<EntityAction | undefined>(METADATA_KEYS.action, context.getHandler());
+    const action = this.reflector.getAllAndOverride<EntityAction | undefined>(METADATA_KEYS.action, [context.getHandler(), context.getClass()]);
     const request = context.switchToHttp().getRequest<Parameters<typeof requestMetaOf>[0] & { params?: Record<string, string> }>();
     if (!definition || !action) throw accessDeniedToHttp(new AccessDeniedException('forbidden', 'this route declares no action'));
     const { principal, permissions } = await resolvePrincipal(request, this.options);

@@ -294,8 +294,9 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @NotFound()
     async auditTrail(@Param('id') id: string, @Req() request: HttpRequest) {
       const decision = decisionOf(request, 'audit');
+      // Only a record that exists or existed has a trail; refused writes naming other ids do not make one.
+      if (!(await this.repository.history(id))) throw new RecordNotFoundException(name, id);
       const items = await this.audit.forRecord(name, id);
-      if (items.length === 0 && !(await this.repository.history(id))) throw new RecordNotFoundException(name, id);
       return { items: items.map((entry) => toAuditView(entry, this.access.unreadableFields(definition, decision))) };
     }
   }

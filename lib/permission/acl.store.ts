@@ -1,4 +1,5 @@
 import type { Database } from 'lmdb';
+import { monotonicFactory } from 'ulid';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
 import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
@@ -14,6 +15,7 @@ const GROUP_PREFIX = 'group:';
 const SUBJECT = /^(group:)?[^\s\u0000]{1,200}$/;
 const VERSION_KEY = 'aclVersion';
 const MAX_CACHED_DECISIONS = 10_000;
+const nextVersion = monotonicFactory();
 
 /** One grant of rights on a record to a user id or a `group:<name>`. */
 export interface RecordGrant {
@@ -29,7 +31,7 @@ export interface RecordGrant {
  * next request everywhere. Inject it as `AclService`.
  */
 export class AclService implements StoreCompanion {
-  private cachedVersion = -1;
+  private cachedVersion = '';
   private readonly groupsCache = new Map<string, string[]>();
   private readonly rightsCache = new Map<string, RecordRight[]>();
   private readonly anyGrantCache = new Map<string, boolean>();
@@ -114,9 +116,12 @@ export class AclService implements StoreCompanion {
     return rights;
   }
 
-  /** Moves with every grant, revoke or membership change, in any process. */
-  version(): number {
-    return this.meta.get(VERSION_KEY) ?? 0;
+  /**
+   * Moves with every grant, revoke or membership change, in any process. A random token,
+   * not a count, so a copy of the store never shows the same version for other grants.
+   */
+  version(): string {
+    return this.meta.get(VERSION_KEY) ?? '-';
   }
 
   /** Whether the principal, or one of its groups, holds any grant on any record of `entity`. */
@@ -146,7 +151,7 @@ export class AclService implements StoreCompanion {
   /** Runs `fn` in a write transaction that also bumps the shared version, and forgets cached decisions. */
   private async change<R>(fn: () => R): Promise<R> {
     const result = await this.environment.write(() => {
-      this.meta.putSync(VERSION_KEY, (this.meta.get(VERSION_KEY) ?? 0) + 1);
+      this.meta.putSync(VERSION_KEY, nextVersion());
       return fn();
     });
     this.forget();
@@ -155,7 +160,7 @@ export class AclService implements StoreCompanion {
 
   /** Drops cached decisions when any process changed grants or memberships since they were made. */
   private refresh(): void {
-    const version = this.meta.get(VERSION_KEY) ?? 0;
+    const version = this.version();
     if (version !== this.cachedVersion) {
       this.forget();
       this.cachedVersion = version;
@@ -166,7 +171,7 @@ export class AclService implements StoreCompanion {
     this.groupsCache.clear();
     this.rightsCache.clear();
     this.anyGrantCache.clear();
-    this.cachedVersion = -1;
+    this.cachedVersion = '';
   }
 
   private get grants(): Database<RecordRight[], IndexKey> {
@@ -181,7 +186,7 @@ export class AclService implements StoreCompanion {
     return this.environment.database('_acl.members');
   }
 
-  private get meta(): Database<number, string> {
+  private get meta(): Database<string, string> {
     return this.environment.database('_acl.meta');
   }
 }

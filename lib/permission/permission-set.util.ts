@@ -11,9 +11,11 @@ export class PermissionSet {
 
   constructor(principal: Principal | undefined, roles: Readonly<Record<string, readonly string[]>>) {
     if (!principal) return;
-    const granted = [...(principal.permissions ?? [])];
-    for (const role of principal.roles ?? []) {
-      if (Object.prototype.hasOwnProperty.call(roles, role)) granted.push(...roles[role]!);
+    // Fail closed: a malformed principal (a string where a list belongs) holds nothing by it.
+    const granted = Array.isArray(principal.permissions) ? [...principal.permissions] : [];
+    for (const role of Array.isArray(principal.roles) ? principal.roles : []) {
+      const rolePermissions = typeof role === 'string' && Object.prototype.hasOwnProperty.call(roles, role) ? roles[role] : undefined;
+      if (Array.isArray(rolePermissions)) granted.push(...rolePermissions);
     }
     for (const permission of granted) {
       if (typeof permission !== 'string') continue;

@@ -91,6 +91,7 @@ export class EntityRepository<T extends object> {
 
   /** The record with this id, or `null` (also when a checked principal may not see it). */
   async findById(id: string, options: PrincipalContext = {}): Promise<EntityRecord<T> | null> {
+    this.storage.renewSnapshot();
     const record = this.storage.tablesOf(this.definition).records.get(id) ?? null;
     const decision = this.decision(options, 'read');
     if (!record || !decision) return record as EntityRecord<T> | null;
@@ -104,6 +105,7 @@ export class EntityRepository<T extends object> {
     const plan = planQuery(this.definition, normalized.clauses, normalized.sort);
     if (Logger.isLevelEnabled('debug')) QUERY_LOGGER.debug(`${this.definition.name}: ${explainPlan(plan)}`);
     const tables = this.storage.tablesOf(this.definition);
+    this.storage.renewSnapshot();
     const decision = this.decision(options, 'read');
     if (!decision) return runQuery(tables, normalized, plan, this.storage.cursorKey, options.visible) as FindResult<EntityRecord<T>>;
     const unreadable = this.access!.unreadableFields(this.definition, decision);
@@ -126,6 +128,7 @@ export class EntityRepository<T extends object> {
    * records. `null` only for an id that never existed.
    */
   async history(id: string, options: PrincipalContext = {}): Promise<RecordHistory | null> {
+    this.storage.renewSnapshot();
     const decision = this.decision(options, 'history');
     if (decision && !decision.entityWide) {
       // Owners and grantees see the history of records that still exist; a deleted record's is for entity-wide readers.

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { EntityDefinition, IndexDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityEvent } from './entity-event.interface.js';
 import type { EntityProjection, StoreCompanion } from './entity-projection.interface.js';
-import type { EntityTables } from './entity-tables.interface.js';
+import type { ChangeMark, EntityTables } from './entity-tables.interface.js';
 import { applyEvent } from './event-applier.util.js';
 import { EventLog } from './event-log.store.js';
 import { FieldHistory, type FieldHistoryEntry, type RecordHistory } from './field-history.store.js';
@@ -130,7 +130,7 @@ export class EntityStorage {
         records: db('records'),
         indexes: definition.indexes.map((index) => ({ index, db: db(`index.${index.name}`) })),
         history: new FieldHistory(definition, this.environment.database<FieldHistoryEntry, IndexKey>(`${definition.name}.history`)),
-        counters: this.environment.database<number, IndexKey>(META_DB),
+        counters: this.environment.database<ChangeMark, IndexKey>(META_DB),
         projections: this.projections.filter((projection) => projection.follows(definition)),
       } as EntityTables;
       this.tables.set(definition.name, tables);
@@ -146,9 +146,22 @@ export class EntityStorage {
     return this.environment.write(() => fn(new WriteTransaction((definition) => this.tablesOf(definition), this.log, this.idempotency!)));
   }
 
-  /** How many changes the entity has had, in any process: the generation of its cached reads. */
-  changeCount(definition: EntityDefinition): number {
-    return this.tablesOf(definition).counters.get(['changes', definition.name]) ?? 0;
+  /**
+   * The entity's change mark as every process sees it now (the read snapshot is renewed
+   * first): how many changes it has had and the id of the last one.
+   */
+  changeMark(definition: EntityDefinition): ChangeMark {
+    this.renewSnapshot();
+    return this.tablesOf(definition).counters.get(['changes', definition.name]) ?? { count: 0, lastEventId: '' };
+  }
+
+  /**
+   * Makes the next reads see every commit made so far, by any process. lmdb reuses one
+   * read snapshot until a timer fires; a request must not read from before a write that
+   * another process has already acknowledged.
+   */
+  renewSnapshot(): void {
+    this.environment.renewSnapshot();
   }
 
   /** A record's field history, or `undefined` if no record with this id ever existed. */

@@ -5,6 +5,11 @@ import type { EntityProjection } from './entity-projection.interface.js';
 import type { FieldHistory } from './field-history.store.js';
 import type { IndexKey } from './index-key.util.js';
 
+export interface ChangeMark {
+  count: number;
+  lastEventId: string;
+}
+
 /** The LMDB databases that hold one entity, and the projections that follow its changes. */
 export interface EntityTables {
   readonly definition: EntityDefinition;
@@ -13,7 +18,11 @@ export interface EntityTables {
   /** One ordered database per index: `[...field components, id]` → null */
   readonly indexes: ReadonlyArray<{ readonly index: IndexDefinition; readonly db: Database<null, IndexKey> }>;
   readonly history: FieldHistory;
-  /** Per-entity change counters (`['changes', entity]` → count), bumped by every event. */
-  readonly counters: Database<number, IndexKey>;
+  /**
+   * Per-entity change marks (`['changes', entity]` → `{ count, lastEventId }`), moved by
+   * every event. The event id is random, so two stores (a copy, another app on the same
+   * cache) never share a mark once either has changed.
+   */
+  readonly counters: Database<ChangeMark, IndexKey>;
   readonly projections: readonly EntityProjection[];
 }

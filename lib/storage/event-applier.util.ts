@@ -22,8 +22,8 @@ export function applyEvent(tables: EntityTables, event: EntityEvent): StoredReco
   else tables.records.removeSync(event.id);
   tables.history.record(event, before, after);
   // Cached reads are keyed by this counter, so committing the change makes them unreachable.
-  const counter: IndexKey = ['changes', tables.definition.name];
-  tables.counters.putSync(counter, (tables.counters.get(counter) ?? 0) + 1);
+  const mark: IndexKey = ['changes', tables.definition.name];
+  tables.counters.putSync(mark, { count: (tables.counters.get(mark)?.count ?? 0) + 1, lastEventId: event.eventId });
   for (const projection of tables.projections) projection.apply(tables.definition, event, before, after);
   return after;
 }
