@@ -95,6 +95,8 @@ export class EntityAccess {
       checked = action === 'create' && principal ? { ...rest, [owner]: principal.id } : rest;
     }
     const context: WriteContext = { ...(principal && { actor: principal.id }) };
+    const unreadable = this.unreadableFields(definition, decision);
+    if (fields.some((field) => unreadable.has(field))) context.writeEvenIfUnchanged = true;
     if (id !== undefined) {
       if (!decision.entityWide) context.authorize = (record) => this.checkRecord(definition, decision, action, record);
       context.preserveFields = new Set([...unwritable, ...(owner ? [owner] : [])]);

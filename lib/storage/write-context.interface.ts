@@ -22,4 +22,9 @@ export interface WriteContext {
   authorize?: (current: StoredRecord) => void;
   /** Fields a replace keeps as they are (the caller may not write them). */
   preserveFields?: ReadonlySet<string>;
+  /**
+   * An update that changes nothing still writes a new version. Set for callers that may
+   * write a field they may not read, so whether the version moved never tells them the value.
+   */
+  writeEvenIfUnchanged?: boolean;
 }

@@ -64,7 +64,7 @@ export class WriteTransaction {
     for (const [field, value] of Object.entries(data)) {
       if ((value ?? undefined) === before[field]) delete data[field];
     }
-    if (Object.keys(data).length === 0) return before;
+    if (Object.keys(data).length === 0 && !context.writeEvenIfUnchanged) return before;
     return this.commit(definition, 'updated', id, before.version + 1, data, context)!;
   }
 

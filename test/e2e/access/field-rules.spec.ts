@@ -146,6 +146,15 @@ describe.each(PLATFORMS)('field-level @Permission on %s', (platform) => {
       expect((await http(t).get(`/docs?tag=${tag}&${query}`).set(as(CLEARED))).status).toBe(200);
     });
 
+    it('answers a PATCH guessing its value the same whether the guess is right or wrong', async () => {
+      const { id, secret } = await seed();
+      const right = await http(t).patch(`/docs/${id}`).set(as(PLAIN)).send({ secret });
+      const wrong = await http(t).patch(`/docs/${id}`).set(as(PLAIN)).send({ secret: `${secret}-not` });
+      expect([right.status, wrong.status]).toEqual([200, 200]);
+      // Both moved the version: an unchanged version would have confirmed the guess.
+      expect([right.body.version, wrong.body.version]).toEqual([2, 3]);
+    });
+
     it('never puts the sort value into a list cursor in clear text', async () => {
       const tag = unique('tag');
       const secrets = ['alpha', 'bravo', 'charlie', 'delta', 'echo'].map((word) => unique(`${word}-secret`));
