@@ -13,4 +13,5 @@ export default {
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   setupFiles: ['<rootDir>/test/support/quiet-logger.setup.ts'],
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/support/summary.reporter.cjs'],
 };

@@ -17,7 +17,7 @@ import {
   ulidTime,
   type SampleProcess,
   type SampleResponse,
-} from './sample-process.util.js';
+} from '../../support/sample-process.util.js';
 
 /** The statuses of a set of answers, counted: `{ 201: 1, 409: 5 }`. */
 function statusCounts(responses: readonly SampleResponse[]): Record<number, number> {

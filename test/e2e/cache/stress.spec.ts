@@ -1,6 +1,6 @@
 import { makeTempDir } from '../../support/temp-dir.util.js';
 import { unique } from '../support/e2e.util.js';
-import { ADMIN, assertSampleBuilt, call, permitBody, startPair, stopSample, type SampleProcess } from './sample-process.util.js';
+import { ADMIN, assertSampleBuilt, call, permitBody, startPair, stopSample, type SampleProcess } from '../../support/sample-process.util.js';
 
 const RUN_MS = 5_000;
 const PERMITS = 4;

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The compiled sample; `npm test` builds it first through its `pretest` script. */
 export const SAMPLE_MAIN = join(ROOT, 'sample', 'dist', 'main.js');
 const HOST = '127.0.0.1';
