@@ -127,8 +127,10 @@ async function fill(repo: EntityRepository<BenchPermit>, raw: RawLmdbStore, coun
     const batch = Array.from({ length: Math.min(1000, count - n) }, () => permitData(next()));
     await repo.createMany(batch);
   }
-  const rawHave = raw.records.getKeysCount();
-  await Promise.all(Array.from({ length: Math.max(0, count - rawHave) }, () => raw.create(permitData(next()) as never)));
+  // lmdb groups concurrent transactions into one commit; 1000 in flight keeps memory flat.
+  for (let n = raw.records.getKeysCount(); n < count; n += 1000) {
+    await Promise.all(Array.from({ length: Math.min(1000, count - n) }, () => raw.create(permitData(next()) as never)));
+  }
 }
 
 async function allIds(repo: EntityRepository<BenchPermit>): Promise<string[]> {
