@@ -56,25 +56,22 @@ export class EntityRepository<T extends object> {
   ) {}
 
   /** Creates one record. Fails with `InvalidRecordException` or `UniqueConstraintException`. */
-  create(data: EntityInput<T>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
-    return this.attempt(async () => {
-      const checked = this.checkedWrite(context, 'create', data);
-      return this.write((tx) => tx.create(this.target, checked.data as EntityInput<T>, checked.context));
-    });
+  async create(data: EntityInput<T>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
+    const checked = this.checkedWrite(context, 'create', data);
+    return this.write((tx) => tx.create(this.target, checked.data as EntityInput<T>, checked.context));
   }
 
   /**
    * Creates all records in one transaction, or none; a failure names the element's index.
    * An `idempotencyKey` covers the whole batch.
    */
-  createMany(items: readonly EntityInput<T>[], context: RepositoryWriteContext = {}): Promise<EntityRecord<T>[]> {
-    const invalid = (problem: string) => Promise.reject(new InvalidRecordException(this.definition.name, [problem]));
-    if (!Array.isArray(items)) return invalid('the data must be an array');
-    if (items.length > this.maxBatch) return invalid(`a batch holds at most ${this.maxBatch} records`);
-    return this.attempt(() => {
-      const checked = items.map((item) => this.checkedWrite(context, 'create', item));
-      const writeContext = checked[0]?.context ?? this.checkedWrite(context, 'create', {}).context;
-      return this.storage.write((tx) =>
+  async createMany(items: readonly EntityInput<T>[], context: RepositoryWriteContext = {}): Promise<EntityRecord<T>[]> {
+    const invalid = (problem: string) => new InvalidRecordException(this.definition.name, [problem]);
+    if (!Array.isArray(items)) throw invalid('the data must be an array');
+    if (items.length > this.maxBatch) throw invalid(`a batch holds at most ${this.maxBatch} records`);
+    const checked = items.map((item) => this.checkedWrite(context, 'create', item));
+    const writeContext = checked[0]?.context ?? this.checkedWrite(context, 'create', {}).context;
+    return this.storage.write((tx) =>
       tx.idempotent(this.definition, writeContext, items, () =>
         checked.map(({ data: item }, index) => {
           try {
@@ -85,8 +82,7 @@ export class EntityRepository<T extends object> {
           }
         }),
       ),
-      );
-    });
+    );
   }
 
   /** The record with this id, or `null` (also when a checked principal may not see it). */
@@ -158,19 +154,15 @@ export class EntityRepository<T extends object> {
   }
 
   /** Replaces every field of a record (immutable fields must keep their value). */
-  replace(id: string, data: EntityInput<T>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
-    return this.attempt(() => {
-      const checked = this.checkedWrite(context, 'update', data, id);
-      return this.write((tx) => tx.replace(this.target, id, checked.data as EntityInput<T>, checked.context));
-    });
+  async replace(id: string, data: EntityInput<T>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
+    const checked = this.checkedWrite(context, 'update', data, id);
+    return this.write((tx) => tx.replace(this.target, id, checked.data as EntityInput<T>, checked.context));
   }
 
   /** Changes the given fields; `null` clears an optional field. */
-  update(id: string, patch: Partial<EntityInput<T>>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
-    return this.attempt(() => {
-      const checked = this.checkedWrite(context, 'update', patch, id);
-      return this.write((tx) => tx.update(this.target, id, checked.data as Partial<EntityInput<T>>, checked.context));
-    });
+  async update(id: string, patch: Partial<EntityInput<T>>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
+    const checked = this.checkedWrite(context, 'update', patch, id);
+    return this.write((tx) => tx.update(this.target, id, checked.data as Partial<EntityInput<T>>, checked.context));
   }
 
   /** Deletes a record. Fails with `RecordNotFoundException` or `VersionConflictException`. */
@@ -217,11 +209,6 @@ export class EntityRepository<T extends object> {
     const copy: Record<string, unknown> = { ...record };
     for (const field of unreadable) delete copy[field];
     return copy as EntityRecord<T>;
-  }
-
-  /** Turns a synchronous refusal into a rejected promise, as every other failure of a write is. */
-  private async attempt<R>(fn: () => Promise<R>): Promise<R> {
-    return fn();
   }
 
   private get target(): Type<T> {
