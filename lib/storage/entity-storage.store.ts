@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import type { EntityDefinition, IndexDefinition } from '../metadata/entity-definition.interface.js';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityEvent } from './entity-event.interface.js';
 import type { EntityProjection, StoreCompanion } from './entity-projection.interface.js';
 import type { ChangeMark, EntityTables } from './entity-tables.interface.js';
@@ -8,7 +8,8 @@ import { applyEvent } from './event-applier.util.js';
 import { EventLog } from './event-log.store.js';
 import { FieldHistory, type FieldHistoryEntry, type RecordHistory } from './field-history.store.js';
 import { DEFAULT_IDEMPOTENCY_TTL, IdempotencyStore } from './idempotency.store.js';
-import { indexKeyOf, LOWEST_KEY, MISSING, type IndexKey } from './index-key.util.js';
+import { IndexBuilder } from './index-builder.store.js';
+import type { IndexKey } from './index-key.util.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import type { StorageOptions } from './storage-options.interface.js';
 import { verifyStore, type VerifyReport } from './store-verifier.util.js';
@@ -38,13 +39,16 @@ export class EntityStorage {
   private opening?: Promise<void>;
   private maintenance?: NodeJS.Timeout;
   private sealingKey?: Buffer;
+  private readonly indexBuilder: IndexBuilder;
 
   constructor(
     readonly environment: LmdbEnvironment,
     private readonly options: StorageOptions = {},
     private readonly projections: readonly EntityProjection[] = [],
     private readonly companions: readonly StoreCompanion[] = [],
-  ) {}
+  ) {
+    this.indexBuilder = new IndexBuilder(environment, META_DB);
+  }
 
   /** Adds an entity; a second entity with the same name or path fails start-up. */
   register(definition: EntityDefinition): void {
@@ -100,7 +104,7 @@ export class EntityStorage {
     );
     for (const definition of this.definitions.values()) this.tablesOf(definition);
     this.sealingKey = await this.loadCursorKey();
-    await this.reconcileIndexes();
+    await this.indexBuilder.reconcile([...this.definitions.values()].map((definition) => this.tablesOf(definition)));
     await this.runMaintenance();
     this.maintenance = setInterval(
       () => this.runMaintenance().catch((error: Error) => this.logger.error(`maintenance failed: ${error.message}`)),
@@ -203,7 +207,7 @@ export class EntityStorage {
    */
   async rebuildIndexes(definition?: EntityDefinition): Promise<void> {
     const targets = definition ? [this.tablesOf(definition)] : [...this.definitions.values()].map((d) => this.tablesOf(d));
-    for (const tables of targets) await this.rebuild(tables, tables.indexes.map(({ index }) => index));
+    for (const tables of targets) await this.indexBuilder.rebuild(tables, tables.indexes.map(({ index }) => index));
   }
 
   /** Forgets expired idempotency keys and drops events past the retention policy. */
@@ -237,57 +241,5 @@ export class EntityStorage {
       meta.putSync(['cursorKey'], key);
       return key;
     });
-  }
-
-  private async reconcileIndexes(): Promise<void> {
-    const meta = this.environment.database<string[], IndexKey>(META_DB);
-    for (const definition of this.definitions.values()) {
-      const tables = this.tablesOf(definition);
-      const recorded = meta.get(['indexes', definition.name]) ?? [];
-      const current = definition.indexes.map(signature);
-      const known = new Set(recorded);
-      const stale = definition.indexes.filter((index) => !known.has(signature(index)));
-      if (stale.length === 0) {
-        // An app that dropped an index must say so, or a later app with it back would trust stale entries.
-        if (recorded.length !== current.length) await this.environment.write(() => meta.putSync(['indexes', definition.name], current));
-        continue;
-      }
-      if (tables.records.getKeysCount({ limit: 1 }) > 0) {
-        this.logger.log(`building ${stale.map((i) => i.name).join(', ')} of ${definition.name} from its records`);
-      }
-      await this.rebuild(tables, stale);
-    }
-  }
-
-  private async rebuild(tables: EntityTables, indexes: readonly IndexDefinition[]): Promise<void> {
-    const meta = this.environment.database<string[], IndexKey>(META_DB);
-    const definition = tables.definition;
-    await this.environment.write(() => {
-      for (const { index, db } of tables.indexes) {
-        if (!indexes.includes(index)) continue;
-        for (const key of [...db.getKeys({ start: LOWEST_KEY })]) db.removeSync(key);
-        for (const { value } of tables.records.getRange({})) db.putSync(indexKeyOf(index, value, value.id) as IndexKey, null);
-        if (index.unique) assertUnique(definition, index, db.getKeys({ start: LOWEST_KEY }) as Iterable<unknown[]>);
-      }
-      meta.putSync(['indexes', definition.name], definition.indexes.map(signature));
-    });
-  }
-}
-
-function signature(index: IndexDefinition): string {
-  return `${index.name}(${index.fields.join(',')})${index.unique ? ' unique' : ''}`;
-}
-
-/** A unique index built over existing data must not find duplicates; start-up fails naming them. */
-function assertUnique(definition: EntityDefinition, index: IndexDefinition, keys: Iterable<unknown[]>): void {
-  let previous: unknown[] | undefined;
-  for (const key of keys) {
-    const values = key.slice(0, -1);
-    if (previous && !values.includes(MISSING) && values.every((value, i) => value === previous![i])) {
-      throw new Error(
-        `${definition.target.name}: unique index "${index.name}" cannot be built: records ${String(previous.at(-1))} and ${String(key.at(-1))} share ${index.fields.join(', ')}`,
-      );
-    }
-    previous = key;
   }
 }

@@ -1,0 +1,76 @@
+import { Logger } from '@nestjs/common';
+import type { EntityDefinition, IndexDefinition } from '../metadata/entity-definition.interface.js';
+import type { EntityTables } from './entity-tables.interface.js';
+import { indexKeyOf, LOWEST_KEY, MISSING, type IndexKey } from './index-key.util.js';
+import type { LmdbEnvironment } from './lmdb-environment.store.js';
+
+/**
+ * Keeps each entity's index databases in line with its definition: the signatures of the
+ * indexes last built are stored beside the data, and an index that is new or changed
+ * since then is built from the records, in one write, before the app serves requests.
+ */
+export class IndexBuilder {
+  private readonly logger = new Logger('EntitiesStorage');
+
+  constructor(
+    private readonly environment: LmdbEnvironment,
+    private readonly metaDb: string,
+  ) {}
+
+  async reconcile(entities: readonly EntityTables[]): Promise<void> {
+    const meta = this.meta();
+    for (const tables of entities) {
+      const definition = tables.definition;
+      const recorded = meta.get(['indexes', definition.name]) ?? [];
+      const current = definition.indexes.map(signature);
+      const known = new Set(recorded);
+      const stale = definition.indexes.filter((index) => !known.has(signature(index)));
+      if (stale.length === 0) {
+        // An app that dropped an index must say so, or a later app with it back would trust stale entries.
+        if (recorded.length !== current.length) await this.environment.write(() => meta.putSync(['indexes', definition.name], current));
+        continue;
+      }
+      if (tables.records.getKeysCount({ limit: 1 }) > 0) {
+        this.logger.log(`building ${stale.map((i) => i.name).join(', ')} of ${definition.name} from its records`);
+      }
+      await this.rebuild(tables, stale);
+    }
+  }
+
+  /** Rebuilds the given indexes of one entity from its records, in one write. */
+  async rebuild(tables: EntityTables, indexes: readonly IndexDefinition[]): Promise<void> {
+    const meta = this.meta();
+    const definition = tables.definition;
+    await this.environment.write(() => {
+      for (const { index, db } of tables.indexes) {
+        if (!indexes.includes(index)) continue;
+        for (const key of [...db.getKeys({ start: LOWEST_KEY })]) db.removeSync(key);
+        for (const { value } of tables.records.getRange({})) db.putSync(indexKeyOf(index, value, value.id) as IndexKey, null);
+        if (index.unique) assertUnique(definition, index, db.getKeys({ start: LOWEST_KEY }) as Iterable<unknown[]>);
+      }
+      meta.putSync(['indexes', definition.name], definition.indexes.map(signature));
+    });
+  }
+
+  private meta() {
+    return this.environment.database<string[], IndexKey>(this.metaDb);
+  }
+}
+
+function signature(index: IndexDefinition): string {
+  return `${index.name}(${index.fields.join(',')})${index.unique ? ' unique' : ''}`;
+}
+
+/** A unique index built over existing data must not find duplicates; start-up fails naming them. */
+function assertUnique(definition: EntityDefinition, index: IndexDefinition, keys: Iterable<unknown[]>): void {
+  let previous: unknown[] | undefined;
+  for (const key of keys) {
+    const values = key.slice(0, -1);
+    if (previous && !values.includes(MISSING) && values.every((value, i) => value === previous![i])) {
+      throw new Error(
+        `${definition.target.name}: unique index "${index.name}" cannot be built: records ${String(previous.at(-1))} and ${String(key.at(-1))} share ${index.fields.join(', ')}`,
+      );
+    }
+    previous = key;
+  }
+}
