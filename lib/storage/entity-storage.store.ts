@@ -27,7 +27,7 @@ const DEFAULT_MAINTENANCE_INTERVAL = 60 * 60 * 1000;
 /**
  * All entities of one data directory: their LMDB databases, the event log, and the one
  * way to change them (`write`). Injectable as `EntityStorage` for maintenance from code:
- * `verify()`, `rebuildIndexes()`, `events()`, `compact()`.
+ * `verify()`, `rebuildIndexes()`, `events()`, `replay()`, `runMaintenance()`.
  */
 export class EntityStorage {
   private readonly logger = new Logger('EntitiesStorage');
