@@ -1,12 +1,8 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { AclService, AuditService, EntityStorage } from '../../../lib/index.js';
-import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
-import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
-import { Inspection } from '../../../sample/inspection.entity.js';
-import { Permit } from '../../../sample/permit.entity.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 import { ADMIN, call, startSample, type SampleProcess } from '../../support/sample-process.util.js';
+import { withSampleStore } from '../../support/sample-store.util.js';
 
 /** `npm test` runs a short version; `npm run test:crash` runs 200 cycles. */
 const CYCLES = Number(process.env.CRASH_CYCLES ?? 30);
@@ -105,12 +101,7 @@ describe('crash recovery', () => {
       await new Promise<void>((resolve) => app!.child.once('exit', () => resolve()));
       app = undefined;
 
-      const environment = new LmdbEnvironment(dataPath);
-      const storage = new EntityStorage(environment, {}, [new AuditService(environment)], [new AclService(environment)]);
-      storage.register(createEntityDefinition(Permit));
-      storage.register(createEntityDefinition(Inspection));
-      await storage.open();
-      try {
+      await withSampleStore(dataPath, (storage) => {
         expect(storage.verify().problems).toEqual([]);
         if (process.env.CRASH_DEBUG) {
           for (const line of figures.lost) {
@@ -118,9 +109,7 @@ describe('crash recovery', () => {
             console.warn(line, JSON.stringify(storage.events(0, 1e6).filter((event) => event.id === id).map((e) => [e.seq, e.type, e.version, e.at])));
           }
         }
-      } finally {
-        await storage.close();
-      }
+      });
       expect(figures.lost).toEqual([]);
       expect(figures.acknowledgedWrites).toBeGreaterThan(CYCLES);
       console.warn(

@@ -3,12 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AclService, AuditService, EntityStorage } from '../../../lib/index.js';
-import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
-import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
-import { Inspection } from '../../../sample/inspection.entity.js';
-import { Permit } from '../../../sample/permit.entity.js';
 import { ADMIN, call, startSample, stopSample, type SampleProcess } from '../../support/sample-process.util.js';
+import { withSampleStore } from '../../support/sample-store.util.js';
 
 /** A tiny tmpfs, so the disk fills after a few writes. Needs root; elsewhere the suite is skipped with a reason. */
 function mountSmallDisk(): { path: string; unmount: () => void } | string {
@@ -64,17 +60,10 @@ describeIfMountable.each(['express', 'fastify'] as const)('a full disk under the
       expect(app.output()).not.toMatch(/unhandled|UnhandledPromiseRejection/i);
       await stopSample(app);
       app = undefined;
-      const environment = new LmdbEnvironment(join(disk.path, 'data'));
-      const storage = new EntityStorage(environment, {}, [new AuditService(environment)], [new AclService(environment)]);
-      storage.register(createEntityDefinition(Permit));
-      storage.register(createEntityDefinition(Inspection));
-      await storage.open();
-      try {
+      await withSampleStore(join(disk.path, 'data'), (storage) => {
         expect(storage.verify().problems).toEqual([]);
         expect(storage.events(0, 1000).filter((event) => event.type === 'created').map((event) => event.id)).toEqual(acknowledged);
-      } finally {
-        await storage.close();
-      }
+      });
     } finally {
       await stopSample(app);
       disk.unmount();
