@@ -40,6 +40,8 @@ export class EntityStorage {
   private maintenance?: NodeJS.Timeout;
   private sealingKey?: Buffer;
   private readonly indexBuilder: IndexBuilder;
+  /** Every write through a repository or transaction looks its entity up by class. */
+  private readonly byTarget = new Map<Function, EntityDefinition>();
 
   constructor(
     readonly environment: LmdbEnvironment,
@@ -63,6 +65,7 @@ export class EntityStorage {
       }
     }
     this.definitions.set(definition.name, definition);
+    this.byTarget.set(definition.target, definition);
     if (this.environment.isOpen) this.tablesOf(definition);
   }
 
@@ -76,7 +79,8 @@ export class EntityStorage {
 
   /** The definition registered for an entity class. */
   definitionOf(target: Function): EntityDefinition {
-    for (const definition of this.definitions.values()) if (definition.target === target) return definition;
+    const definition = this.byTarget.get(target);
+    if (definition) return definition;
     throw new Error(`${target.name} is not an entity of this store: list it in EntitiesModule.forFeature()`);
   }
 
