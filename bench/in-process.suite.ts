@@ -93,14 +93,13 @@ export async function runInProcessSuite(options: InProcessOptions, log: (line: s
       options.rounds,
       () =>
         opsPerSecond(
-          // Sorted by the index's next field, so the index answers in order and the walk stops after one page,
-          // which is the work the raw range scan does; sorted by id it would read every match and sort.
-          (i) => repo.find({ where: { client: `client-${i % 200}`, county: COUNTIES[i % COUNTIES.length]! }, sort: 'status', limit: 50 }),
+          // The default order (id): the planner merges the composite's runs of each status.
+          (i) => repo.find({ where: { client: `client-${i % 200}`, county: COUNTIES[i % COUNTIES.length]! }, limit: 50 }),
           { seconds: options.seconds },
         ),
       () => opsPerSecond((i) => raw.listByPrefix(`client-${i % 200}`, COUNTIES[i % COUNTIES.length]!, 50), { seconds: options.seconds }),
     );
-    rows.push(row('indexed list of 50 by composite prefix (sort=status)', lists, '≥ 70% of raw'));
+    rows.push(row('indexed list of 50 by composite prefix (default order, by id)', lists, '≥ 70% of raw'));
 
     await fill(repo, raw, options.scanRecords, () => serial++);
     log(`unindexed filter over ${options.scanRecords} records...`);

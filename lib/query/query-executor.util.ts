@@ -32,9 +32,10 @@ export function runQuery(
     query.sort.field === 'id' ? MISSING : toKeyComponent(record[query.sort.field as keyof StoredRecord], plan.ordered ? componentCount : 1);
   const matches = (record: StoredRecord) => query.clauses.every((clause) => matchesClause(record, clause)) && visible(record);
   const page: StoredRecord[] = [];
+  const merged = plan.kind === 'index' && plan.mergeRuns ? mergeRuns(tables, plan, query.sort.descending, cursor) : undefined;
 
-  if (plan.ordered) {
-    for (const record of walk(tables, plan, query.sort.descending, cursor)) {
+  if (plan.ordered || merged) {
+    for (const record of merged ?? walk(tables, plan, query.sort.descending, cursor)) {
       if (!matches(record)) continue;
       page.push(record);
       if (page.length > query.limit) break;
@@ -56,6 +57,79 @@ export function runQuery(
   const last = items[items.length - 1];
   const nextCursor = page.length > query.limit && last ? encodeCursor({ sort: sortName, value: sortComponent(last), id: last.id }, cursorKey) : null;
   return { items, nextCursor };
+}
+
+/**
+ * Past this many runs a merge reads more keys than collecting the matches and sorting them
+ * usually does, so the query falls back to that.
+ */
+const MAX_MERGED_RUNS = 64;
+
+/**
+ * Records under an index's equality prefix in id order, by merging the runs of keys that share
+ * the rest of the index's fields (each run is in id order); one seek per run finds them.
+ * Undefined when there are more than MAX_MERGED_RUNS runs.
+ */
+function mergeRuns(
+  tables: EntityTables,
+  plan: Extract<QueryPlan, { kind: 'index' }>,
+  descending: boolean,
+  cursor?: CursorPosition,
+): Generator<StoredRecord> | undefined {
+  const count = plan.index.fields.length;
+  const db = tables.indexes.find((entry) => entry.index === plan.index)!.db;
+  const prefix = plan.equalities.map((value) => toKeyComponent(value, count));
+  const end = afterPrefix(prefix);
+  const runs: KeyComponent[][] = [];
+  let start: Key = prefix;
+  for (;;) {
+    let first: KeyComponent[] | undefined;
+    for (const key of db.getKeys({ start: start as IndexKey, end, limit: 1 }) as Iterable<KeyComponent[]>) first = key;
+    if (!first) break;
+    if (runs.length === MAX_MERGED_RUNS) return undefined;
+    const run = first.slice(0, count);
+    runs.push(run);
+    start = afterPrefix(run);
+  }
+  return mergedRecords(tables, db, runs, descending, cursor?.id);
+}
+
+function* mergedRecords(
+  tables: EntityTables,
+  db: EntityTables['indexes'][number]['db'],
+  runs: KeyComponent[][],
+  descending: boolean,
+  resumeId?: string,
+): Generator<StoredRecord> {
+  const heads = runs.map((run) => {
+    const bounds = { lower: run, upper: afterPrefix(run) };
+    const iterator = (db.getKeys(rangeOptions(bounds, descending, resumeId === undefined ? undefined : [...run, resumeId])) as Iterable<KeyComponent[]>)[
+      Symbol.iterator
+    ]();
+    return { iterator, id: undefined as string | undefined };
+  });
+  const advance = (head: (typeof heads)[number]) => {
+    for (let next = head.iterator.next(); !next.done; next = head.iterator.next()) {
+      const id = next.value[next.value.length - 1] as string;
+      if (id !== resumeId) return (head.id = id);
+    }
+    return (head.id = undefined);
+  };
+  try {
+    for (const head of heads) advance(head);
+    for (;;) {
+      let best: (typeof heads)[number] | undefined;
+      for (const head of heads) {
+        if (head.id !== undefined && (best === undefined || (descending ? head.id > best.id! : head.id < best.id!))) best = head;
+      }
+      if (!best) return;
+      const record = tables.records.get(best.id!);
+      advance(best);
+      if (record) yield record;
+    }
+  } finally {
+    for (const head of heads) head.iterator.return?.();
+  }
 }
 
 /** Records in the plan's key range, in key order (reversed when `descending`), resuming after `cursor`. */

@@ -12,6 +12,11 @@ export type QueryPlan =
       range: QueryClause[];
       /** The walk yields records in the requested sort order, so it can stop after one page. */
       ordered: boolean;
+      /**
+       * Sorted by id under an equality prefix shorter than the index: each distinct value of the
+       * remaining fields holds a run of keys in id order, and merging the runs yields id order.
+       */
+      mergeRuns: boolean;
     }
   | {
       kind: 'scan';

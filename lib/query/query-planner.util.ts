@@ -36,9 +36,13 @@ function planForIndex(index: IndexDefinition, clauses: readonly QueryClause[], s
   const ordered =
     (sort.field === 'id' && equalities.length === index.fields.length) ||
     (sort.field === next && equalities.length === index.fields.length - 1);
-  // Equality counts most, then a range, then the order; a tie keeps the earlier plan.
-  const score = equalities.length * 4 + (range.length > 0 ? 2 : 0) + (ordered ? 1 : 0);
-  return { plan: { kind: 'index', index, equalities, range, ordered }, score: equalities.length + range.length > 0 || ordered ? score : 0 };
+  const mergeRuns = sort.field === 'id' && equalities.length > 0 && !ordered && range.length === 0;
+  // Equality counts most, then a range, then the order (a true order above merged runs); a tie keeps the earlier plan.
+  const score = equalities.length * 4 + (range.length > 0 ? 2 : 0) + (ordered ? 1 : mergeRuns ? 0.5 : 0);
+  return {
+    plan: { kind: 'index', index, equalities, range, ordered, mergeRuns },
+    score: equalities.length + range.length > 0 || ordered ? score : 0,
+  };
 }
 
 /**
@@ -62,5 +66,6 @@ export function explainPlan(plan: QueryPlan): string {
   }
   const fields = plan.index.fields.slice(0, plan.equalities.length).map((f) => `${f}=`).join(' ');
   const bounds = [fields, range].filter(Boolean).join(' ');
-  return `index ${plan.index.name}${bounds ? ` by ${bounds}` : ''}${plan.ordered ? ' in order' : ', then sort'}`;
+  const order = plan.ordered ? ' in order' : plan.mergeRuns ? ', merging its runs in id order' : ', then sort';
+  return `index ${plan.index.name}${bounds ? ` by ${bounds}` : ''}${order}`;
 }

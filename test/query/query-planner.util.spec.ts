@@ -50,6 +50,18 @@ describe('planQuery', () => {
     expect(result.ordered).toBe(true);
   });
 
+  it('merges the runs under a composite prefix to answer in id order without sorting', () => {
+    const result = indexPlan({ where: { client: 'acme', county: 'Travis' } });
+    expect(result.mergeRuns).toBe(true);
+    expect(result.ordered).toBe(false);
+    expect(explain({ where: { client: 'acme', county: 'Travis' } })).toBe(
+      'index client_county_status by client= county=, merging its runs in id order',
+    );
+    expect(indexPlan({ where: { client: 'acme', county: 'Travis' }, sort: '-id' }).mergeRuns).toBe(true);
+    expect(indexPlan({ where: { client: 'acme', county: 'Travis' }, sort: 'amount' }).mergeRuns).toBe(false);
+    expect(indexPlan({ where: { client: 'acme', county: 'Travis', status: 'open' } }).mergeRuns).toBe(false);
+  });
+
   it('keeps equality on a field that is not next in the composite out of its prefix', () => {
     // client and status, but no county: the composite only gets client=, like the client index.
     const result = indexPlan({ where: { client: 'acme', status: 'open' } });
@@ -133,7 +145,7 @@ describe('explainPlan', () => {
     expect(explain({ where: { id: { gt: '01J0' } } })).toMatchInlineSnapshot(`"scan records by id[gt] in order"`);
     expect(explain({ where: { client: 'acme' } })).toMatchInlineSnapshot(`"index client by client= in order"`);
     expect(explain({ where: { client: 'acme', county: 'Travis' } })).toMatchInlineSnapshot(
-      `"index client_county_status by client= county=, then sort"`,
+      `"index client_county_status by client= county=, merging its runs in id order"`,
     );
     expect(explain({ where: { client: 'acme', county: 'Travis' }, sort: 'status' })).toMatchInlineSnapshot(
       `"index client_county_status by client= county= in order"`,

@@ -207,6 +207,12 @@ describe('EntityRepository against an in-memory model (property)', () => {
       { query: { sort: '-id' }, expected: [...modelIds].reverse() },
       { query: { sort: 'owner' }, expected: sorted('owner', false, modelIds) },
       { query: { sort: '-size' }, expected: sorted('size', true, modelIds) },
+      // Id order under a prefix of the composite: the runs of each size are merged.
+      { query: { where: { color: someColor } }, expected: modelIds.filter((id) => model.get(id)!.data.color === someColor) },
+      {
+        query: { where: { color: someColor }, sort: '-id' },
+        expected: modelIds.filter((id) => model.get(id)!.data.color === someColor).reverse(),
+      },
       {
         query: { where: { color: someColor }, sort: 'size' },
         expected: sorted('size', false, modelIds.filter((id) => model.get(id)!.data.color === someColor)),
@@ -231,6 +237,10 @@ describe('EntityRepository against an in-memory model (property)', () => {
       fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 40 }), (commands) => run(commands)),
       { numRuns: 50 },
     );
+  });
+
+  it('keeps id order under a composite prefix with more runs than are merged', async () => {
+    await run(Array.from({ length: 70 }, (_, i) => ({ kind: 'create' as const, data: { code: `c${i}`, color: 'red', size: 70 - i } })));
   });
 
   it('keeps the model after a fixed sequence with collisions and cleared fields', async () => {
