@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
 import { Module } from '@nestjs/common';
 import { EntitiesModule, EntityRepository, getRepositoryToken } from 'nestjs-declarative-entities';
-import { BenchPermit, COUNTIES, permitData } from './bench-permit.entity.js';
+import { BenchPermit } from './bench-permit.entity.js';
+import { COUNTIES, permitData } from './permit-data.util.js';
 import { interleaved, opsPerSecond, type Summary } from './measure.util.js';
 import { RawLmdbStore } from './raw-lmdb.store.js';
 
