@@ -1,4 +1,4 @@
-import { encodeTime, monotonicFactory } from 'ulid';
+import { encodeTime } from 'ulid';
 import type { Database } from 'lmdb';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
@@ -6,6 +6,7 @@ import type { EntityEvent, RequestMeta, StoredRecord } from '../storage/entity-e
 import type { EntityProjection } from '../storage/entity-projection.interface.js';
 import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
 import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
+import { ulidFactory } from '../storage/ulid.util.js';
 import type { AuditAction, AuditEntry, AuditPage, AuditQuery } from './audit-entry.interface.js';
 
 const HIDDEN = '[hidden]';
@@ -15,7 +16,7 @@ const ACTIONS: Readonly<Record<EntityEvent['type'], AuditAction>> = {
   updated: 'update',
   deleted: 'delete',
 };
-const nextDenialId = monotonicFactory();
+const nextDenialId = ulidFactory();
 
 /**
  * The audit trail of every `@Audited` entity: one entry per change, written by

@@ -1,5 +1,5 @@
 import type { Database } from 'lmdb';
-import { monotonicFactory } from 'ulid';
+import { ulidFactory } from '../storage/ulid.util.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
 import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
@@ -15,7 +15,7 @@ const GROUP_PREFIX = 'group:';
 const SUBJECT = /^(group:)?[^\s\u0000]{1,200}$/;
 const VERSION_KEY = 'aclVersion';
 const MAX_CACHED_DECISIONS = 10_000;
-const nextVersion = monotonicFactory();
+const nextVersion = ulidFactory();
 
 /** One grant of rights on a record to a user id or a `group:<name>`. */
 export interface RecordGrant {

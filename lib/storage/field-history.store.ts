@@ -46,7 +46,8 @@ export class FieldHistory {
       const value = after[field.name];
       if (value === before?.[field.name] || (before === undefined && value === undefined)) continue;
       this.db.putSync([event.id, field.name, event.version], { value: value ?? null, version: event.version, at: event.at, ...actorOf(event) });
-      if (typeof field.history === 'object') this.trim(event.id, field.name, field.history.versions);
+      // A record holds at most one entry per field and version, so nothing is over the limit before it.
+      if (typeof field.history === 'object' && event.version > field.history.versions) this.trim(event.id, field.name, field.history.versions);
     }
   }
 

@@ -1,4 +1,4 @@
-import { monotonicFactory } from 'ulid';
+import { ulidFactory } from './ulid.util.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityEvent, EntityEventType, StoredRecord } from './entity-event.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
@@ -15,7 +15,7 @@ import { VersionConflictException } from './version-conflict.exception.js';
 import type { WriteContext } from './write-context.interface.js';
 
 /** Event ids sort in the order this process made them, even within one millisecond. */
-const nextEventId = monotonicFactory();
+const nextEventId = ulidFactory();
 
 /**
  * The changes one LMDB write transaction makes. Every method is synchronous and runs
