@@ -29,7 +29,7 @@ export function applyEvent(tables: EntityTables, event: EntityEvent): StoredReco
 }
 
 /** The record an event leaves behind, or `undefined` when it deletes it. */
-export function nextState(before: StoredRecord | undefined, event: EntityEvent): StoredRecord | undefined {
+export function nextState(before: StoredRecord | undefined, event: Omit<EntityEvent, 'seq'>): StoredRecord | undefined {
   switch (event.type) {
     case 'created':
       return { id: event.id, version: event.version, createdAt: event.at, updatedAt: event.at, ...event.data };

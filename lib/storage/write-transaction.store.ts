@@ -2,7 +2,7 @@ import { ulidFactory } from './ulid.util.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityEvent, EntityEventType, StoredRecord } from './entity-event.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
-import { applyEvent } from './event-applier.util.js';
+import { applyEvent, nextState } from './event-applier.util.js';
 import type { EventLog } from './event-log.store.js';
 import type { IdempotencyStore } from './idempotency.store.js';
 import { afterPrefix, indexKeyOf, MISSING, type IndexKey } from './index-key.util.js';
@@ -123,9 +123,11 @@ export class WriteTransaction {
       ...(context.request && { request: context.request }),
     };
     const tables = this.tablesOf(definition);
-    const after = applyEvent(tables, this.log.append(event));
+    // Checked before anything is written: a transaction callback that catches the conflict
+    // and carries on must find nothing of this write stored.
+    const after = nextState(tables.records.get(id), event);
     if (after) this.checkUnique(tables, after);
-    return after;
+    return applyEvent(tables, this.log.append(event));
   }
 
   /** Runs after the new index keys are written; a throw rolls the whole change back. */
