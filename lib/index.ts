@@ -10,6 +10,8 @@ export { Field } from './decorators/field.decorator.js';
 export { Historize } from './decorators/historize.decorator.js';
 export { Index } from './decorators/index.decorator.js';
 export { Permission } from './decorators/permission.decorator.js';
+export { EntitiesHealthIndicator } from './health/entities-health.indicator.js';
+export type { EntitiesHealthDetails, EntitiesHealthOptions, EntitiesHealthResult } from './health/health-options.interface.js';
 export type {
   CachedOptions,
   CompositeOptions,
@@ -24,6 +26,9 @@ export type {
 export type { EntityDefinition, FieldDefinition, IndexDefinition } from './metadata/entity-definition.interface.js';
 export { EntityMetadataException } from './metadata/entity-metadata.exception.js';
 export { EntityErrorsInterceptor } from './http/entity-errors.interceptor.js';
+export { EntityRequestGuard } from './http/entity-request.guard.js';
+export { RequestContextInterceptor } from './http/request-context.interceptor.js';
+export type { EntitiesMetricsOptions, MetricsRegistry } from './metrics/metrics-options.interface.js';
 export { EntitiesModule } from './module/entities.module.js';
 export type { EntitiesModuleOptions } from './module/entities-module-options.interface.js';
 export { getRepositoryToken } from './module/entity-tokens.util.js';
@@ -50,3 +55,5 @@ export type { VerifyReport } from './storage/store-verifier.util.js';
 export { UniqueConstraintException } from './storage/unique-constraint.exception.js';
 export type { WriteContext } from './storage/write-context.interface.js';
 export { VersionConflictException } from './storage/version-conflict.exception.js';
+export { EntitiesLogger } from './tracing/entities-logger.util.js';
+export { currentRequestId } from './tracing/request-context.util.js';

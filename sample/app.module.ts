@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { EntitiesModule } from 'nestjs-declarative-entities';
 import { demoPrincipal } from './demo-principal.util.js';
+import { HealthController } from './health.controller.js';
 import { Inspection } from './inspection.entity.js';
 import { PermitSummaryController } from './permit-summary.controller.js';
 import { PermitSummaryService } from './permit-summary.service.js';
@@ -13,17 +15,18 @@ export const SAMPLE_ROLES = {
   admin: ['*'],
 };
 
-/** The sample's root module, on the data directory `path`. */
+/** The sample's root module, on the data directory `path`; Prometheus metrics at `/metrics`, health at `/health`. */
 @Module({})
 export class AppModule {
   static register(path: string): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        EntitiesModule.forRoot({ path, getPrincipal: demoPrincipal, roles: SAMPLE_ROLES }),
+        EntitiesModule.forRoot({ path, getPrincipal: demoPrincipal, roles: SAMPLE_ROLES, metrics: { enabled: true } }),
         EntitiesModule.forFeature([Permit, Inspection]),
+        TerminusModule.forRoot(),
       ],
-      controllers: [PermitSummaryController],
+      controllers: [PermitSummaryController, HealthController],
       providers: [PermitSummaryService],
     };
   }

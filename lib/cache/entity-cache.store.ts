@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { EntitiesLogger } from '../tracing/entities-logger.util.js';
 import { createCache, type Cache } from 'cache-manager';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
@@ -15,7 +15,7 @@ const DEFAULT_TTL = 60_000;
  * access), so one principal never gets another's answer. A cache error falls back to the store.
  */
 export class EntityCache {
-  private readonly logger = new Logger('EntitiesCache');
+  private readonly logger = new EntitiesLogger('EntitiesCache');
   private readonly manager: Cache;
   private readonly counters = new Map<string, EntityCacheMetrics & { lastSeen: number }>();
 

@@ -51,14 +51,14 @@ import { AuditService } from '../audit/audit-trail.store.js';
 import { EntityCache } from '../cache/entity-cache.store.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { createBodyPipe, validateBatch } from './entity-body.util.js';
-import { classStem, type EntityDtos } from './entity-dto.factory.js';
-import { EntityErrorsInterceptor } from './entity-errors.interceptor.js';
+import { aRecordOf, classStem, type EntityDtos } from './entity-dto.factory.js';
+import { EntityRequestGuard } from './entity-request.guard.js';
+import { EntityRouteInterceptor } from './entity-route.interceptor.js';
 import { etagOf, expectedVersionOf } from './if-match.util.js';
 import { parseListQuery } from './list-query.util.js';
 import { ListQueryParameters } from './list-query-parameters.decorator.js';
 import { toAuditView, toHistoryView, toRecordView } from './record-view.util.js';
 import { idempotencyKeyOf, requestMetaOf } from './request-meta.util.js';
-import { RequestBodyInterceptor } from './request-body.interceptor.js';
 
 type HttpRequest = Parameters<typeof requestMetaOf>[0];
 
@@ -84,14 +84,15 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   const updatePipe = createBodyPipe(dtos.update);
   const name = definition.name;
   const noun = classStem(definition);
+  const aRecord = aRecordOf(definition);
 
   @ApiTags(name)
   @ApiUnauthorizedResponse({ description: 'The action needs a principal and the request has none' })
   @ApiForbiddenResponse({ description: 'The principal lacks the permission' })
   @Controller(definition.path)
   @SetMetadata(METADATA_KEYS.definition, definition)
-  @UseGuards(EntityAccessGuard)
-  @UseInterceptors(EntityErrorsInterceptor, RequestBodyInterceptor)
+  @UseGuards(EntityRequestGuard, EntityAccessGuard)
+  @UseInterceptors(EntityRouteInterceptor)
   class EntityController {
     constructor(
       @Inject(getRepositoryToken(definition.target)) protected readonly repository: EntityRepository<object>,
@@ -105,7 +106,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
 
     @Post()
     @Action('create')
-    @ApiOperation({ summary: `Create a ${noun}` })
+    @ApiOperation({ summary: `Create ${aRecord}` })
     @ApiBody({ type: dtos.create })
     @ApiCreatedResponse({ type: dtos.record })
     @ApiBadRequestResponse({ description: 'The body is not valid; the message names each problem' })
@@ -173,7 +174,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
 
     @Put(':id')
     @Action('update')
-    @ApiOperation({ summary: `Replace a ${noun} (validated as a create)` })
+    @ApiOperation({ summary: `Replace ${aRecord} (validated as a create)` })
     @IfMatch()
     @ApiBody({ type: dtos.create })
     @ApiOkResponse({ type: dtos.record })
@@ -195,7 +196,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
 
     @Patch(':id')
     @Action('update')
-    @ApiOperation({ summary: `Change some fields of a ${noun}`, description: '`null` clears an optional field.' })
+    @ApiOperation({ summary: `Change some fields of ${aRecord}`, description: '`null` clears an optional field.' })
     @IfMatch()
     @ApiBody({ type: dtos.update })
     @ApiOkResponse({ type: dtos.record })
@@ -218,7 +219,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @Delete(':id')
     @HttpCode(204)
     @Action('delete')
-    @ApiOperation({ summary: `Delete a ${noun}` })
+    @ApiOperation({ summary: `Delete ${aRecord}` })
     @IfMatch()
     @ApiNoContentResponse({ description: 'Deleted' })
     @NotFound()
@@ -231,7 +232,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
 
     @Get(':id/history')
     @Action('history')
-    @ApiOperation({ summary: `Field history of a ${noun}, newest first; also for deleted records` })
+    @ApiOperation({ summary: `Field history of ${aRecord}, newest first; also for deleted records` })
     @ApiOkResponse({ type: dtos.history })
     @NotFound()
     async history(@Param('id') id: string, @Req() request: HttpRequest) {
@@ -289,7 +290,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   class AuditedEntityController extends EntityController {
     @Get(':id/audit')
     @Action('audit')
-    @ApiOperation({ summary: `Audit trail of a ${noun}, oldest first` })
+    @ApiOperation({ summary: `Audit trail of ${aRecord}, oldest first` })
     @ApiOkResponse({ type: dtos.audit })
     @NotFound()
     async auditTrail(@Param('id') id: string, @Req() request: HttpRequest) {

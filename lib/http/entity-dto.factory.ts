@@ -55,6 +55,12 @@ export function classStem(definition: EntityDefinition): string {
   return definition.target.name;
 }
 
+/** "a Permit", "an Inspection": the entity's class name with its indefinite article, for summaries. */
+export function aRecordOf(definition: EntityDefinition): string {
+  const noun = classStem(definition);
+  return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
+}
+
 /**
  * Builds real classes per entity and verb. Nest's ValidationPipe skips generic or
  * `Object` types, and Swagger needs a named schema per body, so each gets its own class.

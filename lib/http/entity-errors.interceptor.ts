@@ -5,7 +5,6 @@ import {
   HttpException,
   HttpStatus,
   Injectable,
-  Logger,
   NotFoundException,
   PreconditionFailedException,
   ServiceUnavailableException,
@@ -23,41 +22,53 @@ import { RecordNotFoundException } from '../storage/record-not-found.exception.j
 import { StorageFailureException } from '../storage/storage-failure.exception.js';
 import { UniqueConstraintException } from '../storage/unique-constraint.exception.js';
 import { VersionConflictException } from '../storage/version-conflict.exception.js';
+import { EntitiesLogger } from '../tracing/entities-logger.util.js';
 
-/** The one place where the package's typed errors become HTTP answers. */
+const logger = new EntitiesLogger('EntitiesHttp');
+
+/**
+ * Maps the package's errors to HTTP answers on your own controllers (the generated ones do
+ * the same in their one interceptor).
+ */
 @Injectable()
 export class EntityErrorsInterceptor implements NestInterceptor {
-  private readonly logger = new Logger('EntitiesHttp');
-
   intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
     return next.handle().pipe(
       catchError((error: unknown) => {
-        throw this.toHttp(error);
+        throw entityErrorToHttp(error);
       }),
     );
   }
-
-  private toHttp(error: unknown): unknown {
-    if (error instanceof HttpException) return error;
-    if (error instanceof AccessDeniedException) return accessDeniedToHttp(error);
-    if (error instanceof InvalidRecordException) return new BadRequestException(error.problems);
-    if (error instanceof InvalidQueryException) return new BadRequestException(error.message);
-    if (error instanceof RecordNotFoundException) return new NotFoundException(error.message);
-    if (error instanceof VersionConflictException) {
-      return new PreconditionFailedException(`version ${error.expectedVersion} is stale; the record is at version ${error.actualVersion}`);
-    }
-    if (error instanceof UniqueConstraintException || error instanceof IdempotencyConflictException) {
-      return new ConflictException(error.message);
-    }
-    if (error instanceof StorageFailureException) {
-      this.logger.error(error.message, (error.cause as Error | undefined)?.stack);
-      return error.diskFull
-        ? new HttpException({ statusCode: 507, message: error.message, error: 'Insufficient Storage' }, HttpStatus.INSUFFICIENT_STORAGE)
-        : new ServiceUnavailableException('the store could not commit the write; nothing was changed');
-    }
-    return error;
-  }
 }
+
+/** The one place where the package's typed errors become HTTP answers; anything else is returned as it is. */
+export function entityErrorToHttp(error: unknown): unknown {
+  if (error instanceof HttpException) return error;
+  if (error instanceof AccessDeniedException) return accessDeniedToHttp(error);
+  if (error instanceof InvalidRecordException) return new BadRequestException(error.problems);
+  if (error instanceof InvalidQueryException) return new BadRequestException(error.message);
+  if (error instanceof RecordNotFoundException) return new NotFoundException(error.message);
+  if (error instanceof VersionConflictException) {
+    return new PreconditionFailedException(`version ${error.expectedVersion} is stale; the record is at version ${error.actualVersion}`);
+  }
+  if (error instanceof UniqueConstraintException || error instanceof IdempotencyConflictException) {
+    return new ConflictException(error.message);
+  }
+  if (error instanceof StorageFailureException) {
+    logger.error(error.message, (error.cause as Error | undefined)?.stack);
+    return error.diskFull
+      ? new HttpException({ statusCode: 507, message: error.message, error: 'Insufficient Storage' }, HttpStatus.INSUFFICIENT_STORAGE)
+      : new ServiceUnavailableException(error.message);
+  }
+  // A read from a failed environment (lmdb's MDB_PANIC and the like) is the store being down, not a bug.
+  if (error instanceof Error && LMDB_ERROR.test(error.message)) {
+    logger.error(error.message, error.stack);
+    return new ServiceUnavailableException('the store cannot be read right now');
+  }
+  return error;
+}
+
+const LMDB_ERROR = /\bMDB_[A-Z_]+\b/;
 
 /** 401, 403, or for a record the principal may not see, the same 404 as a missing id. */
 export function accessDeniedToHttp(error: AccessDeniedException): HttpException {

@@ -33,10 +33,10 @@ import { getRepositoryToken } from '../module/entity-tokens.util.js';
 import { AclService, RECORD_RIGHTS, type RecordRight } from '../permission/acl.store.js';
 import type { EntityRepository } from '../repository/entity.repository.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
-import { classStem } from './entity-dto.factory.js';
+import { aRecordOf, classStem } from './entity-dto.factory.js';
 import { EntityAccessGuard } from './entity-access.guard.js';
-import { EntityErrorsInterceptor } from './entity-errors.interceptor.js';
-import { RequestBodyInterceptor } from './request-body.interceptor.js';
+import { EntityRequestGuard } from './entity-request.guard.js';
+import { EntityRouteInterceptor } from './entity-route.interceptor.js';
 
 /** A grant as sent to and returned by the grants routes. */
 @ApiSchema({ name: 'RecordGrant' })
@@ -68,6 +68,7 @@ const grantPipe = new ValidationPipe({ expectedType: GrantBody, whitelist: true,
 export function createGrantsController(definition: EntityDefinition): Type<unknown> {
   const name = definition.name;
   const noun = classStem(definition);
+  const aRecord = aRecordOf(definition);
 
   @ApiTags(name)
   @ApiUnauthorizedResponse({ description: 'The action needs a principal and the request has none' })
@@ -76,8 +77,8 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
   @Controller(`${definition.path}/:id/grants`)
   @SetMetadata(METADATA_KEYS.definition, definition)
   @SetMetadata(METADATA_KEYS.action, 'admin')
-  @UseGuards(EntityAccessGuard)
-  @UseInterceptors(EntityErrorsInterceptor, RequestBodyInterceptor)
+  @UseGuards(EntityRequestGuard, EntityAccessGuard)
+  @UseInterceptors(EntityRouteInterceptor)
   class GrantsController {
     constructor(
       @Inject(getRepositoryToken(definition.target)) private readonly repository: EntityRepository<object>,
@@ -85,7 +86,7 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
     ) {}
 
     @Get()
-    @ApiOperation({ summary: `Grants on a ${noun}` })
+    @ApiOperation({ summary: `Grants on ${aRecord}` })
     @ApiOkResponse({ type: GrantList })
     async list(@Param('id') id: string) {
       await this.existing(id);
@@ -93,7 +94,7 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
     }
 
     @Post()
-    @ApiOperation({ summary: `Grant rights on a ${noun} to a user or group:<name>` })
+    @ApiOperation({ summary: `Grant rights on ${aRecord} to a user or group:<name>` })
     @ApiBody({ type: GrantBody })
     @ApiCreatedResponse({ type: GrantBody })
     async add(@Param('id') id: string, @Body(grantPipe) body: GrantBody) {
@@ -103,7 +104,7 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
 
     @Delete(':subject')
     @HttpCode(204)
-    @ApiOperation({ summary: `Remove a subject's grant on a ${noun}` })
+    @ApiOperation({ summary: `Remove a subject's grant on ${aRecord}` })
     @ApiNoContentResponse({ description: 'Removed' })
     async remove(@Param('id') id: string, @Param('subject') subject: string): Promise<void> {
       if (!(await this.acl.revoke(subject, name, id))) throw new RecordNotFoundException(`${name} grant`, subject);

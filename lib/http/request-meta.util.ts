@@ -5,18 +5,30 @@ import type { RequestMeta } from '../storage/entity-event.interface.js';
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 const MAX_IDEMPOTENCY_KEY = 255;
 
-interface HttpRequest {
+export interface HttpRequest {
   method: string;
   ip?: string;
   headers: Record<string, string | string[] | undefined>;
 }
 
-/** The audit details of a request: its `X-Request-Id` (or a new one), client IP and route. */
+/** Ids given to requests, so the audit trail, the logs and the `X-Request-Id` answer all show the same one. */
+const requestIds = new WeakMap<object, string>();
+
+/** The request's id: its `X-Request-Id` when that is one sane token, otherwise one generated for it, once. */
+export function requestIdOf(request: HttpRequest): string {
+  let id = requestIds.get(request);
+  if (id === undefined) {
+    const header = request.headers['x-request-id'];
+    id = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+    requestIds.set(request, id);
+  }
+  return id;
+}
+
+/** The audit details of a request: its id (see `requestIdOf`), client IP and route. */
 export function requestMetaOf(request: HttpRequest, url: string): RequestMeta {
-  const header = request.headers['x-request-id'];
-  const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
   const path = url.split('?')[0];
-  return { id, ...(request.ip && { ip: request.ip }), route: `${request.method} ${path}` };
+  return { id: requestIdOf(request), ...(request.ip && { ip: request.ip }), route: `${request.method} ${path}` };
 }
 
 /** The `Idempotency-Key` header, if any; refused when it is not one printable key of sane length. */

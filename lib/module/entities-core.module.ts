@@ -4,6 +4,7 @@ import { ENTITIES_MODULE_OPTIONS, EntitiesCoreModuleBase } from './entities.modu
 import {
   aclServiceProvider,
   auditServiceProvider,
+  entitiesTelemetryProvider,
   entityAccessProvider,
   entityCacheProvider,
   entityStorageProvider,
@@ -13,6 +14,8 @@ import { AclService } from '../permission/acl.store.js';
 import { EntityCache } from '../cache/entity-cache.store.js';
 import { EntityAccess } from '../permission/entity-access.store.js';
 import { AuditService } from '../audit/audit-trail.store.js';
+import { EntitiesHealthIndicator } from '../health/entities-health.indicator.js';
+import { EntitiesTelemetry } from '../tracing/entities-telemetry.store.js';
 
 /**
  * Owns the LMDB environment of one `forRoot`: global so every `forFeature` finds it,
@@ -29,19 +32,36 @@ import { AuditService } from '../audit/audit-trail.store.js';
     entityAccessProvider,
     entityStorageProvider,
     entityCacheProvider,
+    entitiesTelemetryProvider,
+    EntitiesHealthIndicator,
   ],
-  exports: [EntityStorage, AuditService, AclService, EntityAccess, EntityCache, ENTITIES_MODULE_OPTIONS],
+  exports: [
+    EntityStorage,
+    AuditService,
+    AclService,
+    EntityAccess,
+    EntityCache,
+    EntitiesTelemetry,
+    EntitiesHealthIndicator,
+    ENTITIES_MODULE_OPTIONS,
+  ],
 })
 export class EntitiesCoreModule extends EntitiesCoreModuleBase implements OnModuleInit, OnApplicationShutdown {
-  constructor(@Inject(EntityStorage) private readonly storage: EntityStorage) {
+  constructor(
+    @Inject(EntityStorage) private readonly storage: EntityStorage,
+    @Inject(EntityCache) private readonly cache: EntityCache,
+    @Inject(EntitiesTelemetry) private readonly telemetry: EntitiesTelemetry,
+  ) {
     super();
   }
 
   async onModuleInit(): Promise<void> {
     await this.storage.open();
+    this.telemetry.metrics?.track(this.storage, this.cache);
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.telemetry.close();
     await this.storage.close();
   }
 }

@@ -1,4 +1,6 @@
 import type { EntityCacheOptions } from '../cache/entity-cache-options.interface.js';
+import type { EntitiesHealthOptions } from '../health/health-options.interface.js';
+import type { EntitiesMetricsOptions } from '../metrics/metrics-options.interface.js';
 import type { LmdbTuning } from '../storage/lmdb-environment.store.js';
 import type { EventRetention } from '../storage/storage-options.interface.js';
 import type { Principal } from '../permission/principal.interface.js';
@@ -28,4 +30,23 @@ export interface EntitiesModuleOptions {
   cache?: EntityCacheOptions;
   /** lmdb environment settings (`mapSize`, `pageSize`, `maxReaders`). Durability options are not offered. */
   lmdb?: LmdbTuning;
+  /**
+   * Prometheus metrics (requests, storage timings, cache, log length, map usage) through
+   * `prom-client`, an optional peer dependency, and an opt-in route. Default: off.
+   */
+  metrics?: EntitiesMetricsOptions;
+  /**
+   * A `find` (and so a `GET /P`) taking at least this many milliseconds is logged as a
+   * warning that names the plan the query planner chose; `false` never warns. Default 500.
+   */
+  slowQueryMs?: number | false;
+  /**
+   * OpenTelemetry spans per repository operation and write transaction, through
+   * `@opentelemetry/api` (an optional peer dependency; spans record once your app registers
+   * a tracer provider, e.g. the Node SDK). Default: on when `@opentelemetry/api` is
+   * installed; `true` makes start-up fail without it, `false` turns spans off.
+   */
+  tracing?: boolean;
+  /** Thresholds of `EntitiesHealthIndicator`. */
+  health?: EntitiesHealthOptions;
 }

@@ -3,6 +3,7 @@ import { createEntityController } from '../http/entity-controller.factory.js';
 import { createEntityDtos } from '../http/entity-dto.factory.js';
 import { createGrantsController } from '../http/grants-controller.factory.js';
 import { createEntityDefinition } from '../metadata/entity-definition.factory.js';
+import { createMetricsController, DEFAULT_METRICS_PATH } from '../metrics/metrics-controller.factory.js';
 import { EntitiesCoreModule } from './entities-core.module.js';
 import { ENTITIES_ASYNC_OPTIONS_TYPE, ENTITIES_OPTIONS_TYPE } from './entities.module-definition.js';
 import { createRepositoryProviders } from './entities.providers.js';
@@ -16,11 +17,26 @@ import { getRepositoryToken } from './entity-tokens.util.js';
 @Module({})
 export class EntitiesModule {
   static forRoot(options: typeof ENTITIES_OPTIONS_TYPE = {}): DynamicModule {
-    return { module: EntitiesModule, imports: [EntitiesCoreModule.forRoot(options)] };
+    const metrics = options.metrics;
+    const metricsPath = metrics?.enabled ? (metrics.path ?? DEFAULT_METRICS_PATH) : false;
+    return {
+      module: EntitiesModule,
+      imports: [EntitiesCoreModule.forRoot(options)],
+      controllers: metricsPath === false ? [] : [createMetricsController(metricsPath)],
+    };
   }
 
-  static forRootAsync(options: typeof ENTITIES_ASYNC_OPTIONS_TYPE): DynamicModule {
-    return { module: EntitiesModule, imports: [EntitiesCoreModule.forRootAsync(options)] };
+  /**
+   * `metricsPath` adds the metrics route here, where `forRoot` takes `metrics.path`: Nest
+   * fixes routes before `useFactory` runs. The route answers 404 while the factory's options
+   * leave metrics off.
+   */
+  static forRootAsync({ metricsPath, ...options }: typeof ENTITIES_ASYNC_OPTIONS_TYPE & { metricsPath?: string }): DynamicModule {
+    return {
+      module: EntitiesModule,
+      imports: [EntitiesCoreModule.forRootAsync(options)],
+      controllers: metricsPath === undefined ? [] : [createMetricsController(metricsPath)],
+    };
   }
 
   /**

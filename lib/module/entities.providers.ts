@@ -5,9 +5,10 @@ import { EntityCache } from '../cache/entity-cache.store.js';
 import { AclService } from '../permission/acl.store.js';
 import { EntityAccess } from '../permission/entity-access.store.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import { EntityRepository } from '../repository/entity.repository.js';
 import { EntityStorage } from '../storage/entity-storage.store.js';
 import { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
+import { EntitiesTelemetry } from '../tracing/entities-telemetry.store.js';
+import { ObservedEntityRepository } from '../tracing/observed-entity.repository.js';
 import { ENTITIES_MODULE_OPTIONS } from './entities.module-definition.js';
 import type { EntitiesModuleOptions } from './entities-module-options.interface.js';
 import { getRepositoryToken } from './entity-tokens.util.js';
@@ -39,17 +40,24 @@ export const entityAccessProvider: Provider = {
   inject: [ENTITIES_MODULE_OPTIONS, AclService],
 };
 
+/** Metrics, spans and slow-query warnings of one `forRoot`; loads their optional dependencies at start-up. */
+export const entitiesTelemetryProvider: Provider = {
+  provide: EntitiesTelemetry,
+  useFactory: (options: EntitiesModuleOptions) => EntitiesTelemetry.create(options),
+  inject: [ENTITIES_MODULE_OPTIONS],
+};
+
 /** The storage of one `forRoot`, with the audit trail following `@Audited` entities. */
 export const entityStorageProvider: Provider = {
   provide: EntityStorage,
-  useFactory: (environment: LmdbEnvironment, options: EntitiesModuleOptions, audit: AuditService, acl: AclService) =>
+  useFactory: (environment: LmdbEnvironment, options: EntitiesModuleOptions, audit: AuditService, acl: AclService, telemetry: EntitiesTelemetry) =>
     new EntityStorage(
       environment,
-      { idempotencyTtl: options.idempotencyTtl, eventRetention: options.eventRetention },
+      { idempotencyTtl: options.idempotencyTtl, eventRetention: options.eventRetention, observer: telemetry },
       [audit],
       [acl],
     ),
-  inject: [LmdbEnvironment, ENTITIES_MODULE_OPTIONS, AuditService, AclService],
+  inject: [LmdbEnvironment, ENTITIES_MODULE_OPTIONS, AuditService, AclService, EntitiesTelemetry],
 };
 
 export const entityCacheProvider: Provider = {
@@ -58,14 +66,14 @@ export const entityCacheProvider: Provider = {
   inject: [EntityStorage, ENTITIES_MODULE_OPTIONS],
 };
 
-/** One `EntityRepository` per entity, registering its definition with the storage. */
+/** One `EntityRepository` per entity (timed and traced), registering its definition with the storage. */
 export function createRepositoryProviders(definitions: readonly EntityDefinition[]): Provider[] {
   return definitions.map((definition) => ({
     provide: getRepositoryToken(definition.target),
-    useFactory: (storage: EntityStorage, options: EntitiesModuleOptions, access: EntityAccess) => {
+    useFactory: (storage: EntityStorage, options: EntitiesModuleOptions, access: EntityAccess, telemetry: EntitiesTelemetry) => {
       storage.register(definition);
-      return new EntityRepository(definition, storage, options.maxBatchSize, access);
+      return new ObservedEntityRepository(telemetry, definition, storage, options.maxBatchSize, access);
     },
-    inject: [EntityStorage, ENTITIES_MODULE_OPTIONS, EntityAccess],
+    inject: [EntityStorage, ENTITIES_MODULE_OPTIONS, EntityAccess, EntitiesTelemetry],
   }));
 }

@@ -15,11 +15,12 @@ import { AccessDeniedException } from '../permission/access-denied.exception.js'
 import type { AccessDecision, EntityAccess } from '../permission/entity-access.store.js';
 import type { EntityAction } from '../permission/entity-action.constants.js';
 import type { Principal } from '../permission/principal.interface.js';
+import { EntitiesLogger } from '../tracing/entities-logger.util.js';
 
 /** Largest number of records one `createMany` takes unless the module says otherwise. */
 export const DEFAULT_MAX_BATCH = 1000;
 
-const QUERY_LOGGER = new Logger('EntitiesQuery');
+const QUERY_LOGGER = new EntitiesLogger('EntitiesQuery');
 
 /** On behalf of whom a repository call runs. */
 export interface PrincipalContext {

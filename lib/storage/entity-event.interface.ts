@@ -15,7 +15,10 @@ export interface EntityEvent {
   type: EntityEventType;
   /** The record's version after the change (for `deleted`, the version that was deleted). */
   version: number;
-  /** `created`/`replaced`: every field of the new state; `updated`: the changed fields; `deleted`: absent. */
+  /**
+   * `created`/`replaced`: every field of the new state; `updated`: the changed fields; `deleted`: absent.
+   * A record restored from an export (`import`) is `created` with its `createdAt` and `updatedAt` here too.
+   */
   data?: Record<string, unknown>;
   /** Who made the change: a principal id, a repository context actor, or absent. */
   actor?: string;

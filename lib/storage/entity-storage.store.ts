@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import type { Database } from 'lmdb';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityEvent } from './entity-event.interface.js';
 import type { EntityProjection, StoreCompanion } from './entity-projection.interface.js';
@@ -10,8 +11,10 @@ import { FieldHistory, type FieldHistoryEntry, type RecordHistory } from './fiel
 import { DEFAULT_IDEMPOTENCY_TTL, IdempotencyStore } from './idempotency.store.js';
 import { IndexBuilder } from './index-builder.store.js';
 import type { IndexKey } from './index-key.util.js';
-import type { LmdbEnvironment } from './lmdb-environment.store.js';
-import type { StorageOptions } from './storage-options.interface.js';
+import { LmdbEnvironment, type LmdbTuning } from './lmdb-environment.store.js';
+import { readCatalog, recordCatalog, type StoreCatalog } from './store-catalog.util.js';
+import type { EventRetention, StorageOptions } from './storage-options.interface.js';
+import { StoreWriters, type StoreWriter } from './store-writers.store.js';
 import { verifyStore, type VerifyReport } from './store-verifier.util.js';
 import { WriteTransaction } from './write-transaction.store.js';
 
@@ -40,6 +43,7 @@ export class EntityStorage {
   private maintenance?: NodeJS.Timeout;
   private sealingKey?: Buffer;
   private readonly indexBuilder: IndexBuilder;
+  private readonly writerList: StoreWriters;
   /** Every write through a repository or transaction looks its entity up by class. */
   private readonly byTarget = new Map<Function, EntityDefinition>();
 
@@ -50,6 +54,7 @@ export class EntityStorage {
     private readonly companions: readonly StoreCompanion[] = [],
   ) {
     this.indexBuilder = new IndexBuilder(environment, META_DB);
+    this.writerList = new StoreWriters(environment, META_DB);
   }
 
   /** Adds an entity; a second entity with the same name or path fails start-up. */
@@ -88,18 +93,78 @@ export class EntityStorage {
     return [...this.definitions.values()];
   }
 
-  /** Opens the environment and brings every index in line with its definition. Idempotent. */
-  open(): Promise<void> {
-    this.opening ??= this.openOnce();
+  /**
+   * Opens the environment and brings every index in line with its definition. Records the
+   * registered definitions and storage options (the catalog the command line works from)
+   * and this process as a writer (`writerRole`, default `app`) until `close()`. Idempotent.
+   */
+  open(writerRole = 'app'): Promise<void> {
+    this.opening ??= this.openOnce(writerRole);
     return this.opening;
   }
 
-  private async openOnce(): Promise<void> {
+  /**
+   * Opens the environment for a maintenance tool: no index is rebuilt, no maintenance runs
+   * and nothing is written, unless `writerRole` is given, which lists this process as a
+   * writer (e.g. `cli import`) until `close()`.
+   */
+  attach(writerRole?: string): Promise<void> {
+    this.opening ??= this.attachOnce(writerRole);
+    return this.opening;
+  }
+
+  /**
+   * The catalog last recorded in the store at `path` by an app, or `undefined` if no app
+   * that records one has opened it. Opens the environment briefly; the directory must exist.
+   */
+  static async readCatalog(path: string, tuning?: LmdbTuning): Promise<StoreCatalog | undefined> {
+    const environment = new LmdbEnvironment(path, tuning);
+    environment.open(1);
+    try {
+      return readCatalog(environment.database(META_DB));
+    } finally {
+      await environment.close();
+    }
+  }
+
+  /** The processes listed as having this store open to write, as of now; some may have died since. */
+  writers(): StoreWriter[] {
+    this.renewSnapshot();
+    return this.writerList.list();
+  }
+
+  private async openOnce(writerRole: string): Promise<void> {
+    this.openDatabases();
+    await this.writerList.enroll(writerRole);
+    this.sealingKey = await this.loadCursorKey();
+    await this.indexBuilder.reconcile([...this.definitions.values()].map((definition) => this.tablesOf(definition)));
+    // Recorded once the indexes match it: a tool trusts the catalog's indexes as built.
+    const { eventRetention, idempotencyTtl } = this.options;
+    await this.environment.write(() => recordCatalog(this.meta(), [...this.definitions.values()], { eventRetention, idempotencyTtl }));
+    await this.runMaintenance();
+    this.maintenance = setInterval(
+      () => this.runMaintenance().catch((error: Error) => this.logger.error(`maintenance failed: ${error.message}`)),
+      this.options.maintenanceInterval ?? DEFAULT_MAINTENANCE_INTERVAL,
+    );
+    this.maintenance.unref();
+  }
+
+  private async attachOnce(writerRole: string | undefined): Promise<void> {
+    this.openDatabases();
+    if (writerRole !== undefined) await this.writerList.enroll(writerRole);
+  }
+
+  private meta(): Database<unknown, IndexKey> {
+    return this.environment.database(META_DB);
+  }
+
+  private openDatabases(): void {
     const perEntity = [...this.definitions.values()].reduce((sum, d) => sum + 2 + d.indexes.length, 0);
     const companions = [...this.projections, ...this.companions];
     const theirs = companions.reduce((sum, companion) => sum + companion.databaseCount, 0);
     this.environment.open(SHARED_DBS + perEntity + theirs + SPARE_DBS);
     for (const companion of companions) companion.open();
+    this.environment.database(META_DB);
     this.eventLog = new EventLog(this.environment.database<EntityEvent, number>(LOG_DB));
     this.idempotency = new IdempotencyStore(
       this.environment.database(IDEMPOTENCY_DB),
@@ -107,14 +172,6 @@ export class EntityStorage {
       this.options.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL,
     );
     for (const definition of this.definitions.values()) this.tablesOf(definition);
-    this.sealingKey = await this.loadCursorKey();
-    await this.indexBuilder.reconcile([...this.definitions.values()].map((definition) => this.tablesOf(definition)));
-    await this.runMaintenance();
-    this.maintenance = setInterval(
-      () => this.runMaintenance().catch((error: Error) => this.logger.error(`maintenance failed: ${error.message}`)),
-      this.options.maintenanceInterval ?? DEFAULT_MAINTENANCE_INTERVAL,
-    );
-    this.maintenance.unref();
   }
 
   /** The key that seals list cursors, shared by every process on this directory. */
@@ -151,7 +208,13 @@ export class EntityStorage {
    * `fn` changes, in any entity, commits together or not at all.
    */
   write<R>(fn: (tx: WriteTransaction) => R): Promise<R> {
-    return this.environment.write(() => fn(new WriteTransaction((definition) => this.tablesOf(definition), this.log, this.idempotency!)));
+    const run = () => this.environment.write(() => fn(new WriteTransaction((definition) => this.tablesOf(definition), this.log, this.idempotency!)));
+    return this.options.observer ? this.options.observer.transaction(run) : run();
+  }
+
+  /** Writes a heartbeat into the store and resolves once it is durable: proof that the store takes writes now. */
+  async probeWrite(): Promise<void> {
+    await this.environment.write(() => this.meta().putSync(['health'], Date.now()));
   }
 
   /**
@@ -214,9 +277,11 @@ export class EntityStorage {
     for (const tables of targets) await this.indexBuilder.rebuild(tables, tables.indexes.map(({ index }) => index));
   }
 
-  /** Forgets expired idempotency keys and drops events past the retention policy. */
-  async runMaintenance(now = Date.now()): Promise<{ idempotencyKeys: number; events: number }> {
-    const retention = this.options.eventRetention;
+  /** Forgets expired idempotency keys and drops events past the retention policy (by default the module's). */
+  async runMaintenance(
+    now = Date.now(),
+    retention: EventRetention | undefined = this.options.eventRetention,
+  ): Promise<{ idempotencyKeys: number; events: number }> {
     return this.environment.write(() => ({
       idempotencyKeys: this.idempotency!.purge(now),
       events: retention ? this.log.compact(retention, now) : 0,
@@ -226,6 +291,7 @@ export class EntityStorage {
   async close(): Promise<void> {
     clearInterval(this.maintenance);
     await this.opening?.catch(() => undefined);
+    await this.writerList.withdraw();
     this.tables.clear();
     this.eventLog = undefined;
     this.idempotency = undefined;

@@ -1,8 +1,10 @@
-import { mkdirSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { open as openFile, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Logger } from '@nestjs/common';
 import { open, type Database, type Key, type RootDatabase, type RootDatabaseOptions } from 'lmdb';
+import type { DatabaseStat, EnvironmentStat, LmdbStats } from './environment-stat.interface.js';
+import { EntitiesLogger } from '../tracing/entities-logger.util.js';
 import { StorageFailureException } from './storage-failure.exception.js';
 
 /** lmdb options a user may tune; the ones that trade away durability are not among them. */
@@ -15,9 +17,14 @@ export type LmdbTuning = Pick<RootDatabaseOptions, 'mapSize' | 'pageSize' | 'max
 export class LmdbEnvironment {
   private root?: RootDatabase;
   private readonly databases = new Map<string, Database>();
-  private readonly logger = new Logger('EntitiesStorage');
+  private readonly logger = new EntitiesLogger('EntitiesStorage');
   private readonly failures = new FailureSignal();
   private writing = 0;
+  /** Set once a write failed in a way that leaves the disk's state unknown; writes are refused from then on. */
+  private stopped?: StorageFailureException;
+  private readonly stop = new StopSignal();
+  private pending = 0;
+  private watchdog?: NodeJS.Timeout;
 
   constructor(
     readonly path: string,
@@ -75,6 +82,7 @@ export class LmdbEnvironment {
    */
   async write<R>(fn: () => R): Promise<R> {
     const root = this.requireRoot();
+    if (this.stopped) throw this.stopped;
     // Taken before the write starts: any commit failure from now on may leave lmdb's
     // `flushed` pending until a later commit succeeds, so waiting on it alone could hang.
     const epoch = this.failures.count;
@@ -91,10 +99,19 @@ export class LmdbEnvironment {
       }
     };
     let result: R;
+    this.pending++;
+    this.armWatchdog();
     try {
-      result = (await root.childTransaction(guarded)) as R;
+      // A panicked environment never settles the transactions queued in it: the stop settles them.
+      const committed = root.childTransaction(guarded);
+      // Once the stop wins the race nobody awaits the commit: its failure, and the `commitError`
+      // lmdb rejects with it, must still be handled or they end the process.
+      committed.catch((error: unknown) => (error as { commitError?: Promise<unknown> } | null)?.commitError?.catch(() => undefined));
+      result = (await Promise.race([committed, this.stop.promise])) as R;
     } catch (error) {
-      throw await this.asStorageFailure(error, thrown !== undefined && thrown.error === error);
+      throw error instanceof StorageFailureException ? error : await this.asStorageFailure(error, thrown !== undefined && thrown.error === error);
+    } finally {
+      this.pending--;
     }
     if (!(await this.failures.flushedUnless(epoch, root.flushed))) {
       throw new StorageFailureException('the disk failed before the write was confirmed durable; it may or may not be stored', false);
@@ -102,13 +119,115 @@ export class LmdbEnvironment {
     return result;
   }
 
+  /** Why writes are refused, once a failure left the store's durable state unknown; `undefined` while it is sound. */
+  get failStopped(): string | undefined {
+    return this.stopped?.message;
+  }
+
+  /**
+   * Refuses every write from now on and fails the ones in flight. After a failed sync Linux
+   * may have dropped the dirty pages while marking them clean, and later commits would build
+   * on pages that never reached the disk; only a restart (LMDB recovers from its last good
+   * meta page) makes acknowledgements trustworthy again. Reads go on.
+   */
+  private failStop(reason: string, cause?: unknown): StorageFailureException {
+    if (!this.stopped) {
+      this.stopped = new StorageFailureException(
+        `the store had a write failure (${reason}); writes are refused until the process restarts`,
+        false,
+        { cause },
+      );
+      this.logger.error(`${this.stopped.message}; reads go on`);
+      this.stop.fire(this.stopped);
+      // Writes waiting for `flushed` would wait for a later commit that will never come.
+      this.failures.signal();
+    }
+    return this.stopped;
+  }
+
+  /**
+   * lmdb-js only logs a panic (a failed meta-page write) and leaves queued transactions
+   * pending forever. While writes wait, the environment is probed every few seconds; a read
+   * that fails with an LMDB error means it panicked.
+   */
+  private armWatchdog(): void {
+    if (this.watchdog) return;
+    this.watchdog = setTimeout(() => {
+      this.watchdog = undefined;
+      if (this.pending === 0 || this.stopped || !this.root) return;
+      try {
+        this.root.resetReadTxn();
+        this.root.getStats();
+        this.root.get(WATCHDOG_KEY);
+      } catch (error) {
+        this.failStop(error instanceof Error ? error.message : String(error), error);
+        return;
+      }
+      this.armWatchdog();
+    }, WATCHDOG_MS).unref();
+  }
+
+  /**
+   * LMDB's figures for the environment and for each database opened so far, as `mdb_stat`
+   * reports them, read from the current snapshot.
+   */
+  stat(): EnvironmentStat {
+    const root = this.requireRoot();
+    const env = root.getStats() as LmdbStats;
+    const databases: Record<string, DatabaseStat> = {};
+    for (const [name, db] of this.databases) {
+      const stats = db.getStats() as LmdbStats;
+      const pages = stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages;
+      databases[name] = { entries: stats.entryCount, depth: stats.treeDepth, pages, bytes: pages * stats.pageSize };
+    }
+    return {
+      mapSize: env.mapSize,
+      pageSize: env.pageSize,
+      usedBytes: (env.lastPageNumber + 1) * env.pageSize,
+      lastTxnId: env.lastTxnId,
+      readers: env.numReaders,
+      maxReaders: env.maxReaders,
+      databases,
+    };
+  }
+
+  /**
+   * Copies the environment into the directory `path` (which must not hold a store yet) from
+   * one read snapshot, so the copy is consistent while writers carry on. `compact` leaves
+   * out free pages and renumbers the rest: smaller, and slower to make.
+   */
+  async backup(path: string, compact = false): Promise<void> {
+    const root = this.requireRoot();
+    mkdirSync(path, { recursive: true });
+    // Copied beside its place and renamed into it once complete and synced: a copy cut short
+    // (the process killed) must never look like a store to whoever opens the directory next.
+    const partial = mkdtempSync(join(path, '.partial-'));
+    try {
+      await root.backup(partial, compact);
+      const file = await openFile(join(partial, 'data.mdb'), 'r+');
+      await file.sync();
+      await file.close();
+      renameSync(join(partial, 'data.mdb'), join(path, 'data.mdb'));
+      const dir = await openFile(path, 'r');
+      await dir.sync();
+      await dir.close();
+    } finally {
+      rmSync(partial, { recursive: true, force: true });
+    }
+  }
+
   async close(): Promise<void> {
     const root = this.root;
     if (!root) return;
     this.root = undefined;
     this.databases.clear();
+    if (this.watchdog) clearTimeout(this.watchdog);
+    // A panicked or failed environment can block the thread inside lmdb's close; LMDB needs no
+    // close to stay consistent, so the process just lets go of it.
+    if (this.stopped) return;
     // After a failed commit lmdb's close waits for a flush that never comes; do not hang shutdown on it.
-    const closed = await Promise.race([root.close().then(() => true), delay(CLOSE_TIMEOUT).then(() => false)]);
+    // Unref'd: once the close is done, the timer must not keep the process alive (a CLI run would wait it out).
+    const closed = await Promise.race([root.close().then(() => true), delay(CLOSE_TIMEOUT, false, { ref: false })]);
     if (!closed) this.logger.warn(`closing ${this.path} timed out after a failed commit; the process keeps the store open`);
   }
 
@@ -141,13 +260,13 @@ export class LmdbEnvironment {
     const cause = commitError ? await Promise.race([commitError.then(() => undefined, (reason: unknown) => reason), delay(CAUSE_WAIT)]) : undefined;
     const detail = cause instanceof Error ? cause.message : message;
     this.logger.error(`commit failed: ${detail}`);
-    // lmdb often reports a full disk as EIO, so the file system is asked too.
+    // lmdb often reports a full disk as EIO, so the file system is asked too. A full disk or map
+    // fails the commit before its meta page is written: nothing changed, and writes may resume
+    // once there is room. Any other failure (EIO from a write or a sync) leaves the outcome unknown.
     const diskFull = /MDB_MAP_FULL|ENOSPC|No space left/i.test(detail) || (await this.diskNearlyFull());
-    return new StorageFailureException(
-      diskFull ? 'the store is full: free disk space or raise mapSize; nothing was changed' : 'the store could not commit the write; nothing was changed',
-      diskFull,
-      { cause: cause ?? error },
-    );
+    if (diskFull) return new StorageFailureException('the store is full: free disk space or raise mapSize; nothing was changed', true, { cause: cause ?? error });
+    const stopped = this.failStop(detail, cause ?? error);
+    return new StorageFailureException(`the write may or may not be stored: ${stopped.message}`, false, { cause: cause ?? error });
   }
 }
 
@@ -155,6 +274,8 @@ export class LmdbEnvironment {
 const LMDB_FAILURE = /\bMDB_[A-Z_]+|\bE(NOSPC|IO|ROFS|DQUOT|NOMEM)\b|No space left/;
 
 const CLOSE_TIMEOUT = 5_000;
+const WATCHDOG_MS = 3_000;
+const WATCHDOG_KEY = Buffer.from('watchdog');
 const CAUSE_WAIT = 100;
 /** Free space below which a failed commit is taken for a full disk. */
 const FULL_DISK_BYTES = 4 * 1024 * 1024;
@@ -190,5 +311,20 @@ class FailureSignal {
         },
       );
     });
+  }
+}
+
+/** Fires once, rejecting a promise that the writes in flight race against. */
+class StopSignal {
+  private reject!: (error: unknown) => void;
+  readonly promise = new Promise<never>((_, reject) => (this.reject = reject));
+
+  constructor() {
+    // Nobody may be waiting when it fires.
+    this.promise.catch(() => undefined);
+  }
+
+  fire(error: unknown): void {
+    this.reject(error);
   }
 }

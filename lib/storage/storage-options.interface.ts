@@ -13,4 +13,12 @@ export interface StorageOptions {
   eventRetention?: EventRetention;
   /** How often expired idempotency keys and old events are purged, in ms. Default 1 h. */
   maintenanceInterval?: number;
+  /** Times and traces every transaction of `EntityStorage.write`. */
+  observer?: StorageObserver;
+}
+
+/** Wraps each write transaction, for metrics and tracing. */
+export interface StorageObserver {
+  /** Must call `run` once and return what it returns (its rejection included). */
+  transaction<R>(run: () => Promise<R>): Promise<R>;
 }

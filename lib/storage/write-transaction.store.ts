@@ -16,6 +16,8 @@ import type { WriteContext } from './write-context.interface.js';
 
 /** Event ids sort in the order this process made them, even within one millisecond. */
 const nextEventId = ulidFactory();
+/** Ids a restored record may have: they end up in routes and index keys. */
+const RESTORABLE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * The changes one LMDB write transaction makes. Every method is synchronous and runs
@@ -46,6 +48,24 @@ export class WriteTransaction {
   create(definition: EntityDefinition, input: unknown, context: WriteContext = {}): StoredRecord {
     const data = this.checked(definition, input, 'create');
     return this.commit(definition, 'created', nextRecordId(), 1, data, context)!;
+  }
+
+  /**
+   * Stores a record exported from a store (the command line's `import`): its id, version,
+   * `createdAt` and `updatedAt` are kept and its fields are checked as a create's. It goes
+   * through the log as a `created` event whose data also carries the two times, so history,
+   * audit and replay see it like any other create. Fails if the id is taken.
+   */
+  restore(definition: EntityDefinition, record: unknown, context: WriteContext = {}): StoredRecord {
+    const { id, version, createdAt, updatedAt } = (record ?? {}) as Partial<Record<string, unknown>>;
+    const problems: string[] = [];
+    if (typeof id !== 'string' || !RESTORABLE_ID.test(id)) problems.push('id must be 1 to 128 letters, digits, "-" or "_"');
+    if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1)) problems.push('version must be a positive integer');
+    const times = [createdAt, updatedAt].map((time, i) => restoredTime(time, i === 0 ? 'createdAt' : 'updatedAt', problems));
+    if (problems.length > 0) throw new InvalidRecordException(definition.name, problems);
+    if (this.get(definition, id as string)) throw new InvalidRecordException(definition.name, [`id ${String(id)} is already taken`]);
+    const data = { ...this.checked(definition, record, 'create'), createdAt: times[0], updatedAt: times[1] };
+    return this.commit(definition, 'created', id as string, (version as number | undefined) ?? 1, data, context)!;
   }
 
   replace(definition: EntityDefinition, id: string, input: unknown, context: WriteContext = {}): StoredRecord {
@@ -143,4 +163,13 @@ export class WriteTransaction {
       }
     }
   }
+}
+
+/** A restored record's `createdAt` or `updatedAt` in stored form; now when absent. */
+function restoredTime(value: unknown, field: string, problems: string[]): string {
+  if (value === undefined) return new Date().toISOString();
+  const time = typeof value === 'string' ? Date.parse(value) : NaN;
+  if (Number.isFinite(time)) return new Date(time).toISOString();
+  problems.push(`${field} must be an ISO 8601 date`);
+  return '';
 }

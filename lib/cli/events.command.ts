@@ -1,0 +1,56 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Command } from 'commander';
+import { integerAtLeast } from './cli-arguments.util.js';
+import { tell, writeLine } from './cli-output.util.js';
+import { withStore } from './store-session.util.js';
+
+const PAGE = 1000;
+
+interface EventsOptions {
+  after: number;
+  limit?: number;
+  entity?: string;
+  follow?: boolean;
+  interval: number;
+}
+
+export function registerEventsCommand(program: Command): void {
+  program
+    .command('events')
+    .description('print events of the log after a seq as NDJSON, oldest first; --follow waits for new ones (Ctrl-C stops)')
+    .option('--after <seq>', 'print events with a greater seq', integerAtLeast(0), 0)
+    .option('--limit <n>', 'print at most n events', integerAtLeast(1))
+    .option('--entity <name>', 'only events of this entity')
+    .option('--follow', 'keep printing events as they are committed, like tail -f')
+    .option('--interval <ms>', 'how often --follow looks for new events', integerAtLeast(10), 500)
+    .action(async (options: EventsOptions, command: Command) => {
+      const { path } = command.optsWithGlobals<{ path: string }>();
+      // The log needs no entity definitions: a store without a catalog can be tailed too.
+      await withStore(path, { withoutCatalog: true }, async ({ storage }) => {
+        const stop = new AbortController();
+        const onSignal = () => stop.abort();
+        process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+        try {
+          let after = options.after;
+          let left = options.limit ?? Infinity;
+          const first = storage.log.firstSeq();
+          if (first > after + 1) tell(`events before seq ${first} are no longer in the log (retention); printing from ${first}`);
+          while (left > 0 && !stop.signal.aborted) {
+            storage.renewSnapshot();
+            const page = storage.events(after, PAGE);
+            for (const event of page) {
+              after = event.seq;
+              if (options.entity !== undefined && event.entity !== options.entity) continue;
+              await writeLine(JSON.stringify(event));
+              if (--left === 0) break;
+            }
+            if (page.length === PAGE) continue;
+            if (!options.follow) break;
+            await delay(options.interval, undefined, { signal: stop.signal }).catch(() => undefined);
+          }
+        } finally {
+          process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+        }
+      });
+    });
+}

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { startProgress, tell, writeLine } from './cli-output.util.js';
+import type { ExportHeader, ExportLine } from './export-line.interface.js';
+import { entityNamed, withStore } from './store-session.util.js';
+
+export function registerExportCommand(program: Command): void {
+  program
+    .command('export')
+    .description('write the records of one entity, or of all, to stdout as NDJSON: a catalog line, then {"entity":…,"record":{…}} per record')
+    .argument('[entity]', 'entity name; default: every entity')
+    .action(async (entity: string | undefined, _options: object, command: Command) => {
+      const { path } = command.optsWithGlobals<{ path: string }>();
+      await withStore(path, {}, async (session) => {
+        const targets = entity === undefined ? session.definitions : [entityNamed(session, entity)];
+        const tables = targets.map((definition) => session.storage.tablesOf(definition));
+        const exported = new Set(targets.map((definition) => definition.name));
+        const header: ExportHeader = {
+          catalog: { entities: session.catalog!.entities.filter((entity) => exported.has(entity.name)), options: session.catalog!.options },
+        };
+        await writeLine(JSON.stringify(header));
+        const progress = startProgress(() => tables.reduce((sum, { records }) => sum + records.getCount(), 0), 'records');
+        let written = 0;
+        // Each entity is read from one snapshot, held by its range for as long as the export of it takes.
+        for (const { definition, records } of tables) {
+          for (const { value } of records.getRange({})) {
+            const line: ExportLine = { entity: definition.name, record: value };
+            await writeLine(JSON.stringify(line));
+            progress.increment();
+            written++;
+          }
+        }
+        progress.stop();
+        tell(`exported ${written} records of ${targets.map((definition) => definition.name).join(', ') || 'no entity'}`);
+      });
+    });
+}

@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { integerAtLeast } from './cli-arguments.util.js';
+import { CliFailure } from './cli-failure.exception.js';
+import { startProgress, tell } from './cli-output.util.js';
+import { EXIT_CODES } from './exit-code.constants.js';
+import { importBatch, type InputLine } from './import-batch.util.js';
+import { headerCatalog, inputLines, inputSize, openInput } from './ndjson-input.util.js';
+import { withStore } from './store-session.util.js';
+
+interface ImportOptions {
+  batchSize: number;
+  actor?: string;
+  create?: boolean;
+  force?: boolean;
+}
+
+export function registerImportCommand(program: Command): void {
+  program
+    .command('import')
+    .description('store the records of an export, each as a created event of the log, one transaction per batch (refused while an app writes)')
+    .argument('[file]', 'NDJSON as export writes it; default: stdin')
+    .option('--batch-size <n>', 'records per transaction', integerAtLeast(1), 1000)
+    .option('--actor <id>', 'actor recorded on the events and audit entries')
+    .option('--create', "where --path holds no store, create one from the export's catalog line")
+    .option('--force', 'run even though a writer is listed as running')
+    .action(async (file: string | undefined, options: ImportOptions, command: Command) => {
+      const { path } = command.optsWithGlobals<{ path: string }>();
+      const lines = inputLines(openInput(file));
+      const first = await lines.next();
+      const catalog = first.done ? undefined : headerCatalog(first.value);
+      if (options.create && !catalog) {
+        throw new CliFailure("--create needs the input to start with the catalog line that export writes", EXIT_CODES.usage);
+      }
+      const pending = first.done || catalog ? [] : [first.value];
+      const access = {
+        writerRole: 'cli import',
+        force: options.force,
+        createWith: options.create ? catalog : undefined,
+        missingStoreHint: 'check --path, or pass --create to make a new store there from the export',
+      };
+      await withStore(path, access, async ({ storage, definitions }) => {
+        const byName = new Map(definitions.map((definition) => [definition.name, definition]));
+        const progress = startProgress(() => inputSize(file), 'bytes');
+        if (catalog) progress.increment(first.value!.bytes);
+        const totals = { imported: 0, skipped: 0, batches: 0 };
+        let batch: InputLine[] = [];
+        const flush = async () => {
+          if (batch.length === 0) return;
+          const current = batch;
+          batch = [];
+          try {
+            const outcome = await storage.write((tx) => importBatch(tx, current, (name) => byName.get(name), options.actor));
+            totals.imported += outcome.imported;
+            totals.skipped += outcome.skipped;
+            totals.batches++;
+          } catch (error) {
+            progress.stop();
+            throw new CliFailure(
+              `batch ${totals.batches + 1} (lines ${current[0]!.number}-${current.at(-1)!.number}) was not stored: ${(error as Error).message}. ` +
+                `The ${totals.batches} batch(es) before it are stored (${totals.imported + totals.skipped} records); fix the input and run the ` +
+                'same import again: records already stored as the input has them are skipped.',
+              EXIT_CODES.failed,
+            );
+          }
+        };
+        for await (const line of pendingThen(pending, lines)) {
+          progress.increment(line.bytes);
+          batch.push(line);
+          if (batch.length >= options.batchSize) await flush();
+        }
+        await flush();
+        progress.stop();
+        tell(`imported ${totals.imported} records (${totals.skipped} already stored) in ${totals.batches} batch(es)`);
+      });
+    });
+}
+
+async function* pendingThen<T>(pending: readonly T[], rest: AsyncIterable<T>): AsyncGenerator<T> {
+  yield* pending;
+  yield* rest;
+}

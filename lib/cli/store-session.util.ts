@@ -1,0 +1,96 @@
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AuditService } from '../audit/audit-trail.store.js';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { AclService } from '../permission/acl.store.js';
+import { EntityStorage } from '../storage/entity-storage.store.js';
+import { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
+import { definitionFromCatalog, type StoreCatalog } from '../storage/store-catalog.util.js';
+import { isLiveWriterOf, type StoreWriter } from '../storage/store-writers.store.js';
+import { CliFailure } from './cli-failure.exception.js';
+import { EXIT_CODES } from './exit-code.constants.js';
+
+/** How a command uses the store. */
+export interface StoreAccess {
+  /** Set by commands that change the store: they are listed as this writer, and refuse while another runs. */
+  writerRole?: string;
+  /** Change the store even though another writer is listed as running. */
+  force?: boolean;
+  /** The command reads only the log and the raw environment, so a store without a catalog will do. */
+  withoutCatalog?: boolean;
+  /**
+   * Where `--path` holds no store yet, create one with this catalog, opened as an app
+   * would open it, so the app later finds a store like one it made.
+   */
+  createWith?: StoreCatalog;
+  /** Added to the message when `--path` holds no store. */
+  missingStoreHint?: string;
+}
+
+/** The store at `--path`, opened as an app would wire it (audit trail, grants), with the catalog's entities. */
+export interface StoreSession {
+  path: string;
+  storage: EntityStorage;
+  environment: LmdbEnvironment;
+  definitions: EntityDefinition[];
+  catalog?: StoreCatalog;
+}
+
+/** The absolute path of the store at `path`; fails with exit code 3 when there is none. */
+export function storePath(path: string, hint = 'check --path'): string {
+  const absolute = resolve(path);
+  const missing = (why: string) => new CliFailure(`no store at ${absolute}: ${why} (${hint})`, EXIT_CODES.noStore);
+  if (!existsSync(absolute)) throw missing('the directory does not exist');
+  if (!statSync(absolute).isDirectory()) throw missing('it is not a directory');
+  if (!existsSync(join(absolute, 'data.mdb'))) throw missing('the directory holds no data.mdb');
+  return absolute;
+}
+
+/** Opens the store, runs `fn`, and closes the store however `fn` ends. */
+export async function withStore<R>(path: string, access: StoreAccess, fn: (session: StoreSession) => Promise<R>): Promise<R> {
+  const creating = access.createWith !== undefined && !existsSync(join(resolve(path), 'data.mdb'));
+  const absolute = creating ? resolve(path) : storePath(path, access.missingStoreHint);
+  const catalog = creating ? access.createWith : await EntityStorage.readCatalog(absolute);
+  if (!catalog && !access.withoutCatalog) {
+    throw new CliFailure(
+      `the store at ${absolute} has no catalog of its entities: it was last opened by an older version of nestjs-declarative-entities. ` +
+        'Start the app once with this version (it records the catalog as it opens the store), then run the command again.',
+      EXIT_CODES.noCatalog,
+    );
+  }
+  const environment = new LmdbEnvironment(absolute);
+  const storage = new EntityStorage(environment, catalog?.options ?? {}, [new AuditService(environment)], [new AclService(environment)]);
+  const definitions = (catalog?.entities ?? []).map(definitionFromCatalog);
+  for (const definition of definitions) storage.register(definition);
+  try {
+    await (creating ? storage.open(access.writerRole) : storage.attach(access.writerRole));
+    if (access.writerRole !== undefined && !access.force) refuseIfOtherWriters(absolute, storage.writers());
+    return await fn({ path: absolute, storage, environment, definitions, catalog });
+  } finally {
+    await storage.close();
+  }
+}
+
+/** The definition of entity `name`, or a usage error listing the entities there are. */
+export function entityNamed(session: StoreSession, name: string): EntityDefinition {
+  const definition = session.definitions.find((candidate) => candidate.name === name);
+  if (definition) return definition;
+  const known = session.definitions.map((candidate) => candidate.name).join(', ') || 'none';
+  throw new CliFailure(`the store has no entity "${name}" (its entities: ${known})`, EXIT_CODES.usage);
+}
+
+/**
+ * This command has already listed itself, so an app starting from now on is visible to
+ * the next tool; any other live writer listed means the store is in use.
+ */
+function refuseIfOtherWriters(path: string, writers: readonly StoreWriter[]): void {
+  const real = realpathSync(path);
+  const others = writers.filter((writer) => !(writer.host === hostname() && writer.pid === process.pid) && isLiveWriterOf(writer, real));
+  if (others.length === 0) return;
+  const listed = others.map((writer) => `${writer.role} (pid ${writer.pid} on ${writer.host}, since ${writer.since})`).join('; ');
+  throw new CliFailure(
+    `the store at ${path} is open for writing by ${listed}. Stop it first; pass --force only if it is certainly not writing to this store.`,
+    EXIT_CODES.writerRunning,
+  );
+}

@@ -1,0 +1,79 @@
+import { statfs } from 'node:fs/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import { ENTITIES_MODULE_OPTIONS } from '../module/entities.module-definition.js';
+import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
+import { EntityStorage } from '../storage/entity-storage.store.js';
+import { importOptional, missingDependency } from '../tracing/optional-dependency.util.js';
+import type { EntitiesHealthDetails, EntitiesHealthOptions, EntitiesHealthResult } from './health-options.interface.js';
+
+type Terminus = typeof import('@nestjs/terminus');
+
+export const DEFAULT_MIN_HEADROOM_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A `@nestjs/terminus` health indicator for the store of `EntitiesModule.forRoot`: `up` when
+ * it is open, takes a durable write and has room to grow; `down` otherwise. Inject it into
+ * your own health controller:
+ *
+ * ```ts
+ * @Get('health') @HealthCheck()
+ * check() { return this.health.check([() => this.entities.isHealthy('store')]); }
+ * ```
+ *
+ * Results are made with terminus's `HealthIndicatorService`, loaded when first needed, so
+ * the package does not need terminus unless this is used.
+ */
+@Injectable()
+export class EntitiesHealthIndicator {
+  private terminus?: Promise<Terminus>;
+
+  constructor(
+    private readonly storage: EntityStorage,
+    @Inject(ENTITIES_MODULE_OPTIONS) private readonly options: EntitiesModuleOptions,
+  ) {}
+
+  /** Checks the store now; `options` override the module's `health` thresholds for this check. */
+  async isHealthy<const Key extends string = 'entities'>(key: Key = 'entities' as Key, options: EntitiesHealthOptions = {}): Promise<EntitiesHealthResult<Key>> {
+    const indicator = new (await this.loadTerminus()).HealthIndicatorService().check(key);
+    const { details, problem } = await this.inspect({ ...this.options.health, ...options });
+    const result = problem === undefined ? indicator.up({ ...details }) : indicator.down({ ...details, message: problem });
+    return result as unknown as EntitiesHealthResult<Key>;
+  }
+
+  /** Never throws: terminus answers 500 to an indicator that throws, where a store in trouble must read as `down`. */
+  private async inspect(options: EntitiesHealthOptions): Promise<{ details: EntitiesHealthDetails; problem?: string }> {
+    const minHeadroomBytes = options.minHeadroomBytes ?? DEFAULT_MIN_HEADROOM_BYTES;
+    const environment = this.storage.environment;
+    if (!environment.isOpen) return { details: { open: false, minHeadroomBytes }, problem: 'the store is closed' };
+    const details: EntitiesHealthDetails = { open: true, minHeadroomBytes };
+    let problem: string | undefined;
+    if (options.writeProbe !== false) {
+      try {
+        await this.storage.probeWrite();
+        details.writable = true;
+      } catch (error) {
+        details.writable = false;
+        problem = `the store does not take writes: ${(error as Error).message}`;
+      }
+    }
+    try {
+      const { mapSize, usedBytes } = environment.stat();
+      const disk = await statfs(environment.path);
+      Object.assign(details, { mapSizeBytes: mapSize, mapUsedBytes: usedBytes, headroomBytes: disk.bavail * disk.bsize });
+    } catch (error) {
+      return { details: { ...details, open: environment.isOpen }, problem: problem ?? `the store cannot be measured: ${(error as Error).message}` };
+    }
+    if (details.headroomBytes! < minHeadroomBytes) {
+      problem ??= `${details.headroomBytes} bytes left to grow into, below the minimum of ${minHeadroomBytes}`;
+    }
+    return { details, problem };
+  }
+
+  private loadTerminus(): Promise<Terminus> {
+    this.terminus ??= importOptional<Terminus>('@nestjs/terminus').then((terminus) => {
+      if (!terminus) throw missingDependency('@nestjs/terminus', 'EntitiesHealthIndicator');
+      return terminus;
+    });
+    return this.terminus;
+  }
+}

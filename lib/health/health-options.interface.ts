@@ -1,0 +1,31 @@
+/** Thresholds of `EntitiesHealthIndicator`, from `forRoot({ health })` or per check. */
+export interface EntitiesHealthOptions {
+  /**
+   * The store is `down` when the file system holding it has less free space than this, in
+   * bytes. lmdb grows its memory map on its own as data is added, so this free space is the
+   * map's real headroom. Default 64 MiB.
+   */
+  minHeadroomBytes?: number;
+  /** Prove that the store takes writes by committing a small heartbeat, durably, at each check. Default `true`. */
+  writeProbe?: boolean;
+}
+
+/** What a check reports beside its `status`. */
+export interface EntitiesHealthDetails {
+  open: boolean;
+  /** Whether the heartbeat committed (absent when not probed). */
+  writable?: boolean;
+  mapSizeBytes?: number;
+  mapUsedBytes?: number;
+  /** Free space the store can still grow into. */
+  headroomBytes?: number;
+  minHeadroomBytes: number;
+  /** Why the store is `down`. */
+  message?: string;
+}
+
+/**
+ * A `@nestjs/terminus` health indicator result, `{ [key]: { status, ...details } }`, declared
+ * here so the package's types do not need terminus installed.
+ */
+export type EntitiesHealthResult<Key extends string = string> = Record<Key, EntitiesHealthDetails & { status: 'up' | 'down' }>;

@@ -1,0 +1,67 @@
+import type { ServerResponse } from 'node:http';
+import { Injectable, RequestMethod, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import type { RequestObserver } from '../metrics/entities-metrics.store.js';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { METADATA_KEYS } from '../metadata/metadata.constants.js';
+import { EntitiesTelemetry } from '../tracing/entities-telemetry.store.js';
+import { requestIdOf, type HttpRequest } from './request-meta.util.js';
+
+/**
+ * The first guard of every generated route: it gives the request its id (its `X-Request-Id`,
+ * or a new one) and echoes it in the `X-Request-Id` answer header, and times the request
+ * into the route's metrics. A guard rather than an interceptor, so requests that the access
+ * guard refuses are counted and carry the id too; it never refuses anything itself. Put it,
+ * with `RequestContextInterceptor`, on your own controllers to give their requests the same.
+ */
+@Injectable()
+export class EntityRequestGuard implements CanActivate {
+  /** The metrics observer of each route handler, bound to its labels on its first request. */
+  private readonly observers = new WeakMap<Function, RequestObserver>();
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly telemetry: EntitiesTelemetry,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const http = context.switchToHttp();
+    const response = http.getResponse<object>();
+    this.adapterHost.httpAdapter.setHeader(response, 'X-Request-Id', requestIdOf(http.getRequest<HttpRequest>()));
+    const observe = this.observerOf(context);
+    if (observe) {
+      const started = performance.now();
+      // Express hands over its response, Fastify a reply around the Node response.
+      const raw = ((response as { raw?: ServerResponse }).raw ?? response) as ServerResponse;
+      raw.once('finish', () => observe(raw.statusCode, (performance.now() - started) / 1000));
+    }
+    return true;
+  }
+
+  private observerOf(context: ExecutionContext): RequestObserver | undefined {
+    const metrics = this.telemetry.metrics;
+    if (!metrics) return undefined;
+    const handler = context.getHandler();
+    let observe = this.observers.get(handler);
+    if (!observe) {
+      const controller = context.getClass();
+      // Your own controllers may use this guard too; their requests count under an empty entity.
+      const entity = this.reflector.get<EntityDefinition | undefined>(METADATA_KEYS.definition, controller)?.name ?? '';
+      const method = RequestMethod[this.reflector.get<RequestMethod>(METHOD_METADATA, handler)];
+      const route = routeOf(this.reflector.get<string>(PATH_METADATA, controller), this.reflector.get<string>(PATH_METADATA, handler));
+      observe = metrics.route(entity, method, route);
+      this.observers.set(handler, observe);
+    }
+    return observe;
+  }
+}
+
+/** The route template, e.g. `/permits/:id`, as labels show it (without any global prefix). */
+function routeOf(...paths: string[]): string {
+  return `/${paths
+    .map((path) => path.replace(/^\/+|\/+$/g, ''))
+    .filter(Boolean)
+    .join('/')}`;
+}

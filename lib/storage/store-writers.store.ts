@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Database } from 'lmdb';
+import { afterPrefix, type IndexKey } from './index-key.util.js';
+import type { LmdbEnvironment } from './lmdb-environment.store.js';
+
+/** A process that has the store open to write: an app, or a command-line tool changing it. */
+export interface StoreWriter {
+  host: string;
+  pid: number;
+  /** The store's directory as the process opened it, symlinks resolved: a copy of the store lists writers of its original. */
+  path: string;
+  /** `app`, or the tool and command, e.g. `cli import`. */
+  role: string;
+  /** ISO-8601 time it opened the store. */
+  since: string;
+  /** Tells apart several stores opened by one process. */
+  token: string;
+}
+
+const WRITERS = ['writers'];
+/** How long `withdraw` waits for its write before it lets the entry go stale. */
+const WITHDRAW_TIMEOUT = 2_000;
+
+/**
+ * The list of processes that have the store open to write, kept in the store's metadata:
+ * each adds itself as it opens and removes itself as it closes, so a tool can tell whether
+ * an app is running on the directory before it changes anything.
+ */
+export class StoreWriters {
+  private own?: StoreWriter;
+
+  constructor(
+    private readonly environment: LmdbEnvironment,
+    private readonly metaDb: string,
+  ) {}
+
+  /**
+   * Adds this process as `role`, and drops the entries that no longer hold: processes on
+   * this host that ended without removing theirs (a crash, a kill), and those copied along
+   * from another directory (a backup).
+   */
+  async enroll(role: string): Promise<void> {
+    const writer: StoreWriter = {
+      host: hostname(),
+      pid: process.pid,
+      path: realpathSync(this.environment.path),
+      role,
+      since: new Date().toISOString(),
+      token: randomBytes(8).toString('hex'),
+    };
+    await this.environment.write(() => {
+      for (const other of this.list()) {
+        if (other.host === writer.host && !isLiveWriterOf(other, writer.path)) this.meta().removeSync(keyOf(other));
+      }
+      this.meta().putSync(keyOf(writer), writer);
+    });
+    this.own = writer;
+  }
+
+  /**
+   * Removes this process's entry. A store that can no longer commit (a full disk) must still
+   * close, so a failure or a hang only leaves a stale entry, which tools ignore once the
+   * process is gone and the next `enroll` on this host removes.
+   */
+  async withdraw(): Promise<void> {
+    const writer = this.own;
+    if (!writer) return;
+    this.own = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, WITHDRAW_TIMEOUT)));
+    await Promise.race([this.environment.write(() => this.meta().removeSync(keyOf(writer))).catch(() => undefined), timeout]);
+    clearTimeout(timer);
+  }
+
+  /** Every listed writer, as of the current read snapshot; some may have died since. */
+  list(): StoreWriter[] {
+    return [...this.meta().getRange({ start: WRITERS, end: afterPrefix(WRITERS) })].map(({ value }) => value as StoreWriter);
+  }
+
+  private meta(): Database<unknown, IndexKey> {
+    return this.environment.database(this.metaDb);
+  }
+}
+
+/**
+ * Whether a listed writer may still be writing to the store in the directory `path` (symlinks
+ * resolved). A process on another host cannot be asked, so it counts as running; on this
+ * host, signal 0 tells (EPERM: it runs as another user).
+ */
+export function isLiveWriterOf(writer: StoreWriter, path: string): boolean {
+  if (writer.path !== path) return false;
+  if (writer.host !== hostname()) return true;
+  try {
+    process.kill(writer.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function keyOf(writer: StoreWriter): IndexKey {
+  return [...WRITERS, writer.host, writer.pid, writer.token];
+}

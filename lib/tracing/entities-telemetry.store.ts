@@ -1,0 +1,130 @@
+import type { Attributes, Span, Tracer } from '@opentelemetry/api';
+import { EntitiesMetrics } from '../metrics/entities-metrics.store.js';
+import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
+import type { StorageObserver } from '../storage/storage-options.interface.js';
+import { EntitiesLogger } from './entities-logger.util.js';
+import { importOptional, missingDependency } from './optional-dependency.util.js';
+import { currentRequestId } from './request-context.util.js';
+
+type OpenTelemetryApi = typeof import('@opentelemetry/api');
+
+export const DEFAULT_SLOW_QUERY_MS = 500;
+const TRACER_NAME = 'nestjs-declarative-entities';
+
+/** Extra description of a query, computed only when a span records it or the query was slow. */
+export type QueryDescription = () => string;
+
+/**
+ * What one `forRoot` measures and traces: Prometheus metrics (when enabled), OpenTelemetry
+ * spans (when `@opentelemetry/api` is installed; they record once the app registers a
+ * tracer provider) and slow-query warnings. Both optional dependencies are loaded here,
+ * once, at start-up, so the hot path never waits on an import.
+ */
+export class EntitiesTelemetry implements StorageObserver {
+  private readonly logger = new EntitiesLogger('EntitiesQuery');
+  private readonly tracer?: Tracer;
+
+  static async create(options: EntitiesModuleOptions): Promise<EntitiesTelemetry> {
+    const metrics = options.metrics?.enabled ? await EntitiesMetrics.load(options.metrics) : undefined;
+    let api: OpenTelemetryApi | undefined;
+    if (options.tracing !== false) {
+      api = await importOptional<OpenTelemetryApi>('@opentelemetry/api');
+      if (!api && options.tracing === true) throw missingDependency('@opentelemetry/api', 'EntitiesModule.forRoot({ tracing: true })');
+    }
+    const slowQueryMs = options.slowQueryMs === false ? undefined : (options.slowQueryMs ?? DEFAULT_SLOW_QUERY_MS);
+    return new EntitiesTelemetry(metrics, api, slowQueryMs);
+  }
+
+  private constructor(
+    /** The Prometheus metrics, when `metrics.enabled`. */
+    readonly metrics?: EntitiesMetrics,
+    private readonly api?: OpenTelemetryApi,
+    /** Queries taking at least this long are logged as warnings; `undefined`: never. */
+    readonly slowQueryMs?: number,
+  ) {
+    this.tracer = api?.trace.getTracer(TRACER_NAME);
+  }
+
+  /**
+   * Runs one repository operation in a span named `<operation> <entity>` (the current span
+   * while it runs, so the storage transaction nests under it), timed into `observe`. A
+   * `describe`d query also gets its plan on the span and a warning when it is slow.
+   */
+  async operation<R>(
+    entity: string,
+    operation: string,
+    observe: ((seconds: number) => void) | undefined,
+    run: () => Promise<R>,
+    describe?: QueryDescription,
+  ): Promise<R> {
+    const timed = observe !== undefined || (describe !== undefined && this.slowQueryMs !== undefined);
+    if (!this.tracer && !timed) return run();
+    const started = performance.now();
+    const span = this.startSpan(`${operation} ${entity}`, { 'db.collection.name': entity, 'db.operation.name': operation });
+    let result: R;
+    try {
+      result = await this.within(span, run);
+    } catch (error) {
+      this.fail(span, error);
+      span?.end();
+      throw error;
+    } finally {
+      observe?.((performance.now() - started) / 1000);
+    }
+    const elapsed = performance.now() - started;
+    const slow = describe !== undefined && this.slowQueryMs !== undefined && elapsed >= this.slowQueryMs;
+    if (describe && (slow || span?.isRecording())) {
+      const description = describe();
+      span?.setAttribute('entities.query.plan', description);
+      if (slow) {
+        this.metrics?.slowQuery(entity);
+        this.logger.warn(`slow query: ${operation} on ${entity} took ${elapsed.toFixed(1)} ms (slowQueryMs ${this.slowQueryMs}); ${description}`);
+      }
+    }
+    span?.end();
+    return result;
+  }
+
+  /** Times and traces one write transaction, up to its durable commit. */
+  async transaction<R>(run: () => Promise<R>): Promise<R> {
+    if (!this.tracer && !this.metrics) return run();
+    const started = performance.now();
+    const span = this.startSpan('transaction', { 'db.operation.name': 'transaction' });
+    let failed = false;
+    try {
+      return await this.within(span, run);
+    } catch (error) {
+      failed = true;
+      this.fail(span, error);
+      throw error;
+    } finally {
+      this.metrics?.transaction((performance.now() - started) / 1000, failed);
+      span?.end();
+    }
+  }
+
+  close(): void {
+    this.metrics?.close();
+  }
+
+  private startSpan(name: string, attributes: Attributes): Span | undefined {
+    if (!this.tracer) return undefined;
+    const requestId = currentRequestId();
+    return this.tracer.startSpan(name, {
+      kind: this.api!.SpanKind.INTERNAL,
+      attributes: { 'db.system.name': 'lmdb', ...attributes, ...(requestId !== undefined && { 'entities.request.id': requestId }) },
+    });
+  }
+
+  private within<R>(span: Span | undefined, run: () => Promise<R>): Promise<R> {
+    if (!span) return run();
+    const { context, trace } = this.api!;
+    return context.with(trace.setSpan(context.active(), span), run);
+  }
+
+  private fail(span: Span | undefined, error: unknown): void {
+    if (!span) return;
+    span.recordException(error instanceof Error ? error : String(error));
+    span.setStatus({ code: this.api!.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  }
+}

@@ -1,0 +1,42 @@
+import 'reflect-metadata';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { makeTempDir } from '../support/temp-dir.util.js';
+import { assertCliBuilt, CLI_MAIN, ndjson } from './cli-process.util.js';
+import { seedSampleStore } from './cli-store.util.js';
+
+/** util-linux `script` runs a command on a pseudo-terminal: the only way to give the command line a TTY stderr. */
+const SCRIPT = '/usr/bin/script';
+const noScript = existsSync(SCRIPT) ? undefined : `${SCRIPT} (util-linux) is not installed`;
+if (noScript) console.warn(`progress bar suite skipped: ${noScript}`);
+const describeIfTerminal = noScript ? describe.skip : describe;
+
+/** Runs a shell command line under a pseudo-terminal; resolves with what the terminal showed. */
+async function onTerminal(command: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(SCRIPT, ['-qefc', command, '/dev/null'], { timeout: 60_000 });
+  return stdout;
+}
+
+describeIfTerminal('cli progress bars', () => {
+  const dir = makeTempDir('nde-cli-progress-');
+  const source = join(dir.path, 'source');
+  afterAll(() => dir.remove());
+
+  it('draw on a terminal stderr while stdout, redirected, carries only the data', async () => {
+    assertCliBuilt();
+    const seeded = await seedSampleStore(source, { permits: 120, inspections: 30 });
+    const records = seeded.permits + seeded.inspections;
+    const file = join(dir.path, 'all.ndjson');
+    const exportScreen = await onTerminal(`'${process.execPath}' '${CLI_MAIN}' export --path '${source}' > '${file}'`);
+    expect(exportScreen).toContain(`100% | ${records}/${records} records`);
+    const lines = ndjson(readFileSync(file, 'utf8'));
+    expect(lines).toHaveLength(1 + records);
+
+    const size = readFileSync(file).length;
+    const importScreen = await onTerminal(`'${process.execPath}' '${CLI_MAIN}' import --create --path '${join(dir.path, 'copy')}' '${file}'`);
+    expect(importScreen).toContain(`100% | ${size}/${size} bytes`);
+    expect(importScreen).toContain(`imported ${records} records`);
+  }, 60_000);
+});

@@ -1,0 +1,158 @@
+import { Controller, Param, Post, UseGuards, UseInterceptors } from '@nestjs/common';
+import {
+  Audited,
+  AuditService,
+  Composite,
+  Entity,
+  EntityErrorsInterceptor,
+  EntityRepository,
+  EntityRequestGuard,
+  Field,
+  getRepositoryToken,
+  InjectEntityRepository,
+  Permission,
+  RequestContextInterceptor,
+  type AuditEntry,
+} from '../../../lib/index.js';
+import { PLATFORMS, type Platform, type TestApp } from '../../support/test-app.util.js';
+import { asPrincipal, http, principalFromHeader } from '../support/e2e.util.js';
+import { CapturingLogger, createObservedApp } from './observability-app.util.js';
+
+@Entity('tickets')
+@Audited()
+@Composite(['queue', 'state'])
+@Permission({ create: 'tickets:write', update: 'tickets:admin', delete: 'tickets:admin', owner: 'ownerId' })
+class Ticket {
+  @Field() queue!: string;
+  @Field() state!: string;
+  @Field({ required: false }) ownerId?: string;
+}
+
+/** A hand-written route that opts into request ids, as README shows. */
+@Controller('desk')
+@UseGuards(EntityRequestGuard)
+@UseInterceptors(RequestContextInterceptor, EntityErrorsInterceptor)
+class DeskController {
+  constructor(@InjectEntityRepository(Ticket) private readonly tickets: EntityRepository<Ticket>) {}
+
+  @Post(':id/close')
+  close(@Param('id') id: string) {
+    return this.tickets.update(id, { state: 'closed' }, { actor: 'desk' });
+  }
+}
+
+const ALICE = asPrincipal({ id: 'alice', permissions: ['tickets:write'] });
+const MALLORY = asPrincipal({ id: 'mallory', permissions: ['tickets:write'] });
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe.each(PLATFORMS)('request ids on %s', (platform: Platform) => {
+  let t: TestApp;
+  let logger: CapturingLogger;
+  let audit: AuditService;
+
+  beforeAll(async () => {
+    logger = new CapturingLogger();
+    // Every list query is "slow", so each list request writes a log line from deep in the store.
+    t = await createObservedApp({
+      entities: [Ticket],
+      platform,
+      logger,
+      controllers: [DeskController],
+      module: { getPrincipal: principalFromHeader, slowQueryMs: 0 },
+    });
+    audit = t.app.get(AuditService);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function trail(id: string): Promise<AuditEntry[]> {
+    return (await audit.find({ entity: 'tickets', id, limit: 1000 })).items;
+  }
+
+  function queryLines(requestId: string): string[] {
+    return logger.of('EntitiesQuery').map((line) => line.message).filter((message) => message.includes(requestId));
+  }
+
+  it('echoes the X-Request-Id it was sent and records the same id in the audit entry of the write', async () => {
+    const created = await http(t).post('/tickets').set(ALICE).set('X-Request-Id', 'req-create-1').send({ queue: 'q1', state: 'open' });
+    expect(created.status).toBe(201);
+    expect(created.headers['x-request-id']).toBe('req-create-1');
+    const updated = await http(t).patch(`/tickets/${created.body.id}`).set(ALICE).set('X-Request-Id', 'req-update-1').send({ state: 'done' });
+    expect(updated.status).toBe(200);
+    expect(updated.headers['x-request-id']).toBe('req-update-1');
+    expect((await trail(created.body.id)).map((entry) => [entry.action, entry.request?.id])).toEqual([
+      ['create', 'req-create-1'],
+      ['update', 'req-update-1'],
+    ]);
+  });
+
+  it('puts the id on the log lines written while serving the request', async () => {
+    const response = await http(t).get('/tickets?queue=q1').set('X-Request-Id', 'req-list-1');
+    expect(response.status).toBe(200);
+    expect(response.headers['x-request-id']).toBe('req-list-1');
+    const lines = queryLines('req-list-1');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\[request req-list-1\] slow query: find on tickets took [\d.]+ ms \(slowQueryMs 0\); index queue_state by queue=/);
+  });
+
+  it('generates an id when none is sent, and answers, audits and logs under that one id', async () => {
+    const created = await http(t).post('/tickets').set(ALICE).send({ queue: 'q2', state: 'open' });
+    const id = created.headers['x-request-id'] as string;
+    expect(id).toMatch(UUID);
+    expect((await trail(created.body.id))[0]!.request?.id).toBe(id);
+
+    const listed = await http(t).get('/tickets?queue=q2');
+    const listId = listed.headers['x-request-id'] as string;
+    expect(listId).toMatch(UUID);
+    expect(listId).not.toBe(id);
+    expect(queryLines(listId)).toHaveLength(1);
+  });
+
+  it('records a write refused by the guard under the id its answer carries', async () => {
+    const { body: ticket } = await http(t).post('/tickets').set(ALICE).send({ queue: 'q3', state: 'open' });
+    const refused = await http(t).patch(`/tickets/${ticket.id}`).send({ state: 'stolen' });
+    expect(refused.status).toBe(401);
+    const id = refused.headers['x-request-id'] as string;
+    expect(id).toMatch(UUID);
+    const denied = (await trail(ticket.id)).filter((entry) => entry.action === 'denied');
+    expect(denied.map((entry) => entry.request?.id)).toEqual([id]);
+  });
+
+  it('records a write refused inside the handler under the id its answer carries', async () => {
+    const { body: ticket } = await http(t).post('/tickets').set(ALICE).send({ queue: 'q4', state: 'open' });
+    const refused = await http(t).patch(`/tickets/${ticket.id}`).set(MALLORY).send({ state: 'stolen' });
+    expect(refused.status).toBe(403);
+    const id = refused.headers['x-request-id'] as string;
+    expect(id).toMatch(UUID);
+    const denied = (await trail(ticket.id)).filter((entry) => entry.action === 'denied');
+    expect(denied.map((entry) => [entry.actor, entry.request?.id])).toEqual([['mallory', id]]);
+  });
+
+  it.each([
+    ['spaces and punctuation', 'id with spaces; and=more'],
+    ['more than 128 characters', 'x'.repeat(129)],
+  ])('replaces an X-Request-Id with %s by a generated one', async (_, header) => {
+    const response = await http(t).get('/tickets').set('X-Request-Id', header);
+    expect(response.status).toBe(200);
+    expect(response.headers['x-request-id']).toMatch(UUID);
+  });
+
+  it('gives the same id to a hand-written route with EntityRequestGuard and RequestContextInterceptor, down to its audit entries', async () => {
+    const { body: ticket } = await http(t).post('/tickets').set(ALICE).send({ queue: 'q5', state: 'open' });
+    const closed = await http(t).post(`/desk/${ticket.id}/close`).set('X-Request-Id', 'desk-1');
+    expect(closed.status).toBe(201);
+    expect(closed.headers['x-request-id']).toBe('desk-1');
+    const update = (await trail(ticket.id)).find((entry) => entry.action === 'update');
+    expect(update).toEqual(expect.objectContaining({ actor: 'desk', request: { id: 'desk-1' } }));
+  });
+
+  it('logs nothing under a request id once the request is answered', async () => {
+    const repository = t.app.get<EntityRepository<Ticket>>(getRepositoryToken(Ticket));
+    const before = logger.of('EntitiesQuery').length;
+    await repository.find({ where: { queue: 'q1' } });
+    const lines = logger.of('EntitiesQuery').slice(before);
+    expect(lines.map((line) => line.message.slice(0, 'slow query:'.length))).toEqual(['slow query:']);
+  });
+});
