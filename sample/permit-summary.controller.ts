@@ -21,8 +21,8 @@ export class PermitSummaryController {
 
   @Get('summary')
   @ApiOperation({ summary: 'A permit with its inspections' })
-  async summary(@Param('id') id: string) {
-    const summary = await this.summaries.summary(id);
+  async summary(@Param('id') id: string, @Req() request: Parameters<typeof demoPrincipal>[0]) {
+    const summary = await this.summaries.summary(id, demoPrincipal(request) ?? null);
     if (!summary) throw new NotFoundException(`permit ${id} not found`);
     return summary;
   }

@@ -11,6 +11,7 @@ import { EntityAccess } from '../permission/entity-access.store.js';
 import { rememberDecision, resolvePrincipal } from '../permission/principal-resolver.util.js';
 import { accessDeniedToHttp } from './entity-errors.interceptor.js';
 import { requestMetaOf } from './request-meta.util.js';
+import { RECORD_ID } from '../storage/record-id.util.js';
 
 const WRITE_ACTIONS: ReadonlySet<EntityAction> = new Set(['create', 'update', 'delete']);
 
@@ -45,7 +46,8 @@ export class EntityAccessGuard implements CanActivate {
       if (definition.audited && WRITE_ACTIONS.has(action)) {
         await this.audit.recordDenied({
           entity: definition.name,
-          id: request.params?.id ?? '',
+          // An id no record can have (one too long for a key, say) is left out rather than stored.
+          id: RECORD_ID.test(request.params?.id ?? '') ? request.params!.id! : '',
           actor: principal?.id,
           request: requestMetaOf(request, this.adapterHost.httpAdapter.getRequestUrl(request) as string),
         });

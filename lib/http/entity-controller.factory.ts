@@ -54,6 +54,7 @@ import { createBodyPipe, validateBatch } from './entity-body.util.js';
 import { aRecordOf, classStem, type EntityDtos } from './entity-dto.factory.js';
 import { EntityRequestGuard } from './entity-request.guard.js';
 import { EntityRouteInterceptor } from './entity-route.interceptor.js';
+import { RecordIdPipe } from './record-id.pipe.js';
 import { etagOf, expectedVersionOf } from './if-match.util.js';
 import { parseListQuery } from './list-query.util.js';
 import { ListQueryParameters } from './list-query-parameters.decorator.js';
@@ -83,6 +84,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   const createPipe = createBodyPipe(dtos.create);
   const updatePipe = createBodyPipe(dtos.update);
   const name = definition.name;
+  const idPipe = new RecordIdPipe(name);
   const noun = classStem(definition);
   const aRecord = aRecordOf(definition);
 
@@ -161,7 +163,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiOperation({ summary: `Read one ${noun}` })
     @ApiOkResponse({ type: dtos.record, headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } } })
     @NotFound()
-    async findOne(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+    async findOne(@Param('id', idPipe) id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       const decision = decisionOf(request, 'read');
       const view = await this.cache.read(definition, this.viewKey(decision), `id:${id}`, async () => {
         const record = await this.repository.findById(id, { principal: decision.principal ?? null });
@@ -183,7 +185,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiConflictResponse({ description: 'A unique index already holds these values' })
     @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
     async replace(
-      @Param('id') id: string,
+      @Param('id', idPipe) id: string,
       @Body(createPipe) body: object,
       @Headers('if-match') ifMatch: string | undefined,
       @Req() request: HttpRequest,
@@ -205,7 +207,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiConflictResponse({ description: 'A unique index already holds these values' })
     @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
     async update(
-      @Param('id') id: string,
+      @Param('id', idPipe) id: string,
       @Body(updatePipe) body: object,
       @Headers('if-match') ifMatch: string | undefined,
       @Req() request: HttpRequest,
@@ -224,7 +226,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiNoContentResponse({ description: 'Deleted' })
     @NotFound()
     @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
-    async remove(@Param('id') id: string, @Headers('if-match') ifMatch: string | undefined, @Req() request: HttpRequest): Promise<void> {
+    async remove(@Param('id', idPipe) id: string, @Headers('if-match') ifMatch: string | undefined, @Req() request: HttpRequest): Promise<void> {
       const decision = decisionOf(request, 'delete');
       const context = this.context(request, decision, { expectedVersion: expectedVersionOf(ifMatch) });
       await this.denialsAudited(request, decision, id, () => this.repository.delete(id, context));
@@ -235,7 +237,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiOperation({ summary: `Field history of ${aRecord}, newest first; also for deleted records` })
     @ApiOkResponse({ type: dtos.history })
     @NotFound()
-    async history(@Param('id') id: string, @Req() request: HttpRequest) {
+    async history(@Param('id', idPipe) id: string, @Req() request: HttpRequest) {
       const decision = decisionOf(request, 'history');
       const view = await this.cache.read(definition, this.viewKey(decision), `history:${id}`, async () => {
         const history = await this.repository.history(id, { principal: decision.principal ?? null });
@@ -293,7 +295,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiOperation({ summary: `Audit trail of ${aRecord}, oldest first` })
     @ApiOkResponse({ type: dtos.audit })
     @NotFound()
-    async auditTrail(@Param('id') id: string, @Req() request: HttpRequest) {
+    async auditTrail(@Param('id', idPipe) id: string, @Req() request: HttpRequest) {
       const decision = decisionOf(request, 'audit');
       // Only a record that exists or existed has a trail; refused writes naming other ids do not make one.
       if (!(await this.repository.history(id))) throw new RecordNotFoundException(name, id);

@@ -37,6 +37,7 @@ import { aRecordOf, classStem } from './entity-dto.factory.js';
 import { EntityAccessGuard } from './entity-access.guard.js';
 import { EntityRequestGuard } from './entity-request.guard.js';
 import { EntityRouteInterceptor } from './entity-route.interceptor.js';
+import { RecordIdPipe } from './record-id.pipe.js';
 
 /** A grant as sent to and returned by the grants routes. */
 @ApiSchema({ name: 'RecordGrant' })
@@ -67,6 +68,7 @@ const grantPipe = new ValidationPipe({ expectedType: GrantBody, whitelist: true,
  */
 export function createGrantsController(definition: EntityDefinition): Type<unknown> {
   const name = definition.name;
+  const idPipe = new RecordIdPipe(name);
   const noun = classStem(definition);
   const aRecord = aRecordOf(definition);
 
@@ -88,7 +90,7 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
     @Get()
     @ApiOperation({ summary: `Grants on ${aRecord}` })
     @ApiOkResponse({ type: GrantList })
-    async list(@Param('id') id: string) {
+    async list(@Param('id', idPipe) id: string) {
       await this.existing(id);
       return { items: this.acl.grantsOn(name, id) };
     }
@@ -97,7 +99,7 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
     @ApiOperation({ summary: `Grant rights on ${aRecord} to a user or group:<name>` })
     @ApiBody({ type: GrantBody })
     @ApiCreatedResponse({ type: GrantBody })
-    async add(@Param('id') id: string, @Body(grantPipe) body: GrantBody) {
+    async add(@Param('id', idPipe) id: string, @Body(grantPipe) body: GrantBody) {
       await this.existing(id);
       return this.acl.grant(body.subject, name, id, body.rights);
     }
@@ -106,7 +108,7 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
     @HttpCode(204)
     @ApiOperation({ summary: `Remove a subject's grant on ${aRecord}` })
     @ApiNoContentResponse({ description: 'Removed' })
-    async remove(@Param('id') id: string, @Param('subject') subject: string): Promise<void> {
+    async remove(@Param('id', idPipe) id: string, @Param('subject') subject: string): Promise<void> {
       if (!(await this.acl.revoke(subject, name, id))) throw new RecordNotFoundException(`${name} grant`, subject);
     }
 

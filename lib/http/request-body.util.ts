@@ -3,6 +3,7 @@ import { RESERVED_FIELDS } from '../metadata/metadata.constants.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const MAX_DEPTH = 32;
+const MAX_INNER_ARRAY = 100;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -42,11 +43,17 @@ function checkKeys(value: unknown, depth: number): void {
   if (value === null || typeof value !== 'object') return;
   if (depth > MAX_DEPTH) throw new BadRequestException(`the request body is nested deeper than ${MAX_DEPTH} levels`);
   if (Array.isArray(value)) {
+    // Every field is a scalar and grants name a few rights: a long inner array is never valid, and
+    // class-transformer and class-validator would spend seconds of the event loop finding that out.
+    if (depth > 0 && value.length > MAX_INNER_ARRAY) throw new BadRequestException(`arrays inside the request body hold at most ${MAX_INNER_ARRAY} elements`);
     for (const item of value) checkKeys(item, depth + 1);
     return;
   }
   for (const key of Object.keys(value)) {
-    if (FORBIDDEN_KEYS.has(key)) throw new BadRequestException(`property ${key} is not allowed`);
+    // Names of Object.prototype's members (toString, valueOf, ...) slip past class-transformer's whitelist unseen.
+    if (FORBIDDEN_KEYS.has(key) || Object.prototype.hasOwnProperty.call(Object.prototype, key)) {
+      throw new BadRequestException(`property ${key} is not allowed`);
+    }
     checkKeys((value as Record<string, unknown>)[key], depth + 1);
   }
 }

@@ -198,7 +198,7 @@ function groupName(group: string): string {
 }
 
 function checkSubject(subject: string): void {
-  if (typeof subject !== 'string' || !SUBJECT.test(subject) || subject === GROUP_PREFIX) {
+  if (typeof subject !== 'string' || !SUBJECT.test(subject) || !subject.isWellFormed() || subject === GROUP_PREFIX) {
     throw new InvalidRecordException('grants', ['subject must be a user id or group:<name> (1 to 200 characters, no spaces)']);
   }
 }

@@ -1,3 +1,4 @@
+import { UnauthorizedException } from '@nestjs/common';
 import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
 import type { AccessDecision } from './entity-access.store.js';
 import type { EntityAction } from './entity-action.constants.js';
@@ -44,5 +45,11 @@ async function resolve(request: object, options: EntitiesModuleOptions): Promise
   const getPrincipal = options.getPrincipal ?? ((req: { user?: Principal }) => req.user);
   const found = (await getPrincipal(request)) ?? undefined;
   const principal = found && typeof found.id === 'string' && found.id.length > 0 ? found : undefined;
+  // The id is stored in audit and idempotency keys, which LMDB bounds; a bad one is refused, not stored.
+  if (principal && !PRINCIPAL_ID.test(principal.id)) {
+    throw new UnauthorizedException('the principal id must be 1 to 256 characters, without control characters');
+  }
   return { principal, permissions: new PermissionSet(principal, options.roles ?? {}) };
 }
+
+const PRINCIPAL_ID = /^[^\u0000-\u001f\u007f\ud800-\udfff]{1,256}$/u;

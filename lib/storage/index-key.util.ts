@@ -39,7 +39,7 @@ export function toKeyComponent(value: unknown, componentCount = 1): KeyComponent
   // -0 and 0 are equal to every query, but lmdb would order -0 after every positive number.
   if (typeof value === 'number') return value === 0 ? 0 : value;
   if (typeof value === 'boolean') return value;
-  const text = String(value);
+  const text = escapeLow(String(value));
   const budget = budgetOf(componentCount);
   if (text.length * 3 <= budget || Buffer.byteLength(text) <= budget) return text;
   const room = cutRoom(componentCount);
@@ -53,6 +53,20 @@ export function toKeyComponent(value: unknown, componentCount = 1): KeyComponent
   const digest = createHash('sha256').update(text).digest('base64url').slice(0, HASH_LENGTH);
   return `${cut}${HASH_MARK}${digest}`;
 }
+
+/**
+ * ordered-binary escapes U+0000–U+0004 only in strings shorter than 64 units; longer ones go
+ * out raw, and a zero byte there splits the array key. In those, every character up to U+0005
+ * is written as U+0005 and a digit, which keeps their order and tells them apart. Short
+ * strings, and long ones without such characters, are stored as they are.
+ */
+function escapeLow(text: string): string {
+  if (text.length < 64 || !LOW.test(text)) return text;
+  return text.replace(LOW_GLOBAL, (char) => `\u0005${String.fromCharCode(0x30 + char.charCodeAt(0))}`);
+}
+
+const LOW = /[\u0000-\u0005]/;
+const LOW_GLOBAL = /[\u0000-\u0005]/g;
 
 function budgetOf(componentCount: number): number {
   return Math.floor(KEY_BUDGET_BYTES / (componentCount + 1));

@@ -6,3 +6,6 @@ import { ulidFactory } from './ulid.util.js';
  * them unique.
  */
 export const nextRecordId: () => string = ulidFactory();
+
+/** What a stored id can look like (generated ULIDs, ids kept by an import); anything else cannot exist. */
+export const RECORD_ID = /^[A-Za-z0-9_-]{1,128}$/;

@@ -7,7 +7,7 @@ import type { EventLog } from './event-log.store.js';
 import type { IdempotencyStore } from './idempotency.store.js';
 import { afterPrefix, indexKeyOf, MISSING, type IndexKey } from './index-key.util.js';
 import { InvalidRecordException } from './invalid-record.exception.js';
-import { nextRecordId } from './record-id.util.js';
+import { nextRecordId, RECORD_ID } from './record-id.util.js';
 import { normalizeRecordInput } from './record-input.util.js';
 import { RecordNotFoundException } from './record-not-found.exception.js';
 import { UniqueConstraintException } from './unique-constraint.exception.js';
@@ -16,8 +16,6 @@ import type { WriteContext } from './write-context.interface.js';
 
 /** Event ids sort in the order this process made them, even within one millisecond. */
 const nextEventId = ulidFactory();
-/** Ids a restored record may have: they end up in routes and index keys. */
-const RESTORABLE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * The changes one LMDB write transaction makes. Every method is synchronous and runs
@@ -59,7 +57,7 @@ export class WriteTransaction {
   restore(definition: EntityDefinition, record: unknown, context: WriteContext = {}): StoredRecord {
     const { id, version, createdAt, updatedAt } = (record ?? {}) as Partial<Record<string, unknown>>;
     const problems: string[] = [];
-    if (typeof id !== 'string' || !RESTORABLE_ID.test(id)) problems.push('id must be 1 to 128 letters, digits, "-" or "_"');
+    if (typeof id !== 'string' || !RECORD_ID.test(id)) problems.push('id must be 1 to 128 letters, digits, "-" or "_"');
     if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1)) problems.push('version must be a positive integer');
     const times = [createdAt, updatedAt].map((time, i) => restoredTime(time, i === 0 ? 'createdAt' : 'updatedAt', problems));
     if (problems.length > 0) throw new InvalidRecordException(definition.name, problems);

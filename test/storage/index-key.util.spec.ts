@@ -85,6 +85,23 @@ describe('toKeyComponent', () => {
     }
   });
 
+  it('keeps long strings with control characters whole inside lmdb array keys, in order and apart', async () => {
+    const dir = makeTempDir();
+    const root = open({ path: dir.path, noSubdir: false });
+    try {
+      const db = root.openDB('keys', {});
+      const values = ['\u0000'.repeat(70), '\u0000'.repeat(69) + '\u0001', 'a\u0000'.repeat(40), 'a\u0005'.repeat(40), 'a\u00050'.repeat(30), 'b'.repeat(70)];
+      const ids = values.map(() => nextRecordId());
+      await root.transaction(() => values.forEach((value, i) => db.putSync([toKeyComponent(value, 2), 'x', ids[i]!] as Key, null)));
+      const keys = [...db.getKeys({ start: Buffer.from([0]) })] as unknown[][];
+      expect(keys.map((key) => key.length)).toEqual(values.map(() => 3));
+      expect(keys.map((key) => key[2])).toEqual([...values.keys()].sort((a, b) => (values[a]! < values[b]! ? -1 : 1)).map((i) => ids[i]));
+    } finally {
+      await root.close();
+      dir.remove();
+    }
+  });
+
   it('is deterministic and exact for any pair of strings (property)', () => {
     fc.assert(
       fc.property(
