@@ -10,7 +10,8 @@ import { runScaleSuite, type ScaleOptions } from './scale.suite.js';
  * `npm run bench` measures and writes BENCHMARKS.md and bench/results.json;
  * `npm run bench -- --quick` runs every suite briefly on small data (a smoke test for CI)
  * and writes its output under bench/out/ only. No number is asserted: timing is a
- * benchmark's job, never a test's. `--only <suite>` (in-process, scale, http) runs one suite.
+ * benchmark's job, never a test's. `--only <suite>` (in-process, scale, http) runs one suite;
+ * `--render` rewrites BENCHMARKS.md from the last full run's bench/results.json and bench/soak.json.
  */
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.indexOf('--only');
@@ -42,14 +43,17 @@ const environment: BenchEnvironment = {
   ),
   mode: quick ? 'quick' : 'full',
 };
-const run = (suite: string) => only === undefined || only === suite;
-const inProcess = run('in-process') ? await runInProcessSuite(options.inProcess, log) : [];
-const scale = run('scale') ? await runScaleSuite(options.scale, log) : [];
-const http = run('http') ? await runHttpSuite(options.http, log) : undefined;
+// `--render` writes BENCHMARKS.md again from bench/results.json, e.g. after `npm run bench:soak`.
+const render = process.argv.includes('--render');
+const run = (suite: string) => !render && (only === undefined || only === suite);
+const previous = render ? JSON.parse(readFileSync(`${root}bench/results.json`, 'utf8')) : undefined;
+const inProcess = run('in-process') ? await runInProcessSuite(options.inProcess, log) : (previous?.inProcess ?? []);
+const scale = run('scale') ? await runScaleSuite(options.scale, log) : (previous?.scale ?? []);
+const http = run('http') ? await runHttpSuite(options.http, log) : previous?.http;
 const soakFile = `${root}bench/soak.json`;
 const soak = existsSync(soakFile) ? JSON.parse(readFileSync(soakFile, 'utf8')) : undefined;
 
-const results = { environment, options, inProcess, scale, http };
+const results = previous ? { ...previous } : { environment, options, inProcess, scale, http };
 const markdown = renderReport({ ...results, soak: quick ? undefined : soak });
 if (quick || only !== undefined) {
   mkdirSync(`${root}bench/out`, { recursive: true });
