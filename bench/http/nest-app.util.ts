@@ -6,6 +6,11 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 
 export type Platform = 'express' | 'fastify';
 
+/** Express's response and Fastify's reply both set a header this way. */
+export interface HeaderSetter {
+  header(name: string, value: string): unknown;
+}
+
 /** Every benchmarked app is set up as the sample is: 1 MiB bodies, a whitelisting ValidationPipe, no logger. */
 export async function createNestApp(module: unknown, platform: Platform): Promise<INestApplication> {
   const app =

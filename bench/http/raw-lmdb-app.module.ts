@@ -15,13 +15,10 @@ import {
   type DynamicModule,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import type { HeaderSetter } from './nest-app.util.js';
 import { RawLmdbStore } from '../raw-lmdb.store.js';
 
 const STORE = Symbol('RawLmdbStore');
-
-interface HeaderSetter {
-  header(name: string, value: string): unknown;
-}
 
 /**
  * The ceiling: a bare Nest controller over hand-written lmdb-js doing the same logical work

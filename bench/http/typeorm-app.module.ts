@@ -13,6 +13,7 @@ import {
   Res,
   type DynamicModule,
 } from '@nestjs/common';
+import type { HeaderSetter } from './nest-app.util.js';
 import { InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
 import { IsIn, IsInt, IsOptional, IsString, Length, Min } from 'class-validator';
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn, VersionColumn, type Repository } from 'typeorm';
@@ -55,10 +56,6 @@ class UpdatePermitDto {
   @IsOptional() @IsInt() @Min(0) amount?: number;
   @IsOptional() @IsString() inspector?: string;
   @IsOptional() @IsString() notes?: string;
-}
-
-interface HeaderSetter {
-  header(name: string, value: string): unknown;
 }
 
 @Controller('bench-permits')
