@@ -42,7 +42,7 @@ const APP_NAMES: Record<AppKind, string> = {
   'typeorm-full': 'TypeORM + SQLite (FULL)',
 };
 
-const int = (n: number) => Math.round(n).toLocaleString('en');
+const int = (n: number) => (n > 0 && n < 10 ? n.toFixed(2) : Math.round(n).toLocaleString('en'));
 const pct = (n: number) => `${Math.round(n * 100)}%`;
 const times = (n: number) => `${n.toFixed(1)}x`;
 const range = (s: Summary) => `${int(s.median)} (${int(s.min)}–${int(s.max)})`;
