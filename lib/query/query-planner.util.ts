@@ -5,6 +5,7 @@ import type { QueryPlan } from './query-plan.interface.js';
 
 const RANGE_OPS = new Set(['gt', 'gte', 'lt', 'lte', 'prefix']);
 const ID_RANGE_OPS = new Set(['eq', ...RANGE_OPS]);
+const MAX_ID_BOUND = 256;
 
 /**
  * Picks how to answer a query: the index with the longest prefix of equality filters,
@@ -13,7 +14,12 @@ const ID_RANGE_OPS = new Set(['eq', ...RANGE_OPS]);
  */
 export function planQuery(definition: EntityDefinition, clauses: readonly QueryClause[], sort: SortOrder): QueryPlan {
   let best: { plan: QueryPlan; score: number } = {
-    plan: { kind: 'scan', range: clauses.filter((c) => c.field === 'id' && ID_RANGE_OPS.has(c.op)), ordered: sort.field === 'id' },
+    // An id bound longer than any id would not fit in a key; the filter alone decides it.
+    plan: {
+      kind: 'scan',
+      range: clauses.filter((c) => c.field === 'id' && ID_RANGE_OPS.has(c.op) && String(c.value).length <= MAX_ID_BOUND),
+      ordered: sort.field === 'id',
+    },
     score: sort.field === 'id' ? 1 : 0,
   };
   if (best.plan.range.length > 0) best.score += 8;

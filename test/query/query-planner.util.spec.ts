@@ -62,6 +62,11 @@ describe('planQuery', () => {
     expect(indexPlan({ where: { client: 'acme', county: 'Travis', status: 'open' } }).mergeRuns).toBe(false);
   });
 
+  it('leaves an id bound longer than any id to the filter rather than the key range', () => {
+    expect(explain({ where: { id: { prefix: 'a'.repeat(5000) } } })).toBe('scan records in order');
+    expect(explain({ where: { id: { prefix: '01J0' } } })).toBe('scan records by id[prefix] in order');
+  });
+
   it('keeps equality on a field that is not next in the composite out of its prefix', () => {
     // client and status, but no county: the composite only gets client=, like the client index.
     const result = indexPlan({ where: { client: 'acme', status: 'open' } });
