@@ -19,7 +19,12 @@ import { Specimen } from './specimen.entity.js';
 /** `npm test` sends 10,000 cases in all; `HOSTILE_CASES=100000` for the long run, `HOSTILE_SEED` to replay one. */
 const TOTAL_CASES = Number(process.env.HOSTILE_CASES ?? 10_000);
 const CASES_PER_PLATFORM = Math.ceil(TOTAL_CASES / PLATFORMS.length);
-const SEED = Number(process.env.HOSTILE_SEED ?? Math.floor(Math.random() * 2 ** 31));
+/**
+ * `npm test` replays one seed so a failure there means a regression; the long run
+ * (`HOSTILE_CASES` set) explores new seeds, and a failing one is replayed with `HOSTILE_SEED`.
+ */
+const CI_SEED = 145697544;
+const SEED = Number(process.env.HOSTILE_SEED ?? (process.env.HOSTILE_CASES ? Math.floor(Math.random() * 2 ** 31) : CI_SEED));
 /** Liveness bounds, generous: no request here needs a tenth of them on a loaded machine. */
 const REQUEST_TIMEOUT_MS = 10_000;
 const STALL_MS = 2_000;
