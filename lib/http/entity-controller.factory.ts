@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   Body,
   Controller,
   Delete,
@@ -43,6 +44,10 @@ import { AccessDeniedException } from '../permission/access-denied.exception.js'
 import type { AccessDecision } from '../permission/entity-access.store.js';
 import { EntityAccess } from '../permission/entity-access.store.js';
 import { decisionOf } from '../permission/principal-resolver.util.js';
+import { ENTITIES_MODULE_OPTIONS } from '../module/entities.module-definition.js';
+import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
+import { EntitiesTelemetry } from '../tracing/entities-telemetry.store.js';
+import { ReadRouteGate } from './read-route.gate.js';
 import type { EntityRepository, RepositoryWriteContext } from '../repository/entity.repository.js';
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
@@ -64,6 +69,8 @@ import { idempotencyKeyOf, requestMetaOf } from './request-meta.util.js';
 type HttpRequest = Parameters<typeof requestMetaOf>[0];
 
 const Action = (action: EntityAction) => SetMetadata(METADATA_KEYS.action, action);
+/** The write routes' stages; the read routes do the same work in their handler (see `ReadRouteGate`). */
+const WriteRoute = () => applyDecorators(UseGuards(EntityRequestGuard, EntityAccessGuard), UseInterceptors(EntityRouteInterceptor));
 const IfMatch = () =>
   ApiHeader({ name: 'If-Match', required: false, description: 'The ETag ("<version>") the record must still have; 412 otherwise' });
 const NotFound = () => ApiNotFoundResponse({ description: 'No record has this id' });
@@ -93,20 +100,24 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   @ApiForbiddenResponse({ description: 'The principal lacks the permission' })
   @Controller(definition.path)
   @SetMetadata(METADATA_KEYS.definition, definition)
-  @UseGuards(EntityRequestGuard, EntityAccessGuard)
-  @UseInterceptors(EntityRouteInterceptor)
   class EntityController {
+    protected readonly reads: ReadRouteGate;
+
     constructor(
       @Inject(getRepositoryToken(definition.target)) protected readonly repository: EntityRepository<object>,
       protected readonly adapterHost: HttpAdapterHost,
       protected readonly access: EntityAccess,
       protected readonly audit: AuditService,
       protected readonly cache: EntityCache,
+      @Inject(ENTITIES_MODULE_OPTIONS) options: EntitiesModuleOptions,
+      telemetry: EntitiesTelemetry,
     ) {
       repository.storage.claimRoutes(definition);
+      this.reads = new ReadRouteGate(definition, options, access, telemetry, adapterHost);
     }
 
     @Post()
+    @WriteRoute()
     @Action('create')
     @ApiOperation({ summary: `Create ${aRecord}` })
     @ApiBody({ type: dtos.create })
@@ -122,6 +133,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     }
 
     @Post('batch')
+    @WriteRoute()
     @Action('create')
     @ApiOperation({ summary: `Create many ${noun} records at once: all or none` })
     @ApiBody({ type: dtos.create, isArray: true })
@@ -148,13 +160,14 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ListQueryParameters(definition)
     @ApiOkResponse({ type: dtos.page })
     @ApiBadRequestResponse({ description: 'An unknown field, operator or malformed value' })
-    async list(@Req() request: HttpRequest) {
-      const decision = decisionOf(request, 'read');
-      const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
-      const query = parseListQuery(definition, url);
-      return this.cache.read(definition, this.viewKey(decision), `list:${digest(url.slice(url.indexOf('?') + 1))}`, async () => {
-        const page = await this.repository.find(query, { principal: decision.principal ?? null });
-        return { items: page.items.map((record) => this.view(decision, record)), nextCursor: page.nextCursor };
+    list(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      return this.reads.serve('', 'read', request, response, undefined, async (decision) => {
+        const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
+        const query = parseListQuery(definition, url);
+        return this.cache.read(definition, this.viewKey(decision), `list:${digest(url.slice(url.indexOf('?') + 1))}`, async () => {
+          const page = await this.repository.find(query, { principal: decision.principal ?? null });
+          return { items: page.items.map((record) => this.view(decision, record)), nextCursor: page.nextCursor };
+        });
       });
     }
 
@@ -163,18 +176,20 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiOperation({ summary: `Read one ${noun}` })
     @ApiOkResponse({ type: dtos.record, headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } } })
     @NotFound()
-    async findOne(@Param('id', idPipe) id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
-      const decision = decisionOf(request, 'read');
-      const view = await this.cache.read(definition, this.viewKey(decision), `id:${id}`, async () => {
-        const record = await this.repository.findById(id, { principal: decision.principal ?? null });
-        return record && this.view(decision, record);
+    findOne(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      return this.reads.serve(':id', 'read', request, response, id, async (decision) => {
+        const view = await this.cache.read(definition, this.viewKey(decision), `id:${id}`, async () => {
+          const record = await this.repository.findById(id, { principal: decision.principal ?? null });
+          return record && this.view(decision, record);
+        });
+        if (!view) throw new RecordNotFoundException(name, id);
+        this.adapterHost.httpAdapter.setHeader(response, 'ETag', etagOf(view.version as number));
+        return view;
       });
-      if (!view) throw new RecordNotFoundException(name, id);
-      this.adapterHost.httpAdapter.setHeader(response, 'ETag', etagOf(view.version as number));
-      return view;
     }
 
     @Put(':id')
+    @WriteRoute()
     @Action('update')
     @ApiOperation({ summary: `Replace ${aRecord} (validated as a create)` })
     @IfMatch()
@@ -197,6 +212,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     }
 
     @Patch(':id')
+    @WriteRoute()
     @Action('update')
     @ApiOperation({ summary: `Change some fields of ${aRecord}`, description: '`null` clears an optional field.' })
     @IfMatch()
@@ -220,6 +236,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
 
     @Delete(':id')
     @HttpCode(204)
+    @WriteRoute()
     @Action('delete')
     @ApiOperation({ summary: `Delete ${aRecord}` })
     @IfMatch()
@@ -237,14 +254,15 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiOperation({ summary: `Field history of ${aRecord}, newest first; also for deleted records` })
     @ApiOkResponse({ type: dtos.history })
     @NotFound()
-    async history(@Param('id', idPipe) id: string, @Req() request: HttpRequest) {
-      const decision = decisionOf(request, 'history');
-      const view = await this.cache.read(definition, this.viewKey(decision), `history:${id}`, async () => {
-        const history = await this.repository.history(id, { principal: decision.principal ?? null });
-        return history && toHistoryView(definition, history, this.access.unreadableFields(definition, decision));
+    history(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      return this.reads.serve(':id/history', 'history', request, response, id, async (decision) => {
+        const view = await this.cache.read(definition, this.viewKey(decision), `history:${id}`, async () => {
+          const history = await this.repository.history(id, { principal: decision.principal ?? null });
+          return history && toHistoryView(definition, history, this.access.unreadableFields(definition, decision));
+        });
+        if (!view) throw new RecordNotFoundException(name, id);
+        return view;
       });
-      if (!view) throw new RecordNotFoundException(name, id);
-      return view;
     }
 
     /** Runs a write; a refusal by access rules on an `@Audited` entity is written to the audit trail first. */
@@ -295,12 +313,13 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiOperation({ summary: `Audit trail of ${aRecord}, oldest first` })
     @ApiOkResponse({ type: dtos.audit })
     @NotFound()
-    async auditTrail(@Param('id', idPipe) id: string, @Req() request: HttpRequest) {
-      const decision = decisionOf(request, 'audit');
-      // Only a record that exists or existed has a trail; refused writes naming other ids do not make one.
-      if (!(await this.repository.history(id))) throw new RecordNotFoundException(name, id);
-      const items = await this.audit.forRecord(name, id);
-      return { items: items.map((entry) => toAuditView(entry, this.access.unreadableFields(definition, decision))) };
+    auditTrail(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      return this.reads.serve(':id/audit', 'audit', request, response, id, async (decision) => {
+        // Only a record that exists or existed has a trail; refused writes naming other ids do not make one.
+        if (!(await this.repository.history(id))) throw new RecordNotFoundException(name, id);
+        const items = await this.audit.forRecord(name, id);
+        return { items: items.map((entry) => toAuditView(entry, this.access.unreadableFields(definition, decision))) };
+      });
     }
   }
 

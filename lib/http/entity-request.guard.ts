@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { Injectable, RequestMethod, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
@@ -7,6 +6,7 @@ import type { EntityDefinition } from '../metadata/entity-definition.interface.j
 import { METADATA_KEYS } from '../metadata/metadata.constants.js';
 import { EntitiesTelemetry } from '../tracing/entities-telemetry.store.js';
 import { requestIdOf, type HttpRequest } from './request-meta.util.js';
+import { routeOf, timeResponse } from './response-timing.util.js';
 
 /**
  * The first guard of every generated route: it gives the request its id (its `X-Request-Id`,
@@ -31,12 +31,7 @@ export class EntityRequestGuard implements CanActivate {
     const response = http.getResponse<object>();
     this.adapterHost.httpAdapter.setHeader(response, 'X-Request-Id', requestIdOf(http.getRequest<HttpRequest>()));
     const observe = this.observerOf(context);
-    if (observe) {
-      const started = performance.now();
-      // Express hands over its response, Fastify a reply around the Node response.
-      const raw = ((response as { raw?: ServerResponse }).raw ?? response) as ServerResponse;
-      raw.once('finish', () => observe(raw.statusCode, (performance.now() - started) / 1000));
-    }
+    if (observe) timeResponse(response, observe);
     return true;
   }
 
@@ -56,12 +51,4 @@ export class EntityRequestGuard implements CanActivate {
     }
     return observe;
   }
-}
-
-/** The route template, e.g. `/permits/:id`, as labels show it (without any global prefix). */
-function routeOf(...paths: string[]): string {
-  return `/${paths
-    .map((path) => path.replace(/^\/+|\/+$/g, ''))
-    .filter(Boolean)
-    .join('/')}`;
 }

@@ -10,7 +10,12 @@ export class RecordIdPipe implements PipeTransform<string, string> {
   constructor(private readonly entity: string) {}
 
   transform(id: string): string {
-    if (!RECORD_ID.test(id)) throw new RecordNotFoundException(this.entity, id.length > 64 ? `${id.slice(0, 64)}…` : id);
-    return id;
+    return checkRecordId(this.entity, id);
   }
+}
+
+/** `id`, when a record of `entity` can have it; a `RecordNotFoundException` otherwise. */
+export function checkRecordId(entity: string, id: string): string {
+  if (!RECORD_ID.test(id)) throw new RecordNotFoundException(entity, id.length > 64 ? `${id.slice(0, 64)}…` : id);
+  return id;
 }

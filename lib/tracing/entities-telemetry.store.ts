@@ -1,4 +1,4 @@
-import type { Attributes, Span, Tracer } from '@opentelemetry/api';
+import type { Attributes, Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import { EntitiesMetrics } from '../metrics/entities-metrics.store.js';
 import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
 import type { StorageObserver } from '../storage/storage-options.interface.js';
@@ -23,6 +23,8 @@ export type QueryDescription = () => string;
 export class EntitiesTelemetry implements StorageObserver {
   private readonly logger = new EntitiesLogger('EntitiesQuery');
   private readonly tracer?: Tracer;
+  /** What the API answers for the provider until the app registers one. */
+  private readonly noopProvider?: TracerProvider;
 
   static async create(options: EntitiesModuleOptions): Promise<EntitiesTelemetry> {
     const metrics = options.metrics?.enabled ? await EntitiesMetrics.load(options.metrics) : undefined;
@@ -43,6 +45,7 @@ export class EntitiesTelemetry implements StorageObserver {
     readonly slowQueryMs?: number,
   ) {
     this.tracer = api?.trace.getTracer(TRACER_NAME);
+    this.noopProvider = api && new api.ProxyTracerProvider().getDelegate();
   }
 
   /**
@@ -58,9 +61,10 @@ export class EntitiesTelemetry implements StorageObserver {
     describe?: QueryDescription,
   ): Promise<R> {
     const timed = observe !== undefined || (describe !== undefined && this.slowQueryMs !== undefined);
-    if (!this.tracer && !timed) return run();
+    const tracing = this.tracing();
+    if (!tracing && !timed) return run();
     const started = performance.now();
-    const span = this.startSpan(`${operation} ${entity}`, { 'db.collection.name': entity, 'db.operation.name': operation });
+    const span = tracing ? this.startSpan(`${operation} ${entity}`, { 'db.collection.name': entity, 'db.operation.name': operation }) : undefined;
     let result: R;
     try {
       result = await this.within(span, run);
@@ -87,9 +91,10 @@ export class EntitiesTelemetry implements StorageObserver {
 
   /** Times and traces one write transaction, up to its durable commit. */
   async transaction<R>(run: () => Promise<R>): Promise<R> {
-    if (!this.tracer && !this.metrics) return run();
+    const tracing = this.tracing();
+    if (!tracing && !this.metrics) return run();
     const started = performance.now();
-    const span = this.startSpan('transaction', { 'db.operation.name': 'transaction' });
+    const span = tracing ? this.startSpan('transaction', { 'db.operation.name': 'transaction' }) : undefined;
     let failed = false;
     try {
       return await this.within(span, run);
@@ -107,10 +112,19 @@ export class EntitiesTelemetry implements StorageObserver {
     this.metrics?.close();
   }
 
-  private startSpan(name: string, attributes: Attributes): Span | undefined {
-    if (!this.tracer) return undefined;
+  /**
+   * Whether spans can record: a tracer provider is registered. Until then every span would be
+   * a no-op that still costs a context switch per operation, so none is made.
+   */
+  private tracing(): boolean {
+    if (!this.tracer) return false;
+    const provider = this.api!.trace.getTracerProvider() as Partial<InstanceType<OpenTelemetryApi['ProxyTracerProvider']>>;
+    return provider.getDelegate?.() !== this.noopProvider;
+  }
+
+  private startSpan(name: string, attributes: Attributes): Span {
     const requestId = currentRequestId();
-    return this.tracer.startSpan(name, {
+    return this.tracer!.startSpan(name, {
       kind: this.api!.SpanKind.INTERNAL,
       attributes: { 'db.system.name': 'lmdb', ...attributes, ...(requestId !== undefined && { 'entities.request.id': requestId }) },
     });

@@ -21,6 +21,8 @@ interface Tracked {
   number: string;
   version: number;
   deleted: boolean;
+  /** A delete was sent: LMDB makes a commit visible a moment before its sync answers, so a read may already see it gone. */
+  deleting?: boolean;
 }
 
 /** A write answered with neither 2xx nor a 4xx: the store decides what happened. */
@@ -90,7 +92,7 @@ export class WriteLoad {
     for (const record of live) {
       const acknowledged = record.version;
       const { attempt, body } = await this.send('read', 'GET', `/permits/${record.id}`);
-      const goneMeanwhile = attempt.status === 404 && (record.deleted || this.unsure.some((write) => write.id === record.id && write.kind === 'delete'));
+      const goneMeanwhile = attempt.status === 404 && (record.deleted || record.deleting === true);
       if (typeof attempt.status === 'number' && !goneMeanwhile && (attempt.status !== 200 || !(body?.version >= acknowledged))) {
         this.wrongReads.push(`GET ${record.number} (acknowledged v${acknowledged}): ${attempt.status} ${attempt.message ?? `v${body?.version}`}`);
       }
@@ -170,8 +172,12 @@ export class WriteLoad {
 
   private async delete(own: Tracked[], index: number): Promise<void> {
     const record = own[index]!;
+    record.deleting = true;
     const { attempt } = await this.send('delete', 'DELETE', `/permits/${record.id}`, undefined, ifMatch(record));
-    if (!isSuccess(attempt.status)) return this.leave(own, index, 'delete', attempt);
+    if (!isSuccess(attempt.status)) {
+      if (isRefusal(attempt)) record.deleting = false;
+      return this.leave(own, index, 'delete', attempt);
+    }
     record.deleted = true;
     own.splice(index, 1);
   }
