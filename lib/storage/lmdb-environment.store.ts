@@ -87,8 +87,11 @@ export class LmdbEnvironment {
     // `flushed` pending until a later commit succeeds, so waiting on it alone could hang.
     const epoch = this.failures.count;
     let thrown: { error: unknown } | undefined;
+    /** The LMDB transaction this write went into: whether it became visible tells what a failure left behind. */
+    let txnId: number | undefined;
     const guarded = () => {
       this.writing++;
+      txnId = root.getWriteTxnId();
       try {
         return fn();
       } catch (error) {
@@ -109,7 +112,7 @@ export class LmdbEnvironment {
       committed.catch((error: unknown) => (error as { commitError?: Promise<unknown> } | null)?.commitError?.catch(() => undefined));
       result = (await Promise.race([committed, this.stop.promise])) as R;
     } catch (error) {
-      throw error instanceof StorageFailureException ? error : await this.asStorageFailure(error, thrown !== undefined && thrown.error === error);
+      throw error instanceof StorageFailureException ? error : await this.asStorageFailure(error, thrown !== undefined && thrown.error === error, txnId);
     } finally {
       this.pending--;
     }
@@ -240,6 +243,15 @@ export class LmdbEnvironment {
     }
   }
 
+  /** The id of the newest commit readers can see, or +Infinity when the environment cannot tell (it failed). */
+  private lastCommittedTxnId(): number {
+    try {
+      return (this.requireRoot().getStats() as LmdbStats).lastTxnId;
+    } catch {
+      return Number.POSITIVE_INFINITY;
+    }
+  }
+
   private requireRoot(): RootDatabase {
     if (!this.root) throw new StorageFailureException(`the store at ${this.path} is not open`, false);
     return this.root;
@@ -251,20 +263,27 @@ export class LmdbEnvironment {
    * failure; it also carries lmdb's `commitError` promise, which rejects later, so it is
    * handled here and can never surface as an unhandled rejection that takes the process down.
    */
-  private async asStorageFailure(error: unknown, thrownByCallback: boolean): Promise<unknown> {
+  private async asStorageFailure(error: unknown, thrownByCallback: boolean, txnId: number | undefined): Promise<unknown> {
     const message = error instanceof Error ? error.message : String(error);
     if (thrownByCallback && !LMDB_FAILURE.test(message)) return error;
     this.failures.signal();
+    // Read now, not after waiting for the cause: space freed meanwhile would make a full disk look like a failing one.
+    const nearlyFull = this.diskNearlyFull();
     // The real cause (ENOSPC, EIO, MDB_MAP_FULL) arrives a moment later on `commitError`.
     const commitError = (error as { commitError?: Promise<unknown> } | null)?.commitError;
     const cause = commitError ? await Promise.race([commitError.then(() => undefined, (reason: unknown) => reason), delay(CAUSE_WAIT)]) : undefined;
     const detail = cause instanceof Error ? cause.message : message;
     this.logger.error(`commit failed: ${detail}`);
-    // lmdb often reports a full disk as EIO, so the file system is asked too. A full disk or map
-    // fails the commit before its meta page is written: nothing changed, and writes may resume
-    // once there is room. Any other failure (EIO from a write or a sync) leaves the outcome unknown.
-    const diskFull = /MDB_MAP_FULL|ENOSPC|No space left/i.test(detail) || (await this.diskNearlyFull());
-    if (diskFull) return new StorageFailureException('the store is full: free disk space or raise mapSize; nothing was changed', true, { cause: cause ?? error });
+    // A commit that failed before its meta page was written left the store as it was: nothing
+    // changed, and writes may go on (a full disk fails this way, on the first data page that
+    // finds no room). Once the meta page is written the commit is visible, and a failure after
+    // that (a sync) leaves what is on disk unknown: the store stops writing.
+    if (txnId !== undefined && this.lastCommittedTxnId() < txnId) {
+      // LMDB reports a short write, which is how a full disk shows first, as EIO, so the file system is asked too.
+      const diskFull = /MDB_MAP_FULL|ENOSPC|No space left/i.test(detail) || (await nearlyFull);
+      if (diskFull) return new StorageFailureException('the store is full: free disk space or raise mapSize; nothing was changed', true, { cause: cause ?? error });
+      return new StorageFailureException(`the write failed (${detail}); nothing was changed`, false, { cause: cause ?? error });
+    }
     const stopped = this.failStop(detail, cause ?? error);
     return new StorageFailureException(`the write may or may not be stored: ${stopped.message}`, false, { cause: cause ?? error });
   }
