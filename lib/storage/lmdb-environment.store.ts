@@ -110,7 +110,7 @@ export class LmdbEnvironment {
       // Once the stop wins the race nobody awaits the commit: its failure, and the `commitError`
       // lmdb rejects with it, must still be handled or they end the process.
       committed.catch((error: unknown) => (error as { commitError?: Promise<unknown> } | null)?.commitError?.catch(() => undefined));
-      result = (await Promise.race([committed, this.stop.promise])) as R;
+      result = (await this.stop.race(committed)) as R;
     } catch (error) {
       throw error instanceof StorageFailureException ? error : await this.asStorageFailure(error, thrown !== undefined && thrown.error === error, txnId);
     } finally {
@@ -333,17 +333,36 @@ class FailureSignal {
   }
 }
 
-/** Fires once, rejecting a promise that the writes in flight race against. */
+/**
+ * Fires once, failing the writes in flight. Not a promise raced against: every race with a
+ * promise that never settles leaves its reaction, and with it the write's result, attached
+ * to that promise for good (a leak of every record written).
+ */
 class StopSignal {
-  private reject!: (error: unknown) => void;
-  readonly promise = new Promise<never>((_, reject) => (this.reject = reject));
+  private readonly waiting = new Set<(error: unknown) => void>();
+  private fired?: { error: unknown };
 
-  constructor() {
-    // Nobody may be waiting when it fires.
-    this.promise.catch(() => undefined);
+  /** Settles as `promise` does, unless the signal fires first. */
+  race<T>(promise: Promise<T>): Promise<T> {
+    if (this.fired) return Promise.reject(this.fired.error);
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.add(reject);
+      promise.then(
+        (value) => {
+          this.waiting.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.waiting.delete(reject);
+          reject(error);
+        },
+      );
+    });
   }
 
   fire(error: unknown): void {
-    this.reject(error);
+    this.fired = { error };
+    for (const reject of this.waiting) reject(error);
+    this.waiting.clear();
   }
 }
