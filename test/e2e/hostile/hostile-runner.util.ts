@@ -249,6 +249,8 @@ export class HostileRunner {
   }
 }
 
+/** The principal the package sees: the sample's resolver's, unless its id is empty (README: then there is none). */
 function principalOf(request: SentRequest): Principal | undefined {
-  return demoPrincipal({ headers: { 'x-user': request.headers['x-user'] } });
+  const principal = demoPrincipal({ headers: { 'x-user': request.headers['x-user'] } });
+  return principal?.id ? principal : undefined;
 }
