@@ -16,7 +16,7 @@ import { RECORD_ID } from '../storage/record-id.util.js';
 const WRITE_ACTIONS: ReadonlySet<EntityAction> = new Set(['create', 'update', 'delete']);
 
 /**
- * Enforces the entity-level `@Permission` rule of each generated route: 401 when the action
+ * Enforces the entity-level `@Permission` rule on the grants routes: 401 when the action
  * needs a principal and there is none, 403 when the principal lacks the permission, unless
  * an owner rule or a grant could still allow it on the record (the handler checks that).
  * Refused writes on `@Audited` entities are written to the audit trail. Fails closed: a

@@ -1,10 +1,7 @@
 import {
-  applyDecorators,
-  Body,
   Controller,
   Delete,
   Get,
-  Headers,
   HttpCode,
   Inject,
   Param,
@@ -14,8 +11,6 @@ import {
   Req,
   Res,
   SetMetadata,
-  UseGuards,
-  UseInterceptors,
   type Type,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
@@ -38,28 +33,22 @@ import {
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { METADATA_KEYS } from '../metadata/metadata.constants.js';
 import { getRepositoryToken } from '../module/entity-tokens.util.js';
-import type { EntityAction } from '../permission/entity-action.constants.js';
-import { EntityAccessGuard } from './entity-access.guard.js';
-import { AccessDeniedException } from '../permission/access-denied.exception.js';
 import type { AccessDecision } from '../permission/entity-access.store.js';
 import { EntityAccess } from '../permission/entity-access.store.js';
-import { decisionOf } from '../permission/principal-resolver.util.js';
 import { ENTITIES_MODULE_OPTIONS } from '../module/entities.module-definition.js';
 import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
 import { EntitiesTelemetry } from '../tracing/entities-telemetry.store.js';
-import { ReadRouteGate } from './read-route.gate.js';
+import { RouteGate, type RouteMethod, type RouteServices } from './route.gate.js';
 import type { EntityRepository, RepositoryWriteContext } from '../repository/entity.repository.js';
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
+import type { EntityAction } from '../permission/entity-action.constants.js';
 import { createHash } from 'node:crypto';
 import { AuditService } from '../audit/audit-trail.store.js';
 import { EntityCache } from '../cache/entity-cache.store.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { createBodyPipe, validateBatch } from './entity-body.util.js';
 import { aRecordOf, classStem, type EntityDtos } from './entity-dto.factory.js';
-import { EntityRequestGuard } from './entity-request.guard.js';
-import { EntityRouteInterceptor } from './entity-route.interceptor.js';
-import { RecordIdPipe } from './record-id.pipe.js';
 import { etagOf, expectedVersionOf } from './if-match.util.js';
 import { parseListQuery } from './list-query.util.js';
 import { ListQueryParameters } from './list-query-parameters.decorator.js';
@@ -68,9 +57,6 @@ import { idempotencyKeyOf, requestMetaOf } from './request-meta.util.js';
 
 type HttpRequest = Parameters<typeof requestMetaOf>[0];
 
-const Action = (action: EntityAction) => SetMetadata(METADATA_KEYS.action, action);
-/** The write routes' stages; the read routes do the same work in their handler (see `ReadRouteGate`). */
-const WriteRoute = () => applyDecorators(UseGuards(EntityRequestGuard, EntityAccessGuard), UseInterceptors(EntityRouteInterceptor));
 const IfMatch = () =>
   ApiHeader({ name: 'If-Match', required: false, description: 'The ETag ("<version>") the record must still have; 412 otherwise' });
 const NotFound = () => ApiNotFoundResponse({ description: 'No record has this id' });
@@ -91,7 +77,6 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   const createPipe = createBodyPipe(dtos.create);
   const updatePipe = createBodyPipe(dtos.update);
   const name = definition.name;
-  const idPipe = new RecordIdPipe(name);
   const noun = classStem(definition);
   const aRecord = aRecordOf(definition);
 
@@ -101,7 +86,8 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   @Controller(definition.path)
   @SetMetadata(METADATA_KEYS.definition, definition)
   class EntityController {
-    protected readonly reads: ReadRouteGate;
+    /** Each route's stages (request id, metrics, access, body and id checks): see `RouteGate`. */
+    protected readonly routes: Record<RouteName, RouteGate>;
 
     constructor(
       @Inject(getRepositoryToken(definition.target)) protected readonly repository: EntityRepository<object>,
@@ -113,12 +99,22 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       telemetry: EntitiesTelemetry,
     ) {
       repository.storage.claimRoutes(definition);
-      this.reads = new ReadRouteGate(definition, options, access, telemetry, adapterHost);
+      const services: RouteServices = { definition, options, access, audit, telemetry, adapterHost };
+      const gate = (method: RouteMethod, path: string, action: EntityAction, body?: typeof createPipe) => new RouteGate(services, method, path, action, body);
+      this.routes = {
+        create: gate('POST', '', 'create', createPipe),
+        createMany: gate('POST', 'batch', 'create'),
+        list: gate('GET', '', 'read'),
+        findOne: gate('GET', ':id', 'read'),
+        replace: gate('PUT', ':id', 'update', createPipe),
+        update: gate('PATCH', ':id', 'update', updatePipe),
+        remove: gate('DELETE', ':id', 'delete'),
+        history: gate('GET', ':id/history', 'history'),
+        audit: gate('GET', ':id/audit', 'audit'),
+      };
     }
 
     @Post()
-    @WriteRoute()
-    @Action('create')
     @ApiOperation({ summary: `Create ${aRecord}` })
     @ApiBody({ type: dtos.create })
     @ApiCreatedResponse({ type: dtos.record })
@@ -126,31 +122,30 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiConflictResponse({ description: 'A unique index already holds these values' })
     @ApiPayloadTooLargeResponse({ description: 'The body is too large' })
     @IdempotencyKey()
-    async create(@Body(createPipe) body: object, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
-      const decision = decisionOf(request, 'create');
-      const context = this.context(request, decision, { idempotencyKey: idempotencyKeyOf(request) });
-      return this.respond(response, decision, await this.denialsAudited(request, decision, '', () => this.repository.create(body as never, context)));
+    create(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      return this.routes.create.serve(request, response, undefined, async (decision, body) => {
+        const context = this.context(request, decision, { idempotencyKey: idempotencyKeyOf(request) });
+        return this.respond(response, decision, await this.repository.create(body as never, context));
+      });
     }
 
     @Post('batch')
-    @WriteRoute()
-    @Action('create')
     @ApiOperation({ summary: `Create many ${noun} records at once: all or none` })
     @ApiBody({ type: dtos.create, isArray: true })
     @ApiCreatedResponse({ type: dtos.record, isArray: true })
     @ApiBadRequestResponse({ description: 'An element is not valid; the message names its index' })
     @ApiConflictResponse({ description: 'A unique index already holds values of an element' })
     @IdempotencyKey()
-    async createMany(@Body() body: unknown, @Req() request: HttpRequest) {
-      const decision = decisionOf(request, 'create');
-      const items = await validateBatch(createPipe, dtos.create, body, this.repository.maxBatch);
-      const context = this.context(request, decision, { idempotencyKey: idempotencyKeyOf(request) });
-      const records = await this.denialsAudited(request, decision, '', () => this.repository.createMany(items as never[], context));
-      return records.map((record) => this.view(decision, record));
+    createMany(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      return this.routes.createMany.serve(request, response, undefined, async (decision, body) => {
+        const items = await validateBatch(createPipe, dtos.create, body, this.repository.maxBatch);
+        const context = this.context(request, decision, { idempotencyKey: idempotencyKeyOf(request) });
+        const records = await this.repository.createMany(items as never[], context);
+        return records.map((record) => this.view(decision, record));
+      });
     }
 
     @Get()
-    @Action('read')
     @ApiOperation({
       summary: `List ${noun} records`,
       description:
@@ -161,7 +156,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiOkResponse({ type: dtos.page })
     @ApiBadRequestResponse({ description: 'An unknown field, operator or malformed value' })
     list(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
-      return this.reads.serve('', 'read', request, response, undefined, async (decision) => {
+      return this.routes.list.serve(request, response, undefined, async (decision) => {
         const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
         const query = parseListQuery(definition, url);
         return this.cache.read(definition, this.viewKey(decision), `list:${digest(url.slice(url.indexOf('?') + 1))}`, async () => {
@@ -172,12 +167,11 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     }
 
     @Get(':id')
-    @Action('read')
     @ApiOperation({ summary: `Read one ${noun}` })
     @ApiOkResponse({ type: dtos.record, headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } } })
     @NotFound()
     findOne(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
-      return this.reads.serve(':id', 'read', request, response, id, async (decision) => {
+      return this.routes.findOne.serve(request, response, id, async (decision) => {
         const view = await this.cache.read(definition, this.viewKey(decision), `id:${id}`, async () => {
           const record = await this.repository.findById(id, { principal: decision.principal ?? null });
           return record && this.view(decision, record);
@@ -189,8 +183,6 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     }
 
     @Put(':id')
-    @WriteRoute()
-    @Action('update')
     @ApiOperation({ summary: `Replace ${aRecord} (validated as a create)` })
     @IfMatch()
     @ApiBody({ type: dtos.create })
@@ -199,21 +191,14 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @NotFound()
     @ApiConflictResponse({ description: 'A unique index already holds these values' })
     @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
-    async replace(
-      @Param('id', idPipe) id: string,
-      @Body(createPipe) body: object,
-      @Headers('if-match') ifMatch: string | undefined,
-      @Req() request: HttpRequest,
-      @Res({ passthrough: true }) response: object,
-    ) {
-      const decision = decisionOf(request, 'update');
-      const context = this.context(request, decision, { expectedVersion: expectedVersionOf(ifMatch) });
-      return this.respond(response, decision, await this.denialsAudited(request, decision, id, () => this.repository.replace(id, body as never, context)));
+    replace(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      return this.routes.replace.serve(request, response, id, async (decision, body) => {
+        const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
+        return this.respond(response, decision, await this.repository.replace(id, body as never, context));
+      });
     }
 
     @Patch(':id')
-    @WriteRoute()
-    @Action('update')
     @ApiOperation({ summary: `Change some fields of ${aRecord}`, description: '`null` clears an optional field.' })
     @IfMatch()
     @ApiBody({ type: dtos.update })
@@ -222,40 +207,33 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @NotFound()
     @ApiConflictResponse({ description: 'A unique index already holds these values' })
     @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
-    async update(
-      @Param('id', idPipe) id: string,
-      @Body(updatePipe) body: object,
-      @Headers('if-match') ifMatch: string | undefined,
-      @Req() request: HttpRequest,
-      @Res({ passthrough: true }) response: object,
-    ) {
-      const decision = decisionOf(request, 'update');
-      const context = this.context(request, decision, { expectedVersion: expectedVersionOf(ifMatch) });
-      return this.respond(response, decision, await this.denialsAudited(request, decision, id, () => this.repository.update(id, body as never, context)));
+    update(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      return this.routes.update.serve(request, response, id, async (decision, body) => {
+        const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
+        return this.respond(response, decision, await this.repository.update(id, body as never, context));
+      });
     }
 
     @Delete(':id')
     @HttpCode(204)
-    @WriteRoute()
-    @Action('delete')
     @ApiOperation({ summary: `Delete ${aRecord}` })
     @IfMatch()
     @ApiNoContentResponse({ description: 'Deleted' })
     @NotFound()
     @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
-    async remove(@Param('id', idPipe) id: string, @Headers('if-match') ifMatch: string | undefined, @Req() request: HttpRequest): Promise<void> {
-      const decision = decisionOf(request, 'delete');
-      const context = this.context(request, decision, { expectedVersion: expectedVersionOf(ifMatch) });
-      await this.denialsAudited(request, decision, id, () => this.repository.delete(id, context));
+    remove(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object): Promise<void> {
+      return this.routes.remove.serve(request, response, id, async (decision) => {
+        const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
+        await this.repository.delete(id, context);
+      });
     }
 
     @Get(':id/history')
-    @Action('history')
     @ApiOperation({ summary: `Field history of ${aRecord}, newest first; also for deleted records` })
     @ApiOkResponse({ type: dtos.history })
     @NotFound()
     history(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
-      return this.reads.serve(':id/history', 'history', request, response, id, async (decision) => {
+      return this.routes.history.serve(request, response, id, async (decision) => {
         const view = await this.cache.read(definition, this.viewKey(decision), `history:${id}`, async () => {
           const history = await this.repository.history(id, { principal: decision.principal ?? null });
           return history && toHistoryView(definition, history, this.access.unreadableFields(definition, decision));
@@ -263,18 +241,6 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
         if (!view) throw new RecordNotFoundException(name, id);
         return view;
       });
-    }
-
-    /** Runs a write; a refusal by access rules on an `@Audited` entity is written to the audit trail first. */
-    protected async denialsAudited<R>(request: HttpRequest, decision: AccessDecision, id: string, write: () => Promise<R>): Promise<R> {
-      try {
-        return await write();
-      } catch (error) {
-        if (error instanceof AccessDeniedException && definition.audited) {
-          await this.audit.recordDenied({ entity: name, id, actor: decision.principal?.id, request: this.requestMeta(request) });
-        }
-        throw error;
-      }
     }
 
     /** The write context of a request: its principal as actor, and its details for the audit trail. */
@@ -309,12 +275,11 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   // API.md: the audit route exists only for @Audited entities.
   class AuditedEntityController extends EntityController {
     @Get(':id/audit')
-    @Action('audit')
     @ApiOperation({ summary: `Audit trail of ${aRecord}, oldest first` })
     @ApiOkResponse({ type: dtos.audit })
     @NotFound()
     auditTrail(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
-      return this.reads.serve(':id/audit', 'audit', request, response, id, async (decision) => {
+      return this.routes.audit.serve(request, response, id, async (decision) => {
         // Only a record that exists or existed has a trail; refused writes naming other ids do not make one.
         if (!(await this.repository.history(id))) throw new RecordNotFoundException(name, id);
         const items = await this.audit.forRecord(name, id);
@@ -327,6 +292,8 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   Object.defineProperty(controller, 'name', { value: `${noun}Controller` });
   return controller;
 }
+
+type RouteName = 'create' | 'createMany' | 'list' | 'findOne' | 'replace' | 'update' | 'remove' | 'history' | 'audit';
 
 function digest(text: string): string {
   return createHash('sha256').update(text).digest('base64url').slice(0, 22);

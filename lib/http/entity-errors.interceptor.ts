@@ -27,8 +27,8 @@ import { EntitiesLogger } from '../tracing/entities-logger.util.js';
 const logger = new EntitiesLogger('EntitiesHttp');
 
 /**
- * Maps the package's errors to HTTP answers on your own controllers (the generated ones do
- * the same in their one interceptor).
+ * Maps the package's errors to HTTP answers on your own controllers (the generated routes do
+ * the same in their handler, see `RouteGate`).
  */
 @Injectable()
 export class EntityErrorsInterceptor implements NestInterceptor {

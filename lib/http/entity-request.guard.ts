@@ -9,11 +9,11 @@ import { requestIdOf, type HttpRequest } from './request-meta.util.js';
 import { routeOf, timeResponse } from './response-timing.util.js';
 
 /**
- * The first guard of every generated route: it gives the request its id (its `X-Request-Id`,
- * or a new one) and echoes it in the `X-Request-Id` answer header, and times the request
- * into the route's metrics. A guard rather than an interceptor, so requests that the access
- * guard refuses are counted and carry the id too; it never refuses anything itself. Put it,
- * with `RequestContextInterceptor`, on your own controllers to give their requests the same.
+ * Gives a request what the generated routes give theirs: its id (its `X-Request-Id`, or a
+ * new one), echoed in the `X-Request-Id` answer header, and its timing in the route's
+ * metrics. A guard rather than an interceptor, so requests that a later guard refuses are
+ * counted and carry the id too; it never refuses anything itself. Put it, with
+ * `RequestContextInterceptor`, on your own controllers (the package's grants routes use it too).
  */
 @Injectable()
 export class EntityRequestGuard implements CanActivate {

@@ -8,7 +8,7 @@ import { checkRequestBody, DEFAULT_MAX_BODY_BYTES } from './request-body.util.js
 import { requestIdOf, type HttpRequest } from './request-meta.util.js';
 
 /**
- * The one interceptor of the generated routes: it checks write bodies, runs the handler as
+ * The one interceptor of the grants routes: it checks write bodies, runs the handler as
  * work for its request (as `RequestContextInterceptor` does) and maps the package's errors
  * (as `EntityErrorsInterceptor` does). One, because every interceptor adds an Observable
  * pipeline to each request, a measurable share of a read that lmdb answers in microseconds.
