@@ -37,6 +37,7 @@ export interface BenchResults {
 const APP_NAMES: Record<AppKind, string> = {
   package: 'package',
   'package-cached': 'package, @Cached',
+  'package-no-context': 'package, requestContext: false',
   'raw-lmdb': 'raw lmdb (ceiling)',
   'typeorm-normal': 'TypeORM + SQLite (NORMAL)',
   'typeorm-full': 'TypeORM + SQLite (FULL)',
@@ -89,8 +90,8 @@ function targets(results: BenchResults): string[] {
   if (http) {
     for (const platform of ['fastify', 'express']) {
       const rps = (scenario: string, app: AppKind, connections = 10) => figure(http, platform, scenario, connections, app)?.requestsPerSecond.median;
-      const ratio = (scenario: string, app: AppKind) => {
-        const a = rps(scenario, 'package');
+      const ratio = (scenario: string, app: AppKind, own: AppKind = 'package') => {
+        const a = rps(scenario, own);
         const b = rps(scenario, app);
         return a !== undefined && b ? a / b : undefined;
       };
@@ -102,6 +103,12 @@ function targets(results: BenchResults): string[] {
       ] as const) {
         check(`${platform}: ${label} ≥ ${pct(ofCeiling)} of the raw ceiling`, ratio(scenario, 'raw-lmdb'), ofCeiling, pct);
         check(`${platform}: ${label} ≥ ${ofPeer}x TypeORM + SQLite (NORMAL)`, ratio(scenario, 'typeorm-normal'), ofPeer, times);
+      }
+      for (const [scenario, label, ofCeiling] of [
+        ['get', 'GET by id', 0.8],
+        ['list', 'list of 50', 0.8],
+      ] as const) {
+        check(`${platform}, \`requestContext: false\`: ${label} ≥ ${pct(ofCeiling)} of the raw ceiling`, ratio(scenario, 'raw-lmdb', 'package-no-context'), ofCeiling, pct);
       }
       const c10 = rps('post', 'package', 10);
       const c200 = rps('post', 'package', 200);
@@ -185,6 +192,17 @@ function httpSections(http: HttpReport): string[] {
     lines.push(
       `| ${row.platform} | ${routeOf(row)} | ${range(off.requestsPerSecond)}, ${off.p50}/${off.p99} | ${range(on.requestsPerSecond)}, ${on.p50}/${on.p99} | ` +
         `${pct(on.requestsPerSecond.median / off.requestsPerSecond.median - 1)} |`,
+    );
+  }
+  lines.push('', '### The request context: the package with `requestContext` on (the default) and off', '');
+  lines.push('| platform | route | connections | on req/s, p50/p99 ms | off req/s, p50/p99 ms | gain | off ÷ raw lmdb (ceiling) |', '|---|---|---|---|---|---|---|');
+  for (const row of http.rows.filter((r) => r.apps['package-no-context'])) {
+    const on = row.apps.package!;
+    const off = row.apps['package-no-context']!;
+    const ceiling = row.apps['raw-lmdb']?.requestsPerSecond.median;
+    lines.push(
+      `| ${row.platform} | ${routeOf(row)} | ${row.connections} | ${range(on.requestsPerSecond)}, ${on.p50}/${on.p99} | ${range(off.requestsPerSecond)}, ${off.p50}/${off.p99} | ` +
+        `${pct(off.requestsPerSecond.median / on.requestsPerSecond.median - 1)} | ${ceiling ? pct(off.requestsPerSecond.median / ceiling) : '–'} |`,
     );
   }
   lines.push('', '### Server memory (peak over the runs, MiB)', '', '| platform | app | anonymous (heap and the like) | file-backed (lmdb map, SQLite cache) |', '|---|---|---|---|');

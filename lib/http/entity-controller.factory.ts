@@ -4,7 +4,6 @@ import {
   Get,
   HttpCode,
   Inject,
-  Param,
   Patch,
   Post,
   Put,
@@ -25,6 +24,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiPayloadTooLargeResponse,
   ApiPreconditionFailedResponse,
   ApiTags,
@@ -59,6 +59,8 @@ type HttpRequest = Parameters<typeof requestMetaOf>[0];
 
 const IfMatch = () =>
   ApiHeader({ name: 'If-Match', required: false, description: 'The ETag ("<version>") the record must still have; 412 otherwise' });
+// Read from the request rather than with @Param: every param decorator runs the app's global pipes, a few promises per request.
+const IdParam = () => ApiParam({ name: 'id', required: true, type: String });
 const NotFound = () => ApiNotFoundResponse({ description: 'No record has this id' });
 const IdempotencyKey = () =>
   ApiHeader({
@@ -159,7 +161,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       return this.routes.list.serve(request, response, undefined, async (decision) => {
         const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
         const query = parseListQuery(definition, url);
-        return this.cache.read(definition, this.viewKey(decision), `list:${digest(url.slice(url.indexOf('?') + 1))}`, async () => {
+        return this.cachedRead(decision, () => `list:${digest(url.slice(url.indexOf('?') + 1))}`, async () => {
           const page = await this.repository.find(query, { principal: decision.principal ?? null });
           return { items: page.items.map((record) => this.view(decision, record)), nextCursor: page.nextCursor };
         });
@@ -170,9 +172,11 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiOperation({ summary: `Read one ${noun}` })
     @ApiOkResponse({ type: dtos.record, headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } } })
     @NotFound()
-    findOne(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+    @IdParam()
+    findOne(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      const id = idOf(request);
       return this.routes.findOne.serve(request, response, id, async (decision) => {
-        const view = await this.cache.read(definition, this.viewKey(decision), `id:${id}`, async () => {
+        const view = await this.cachedRead(decision, () => `id:${id}`, async () => {
           const record = await this.repository.findById(id, { principal: decision.principal ?? null });
           return record && this.view(decision, record);
         });
@@ -191,7 +195,9 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @NotFound()
     @ApiConflictResponse({ description: 'A unique index already holds these values' })
     @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
-    replace(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+    @IdParam()
+    replace(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      const id = idOf(request);
       return this.routes.replace.serve(request, response, id, async (decision, body) => {
         const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
         return this.respond(response, decision, await this.repository.replace(id, body as never, context));
@@ -207,7 +213,9 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @NotFound()
     @ApiConflictResponse({ description: 'A unique index already holds these values' })
     @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
-    update(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+    @IdParam()
+    update(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      const id = idOf(request);
       return this.routes.update.serve(request, response, id, async (decision, body) => {
         const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
         return this.respond(response, decision, await this.repository.update(id, body as never, context));
@@ -221,7 +229,9 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiNoContentResponse({ description: 'Deleted' })
     @NotFound()
     @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
-    remove(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object): Promise<void> {
+    @IdParam()
+    remove(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object): Promise<void> {
+      const id = idOf(request);
       return this.routes.remove.serve(request, response, id, async (decision) => {
         const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
         await this.repository.delete(id, context);
@@ -232,9 +242,11 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiOperation({ summary: `Field history of ${aRecord}, newest first; also for deleted records` })
     @ApiOkResponse({ type: dtos.history })
     @NotFound()
-    history(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+    @IdParam()
+    history(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      const id = idOf(request);
       return this.routes.history.serve(request, response, id, async (decision) => {
-        const view = await this.cache.read(definition, this.viewKey(decision), `history:${id}`, async () => {
+        const view = await this.cachedRead(decision, () => `history:${id}`, async () => {
           const history = await this.repository.history(id, { principal: decision.principal ?? null });
           return history && toHistoryView(definition, history, this.access.unreadableFields(definition, decision));
         });
@@ -250,6 +262,11 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
 
     protected requestMeta(request: HttpRequest) {
       return requestMetaOf(request, this.adapterHost.httpAdapter.getRequestUrl(request) as string);
+    }
+
+    /** A read through the cache when the entity is cached; straight from `load` otherwise. */
+    protected cachedRead<V>(decision: AccessDecision, key: () => string, load: () => Promise<V>): Promise<V> {
+      return this.cache.caches(definition) ? this.cache.read(definition, this.viewKey(decision), key(), load) : load();
     }
 
     /**
@@ -278,7 +295,9 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiOperation({ summary: `Audit trail of ${aRecord}, oldest first` })
     @ApiOkResponse({ type: dtos.audit })
     @NotFound()
-    auditTrail(@Param('id') id: string, @Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+    @IdParam()
+    auditTrail(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      const id = idOf(request);
       return this.routes.audit.serve(request, response, id, async (decision) => {
         // Only a record that exists or existed has a trail; refused writes naming other ids do not make one.
         if (!(await this.repository.history(id))) throw new RecordNotFoundException(name, id);
@@ -291,6 +310,11 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   const controller = definition.audited ? AuditedEntityController : EntityController;
   Object.defineProperty(controller, 'name', { value: `${noun}Controller` });
   return controller;
+}
+
+/** The `:id` of a route, as the router matched it. */
+function idOf(request: HttpRequest): string {
+  return (request as HttpRequest & { params: Record<string, string> }).params.id ?? '';
 }
 
 type RouteName = 'create' | 'createMany' | 'list' | 'findOne' | 'replace' | 'update' | 'remove' | 'history' | 'audit';

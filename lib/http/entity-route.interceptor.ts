@@ -16,23 +16,25 @@ import { requestIdOf, type HttpRequest } from './request-meta.util.js';
 @Injectable()
 export class EntityRouteInterceptor implements NestInterceptor {
   private readonly maxBytes: number;
+  private readonly requestContext: boolean;
 
   constructor(@Inject(ENTITIES_MODULE_OPTIONS) options: EntitiesModuleOptions) {
     this.maxBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.requestContext = options.requestContext !== false;
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<HttpRequest & Parameters<typeof checkRequestBody>[0]>();
     checkRequestBody(request, this.maxBytes);
     const requestId = requestIdOf(request);
-    return new Observable((subscriber) =>
-      runWithRequestId(requestId, () =>
+    return new Observable((subscriber) => {
+      const subscribe = () =>
         next.handle().subscribe({
           next: (value) => subscriber.next(value),
           error: (error: unknown) => subscriber.error(entityErrorToHttp(error)),
           complete: () => subscriber.complete(),
-        }),
-      ),
-    );
+        });
+      return this.requestContext ? runWithRequestId(requestId, subscribe) : subscribe();
+    });
   }
 }

@@ -11,14 +11,15 @@ export interface ResolvedPrincipal {
 }
 
 /** One resolution per request, however many guards and handlers ask; gone with the request. */
-const resolved = new WeakMap<object, Promise<ResolvedPrincipal>>();
+const resolved = new WeakMap<object, ResolvedPrincipal | Promise<ResolvedPrincipal>>();
 const decisions = new WeakMap<object, Map<EntityAction, AccessDecision>>();
 
 /**
  * The request's principal (via `getPrincipal`, default `req.user`) and its effective
- * permission set, computed once and remembered for the request's lifetime.
+ * permission set, computed once and remembered for the request's lifetime. Synchronous when
+ * `getPrincipal` is: a read that waits for nothing makes no promise for it.
  */
-export function resolvePrincipal(request: object, options: EntitiesModuleOptions): Promise<ResolvedPrincipal> {
+export function resolvePrincipal(request: object, options: EntitiesModuleOptions): ResolvedPrincipal | Promise<ResolvedPrincipal> {
   let result = resolved.get(request);
   if (!result) {
     result = resolve(request, options);
@@ -41,9 +42,16 @@ export function decisionOf(request: object, action: EntityAction): AccessDecisio
   return decision;
 }
 
-async function resolve(request: object, options: EntitiesModuleOptions): Promise<ResolvedPrincipal> {
+function resolve(request: object, options: EntitiesModuleOptions): ResolvedPrincipal | Promise<ResolvedPrincipal> {
   const getPrincipal = options.getPrincipal ?? ((req: { user?: Principal }) => req.user);
-  const found = (await getPrincipal(request)) ?? undefined;
+  const found = getPrincipal(request);
+  if (typeof (found as PromiseLike<unknown> | null | undefined)?.then === 'function') {
+    return Promise.resolve(found).then((principal) => settle(principal, options));
+  }
+  return settle(found as Principal | null | undefined, options);
+}
+
+function settle(found: Principal | null | undefined, options: EntitiesModuleOptions): ResolvedPrincipal {
   const principal = found && typeof found.id === 'string' && found.id.length > 0 ? found : undefined;
   // The id is stored in audit and idempotency keys, which LMDB bounds; a bad one is refused, not stored.
   if (principal && !PRINCIPAL_ID.test(principal.id)) {

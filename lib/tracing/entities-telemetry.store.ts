@@ -53,7 +53,7 @@ export class EntitiesTelemetry implements StorageObserver {
    * while it runs, so the storage transaction nests under it), timed into `observe`. A
    * `describe`d query also gets its plan on the span and a warning when it is slow.
    */
-  async operation<R>(
+  operation<R>(
     entity: string,
     operation: string,
     observe: ((seconds: number) => void) | undefined,
@@ -62,7 +62,19 @@ export class EntitiesTelemetry implements StorageObserver {
   ): Promise<R> {
     const timed = observe !== undefined || (describe !== undefined && this.slowQueryMs !== undefined);
     const tracing = this.tracing();
+    // Not an async function: an operation nobody times or traces must cost no promise of its own.
     if (!tracing && !timed) return run();
+    return this.observedOperation(entity, operation, observe, run, tracing, describe);
+  }
+
+  private async observedOperation<R>(
+    entity: string,
+    operation: string,
+    observe: ((seconds: number) => void) | undefined,
+    run: () => Promise<R>,
+    tracing: boolean,
+    describe?: QueryDescription,
+  ): Promise<R> {
     const started = performance.now();
     const span = tracing ? this.startSpan(`${operation} ${entity}`, { 'db.collection.name': entity, 'db.operation.name': operation }) : undefined;
     let result: R;

@@ -3,6 +3,7 @@ import {
   Audited,
   AuditService,
   Composite,
+  currentRequestId,
   Entity,
   EntityErrorsInterceptor,
   EntityRepository,
@@ -154,5 +155,69 @@ describe.each(PLATFORMS)('request ids on %s', (platform: Platform) => {
     await repository.find({ where: { queue: 'q1' } });
     const lines = logger.of('EntitiesQuery').slice(before);
     expect(lines.map((line) => line.message.slice(0, 'slow query:'.length))).toEqual(['slow query:']);
+  });
+});
+
+describe.each(PLATFORMS)('request ids with requestContext: false on %s', (platform: Platform) => {
+  let t: TestApp;
+  let logger: CapturingLogger;
+  let seenByGetPrincipal: (string | undefined)[];
+
+  beforeAll(async () => {
+    logger = new CapturingLogger();
+    seenByGetPrincipal = [];
+    t = await createObservedApp({
+      entities: [Ticket],
+      platform,
+      logger,
+      controllers: [DeskController],
+      module: {
+        getPrincipal: (request: Parameters<typeof principalFromHeader>[0]) => {
+          seenByGetPrincipal.push(currentRequestId());
+          return principalFromHeader(request);
+        },
+        slowQueryMs: 0,
+        requestContext: false,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('still answers with the id and audits writes, refused ones too, under it', async () => {
+    const audit = t.app.get(AuditService);
+    const created = await http(t).post('/tickets').set(ALICE).set('X-Request-Id', 'off-create').send({ queue: 'q1', state: 'open' });
+    expect(created.status).toBe(201);
+    expect(created.headers['x-request-id']).toBe('off-create');
+    const refused = await http(t).patch(`/tickets/${created.body.id}`).set(MALLORY).set('X-Request-Id', 'off-refused').send({ state: 'x' });
+    expect(refused.status).toBe(403);
+    expect(refused.headers['x-request-id']).toBe('off-refused');
+    const trail = (await audit.find({ entity: 'tickets', id: created.body.id, limit: 10 })).items;
+    expect(trail.map((entry) => [entry.action, entry.request?.id])).toEqual([
+      ['create', 'off-create'],
+      ['denied', 'off-refused'],
+    ]);
+  });
+
+  it('runs the work outside any request context: currentRequestId() is undefined and log lines carry no id', async () => {
+    seenByGetPrincipal.length = 0;
+    const listed = await http(t).get('/tickets?queue=q1').set('X-Request-Id', 'off-list');
+    expect(listed.status).toBe(200);
+    expect(listed.headers['x-request-id']).toBe('off-list');
+    expect(seenByGetPrincipal).toEqual([undefined]);
+    const lines = logger.of('EntitiesQuery').map((line) => line.message);
+    expect(lines.some((line) => line.startsWith('slow query: find on tickets'))).toBe(true);
+    expect(lines.filter((line) => line.includes('off-list'))).toEqual([]);
+  });
+
+  it('leaves RequestContextInterceptor on your own controllers as it is', async () => {
+    const audit = t.app.get(AuditService);
+    const { body: ticket } = await http(t).post('/tickets').set(ALICE).send({ queue: 'q2', state: 'open' });
+    const closed = await http(t).post(`/desk/${ticket.id}/close`).set('X-Request-Id', 'off-desk');
+    expect(closed.status).toBe(201);
+    const update = (await audit.find({ entity: 'tickets', id: ticket.id, limit: 10 })).items.find((entry) => entry.action === 'update');
+    expect(update).toEqual(expect.objectContaining({ request: { id: 'off-desk' } }));
   });
 });
