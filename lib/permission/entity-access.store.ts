@@ -23,6 +23,8 @@ export interface AccessDecision {
   entityWide: boolean;
 }
 
+const NO_FIELDS: ReadonlySet<string> = new Set();
+
 /**
  * Every access rule in one place. The 404-or-403 rule: a principal without the entity-level
  * permission and with no way to hold a record (no owner rule, no grant in the entity) gets
@@ -110,22 +112,22 @@ export class EntityAccess {
   }
 
   /** Fields the principal may not read: left out of every response, refused in filters and sorts. */
-  unreadableFields(definition: EntityDefinition, decision: AccessDecision): Set<string> {
+  unreadableFields(definition: EntityDefinition, decision: AccessDecision): ReadonlySet<string> {
     return this.guardedFields(definition, decision, 'read');
   }
 
   /** Fields the principal may not write: refused in bodies, kept as they are by a replace. */
-  unwritableFields(definition: EntityDefinition, decision: AccessDecision): Set<string> {
+  unwritableFields(definition: EntityDefinition, decision: AccessDecision): ReadonlySet<string> {
     return this.guardedFields(definition, decision, 'write');
   }
 
-  private guardedFields(definition: EntityDefinition, decision: AccessDecision, kind: 'read' | 'write'): Set<string> {
-    const fields = new Set<string>();
+  private guardedFields(definition: EntityDefinition, decision: AccessDecision, kind: 'read' | 'write'): ReadonlySet<string> {
+    let fields: Set<string> | undefined;
     for (const field of definition.fields) {
       const permission = field.permission?.[kind];
-      if (permission !== undefined && !(decision.principal && decision.permissions.holds(permission))) fields.add(field.name);
+      if (permission !== undefined && !(decision.principal && decision.permissions.holds(permission))) (fields ??= new Set()).add(field.name);
     }
-    return fields;
+    return fields ?? NO_FIELDS;
   }
 
   /**

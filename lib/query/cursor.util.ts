@@ -11,6 +11,21 @@ export interface CursorPosition {
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** IVs are drawn from the system's random source this many at a time: one call per IV costs a list page ~10 µs. */
+const IVS_PER_DRAW = 256;
+let ivPool = Buffer.alloc(0);
+let ivOffset = 0;
+
+/** A fresh random IV; never one handed out before, since each comes from its own bytes of the pool. */
+function nextIv(): Buffer {
+  if (ivOffset + IV_BYTES > ivPool.length) {
+    ivPool = randomBytes(IV_BYTES * IVS_PER_DRAW);
+    ivOffset = 0;
+  }
+  const iv = ivPool.subarray(ivOffset, ivOffset + IV_BYTES);
+  ivOffset += IV_BYTES;
+  return iv;
+}
 
 /**
  * Cursors hold the last sort value of a page, which may be a field some principals may not
@@ -18,7 +33,7 @@ const TAG_BYTES = 16;
  * clients, and tamper-evident.
  */
 export function encodeCursor(position: CursorPosition, key: Buffer): string {
-  const iv = randomBytes(IV_BYTES);
+  const iv = nextIv();
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   // JSON has no -Infinity: a missing sort value travels as { missing: true }.
   const value = position.value === MISSING ? { missing: true } : position.value;
