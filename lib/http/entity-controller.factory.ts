@@ -175,15 +175,16 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @IdParam()
     findOne(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       const id = idOf(request);
-      return this.routes.findOne.serve(request, response, id, async (decision) => {
-        const view = await this.cachedRead(decision, () => `id:${id}`, async () => {
-          const record = await this.repository.findById(id, { principal: decision.principal ?? null });
-          return record && this.view(decision, record);
-        });
-        if (!view) throw new RecordNotFoundException(name, id);
-        this.adapterHost.httpAdapter.setHeader(response, 'ETag', etagOf(view.version as number));
-        return view;
-      });
+      // Chained rather than awaited: the hottest route makes as few promises as it can (see RouteGate).
+      const load = (decision: AccessDecision) => () =>
+        this.repository.findById(id, { principal: decision.principal ?? null }).then((record) => record && this.view(decision, record));
+      return this.routes.findOne.serve(request, response, id, (decision) =>
+        this.cachedRead(decision, () => `id:${id}`, load(decision)).then((view) => {
+          if (!view) throw new RecordNotFoundException(name, id);
+          this.adapterHost.httpAdapter.setHeader(response, 'ETag', etagOf(view.version as number));
+          return view;
+        }),
+      );
     }
 
     @Put(':id')
