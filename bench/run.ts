@@ -21,7 +21,7 @@ const options: { inProcess: InProcessOptions; scale: ScaleOptions; http: HttpOpt
   ? {
       inProcess: { rounds: 3, seconds: 0.25, records: 5_000, scanRecords: 5_000 },
       scale: { sizes: [2_000, 10_000], rounds: 1, seconds: 1 },
-      http: { rounds: 1, seconds: 2, records: 2_000, platforms: ['fastify', 'express'], writeConnections: [10, 200], warmup: false },
+      http: { rounds: 1, seconds: 1, records: 2_000, platforms: ['fastify', 'express'], writeConnections: [10, 200], warmup: false },
     }
   : {
       inProcess: { rounds: 5, seconds: 2, records: 1_000_000, scanRecords: 100_000 },
