@@ -82,4 +82,12 @@ describe('cursors', () => {
     expect(() => decodeCursor(cursor, '-amount', key)).toThrow('cursor was made for sort=amount, not sort=-amount');
     expect(() => decodeCursor(cursor, 'id', key)).toThrow(InvalidQueryException);
   });
+
+  it('seals every cursor under an IV of its own, also across refills of the IV pool', () => {
+    const position: CursorPosition = { sort: 'id', value: MISSING, id: 'same' };
+    const cursors = Array.from({ length: 1_000 }, () => encodeCursor(position, key));
+    const ivs = cursors.map((cursor) => Buffer.from(cursor, 'base64url').subarray(0, 12).toString('hex'));
+    expect(new Set(ivs).size).toBe(cursors.length);
+    for (const cursor of cursors) expect(decodeCursor(cursor, 'id', key)).toEqual(position);
+  });
 });
