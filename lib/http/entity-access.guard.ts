@@ -8,7 +8,7 @@ import type { EntitiesModuleOptions } from '../module/entities-module-options.in
 import { AccessDeniedException } from '../permission/access-denied.exception.js';
 import type { EntityAction } from '../permission/entity-action.constants.js';
 import { EntityAccess } from '../permission/entity-access.store.js';
-import { rememberDecision, resolvePrincipal } from '../permission/principal-resolver.util.js';
+import { resolvePrincipal } from '../permission/principal-resolver.util.js';
 import { accessDeniedToHttp } from './entity-errors.interceptor.js';
 import { requestMetaOf } from './request-meta.util.js';
 import { RECORD_ID } from '../storage/record-id.util.js';
@@ -39,7 +39,7 @@ export class EntityAccessGuard implements CanActivate {
     if (!definition || !action) throw accessDeniedToHttp(new AccessDeniedException('forbidden', 'this route declares no action'));
     const { principal, permissions } = await resolvePrincipal(request, this.options);
     try {
-      rememberDecision(request, action, this.access.decide(definition, action, principal, permissions));
+      this.access.decide(definition, action, principal, permissions);
       return true;
     } catch (error) {
       if (!(error instanceof AccessDeniedException)) throw error;

@@ -1,7 +1,5 @@
 import { UnauthorizedException } from '@nestjs/common';
 import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
-import type { AccessDecision } from './entity-access.store.js';
-import type { EntityAction } from './entity-action.constants.js';
 import { PermissionSet } from './permission-set.util.js';
 import type { Principal } from './principal.interface.js';
 
@@ -12,7 +10,6 @@ export interface ResolvedPrincipal {
 
 /** One resolution per request, however many guards and handlers ask; gone with the request. */
 const resolved = new WeakMap<object, ResolvedPrincipal | Promise<ResolvedPrincipal>>();
-const decisions = new WeakMap<object, Map<EntityAction, AccessDecision>>();
 
 /**
  * The request's principal (via `getPrincipal`, default `req.user`) and its effective
@@ -26,20 +23,6 @@ export function resolvePrincipal(request: object, options: EntitiesModuleOptions
     resolved.set(request, result);
   }
   return result;
-}
-
-/** Keeps the guard's decision for the handler of the same request. */
-export function rememberDecision(request: object, action: EntityAction, decision: AccessDecision): void {
-  let byAction = decisions.get(request);
-  if (!byAction) decisions.set(request, (byAction = new Map()));
-  byAction.set(action, decision);
-}
-
-/** The decision the guard made for this request and action. */
-export function decisionOf(request: object, action: EntityAction): AccessDecision {
-  const decision = decisions.get(request)?.get(action);
-  if (!decision) throw new Error(`no access decision for ${action}: the route is not behind EntityAccessGuard`);
-  return decision;
 }
 
 function resolve(request: object, options: EntitiesModuleOptions): ResolvedPrincipal | Promise<ResolvedPrincipal> {
