@@ -198,11 +198,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
     @IdParam()
     replace(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
-      const id = idOf(request);
-      return this.routes.replace.serve(request, response, id, async (decision, body) => {
-        const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
-        return this.respond(response, decision, await this.repository.replace(id, body as never, context));
-      });
+      return this.change(this.routes.replace, request, response, (id, body, context) => this.repository.replace(id, body as never, context));
     }
 
     @Patch(':id')
@@ -216,11 +212,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
     @IdParam()
     update(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
-      const id = idOf(request);
-      return this.routes.update.serve(request, response, id, async (decision, body) => {
-        const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
-        return this.respond(response, decision, await this.repository.update(id, body as never, context));
-      });
+      return this.change(this.routes.update, request, response, (id, body, context) => this.repository.update(id, body as never, context));
     }
 
     @Delete(':id')
@@ -253,6 +245,20 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
         });
         if (!view) throw new RecordNotFoundException(name, id);
         return view;
+      });
+    }
+
+    /** A PUT or PATCH of the record at `:id`, under the version `If-Match` names, answered with the record and its ETag. */
+    protected change(
+      route: RouteGate,
+      request: HttpRequest,
+      response: object,
+      write: (id: string, body: unknown, context: RepositoryWriteContext) => Promise<{ version: number }>,
+    ): Promise<Record<string, unknown>> {
+      const id = idOf(request);
+      return route.serve(request, response, id, async (decision, body) => {
+        const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
+        return this.respond(response, decision, await write(id, body, context));
       });
     }
 
