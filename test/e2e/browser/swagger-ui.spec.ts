@@ -1,14 +1,13 @@
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { startSample, stopSample, type SampleProcess } from '../../support/sample-process.util.js';
+import { describeWhen } from '../../support/requirement.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
-import { chromiumSkipReason, launchChromium } from './chromium.util.js';
+import { chromiumMissing, launchChromium } from './chromium.util.js';
 
 type TempDir = ReturnType<typeof makeTempDir>;
 
-const skipReason = chromiumSkipReason();
-if (skipReason) console.warn(skipReason);
-const describeWithChromium = skipReason ? describe.skip : describe;
+const describeWithChromium = describeWhen(chromiumMissing(), 'the Swagger UI suite');
 
 // Generous liveness bound for one UI step on a loaded 2-core machine, not a speed check.
 const STEP_MS = 20_000;

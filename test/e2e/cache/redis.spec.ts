@@ -5,6 +5,7 @@ import KeyvRedis from '@keyv/redis';
 import { createCache } from 'cache-manager';
 import Keyv from 'keyv';
 import { Cached, Entity, EntityCache, Field, Historize, Index, type EntityCacheMetrics } from '../../../lib/index.js';
+import { describeWhen } from '../../support/requirement.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 import { createTestApp, type TestApp } from '../../support/test-app.util.js';
 import { http, unique } from '../support/e2e.util.js';
@@ -39,10 +40,7 @@ function redisUnreachable(): Promise<string | undefined> {
 }
 
 const unreachable = await redisUnreachable();
-if (unreachable !== undefined) {
-  console.warn(`test/e2e/cache/redis.spec.ts skipped: no Redis at ${REDIS_URL} (${unreachable})`);
-}
-const describeWithRedis = unreachable === undefined ? describe : describe.skip;
+const describeWithRedis = describeWhen(unreachable && `no Redis at ${REDIS_URL} (${unreachable})`, 'the Redis cache suite');
 
 /** One app instance with its own cache-manager on its own Redis client. */
 interface Instance {

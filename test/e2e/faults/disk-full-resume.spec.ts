@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ADMIN, call, startPair, startSample, stopSample, type SampleProcess } from '../../support/sample-process.util.js';
 import { withSampleStore } from '../../support/sample-store.util.js';
+import { describeWhen } from '../../support/requirement.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 import { mountSmallDisk, type SmallDisk } from './small-disk.util.js';
 import { Findings } from './findings.util.js';
@@ -20,9 +21,8 @@ const GROWN_FILE = 8 * 1024 * 1024;
 const CRASH_OUTPUT = /[Uu]nhandled|FATAL ERROR|Segmentation fault|core dumped/;
 
 const probe = mountSmallDisk('1m');
-if (typeof probe === 'string') console.warn(`disk-full resume suite skipped: ${probe}`);
-else probe.unmount();
-const describeIfMountable = typeof probe === 'string' ? describe.skip : describe;
+if (typeof probe !== 'string') probe.unmount();
+const describeIfMountable = describeWhen(typeof probe === 'string' ? probe : undefined, 'the disk-full resume suite');
 
 async function until(condition: () => boolean, ms: number): Promise<void> {
   const deadline = Date.now() + ms;

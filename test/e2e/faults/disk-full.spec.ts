@@ -1,33 +1,16 @@
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeWhen } from '../../support/requirement.util.js';
 import { ADMIN, call, startSample, stopSample, type SampleProcess } from '../../support/sample-process.util.js';
 import { withSampleStore } from '../../support/sample-store.util.js';
+import { mountSmallDisk, type SmallDisk } from './small-disk.util.js';
 
-/** A tiny tmpfs, so the disk fills after a few writes. Needs root; elsewhere the suite is skipped with a reason. */
-function mountSmallDisk(): { path: string; unmount: () => void } | string {
-  const path = mkdtempSync(join(tmpdir(), 'nde-full-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', path], { stdio: 'pipe' });
-  } catch (error) {
-    rmSync(path, { recursive: true, force: true });
-    return `cannot mount a small tmpfs here (${(error as Error).message.split('\n')[0]})`;
-  }
-  return {
-    path,
-    unmount: () => {
-      execFileSync('umount', ['-l', path]);
-      rmSync(path, { recursive: true, force: true });
-    },
-  };
-}
+/** A tiny tmpfs, so the disk fills after a few writes. Needs root. */
+const DISK_SIZE = '3m';
 
-const probe = mountSmallDisk();
-if (typeof probe === 'string') console.warn(`disk-full suite skipped: ${probe}`);
-else probe.unmount();
-const describeIfMountable = typeof probe === 'string' ? describe.skip : describe;
+const probe = mountSmallDisk(DISK_SIZE);
+if (typeof probe !== 'string') probe.unmount();
+const describeIfMountable = describeWhen(typeof probe === 'string' ? probe : undefined, 'the disk-full suite');
 
 /**
  * The sample app runs as its own process on a 3 MiB disk, so whatever lmdb keeps after a
@@ -35,7 +18,7 @@ const describeIfMountable = typeof probe === 'string' ? describe.skip : describe
  */
 describeIfMountable.each(['express', 'fastify'] as const)('a full disk under the sample on %s', (platform) => {
   it('answers writes with 507, never crashes, keeps reads working, and holds every acknowledged write', async () => {
-    const disk = mountSmallDisk() as { path: string; unmount: () => void };
+    const disk = mountSmallDisk(DISK_SIZE) as SmallDisk;
     let app: SampleProcess | undefined;
     try {
       app = await startSample('full', join(disk.path, 'data'), platform);

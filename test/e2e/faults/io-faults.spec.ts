@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ADMIN, call, permitBody, startSample, stopSample, type SampleProcess } from '../../support/sample-process.util.js';
 import { withSampleStore } from '../../support/sample-store.util.js';
+import { describeWhen } from '../../support/requirement.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 import { attachStrace, stopDuringSync, straceUnavailable, type Tamper } from './strace.util.js';
 import { Findings } from './findings.util.js';
@@ -23,9 +24,7 @@ const META_WRITE = /pwrite64\(\d+, ".*"(?:\.\.\.)?, (\d+), (\d+)\) = -1 EIO/g;
 /** What Node and the OS print when a process dies of an error (lmdb's own "fatal error" text is not one). */
 const CRASH_OUTPUT = /[Uu]nhandled|FATAL ERROR|Segmentation fault|core dumped/;
 
-const noStrace = straceUnavailable();
-if (noStrace) console.warn(`I/O fault suite skipped: ${noStrace}`);
-const describeIfStrace = noStrace ? describe.skip : describe;
+const describeIfStrace = describeWhen(straceUnavailable(), 'the I/O fault suite');
 
 interface FaultWindow {
   from: number;
