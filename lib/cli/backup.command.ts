@@ -20,7 +20,7 @@ export function registerBackupCommand(program: Command): void {
       if (target === source) throw new CliFailure('the backup directory is the store itself', EXIT_CODES.usage);
       if (existsSync(join(target, 'data.mdb'))) throw new CliFailure(`${target} already holds a store; back up into a new directory`, EXIT_CODES.failed);
       // The copy needs no entity definitions: a store without a catalog can be backed up too.
-      const environment = new LmdbEnvironment(source);
+      const environment = new LmdbEnvironment(source, {}, true);
       environment.open(1);
       try {
         await environment.backup(target, options.compact ?? false);

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerBackupCommand } from './backup.command.js';
 import { registerCompactCommand } from './compact.command.js';
+import { registerDropFieldsCommand } from './drop-fields.command.js';
 import { registerEventsCommand } from './events.command.js';
 import { registerExportCommand } from './export.command.js';
 import { registerImportCommand } from './import.command.js';
@@ -37,6 +38,7 @@ export function createCliProgram(): Command {
     registerBackupCommand,
     registerEventsCommand,
     registerCompactCommand,
+    registerDropFieldsCommand,
   ]) {
     register(program);
   }

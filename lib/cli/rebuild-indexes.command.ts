@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { tell } from './cli-output.util.js';
+import { startProgress, tell } from './cli-output.util.js';
 import { entityNamed, withStore } from './store-session.util.js';
 
 export function registerRebuildIndexesCommand(program: Command): void {
@@ -12,11 +12,18 @@ export function registerRebuildIndexesCommand(program: Command): void {
       const { path } = command.optsWithGlobals<{ path: string }>();
       await withStore(path, { writerRole: 'cli rebuild-indexes', force: options.force }, async (session) => {
         const targets = entity === undefined ? session.definitions : [entityNamed(session, entity)];
+        // Every record gets one entry in every index of its entity.
+        const progress = startProgress(
+          () => targets.reduce((sum, definition) => sum + session.storage.tablesOf(definition).records.getCount() * definition.indexes.length, 0),
+          'index entries',
+        );
+        const built: string[] = [];
         for (const definition of targets) {
-          await session.storage.rebuildIndexes(definition);
-          const names = definition.indexes.map((index) => index.name).join(', ') || 'no indexes';
-          tell(`${definition.name}: rebuilt ${names}`);
+          await session.storage.rebuildIndexes(definition, (entries) => progress.increment(entries));
+          built.push(`${definition.name}: rebuilt ${definition.indexes.map((index) => index.name).join(', ') || 'no indexes'}`);
         }
+        progress.stop();
+        for (const line of built) tell(line);
       });
     });
 }

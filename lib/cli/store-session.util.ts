@@ -59,7 +59,10 @@ export async function withStore<R>(path: string, access: StoreAccess, fn: (sessi
       EXIT_CODES.noCatalog,
     );
   }
-  const environment = new LmdbEnvironment(absolute);
+  // A command that changes nothing opens the store read-only: it can then neither create a
+  // database nor touch a byte of the store, whatever it finds there.
+  const readOnly = access.writerRole === undefined && !creating;
+  const environment = new LmdbEnvironment(absolute, {}, readOnly);
   const storage = new EntityStorage(environment, catalog?.options ?? {}, [new AuditService(environment)], [new AclService(environment)]);
   const definitions = (catalog?.entities ?? []).map(definitionFromCatalog);
   for (const definition of definitions) storage.register(definition);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { tell, writeLine } from './cli-output.util.js';
+import { startProgress, tell, writeLine } from './cli-output.util.js';
 import { EXIT_CODES } from './exit-code.constants.js';
-import { withStore } from './store-session.util.js';
+import { withStore, type StoreSession } from './store-session.util.js';
 
 export function registerVerifyCommand(program: Command): void {
   program
@@ -10,8 +10,10 @@ export function registerVerifyCommand(program: Command): void {
     .option('--json', 'print the report as one JSON object')
     .action(async (options: { json?: boolean }, command: Command) => {
       const { path } = command.optsWithGlobals<{ path: string }>();
-      await withStore(path, {}, async ({ storage }) => {
-        const report = storage.verify();
+      await withStore(path, {}, async (session) => {
+        const progress = startProgress(() => entriesToCheck(session), 'entries');
+        const report = session.storage.verify((checked) => progress.increment(checked));
+        progress.stop();
         if (options.json) await writeLine(JSON.stringify(report, null, 2));
         else {
           for (const problem of report.problems) await writeLine(problem);
@@ -24,4 +26,15 @@ export function registerVerifyCommand(program: Command): void {
         if (!report.ok) process.exitCode = EXIT_CODES.failed;
       });
     });
+}
+
+/** What verify walks: every entity's records, index entries and history, and the log, as LMDB counts them. */
+function entriesToCheck(session: StoreSession): number {
+  const { databases } = session.environment.stat();
+  const names = session.definitions.flatMap((definition) => [
+    `${definition.name}.records`,
+    `${definition.name}.history`,
+    ...definition.indexes.map((index) => `${definition.name}.index.${index.name}`),
+  ]);
+  return [...names, '_log'].reduce((sum, name) => sum + (databases[name]?.entries ?? 0), 0);
 }

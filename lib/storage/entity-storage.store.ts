@@ -8,6 +8,7 @@ import type { ChangeMark, EntityTables } from './entity-tables.interface.js';
 import { applyEvent } from './event-applier.util.js';
 import { EventLog } from './event-log.store.js';
 import { FieldHistory, type FieldHistoryEntry, type RecordHistory } from './field-history.store.js';
+import { HistoryTrimmer } from './history-trimmer.store.js';
 import { DEFAULT_IDEMPOTENCY_TTL, IdempotencyStore } from './idempotency.store.js';
 import { IndexBuilder } from './index-builder.store.js';
 import type { IndexKey } from './index-key.util.js';
@@ -43,6 +44,7 @@ export class EntityStorage {
   private maintenance?: NodeJS.Timeout;
   private sealingKey?: Buffer;
   private readonly indexBuilder: IndexBuilder;
+  private readonly historyTrimmer: HistoryTrimmer;
   private readonly writerList: StoreWriters;
   /** Every write through a repository or transaction looks its entity up by class. */
   private readonly byTarget = new Map<Function, EntityDefinition>();
@@ -54,6 +56,7 @@ export class EntityStorage {
     private readonly companions: readonly StoreCompanion[] = [],
   ) {
     this.indexBuilder = new IndexBuilder(environment, META_DB);
+    this.historyTrimmer = new HistoryTrimmer(environment);
     this.writerList = new StoreWriters(environment, META_DB);
   }
 
@@ -115,10 +118,10 @@ export class EntityStorage {
 
   /**
    * The catalog last recorded in the store at `path` by an app, or `undefined` if no app
-   * that records one has opened it. Opens the environment briefly; the directory must exist.
+   * that records one has opened it. Opens the environment briefly, read-only; the store must exist.
    */
   static async readCatalog(path: string, tuning?: LmdbTuning): Promise<StoreCatalog | undefined> {
-    const environment = new LmdbEnvironment(path, tuning);
+    const environment = new LmdbEnvironment(path, tuning, true);
     environment.open(1);
     try {
       return readCatalog(environment.database(META_DB));
@@ -137,8 +140,11 @@ export class EntityStorage {
     this.openDatabases();
     await this.writerList.enroll(writerRole);
     this.sealingKey = await this.loadCursorKey();
-    await this.indexBuilder.reconcile([...this.definitions.values()].map((definition) => this.tablesOf(definition)));
-    // Recorded once the indexes match it: a tool trusts the catalog's indexes as built.
+    const entities = [...this.definitions.values()].map((definition) => this.tablesOf(definition));
+    await this.indexBuilder.reconcile(entities);
+    await this.historyTrimmer.reconcile(entities, readCatalog(this.meta()));
+    // Recorded once the indexes and the history match it: a tool trusts the catalog's indexes
+    // as built, and a narrowed history policy is told from the catalog before it.
     const { eventRetention, idempotencyTtl } = this.options;
     await this.environment.write(() => recordCatalog(this.meta(), [...this.definitions.values()], { eventRetention, idempotencyTtl }));
     await this.runMaintenance();
@@ -263,18 +269,22 @@ export class EntityStorage {
     });
   }
 
-  /** Checks records, indexes, unique constraints, history and the log; lists every inconsistency. */
-  verify(): VerifyReport {
-    return verifyStore([...this.definitions.values()].map((definition) => this.tablesOf(definition)), this.log);
+  /**
+   * Checks records, indexes, unique constraints, history and the log; lists every inconsistency.
+   * `onProgress` hears, as the walk goes, how many more entries were checked.
+   */
+  verify(onProgress?: (checked: number) => void): VerifyReport {
+    return verifyStore([...this.definitions.values()].map((definition) => this.tablesOf(definition)), this.log, onProgress);
   }
 
   /**
    * Rebuilds the indexes of one entity, or of all, from the records. Runs at start-up for
-   * indexes that are new or changed since the store was last opened.
+   * indexes that are new or changed since the store was last opened. `onProgress` hears, as
+   * it goes, how many more index entries were written.
    */
-  async rebuildIndexes(definition?: EntityDefinition): Promise<void> {
+  async rebuildIndexes(definition?: EntityDefinition, onProgress?: (entries: number) => void): Promise<void> {
     const targets = definition ? [this.tablesOf(definition)] : [...this.definitions.values()].map((d) => this.tablesOf(d));
-    for (const tables of targets) await this.indexBuilder.rebuild(tables, tables.indexes.map(({ index }) => index));
+    for (const tables of targets) await this.indexBuilder.rebuild(tables, tables.indexes.map(({ index }) => index), onProgress);
   }
 
   /** Forgets expired idempotency keys and drops events past the retention policy (by default the module's). */

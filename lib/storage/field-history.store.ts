@@ -1,4 +1,5 @@
 import type { Database } from 'lmdb';
+import type { HistoryPolicy } from '../metadata/decorator-options.interface.js';
 import type { EntityDefinition, FieldDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityEvent, StoredRecord } from './entity-event.interface.js';
 import { afterPrefix, type IndexKey } from './index-key.util.js';
@@ -30,7 +31,7 @@ export class FieldHistory {
   private readonly historized: readonly FieldDefinition[];
 
   constructor(
-    definition: EntityDefinition,
+    private readonly definition: EntityDefinition,
     private readonly db: Database<FieldHistoryEntry, IndexKey>,
   ) {
     this.historized = definition.fields.filter((field) => field.history !== 'never');
@@ -64,11 +65,43 @@ export class FieldHistory {
     return found ? { id, fields } : undefined;
   }
 
-  private trim(id: string, field: string, keep: number): void {
-    let seen = 0;
-    for (const key of [...this.db.getKeys({ start: afterPrefix([id, field]), end: [id, field], reverse: true })]) {
-      if (++seen > keep) this.db.removeSync(key);
+  /**
+   * One bounded step of bringing kept history down to policies that keep less than they did
+   * (`fields`, by name): from `from` (the first entry when undefined), each record's values of
+   * those fields beyond what the field's policy keeps now are removed, oldest first, the
+   * newest staying, as `record` would have kept them. Stops once about `budget` entries were
+   * looked at; runs inside a write transaction. `resumeAt` is where the next step starts,
+   * absent once every entry is done.
+   */
+  trimToPolicy(fields: ReadonlySet<string>, from: IndexKey | undefined, budget: number): { removed: number; resumeAt?: IndexKey } {
+    let removed = 0;
+    let spent = 0;
+    let at = from;
+    while (spent < budget) {
+      let next: unknown[] | undefined;
+      for (const key of this.db.getKeys({ ...(at !== undefined && { start: at }), limit: 1 }) as Iterable<unknown[]>) next = key;
+      if (!next) return { removed };
+      const [id, field] = next as [string, string];
+      spent++;
+      const policy = fields.has(field) ? this.definition.fieldsByName.get(field)?.history : undefined;
+      if (policy !== undefined) {
+        const trimmed = this.trim(id, field, versionsKept(policy), budget - spent);
+        removed += trimmed.removed;
+        spent += trimmed.removed;
+        // A record with more surplus than this step may remove is taken up again by the next one.
+        if (!trimmed.done) return { removed, resumeAt: [id, field] };
+      }
+      at = afterPrefix([id, field]);
     }
+    return { removed, resumeAt: at };
+  }
+
+  /** Removes a record's values of `field` past the newest `keep`, `limit` at most; `done` once none are left. */
+  private trim(id: string, field: string, keep: number, limit = Infinity): { removed: number; done: boolean } {
+    const range = { start: afterPrefix([id, field]), end: [id, field], reverse: true };
+    const surplus = [...this.db.getKeys(limit === Infinity ? range : { ...range, limit: keep + limit + 1 })].slice(keep);
+    for (const key of surplus.slice(0, limit)) this.db.removeSync(key);
+    return { removed: Math.min(surplus.length, limit), done: surplus.length <= limit };
   }
 
   /** Every entry key, for verification. */
@@ -79,6 +112,12 @@ export class FieldHistory {
   }
 
   static readonly deletedMarker = DELETED;
+}
+
+/** How many values of a field a policy keeps per record. */
+export function versionsKept(policy: HistoryPolicy): number {
+  if (policy === 'full') return Infinity;
+  return policy === 'never' ? 0 : policy.versions;
 }
 
 function actorOf(event: EntityEvent): { actor?: string } {

@@ -3,6 +3,7 @@ import type { EntityDefinition, IndexDefinition } from '../metadata/entity-defin
 import type { EntityTables } from './entity-tables.interface.js';
 import { indexKeyOf, LOWEST_KEY, MISSING, type IndexKey } from './index-key.util.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
+import { progressCounter } from './progress-counter.util.js';
 
 /**
  * Keeps each entity's index databases in line with its definition: the signatures of the
@@ -37,19 +38,27 @@ export class IndexBuilder {
     }
   }
 
-  /** Rebuilds the given indexes of one entity from its records, in one write. */
-  async rebuild(tables: EntityTables, indexes: readonly IndexDefinition[]): Promise<void> {
+  /**
+   * Rebuilds the given indexes of one entity from its records, in one write; `onProgress`
+   * hears of the index entries written as it goes.
+   */
+  async rebuild(tables: EntityTables, indexes: readonly IndexDefinition[], onProgress?: (entries: number) => void): Promise<void> {
     const meta = this.meta();
     const definition = tables.definition;
+    const progress = progressCounter(onProgress);
     await this.environment.write(() => {
       for (const { index, db } of tables.indexes) {
         if (!indexes.includes(index)) continue;
         for (const key of [...db.getKeys({ start: LOWEST_KEY })]) db.removeSync(key);
-        for (const { value } of tables.records.getRange({})) db.putSync(indexKeyOf(index, value, value.id) as IndexKey, null);
+        for (const { value } of tables.records.getRange({})) {
+          db.putSync(indexKeyOf(index, value, value.id) as IndexKey, null);
+          progress.step();
+        }
         if (index.unique) assertUnique(definition, index, db.getKeys({ start: LOWEST_KEY }) as Iterable<unknown[]>);
       }
       meta.putSync(['indexes', definition.name], definition.indexes.map(signature));
     });
+    progress.flush();
   }
 
   private meta() {

@@ -5,6 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { open, type Database, type Key, type RootDatabase, type RootDatabaseOptions } from 'lmdb';
 import type { DatabaseStat, EnvironmentStat, LmdbStats } from './environment-stat.interface.js';
 import { EntitiesLogger } from '../tracing/entities-logger.util.js';
+import { assertWholeDataFile } from './lmdb-data-file.util.js';
 import { StorageFailureException } from './storage-failure.exception.js';
 
 /** lmdb options a user may tune; the ones that trade away durability are not among them. */
@@ -26,9 +27,14 @@ export class LmdbEnvironment {
   private pending = 0;
   private watchdog?: NodeJS.Timeout;
 
+  /**
+   * `readOnly` opens the environment as LMDB's read-only one: the tools that only read (the
+   * command line's `stat`, `verify`...) can then never create or change a file of the store.
+   */
   constructor(
     readonly path: string,
     private readonly tuning: LmdbTuning = {},
+    readonly readOnly = false,
   ) {}
 
   get isOpen(): boolean {
@@ -37,7 +43,10 @@ export class LmdbEnvironment {
 
   open(maxDbs: number): void {
     if (this.root) return;
-    mkdirSync(this.path, { recursive: true });
+    if (!this.readOnly) mkdirSync(this.path, { recursive: true });
+    // lmdb maps a damaged file as it is: a page past the end of a truncated file kills the
+    // process with SIGBUS, garbage sends it into a crash or an endless loop (issue 14).
+    assertWholeDataFile(this.path);
     // overlappingSync stays at lmdb's default; durability comes from awaiting `flushed`
     // in `write`. Compression and lmdb's object cache cost more than they save here.
     // noSubdir: false, or lmdb takes a directory name with a dot in it for a file name.
@@ -56,6 +65,7 @@ export class LmdbEnvironment {
       cache: false,
       noSync: false,
       useWritemap: false,
+      readOnly: this.readOnly,
     } as RootDatabaseOptions & { path: string });
   }
 
@@ -65,6 +75,8 @@ export class LmdbEnvironment {
       // A handle first opened in a transaction that rolls back is dead; open databases up front.
       if (this.writing > 0) throw new Error(`database ${name} must be opened before any write, not inside one`);
       db = this.requireRoot().openDB(name, { encoding: options.encoding ?? 'msgpack', cache: false, compression: false });
+      // A read-only environment cannot create a database; lmdb answers undefined for a missing one.
+      if (!db) throw new StorageFailureException(`the store at ${this.path} has no database ${name}; start the app on it once`, false);
       this.databases.set(name, db);
     }
     return db as Database<V, K>;
@@ -82,6 +94,7 @@ export class LmdbEnvironment {
    */
   async write<R>(fn: () => R): Promise<R> {
     const root = this.requireRoot();
+    if (this.readOnly) throw new StorageFailureException(`the store at ${this.path} is open read-only`, false);
     if (this.stopped) throw this.stopped;
     // Taken before the write starts: any commit failure from now on may leave lmdb's
     // `flushed` pending until a later commit succeeds, so waiting on it alone could hang.

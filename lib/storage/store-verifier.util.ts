@@ -2,6 +2,7 @@ import type { EntityTables } from './entity-tables.interface.js';
 import type { EventLog } from './event-log.store.js';
 import { FieldHistory } from './field-history.store.js';
 import { encodeKey, indexKeyOf, LOWEST_KEY, MISSING } from './index-key.util.js';
+import { progressCounter } from './progress-counter.util.js';
 
 /** What `verify()` found. `ok` only when `problems` is empty. */
 export interface VerifyReport {
@@ -15,9 +16,10 @@ export interface VerifyReport {
  * unique constraints, history against its policies, and the log against the records (the
  * log must be gap-free, and when it is complete each record must be what its events made).
  */
-export function verifyStore(entities: readonly EntityTables[], log: EventLog): VerifyReport {
+export function verifyStore(entities: readonly EntityTables[], log: EventLog, onProgress?: (checked: number) => void): VerifyReport {
   const problems: string[] = [];
   const checked = { records: 0, indexEntries: 0, historyEntries: 0, events: 0 };
+  const progress = progressCounter(onProgress);
   const live = new Map<string, Map<string, number>>();
 
   for (const tables of entities) {
@@ -28,6 +30,7 @@ export function verifyStore(entities: readonly EntityTables[], log: EventLog): V
     const uniqueOwners = new Map(tables.indexes.filter(({ index }) => index.unique).map(({ index }) => [index, new Map<string, string>()]));
     for (const { key, value } of tables.records.getRange({})) {
       checked.records++;
+      progress.step();
       if (value?.id !== key) problems.push(`${name} ${key}: stored under another id (${String(value?.id)})`);
       if (!Number.isInteger(value?.version) || value.version < 1) problems.push(`${name} ${key}: invalid version ${String(value?.version)}`);
       versions.set(key, value.version);
@@ -47,6 +50,7 @@ export function verifyStore(entities: readonly EntityTables[], log: EventLog): V
       let previous: unknown[] | undefined;
       for (const key of db.getKeys({ start: LOWEST_KEY }) as Iterable<unknown[]>) {
         checked.indexEntries++;
+        progress.step();
         const id = key[key.length - 1] as string;
         const record = tables.records.get(id);
         if (!record) problems.push(`${name} index ${index.name}: entry for missing record ${id}`);
@@ -63,15 +67,19 @@ export function verifyStore(entities: readonly EntityTables[], log: EventLog): V
     const counts = new Map<string, number>();
     for (const entry of tables.history.entries()) {
       checked.historyEntries++;
+      progress.step();
       if (entry.field === FieldHistory.deletedMarker) {
         if (versions.has(entry.id)) problems.push(`${name} ${entry.id}: marked deleted but still stored`);
         continue;
       }
       const field = tables.definition.fieldsByName.get(entry.field);
-      if (!field || field.history === 'never') problems.push(`${name} ${entry.id}: history kept for ${entry.field}, whose policy keeps none`);
+      // A field the entity no longer declares keeps its history, unread, as records keep its
+      // values until `drop-fields`: what is left of a past definition is no inconsistency.
+      if (!field) continue;
+      if (field.history === 'never') problems.push(`${name} ${entry.id}: history kept for ${entry.field}, whose policy keeps none`);
       const key = `${entry.id}\u0000${entry.field}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
-      if (field && typeof field.history === 'object' && counts.get(key)! > field.history.versions) {
+      if (typeof field.history === 'object' && counts.get(key)! > field.history.versions) {
         problems.push(`${name} ${entry.id}: ${entry.field} keeps more than ${field.history.versions} versions`);
       }
     }
@@ -82,6 +90,7 @@ export function verifyStore(entities: readonly EntityTables[], log: EventLog): V
   const lastEvent = new Map<string, { type: string; version: number }>();
   for (const event of log.all()) {
     checked.events++;
+    progress.step();
     if (event.seq !== expected) problems.push(`event log: seq ${event.seq} where ${expected} was expected`);
     expected = event.seq + 1;
     lastEvent.set(`${event.entity}\u0000${event.id}`, { type: event.type, version: event.version });
@@ -99,5 +108,6 @@ export function verifyStore(entities: readonly EntityTables[], log: EventLog): V
       if (last.type !== 'deleted' && live.get(entity) && !live.get(entity)!.has(id)) problems.push(`${entity} ${id}: in the log, missing from the store`);
     }
   }
+  progress.flush();
   return { ok: problems.length === 0, problems, checked };
 }

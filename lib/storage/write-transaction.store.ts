@@ -10,6 +10,7 @@ import { InvalidRecordException } from './invalid-record.exception.js';
 import { nextRecordId, RECORD_ID } from './record-id.util.js';
 import { normalizeRecordInput } from './record-input.util.js';
 import { RecordNotFoundException } from './record-not-found.exception.js';
+import { undeclaredFields } from './undeclared-fields.util.js';
 import { UniqueConstraintException } from './unique-constraint.exception.js';
 import { VersionConflictException } from './version-conflict.exception.js';
 import type { WriteContext } from './write-context.interface.js';
@@ -84,6 +85,19 @@ export class WriteTransaction {
     }
     if (Object.keys(data).length === 0 && !context.writeEvenIfUnchanged) return before;
     return this.commit(definition, 'updated', id, before.version + 1, data, context)!;
+  }
+
+  /**
+   * Removes from a record the fields its entity no longer declares (the command line's
+   * `drop-fields`), as an `updated` event that clears them: the log, the version, the audit
+   * trail and a replay see it as any update. Returns the fields removed; a record without
+   * such fields is left as it is.
+   */
+  dropUndeclaredFields(definition: EntityDefinition, id: string, context: WriteContext = {}): string[] {
+    const before = this.current(definition, id, context);
+    const fields = undeclaredFields(definition, before);
+    if (fields.length > 0) this.commit(definition, 'updated', id, before.version + 1, Object.fromEntries(fields.map((field) => [field, null])), context);
+    return fields;
   }
 
   delete(definition: EntityDefinition, id: string, context: WriteContext = {}): StoredRecord {

@@ -38,4 +38,33 @@ describeIfTerminal('cli progress bars', () => {
     expect(importScreen).toContain(`100% | ${size}/${size} bytes`);
     expect(importScreen).toContain(`imported ${records} records`);
   }, 60_000);
+
+  it('draw for verify, rebuild-indexes and drop-fields on a terminal, counting what they walk or write, and stay off a pipe', async () => {
+    assertCliBuilt();
+    const store = join(dir.path, 'walked');
+    const seeded = await seedSampleStore(store, { permits: 120, inspections: 30 });
+    const cli = `'${process.execPath}' '${CLI_MAIN}'`;
+
+    const verifyScreen = await onTerminal(`${cli} verify --path '${store}'`);
+    const [, records, indexEntries, historyEntries, events] = /ok: checked (\d+) records, (\d+) index entries, (\d+) history entries, (\d+) events/
+      .exec(verifyScreen)!
+      .map(Number);
+    const walked = records! + indexEntries! + historyEntries! + events!;
+    expect(records).toBe(seeded.permits + seeded.inspections);
+    expect(verifyScreen).toContain(`100% | ${walked}/${walked} entries`);
+
+    // The sample's permits have 3 indexes, its inspections 2.
+    const written = seeded.permits * 3 + seeded.inspections * 2;
+    const rebuildScreen = await onTerminal(`${cli} rebuild-indexes --path '${store}'`);
+    expect(rebuildScreen).toContain(`100% | ${written}/${written} index entries`);
+    expect(rebuildScreen).toContain('permits: rebuilt number, estimatedCost, client_county_status');
+
+    const dropScreen = await onTerminal(`${cli} drop-fields --dry-run --path '${store}'`);
+    expect(dropScreen).toContain(`100% | ${records}/${records} records`);
+
+    for (const command of ['verify', 'rebuild-indexes', 'drop-fields']) {
+      const { stderr } = await promisify(execFile)(process.execPath, [CLI_MAIN, command, '--path', store]);
+      expect(stderr).not.toContain('%');
+    }
+  }, 60_000);
 });
