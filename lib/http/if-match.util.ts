@@ -1,15 +1,27 @@
 import { BadRequestException } from '@nestjs/common';
 
+const STRONG_VERSION = /^(?:"(\d{1,15})"|(\d{1,15}))$/;
+
 /**
- * The version an `If-Match` header demands: `"3"` (the ETag this package sends), `W/"3"`
- * or `3`. `*` and an absent header demand none.
+ * The version an `If-Match` header demands: `"3"` (the ETag this package sends), or `3`.
+ * An absent header and `*` demand none (`*` only asks for a current record, which every
+ * route on an `:id` needs anyway). An empty header, a weak ETag and a list get 400.
  */
 export function expectedVersionOf(header: string | string[] | undefined): number | undefined {
-  if (header === undefined || header === '' || header === '*') return undefined;
-  const value = Array.isArray(header) ? header.join(',') : header;
-  const match = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(value);
+  if (header === undefined) return undefined;
+  const value = (Array.isArray(header) ? header.join(',') : header).trim();
+  if (value === '*') return undefined;
+  // Refused rather than read as no header: a client that sends one means a precondition, and
+  // writing without it would be the lost update it asked to prevent.
+  if (value === '' || value === '""') throw new BadRequestException('If-Match is empty: send the ETag of the version you read, such as "3"');
+  // RFC 9110 13.1.1: If-Match compares strongly, so a weak tag never matches. Said plainly
+  // rather than answered 412 on every try.
+  if (value.startsWith('W/')) {
+    throw new BadRequestException('If-Match names a weak ETag, which cannot guard a write (RFC 9110, 13.1.1): send the strong ETag, such as "3"');
+  }
+  const match = STRONG_VERSION.exec(value);
   if (!match) throw new BadRequestException('If-Match must be one ETag such as "3"');
-  return Number(match[1]);
+  return Number(match[1] ?? match[2]);
 }
 
 /** The ETag of a record version. */

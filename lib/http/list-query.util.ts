@@ -7,6 +7,8 @@ const OPERATORS = new Set<string>(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', '
 const MAX_PARAMETERS = 64;
 const MAX_IN_VALUES = 100;
 const PARAMETER = /^([A-Za-z_$][A-Za-z0-9_$]*)(?:\[([a-z]+)\])?$/;
+/** JSON's number grammar, leading zeros allowed: no sign but `-`, no hex, binary or octal, no blanks, `Infinity` or `NaN`. */
+const DECIMAL = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /**
  * Reads `GET /P`'s query string (`status=open&amount[gte]=10&sort=-amount&limit=20`)
@@ -77,8 +79,8 @@ function splitList(key: string, raw: string): string[] {
 function convert(key: string, type: string, raw: string): unknown {
   switch (type) {
     case 'number': {
-      const value = raw.trim() === '' ? NaN : Number(raw);
-      if (!Number.isFinite(value)) throw new BadRequestException(`${key} must be a number`);
+      const value = parseDecimal(raw);
+      if (value === undefined) throw new BadRequestException(`${key} must be a decimal number such as 10, -1.5 or 1e3`);
       return value;
     }
     case 'boolean':
@@ -92,4 +94,16 @@ function convert(key: string, type: string, raw: string): unknown {
     default:
       return raw;
   }
+}
+
+/**
+ * A query string's number, written in decimal; `undefined` for anything else. Not `Number()`
+ * alone, which also reads `0x10`, `0b1`, `0o7`, `' 5 '` and `''` (as 0), so a filter could match
+ * values its text never named.
+ */
+function parseDecimal(raw: string): number | undefined {
+  if (!DECIMAL.test(raw)) return undefined;
+  const value = Number(raw);
+  // `1e400` is written in decimal but reads as Infinity, which no stored record (JSON) can hold.
+  return Number.isFinite(value) ? value : undefined;
 }

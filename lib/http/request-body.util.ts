@@ -1,4 +1,4 @@
-import { BadRequestException, PayloadTooLargeException } from '@nestjs/common';
+import { BadRequestException, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { RESERVED_FIELDS } from '../metadata/metadata.constants.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -6,6 +6,9 @@ const MAX_DEPTH = 32;
 const MAX_INNER_ARRAY = 100;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+/** `application/json` and the structured `+json` types of RFC 6839 (`application/merge-patch+json`, ...). */
+const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9][\w!#$&^.+-]*\+)?json$/;
+const PRINTABLE_MEDIA_TYPE = /^[\w!#$&^.+-]{1,64}\/[\w!#$&^.+-]{1,64}$/;
 
 interface BodyRequest {
   method: string;
@@ -14,12 +17,14 @@ interface BodyRequest {
 }
 
 /**
- * Guards write bodies before validation: bounded size (413), a JSON object (or array
- * for batch), no key that could reach a prototype at any depth, bounded nesting; the
- * managed fields (`id`, `version`, ...) are dropped, never stored. Other methods pass.
+ * Guards write bodies before validation: sent as JSON (415), bounded size (413), a JSON
+ * object (or array for batch), no key that could reach a prototype at any depth, bounded
+ * nesting; the managed fields (`id`, `version`, ...) are dropped, never stored. Other
+ * methods pass.
  */
 export function checkRequestBody(request: BodyRequest, maxBytes: number): void {
   if (!BODY_METHODS.has(request.method)) return;
+  checkContentType(request.headers['content-type']);
   const length = Number(request.headers['content-length']);
   if (Number.isFinite(length) && length > maxBytes) throw tooLarge(maxBytes);
   const body = request.body;
@@ -33,6 +38,21 @@ export function checkRequestBody(request: BodyRequest, maxBytes: number): void {
       for (const field of RESERVED_FIELDS) delete (item as Record<string, unknown>)[field];
     }
   }
+}
+
+/**
+ * Only JSON, whatever body parsers the app has: a cross-site HTML form or a `fetch` without a
+ * CORS preflight can send form-urlencoded, multipart and text/plain bodies, which a parser
+ * (Nest's own on Fastify, Express's `urlencoded`) may turn into an object the validation would
+ * accept. Every JSON type needs a preflight. A missing Content-Type is refused too, with or
+ * without a body: a body route has no use for a request that does not say it is JSON.
+ */
+function checkContentType(header: string | string[] | undefined): void {
+  const type = typeof header === 'string' ? header.split(';', 1)[0]!.trim().toLowerCase() : '';
+  if (JSON_MEDIA_TYPE.test(type)) return;
+  // The type is echoed only when it is one short, plain token: the message may end up in logs and pages.
+  const problem = type === '' ? 'the request has no Content-Type' : PRINTABLE_MEDIA_TYPE.test(type) ? `Content-Type ${type} is not supported` : 'this Content-Type is not supported';
+  throw new UnsupportedMediaTypeException(`${problem}: send the body as JSON (Content-Type: application/json)`);
 }
 
 function tooLarge(maxBytes: number): PayloadTooLargeException {

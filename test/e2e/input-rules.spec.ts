@@ -280,6 +280,35 @@ describe.each(PLATFORMS)('request bodies on %s', (platform) => {
     });
   });
 
+  describe('If-Match', () => {
+    it.each([
+      ['a weak ETag', 'W/"1"', /weak ETag/],
+      ['an empty ETag', '""', /If-Match is empty/],
+      ['an empty header', '', /If-Match is empty/],
+    ])('answers %s with 400 on PUT, PATCH and DELETE, and changes nothing', async (_label, header, message) => {
+      const created = await create();
+      const put = await http(t).put(`/input-docs/${created.id}`).set('If-Match', header).send({ ref: created.ref, owner: 'alice', title: 'put' });
+      expect(expectNestError(put, 400)).toMatch(message);
+      const patch = await http(t).patch(`/input-docs/${created.id}`).set('If-Match', header).send({ title: 'patched' });
+      expect(expectNestError(patch, 400)).toMatch(message);
+      expect(expectNestError(await http(t).delete(`/input-docs/${created.id}`).set('If-Match', header), 400)).toMatch(message);
+      expect((await http(t).get(`/input-docs/${created.id}`)).body).toEqual(created);
+    });
+
+    it('answers a list of ETags with 400', async () => {
+      const created = await create();
+      expectNestError(await http(t).patch(`/input-docs/${created.id}`).set('If-Match', '"1", "2"').send({ title: 'patched' }), 400);
+      expect((await http(t).get(`/input-docs/${created.id}`)).body).toEqual(created);
+    });
+
+    it('takes * as no version: the write goes through on the current record', async () => {
+      const created = await create();
+      const patch = await http(t).patch(`/input-docs/${created.id}`).set('If-Match', '*').send({ title: 'patched' });
+      expect(patch.status).toBe(200);
+      expect(patch.body).toEqual(expect.objectContaining({ title: 'patched', version: 2 }));
+    });
+  });
+
   describe('hidden fields', () => {
     it('stores a hidden field but leaves it out of the POST response', async () => {
       const secret = unique('secret');

@@ -109,6 +109,22 @@ describe.each(PLATFORMS)('GET /P on %s', (platform) => {
       await expectMatches('?amount=20.0', (thing) => thing.amount === 20);
     });
 
+    it('reads numbers with a fraction or an exponent', async () => {
+      await expectMatches('?amount=1e1', (thing) => thing.amount === 10);
+      await expectMatches('?amount[gt]=-1.5&amount[lt]=2.5e1', (thing) => thing.amount > -1.5 && thing.amount < 25);
+      await expectMatches('?score[in]=1E0,5', (thing) => thing.score === 1 || thing.score === 5);
+    });
+
+    it.each(['0x14', '0b10100', '0o24', '', '%2020', '20%20', 'Infinity', '-Infinity', 'NaN'])(
+      'refuses the number %j with 400 naming the field, on indexed, unindexed and managed fields',
+      async (value) => {
+        for (const key of ['amount', 'amount[gte]', 'score', 'score[in]', 'version']) {
+          const response = await http(t).get(`/list-things?${encodeURIComponent(key)}=${value}`);
+          expect(expectNestError(response, 400)).toContain(key);
+        }
+      },
+    );
+
     it('converts booleans from the query string', async () => {
       await expectMatches('?active=true', (thing) => thing.active);
       await expectMatches('?active=false', (thing) => !thing.active);

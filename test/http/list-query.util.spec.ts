@@ -69,6 +69,26 @@ describe('parseListQuery', () => {
     });
   });
 
+  it('reads numbers written in decimal, with a fraction or an exponent', () => {
+    expect(parse('/permits?amount=10&version[gte]=2')).toEqual({ where: { amount: { eq: 10 }, version: { gte: 2 } } });
+    expect(parse('/permits?amount[gt]=-1.5&amount[lt]=1e3&amount[ne]=2.5E-2')).toEqual({ where: { amount: { gt: -1.5, lt: 1000, ne: 0.025 } } });
+    expect(parse('/permits?amount[in]=007,-0.5,1e%2B2')).toEqual({ where: { amount: { in: [7, -0.5, 100] } } });
+  });
+
+  it.each([
+    '0x10', '0X10', '-0x10', '0b1', '0o7', '', ' ', ' 5', '5 ', '+5', '.5', '5.', '1_000', '1,5', 'Infinity', '-Infinity', 'NaN', '1e400', '1e', '--1',
+  ])('answers 400 to %j for a number field, naming the field', (value) => {
+    expect(badRequest(`/permits?amount=${encodeURIComponent(value)}`).message).toContain('amount');
+    expect(badRequest(`/permits?amount[gte]=${encodeURIComponent(value)}`).message).toContain('amount[gte]');
+    expect(badRequest(`/permits?version=${encodeURIComponent(value)}`).message).toContain('version');
+  });
+
+  it('answers 400 to a number in an [in] list that is not decimal, naming the field', () => {
+    for (const list of ['1,0x10', '1,', '1, 2', '0b1']) {
+      expect(badRequest(`/permits?amount[in]=${encodeURIComponent(list)}`).message).toContain('amount[in]');
+    }
+  });
+
   it.each([
     ['amount=abc', 'amount'],
     ['amount=', 'amount'],
