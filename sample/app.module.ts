@@ -9,7 +9,7 @@ import { PermitSummaryService } from './permit-summary.service.js';
 import { Permit } from './permit.entity.js';
 
 export const SAMPLE_ROLES = {
-  clerk: ['permits:write'],
+  clerk: ['permits:write', 'inspections:write'],
   auditor: ['permits:audit'],
   finance: ['permits:finance'],
   admin: ['*'],

@@ -1,9 +1,14 @@
 import { IsIn, Length } from 'class-validator';
-import { Composite, Entity, Field, Historize, Index } from 'nestjs-declarative-entities';
+import { Composite, Entity, Field, Historize, Index, Permission } from 'nestjs-declarative-entities';
 
-/** An inspection of a permit's site: related to `Permit` through `permitId`. */
+/**
+ * An inspection of a permit's site: related to `Permit` through `permitId`. The schedule is
+ * public; clerks schedule and record inspections; deleting one needs `inspections:delete`
+ * and managing grants `inspections:admin`, the defaults, which only the admin role holds.
+ */
 @Entity({ name: 'inspections', path: 'inspections' })
 @Composite(['permitId', 'scheduledFor'])
+@Permission({ read: null, create: 'inspections:write', update: 'inspections:write' })
 export class Inspection {
   @Field({ immutable: true, description: 'Id of the inspected permit', example: '01JD3Q4ZB6WQ6V4M9KX2T8R7HN' })
   @Index()

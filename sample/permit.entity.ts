@@ -3,11 +3,24 @@ import { Audited, Cached, Composite, Entity, Field, Historize, Index, Permission
 
 export const PERMIT_STATUSES = ['draft', 'submitted', 'approved', 'rejected'] as const;
 
-/** A building permit: the sample's main entity, using every decorator. */
+/**
+ * A building permit: the sample's main entity, using every decorator. A public register:
+ * anyone, signed in or not, reads permits and their history and files one (a signed-in filer
+ * owns it); changing one needs a clerk, deleting one or managing its grants an admin.
+ */
 @Entity('permits')
 @Composite(['client', 'county', 'status'])
 @Historize({ versions: 5 })
-@Permission({ update: 'permits:write', delete: 'permits:admin', audit: 'permits:audit', owner: 'createdBy' })
+@Permission({
+  read: null,
+  create: null,
+  update: 'permits:write',
+  delete: 'permits:admin',
+  history: null,
+  audit: 'permits:audit',
+  admin: 'permits:admin',
+  owner: 'createdBy',
+})
 @Audited()
 @Cached({ ttl: 30_000 })
 export class Permit {

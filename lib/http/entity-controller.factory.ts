@@ -29,6 +29,7 @@ import {
   ApiPreconditionFailedResponse,
   ApiTags,
   ApiUnauthorizedResponse,
+  ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { METADATA_KEYS } from '../metadata/metadata.constants.js';
@@ -52,7 +53,7 @@ import { aRecordOf, classStem, type EntityDtos } from './entity-dto.factory.js';
 import { etagOf, expectedVersionOf } from './if-match.util.js';
 import { parseListQuery } from './list-query.util.js';
 import { ListQueryParameters } from './list-query-parameters.decorator.js';
-import { toAuditView, toHistoryView, toRecordView } from './record-view.util.js';
+import { toAuditView, toHistoryView, toRecordView } from '../repository/record-view.util.js';
 import { idempotencyKeyOf, requestMetaOf } from './request-meta.util.js';
 
 type HttpRequest = Parameters<typeof requestMetaOf>[0];
@@ -62,6 +63,7 @@ const IfMatch = () =>
 // Read from the request rather than with @Param: every param decorator runs the app's global pipes, a few promises per request.
 const IdParam = () => ApiParam({ name: 'id', required: true, type: String });
 const NotFound = () => ApiNotFoundResponse({ description: 'No record has this id' });
+const NotJson = () => ApiUnsupportedMediaTypeResponse({ description: 'The body is not sent as JSON (Content-Type: application/json)' });
 const IdempotencyKey = () =>
   ApiHeader({
     name: 'Idempotency-Key',
@@ -119,6 +121,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @Post()
     @ApiOperation({ summary: `Create ${aRecord}` })
     @ApiBody({ type: dtos.create })
+    @NotJson()
     @ApiCreatedResponse({ type: dtos.record })
     @ApiBadRequestResponse({ description: 'The body is not valid; the message names each problem' })
     @ApiConflictResponse({ description: 'A unique index already holds these values' })
@@ -134,6 +137,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @Post('batch')
     @ApiOperation({ summary: `Create many ${noun} records at once: all or none` })
     @ApiBody({ type: dtos.create, isArray: true })
+    @NotJson()
     @ApiCreatedResponse({ type: dtos.record, isArray: true })
     @ApiBadRequestResponse({ description: 'An element is not valid; the message names its index' })
     @ApiConflictResponse({ description: 'A unique index already holds values of an element' })
@@ -191,6 +195,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiOperation({ summary: `Replace ${aRecord} (validated as a create)` })
     @IfMatch()
     @ApiBody({ type: dtos.create })
+    @NotJson()
     @ApiOkResponse({ type: dtos.record })
     @ApiBadRequestResponse({ description: 'The body is not valid, or changes an immutable field' })
     @NotFound()
@@ -205,6 +210,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @ApiOperation({ summary: `Change some fields of ${aRecord}`, description: '`null` clears an optional field.' })
     @IfMatch()
     @ApiBody({ type: dtos.update })
+    @NotJson()
     @ApiOkResponse({ type: dtos.record })
     @ApiBadRequestResponse({ description: 'The body is not valid, or changes an immutable field' })
     @NotFound()

@@ -25,12 +25,13 @@ import {
   ApiSchema,
   ApiTags,
   ApiUnauthorizedResponse,
+  ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import { ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsString, Length } from 'class-validator';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { METADATA_KEYS } from '../metadata/metadata.constants.js';
 import { getRepositoryToken } from '../module/entity-tokens.util.js';
-import { AclService, RECORD_RIGHTS, type RecordRight } from '../permission/acl.store.js';
+import { AclService, isSubject, RECORD_RIGHTS, type RecordRight } from '../permission/acl.store.js';
 import type { EntityRepository } from '../repository/entity.repository.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { aRecordOf, classStem } from './entity-dto.factory.js';
@@ -98,6 +99,7 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
     @Post()
     @ApiOperation({ summary: `Grant rights on ${aRecord} to a user or group:<name>` })
     @ApiBody({ type: GrantBody })
+    @ApiUnsupportedMediaTypeResponse({ description: 'The body is not sent as JSON (Content-Type: application/json)' })
     @ApiCreatedResponse({ type: GrantBody })
     async add(@Param('id', idPipe) id: string, @Body(grantPipe) body: GrantBody) {
       await this.existing(id);
@@ -109,6 +111,8 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
     @ApiOperation({ summary: `Remove a subject's grant on ${aRecord}` })
     @ApiNoContentResponse({ description: 'Removed' })
     async remove(@Param('id', idPipe) id: string, @Param('subject') subject: string): Promise<void> {
+      // A subject no grant can have (too long for an lmdb key, say) is answered like one without a grant, as ids are.
+      if (!isSubject(subject)) throw new RecordNotFoundException(`${name} grant`, subject.length > 64 ? `${subject.slice(0, 64)}…` : subject);
       if (!(await this.acl.revoke(subject, name, id))) throw new RecordNotFoundException(`${name} grant`, subject);
     }
 

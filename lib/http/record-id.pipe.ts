@@ -1,6 +1,5 @@
 import type { PipeTransform } from '@nestjs/common';
-import { RECORD_ID } from '../storage/record-id.util.js';
-import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
+import { checkRecordId } from '../storage/record-id.util.js';
 
 /**
  * The `:id` of a generated route: an id no record can have is answered 404 at once, before it
@@ -12,10 +11,4 @@ export class RecordIdPipe implements PipeTransform<string, string> {
   transform(id: string): string {
     return checkRecordId(this.entity, id);
   }
-}
-
-/** `id`, when a record of `entity` can have it; a `RecordNotFoundException` otherwise. */
-export function checkRecordId(entity: string, id: string): string {
-  if (!RECORD_ID.test(id)) throw new RecordNotFoundException(entity, id.length > 64 ? `${id.slice(0, 64)}…` : id);
-  return id;
 }

@@ -8,11 +8,10 @@ import { AccessDeniedException } from '../permission/access-denied.exception.js'
 import type { AccessDecision, EntityAccess } from '../permission/entity-access.store.js';
 import type { EntityAction } from '../permission/entity-action.constants.js';
 import { resolvePrincipal, type ResolvedPrincipal } from '../permission/principal-resolver.util.js';
-import { RECORD_ID } from '../storage/record-id.util.js';
+import { checkRecordId, RECORD_ID } from '../storage/record-id.util.js';
 import type { EntitiesTelemetry } from '../tracing/entities-telemetry.store.js';
 import { runWithRequestId } from '../tracing/request-context.util.js';
 import { entityErrorToHttp } from './entity-errors.interceptor.js';
-import { checkRecordId } from './record-id.pipe.js';
 import { checkRequestBody, DEFAULT_MAX_BODY_BYTES } from './request-body.util.js';
 import { requestIdOf, requestMetaOf, type HttpRequest } from './request-meta.util.js';
 import { routeOf, timeResponse } from './response-timing.util.js';

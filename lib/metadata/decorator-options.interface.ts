@@ -49,17 +49,25 @@ export interface EntityOptions {
 /** How much history of a field's values is kept. */
 export type HistoryPolicy = 'full' | 'never' | { versions: number };
 
-/** Entity-level permission strings per action (`@Permission` on a class). */
+/**
+ * Entity-level permission strings per action (`@Permission` on a class). An action left out
+ * needs `'<entity name>:<action>'`, so forgetting a rule never opens an action; `null` opens
+ * it to everyone, anonymous included.
+ */
 export interface EntityPermissionRules {
-  read?: string;
-  create?: string;
-  update?: string;
-  delete?: string;
-  /** Default: the `read` rule. */
-  history?: string;
-  /** Default: the `update` rule. */
-  audit?: string;
-  /** Managing record grants. Default `'<entity name>:admin'`. */
+  /** Default `'<entity name>:read'`. */
+  read?: string | null;
+  /** Default `'<entity name>:create'`. */
+  create?: string | null;
+  /** Default `'<entity name>:update'`. */
+  update?: string | null;
+  /** Default `'<entity name>:delete'`. */
+  delete?: string | null;
+  /** Default: the `read` rule, or its default. */
+  history?: string | null;
+  /** Default: the `update` rule, or its default. */
+  audit?: string | null;
+  /** Managing record grants. Default `'<entity name>:admin'`; never `null`, which would let anyone grant themselves any right. */
   admin?: string;
   /** A field that holds the creator's principal id; owners may read, update and delete their records. */
   owner?: string;

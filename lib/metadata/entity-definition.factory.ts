@@ -2,7 +2,7 @@ import type { Type } from '@nestjs/common';
 import type { FieldType, HistoryPolicy } from './decorator-options.interface.js';
 import type { EntityDefinition, FieldDefinition, IndexDefinition } from './entity-definition.interface.js';
 import { EntityMetadataException } from './entity-metadata.exception.js';
-import { RESERVED_FIELDS } from './metadata.constants.js';
+import { RESERVED_FIELDS, STORAGE_NAME } from './metadata.constants.js';
 import {
   auditedReflector,
   cachedReflector,
@@ -15,12 +15,14 @@ import {
 } from './metadata.reflector.js';
 import { readValidationConstraints } from './validation-constraints.reflector.js';
 
-const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const PATH_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
 const FIELD_NAME_PATTERN = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const FORBIDDEN_FIELD_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 const ENTITY_PERMISSION_KEYS = new Set(['read', 'create', 'update', 'delete', 'history', 'audit', 'admin', 'owner']);
+/** Entity rules that may be `null` (open to everyone); `admin: null` would let anyone grant themselves any right. */
+const OPENABLE_ENTITY_RULES = new Set(['read', 'create', 'update', 'delete', 'history', 'audit']);
 const FIELD_PERMISSION_KEYS = new Set(['read', 'write']);
+const NOTHING_OPENABLE: ReadonlySet<string> = new Set();
 
 const DESIGN_TYPES = new Map<unknown, FieldType>([
   [String, 'string'],
@@ -28,6 +30,11 @@ const DESIGN_TYPES = new Map<unknown, FieldType>([
   [Boolean, 'boolean'],
   [Date, 'date'],
 ]);
+
+// The bounds record-input.util.ts applies to a date, default included; metadata must not import storage.
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const MIN_TIME = Date.parse('0000-01-01T00:00:00.000Z');
+const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /**
  * Reads the decorators of one class into a validated, frozen definition. Every mistake
@@ -42,7 +49,7 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
   const entity = entityReflector.get(target);
   if (!entity) fail(undefined, 'is not decorated with @Entity()');
   const { name, path: rawPath } = entity!;
-  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+  if (typeof name !== 'string' || !STORAGE_NAME.test(name)) {
     fail(undefined, `@Entity name ${JSON.stringify(name)} must start with a letter and hold only letters, digits, "-" and "_" (64 at most)`);
   }
   const path = (rawPath ?? name).replace(/^\/+|\/+$/g, '');
@@ -74,9 +81,13 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
         `has no usable type (found ${designType?.name ?? 'none'}); use string, number, boolean or Date, or set @Field({ type })`,
       );
     }
+    // Checked here, or every create that leaves the field out would fail at run time instead.
+    if (options.default !== undefined && !fitsType(type!, options.default)) {
+      failField(`default ${describeValue(options.default)} is not a valid ${type} (the field's type)`);
+    }
     const history = facts.historize ?? classHistory ?? 'never';
     checkHistoryPolicy(history, failField);
-    if (facts.permission) checkRuleKeys(facts.permission, FIELD_PERMISSION_KEYS, failField);
+    if (facts.permission) checkRuleKeys(facts.permission, FIELD_PERMISSION_KEYS, NOTHING_OPENABLE, failField);
     fields.push(
       Object.freeze({
         name: property,
@@ -112,16 +123,17 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
   const indexNames = new Set<string>();
   for (const index of indexes) {
     const where = declaredOn.get(index.name) ?? index.fields.join(',');
-    if (!NAME_PATTERN.test(index.name)) {
+    if (!STORAGE_NAME.test(index.name)) {
       fail(where, `index name ${JSON.stringify(index.name)} must start with a letter and hold only letters, digits, "-" and "_"`);
     }
     if (indexNames.has(index.name)) fail(where, `two indexes are named "${index.name}"`);
     indexNames.add(index.name);
+    if (index.unique) checkUniqueFieldsReadable(index, fieldsByName, declaredOn.has(index.name), fail);
   }
 
   const permissions = entityPermissionReflector.get(target);
   if (permissions) {
-    checkRuleKeys(permissions, ENTITY_PERMISSION_KEYS, (problem) => fail(undefined, `@Permission ${problem}`));
+    checkRuleKeys(permissions, ENTITY_PERMISSION_KEYS, OPENABLE_ENTITY_RULES, (problem) => fail(undefined, `@Permission ${problem}`));
     if (permissions.owner !== undefined) {
       const owner = fieldsByName.get(permissions.owner);
       if (!owner || owner.type !== 'string') fail(permissions.owner, '@Permission owner must name a string @Field()');
@@ -141,6 +153,50 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
   });
 }
 
+/**
+ * A unique index answers 409 to a write repeating a value, so it would confirm a value the
+ * caller may not read (issue 14): refused for hidden fields and fields with a read rule.
+ */
+function checkUniqueFieldsReadable(
+  index: IndexDefinition,
+  fieldsByName: ReadonlyMap<string, FieldDefinition>,
+  single: boolean,
+  fail: (field: string, problem: string) => never,
+): void {
+  const label = single ? '@Index({ unique: true })' : `unique @Composite(${JSON.stringify(index.fields)})`;
+  for (const name of index.fields) {
+    const field = fieldsByName.get(name)!;
+    const unseen = field.hidden ? 'is hidden' : field.permission?.read !== undefined ? `has a read rule (${field.permission.read})` : undefined;
+    if (unseen) {
+      const fix = field.hidden ? 'drop hidden' : 'drop its read rule';
+      fail(name, `${unseen} and is in ${label}, whose 409 would confirm a value the caller may not read; use a non-unique index or ${fix}`);
+    }
+  }
+}
+
+/** Whether a default is a value the store accepts for a field of `type`. */
+function fitsType(type: FieldType, value: unknown): boolean {
+  switch (type) {
+    case 'string':
+      return typeof value === 'string' && value.isWellFormed();
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'date': {
+      const time = value instanceof Date ? value.getTime() : typeof value === 'string' && ISO_DATE.test(value) ? Date.parse(value) : NaN;
+      return time >= MIN_TIME && time <= MAX_TIME;
+    }
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  if (value === null || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
+}
+
 function checkHistoryPolicy(policy: HistoryPolicy, fail: (problem: string) => never): void {
   if (policy === 'full' || policy === 'never') return;
   const versions = (policy as { versions?: unknown } | null)?.versions;
@@ -149,9 +205,13 @@ function checkHistoryPolicy(policy: HistoryPolicy, fail: (problem: string) => ne
   }
 }
 
-function checkRuleKeys(rules: object, allowed: ReadonlySet<string>, fail: (problem: string) => never): void {
+function checkRuleKeys(rules: object, allowed: ReadonlySet<string>, openable: ReadonlySet<string>, fail: (problem: string) => never): void {
   for (const [key, value] of Object.entries(rules)) {
     if (!allowed.has(key)) fail(`has an unknown rule "${key}" (allowed: ${[...allowed].join(', ')})`);
-    if (typeof value !== 'string' || value.length === 0) fail(`rule "${key}" must be a non-empty string`);
+    if (value === null && openable.has(key)) continue;
+    if (typeof value !== 'string' || value.length === 0) {
+      const why = openable.has(key) ? ' or null (open to everyone)' : key === 'admin' ? ' (null would let anyone grant themselves any right)' : '';
+      fail(`rule "${key}" must be a non-empty string${why}`);
+    }
   }
 }

@@ -46,6 +46,7 @@ export interface EntityDefinition<T extends object = object> {
   readonly fields: readonly FieldDefinition[];
   readonly fieldsByName: ReadonlyMap<string, FieldDefinition>;
   readonly indexes: readonly IndexDefinition[];
+  /** The class-level `@Permission` rules as written: a missing action needs its default, `null` is open. */
   readonly permissions?: Readonly<EntityPermissionRules>;
   readonly audited: boolean;
   readonly cached?: Readonly<CachedOptions>;

@@ -15,6 +15,9 @@ export const METADATA_KEYS = {
   action: 'nestjs-declarative-entities:action',
 } as const;
 
+/** What an entity or index name may look like: it is part of lmdb database names and keys. */
+export const STORAGE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
 /** Fields every stored record carries, managed by the package. */
 export const RESERVED_FIELDS = ['id', 'version', 'createdAt', 'updatedAt'] as const;
 

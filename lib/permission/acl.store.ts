@@ -1,8 +1,10 @@
 import type { Database } from 'lmdb';
 import { ulidFactory } from '../storage/ulid.util.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { STORAGE_NAME } from '../metadata/metadata.constants.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
 import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
+import { RECORD_ID } from '../storage/record-id.util.js';
 import type { StoreCompanion } from '../storage/entity-projection.interface.js';
 import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
 import type { Principal } from './principal.interface.js';
@@ -29,6 +31,11 @@ export interface RecordGrant {
  * process; every change bumps a counter stored in LMDB in the same transaction, and each
  * lookup compares it first, so a grant or revoke in any process takes effect on the very
  * next request everywhere. Inject it as `AclService`.
+ *
+ * Subjects, entity names and ids are checked before they reach lmdb, whose keys they must
+ * fit (a longer one was a RangeError, so a 500, issue 14): a change with one that cannot
+ * hold a grant fails with `InvalidRecordException` (400); a lookup answers that it holds none.
+ * A principal whose id spells `group:<name>` is no user, and holds not even that group's grants.
  */
 export class AclService implements StoreCompanion {
   private cachedVersion = '';
@@ -47,6 +54,7 @@ export class AclService implements StoreCompanion {
   async grant(subject: string, entity: string, id: string, rights: readonly RecordRight[]): Promise<RecordGrant> {
     const checkedRights = checkRights(rights);
     checkSubject(subject);
+    checkRecord(entity, id);
     return this.change(() => {
       const merged = [...new Set([...(this.grants.get([entity, id, subject]) ?? []), ...checkedRights])].sort() as RecordRight[];
       this.grants.putSync([entity, id, subject], merged);
@@ -58,6 +66,8 @@ export class AclService implements StoreCompanion {
   /** Takes `rights` (default: all) on one record away from `subject`. Returns whether it had any. */
   async revoke(subject: string, entity: string, id: string, rights: readonly RecordRight[] = RECORD_RIGHTS): Promise<boolean> {
     const removed = checkRights(rights);
+    checkSubject(subject);
+    checkRecord(entity, id);
     return this.change(() => {
       const current = this.grants.get([entity, id, subject]);
       if (!current) return false;
@@ -72,16 +82,19 @@ export class AclService implements StoreCompanion {
   }
 
   async addMember(userId: string, group: string): Promise<void> {
-    checkSubject(userId);
+    checkUserId(userId);
     await this.change(() => this.members.putSync([userId, groupName(group)], null));
   }
 
   async removeMember(userId: string, group: string): Promise<void> {
-    await this.change(() => this.members.removeSync([userId, groupName(group)]));
+    checkUserId(userId);
+    const name = groupName(group);
+    await this.change(() => this.members.removeSync([userId, name]));
   }
 
-  /** The grants on one record. */
+  /** The grants on one record; none for an entity name or id no record can have. */
   grantsOn(entity: string, id: string): RecordGrant[] {
+    if (!isRecord(entity, id)) return [];
     return [...this.grants.getRange({ start: [entity, id], end: afterPrefix([entity, id]) })].map(({ key, value }) => ({
       subject: (key as string[])[2]!,
       rights: value,
@@ -90,6 +103,7 @@ export class AclService implements StoreCompanion {
 
   /** The groups a user belongs to, as `group:<name>` subjects. */
   groupsOf(userId: string): string[] {
+    if (!isUserId(userId)) return [];
     this.refresh();
     let groups = this.groupsCache.get(userId);
     if (!groups) {
@@ -101,6 +115,7 @@ export class AclService implements StoreCompanion {
 
   /** The rights a principal holds on a record through grants to it or to its groups. */
   rightsOn(principal: Principal, entity: string, id: string): RecordRight[] {
+    if (!isUserId(principal.id) || !isRecord(entity, id)) return [];
     this.refresh();
     const cacheKey = `${principal.id}\u0000${entity}\u0000${id}`;
     let rights = this.rightsCache.get(cacheKey);
@@ -126,6 +141,7 @@ export class AclService implements StoreCompanion {
 
   /** Whether the principal, or one of its groups, holds any grant on any record of `entity`. */
   hasGrantsIn(principal: Principal, entity: string): boolean {
+    if (!isUserId(principal.id) || !STORAGE_NAME.test(entity)) return false;
     this.refresh();
     const cacheKey = `${principal.id}\u0000${entity}`;
     let found = this.anyGrantCache.get(cacheKey);
@@ -197,10 +213,30 @@ function groupName(group: string): string {
   return name;
 }
 
+/** Whether `subject` is a user id or `group:<name>` that can hold grants and memberships. */
+export function isSubject(subject: unknown): boolean {
+  return typeof subject === 'string' && SUBJECT.test(subject) && subject.isWellFormed() && subject !== GROUP_PREFIX;
+}
+
 function checkSubject(subject: string): void {
-  if (typeof subject !== 'string' || !SUBJECT.test(subject) || !subject.isWellFormed() || subject === GROUP_PREFIX) {
-    throw new InvalidRecordException('grants', ['subject must be a user id or group:<name> (1 to 200 characters, no spaces)']);
-  }
+  if (!isSubject(subject)) throw new InvalidRecordException('grants', ['subject must be a user id or group:<name> (1 to 200 characters, no spaces)']);
+}
+
+/** A principal id that spells a group subject would hold that group's grants; it is no user id. */
+function isUserId(id: unknown): boolean {
+  return isSubject(id) && !(id as string).startsWith(GROUP_PREFIX);
+}
+
+function checkUserId(id: string): void {
+  if (!isUserId(id)) throw new InvalidRecordException('grants', ['user id must be 1 to 200 characters, no spaces, not group:<name>']);
+}
+
+function isRecord(entity: unknown, id: unknown): boolean {
+  return typeof entity === 'string' && STORAGE_NAME.test(entity) && typeof id === 'string' && RECORD_ID.test(id);
+}
+
+function checkRecord(entity: string, id: string): void {
+  if (!isRecord(entity, id)) throw new InvalidRecordException('grants', ['entity must be an entity name and id a record id']);
 }
 
 function checkRights(rights: readonly RecordRight[]): RecordRight[] {

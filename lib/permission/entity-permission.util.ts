@@ -1,24 +1,32 @@
+import type { EntityPermissionRules } from '../metadata/decorator-options.interface.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityAction } from './entity-action.constants.js';
 
 /** What an action on an entity needs: nothing, one permission string, or it is closed to all. */
 export type Requirement = { kind: 'open' } | { kind: 'permission'; permission: string } | { kind: 'closed' };
 
+const OPEN: Requirement = { kind: 'open' };
+const CLOSED: Requirement = { kind: 'closed' };
+
 /**
- * The rule behind an action, with API.md's defaults: `history` falls back to `read`,
- * `audit` to `update`, `admin` to `'<name>:admin'`. An entity without `@Permission` is
- * open, or closed when the module says `requirePermissions: true`.
+ * The rule behind an action. On an entity with `@Permission`, an action without a rule
+ * needs `'<name>:<action>'` (issue 14: an open default let anyone delete what only some may
+ * read), except `history`, which follows `read`, and `audit`, which follows `update`; a
+ * rule of `null` opens the action. An entity without `@Permission` is open, or closed when
+ * the module says `requirePermissions: true`.
  */
 export function requirementFor(definition: EntityDefinition, action: EntityAction, requirePermissions: boolean): Requirement {
   const rules = definition.permissions;
-  if (!rules) return requirePermissions ? { kind: 'closed' } : { kind: 'open' };
-  const permission =
-    action === 'history'
-      ? (rules.history ?? rules.read)
-      : action === 'audit'
-        ? (rules.audit ?? rules.update)
-        : action === 'admin'
-          ? (rules.admin ?? `${definition.name}:admin`)
-          : rules[action];
-  return permission === undefined ? { kind: 'open' } : { kind: 'permission', permission };
+  if (!rules) return requirePermissions ? CLOSED : OPEN;
+  const permission = ruleOf(definition.name, rules, action);
+  return permission === null ? OPEN : { kind: 'permission', permission };
+}
+
+// `!== undefined`, not `??`: a `null` rule is an answer, not a missing one.
+function ruleOf(name: string, rules: Readonly<EntityPermissionRules>, action: EntityAction): string | null {
+  const written = rules[action];
+  if (written !== undefined) return written;
+  if (action === 'history') return ruleOf(name, rules, 'read');
+  if (action === 'audit') return ruleOf(name, rules, 'update');
+  return `${name}:${action}`;
 }

@@ -1,67 +1,82 @@
 import type { Type } from '@nestjs/common';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import type { Principal } from '../permission/principal.interface.js';
+import type { StoredRecord } from '../storage/entity-event.interface.js';
+import { checkRecordId, isRecordId } from '../storage/record-id.util.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
 import type { WriteTransaction } from '../storage/write-transaction.store.js';
 import type { EntityInput, EntityRecord } from './entity-record.interface.js';
+import type { PrincipalContext } from './principal-context.interface.js';
 
 /** A write's context; with a `principal` key, the write is checked against its rules. */
-export interface TransactionWriteContext extends WriteContext {
-  principal?: Principal | null;
-}
+export interface TransactionWriteContext extends WriteContext, PrincipalContext {}
 
-type WriteCheck = (
-  definition: EntityDefinition,
-  context: TransactionWriteContext,
-  action: 'create' | 'update' | 'delete',
-  data: unknown,
-  id?: string,
-) => { data: unknown; context: WriteContext };
+/** What the repository that runs a transaction applies to each of its reads and writes. */
+export interface TransactionRules {
+  /** The principal's rules on a change: what to write, under which write context. */
+  checkWrite(
+    definition: EntityDefinition,
+    context: TransactionWriteContext,
+    action: 'create' | 'update' | 'delete',
+    data: unknown,
+    id?: string,
+  ): { data: unknown; context: WriteContext };
+  /** A stored record, or none, as a read with `context` answers it (`null`: missing, or concealed from its principal). */
+  read(definition: EntityDefinition, context: PrincipalContext, record: StoredRecord | undefined): Record<string, unknown> | null;
+  /** A written record as the write's caller gets it. */
+  view(definition: EntityDefinition, context: PrincipalContext, record: StoredRecord): Record<string, unknown>;
+}
 
 /**
  * Changes to several records, of several entities, that commit together or not at all.
  * Given to the callback of `EntityRepository.transaction`; its methods are synchronous
- * and see the transaction's own earlier changes.
+ * and see the transaction's own earlier changes. The records they return are shaped as the
+ * repository's own: for a principal (of the transaction or of one call) as the generated
+ * routes answer it; for trusted code, every declared field.
  */
 export class EntityTransaction {
   constructor(
     private readonly tx: WriteTransaction,
     private readonly definitionOf: (entity: Type<object>) => EntityDefinition,
     private readonly defaults: TransactionWriteContext,
-    private readonly check: WriteCheck,
+    private readonly rules: TransactionRules,
   ) {}
 
-  findById<T extends object>(entity: Type<T>, id: string): EntityRecord<T> | null {
-    return (this.tx.get(this.definitionOf(entity), id) as EntityRecord<T> | undefined) ?? null;
+  /** The record with this id, or `null` (also when a checked principal may not see it). */
+  findById<T extends object>(entity: Type<T>, id: string, context?: PrincipalContext): EntityRecord<T> | null {
+    const definition = this.definitionOf(entity);
+    const record = isRecordId(id) ? this.tx.get(definition, id) : undefined;
+    return this.rules.read(definition, { ...this.defaults, ...context }, record) as EntityRecord<T> | null;
   }
 
   /** Creates a record; with an `idempotencyKey`, a retry returns the first result instead. */
   create<T extends object>(entity: Type<T>, data: EntityInput<T>, context?: TransactionWriteContext): EntityRecord<T> {
     const definition = this.definitionOf(entity);
-    const checked = this.checked(definition, context, 'create', data);
-    return this.tx.idempotent(definition, checked.context, data, () =>
-      this.tx.create(definition, checked.data, checked.context),
-    ) as unknown as EntityRecord<T>;
+    const merged = { ...this.defaults, ...context };
+    const checked = this.rules.checkWrite(definition, merged, 'create', data);
+    const record = this.tx.idempotent(definition, checked.context, data, () => this.tx.create(definition, checked.data, checked.context));
+    return this.rules.view(definition, merged, record) as EntityRecord<T>;
   }
 
   replace<T extends object>(entity: Type<T>, id: string, data: EntityInput<T>, context?: TransactionWriteContext): EntityRecord<T> {
     const definition = this.definitionOf(entity);
-    const checked = this.checked(definition, context, 'update', data, id);
-    return this.tx.replace(definition, id, checked.data, checked.context) as unknown as EntityRecord<T>;
+    const merged = { ...this.defaults, ...context };
+    const checked = this.rules.checkWrite(definition, merged, 'update', data, id);
+    checkRecordId(definition.name, id);
+    return this.rules.view(definition, merged, this.tx.replace(definition, id, checked.data, checked.context)) as EntityRecord<T>;
   }
 
   update<T extends object>(entity: Type<T>, id: string, patch: Partial<EntityInput<T>>, context?: TransactionWriteContext): EntityRecord<T> {
     const definition = this.definitionOf(entity);
-    const checked = this.checked(definition, context, 'update', patch, id);
-    return this.tx.update(definition, id, checked.data, checked.context) as unknown as EntityRecord<T>;
+    const merged = { ...this.defaults, ...context };
+    const checked = this.rules.checkWrite(definition, merged, 'update', patch, id);
+    checkRecordId(definition.name, id);
+    return this.rules.view(definition, merged, this.tx.update(definition, id, checked.data, checked.context)) as EntityRecord<T>;
   }
 
   delete<T extends object>(entity: Type<T>, id: string, context?: TransactionWriteContext): void {
     const definition = this.definitionOf(entity);
-    this.tx.delete(definition, id, this.checked(definition, context, 'delete', {}, id).context);
-  }
-
-  private checked(definition: EntityDefinition, context: TransactionWriteContext = {}, action: 'create' | 'update' | 'delete', data: unknown, id?: string) {
-    return this.check(definition, { ...this.defaults, ...context }, action, data, id);
+    const checked = this.rules.checkWrite(definition, { ...this.defaults, ...context }, 'delete', {}, id);
+    checkRecordId(definition.name, id);
+    this.tx.delete(definition, id, checked.context);
   }
 }

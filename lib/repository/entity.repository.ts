@@ -1,19 +1,23 @@
-import { Logger, type Type } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { FindQuery, FindResult } from '../query/find-query.interface.js';
+import { InvalidQueryException } from '../query/invalid-query.exception.js';
 import { normalizeQuery } from '../query/query-clause.util.js';
 import { runQuery } from '../query/query-executor.util.js';
 import { explainPlan, planQuery } from '../query/query-planner.util.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
+import { checkRecordId, isRecordId } from '../storage/record-id.util.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
 import type { EntityEvent, StoredRecord } from '../storage/entity-event.interface.js';
 import type { RecordHistory } from '../storage/field-history.store.js';
 import type { EntityInput, EntityRecord } from './entity-record.interface.js';
-import { EntityTransaction } from './entity-transaction.store.js';
+import { EntityTransaction, type TransactionRules } from './entity-transaction.store.js';
+import type { PrincipalContext } from './principal-context.interface.js';
+import { decisionOf, readFor, shapeFor, unreadableTo, unreadableUnder } from './principal-view.util.js';
+import { toDeclaredRecord, toHistoryView, toRecordView } from './record-view.util.js';
 import { AccessDeniedException } from '../permission/access-denied.exception.js';
-import type { AccessDecision, EntityAccess } from '../permission/entity-access.store.js';
-import type { EntityAction } from '../permission/entity-action.constants.js';
+import type { EntityAccess } from '../permission/entity-access.store.js';
 import type { Principal } from '../permission/principal.interface.js';
 import { EntitiesLogger } from '../tracing/entities-logger.util.js';
 
@@ -22,15 +26,8 @@ export const DEFAULT_MAX_BATCH = 1000;
 
 const QUERY_LOGGER = new EntitiesLogger('EntitiesQuery');
 
-/** On behalf of whom a repository call runs. */
-export interface PrincipalContext {
-  /**
-   * When this key is present (a principal, or `null` for an anonymous caller) the call is
-   * checked like an HTTP request: entity rules, the owner rule, grants, field rules. Leave
-   * it out for trusted code of your own.
-   */
-  principal?: Principal | null;
-}
+// Where the rest of lib/ imports it from, beside the repository's other option types.
+export type { PrincipalContext } from './principal-context.interface.js';
 
 /** Options of a repository write. */
 export interface RepositoryWriteContext extends WriteContext, PrincipalContext {}
@@ -44,7 +41,10 @@ export interface FindOptions extends PrincipalContext {
 /**
  * Reads and writes the records of one entity. Inject it with
  * `@InjectEntityRepository(Entity)`; the generated controller uses the same instance.
- * Every write resolves only once it is durable on disk.
+ * Every write resolves only once it is durable on disk. Every record it returns holds the
+ * managed fields and the fields the class declares now, never one removed from it since.
+ * An id no record can have is not found (`null`, or `RecordNotFoundException`).
+ * Usable once the application has initialised (`app.init()` or `app.listen()`).
  */
 export class EntityRepository<T extends object> {
   constructor(
@@ -58,8 +58,12 @@ export class EntityRepository<T extends object> {
 
   /** Creates one record. Fails with `InvalidRecordException` or `UniqueConstraintException`. */
   async create(data: EntityInput<T>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
-    const checked = this.checkedWrite(context, 'create', data);
-    return this.write((tx) => tx.create(this.target, checked.data as EntityInput<T>, checked.context));
+    this.checkOpen();
+    const { data: checked, context: writeContext } = this.checkedWrite(context, 'create', data);
+    const record = await this.storage.write((tx) =>
+      tx.idempotent(this.definition, writeContext, checked, () => tx.create(this.definition, checked, writeContext)),
+    );
+    return shapeFor(this.access, this.definition, context, record) as EntityRecord<T>;
   }
 
   /**
@@ -67,16 +71,17 @@ export class EntityRepository<T extends object> {
    * An `idempotencyKey` covers the whole batch.
    */
   async createMany(items: readonly EntityInput<T>[], context: RepositoryWriteContext = {}): Promise<EntityRecord<T>[]> {
+    this.checkOpen();
     const invalid = (problem: string) => new InvalidRecordException(this.definition.name, [problem]);
     if (!Array.isArray(items)) throw invalid('the data must be an array');
     if (items.length > this.maxBatch) throw invalid(`a batch holds at most ${this.maxBatch} records`);
     const checked = items.map((item) => this.checkedWrite(context, 'create', item));
     const writeContext = checked[0]?.context ?? this.checkedWrite(context, 'create', {}).context;
-    return this.storage.write((tx) =>
+    const records = await this.storage.write((tx) =>
       tx.idempotent(this.definition, writeContext, items, () =>
         checked.map(({ data: item }, index) => {
           try {
-            return tx.create(this.definition, item, writeContext) as unknown as EntityRecord<T>;
+            return tx.create(this.definition, item, writeContext);
           } catch (error) {
             if (!(error instanceof InvalidRecordException)) throw error;
             throw new InvalidRecordException(this.definition.name, error.problems.map((problem) => `[${index}] ${problem}`));
@@ -84,34 +89,39 @@ export class EntityRepository<T extends object> {
         }),
       ),
     );
+    const unreadable = unreadableTo(this.access, this.definition, context);
+    return records.map((record) => shapeFor(this.access, this.definition, context, record, unreadable) as EntityRecord<T>);
   }
 
   /** The record with this id, or `null` (also when a checked principal may not see it). */
   async findById(id: string, options: PrincipalContext = {}): Promise<EntityRecord<T> | null> {
+    this.checkOpen();
     this.storage.renewSnapshot();
-    const record = this.storage.tablesOf(this.definition).records.get(id) ?? null;
-    const decision = this.decision(options, 'read');
-    if (!record || !decision) return record as EntityRecord<T> | null;
-    if (!this.access!.canRead(this.definition, decision, record)) return null;
-    return this.withoutUnreadable(decision, record);
+    const record = isRecordId(id) ? this.storage.tablesOf(this.definition).records.get(id) : undefined;
+    return readFor(this.access, this.definition, options, record) as EntityRecord<T> | null;
   }
 
   /** One page of the records that match `query`, in its sort order. Fails with `InvalidQueryException`. */
   async find(query: FindQuery = {}, options: FindOptions = {}): Promise<FindResult<EntityRecord<T>>> {
+    this.checkOpen();
     const normalized = normalizeQuery(this.definition, query);
     const plan = planQuery(this.definition, normalized.clauses, normalized.sort);
     if (Logger.isLevelEnabled('debug')) QUERY_LOGGER.debug(`${this.definition.name}: ${explainPlan(plan)}`);
     const tables = this.storage.tablesOf(this.definition);
     this.storage.renewSnapshot();
-    const decision = this.decision(options, 'read');
-    if (!decision) return runQuery(tables, normalized, plan, this.storage.cursorKey, options.visible) as FindResult<EntityRecord<T>>;
-    const unreadable = this.access!.unreadableFields(this.definition, decision);
+    if (!('principal' in options)) {
+      const page = runQuery(tables, normalized, plan, this.storage.cursorKey, options.visible);
+      return { items: page.items.map((record) => toDeclaredRecord(this.definition, record) as EntityRecord<T>), nextCursor: page.nextCursor };
+    }
+    const decision = decisionOf(this.access, this.definition, options, 'read');
+    this.refuseHiddenFields(normalized.clauses.map((clause) => clause.field), normalized.sort.field);
+    const unreadable = unreadableUnder(this.access, this.definition, decision);
     const refused = [...normalized.clauses.map((clause) => clause.field), normalized.sort.field].find((field) => unreadable.has(field));
     if (refused) throw new AccessDeniedException('forbidden', `filtering or sorting on ${refused} is not allowed`);
     const visible = (record: StoredRecord) =>
-      this.access!.canRead(this.definition, decision, record) && (options.visible?.(record) ?? true);
+      (!decision || this.access!.canRead(this.definition, decision, record)) && (options.visible?.(record) ?? true);
     const page = runQuery(tables, normalized, plan, this.storage.cursorKey, visible);
-    return { items: page.items.map((record) => this.withoutUnreadable(decision, record)), nextCursor: page.nextCursor };
+    return { items: page.items.map((record) => toRecordView(this.definition, record, unreadable) as EntityRecord<T>), nextCursor: page.nextCursor };
   }
 
   /** How `find(query)` would read the store, in one line (for logs and tests). */
@@ -125,21 +135,23 @@ export class EntityRepository<T extends object> {
    * records. `null` only for an id that never existed.
    */
   async history(id: string, options: PrincipalContext = {}): Promise<RecordHistory | null> {
+    this.checkOpen();
     this.storage.renewSnapshot();
-    const decision = this.decision(options, 'history');
+    const decision = decisionOf(this.access, this.definition, options, 'history');
+    if (!isRecordId(id)) return null;
     if (decision && !decision.entityWide) {
       // Owners and grantees see the history of records that still exist; a deleted record's is for entity-wide readers.
       const record = this.storage.tablesOf(this.definition).records.get(id);
       if (!record || !this.access!.canRead(this.definition, decision, record)) return null;
     }
     const history = this.storage.history(this.definition, id);
-    if (!history || !decision) return history ?? null;
-    const unreadable = this.access!.unreadableFields(this.definition, decision);
-    return { id, fields: Object.fromEntries(Object.entries(history.fields).filter(([field]) => !unreadable.has(field))) };
+    if (!history || !('principal' in options)) return history ?? null;
+    return toHistoryView(this.definition, history, unreadableUnder(this.access, this.definition, decision));
   }
 
   /** This entity's events with a seq greater than `afterSeq`, oldest first, at most `limit` (default 100). */
   async events(options: { afterSeq?: number; limit?: number } = {}): Promise<EntityEvent[]> {
+    this.checkOpen();
     const limit = options.limit ?? 100;
     const found: EntityEvent[] = [];
     let after = options.afterSeq ?? 0;
@@ -156,35 +168,78 @@ export class EntityRepository<T extends object> {
 
   /** Replaces every field of a record (immutable fields must keep their value). */
   async replace(id: string, data: EntityInput<T>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
+    this.checkOpen();
     const checked = this.checkedWrite(context, 'update', data, id);
-    return this.write((tx) => tx.replace(this.target, id, checked.data as EntityInput<T>, checked.context));
+    checkRecordId(this.definition.name, id);
+    const record = await this.storage.write((tx) => tx.replace(this.definition, id, checked.data, checked.context));
+    return shapeFor(this.access, this.definition, context, record) as EntityRecord<T>;
   }
 
   /** Changes the given fields; `null` clears an optional field. */
   async update(id: string, patch: Partial<EntityInput<T>>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
+    this.checkOpen();
     const checked = this.checkedWrite(context, 'update', patch, id);
-    return this.write((tx) => tx.update(this.target, id, checked.data as Partial<EntityInput<T>>, checked.context));
+    checkRecordId(this.definition.name, id);
+    const record = await this.storage.write((tx) => tx.update(this.definition, id, checked.data, checked.context));
+    return shapeFor(this.access, this.definition, context, record) as EntityRecord<T>;
   }
 
   /** Deletes a record. Fails with `RecordNotFoundException` or `VersionConflictException`. */
   async delete(id: string, context: RepositoryWriteContext = {}): Promise<void> {
+    this.checkOpen();
     const checked = this.checkedWrite(context, 'delete', {}, id);
-    await this.write((tx) => tx.delete(this.target, id, checked.context));
+    checkRecordId(this.definition.name, id);
+    await this.storage.write((tx) => tx.delete(this.definition, id, checked.context));
   }
 
   /**
    * Runs `fn` in one write transaction: everything it changes, in any entity of the same
    * store, commits together once `fn` returns, or not at all if it throws. `fn` must be
-   * synchronous: LMDB holds its single write lock while it runs.
+   * synchronous: LMDB holds its single write lock while it runs. With a `principal`, each
+   * change is checked and each record the transaction returns shaped as for that principal.
    */
-  transaction<R>(fn: (tx: EntityTransaction) => R, context: RepositoryWriteContext = {}): Promise<R> {
-    return this.write(fn, context);
+  async transaction<R>(fn: (tx: EntityTransaction) => R, context: RepositoryWriteContext = {}): Promise<R> {
+    this.checkOpen();
+    const rules: TransactionRules = {
+      checkWrite: (definition, writeContext, action, data, id) => this.checkedWrite(writeContext, action, data, id, definition),
+      read: (definition, readContext, record) => readFor(this.access, definition, readContext, record),
+      view: (definition, writeContext, record) => shapeFor(this.access, definition, writeContext, record),
+    };
+    return this.storage.write((tx) => {
+      const result = fn(new EntityTransaction(tx, (entity) => this.storage.definitionOf(entity), context, rules));
+      if (result instanceof Promise) throw new TypeError('a transaction callback must be synchronous; it returned a Promise');
+      return result;
+    });
   }
 
-  /** The access decision of a call made on behalf of a principal; `undefined` for trusted calls. */
-  private decision(context: PrincipalContext, action: EntityAction): AccessDecision | undefined {
-    if (!('principal' in context) || !this.access) return undefined;
-    return this.access.decide(this.definition, action, context.principal ?? undefined);
+  /**
+   * `record` as the generated routes answer `principal` (anonymous when left out): the
+   * managed fields, then the declared fields that are neither hidden nor unreadable to it.
+   * For records a trusted call returned, before your code hands them out. It shapes only:
+   * whether the principal may see the record at all is for `findById(id, { principal })`.
+   */
+  view(record: EntityRecord<T>, principal?: Principal | null): EntityRecord<T> {
+    return toRecordView(this.definition, record as unknown as StoredRecord, unreadableTo(this.access, this.definition, { principal })) as EntityRecord<T>;
+  }
+
+  /**
+   * The store opens in the application's init; Nest builds and hands out repositories
+   * before that, and lmdb's own error for a closed store says nothing of the cause.
+   */
+  private checkOpen(): void {
+    if (this.storage.environment.isOpen) return;
+    throw new Error(
+      `EntityRepository<${this.definition.name}> used while its store is not open: before the application initialised ` +
+        '(call app.init() or app.listen() first) or after it closed',
+    );
+  }
+
+  /** HTTP answers a filter or sort on a hidden field as one on a field that does not exist. */
+  private refuseHiddenFields(filtered: readonly string[], sorted: string): void {
+    const hidden = (field: string) => this.definition.fieldsByName.get(field)?.hidden === true;
+    const filter = filtered.find(hidden);
+    if (filter) throw new InvalidQueryException(`cannot filter on ${filter}: ${this.definition.name} has no such field`);
+    if (hidden(sorted)) throw new InvalidQueryException(`cannot sort by ${sorted}: ${this.definition.name} has no such field`);
   }
 
   /**
@@ -202,27 +257,5 @@ export class EntityRepository<T extends object> {
     if (!('principal' in context) || !this.access) return { data, context: writeContext };
     const checked = this.access.checkWrite(definition, principal ?? undefined, action, data, id);
     return { data: checked.data, context: { ...writeContext, ...checked.context, actor: writeContext.actor ?? checked.context.actor } };
-  }
-
-  private withoutUnreadable(decision: AccessDecision, record: StoredRecord): EntityRecord<T> {
-    const unreadable = this.access!.unreadableFields(this.definition, decision);
-    if (unreadable.size === 0) return record as EntityRecord<T>;
-    const copy: Record<string, unknown> = { ...record };
-    for (const field of unreadable) delete copy[field];
-    return copy as EntityRecord<T>;
-  }
-
-  private get target(): Type<T> {
-    return this.definition.target;
-  }
-
-  private write<R>(fn: (tx: EntityTransaction) => R, defaults: RepositoryWriteContext = {}): Promise<R> {
-    return this.storage.write((tx) => {
-      const check = (definition: EntityDefinition, context: RepositoryWriteContext, action: 'create' | 'update' | 'delete', data: unknown, id?: string) =>
-        this.checkedWrite(context, action, data, id, definition);
-      const result = fn(new EntityTransaction(tx, (entity) => this.storage.definitionOf(entity), defaults, check));
-      if (result instanceof Promise) throw new TypeError('a transaction callback must be synchronous; it returned a Promise');
-      return result;
-    });
   }
 }

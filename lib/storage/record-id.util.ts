@@ -1,3 +1,4 @@
+import { RecordNotFoundException } from './record-not-found.exception.js';
 import { ulidFactory } from './ulid.util.js';
 
 /**
@@ -9,3 +10,18 @@ export const nextRecordId: () => string = ulidFactory();
 
 /** What a stored id can look like (generated ULIDs, ids kept by an import); anything else cannot exist. */
 export const RECORD_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Whether a record can have `id`. */
+export function isRecordId(id: unknown): id is string {
+  return typeof id === 'string' && RECORD_ID.test(id);
+}
+
+/**
+ * `id`, when a record of `entity` can have it; a `RecordNotFoundException` otherwise, before
+ * the id reaches lmdb, whose keys it may not even fit (a `RangeError` there).
+ */
+export function checkRecordId(entity: string, id: unknown): string {
+  if (isRecordId(id)) return id;
+  const shown = String(id);
+  throw new RecordNotFoundException(entity, shown.length > 64 ? `${shown.slice(0, 64)}…` : shown);
+}

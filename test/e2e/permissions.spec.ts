@@ -1,4 +1,4 @@
-import { Entity, Field, Permission, type Principal } from '../../lib/index.js';
+import { Audited, Entity, Field, Historize, Permission, type Principal } from '../../lib/index.js';
 import { createTestApp, PLATFORMS, type TestApp } from '../support/test-app.util.js';
 import { asPrincipal, expectErrorStatus, expectNestError, http, principalFromHeader } from './support/e2e.util.js';
 
@@ -10,10 +10,30 @@ class GuardedPermit {
   title!: string;
 }
 
-/** Only `create` has a rule: reading, updating and deleting are open to everyone. */
+/** Only `create` needs a permission: reading, updating and deleting are opened to everyone with `null`. */
 @Entity('perm-notices')
-@Permission({ create: 'notices:create' })
+@Permission({ create: 'notices:create', read: null, update: null, delete: null })
 class Notice {
+  @Field()
+  text!: string;
+}
+
+/** Only `read` has a rule, like README's claims once did: every other action needs its default permission. */
+@Entity('perm-ledgers')
+@Permission({ read: 'perm-ledgers:read' })
+@Historize('full')
+@Audited()
+class Ledger {
+  @Field()
+  entry!: string;
+}
+
+/** Reading is opened with `null`, so its history is open too; `audit` follows `update`'s default. */
+@Entity('perm-boards')
+@Permission({ read: null })
+@Historize('full')
+@Audited()
+class Board {
   @Field()
   text!: string;
 }
@@ -59,7 +79,7 @@ describe.each(PLATFORMS)('entity-level @Permission on %s', (platform) => {
 
   beforeAll(async () => {
     t = await createTestApp({
-      entities: [GuardedPermit, Notice, Memo],
+      entities: [GuardedPermit, Notice, Memo, Ledger, Board],
       platform,
       module: { getPrincipal: principalFromHeader, roles: { ...ROLES } },
     });
@@ -172,7 +192,7 @@ describe.each(PLATFORMS)('entity-level @Permission on %s', (platform) => {
     expectNestError(lookalike, 403);
   });
 
-  it('leaves an action without a rule open to everyone, anonymous included', async () => {
+  it('leaves an action whose rule is null open to everyone, anonymous included', async () => {
     const created = await http(t).post('/perm-notices').set(asPrincipal({ id: 'n', permissions: ['notices:create'] })).send({ text: 'hello' });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
@@ -190,6 +210,40 @@ describe.each(PLATFORMS)('entity-level @Permission on %s', (platform) => {
     expectErrorStatus(await http(t).post('/perm-notices').send({ text: 'anon' }), 401);
     expectErrorStatus(await http(t).post('/perm-notices/batch').send([{ text: 'anon' }]), 401);
     expectNestError(await http(t).post('/perm-notices').set(asPrincipal({ id: 'nobody' })).send({ text: 'x' }), 403);
+  });
+
+  it("requires '<name>:<action>' for an action without a rule, so a missing delete rule opens nothing", async () => {
+    const reader = asPrincipal({ id: 'reader', permissions: ['perm-ledgers:read'] });
+    const created = await http(t).post('/perm-ledgers').set(asPrincipal({ id: 'maker', permissions: ['perm-ledgers:create'] })).send({ entry: 'seed' });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    for (const headers of [{}, reader]) {
+      const status = Object.keys(headers).length === 0 ? 401 : 403;
+      expectNestError(await http(t).delete(`/perm-ledgers/${id}`).set(headers), status);
+      // The same answer for an id no record has: a refused delete confirms nothing.
+      expectNestError(await http(t).delete(`/perm-ledgers/${MISSING_ID}`).set(headers), status);
+      expectNestError(await http(t).post('/perm-ledgers').set(headers).send({ entry: 'x' }), status);
+      expectNestError(await http(t).patch(`/perm-ledgers/${id}`).set(headers).send({ entry: 'x' }), status);
+      expectNestError(await http(t).put(`/perm-ledgers/${id}`).set(headers).send({ entry: 'x' }), status);
+    }
+    expect((await http(t).get(`/perm-ledgers/${id}`).set(reader)).body).toEqual(expect.objectContaining({ entry: 'seed', version: 1 }));
+    expect((await http(t).patch(`/perm-ledgers/${id}`).set(asPrincipal({ id: 'u', permissions: ['perm-ledgers:update'] })).send({ entry: 'edited' })).status).toBe(200);
+    expect((await http(t).delete(`/perm-ledgers/${id}`).set(asPrincipal({ id: 'd', permissions: ['perm-ledgers:delete'] }))).status).toBe(204);
+  });
+
+  it("lets history follow read's rule and audit follow update's default when neither is written", async () => {
+    const ledger = (await http(t).post('/perm-ledgers').set(root).send({ entry: 'seed' })).body.id as string;
+    expectNestError(await http(t).get(`/perm-ledgers/${ledger}/history`), 401);
+    expect((await http(t).get(`/perm-ledgers/${ledger}/history`).set(asPrincipal({ id: 'r', permissions: ['perm-ledgers:read'] }))).status).toBe(200);
+    expectNestError(await http(t).get(`/perm-ledgers/${ledger}/audit`).set(asPrincipal({ id: 'r', permissions: ['perm-ledgers:read'] })), 403);
+    expect((await http(t).get(`/perm-ledgers/${ledger}/audit`).set(asPrincipal({ id: 'u', permissions: ['perm-ledgers:update'] }))).status).toBe(200);
+
+    const board = (await http(t).post('/perm-boards').set(root).send({ text: 'seed' })).body.id as string;
+    expect((await http(t).get(`/perm-boards/${board}`)).status).toBe(200);
+    expect((await http(t).get(`/perm-boards/${board}/history`)).status).toBe(200);
+    expectNestError(await http(t).get(`/perm-boards/${board}/audit`), 401);
+    expectNestError(await http(t).get(`/perm-boards/${board}/audit`).set(asPrincipal({ id: 'u', permissions: ['boards:update'] })), 403);
+    expect((await http(t).get(`/perm-boards/${board}/audit`).set(asPrincipal({ id: 'u', permissions: ['perm-boards:update'] }))).status).toBe(200);
   });
 
   it('leaves an entity without @Permission open when permissions are not required', async () => {
@@ -243,7 +297,7 @@ describe.each(PLATFORMS)('requirePermissions: true on %s', (platform) => {
     expectNestError(await http(t).delete(`/perm-permits/${created.body.id}`).set(asPrincipal({ id: 'clara', roles: ['clerk'] })), 403);
   });
 
-  it('keeps an action without a rule open on an entity with @Permission', async () => {
+  it('keeps an action whose rule is null open on an entity with @Permission', async () => {
     const created = await http(t).post('/perm-notices').set(asPrincipal({ id: 'n', permissions: ['notices:create'] })).send({ text: 'hello' });
     expect(created.status).toBe(201);
     expect((await http(t).get(`/perm-notices/${created.body.id}`)).status).toBe(200);

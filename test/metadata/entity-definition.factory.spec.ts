@@ -8,6 +8,7 @@ import { Field } from '../../lib/decorators/field.decorator.js';
 import { Historize } from '../../lib/decorators/historize.decorator.js';
 import { Index } from '../../lib/decorators/index.decorator.js';
 import { Permission } from '../../lib/decorators/permission.decorator.js';
+import type { FieldType } from '../../lib/metadata/decorator-options.interface.js';
 import { createEntityDefinition } from '../../lib/metadata/entity-definition.factory.js';
 import { EntityMetadataException } from '../../lib/metadata/entity-metadata.exception.js';
 
@@ -473,6 +474,145 @@ describe('createEntityDefinition', () => {
     });
   });
 
+  describe('@Permission rules of null', () => {
+    it('keeps a null entity rule, which opens the action, apart from a missing one', () => {
+      @Entity('opened')
+      @Permission({ read: null, create: null, update: null, delete: null, history: null, audit: null })
+      class Opened {
+        @Field() title!: string;
+      }
+      expect(createEntityDefinition(Opened).permissions).toEqual({ read: null, create: null, update: null, delete: null, history: null, audit: null });
+    });
+
+    it.each([
+      ['admin', { admin: null }],
+      ['owner', { owner: null }],
+    ])('names the class of an entity rule "%s" set to null', (rule, rules) => {
+      @Entity('nulled')
+      @Permission(rules as never)
+      class Nulled {
+        @Field() title!: string;
+      }
+      const error = metadataError(() => createEntityDefinition(Nulled));
+      expect(error.message).toContain('Nulled');
+      expect(error.message).toContain(`"${rule}"`);
+    });
+
+    it('names the class and the field of a field rule set to null', () => {
+      @Entity('nulledField')
+      class NulledField {
+        @Field() @Permission({ read: null } as never) title!: string;
+      }
+      const error = metadataError(() => createEntityDefinition(NulledField));
+      expect(error.message).toContain('NulledField.title');
+      expect(error.message).toContain('"read"');
+    });
+  });
+
+  describe('unique indexes over fields a caller may not read', () => {
+    it('names the class and the field of @Index({ unique: true }) on a field with a read rule', () => {
+      @Entity('badges')
+      class Badge {
+        @Field() @Index({ unique: true }) @Permission({ read: 'badges:secret' }) serial!: string;
+      }
+      const error = metadataError(() => createEntityDefinition(Badge));
+      expect(error.message).toContain('Badge.serial');
+      expect(error.message).toContain('409');
+    });
+
+    it('names the class and the field of @Index({ unique: true }) on a hidden field', () => {
+      @Entity('tokens')
+      class Token {
+        @Field({ hidden: true }) @Index({ unique: true }) digest!: string;
+      }
+      const error = metadataError(() => createEntityDefinition(Token));
+      expect(error.message).toContain('Token.digest');
+      expect(error.message).toContain('hidden');
+    });
+
+    it('names the class and the unreadable field of a unique @Composite', () => {
+      @Entity('seats')
+      @Composite(['row', 'holder'], { unique: true })
+      class Seat {
+        @Field() row!: string;
+        @Field() @Permission({ read: 'seats:holders' }) holder!: string;
+      }
+      const error = metadataError(() => createEntityDefinition(Seat));
+      expect(error.message).toContain('Seat.holder');
+      expect(error.message).toContain('@Composite');
+    });
+
+    it('accepts such fields in non-unique indexes, and unique indexes over fields with a write rule only', () => {
+      @Entity('ledgerLines')
+      @Composite(['account', 'memo'])
+      class LedgerLine {
+        @Field() @Index({ unique: true }) @Permission({ write: 'lines:admin' }) account!: string;
+        @Field() @Index() @Permission({ read: 'lines:memo' }) memo!: string;
+        @Field({ hidden: true }) @Index() digest!: string;
+      }
+      expect(createEntityDefinition(LedgerLine).indexes.map((index) => [index.name, index.unique])).toEqual([
+        ['account', true],
+        ['memo', false],
+        ['digest', false],
+        ['account_memo', false],
+      ]);
+    });
+  });
+
+  describe('@Field defaults', () => {
+    it('accepts a default of the field type: a string, a finite number, a boolean, a Date or an ISO-8601 date string', () => {
+      @Entity('defaults')
+      class Defaults {
+        @Field({ default: 'draft' }) status!: string;
+        @Field({ default: 0 }) count!: number;
+        @Field({ default: false }) done!: boolean;
+        @Field({ default: new Date('2026-01-01T00:00:00.000Z') }) since!: Date;
+        @Field({ default: '2026-01-01' }) until!: Date;
+      }
+      expect(createEntityDefinition(Defaults).fields.map((field) => field.default)).toEqual([
+        'draft',
+        0,
+        false,
+        new Date('2026-01-01T00:00:00.000Z'),
+        '2026-01-01',
+      ]);
+    });
+
+    it("names the class and the field of a default whose type is not the property's", () => {
+      @Entity('counters')
+      class Counter {
+        @Field({ default: 'x' }) count!: number;
+      }
+      const error = metadataError(() => createEntityDefinition(Counter));
+      expect(error.message).toContain('Counter.count');
+      expect(error.message).toContain('"x"');
+      expect(error.message).toContain('number');
+    });
+
+    it.each<[string, FieldType, unknown]>([
+      ['NaN on a number field', 'number', Number.NaN],
+      ['Infinity on a number field', 'number', Number.POSITIVE_INFINITY],
+      ['a number on a string field', 'string', 1],
+      ['a lone surrogate on a string field', 'string', '\ud800'],
+      ['a string on a boolean field', 'boolean', 'true'],
+      ['a number on a date field', 'date', 0],
+      ['a string that is not ISO-8601 on a date field', 'date', 'tomorrow'],
+      ['an invalid Date on a date field', 'date', new Date('nope')],
+      ['a Date past the year 9999 on a date field', 'date', new Date(Date.UTC(10000, 0, 1))],
+      ['null on a string field', 'string', null],
+      ['an array on a string field', 'string', ['a']],
+      ['an object on a number field', 'number', { value: 1 }],
+    ])('names the class and the field of %s', (_what, type, value) => {
+      @Entity('wrongDefaults')
+      class WrongDefault {
+        @Field({ type, default: value }) count!: unknown;
+      }
+      const error = metadataError(() => createEntityDefinition(WrongDefault));
+      expect(error.message).toContain('WrongDefault.count');
+      expect(error.message).toContain('default');
+    });
+  });
+
   describe('decorator order and inheritance', () => {
     it('gives the same definition whatever order the decorators stack in', () => {
       @Entity('ordered')
@@ -480,7 +620,7 @@ describe('createEntityDefinition', () => {
       @Historize('full')
       @Audited()
       class InOrder {
-        @Field({ required: false }) @Index({ unique: true }) @Historize('never') @Permission({ read: 'r' }) a?: string;
+        @Field({ required: false }) @Index({ unique: true }) @Historize('never') @Permission({ write: 'w' }) a?: string;
         @Field() b!: number;
       }
 
@@ -489,14 +629,14 @@ describe('createEntityDefinition', () => {
       @Composite(['a', 'b'])
       @Entity('ordered')
       class Reversed {
-        @Permission({ read: 'r' }) @Historize('never') @Index({ unique: true }) @Field({ required: false }) a?: string;
+        @Permission({ write: 'w' }) @Historize('never') @Index({ unique: true }) @Field({ required: false }) a?: string;
         @Field() b!: number;
       }
 
       const { target: _first, ...first } = createEntityDefinition(InOrder);
       const { target: _second, ...second } = createEntityDefinition(Reversed);
       expect(second).toEqual(first);
-      expect(first.fields[0]).toMatchObject({ required: false, history: 'never', permission: { read: 'r' } });
+      expect(first.fields[0]).toMatchObject({ required: false, history: 'never', permission: { write: 'w' } });
       expect(first.fields[1]!.history).toBe('full');
       expect(first.indexes.map((index) => index.name).sort()).toEqual(['a', 'a_b']);
     });

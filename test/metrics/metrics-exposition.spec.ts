@@ -14,7 +14,7 @@ import { histogramBuckets, parsePrometheusText, sampleValue, type MetricFamily }
 @Entity('gauges')
 @Audited()
 @Cached({ ttl: 60_000 })
-@Permission({ create: 'gauges:write', update: 'gauges:write', delete: 'gauges:write' })
+@Permission({ read: null, create: 'gauges:write', update: 'gauges:write', delete: 'gauges:write' })
 class Gauge {
   @Field() @Index() label!: string;
   @Field() reading!: number;

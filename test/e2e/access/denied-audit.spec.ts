@@ -32,6 +32,14 @@ class AuditedMemo {
   @Field({ required: false }) ownerId?: string;
 }
 
+/** Only `read` has a rule: deleting needs the default 'ledgers:delete'. */
+@Entity('ledgers')
+@Permission({ read: 'ledgers:read' })
+@Audited()
+class AuditedLedger {
+  @Field() entry!: string;
+}
+
 const AUDITOR: Principal = { id: 'auditor', permissions: ['docs:read', 'docs:update', 'memos:read', 'memos:update'] };
 
 describe.each(PLATFORMS)('the audit of refused writes on %s', (platform) => {
@@ -40,13 +48,15 @@ describe.each(PLATFORMS)('the audit of refused writes on %s', (platform) => {
   let acl: AclService;
   let docs: EntityRepository<AuditedDoc>;
   let memos: EntityRepository<AuditedMemo>;
+  let ledgers: EntityRepository<AuditedLedger>;
 
   beforeAll(async () => {
-    t = await createTestApp({ entities: [AuditedDoc, AuditedMemo], platform, module: { getPrincipal: principalFromHeader } });
+    t = await createTestApp({ entities: [AuditedDoc, AuditedMemo, AuditedLedger], platform, module: { getPrincipal: principalFromHeader } });
     audit = t.app.get(AuditService);
     acl = t.app.get(AclService);
     docs = t.app.get(getRepositoryToken(AuditedDoc));
     memos = t.app.get(getRepositoryToken(AuditedMemo));
+    ledgers = t.app.get(getRepositoryToken(AuditedLedger));
   });
 
   afterAll(async () => {
@@ -128,6 +138,31 @@ describe.each(PLATFORMS)('the audit of refused writes on %s', (platform) => {
     const editor = { id: unique('editor'), permissions: ['docs:update'] };
     expectNestError(await http(t).patch(`/docs/${id}`).set(as(editor)).send({ stamp: 'forged' }), 403);
     expect(await entriesOf('docs', id)).toEqual([expect.objectContaining({ action: 'create' }), denial('docs', id, `PATCH /docs/${id}`, editor.id)]);
+  });
+
+  it('records a delete refused because the entity has no delete rule, and keeps the record', async () => {
+    const { id } = await ledgers.create({ entry: 'seed' });
+    const reader = unique('reader');
+    expectNestError(await http(t).delete(`/ledgers/${id}`), 401);
+    expectNestError(await http(t).delete(`/ledgers/${id}`).set(as({ id: reader, permissions: ['ledgers:read'] })), 403);
+    expect(await entriesOf('ledgers', id)).toEqual([
+      expect.objectContaining({ action: 'create' }),
+      denial('ledgers', id, `DELETE /ledgers/${id}`),
+      denial('ledgers', id, `DELETE /ledgers/${id}`, reader),
+    ]);
+    expect(await ledgers.findById(id)).toEqual(expect.objectContaining({ version: 1 }));
+  });
+
+  it("records an intruder's delete of another owner's record, and not the owner's own delete", async () => {
+    const { id } = await memos.create({ title: 'theirs', ownerId: 'owner-1' });
+    const intruder = unique('intruder');
+    expectNestError(await http(t).delete(`/memos/${id}`).set(as({ id: intruder })), 404);
+    expect((await http(t).delete(`/memos/${id}`).set(as({ id: 'owner-1' }))).status).toBe(204);
+    expect(await entriesOf('memos', id)).toEqual([
+      expect.objectContaining({ action: 'create' }),
+      denial('memos', id, `DELETE /memos/${id}`, intruder),
+      expect.objectContaining({ action: 'delete', actor: 'owner-1' }),
+    ]);
   });
 
   it('records a refused create with the principal and the route', async () => {

@@ -5,7 +5,7 @@ import { as, walkAs } from './access.util.js';
 
 /** Creating is open; reading, changing and deleting need a permission, or owning the record. */
 @Entity('memos')
-@Permission({ read: 'memos:read', update: 'memos:update', delete: 'memos:delete', owner: 'ownerId' })
+@Permission({ read: 'memos:read', create: null, update: 'memos:update', delete: 'memos:delete', owner: 'ownerId' })
 class OwnedMemo {
   @Field() title!: string;
   @Field() tag!: string;

@@ -23,7 +23,7 @@ class RepoDoc {
 }
 
 @Entity('memos')
-@Permission({ read: 'memos:read', update: 'memos:update', owner: 'ownerId' })
+@Permission({ read: 'memos:read', create: null, update: 'memos:update', owner: 'ownerId' })
 class RepoMemo {
   @Field() title!: string;
   @Field({ required: false }) ownerId?: string;
@@ -193,6 +193,17 @@ describe('repository calls made with a principal', () => {
       expect(await memos.findById(theirs.id, { principal: owner })).toBeNull();
       expect((await memos.update(mine.id, { title: 'edited' }, { principal: owner })).title).toBe('edited');
       await expectDenied(() => memos.update(theirs.id, { title: 'x' }, { principal: owner }), 'concealed');
+    });
+
+    it("lets the owner delete its own record without memos:delete, conceals another's, and refuses an anonymous delete", async () => {
+      const owner = { id: unique('owner') };
+      const mine = await memos.create({ title: 'mine' }, { principal: owner });
+      const theirs = await memos.create({ title: 'theirs', ownerId: 'someone-else' });
+      await expectDenied(() => memos.delete(theirs.id, { principal: owner }), 'concealed');
+      await expectDenied(() => memos.delete(mine.id, { principal: null }), 'unauthenticated');
+      await memos.delete(mine.id, { principal: owner });
+      expect(await memos.findById(mine.id)).toBeNull();
+      expect(await memos.findById(theirs.id)).toEqual(expect.objectContaining({ version: 1 }));
     });
   });
 

@@ -15,7 +15,7 @@ class MatrixDoc {
 
 /** Creating is open; everything else has a rule, and the creator owns its records. */
 @Entity('memos')
-@Permission({ read: 'memos:read', update: 'memos:update', delete: 'memos:delete', owner: 'ownerId' })
+@Permission({ read: 'memos:read', create: null, update: 'memos:update', delete: 'memos:delete', owner: 'ownerId' })
 @Historize('full')
 @Audited()
 class MatrixMemo {

@@ -51,7 +51,7 @@ class Salary {
 /** Creating is open; reading needs `diaries:read` or owning the diary. */
 @Entity('diaries')
 @Cached()
-@Permission({ read: 'diaries:read', owner: 'ownerId' })
+@Permission({ read: 'diaries:read', create: null, owner: 'ownerId' })
 class Diary {
   @Field() text!: string;
   @Field() @Index() shelf!: string;

@@ -4,7 +4,7 @@ import { createTestApp, type TestApp } from '../../support/test-app.util.js';
 
 /** The README's worked permissions example, as written there. */
 @Entity('claims')
-@Permission({ read: 'claims:read', create: 'claims:file', update: 'claims:review', owner: 'filedBy' })
+@Permission({ read: 'claims:read', create: 'claims:file', update: 'claims:review', delete: 'claims:close', owner: 'filedBy' })
 class Claim {
   @Field() title!: string;
   @Field({ required: false }) filedBy?: string;
@@ -17,6 +17,7 @@ const people: Record<string, Principal> = {
   rita: { id: 'rita', roles: ['reviewer'] },
   fin: { id: 'fin', roles: ['finance'] },
   dana: { id: 'dana' },
+  root: { id: 'root', roles: ['admin'] },
 };
 
 describe('the README permissions example', () => {
@@ -55,6 +56,17 @@ describe('the README permissions example', () => {
     await request(t.server()).patch(`/claims/${claim.body.id}`).set(as('fin')).send({ payout: 500 }).expect(403);
     const adminless = await request(t.server()).get(`/claims/${claim.body.id}`).set(as('rita')).expect(200);
     expect(adminless.body).not.toHaveProperty('payout');
+  });
+
+  it('lets only its filer or a holder of claims:close delete a claim, and confirms no id to anyone else', async () => {
+    const claim = await request(t.server()).post('/claims').set(as('carol')).send({ title: 'theft' }).expect(201);
+    await request(t.server()).delete(`/claims/${claim.body.id}`).expect(401);
+    await request(t.server()).delete(`/claims/${claim.body.id}`).set(as('rita')).expect(403);
+    await request(t.server()).delete(`/claims/${claim.body.id}`).set(as('chris')).expect(404);
+    await request(t.server()).get(`/claims/${claim.body.id}`).set(as('rita')).expect(200);
+    await request(t.server()).delete(`/claims/${claim.body.id}`).set(as('carol')).expect(204);
+    const closed = await request(t.server()).post('/claims').set(as('chris')).send({ title: 'storm' }).expect(201);
+    await request(t.server()).delete(`/claims/${closed.body.id}`).set(as('root')).expect(204);
   });
 
   it('lets a group read one claim through a grant until it is revoked', async () => {

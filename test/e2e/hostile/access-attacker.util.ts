@@ -73,10 +73,12 @@ export class AccessAttacker {
     return actor.header === undefined ? undefined : demoPrincipal({ headers: { 'x-user': actor.header } });
   }
 
-  /** One record per owner and entity (created over HTTP, as the owner), one by the admin, canaries planted in every guarded field. */
+  /** One record per owner and entity it may create (created over HTTP, as the owner), one by the admin, canaries planted in every guarded field. */
   async setup(): Promise<void> {
     for (const definition of this.definitions) {
       for (const owner of [...this.scenario.owners, this.scenario.admin]) {
+        // An owner README's rules do not let create one owns no record of this entity.
+        if (!verdict(definition, 'create', this.principalOf(owner), this.scenario.roles, 'collection', () => [], false).allowed) continue;
         const response = await this.client.send(this.request(owner, 'POST', `/${definition.path}`, this.validBody(definition)));
         if (response.status !== 201) throw new Error(`setup: ${owner.name} could not create a ${definition.name}: ${response.status} ${response.text}`);
         const id = (response.json as { id: string }).id;
@@ -192,7 +194,15 @@ export class AccessAttacker {
     const record = id === undefined ? undefined : await this.stored(route.definition, id);
     const granted = (who: Principal, recordId: string) => this.acl.rightsOn(who, route.definition.name, recordId);
     const hasGrants = principal !== undefined && this.acl.hasGrantsIn(principal, route.definition.name);
-    return verdict(route.definition, route.action, principal, this.scenario.roles, route.onRecord ? record : 'collection', granted, hasGrants);
+    const own = verdict(route.definition, route.action, principal, this.scenario.roles, route.onRecord ? record : 'collection', granted, hasGrants);
+    if (!own.allowed) return own;
+    // A hand-written route's later writes to other entities are checked as the repository checks them.
+    for (const effect of this.scenario.handWrittenEffects[route.template] ?? []) {
+      const definition = this.definitions.find((candidate) => candidate.name === effect.entity)!;
+      const then = verdict(definition, effect.action, principal, this.scenario.roles, 'collection', () => [], false);
+      if (!then.allowed) return then;
+    }
+    return own;
   }
 
   /** Canary values `actor` must not see in an answer about records of `definition`. */

@@ -15,21 +15,22 @@ const RECORD_LEVEL: ReadonlySet<RouteAction> = new Set(['read', 'history', 'upda
 export function requiredPermission(definition: EntityDefinition, action: RouteAction): string | undefined {
   const rules = definition.permissions;
   if (!rules) return undefined;
+  const written = rules[action];
+  if (written !== undefined) return written ?? undefined;
   switch (action) {
     case 'history':
-      return rules.history ?? rules.read;
+      return requiredPermission(definition, 'read');
     case 'audit':
-      return rules.audit ?? rules.update;
-    case 'admin':
-      return rules.admin ?? `${definition.name}:admin`;
+      return requiredPermission(definition, 'update');
     default:
-      return rules[action];
+      return `${definition.name}:${action}`;
   }
 }
 
 /**
  * README's access rules, written out from its text, as the oracle the generated attacks
- * are judged by: "no rule means open to everyone"; "a rule and no principal gets 401";
+ * are judged by: "an action without a rule needs '<name>:<action>'", "`null` opens it to
+ * everyone"; "a rule and no principal gets 401";
  * an owner or a grant allows read, history, update and delete on its record; "a principal
  * without the entity-level permission and with no way to reach a record gets 403 on every
  * route, whatever the id. One that may reach records gets 404 for a record it may not

@@ -10,6 +10,7 @@ import { Inspection } from '../../../sample/inspection.entity.js';
 import { Permit } from '../../../sample/permit.entity.js';
 import { createTestApp, type Platform } from '../../support/test-app.util.js';
 import type { Roles } from './access-rules.util.js';
+import type { RouteAction } from './route-table.util.js';
 
 /** Someone sending requests: the `X-User` header the demo principal resolver reads, or none. */
 export interface Actor {
@@ -32,6 +33,8 @@ export interface AccessScenario {
   grants: { subject: string; entity: string; rights: ('read' | 'update' | 'delete')[] }[];
   /** Bodies for routes the package did not generate, by OpenAPI template. */
   handWrittenBodies: Record<string, unknown>;
+  /** What routes the package did not generate do to other entities after their own action, by OpenAPI template. */
+  handWrittenEffects: Record<string, { entity: string; action: RouteAction }[]>;
 }
 
 /** Claims: a read rule with the owner rule, field rules, a hidden field, grants and a cache; everything the sample's permits do not have. */
@@ -93,6 +96,7 @@ export const SAMPLE_SCENARIO: AccessScenario = {
   ],
   grants: [],
   handWrittenBodies: { '/permits/{id}/approve': { inspector: 'M. Allory' } },
+  handWrittenEffects: { '/permits/{id}/approve': [{ entity: 'inspections', action: 'create' }] },
 };
 
 const CLAIM_ROLES: Roles = {
@@ -126,4 +130,5 @@ export const CLAIMS_SCENARIO: AccessScenario = {
   ],
   grants: [{ subject: 'nora', entity: 'claims', rights: ['read'] }],
   handWrittenBodies: {},
+  handWrittenEffects: {},
 };

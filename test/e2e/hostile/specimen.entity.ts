@@ -9,7 +9,7 @@ import { Audited, Composite, Entity, Field, Historize, Index, Permission } from 
 @Composite(['label', 'taken'])
 @Composite(['flag', 'weight', 'state'], { name: 'flag_weight_state' })
 @Historize({ versions: 3 })
-@Permission({ update: 'specimens:write', delete: 'specimens:write' })
+@Permission({ read: null, create: null, update: 'specimens:write', delete: 'specimens:write' })
 @Audited()
 export class Specimen {
   /** Unique and unbounded: values past the index-key limit must stay exact. */

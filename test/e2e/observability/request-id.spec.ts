@@ -22,7 +22,7 @@ import { CapturingLogger, createObservedApp } from './observability-app.util.js'
 @Entity('tickets')
 @Audited()
 @Composite(['queue', 'state'])
-@Permission({ create: 'tickets:write', update: 'tickets:admin', delete: 'tickets:admin', owner: 'ownerId' })
+@Permission({ read: null, create: 'tickets:write', update: 'tickets:admin', delete: 'tickets:admin', owner: 'ownerId' })
 class Ticket {
   @Field() queue!: string;
   @Field() state!: string;
