@@ -39,7 +39,7 @@ export function assertSampleBuilt(): void {
 }
 
 /** A TCP port nobody listens on right now, on 127.0.0.1. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
