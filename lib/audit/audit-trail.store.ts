@@ -1,12 +1,15 @@
 import { encodeTime } from 'ulid';
 import type { Database } from 'lmdb';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { STORAGE_NAME } from '../metadata/metadata.constants.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
 import type { EntityEvent, RequestMeta, StoredRecord } from '../storage/entity-event.interface.js';
 import type { EntityProjection } from '../storage/entity-projection.interface.js';
 import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
 import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
+import { isRecordId } from '../storage/record-id.util.js';
 import { ulidFactory } from '../storage/ulid.util.js';
+import { ACTOR } from '../storage/write-context.util.js';
 import type { AuditAction, AuditEntry, AuditPage, AuditQuery } from './audit-entry.interface.js';
 
 const HIDDEN = '[hidden]';
@@ -76,6 +79,7 @@ export class AuditService implements EntityProjection {
     if (query.id !== undefined && query.entity === undefined) throw new InvalidQueryException('an audit query by id needs the entity');
     const from = query.from === undefined ? undefined : encodeTime(timeOf(query.from, 'from'), 10);
     const to = query.to === undefined ? undefined : encodeTime(timeOf(query.to, 'to'), 10);
+    if (!couldMatch(query.entity, query.id, query.actor)) return { items: [], nextCursor: null };
     const after = query.cursor;
     const items: AuditEntry[] = [];
     for (const auditId of this.candidates(query, from, after)) {
@@ -98,6 +102,7 @@ export class AuditService implements EntityProjection {
 
   /** Every entry of one record, oldest first. */
   async forRecord(entity: string, id: string): Promise<AuditEntry[]> {
+    if (!couldMatch(entity, id, undefined)) return [];
     const entries: AuditEntry[] = [];
     for (const key of this.byRecord.getKeys({ start: [entity, id], end: afterPrefix([entity, id]) }) as Iterable<string[]>) {
       const entry = this.entries.get(key[2]!);
@@ -156,4 +161,12 @@ function timeOf(value: Date | string, name: string): number {
   const time = value instanceof Date ? value.getTime() : Date.parse(value);
   if (!Number.isFinite(time) || time < 0) throw new InvalidQueryException(`${name} must be a valid date`);
   return time;
+}
+
+/**
+ * Whether an entry could have these values: none can hold an entity name, id or actor that
+ * no write accepts, and looking one up would put a key LMDB refuses (too long) into a range.
+ */
+function couldMatch(entity: string | undefined, id: string | undefined, actor: string | undefined): boolean {
+  return (entity === undefined || STORAGE_NAME.test(entity)) && (id === undefined || isRecordId(id)) && (actor === undefined || ACTOR.test(actor));
 }

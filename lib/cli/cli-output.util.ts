@@ -34,6 +34,16 @@ export function startProgress(total: () => number, unit: string): Progress {
   return { increment: (by = 1) => bar.increment(by), stop: () => bar.stop() };
 }
 
+/** Runs `work` with a progress bar that is stopped however `work` ends: a bar left running keeps the terminal's cursor hidden. */
+export async function withProgress<R>(total: () => number, unit: string, work: (progress: Progress) => R | Promise<R>): Promise<R> {
+  const progress = startProgress(total, unit);
+  try {
+    return await work(progress);
+  } finally {
+    progress.stop();
+  }
+}
+
 /** A line for people, on stderr, so stdout carries only the command's data. */
 export function tell(message: string): void {
   process.stderr.write(`${message}\n`);

@@ -3,7 +3,7 @@ import type { EntityDefinition } from '../metadata/entity-definition.interface.j
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import { undeclaredFields } from '../storage/undeclared-fields.util.js';
 import { integerAtLeast } from './cli-arguments.util.js';
-import { startProgress, tell, writeLine, type Progress } from './cli-output.util.js';
+import { tell, withProgress, writeLine, type Progress } from './cli-output.util.js';
 import { entityNamed, withStore } from './store-session.util.js';
 
 interface DropFieldsOptions {
@@ -31,13 +31,17 @@ export function registerDropFieldsCommand(program: Command): void {
       const access = options.dryRun ? {} : { writerRole: 'cli drop-fields', force: options.force };
       await withStore(path, access, async (session) => {
         const targets = entity === undefined ? session.definitions : [entityNamed(session, entity)];
-        const progress = startProgress(() => targets.reduce((sum, definition) => sum + session.storage.tablesOf(definition).records.getCount(), 0), 'records');
         const summary: string[] = [];
-        for (const definition of targets) {
-          const dropped = await dropFields(session.storage, definition, options, progress);
-          if (dropped.size > 0) summary.push(`${definition.name}: ${[...dropped].sort(([a], [b]) => a.localeCompare(b)).map(([field, count]) => `${field} (${count} records)`).join(', ')}`);
-        }
-        progress.stop();
+        await withProgress(
+          () => targets.reduce((sum, definition) => sum + session.storage.tablesOf(definition).records.getCount(), 0),
+          'records',
+          async (progress) => {
+            for (const definition of targets) {
+              const dropped = await dropFields(session.storage, definition, options, progress);
+              if (dropped.size > 0) summary.push(`${definition.name}: ${[...dropped].sort(([a], [b]) => a.localeCompare(b)).map(([field, count]) => `${field} (${count} records)`).join(', ')}`);
+            }
+          },
+        );
         const verb = options.dryRun ? 'would drop' : 'dropped';
         tell(summary.length === 0 ? 'no stored record holds a field its entity no longer declares' : `${verb} ${summary.join('; ')}`);
       });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startProgress, tell } from './cli-output.util.js';
+import { tell, withProgress } from './cli-output.util.js';
 import { entityNamed, withStore } from './store-session.util.js';
 
 export function registerRebuildIndexesCommand(program: Command): void {
@@ -13,16 +13,17 @@ export function registerRebuildIndexesCommand(program: Command): void {
       await withStore(path, { writerRole: 'cli rebuild-indexes', force: options.force }, async (session) => {
         const targets = entity === undefined ? session.definitions : [entityNamed(session, entity)];
         // Every record gets one entry in every index of its entity.
-        const progress = startProgress(
+        const built: string[] = [];
+        await withProgress(
           () => targets.reduce((sum, definition) => sum + session.storage.tablesOf(definition).records.getCount() * definition.indexes.length, 0),
           'index entries',
+          async (progress) => {
+            for (const definition of targets) {
+              await session.storage.rebuildIndexes(definition, (entries) => progress.increment(entries));
+              built.push(`${definition.name}: rebuilt ${definition.indexes.map((index) => index.name).join(', ') || 'no indexes'}`);
+            }
+          },
         );
-        const built: string[] = [];
-        for (const definition of targets) {
-          await session.storage.rebuildIndexes(definition, (entries) => progress.increment(entries));
-          built.push(`${definition.name}: rebuilt ${definition.indexes.map((index) => index.name).join(', ') || 'no indexes'}`);
-        }
-        progress.stop();
         for (const line of built) tell(line);
       });
     });

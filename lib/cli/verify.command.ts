@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startProgress, tell, writeLine } from './cli-output.util.js';
+import { tell, withProgress, writeLine } from './cli-output.util.js';
 import { EXIT_CODES } from './exit-code.constants.js';
 import { withStore, type StoreSession } from './store-session.util.js';
 
@@ -11,9 +11,9 @@ export function registerVerifyCommand(program: Command): void {
     .action(async (options: { json?: boolean }, command: Command) => {
       const { path } = command.optsWithGlobals<{ path: string }>();
       await withStore(path, {}, async (session) => {
-        const progress = startProgress(() => entriesToCheck(session), 'entries');
-        const report = session.storage.verify((checked) => progress.increment(checked));
-        progress.stop();
+        const report = await withProgress(() => entriesToCheck(session), 'entries', (progress) =>
+          session.storage.verify((checked) => progress.increment(checked)),
+        );
         if (options.json) await writeLine(JSON.stringify(report, null, 2));
         else {
           for (const problem of report.problems) await writeLine(problem);

@@ -53,7 +53,8 @@ import { aRecordOf, classStem, type EntityDtos } from './entity-dto.factory.js';
 import { etagOf, expectedVersionOf } from './if-match.util.js';
 import { parseListQuery } from './list-query.util.js';
 import { ListQueryParameters } from './list-query-parameters.decorator.js';
-import { toAuditView, toHistoryView, toRecordView } from '../repository/record-view.util.js';
+import { toHistoryView, toRecordView } from '../repository/record-view.util.js';
+import { toAuditView } from './audit-view.util.js';
 import { idempotencyKeyOf, requestMetaOf } from './request-meta.util.js';
 
 type HttpRequest = Parameters<typeof requestMetaOf>[0];

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException } from '@nestjs/common';
 import type { RequestMeta } from '../storage/entity-event.interface.js';
+import { IDEMPOTENCY_KEY, MAX_IDEMPOTENCY_KEY } from '../storage/write-context.util.js';
 
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
-const MAX_IDEMPOTENCY_KEY = 255;
 
 export interface HttpRequest {
   method: string;
@@ -35,7 +35,7 @@ export function requestMetaOf(request: HttpRequest, url: string): RequestMeta {
 export function idempotencyKeyOf(request: HttpRequest): string | undefined {
   const header = request.headers['idempotency-key'];
   if (header === undefined) return undefined;
-  if (typeof header !== 'string' || header.length === 0 || header.length > MAX_IDEMPOTENCY_KEY || !/^[\x21-\x7e]+$/.test(header)) {
+  if (typeof header !== 'string' || !IDEMPOTENCY_KEY.test(header)) {
     throw new BadRequestException(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY} printable ASCII characters`);
   }
   return header;

@@ -87,7 +87,8 @@ export class AclService implements StoreCompanion {
   }
 
   async removeMember(userId: string, group: string): Promise<void> {
-    checkUserId(userId);
+    // Only the subject's form: memberships stored before user ids spelling `group:` were refused must stay removable.
+    checkSubject(userId);
     const name = groupName(group);
     await this.change(() => this.members.removeSync([userId, name]));
   }

@@ -1,5 +1,6 @@
 import { UnauthorizedException } from '@nestjs/common';
 import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
+import { ACTOR } from '../storage/write-context.util.js';
 import { PermissionSet } from './permission-set.util.js';
 import type { Principal } from './principal.interface.js';
 
@@ -37,10 +38,9 @@ function resolve(request: object, options: EntitiesModuleOptions): ResolvedPrinc
 function settle(found: Principal | null | undefined, options: EntitiesModuleOptions): ResolvedPrincipal {
   const principal = found && typeof found.id === 'string' && found.id.length > 0 ? found : undefined;
   // The id is stored in audit and idempotency keys, which LMDB bounds; a bad one is refused, not stored.
-  if (principal && !PRINCIPAL_ID.test(principal.id)) {
+  if (principal && !ACTOR.test(principal.id)) {
     throw new UnauthorizedException('the principal id must be 1 to 256 characters, without control characters');
   }
   return { principal, permissions: new PermissionSet(principal, options.roles ?? {}) };
 }
 
-const PRINCIPAL_ID = /^[^\u0000-\u001f\u007f\ud800-\udfff]{1,256}$/u;

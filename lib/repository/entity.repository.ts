@@ -7,6 +7,7 @@ import { runQuery } from '../query/query-executor.util.js';
 import { explainPlan, planQuery } from '../query/query-planner.util.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
+import { StorageFailureException } from '../storage/storage-failure.exception.js';
 import { checkRecordId, isRecordId } from '../storage/record-id.util.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
 import type { EntityEvent, StoredRecord } from '../storage/entity-event.interface.js';
@@ -25,9 +26,6 @@ import { EntitiesLogger } from '../tracing/entities-logger.util.js';
 export const DEFAULT_MAX_BATCH = 1000;
 
 const QUERY_LOGGER = new EntitiesLogger('EntitiesQuery');
-
-// Where the rest of lib/ imports it from, beside the repository's other option types.
-export type { PrincipalContext } from './principal-context.interface.js';
 
 /** Options of a repository write. */
 export interface RepositoryWriteContext extends WriteContext, PrincipalContext {}
@@ -228,9 +226,10 @@ export class EntityRepository<T extends object> {
    */
   private checkOpen(): void {
     if (this.storage.environment.isOpen) return;
-    throw new Error(
+    throw new StorageFailureException(
       `EntityRepository<${this.definition.name}> used while its store is not open: before the application initialised ` +
-        '(call app.init() or app.listen() first) or after it closed',
+        "(call app.init() or app.listen() first; from a lifecycle hook, use onApplicationBootstrap, which runs after every module's onModuleInit) or after it closed",
+      false,
     );
   }
 

@@ -1,4 +1,3 @@
-import type { AuditEntry } from '../audit/audit-entry.interface.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { RecordHistory } from '../storage/field-history.store.js';
@@ -40,18 +39,4 @@ export function toHistoryView(definition: EntityDefinition, history: RecordHisto
     if (entries && !field.hidden && !unreadable.has(field.name)) fields[field.name] = entries;
   }
   return { id: history.id, fields };
-}
-
-/** An audit entry as `GET /P/:id/audit` returns it: changes to fields the principal may not read left out. */
-export function toAuditView(entry: AuditEntry, unreadable: ReadonlySet<string> = NONE): Record<string, unknown> {
-  const changes: AuditEntry['changes'] = {};
-  for (const [field, change] of Object.entries(entry.changes)) if (!unreadable.has(field)) changes[field] = change;
-  return {
-    action: entry.action,
-    ...(entry.actor !== undefined && { actor: entry.actor }),
-    at: entry.at,
-    ...(entry.version !== undefined && { version: entry.version }),
-    changes,
-    ...(entry.request && { request: entry.request }),
-  };
 }

@@ -85,7 +85,8 @@ export class FieldHistory {
       spent++;
       const policy = fields.has(field) ? this.definition.fieldsByName.get(field)?.history : undefined;
       if (policy !== undefined) {
-        const trimmed = this.trim(id, field, versionsKept(policy), budget - spent);
+        // At least one removal per step, so a step that ends inside a record still moves on.
+        const trimmed = this.trim(id, field, versionsKept(policy), Math.max(1, budget - spent));
         removed += trimmed.removed;
         spent += trimmed.removed;
         // A record with more surplus than this step may remove is taken up again by the next one.

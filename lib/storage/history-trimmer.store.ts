@@ -32,7 +32,7 @@ export class HistoryTrimmer {
       const narrowed = narrowedFields(previous?.entities.find((entity) => entity.name === definition.name), definition);
       if (narrowed.length === 0) continue;
       const changes = narrowed.map(({ field, was }) => `${field.name} ${policyText(was)} → ${policyText(field.history)}`).join(', ');
-      this.logger.log(`trimming the history of ${definition.name} to its narrowed @Historize policies: ${changes}`);
+      this.logger.warn(`trimming the history of ${definition.name} to its narrowed @Historize policies: ${changes}`);
       const fields = new Set(narrowed.map(({ field }) => field.name));
       let removed = 0;
       let from: IndexKey | undefined;

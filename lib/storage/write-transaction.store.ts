@@ -9,6 +9,7 @@ import { afterPrefix, indexKeyOf, MISSING, type IndexKey } from './index-key.uti
 import { InvalidRecordException } from './invalid-record.exception.js';
 import { nextRecordId, RECORD_ID } from './record-id.util.js';
 import { normalizeRecordInput } from './record-input.util.js';
+import { checkWriteContext } from './write-context.util.js';
 import { RecordNotFoundException } from './record-not-found.exception.js';
 import { undeclaredFields } from './undeclared-fields.util.js';
 import { UniqueConstraintException } from './unique-constraint.exception.js';
@@ -37,6 +38,7 @@ export class WriteTransaction {
    */
   idempotent<R>(definition: EntityDefinition, context: WriteContext, input: unknown, write: () => R): R {
     if (context.idempotencyKey === undefined) return write();
+    checkWriteContext(definition.name, context);
     return this.idempotency.run(definition.name, context.actor, context.idempotencyKey, input, write);
   }
 
@@ -142,6 +144,7 @@ export class WriteTransaction {
     data: Record<string, unknown> | undefined,
     context: WriteContext,
   ): StoredRecord | undefined {
+    checkWriteContext(definition.name, context);
     const event: Omit<EntityEvent, 'seq'> = {
       eventId: nextEventId(),
       entity: definition.name,

@@ -1,7 +1,8 @@
 import type { FindQuery, FindResult } from '../query/find-query.interface.js';
 import type { EntityInput, EntityRecord } from '../repository/entity-record.interface.js';
 import type { EntityTransaction } from '../repository/entity-transaction.store.js';
-import { EntityRepository, type FindOptions, type PrincipalContext, type RepositoryWriteContext } from '../repository/entity.repository.js';
+import { EntityRepository, type FindOptions, type RepositoryWriteContext } from '../repository/entity.repository.js';
+import type { PrincipalContext } from '../repository/principal-context.interface.js';
 import type { EntityEvent } from '../storage/entity-event.interface.js';
 import type { RecordHistory } from '../storage/field-history.store.js';
 import type { EntitiesTelemetry } from './entities-telemetry.store.js';

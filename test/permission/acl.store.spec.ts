@@ -80,4 +80,11 @@ describe('AclService with subjects, user ids, entity names and ids no grant can 
     expect(acl.groupsOf('group:auditors')).toEqual([]);
     expect(acl.can({ id: 'alice' }, 'docs', id, 'update')).toBe(true);
   });
+
+  it('still removes a membership that a user id spelling group:<name> got before such ids were refused', async () => {
+    const members = storage.environment.database('_acl.members');
+    await storage.environment.write(() => members.putSync(['group:legacy', 'auditors'], null));
+    await acl.removeMember('group:legacy', 'auditors');
+    expect(members.get(['group:legacy', 'auditors'])).toBeUndefined();
+  });
 });

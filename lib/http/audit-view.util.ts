@@ -1,0 +1,17 @@
+import type { AuditEntry } from '../audit/audit-entry.interface.js';
+
+const NONE: ReadonlySet<string> = new Set();
+
+/** An audit entry as `GET /P/:id/audit` returns it: changes to fields the principal may not read left out. */
+export function toAuditView(entry: AuditEntry, unreadable: ReadonlySet<string> = NONE): Record<string, unknown> {
+  const changes: AuditEntry['changes'] = {};
+  for (const [field, change] of Object.entries(entry.changes)) if (!unreadable.has(field)) changes[field] = change;
+  return {
+    action: entry.action,
+    ...(entry.actor !== undefined && { actor: entry.actor }),
+    at: entry.at,
+    ...(entry.version !== undefined && { version: entry.version }),
+    changes,
+    ...(entry.request && { request: entry.request }),
+  };
+}
