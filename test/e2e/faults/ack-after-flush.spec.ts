@@ -88,7 +88,8 @@ describe.each(PLATFORMS)('acknowledgements on %s', (platform) => {
     const total = Object.values(answered).reduce((sum, count) => sum + count, 0);
     console.warn(
       `acknowledgements on ${platform}: 2xx before flush: ${order.beforeFlush.length} of ${order.acknowledged} ` +
-        `(POST ${answered.POST}, batch ${answered.batch}, PATCH ${answered.PATCH}, DELETE ${answered.DELETE}; ${order.flushes} flushed transactions)`,
+        `(POST ${answered.POST}, batch ${answered.batch}, PATCH ${answered.PATCH}, DELETE ${answered.DELETE}; ${order.flushes} flushed transactions; ` +
+        `${order.coveredByLaterFlush} answered once a later transaction's flush was reported, before their own)`,
     );
     expect(order.acknowledged).toBe(total);
     expect(total).toBeGreaterThanOrEqual(WRITES);
