@@ -112,7 +112,7 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
     @ApiNoContentResponse({ description: 'Removed' })
     async remove(@Param('id', idPipe) id: string, @Param('subject') subject: string): Promise<void> {
       // A subject no grant can have (too long for an lmdb key, say) is answered like one without a grant, as ids are.
-      if (!isSubject(subject)) throw new RecordNotFoundException(`${name} grant`, subject.length > 64 ? `${subject.slice(0, 64)}…` : subject);
+      if (!isSubject(subject)) throw new RecordNotFoundException(`${name} grant`, subject);
       if (!(await this.acl.revoke(subject, name, id))) throw new RecordNotFoundException(`${name} grant`, subject);
     }
 

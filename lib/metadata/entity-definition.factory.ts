@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import { storableTimeOf } from './date-value.util.js';
 import type { FieldType, HistoryPolicy } from './decorator-options.interface.js';
 import type { EntityDefinition, FieldDefinition, IndexDefinition } from './entity-definition.interface.js';
 import { EntityMetadataException } from './entity-metadata.exception.js';
@@ -30,11 +31,6 @@ const DESIGN_TYPES = new Map<unknown, FieldType>([
   [Boolean, 'boolean'],
   [Date, 'date'],
 ]);
-
-// The bounds record-input.util.ts applies to a date, default included; metadata must not import storage.
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-const MIN_TIME = Date.parse('0000-01-01T00:00:00.000Z');
-const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /**
  * Reads the decorators of one class into a validated, frozen definition. Every mistake
@@ -183,10 +179,8 @@ function fitsType(type: FieldType, value: unknown): boolean {
       return typeof value === 'number' && Number.isFinite(value);
     case 'boolean':
       return typeof value === 'boolean';
-    case 'date': {
-      const time = value instanceof Date ? value.getTime() : typeof value === 'string' && ISO_DATE.test(value) ? Date.parse(value) : NaN;
-      return time >= MIN_TIME && time <= MAX_TIME;
-    }
+    case 'date':
+      return storableTimeOf(value) !== undefined;
   }
 }
 

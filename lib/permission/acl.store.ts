@@ -4,7 +4,7 @@ import type { EntityDefinition } from '../metadata/entity-definition.interface.j
 import { STORAGE_NAME } from '../metadata/metadata.constants.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
 import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
-import { RECORD_ID } from '../storage/record-id.util.js';
+import { isRecordId } from '../storage/record-id.util.js';
 import type { StoreCompanion } from '../storage/entity-projection.interface.js';
 import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
 import type { Principal } from './principal.interface.js';
@@ -104,10 +104,11 @@ export class AclService implements StoreCompanion {
 
   /** The groups a user belongs to, as `group:<name>` subjects. */
   groupsOf(userId: string): string[] {
-    if (!isUserId(userId)) return [];
     this.refresh();
     let groups = this.groupsCache.get(userId);
     if (!groups) {
+      // Checked on a cache miss only: a value that fails is never cached, and lists ask once per record.
+      if (!isUserId(userId)) return [];
       groups = [...this.members.getKeys({ start: [userId], end: afterPrefix([userId]) })].map((key) => GROUP_PREFIX + (key as string[])[1]);
       this.groupsCache.set(userId, groups);
     }
@@ -116,11 +117,11 @@ export class AclService implements StoreCompanion {
 
   /** The rights a principal holds on a record through grants to it or to its groups. */
   rightsOn(principal: Principal, entity: string, id: string): RecordRight[] {
-    if (!isUserId(principal.id) || !isRecord(entity, id)) return [];
     this.refresh();
     const cacheKey = `${principal.id}\u0000${entity}\u0000${id}`;
     let rights = this.rightsCache.get(cacheKey);
     if (!rights) {
+      if (!isUserId(principal.id) || !isRecord(entity, id)) return [];
       const found = new Set<RecordRight>();
       for (const subject of [principal.id, ...this.groupsOf(principal.id)]) {
         for (const right of this.grants.get([entity, id, subject]) ?? []) found.add(right);
@@ -142,11 +143,11 @@ export class AclService implements StoreCompanion {
 
   /** Whether the principal, or one of its groups, holds any grant on any record of `entity`. */
   hasGrantsIn(principal: Principal, entity: string): boolean {
-    if (!isUserId(principal.id) || !STORAGE_NAME.test(entity)) return false;
     this.refresh();
     const cacheKey = `${principal.id}\u0000${entity}`;
     let found = this.anyGrantCache.get(cacheKey);
     if (found === undefined) {
+      if (!isUserId(principal.id) || !STORAGE_NAME.test(entity)) return false;
       found = [principal.id, ...this.groupsOf(principal.id)].some(
         (subject) => this.bySubject.getKeysCount({ start: [subject, entity], end: afterPrefix([subject, entity]), limit: 1 }) > 0,
       );
@@ -233,7 +234,7 @@ function checkUserId(id: string): void {
 }
 
 function isRecord(entity: unknown, id: unknown): boolean {
-  return typeof entity === 'string' && STORAGE_NAME.test(entity) && typeof id === 'string' && RECORD_ID.test(id);
+  return typeof entity === 'string' && STORAGE_NAME.test(entity) && isRecordId(id);
 }
 
 function checkRecord(entity: string, id: string): void {

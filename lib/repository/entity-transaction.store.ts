@@ -1,7 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { StoredRecord } from '../storage/entity-event.interface.js';
-import { checkRecordId, isRecordId } from '../storage/record-id.util.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
 import type { WriteTransaction } from '../storage/write-transaction.store.js';
 import type { EntityInput, EntityRecord } from './entity-record.interface.js';
@@ -44,8 +43,7 @@ export class EntityTransaction {
   /** The record with this id, or `null` (also when a checked principal may not see it). */
   findById<T extends object>(entity: Type<T>, id: string, context?: PrincipalContext): EntityRecord<T> | null {
     const definition = this.definitionOf(entity);
-    const record = isRecordId(id) ? this.tx.get(definition, id) : undefined;
-    return this.rules.read(definition, { ...this.defaults, ...context }, record) as EntityRecord<T> | null;
+    return this.rules.read(definition, { ...this.defaults, ...context }, this.tx.get(definition, id)) as EntityRecord<T> | null;
   }
 
   /** Creates a record; with an `idempotencyKey`, a retry returns the first result instead. */
@@ -61,7 +59,6 @@ export class EntityTransaction {
     const definition = this.definitionOf(entity);
     const merged = { ...this.defaults, ...context };
     const checked = this.rules.checkWrite(definition, merged, 'update', data, id);
-    checkRecordId(definition.name, id);
     return this.rules.view(definition, merged, this.tx.replace(definition, id, checked.data, checked.context)) as EntityRecord<T>;
   }
 
@@ -69,14 +66,12 @@ export class EntityTransaction {
     const definition = this.definitionOf(entity);
     const merged = { ...this.defaults, ...context };
     const checked = this.rules.checkWrite(definition, merged, 'update', patch, id);
-    checkRecordId(definition.name, id);
     return this.rules.view(definition, merged, this.tx.update(definition, id, checked.data, checked.context)) as EntityRecord<T>;
   }
 
   delete<T extends object>(entity: Type<T>, id: string, context?: TransactionWriteContext): void {
     const definition = this.definitionOf(entity);
     const checked = this.rules.checkWrite(definition, { ...this.defaults, ...context }, 'delete', {}, id);
-    checkRecordId(definition.name, id);
     this.tx.delete(definition, id, checked.context);
   }
 }

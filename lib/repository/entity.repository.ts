@@ -8,7 +8,7 @@ import { explainPlan, planQuery } from '../query/query-planner.util.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
 import { StorageFailureException } from '../storage/storage-failure.exception.js';
-import { checkRecordId, isRecordId } from '../storage/record-id.util.js';
+import { isRecordId } from '../storage/record-id.util.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
 import type { EntityEvent, StoredRecord } from '../storage/entity-event.interface.js';
 import type { RecordHistory } from '../storage/field-history.store.js';
@@ -168,7 +168,6 @@ export class EntityRepository<T extends object> {
   async replace(id: string, data: EntityInput<T>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
     this.checkOpen();
     const checked = this.checkedWrite(context, 'update', data, id);
-    checkRecordId(this.definition.name, id);
     const record = await this.storage.write((tx) => tx.replace(this.definition, id, checked.data, checked.context));
     return shapeFor(this.access, this.definition, context, record) as EntityRecord<T>;
   }
@@ -177,7 +176,6 @@ export class EntityRepository<T extends object> {
   async update(id: string, patch: Partial<EntityInput<T>>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
     this.checkOpen();
     const checked = this.checkedWrite(context, 'update', patch, id);
-    checkRecordId(this.definition.name, id);
     const record = await this.storage.write((tx) => tx.update(this.definition, id, checked.data, checked.context));
     return shapeFor(this.access, this.definition, context, record) as EntityRecord<T>;
   }
@@ -186,7 +184,6 @@ export class EntityRepository<T extends object> {
   async delete(id: string, context: RepositoryWriteContext = {}): Promise<void> {
     this.checkOpen();
     const checked = this.checkedWrite(context, 'delete', {}, id);
-    checkRecordId(this.definition.name, id);
     await this.storage.write((tx) => tx.delete(this.definition, id, checked.context));
   }
 

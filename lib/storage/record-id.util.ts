@@ -22,6 +22,5 @@ export function isRecordId(id: unknown): id is string {
  */
 export function checkRecordId(entity: string, id: unknown): string {
   if (isRecordId(id)) return id;
-  const shown = String(id);
-  throw new RecordNotFoundException(entity, shown.length > 64 ? `${shown.slice(0, 64)}…` : shown);
+  throw new RecordNotFoundException(entity, String(id));
 }

@@ -1,11 +1,9 @@
 import type { EntityDefinition, FieldDefinition } from '../metadata/entity-definition.interface.js';
+import { storableTimeOf } from '../metadata/date-value.util.js';
 import { RESERVED_FIELDS } from '../metadata/metadata.constants.js';
 
 export type InputMode = 'create' | 'replace' | 'update';
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-const MIN_TIME = Date.parse('0000-01-01T00:00:00.000Z');
-const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const RESERVED = new Set<string>(RESERVED_FIELDS);
 
 /**
@@ -66,9 +64,8 @@ function normalizeValue(field: FieldDefinition, value: unknown, problems: string
       if (typeof value === 'boolean') return value;
       break;
     case 'date': {
-      const time = value instanceof Date ? value.getTime() : typeof value === 'string' && ISO_DATE.test(value) ? Date.parse(value) : NaN;
-      // Years past 9999 would print as +010000-..., breaking the string order of dates.
-      if (Number.isFinite(time) && time >= MIN_TIME && time <= MAX_TIME) return new Date(time).toISOString();
+      const time = storableTimeOf(value);
+      if (time !== undefined) return new Date(time).toISOString();
       problems.push(`${field.name} must be a valid ISO 8601 date`);
       return undefined;
     }

@@ -1,10 +1,14 @@
-/** No live record of `entity` has this id. */
+/** No live record of `entity` has this id. An id past 64 characters is shortened, since it is echoed to clients and logs. */
 export class RecordNotFoundException extends Error {
+  readonly id: string;
+
   constructor(
     readonly entity: string,
-    readonly id: string,
+    id: string,
   ) {
-    super(`${entity} ${JSON.stringify(id)} not found`);
+    const shown = id.length > 64 ? `${id.slice(0, 64)}…` : id;
+    super(`${entity} ${JSON.stringify(shown)} not found`);
     this.name = 'RecordNotFoundException';
+    this.id = shown;
   }
 }

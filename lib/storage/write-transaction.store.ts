@@ -7,7 +7,7 @@ import type { EventLog } from './event-log.store.js';
 import type { IdempotencyStore } from './idempotency.store.js';
 import { afterPrefix, indexKeyOf, MISSING, type IndexKey } from './index-key.util.js';
 import { InvalidRecordException } from './invalid-record.exception.js';
-import { nextRecordId, RECORD_ID } from './record-id.util.js';
+import { isRecordId, nextRecordId } from './record-id.util.js';
 import { normalizeRecordInput } from './record-input.util.js';
 import { checkWriteContext } from './write-context.util.js';
 import { RecordNotFoundException } from './record-not-found.exception.js';
@@ -42,8 +42,9 @@ export class WriteTransaction {
     return this.idempotency.run(definition.name, context.actor, context.idempotencyKey, input, write);
   }
 
+  /** The record with this id; none for an id no record can have, which may not even fit an lmdb key. */
   get(definition: EntityDefinition, id: string): StoredRecord | undefined {
-    return this.tablesOf(definition).records.get(id);
+    return isRecordId(id) ? this.tablesOf(definition).records.get(id) : undefined;
   }
 
   create(definition: EntityDefinition, input: unknown, context: WriteContext = {}): StoredRecord {
@@ -60,7 +61,7 @@ export class WriteTransaction {
   restore(definition: EntityDefinition, record: unknown, context: WriteContext = {}): StoredRecord {
     const { id, version, createdAt, updatedAt } = (record ?? {}) as Partial<Record<string, unknown>>;
     const problems: string[] = [];
-    if (typeof id !== 'string' || !RECORD_ID.test(id)) problems.push('id must be 1 to 128 letters, digits, "-" or "_"');
+    if (!isRecordId(id)) problems.push('id must be 1 to 128 letters, digits, "-" or "_"');
     if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1)) problems.push('version must be a positive integer');
     const times = [createdAt, updatedAt].map((time, i) => restoredTime(time, i === 0 ? 'createdAt' : 'updatedAt', problems));
     if (problems.length > 0) throw new InvalidRecordException(definition.name, problems);
@@ -109,7 +110,7 @@ export class WriteTransaction {
   }
 
   private current(definition: EntityDefinition, id: string, context: WriteContext): StoredRecord {
-    const record = typeof id === 'string' ? this.get(definition, id) : undefined;
+    const record = this.get(definition, id);
     if (!record) throw new RecordNotFoundException(definition.name, String(id));
     context.authorize?.(record);
     if (context.expectedVersion !== undefined && context.expectedVersion !== record.version) {
