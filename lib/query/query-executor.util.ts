@@ -150,9 +150,16 @@ function* walk(tables: EntityTables, plan: QueryPlan, descending: boolean, curso
   const db = tables.indexes.find((entry) => entry.index === plan.index)!.db;
   let resume: KeyComponent[] | undefined;
   if (cursor) resume = prefix.length === count ? [...prefix, cursor.id] : [...prefix, cursor.value, cursor.id];
+  // Only the cursor's own key is skipped, not every key of its record: a record changed since
+  // the last page may have moved past the cursor, and is then still ahead of the walk.
+  let atCursor = resume && encodeKey(resume);
   for (const key of db.getKeys(rangeOptions(bounds, descending, resume)) as Iterable<KeyComponent[]>) {
     const id = key[key.length - 1] as string;
-    if (resume && id === cursor!.id) continue;
+    if (atCursor) {
+      const same = encodeKey(key).equals(atCursor);
+      atCursor = undefined;
+      if (same) continue;
+    }
     const record = tables.records.get(id);
     if (record) yield record;
   }

@@ -557,6 +557,16 @@ describe('EntityRepository', () => {
       }
     });
 
+    it('still visits a record that a write moved past the cursor of an index-ordered walk', async () => {
+      const [first, second, third] = await permits.createMany([1, 2, 3].map((n) => ({ number: `M-${n}`, county: 'Travis', status: 'open' })));
+      const page = await permits.find({ sort: 'amount', limit: 2 });
+      expect(page.items.map((item) => item.id)).toEqual([first!.id, second!.id]);
+      // The cursor's own record now sorts after every record without an amount.
+      await permits.update(second!.id, { amount: 5 });
+      const next = await permits.find({ sort: 'amount', limit: 2, cursor: page.nextCursor! });
+      expect(next.items.map((item) => item.id)).toEqual([third!.id, second!.id]);
+    });
+
     it('refuses an unknown field, a bad value, a bad limit and a foreign cursor with InvalidQueryException', async () => {
       await seed();
       const page = await permits.find({ limit: 2, sort: 'amount' });
