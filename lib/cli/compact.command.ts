@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { EventRetention } from '../storage/storage-options.interface.js';
+import type { EventRetention } from '../common/storage-options.interface.js';
 import { duration, integerAtLeast } from './cli-arguments.util.js';
 import { CliFailure } from './cli-failure.exception.js';
 import { tell } from './cli-output.util.js';

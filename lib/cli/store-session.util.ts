@@ -1,9 +1,9 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AuditService } from '../audit/audit-trail.store.js';
+import { AuditService } from '../audit/audit.service.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import { AclService } from '../permission/acl.store.js';
+import { AclService } from '../permission/acl.service.js';
 import { EntityStorage } from '../storage/entity-storage.store.js';
 import { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
 import { definitionFromCatalog, type StoreCatalog } from '../storage/store-catalog.util.js';

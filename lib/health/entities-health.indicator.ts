@@ -1,10 +1,10 @@
 import { statfs } from 'node:fs/promises';
 import { Inject, Injectable } from '@nestjs/common';
-import { ENTITIES_MODULE_OPTIONS } from '../module/entities.module-definition.js';
-import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
+import { ENTITIES_MODULE_OPTIONS } from '../common/entity-tokens.util.js';
+import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
 import { EntityStorage } from '../storage/entity-storage.store.js';
-import { importOptional, missingDependency } from '../tracing/optional-dependency.util.js';
-import type { EntitiesHealthDetails, EntitiesHealthOptions, EntitiesHealthResult } from './health-options.interface.js';
+import { importOptional, missingDependency } from '../common/optional-dependency.util.js';
+import type { EntitiesHealthDetails, EntitiesHealthOptions, EntitiesHealthResult } from '../common/health-options.interface.js';
 
 type Terminus = typeof import('@nestjs/terminus');
 

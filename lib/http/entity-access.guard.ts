@@ -1,12 +1,12 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import { METADATA_KEYS } from '../metadata/metadata.constants.js';
-import { ENTITIES_MODULE_OPTIONS } from '../module/entities.module-definition.js';
-import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
-import { AccessDeniedException } from '../permission/access-denied.exception.js';
-import type { EntityAction } from '../permission/entity-action.constants.js';
-import { EntityAccess } from '../permission/entity-access.store.js';
+import { METADATA_KEYS } from '../common/metadata.constants.js';
+import { ENTITIES_MODULE_OPTIONS } from '../common/entity-tokens.util.js';
+import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
+import { AccessDeniedException } from '../repository/access-denied.exception.js';
+import type { EntityAction } from '../common/entity-action.constants.js';
+import { EntityAccess } from '../permission/entity-access.service.js';
 import { resolvePrincipal } from '../permission/principal-resolver.util.js';
 import { accessDeniedToHttp } from './entity-errors.interceptor.js';
 

@@ -14,7 +14,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { catchError, type Observable } from 'rxjs';
-import { AccessDeniedException } from '../permission/access-denied.exception.js';
+import { AccessDeniedException } from '../repository/access-denied.exception.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
 import { IdempotencyConflictException } from '../storage/idempotency-conflict.exception.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
@@ -22,7 +22,7 @@ import { RecordNotFoundException } from '../storage/record-not-found.exception.j
 import { StorageFailureException } from '../storage/storage-failure.exception.js';
 import { UniqueConstraintException } from '../storage/unique-constraint.exception.js';
 import { VersionConflictException } from '../storage/version-conflict.exception.js';
-import { EntitiesLogger } from '../tracing/entities-logger.util.js';
+import { EntitiesLogger } from '../common/entities.logger.js';
 
 const logger = new EntitiesLogger('EntitiesHttp');
 

@@ -1,10 +1,10 @@
 import { Injectable, RequestMethod, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import type { RequestObserver } from '../metrics/entities-metrics.store.js';
+import type { RequestObserver } from '../telemetry/entities-metrics.service.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import { METADATA_KEYS } from '../metadata/metadata.constants.js';
-import { EntitiesTelemetry } from '../tracing/entities-telemetry.store.js';
+import { METADATA_KEYS } from '../common/metadata.constants.js';
+import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
 import { requestIdOf, type HttpRequest } from './request-meta.util.js';
 import { routeOf, timeResponse } from './response-timing.util.js';
 

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { ENTITIES_MODULE_OPTIONS } from '../module/entities.module-definition.js';
-import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
-import { runWithRequestId } from '../tracing/request-context.util.js';
+import { ENTITIES_MODULE_OPTIONS } from '../common/entity-tokens.util.js';
+import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
+import { runWithRequestId } from '../common/request-context.util.js';
 import { entityErrorToHttp } from './entity-errors.interceptor.js';
 import { checkRequestBody, DEFAULT_MAX_BODY_BYTES } from './request-body.util.js';
 import { requestIdOf, type HttpRequest } from './request-meta.util.js';

@@ -29,9 +29,9 @@ import {
 } from '@nestjs/swagger';
 import { ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsString, Length } from 'class-validator';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import { METADATA_KEYS } from '../metadata/metadata.constants.js';
-import { getRepositoryToken } from '../module/entity-tokens.util.js';
-import { AclService, isSubject, RECORD_RIGHTS, type RecordRight } from '../permission/acl.store.js';
+import { METADATA_KEYS } from '../common/metadata.constants.js';
+import { getRepositoryToken } from '../common/entity-tokens.util.js';
+import { AclService, isSubject, RECORD_RIGHTS, type RecordRight } from '../permission/acl.service.js';
 import type { EntityRepository } from '../repository/entity.repository.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { aRecordOf, classStem } from './entity-dto.factory.js';

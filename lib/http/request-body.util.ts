@@ -1,5 +1,5 @@
 import { BadRequestException, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
-import { RESERVED_FIELDS } from '../metadata/metadata.constants.js';
+import { RESERVED_FIELDS } from '../common/metadata.constants.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const MAX_DEPTH = 32;

@@ -1,6 +1,6 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { runWithRequestId } from '../tracing/request-context.util.js';
+import { runWithRequestId } from '../common/request-context.util.js';
 import { requestIdOf, type HttpRequest } from './request-meta.util.js';
 
 /**

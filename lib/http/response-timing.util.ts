@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { RequestObserver } from '../metrics/entities-metrics.store.js';
+import type { RequestObserver } from '../telemetry/entities-metrics.service.js';
 
 /** Times the request until its response is sent, into `observe`, with the status it got. */
 export function timeResponse(response: object, observe: RequestObserver): void {

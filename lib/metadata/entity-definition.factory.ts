@@ -1,9 +1,9 @@
 import type { Type } from '@nestjs/common';
-import { storableTimeOf } from './date-value.util.js';
+import { storableTimeOf } from '../common/date-value.util.js';
 import type { FieldType, HistoryPolicy } from './decorator-options.interface.js';
 import type { EntityDefinition, FieldDefinition, IndexDefinition } from './entity-definition.interface.js';
 import { EntityMetadataException } from './entity-metadata.exception.js';
-import { RESERVED_FIELDS, STORAGE_NAME } from './metadata.constants.js';
+import { RESERVED_FIELDS, STORAGE_NAME } from '../common/metadata.constants.js';
 import {
   auditedReflector,
   cachedReflector,

@@ -9,7 +9,7 @@ import type {
   HistoryPolicy,
   IndexOptions,
 } from './decorator-options.interface.js';
-import { METADATA_KEYS } from './metadata.constants.js';
+import { METADATA_KEYS } from '../common/metadata.constants.js';
 
 type Target = object;
 

@@ -1,6 +1,7 @@
 import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { EntityStorage } from '../storage/entity-storage.store.js';
-import { ENTITIES_MODULE_OPTIONS, EntitiesCoreModuleBase } from './entities.module-definition.js';
+import { ENTITIES_MODULE_OPTIONS } from '../common/entity-tokens.util.js';
+import { EntitiesCoreModuleBase } from './entities.module-definition.js';
 import {
   aclServiceProvider,
   auditServiceProvider,
@@ -10,12 +11,12 @@ import {
   entityStorageProvider,
   lmdbEnvironmentProvider,
 } from './entities.providers.js';
-import { AclService } from '../permission/acl.store.js';
-import { EntityCache } from '../cache/entity-cache.store.js';
-import { EntityAccess } from '../permission/entity-access.store.js';
-import { AuditService } from '../audit/audit-trail.store.js';
+import { AclService } from '../permission/acl.service.js';
+import { EntityCache } from '../cache/entity-cache.service.js';
+import { EntityAccess } from '../permission/entity-access.service.js';
+import { AuditService } from '../audit/audit.service.js';
 import { EntitiesHealthIndicator } from '../health/entities-health.indicator.js';
-import { EntitiesTelemetry } from '../tracing/entities-telemetry.store.js';
+import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
 
 /**
  * Owns the LMDB environment of one `forRoot`: global so every `forFeature` finds it,

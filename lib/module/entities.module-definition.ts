@@ -1,9 +1,9 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { EntitiesModuleOptions } from './entities-module-options.interface.js';
+import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
+import { ENTITIES_MODULE_OPTIONS } from '../common/entity-tokens.util.js';
 
 export const {
   ConfigurableModuleClass: EntitiesCoreModuleBase,
-  MODULE_OPTIONS_TOKEN: ENTITIES_MODULE_OPTIONS,
   OPTIONS_TYPE: ENTITIES_OPTIONS_TYPE,
   ASYNC_OPTIONS_TYPE: ENTITIES_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<EntitiesModuleOptions>().setClassMethodName('forRoot').build();
+} = new ConfigurableModuleBuilder<EntitiesModuleOptions>({ optionsInjectionToken: ENTITIES_MODULE_OPTIONS }).setClassMethodName('forRoot').build();

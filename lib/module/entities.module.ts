@@ -3,11 +3,11 @@ import { createEntityController } from '../http/entity-controller.factory.js';
 import { createEntityDtos } from '../http/entity-dto.factory.js';
 import { createGrantsController } from '../http/grants-controller.factory.js';
 import { createEntityDefinition } from '../metadata/entity-definition.factory.js';
-import { createMetricsController, DEFAULT_METRICS_PATH } from '../metrics/metrics-controller.factory.js';
+import { createMetricsController, DEFAULT_METRICS_PATH } from '../http/metrics-controller.factory.js';
 import { EntitiesCoreModule } from './entities-core.module.js';
 import { ENTITIES_ASYNC_OPTIONS_TYPE, ENTITIES_OPTIONS_TYPE } from './entities.module-definition.js';
 import { createRepositoryProviders } from './entities.providers.js';
-import { getRepositoryToken } from './entity-tokens.util.js';
+import { getRepositoryToken } from '../common/entity-tokens.util.js';
 
 /**
  * The package's module. `forRoot` (or `forRootAsync`) once, in the root module, opens the

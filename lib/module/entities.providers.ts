@@ -1,17 +1,16 @@
 import { resolve } from 'node:path';
 import type { Provider } from '@nestjs/common';
-import { AuditService } from '../audit/audit-trail.store.js';
-import { EntityCache } from '../cache/entity-cache.store.js';
-import { AclService } from '../permission/acl.store.js';
-import { EntityAccess } from '../permission/entity-access.store.js';
+import { AuditService } from '../audit/audit.service.js';
+import { EntityCache } from '../cache/entity-cache.service.js';
+import { AclService } from '../permission/acl.service.js';
+import { EntityAccess } from '../permission/entity-access.service.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { EntityStorage } from '../storage/entity-storage.store.js';
 import { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
-import { EntitiesTelemetry } from '../tracing/entities-telemetry.store.js';
-import { ObservedEntityRepository } from '../tracing/observed-entity.repository.js';
-import { ENTITIES_MODULE_OPTIONS } from './entities.module-definition.js';
-import type { EntitiesModuleOptions } from './entities-module-options.interface.js';
-import { getRepositoryToken } from './entity-tokens.util.js';
+import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
+import { ObservedEntityRepository } from '../telemetry/observed-entity.repository.js';
+import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
+import { ENTITIES_MODULE_OPTIONS, getRepositoryToken } from '../common/entity-tokens.util.js';
 
 export const DEFAULT_DATA_PATH = './data';
 

@@ -1,6 +1,6 @@
 import type { EntityPermissionRules } from '../metadata/decorator-options.interface.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import type { EntityAction } from './entity-action.constants.js';
+import type { EntityAction } from '../common/entity-action.constants.js';
 
 /** What an action on an entity needs: nothing, one permission string, or it is closed to all. */
 export type Requirement = { kind: 'open' } | { kind: 'permission'; permission: string } | { kind: 'closed' };

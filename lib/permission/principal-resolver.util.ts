@@ -1,8 +1,8 @@
 import { UnauthorizedException } from '@nestjs/common';
-import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
+import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
 import { ACTOR } from '../storage/write-context.util.js';
-import { PermissionSet } from './permission-set.util.js';
-import type { Principal } from './principal.interface.js';
+import { PermissionSet } from './permission-set.js';
+import type { Principal } from '../common/principal.interface.js';
 
 export interface ResolvedPrincipal {
   principal?: Principal;

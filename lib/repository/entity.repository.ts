@@ -13,14 +13,14 @@ import type { WriteContext } from '../storage/write-context.interface.js';
 import type { EntityEvent, StoredRecord } from '../storage/entity-event.interface.js';
 import type { RecordHistory } from '../storage/field-history.store.js';
 import type { EntityInput, EntityRecord } from './entity-record.interface.js';
-import { EntityTransaction, type TransactionRules } from './entity-transaction.store.js';
+import { EntityTransaction, type TransactionRules } from './entity.transaction.js';
 import type { PrincipalContext } from './principal-context.interface.js';
 import { decisionOf, readFor, shapeFor, unreadableTo, unreadableUnder } from './principal-view.util.js';
 import { toDeclaredRecord, toHistoryView, toRecordView } from './record-view.util.js';
-import { AccessDeniedException } from '../permission/access-denied.exception.js';
-import type { EntityAccess } from '../permission/entity-access.store.js';
-import type { Principal } from '../permission/principal.interface.js';
-import { EntitiesLogger } from '../tracing/entities-logger.util.js';
+import { AccessDeniedException } from './access-denied.exception.js';
+import type { AccessPolicy } from './access-policy.interface.js';
+import type { Principal } from '../common/principal.interface.js';
+import { EntitiesLogger } from '../common/entities.logger.js';
 
 /** Largest number of records one `createMany` takes unless the module says otherwise. */
 export const DEFAULT_MAX_BATCH = 1000;
@@ -51,7 +51,7 @@ export class EntityRepository<T extends object> {
     readonly storage: EntityStorage,
     /** Largest `createMany`, in records. */
     readonly maxBatch = DEFAULT_MAX_BATCH,
-    private readonly access?: EntityAccess,
+    private readonly access?: AccessPolicy,
   ) {}
 
   /** Creates one record. Fails with `InvalidRecordException` or `UniqueConstraintException`. */

@@ -1,4 +1,4 @@
-import type { Principal } from '../permission/principal.interface.js';
+import type { Principal } from '../common/principal.interface.js';
 
 /** On behalf of whom a repository call runs. */
 export interface PrincipalContext {

@@ -1,6 +1,6 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import type { AccessDecision, EntityAccess } from '../permission/entity-access.store.js';
-import type { EntityAction } from '../permission/entity-action.constants.js';
+import type { AccessDecision, AccessPolicy } from './access-policy.interface.js';
+import type { EntityAction } from '../common/entity-action.constants.js';
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { PrincipalContext } from './principal-context.interface.js';
 import { toDeclaredRecord, toRecordView } from './record-view.util.js';
@@ -12,7 +12,7 @@ const NO_FIELDS: ReadonlySet<string> = new Set();
  * trusted calls, and where no access rules are wired (a repository built by hand).
  */
 export function decisionOf(
-  access: EntityAccess | undefined,
+  access: AccessPolicy | undefined,
   definition: EntityDefinition,
   context: PrincipalContext,
   action: EntityAction,
@@ -22,7 +22,7 @@ export function decisionOf(
 }
 
 /** The fields a call's principal may not read; none for trusted calls. */
-export function unreadableTo(access: EntityAccess | undefined, definition: EntityDefinition, context: PrincipalContext): ReadonlySet<string> {
+export function unreadableTo(access: AccessPolicy | undefined, definition: EntityDefinition, context: PrincipalContext): ReadonlySet<string> {
   if (!('principal' in context) || !access) return NO_FIELDS;
   const principal = context.principal ?? undefined;
   // Field rules look at the principal's permissions only, never at the action or a record.
@@ -30,7 +30,7 @@ export function unreadableTo(access: EntityAccess | undefined, definition: Entit
 }
 
 /** The fields a decision's principal may not read; none without a decision. */
-export function unreadableUnder(access: EntityAccess | undefined, definition: EntityDefinition, decision: AccessDecision | undefined): ReadonlySet<string> {
+export function unreadableUnder(access: AccessPolicy | undefined, definition: EntityDefinition, decision: AccessDecision | undefined): ReadonlySet<string> {
   return decision && access ? access.unreadableFields(definition, decision) : NO_FIELDS;
 }
 
@@ -39,7 +39,7 @@ export function unreadableUnder(access: EntityAccess | undefined, definition: En
  * or concealed from the principal, its view otherwise (see `shapeFor`).
  */
 export function readFor(
-  access: EntityAccess | undefined,
+  access: AccessPolicy | undefined,
   definition: EntityDefinition,
   context: PrincipalContext,
   record: StoredRecord | undefined,
@@ -55,7 +55,7 @@ export function readFor(
  * routes answer it; for trusted code, every declared field, hidden ones included.
  */
 export function shapeFor(
-  access: EntityAccess | undefined,
+  access: AccessPolicy | undefined,
   definition: EntityDefinition,
   context: PrincipalContext,
   record: StoredRecord,

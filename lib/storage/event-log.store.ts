@@ -1,6 +1,6 @@
 import type { Database } from 'lmdb';
 import type { EntityEvent } from './entity-event.interface.js';
-import type { EventRetention } from './storage-options.interface.js';
+import type { EventRetention } from '../common/storage-options.interface.js';
 
 /**
  * The append-only log of every change in a data directory, keyed by `seq`. LMDB allows

@@ -3,13 +3,11 @@ import { open as openFile, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { open, type Database, type Key, type RootDatabase, type RootDatabaseOptions } from 'lmdb';
+import type { LmdbTuning } from '../common/storage-options.interface.js';
 import type { DatabaseStat, EnvironmentStat, LmdbStats } from './environment-stat.interface.js';
-import { EntitiesLogger } from '../tracing/entities-logger.util.js';
+import { EntitiesLogger } from '../common/entities.logger.js';
 import { assertWholeDataFile } from './lmdb-data-file.util.js';
 import { StorageFailureException } from './storage-failure.exception.js';
-
-/** lmdb options a user may tune; the ones that trade away durability are not among them. */
-export type LmdbTuning = Pick<RootDatabaseOptions, 'mapSize' | 'pageSize' | 'maxReaders'>;
 
 /**
  * The one LMDB environment of a data directory. Writes go through `write`, which

@@ -1,6 +1,6 @@
 import type { EntityDefinition, FieldDefinition } from '../metadata/entity-definition.interface.js';
-import { storableTimeOf } from '../metadata/date-value.util.js';
-import { RESERVED_FIELDS } from '../metadata/metadata.constants.js';
+import { storableTimeOf } from '../common/date-value.util.js';
+import { RESERVED_FIELDS } from '../common/metadata.constants.js';
 
 export type InputMode = 'create' | 'replace' | 'update';
 

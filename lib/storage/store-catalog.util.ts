@@ -3,7 +3,7 @@ import type { Database } from 'lmdb';
 import type { FieldType, HistoryPolicy } from '../metadata/decorator-options.interface.js';
 import type { EntityDefinition, FieldDefinition, IndexDefinition } from '../metadata/entity-definition.interface.js';
 import { afterPrefix, type IndexKey } from './index-key.util.js';
-import type { StorageOptions } from './storage-options.interface.js';
+import type { StorageOptions } from '../common/storage-options.interface.js';
 
 /** What storage needs of a field to check, index and historize records: no validators, no docs. */
 export interface CatalogField {

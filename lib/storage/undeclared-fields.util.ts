@@ -1,5 +1,5 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import { RESERVED_FIELDS } from '../metadata/metadata.constants.js';
+import { RESERVED_FIELDS } from '../common/metadata.constants.js';
 
 const MANAGED = new Set<string>(RESERVED_FIELDS);
 

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { Cache } from 'cache-manager';
-import { EntityCache } from '../../lib/cache/entity-cache.store.js';
+import { EntityCache } from '../../lib/cache/entity-cache.service.js';
 import { Cached } from '../../lib/decorators/cached.decorator.js';
 import { Entity } from '../../lib/decorators/entity.decorator.js';
 import { Field } from '../../lib/decorators/field.decorator.js';

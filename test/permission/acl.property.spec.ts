@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { Entity } from '../../lib/decorators/entity.decorator.js';
 import { Field } from '../../lib/decorators/field.decorator.js';
 import { createEntityDefinition } from '../../lib/metadata/entity-definition.factory.js';
-import { AclService, RECORD_RIGHTS, type RecordRight } from '../../lib/permission/acl.store.js';
+import { AclService, RECORD_RIGHTS, type RecordRight } from '../../lib/permission/acl.service.js';
 import { EntityStorage } from '../../lib/storage/entity-storage.store.js';
 import { LmdbEnvironment } from '../../lib/storage/lmdb-environment.store.js';
 import { makeTempDir } from '../support/temp-dir.util.js';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { EntityPermissionRules } from '../../lib/metadata/decorator-options.interface.js';
 import type { EntityDefinition } from '../../lib/metadata/entity-definition.interface.js';
-import type { EntityAction } from '../../lib/permission/entity-action.constants.js';
+import type { EntityAction } from '../../lib/common/entity-action.constants.js';
 import { requirementFor, type Requirement } from '../../lib/permission/entity-permission.util.js';
 
 const ACTIONS: EntityAction[] = ['read', 'create', 'update', 'delete', 'history', 'audit', 'admin'];

@@ -1,5 +1,5 @@
-import { PermissionSet } from '../../lib/permission/permission-set.util.js';
-import type { Principal } from '../../lib/permission/principal.interface.js';
+import { PermissionSet } from '../../lib/permission/permission-set.js';
+import type { Principal } from '../../lib/common/principal.interface.js';
 
 const ROLES = {
   clerk: ['permits:read', 'permits:write'],

@@ -1,5 +1,5 @@
 import { UnauthorizedException } from '@nestjs/common';
-import type { EntitiesModuleOptions } from '../../lib/module/entities-module-options.interface.js';
+import type { EntitiesModuleOptions } from '../../lib/common/entities-module-options.interface.js';
 import { resolvePrincipal, type ResolvedPrincipal } from '../../lib/permission/principal-resolver.util.js';
 
 const alice = { id: 'alice', permissions: ['permits:read'] };

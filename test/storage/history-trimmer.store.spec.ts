@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { Entity, Field, Historize } from '../../lib/index.js';
 import { createEntityDefinition } from '../../lib/metadata/entity-definition.factory.js';
 import { FieldHistory, type FieldHistoryEntry } from '../../lib/storage/field-history.store.js';
-import { HistoryTrimmer } from '../../lib/storage/history-trimmer.store.js';
+import { HistoryTrimmer } from '../../lib/storage/history-trimmer.service.js';
 import type { IndexKey } from '../../lib/storage/index-key.util.js';
 import { readCatalog } from '../../lib/storage/store-catalog.util.js';
 import { makeTempDir } from '../support/temp-dir.util.js';

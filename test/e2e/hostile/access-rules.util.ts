@@ -1,5 +1,5 @@
 import type { EntityDefinition, Principal } from '../../../lib/index.js';
-import { PermissionSet } from '../../../lib/permission/permission-set.util.js';
+import { PermissionSet } from '../../../lib/permission/permission-set.js';
 import type { RouteAction } from './route-table.util.js';
 
 export type Roles = Readonly<Record<string, readonly string[]>>;

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { EntityDefinition, FieldDefinition, Principal } from '../../../lib/index.js';
-import { PermissionSet } from '../../../lib/permission/permission-set.util.js';
+import { PermissionSet } from '../../../lib/permission/permission-set.js';
 
 export type WriteMode = 'create' | 'replace' | 'update';
 type Data = Record<string, unknown>;

@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import type { Type } from '@nestjs/common';
-import { AuditService } from '../../../lib/audit/audit-trail.store.js';
+import { AuditService } from '../../../lib/audit/audit.service.js';
 import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
 import type { EntityDefinition } from '../../../lib/metadata/entity-definition.interface.js';
 import { EntityRepository } from '../../../lib/repository/entity.repository.js';
 import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
-import type { StorageOptions } from '../../../lib/storage/storage-options.interface.js';
+import type { StorageOptions } from '../../../lib/common/storage-options.interface.js';
 
 /** One opened store, wired as `EntitiesModule` wires it (storage + audit projection), without Nest. */
 export interface OpenStore {

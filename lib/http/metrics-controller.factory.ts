@@ -1,7 +1,7 @@
 import { Controller, Get, NotFoundException, Res, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { EntitiesTelemetry } from '../tracing/entities-telemetry.store.js';
+import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
 
 export const DEFAULT_METRICS_PATH = '/metrics';
 

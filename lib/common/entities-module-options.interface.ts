@@ -1,9 +1,8 @@
-import type { EntityCacheOptions } from '../cache/entity-cache-options.interface.js';
-import type { EntitiesHealthOptions } from '../health/health-options.interface.js';
-import type { EntitiesMetricsOptions } from '../metrics/metrics-options.interface.js';
-import type { LmdbTuning } from '../storage/lmdb-environment.store.js';
-import type { EventRetention } from '../storage/storage-options.interface.js';
-import type { Principal } from '../permission/principal.interface.js';
+import type { EntityCacheOptions } from './entity-cache-options.interface.js';
+import type { EntitiesHealthOptions } from './health-options.interface.js';
+import type { EntitiesMetricsOptions } from './metrics-options.interface.js';
+import type { EventRetention, LmdbTuning } from './storage-options.interface.js';
+import type { Principal } from './principal.interface.js';
 
 /** Options of `EntitiesModule.forRoot()`. */
 export interface EntitiesModuleOptions {

@@ -1,13 +1,13 @@
 import type { Database } from 'lmdb';
 import { ulidFactory } from '../storage/ulid.util.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import { STORAGE_NAME } from '../metadata/metadata.constants.js';
+import { STORAGE_NAME } from '../common/metadata.constants.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
 import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
 import { isRecordId } from '../storage/record-id.util.js';
 import type { StoreCompanion } from '../storage/entity-projection.interface.js';
 import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
-import type { Principal } from './principal.interface.js';
+import type { Principal } from '../common/principal.interface.js';
 
 /** What a grant allows on one record. */
 export type RecordRight = 'read' | 'update' | 'delete';

@@ -1,7 +1,7 @@
 import { encodeTime } from 'ulid';
 import type { Database } from 'lmdb';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import { STORAGE_NAME } from '../metadata/metadata.constants.js';
+import { STORAGE_NAME } from '../common/metadata.constants.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
 import type { EntityEvent, RequestMeta, StoredRecord } from '../storage/entity-event.interface.js';
 import type { EntityProjection } from '../storage/entity-projection.interface.js';

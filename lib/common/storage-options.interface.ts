@@ -1,3 +1,8 @@
+import type { RootDatabaseOptions } from 'lmdb';
+
+/** lmdb options a user may tune; the ones that trade away durability are not among them. */
+export type LmdbTuning = Pick<RootDatabaseOptions, 'mapSize' | 'pageSize' | 'maxReaders'>;
+
 /** How long the event log is kept. Default: everything. */
 export interface EventRetention {
   /** Keep at most this many of the newest events. */

@@ -1,27 +1,17 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
+import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
+import type { AccessDecision, AccessPolicy } from '../repository/access-policy.interface.js';
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
-import { AccessDeniedException } from './access-denied.exception.js';
-import type { AclService, RecordRight } from './acl.store.js';
-import type { EntityAction } from './entity-action.constants.js';
+import { AccessDeniedException } from '../repository/access-denied.exception.js';
+import type { AclService, RecordRight } from './acl.service.js';
+import type { EntityAction } from '../common/entity-action.constants.js';
 import { requirementFor } from './entity-permission.util.js';
-import { PermissionSet } from './permission-set.util.js';
-import type { Principal } from './principal.interface.js';
+import { PermissionSet } from './permission-set.js';
+import type { Principal } from '../common/principal.interface.js';
 
 /** Actions an owner or a grant can allow on one record without the entity-level permission. */
 const RECORD_LEVEL: ReadonlySet<EntityAction> = new Set(['read', 'history', 'update', 'delete']);
-
-/**
- * One principal's standing on one action of an entity. `entityWide`: the action is open or
- * the principal holds its permission; otherwise each record must be allowed by the owner
- * rule or a grant.
- */
-export interface AccessDecision {
-  principal?: Principal;
-  permissions: PermissionSet;
-  entityWide: boolean;
-}
 
 const NO_FIELDS: ReadonlySet<string> = new Set();
 
@@ -36,7 +26,7 @@ const NO_FIELDS: ReadonlySet<string> = new Set();
  * the owner rule, grants through `AclService`, and field-level read/write rules. Used by the
  * generated routes and by repositories called with a principal.
  */
-export class EntityAccess {
+export class EntityAccess implements AccessPolicy {
   constructor(
     private readonly options: EntitiesModuleOptions,
     readonly acl: AclService,

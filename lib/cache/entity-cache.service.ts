@@ -1,8 +1,8 @@
-import { EntitiesLogger } from '../tracing/entities-logger.util.js';
+import { EntitiesLogger } from '../common/entities.logger.js';
 import { createCache, type Cache } from 'cache-manager';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
-import type { EntityCacheMetrics, EntityCacheOptions } from './entity-cache-options.interface.js';
+import type { EntityCacheMetrics, EntityCacheOptions } from '../common/entity-cache-options.interface.js';
 
 const DEFAULT_TTL = 60_000;
 

@@ -1,10 +1,10 @@
 import { statfs } from 'node:fs/promises';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { EntityCache } from '../cache/entity-cache.store.js';
-import type { EntityCacheMetrics } from '../cache/entity-cache-options.interface.js';
+import type { EntityCache } from '../cache/entity-cache.service.js';
+import type { EntityCacheMetrics } from '../common/entity-cache-options.interface.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
-import { importOptional, missingDependency } from '../tracing/optional-dependency.util.js';
-import type { EntitiesMetricsOptions, MetricsRegistry } from './metrics-options.interface.js';
+import { importOptional, missingDependency } from '../common/optional-dependency.util.js';
+import type { EntitiesMetricsOptions, MetricsRegistry } from '../common/metrics-options.interface.js';
 
 type PromClient = typeof import('prom-client');
 

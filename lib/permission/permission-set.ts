@@ -1,4 +1,4 @@
-import type { Principal } from './principal.interface.js';
+import type { Principal } from '../common/principal.interface.js';
 
 /**
  * The permission strings a principal holds, roles expanded, with a matcher that knows

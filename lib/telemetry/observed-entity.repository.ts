@@ -1,12 +1,12 @@
 import type { FindQuery, FindResult } from '../query/find-query.interface.js';
 import type { EntityInput, EntityRecord } from '../repository/entity-record.interface.js';
-import type { EntityTransaction } from '../repository/entity-transaction.store.js';
+import type { EntityTransaction } from '../repository/entity.transaction.js';
 import { EntityRepository, type FindOptions, type RepositoryWriteContext } from '../repository/entity.repository.js';
 import type { PrincipalContext } from '../repository/principal-context.interface.js';
 import type { EntityEvent } from '../storage/entity-event.interface.js';
 import type { RecordHistory } from '../storage/field-history.store.js';
-import type { EntitiesTelemetry } from './entities-telemetry.store.js';
-import { currentRequestId } from './request-context.util.js';
+import type { EntitiesTelemetry } from './entities-telemetry.service.js';
+import { currentRequestId } from '../common/request-context.util.js';
 
 /**
  * The repository the module hands out: every operation is timed into the storage metrics

@@ -1,10 +1,10 @@
 import type { Attributes, Span, Tracer, TracerProvider } from '@opentelemetry/api';
-import { EntitiesMetrics } from '../metrics/entities-metrics.store.js';
-import type { EntitiesModuleOptions } from '../module/entities-module-options.interface.js';
-import type { StorageObserver } from '../storage/storage-options.interface.js';
-import { EntitiesLogger } from './entities-logger.util.js';
-import { importOptional, missingDependency } from './optional-dependency.util.js';
-import { currentRequestId } from './request-context.util.js';
+import { EntitiesMetrics } from './entities-metrics.service.js';
+import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
+import type { StorageObserver } from '../common/storage-options.interface.js';
+import { EntitiesLogger } from '../common/entities.logger.js';
+import { importOptional, missingDependency } from '../common/optional-dependency.util.js';
+import { currentRequestId } from '../common/request-context.util.js';
 
 type OpenTelemetryApi = typeof import('@opentelemetry/api');
 

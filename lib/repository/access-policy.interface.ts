@@ -1,0 +1,44 @@
+import type { EntityAction } from '../common/entity-action.constants.js';
+import type { Principal } from '../common/principal.interface.js';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import type { StoredRecord } from '../storage/entity-event.interface.js';
+import type { WriteContext } from '../storage/write-context.interface.js';
+
+/** The permission strings a principal holds, wildcards and roles resolved. */
+export interface HeldPermissions {
+  holds(permission: string): boolean;
+}
+
+/**
+ * One principal's standing on one action of an entity. `entityWide`: the action is open or
+ * the principal holds its permission; otherwise each record must be allowed by the owner
+ * rule or a grant.
+ */
+export interface AccessDecision {
+  principal?: Principal;
+  permissions: HeldPermissions;
+  entityWide: boolean;
+}
+
+/**
+ * The access rules a repository applies to calls made on behalf of a principal. The
+ * repository owns this contract; `permission/` implements it, so the repository never
+ * depends on how rules, roles and grants are stored.
+ */
+export interface AccessPolicy {
+  permissionsOf(principal: Principal | undefined): HeldPermissions;
+  /** Decides an action at the entity level; throws `AccessDeniedException` when no record could allow it either. */
+  decide(definition: EntityDefinition, action: EntityAction, principal: Principal | undefined): AccessDecision;
+  /** Whether a record belongs in a list answered under a decision that is not entity-wide. */
+  canRead(definition: EntityDefinition, decision: AccessDecision, record: StoredRecord): boolean;
+  /** Fields the decision's principal may not read. */
+  unreadableFields(definition: EntityDefinition, decision: AccessDecision): ReadonlySet<string>;
+  /** The principal's rules applied to a write: the data to write, and the write context to write it under. */
+  checkWrite(
+    definition: EntityDefinition,
+    principal: Principal | undefined,
+    action: 'create' | 'update' | 'delete',
+    data: unknown,
+    id?: string,
+  ): { data: unknown; context: WriteContext };
+}
