@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertSampleBuilt, SAMPLE_MAIN } from '../../support/sample-process.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
-import { seedSampleStore } from '../../cli/cli-store.util.js';
+import { seedSampleStore } from '../cli/cli-store.util.js';
 import { compileChildScript } from './child-script.util.js';
 
 const APP_WITHOUT_HOOKS = join(dirname(fileURLToPath(import.meta.url)), 'damaged-store-app.child.ts');

@@ -1,4 +1,4 @@
-import { parsePrometheusText, sampleValue } from '../../metrics/prometheus-text.util.js';
+import { parsePrometheusText, sampleValue } from './prometheus-text.util.js';
 import { ADMIN, call, permitBody, startSample, stopSample, type SampleProcess } from '../../support/sample-process.util.js';
 import { PLATFORMS } from '../../support/test-app.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { Composite, Entity, EntityRepository, Field, getRepositoryToken, Index, type EntitiesModuleOptions, type FindQuery } from '../../../lib/index.js';
-import { parsePrometheusText, sampleValue } from '../../metrics/prometheus-text.util.js';
+import { parsePrometheusText, sampleValue } from './prometheus-text.util.js';
 import type { TestApp } from '../../support/test-app.util.js';
 import { CapturingLogger, createObservedApp } from './observability-app.util.js';
 

@@ -1,0 +1,146 @@
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Type } from '@nestjs/common';
+import { AclService, Audited, AuditService, Entity, EntityStorage, Field, Historize, Index } from '../../../lib/index.js';
+import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
+import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
+import { makeTempDir } from '../../support/temp-dir.util.js';
+import { runCli } from './cli-process.util.js';
+
+/** Version 1 of an app's entity. */
+@Entity('parcels')
+@Audited()
+class ParcelV1 {
+  @Field() @Index({ unique: true }) code!: string;
+  @Field({ required: false }) @Historize('full') legacyRef?: string;
+  @Field({ required: false, hidden: true }) surveyorNotes?: string;
+  @Field() owner!: string;
+}
+
+/** Version 2: `legacyRef` and `surveyorNotes` were removed from the class. */
+@Entity('parcels')
+@Audited()
+class ParcelV2 {
+  @Field() @Index({ unique: true }) code!: string;
+  @Field() owner!: string;
+}
+
+const RECORDS = 7;
+
+/** Opens the store at `path` as an app with `entity` would, runs `fn`, closes it. */
+async function asApp<R>(path: string, entity: Type<object>, fn: (storage: EntityStorage, audit: AuditService) => Promise<R>): Promise<R> {
+  const environment = new LmdbEnvironment(path);
+  const audit = new AuditService(environment);
+  const storage = new EntityStorage(environment, {}, [audit], [new AclService(environment)]);
+  storage.register(createEntityDefinition(entity));
+  await storage.open();
+  try {
+    return await fn(storage, audit);
+  } finally {
+    await storage.close();
+  }
+}
+
+/**
+ * A store written by version 1 (records with and without the fields version 2 drops, a
+ * change of each), then opened once by version 2, which recorded its catalog.
+ */
+async function storeLeftByARemovedField(path: string): Promise<string[]> {
+  const ids = await asApp(path, ParcelV1, async (storage) => {
+    const definition = storage.definitionOf(ParcelV1);
+    return storage.write((tx) =>
+      Array.from({ length: RECORDS }, (_, i) => {
+        const parcel = tx.create(definition, {
+          code: `P-${i}`,
+          owner: 'Ada',
+          ...(i % 3 !== 0 && { legacyRef: `L-${i}` }),
+          ...(i % 2 === 0 && { surveyorNotes: `secret ${i}` }),
+        });
+        return tx.update(definition, parcel.id, { owner: 'Grace', ...(i % 3 !== 0 && { legacyRef: `L-${i}b` }) }).id;
+      }),
+    );
+  });
+  await asApp(path, ParcelV2, async () => undefined);
+  return ids;
+}
+
+/** Which of the version-1-only fields each record holds, keyed by id. */
+function expectedDrops(ids: readonly string[]): Array<[string, string[]]> {
+  return ids.flatMap((id, i) => {
+    const fields = [...(i % 3 !== 0 ? ['legacyRef'] : []), ...(i % 2 === 0 ? ['surveyorNotes'] : [])];
+    return fields.length === 0 ? [] : [[id, fields] as [string, string[]]];
+  });
+}
+
+describe('cli drop-fields', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+  beforeEach(() => (dir = makeTempDir('nde-cli-drop-')));
+  afterEach(() => dir.remove());
+
+  it('with --dry-run lists each record and the fields its entity no longer declares, and changes nothing', async () => {
+    const path = join(dir.path, 'data');
+    const ids = await storeLeftByARemovedField(path);
+    const before = readFileSync(join(path, 'data.mdb'));
+
+    const result = await runCli(['drop-fields', '--dry-run', '--path', path]);
+
+    expect(result.code).toBe(0);
+    const listed = expectedDrops(ids);
+    expect(result.stdout.trimEnd().split('\n').sort()).toEqual(listed.map(([id, fields]) => `parcels ${id}: ${fields.join(', ')}`).sort());
+    expect(result.stderr).toBe('would drop parcels: legacyRef (4 records), surveyorNotes (4 records)\n');
+    expect(readFileSync(join(path, 'data.mdb')).equals(before)).toBe(true);
+  });
+
+  it('removes those fields as update events, in batches, leaving the log, history and audit trail consistent', async () => {
+    const path = join(dir.path, 'data');
+    const ids = await storeLeftByARemovedField(path);
+
+    const result = await runCli(['drop-fields', 'parcels', '--batch-size', '2', '--actor', 'ops', '--path', path]);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('dropped parcels: legacyRef (4 records), surveyorNotes (4 records)\n');
+    const changed = new Map(expectedDrops(ids));
+    await asApp(path, ParcelV2, async (storage, audit) => {
+      const definition = storage.definitionOf(ParcelV2);
+      const records = storage.tablesOf(definition).records;
+      for (const id of ids) {
+        const record = records.get(id)!;
+        expect(Object.keys(record).sort()).toEqual(['code', 'createdAt', 'id', 'owner', 'updatedAt', 'version']);
+        expect(record.version).toBe(changed.has(id) ? 3 : 2);
+      }
+      const drops = storage.events(0, 1000).filter((event) => event.seq > 2 * RECORDS);
+      expect(drops.map((event) => [event.id, event.type, event.data, event.actor])).toEqual(
+        [...changed].map(([id, fields]) => [id, 'updated', Object.fromEntries(fields.map((field) => [field, null])), 'ops']),
+      );
+      // The audit trail records the change, without the values of fields the entity no longer describes.
+      const trail = await audit.find({ entity: 'parcels', actor: 'ops' });
+      expect(trail.items.map((entry) => [entry.id, entry.version, entry.changes])).toEqual([...changed].map(([id]) => [id, 3, {}]));
+      // The history of the removed field stays, as it was.
+      const legacy = [...storage.environment.database<{ value: string }, never>('parcels.history').getRange({})].filter(
+        ({ key }) => (key as unknown as string[])[1] === 'legacyRef',
+      );
+      expect(legacy).toHaveLength(8);
+      expect(storage.verify().problems).toEqual([]);
+    });
+    expect((await runCli(['verify', '--path', path])).code).toBe(0);
+
+    const again = await runCli(['drop-fields', '--path', path]);
+    expect(again).toMatchObject({ code: 0, stdout: '', stderr: 'no stored record holds a field its entity no longer declares\n' });
+  });
+
+  it('is refused while an app has the store open to write, and its dry run is not', async () => {
+    const path = join(dir.path, 'data');
+    await storeLeftByARemovedField(path);
+
+    const [refused, dryRun] = await asApp(path, ParcelV2, async () => [
+      await runCli(['drop-fields', '--path', path]),
+      await runCli(['drop-fields', '--dry-run', '--path', path]),
+    ]);
+
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain('is open for writing by app');
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stdout.trimEnd().split('\n')).toHaveLength(6);
+  });
+});

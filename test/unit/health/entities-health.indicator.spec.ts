@@ -1,0 +1,115 @@
+import { statfsSync } from 'node:fs';
+import { Controller, Get, Query } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { EntitiesHealthIndicator, Entity, EntityStorage, Field } from '../../../lib/index.js';
+import { http } from '../../e2e/support/e2e.util.js';
+import { createObservedApp } from '../../e2e/observability/observability-app.util.js';
+import { PLATFORMS, type Platform, type TestApp } from '../../support/test-app.util.js';
+
+@Entity('boilers')
+class Boiler {
+  @Field() site!: string;
+}
+
+/** A health controller as a user writes one; `?min=` sets the headroom threshold of one check. */
+@Controller('health')
+class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly entities: EntitiesHealthIndicator,
+  ) {}
+
+  @Get()
+  @HealthCheck()
+  check(@Query('min') min?: string) {
+    return this.health.check([() => this.entities.isHealthy('store', min === undefined ? {} : { minHeadroomBytes: Number(min) })]);
+  }
+}
+
+const MIB = 1024 * 1024;
+
+function freeBytes(path: string): number {
+  const stats = statfsSync(path);
+  return stats.bavail * stats.bsize;
+}
+
+describe.each(PLATFORMS)('EntitiesHealthIndicator in a terminus health check on %s', (platform: Platform) => {
+  const start = (health?: { minHeadroomBytes?: number }) =>
+    createObservedApp({
+      entities: [Boiler],
+      platform,
+      module: { health },
+      imports: [TerminusModule.forRoot({ logger: false })],
+      controllers: [HealthController],
+    });
+
+  let t: TestApp;
+
+  afterEach(async () => {
+    await t?.close();
+  });
+
+  it('reports up, with the store open, taking writes and measured, while it has room to grow', async () => {
+    t = await start();
+    const response = await http(t).get('/health');
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual(
+      expect.objectContaining({
+        status: 'ok',
+        info: {
+          store: {
+            status: 'up',
+            open: true,
+            writable: true,
+            mapSizeBytes: expect.any(Number),
+            mapUsedBytes: expect.any(Number),
+            headroomBytes: expect.any(Number),
+            minHeadroomBytes: 64 * MIB,
+          },
+        },
+      }),
+    );
+    const store = response.body.info.store;
+    expect(store.mapUsedBytes).toBeGreaterThan(0);
+    expect(store.mapUsedBytes).toBeLessThanOrEqual(store.mapSizeBytes);
+  });
+
+  it('leaves the event log and the records alone: its heartbeat is no change of data', async () => {
+    t = await start();
+    const created = await http(t).post('/boilers').send({ site: 'north' });
+    expect(created.status).toBe(201);
+    const storage = t.app.get(EntityStorage);
+    const events = storage.events(0, 100);
+    for (let i = 0; i < 3; i++) expect((await http(t).get('/health')).status).toBe(200);
+    expect(storage.events(0, 100)).toEqual(events);
+    expect((await http(t).get('/boilers')).body.items).toEqual([created.body]);
+    expect(storage.verify()).toEqual(expect.objectContaining({ ok: true, problems: [] }));
+  });
+
+  it('reports down with 503 once the store is closed', async () => {
+    t = await start();
+    await t.app.get(EntityStorage).close();
+    const response = await http(t).get('/health');
+    expect(response.status).toBe(503);
+    expect(response.body.error).toEqual({ store: { status: 'down', open: false, minHeadroomBytes: 64 * MIB, message: 'the store is closed' } });
+  });
+
+  it('reports down when the room left to grow is below the threshold given per check, and up when above it', async () => {
+    t = await start();
+    const free = freeBytes(t.path);
+    const below = await http(t).get(`/health?min=${Math.floor(free / 2)}`);
+    expect(below.status).toBe(200);
+    const above = await http(t).get(`/health?min=${free * 2}`);
+    expect(above.status).toBe(503);
+    expect(above.body.error.store).toEqual(
+      expect.objectContaining({ status: 'down', open: true, writable: true, minHeadroomBytes: free * 2, message: expect.stringMatching(/bytes left to grow into, below the minimum of \d+$/) }),
+    );
+  });
+
+  it('takes its threshold from forRoot({ health }) when the check gives none', async () => {
+    t = await start({ minHeadroomBytes: Number.MAX_SAFE_INTEGER });
+    const response = await http(t).get('/health');
+    expect(response.status).toBe(503);
+    expect(response.body.error.store).toEqual(expect.objectContaining({ status: 'down', minHeadroomBytes: Number.MAX_SAFE_INTEGER }));
+  });
+});

@@ -1,0 +1,50 @@
+import { BadRequestException } from '@nestjs/common';
+import { etagOf, expectedVersionOf } from '../../../lib/http/if-match.util.js';
+
+function refusal(header: string | string[]): string {
+  let caught: unknown;
+  try {
+    expectedVersionOf(header);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(BadRequestException);
+  return (caught as BadRequestException).message;
+}
+
+describe('expectedVersionOf', () => {
+  it.each([undefined, '*', ' * '])('demands no version for %j', (header) => {
+    expect(expectedVersionOf(header)).toBeUndefined();
+  });
+
+  it.each([
+    ['"3"', 3],
+    ['3', 3],
+    [' "42" ', 42],
+    [['"7"'], 7],
+  ])('reads %j as version %d', (header, version) => {
+    expect(expectedVersionOf(header)).toBe(version);
+  });
+
+  it('reads back the ETag it sends', () => {
+    for (const version of [1, 2, 99, 123456789]) expect(expectedVersionOf(etagOf(version))).toBe(version);
+  });
+
+  it.each(['W/"3"', ' W/"3" ', 'W/3', 'W/""'])('answers 400 to the weak ETag %j, saying a write needs a strong one', (header) => {
+    expect(refusal(header)).toMatch(/weak ETag.*strong/);
+  });
+
+  it.each(['', '   ', '""', [] as string[]])('answers 400 to the empty If-Match %j, saying it is empty', (header) => {
+    expect(refusal(header)).toMatch(/If-Match is empty/);
+  });
+
+  it.each(['"abc"', '"1", "2"', '*, "1"', 'W/', '"-1"', '"1.5"', '"3', '3"', '"1234567890123456"', ['"1"', '"2"']])('answers 400 to %j', (header) => {
+    expect(refusal(header)).toContain('If-Match');
+  });
+});
+
+describe('etagOf', () => {
+  it('quotes the version', () => {
+    expect(etagOf(3)).toBe('"3"');
+  });
+});

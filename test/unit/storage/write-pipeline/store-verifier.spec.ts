@@ -1,0 +1,142 @@
+import { Audited, Composite, Entity, Field, Historize, Index } from '../../../../lib/index.js';
+import type { VerifyReport } from '../../../../lib/index.js';
+import type { StoredRecord } from '../../../../lib/storage/entity-event.interface.js';
+import type { IndexKey } from '../../../../lib/storage/index-key.util.js';
+import { makeTempDir } from '../../../support/temp-dir.util.js';
+import { openStore, type OpenStore } from './store-harness.util.js';
+
+@Entity('vf-permits')
+@Audited()
+@Historize('full')
+@Composite(['county', 'status'])
+class Permit {
+  @Field() @Index({ unique: true }) number!: string;
+  @Field() county!: string;
+  @Field() status!: string;
+  @Field({ required: false }) @Historize({ versions: 2 }) note?: string;
+}
+
+@Entity('vf-notes')
+class Note {
+  @Field() text!: string;
+}
+
+const STRAY_ID = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
+
+describe('EntityStorage.verify', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+  let store: OpenStore;
+  let permits: Array<StoredRecord<Record<string, unknown>>>;
+
+  beforeEach(async () => {
+    dir = makeTempDir();
+    store = await openStore(dir.path, [Permit, Note]);
+    const repo = store.repo(Permit);
+    const created = await repo.createMany([
+      { number: 'P-1', county: 'Kent', status: 'draft' },
+      { number: 'P-2', county: 'Kent', status: 'issued' },
+      { number: 'P-3', county: 'Essex', status: 'draft' },
+      { number: 'P-4', county: 'Essex', status: 'draft' },
+    ]);
+    await repo.update(created[0]!.id, { status: 'review', note: 'a' });
+    await repo.update(created[0]!.id, { note: 'b' });
+    await repo.update(created[0]!.id, { note: 'c' });
+    await repo.replace(created[1]!.id, { number: 'P-2', county: 'Surrey', status: 'issued' });
+    await repo.delete(created[3]!.id);
+    await store.repo(Note).create({ text: 'x' });
+    permits = (await repo.find()).items as never;
+  });
+
+  afterEach(async () => {
+    await store.close();
+    dir.remove();
+  });
+
+  const tables = () => store.storage.tablesOf(store.storage.definitionOf(Permit));
+  const indexDb = (name: string) => tables().indexes.find(({ index }) => index.name === name)!.db;
+  const corrupt = (change: () => void) => store.environment.write(change);
+
+  /** verify() fails and one of its problems names the entity and every given word (record ids, index names). */
+  function expectProblem(report: VerifyReport, ...words: string[]): void {
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(new RegExp(['vf-permits', ...words].map(escape).map((w) => `(?=.*${w})`).join('')))]),
+    );
+  }
+
+  it('finds nothing wrong after a workload of creates, updates, replaces and deletes', () => {
+    const report = store.storage.verify();
+    expect(report).toEqual({
+      ok: true,
+      problems: [],
+      checked: { records: 4, indexEntries: 6, historyEntries: expect.any(Number), events: 10 },
+    });
+    expect(report.checked.historyEntries).toBeGreaterThan(0);
+  });
+
+  it('reports an index entry that was removed, naming the record and the index', async () => {
+    const [permit] = permits;
+    await corrupt(() => indexDb('number').removeSync([permit!['number'] as string, permit!.id]));
+    expectProblem(store.storage.verify(), permit!.id, 'number');
+  });
+
+  it('reports a stray index entry for a record that does not exist', async () => {
+    await corrupt(() => indexDb('county_status').putSync(['Kent', 'draft', STRAY_ID] as IndexKey, null));
+    expectProblem(store.storage.verify(), STRAY_ID, 'county_status');
+  });
+
+  it('reports a stray index entry that disagrees with its record', async () => {
+    const permit = permits[1]!;
+    await corrupt(() => indexDb('county_status').putSync(['Nowhere', 'draft', permit.id] as IndexKey, null));
+    expectProblem(store.storage.verify(), permit.id, 'county_status');
+  });
+
+  it("reports a record whose version was changed behind the log's back", async () => {
+    const permit = permits[0]!;
+    await corrupt(() => tables().records.putSync(permit.id, { ...permit, version: permit.version + 5 }));
+    expectProblem(store.storage.verify(), permit.id, String(permit.version + 5));
+  });
+
+  it('reports a second record with a duplicate unique value put straight into the records db', async () => {
+    const permit = permits[0]!;
+    await corrupt(() => tables().records.putSync(STRAY_ID, { ...permit, id: STRAY_ID }));
+    expectProblem(store.storage.verify(), STRAY_ID);
+  });
+
+  it('reports the broken unique constraint of a duplicate put straight into the records db, naming both records', async () => {
+    const permit = permits[0]!;
+    await corrupt(() => tables().records.putSync(STRAY_ID, { ...permit, id: STRAY_ID }));
+    expectProblem(store.storage.verify(), 'unique', 'number', permit.id, STRAY_ID);
+  });
+
+  it('reports a duplicate unique value present in both the records and the index', async () => {
+    const permit = permits[0]!;
+    await corrupt(() => {
+      tables().records.putSync(STRAY_ID, { ...permit, id: STRAY_ID });
+      for (const { index, db } of tables().indexes) {
+        db.putSync([...index.fields.map((field) => permit[field] as string), STRAY_ID] as IndexKey, null);
+      }
+    });
+    expectProblem(store.storage.verify(), 'unique', 'number', permit.id, STRAY_ID);
+  });
+
+  it("reports a record removed behind the log's back", async () => {
+    const permit = permits[2]!;
+    await corrupt(() => {
+      tables().records.removeSync(permit.id);
+      for (const { index, db } of tables().indexes) db.removeSync([...index.fields.map((field) => permit[field] as string), permit.id] as IndexKey);
+    });
+    expectProblem(store.storage.verify(), permit.id);
+  });
+
+  it('reports a gap in the event log', async () => {
+    await corrupt(() => store.environment.database('_log').removeSync(3 as never));
+    const report = store.storage.verify();
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual(expect.arrayContaining([expect.stringMatching(/seq 4 .*3/)]));
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
