@@ -9,6 +9,7 @@ import { BenchPermit } from './bench-permit.entity.js';
 import { COUNTIES, permitData } from './permit-data.util.js';
 import { interleaved, opsPerSecond, type Summary } from './measure.util.js';
 import { RawLmdbStore } from './raw-lmdb.store.js';
+import { allIds } from './record-ids.util.js';
 
 export interface ComparisonRow {
   operation: string;
@@ -124,7 +125,7 @@ function row(operation: string, result: { a: Summary; b: Summary }, target: stri
 
 /** Brings both stores to at least `count` records, in batches. */
 async function fill(repo: EntityRepository<BenchPermit>, raw: RawLmdbStore, count: number, next: () => number): Promise<void> {
-  const have = repo.storage.tablesOf(repo.definition).records.getKeysCount();
+  const have = (await allIds(repo)).length;
   for (let n = have; n < count; n += 1000) {
     const batch = Array.from({ length: Math.min(1000, count - n) }, () => permitData(next()));
     await repo.createMany(batch);
@@ -135,6 +136,3 @@ async function fill(repo: EntityRepository<BenchPermit>, raw: RawLmdbStore, coun
   }
 }
 
-async function allIds(repo: EntityRepository<BenchPermit>): Promise<string[]> {
-  return [...repo.storage.tablesOf(repo.definition).records.getKeys({})] as string[];
-}

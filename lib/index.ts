@@ -1,7 +1,7 @@
-export type { AuditAction, AuditEntry, AuditPage, AuditQuery } from './audit/audit-entry.interface.js';
-export { AuditService } from './audit/audit.service.js';
-export { EntityCache } from './cache/entity-cache.service.js';
-export type { EntityCacheMetrics, EntityCacheOptions } from './common/entity-cache-options.interface.js';
+// The public API, and all of it: everything else under lib/ is internal and may change in any release.
+// README's "Public API" section lists these exports; test/unit/tooling/public-api.spec.ts keeps the two in step.
+
+// Declaring entities
 export { Audited } from './decorators/audited.decorator.js';
 export { Cached } from './decorators/cached.decorator.js';
 export { Composite } from './decorators/composite.decorator.js';
@@ -10,8 +10,6 @@ export { Field } from './decorators/field.decorator.js';
 export { Historize } from './decorators/historize.decorator.js';
 export { Index } from './decorators/index.decorator.js';
 export { Permission } from './decorators/permission.decorator.js';
-export { EntitiesHealthIndicator } from './health/entities-health.indicator.js';
-export type { EntitiesHealthDetails, EntitiesHealthOptions, EntitiesHealthResult } from './common/health-options.interface.js';
 export type {
   CachedOptions,
   CompositeOptions,
@@ -23,40 +21,65 @@ export type {
   HistoryPolicy,
   IndexOptions,
 } from './metadata/decorator-options.interface.js';
-export type { EntityDefinition, FieldDefinition, IndexDefinition } from './metadata/entity-definition.interface.js';
-export { EntityMetadataException } from './metadata/entity-metadata.exception.js';
-export { EntityErrorsInterceptor } from './http/entity-errors.interceptor.js';
-export { EntityRequestGuard } from './http/entity-request.guard.js';
-export { RequestContextInterceptor } from './http/request-context.interceptor.js';
-export type { EntitiesMetricsOptions, MetricsRegistry } from './common/metrics-options.interface.js';
+export type { EntityDefinition, FieldConstraints, FieldDefinition, IndexDefinition } from './metadata/entity-definition.interface.js';
+export { FIELD_TYPES } from './common/metadata.constants.js';
+
+// The module and its options
 export { EntitiesModule } from './module/entities.module.js';
-export type { EntitiesModuleOptions } from './common/entities-module-options.interface.js';
-export { getRepositoryToken } from './common/entity-tokens.util.js';
+export type { EntitiesModuleAsyncOptions } from './module/entities-module-async-options.interface.js';
 export { InjectEntityRepository } from './module/inject-entity-repository.decorator.js';
-export { AccessDeniedException } from './repository/access-denied.exception.js';
-export { AclService } from './permission/acl.service.js';
-export type { RecordGrant, RecordRight } from './permission/acl.service.js';
+export { ENTITIES_MODULE_OPTIONS, getRepositoryToken } from './common/entity-tokens.util.js';
+export type { EntitiesModuleOptions } from './common/entities-module-options.interface.js';
+export type { EntityCacheMetrics, EntityCacheOptions } from './common/entity-cache-options.interface.js';
+export type { EntitiesHealthDetails, EntitiesHealthOptions, EntitiesHealthResult } from './common/health-options.interface.js';
+export type { EntitiesMetricsOptions, MetricsRegistry } from './common/metrics-options.interface.js';
+export type { EventRetention, LmdbTuning } from './common/storage-options.interface.js';
 export type { Principal } from './common/principal.interface.js';
-export type { FieldCondition, FilterOperator, FindQuery, FindResult } from './query/find-query.interface.js';
-export { InvalidQueryException } from './query/invalid-query.exception.js';
+
+// Reading and writing records
 export { EntityRepository } from './repository/entity.repository.js';
 export type { FindOptions, RepositoryWriteContext } from './repository/entity.repository.js';
-export type { EntityInput, EntityRecord, ManagedFields } from './repository/entity-record.interface.js';
 export { EntityTransaction } from './repository/entity.transaction.js';
 export type { TransactionWriteContext } from './repository/entity.transaction.js';
 export type { PrincipalContext } from './repository/principal-context.interface.js';
-export type { EntityEvent, EntityEventType, RequestMeta } from './storage/entity-event.interface.js';
-export { DamagedStoreException } from './storage/damaged-store.exception.js';
-export { EntityStorage } from './storage/entity-storage.store.js';
-export type { FieldHistoryEntry, RecordHistory } from './storage/field-history.store.js';
-export { IdempotencyConflictException } from './storage/idempotency-conflict.exception.js';
-export { InvalidRecordException } from './storage/invalid-record.exception.js';
-export { RecordNotFoundException } from './storage/record-not-found.exception.js';
-export type { EventRetention } from './common/storage-options.interface.js';
-export { StorageFailureException } from './storage/storage-failure.exception.js';
-export type { VerifyReport } from './storage/store-verifier.util.js';
-export { UniqueConstraintException } from './storage/unique-constraint.exception.js';
+export type { EntityData, EntityInput, EntityRecord, ManagedFields } from './repository/entity-record.interface.js';
 export type { WriteContext } from './storage/write-context.interface.js';
-export { VersionConflictException } from './storage/version-conflict.exception.js';
+export { FILTER_OPERATORS } from './common/filter-operators.constants.js';
+export { DEFAULT_LIMIT, MAX_LIMIT } from './common/page-limits.constants.js';
+export type { FieldCondition, FilterOperator, FindQuery, FindResult } from './query/find-query.interface.js';
+export type { FieldHistoryEntry, RecordHistory } from './storage/field-history.store.js';
+export type { EntityEvent, EntityEventType, RequestMeta } from './storage/entity-event.interface.js';
+
+// Services to inject
+export { AuditService } from './audit/audit.service.js';
+export type { AuditAction, AuditEntry, AuditPage, AuditQuery } from './audit/audit-entry.interface.js';
+export { AclService } from './permission/acl.service.js';
+export type { RecordGrant } from './permission/acl.service.js';
+export type { RecordRight } from './permission/acl-subjects.util.js';
+export { EntityCache } from './cache/entity-cache.service.js';
+export { EntitiesHealthIndicator } from './health/entities-health.indicator.js';
+export { EntitiesMaintenance } from './storage/entities-maintenance.service.js';
+export type { MaintenanceResult } from './storage/maintenance-result.interface.js';
+export type { StoreStat } from './storage/store-stat.interface.js';
+export type { DatabaseStat } from './storage/environment-stat.interface.js';
+export type { VerifyReport } from './storage/store-verifier.util.js';
+
+// Your own controllers, served like the generated ones
+export { EntityRequestGuard } from './http/entity-request.guard.js';
+export { RequestContextInterceptor } from './http/request-context.interceptor.js';
+export { EntityErrorsInterceptor } from './http/entity-errors.interceptor.js';
 export { EntitiesLogger } from './common/entities.logger.js';
 export { currentRequestId } from './common/request-context.util.js';
+
+// Errors
+export { EntitiesException } from './common/entities.exception.js';
+export { AccessDeniedException } from './repository/access-denied.exception.js';
+export { DamagedStoreException } from './storage/damaged-store.exception.js';
+export { EntityMetadataException } from './metadata/entity-metadata.exception.js';
+export { IdempotencyConflictException } from './storage/idempotency-conflict.exception.js';
+export { InvalidQueryException } from './query/invalid-query.exception.js';
+export { InvalidRecordException } from './storage/invalid-record.exception.js';
+export { RecordNotFoundException } from './storage/record-not-found.exception.js';
+export { StorageFailureException } from './storage/storage-failure.exception.js';
+export { UniqueConstraintException } from './storage/unique-constraint.exception.js';
+export { VersionConflictException } from './storage/version-conflict.exception.js';

@@ -5,6 +5,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import Database from 'better-sqlite3';
 import { EntitiesModule, EntityRepository, getRepositoryToken } from 'nestjs-declarative-entities';
+import { allIds } from '../record-ids.util.js';
 import { monotonicFactory } from 'ulid';
 import { BenchPermit } from '../bench-permit.entity.js';
 import { permitData } from '../permit-data.util.js';
@@ -29,13 +30,12 @@ if (kind === 'package' || kind === 'package-cached') {
   class SeedModule {}
   const app = await NestFactory.createApplicationContext(SeedModule, { logger: false });
   const repo = app.get<EntityRepository<BenchPermit>>(getRepositoryToken(BenchPermit));
-  const records = repo.storage.tablesOf(repo.definition).records;
-  for (let have = records.getKeysCount(); have < count; have += 1000) {
+  for (let have = (await allIds(repo)).length; have < count; have += 1000) {
     const batch = Array.from({ length: Math.min(1000, count - have) }, (_, k) => permitData(have + k));
     await repo.createMany(batch);
     added += batch.length;
   }
-  ids = sample([...records.getKeys({})] as string[]);
+  ids = sample(await allIds(repo));
   await app.close();
 } else if (kind === 'raw-lmdb') {
   const raw = new RawLmdbStore(dir);
@@ -77,3 +77,4 @@ function sample(all: string[]): string[] {
   const step = Math.max(1, Math.floor(all.length / SAMPLE));
   return all.filter((_, i) => i % step === 0).slice(0, SAMPLE);
 }
+

@@ -1,10 +1,11 @@
 import { encodeTime } from 'ulid';
 import type { Database } from 'lmdb';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { storableTimeOf } from '../common/date-value.util.js';
 import { STORAGE_NAME } from '../common/metadata.constants.js';
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../common/page-limits.constants.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
 import type { EntityEvent, RequestMeta, StoredRecord } from '../storage/entity-event.interface.js';
-import type { EntityProjection } from '../storage/entity-projection.interface.js';
 import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
 import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
 import { isRecordId } from '../storage/record-id.util.js';
@@ -27,21 +28,26 @@ const nextDenialId = ulidFactory();
  * keyed by a time-ordered id, with secondary keys per record and per actor, so each
  * query of `AuditService.find` is a range read. Inject it as `AuditService`.
  */
-export class AuditService implements EntityProjection {
+export class AuditService {
+  /** @internal */
   readonly databaseCount = 3;
 
+  /** @internal */
   constructor(private readonly environment: LmdbEnvironment) {}
 
+  /** @internal */
   open(): void {
     this.environment.database('_audit');
     this.environment.database('_audit.byRecord');
     this.environment.database('_audit.byActor');
   }
 
+  /** @internal */
   follows(definition: EntityDefinition): boolean {
     return definition.audited;
   }
 
+  /** @internal */
   apply(definition: EntityDefinition, event: EntityEvent, before: StoredRecord | undefined, after: StoredRecord | undefined): void {
     this.put({
       auditId: event.eventId,
@@ -74,8 +80,8 @@ export class AuditService implements EntityProjection {
 
   /** Entries matching every condition of `query`, oldest first, one page at a time. */
   async find(query: AuditQuery = {}): Promise<AuditPage> {
-    const limit = query.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidQueryException('limit must be an integer from 1 to 1000');
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidQueryException(`limit must be an integer from 1 to ${MAX_LIMIT}`);
     if (query.id !== undefined && query.entity === undefined) throw new InvalidQueryException('an audit query by id needs the entity');
     const from = query.from === undefined ? undefined : encodeTime(timeOf(query.from, 'from'), 10);
     const to = query.to === undefined ? undefined : encodeTime(timeOf(query.to, 'to'), 10);
@@ -158,8 +164,9 @@ function changesBetween(
 }
 
 function timeOf(value: Date | string, name: string): number {
-  const time = value instanceof Date ? value.getTime() : Date.parse(value);
-  if (!Number.isFinite(time) || time < 0) throw new InvalidQueryException(`${name} must be a valid date`);
+  const time = storableTimeOf(value);
+  // Entry ids start with their time, which a ulid cannot hold before 1970.
+  if (time === undefined || time < 0) throw new InvalidQueryException(`${name} must be a valid date`);
   return time;
 }
 

@@ -19,6 +19,7 @@ export class EntityCache {
   private readonly manager: Cache;
   private readonly counters = new Map<string, EntityCacheMetrics & { lastSeen: number }>();
 
+  /** @internal */
   constructor(
     private readonly storage: EntityStorage,
     private readonly options: EntityCacheOptions = {},
@@ -26,7 +27,10 @@ export class EntityCache {
     this.manager = options.manager ?? createCache();
   }
 
-  /** Whether reads of the entity go through the cache. */
+  /**
+   * Whether reads of the entity go through the cache.
+   * @internal
+   */
   caches(definition: EntityDefinition): boolean {
     return definition.cached !== undefined || this.options.all === true;
   }
@@ -35,6 +39,7 @@ export class EntityCache {
    * The cached answer of a read, or `load()`'s, which is then cached. `load` must read the
    * store synchronously up to its first `await`: the counter is read in the same step, so
    * an answer is only ever cached under the counter of the state it was read from.
+   * @internal
    */
   async read<T>(definition: EntityDefinition, view: string, key: string, load: () => Promise<T>): Promise<T> {
     if (!this.caches(definition)) return load();

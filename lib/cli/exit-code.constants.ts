@@ -1,4 +1,4 @@
-/** The command line's exit codes; docs-cli.md lists them for scripts. */
+/** The command line's exit codes; README's "Exit codes" lists them for scripts. */
 export const EXIT_CODES = {
   /** The command did what it was asked. */
   ok: 0,

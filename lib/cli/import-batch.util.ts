@@ -1,6 +1,7 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { WriteTransaction } from '../storage/write-transaction.store.js';
 import type { ExportLine } from './export-line.interface.js';
+import { LineFailure } from './line-failure.exception.js';
 
 /** One non-empty input line and where it was. */
 export interface InputLine {
@@ -13,16 +14,6 @@ export interface BatchOutcome {
   imported: number;
   /** Records already stored as they are in the input: an import run again after a failure skips them. */
   skipped: number;
-}
-
-/** A line that cannot be imported; the whole batch holding it is rolled back. */
-export class LineFailure extends Error {
-  constructor(
-    readonly line: number,
-    message: string,
-  ) {
-    super(`line ${line}: ${message}`);
-  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createReadStream, fstatSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { FIELD_TYPES, STORAGE_NAME } from '../common/metadata.constants.js';
 import type { CatalogEntity, StoreCatalog } from '../storage/store-catalog.util.js';
 import { CliFailure } from './cli-failure.exception.js';
 import { EXIT_CODES } from './exit-code.constants.js';
@@ -58,19 +59,18 @@ export function headerCatalog(line: InputLine): StoreCatalog | undefined {
   return catalog;
 }
 
-const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
-const FIELD_TYPES = new Set(['string', 'number', 'boolean', 'date']);
+const FIELD_TYPE_SET: ReadonlySet<string> = new Set(FIELD_TYPES);
 
 /** Enough of an entity's shape that a store can be created from it; names end up as database names. */
 function isCatalogEntity(entity: unknown): boolean {
   const { name, path, fields, indexes } = (entity ?? {}) as Partial<CatalogEntity>;
   return (
     typeof name === 'string' &&
-    NAME.test(name) &&
+    STORAGE_NAME.test(name) &&
     typeof path === 'string' &&
     Array.isArray(fields) &&
-    fields.every((field) => typeof field?.name === 'string' && FIELD_TYPES.has(field.type)) &&
+    fields.every((field) => typeof field?.name === 'string' && FIELD_TYPE_SET.has(field.type)) &&
     Array.isArray(indexes) &&
-    indexes.every((index) => typeof index?.name === 'string' && NAME.test(index.name) && Array.isArray(index.fields))
+    indexes.every((index) => typeof index?.name === 'string' && STORAGE_NAME.test(index.name) && Array.isArray(index.fields))
   );
 }

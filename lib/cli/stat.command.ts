@@ -1,38 +1,8 @@
-import { statfsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { DatabaseStat, EnvironmentStat } from '../storage/environment-stat.interface.js';
+import type { StoreStat } from '../storage/store-stat.interface.js';
+import { storeStat } from '../storage/store-stat.util.js';
 import { writeLine } from './cli-output.util.js';
-import { withStore, type StoreSession } from './store-session.util.js';
-
-const EMPTY: DatabaseStat = { entries: 0, depth: 0, pages: 0, bytes: 0 };
-
-/** What `stat` reports, as `--json` prints it. */
-export interface StoreStat {
-  path: string;
-  /** `size` is the map as lmdb has it now (it grows the map as the data grows); `diskFree` is the real limit. */
-  map: {
-    size: number;
-    used: number;
-    usedPercent: number;
-    pageSize: number;
-    fileBytes: number;
-    diskFree: number;
-    readers: number;
-    maxReaders: number;
-  };
-  log: { events: number; firstSeq: number; lastSeq: number; bytes: number };
-  entities: Array<{
-    name: string;
-    records: number;
-    bytes: number;
-    changes: number;
-    historyEntries: number;
-    indexes: Array<{ name: string; fields: readonly string[]; unique: boolean; entries: number; bytes: number }>;
-  }>;
-  /** The package's own databases (audit trail, grants, idempotency keys, metadata). */
-  databases: Record<string, DatabaseStat>;
-}
+import { withStore } from './store-session.util.js';
 
 export function registerStatCommand(program: Command): void {
   program
@@ -42,50 +12,11 @@ export function registerStatCommand(program: Command): void {
     .action(async (options: { json?: boolean }, command: Command) => {
       const { path } = command.optsWithGlobals<{ path: string }>();
       await withStore(path, {}, async (session) => {
-        const stat = storeStat(session);
+        const stat = storeStat(session.storage, session.definitions);
         if (options.json) await writeLine(JSON.stringify(stat, null, 2));
         else for (const line of table(stat)) await writeLine(line);
       });
     });
-}
-
-function storeStat(session: StoreSession): StoreStat {
-  const { storage, environment } = session;
-  const env: EnvironmentStat = environment.stat();
-  const db = (name: string) => env.databases[name] ?? EMPTY;
-  const own = new Set<string>();
-  const take = (name: string) => (own.add(name), db(name));
-  const entities = session.definitions.map((definition) => {
-    const records = take(`${definition.name}.records`);
-    return {
-      name: definition.name,
-      records: records.entries,
-      bytes: records.bytes,
-      changes: storage.changeMark(definition).count,
-      historyEntries: take(`${definition.name}.history`).entries,
-      indexes: definition.indexes.map((index) => {
-        const stat = take(`${definition.name}.index.${index.name}`);
-        return { name: index.name, fields: index.fields, unique: index.unique, entries: stat.entries, bytes: stat.bytes };
-      }),
-    };
-  });
-  const log = take('_log');
-  return {
-    path: session.path,
-    map: {
-      size: env.mapSize,
-      used: env.usedBytes,
-      usedPercent: Math.round((env.usedBytes / env.mapSize) * 1000) / 10,
-      pageSize: env.pageSize,
-      fileBytes: statSync(join(session.path, 'data.mdb')).size,
-      diskFree: diskFree(session.path),
-      readers: env.readers,
-      maxReaders: env.maxReaders,
-    },
-    log: { events: log.entries, firstSeq: storage.log.firstSeq(), lastSeq: storage.log.lastSeq(), bytes: log.bytes },
-    entities,
-    databases: Object.fromEntries(Object.entries(env.databases).filter(([name]) => !own.has(name))),
-  };
 }
 
 function table(stat: StoreStat): string[] {
@@ -103,11 +34,6 @@ function table(stat: StoreStat): string[] {
   }
   for (const [name, db] of Object.entries(stat.databases)) lines.push(`${name}: ${db.entries} entries, ${bytes(db.bytes)}`);
   return lines;
-}
-
-function diskFree(path: string): number {
-  const stats = statfsSync(path);
-  return stats.bavail * stats.bsize;
 }
 
 function bytes(count: number): string {

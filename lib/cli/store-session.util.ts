@@ -1,13 +1,12 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AuditService } from '../audit/audit.service.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import { AclService } from '../permission/acl.service.js';
-import { EntityStorage } from '../storage/entity-storage.store.js';
+import type { EntityStorage } from '../storage/entity-storage.store.js';
 import { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
-import { definitionFromCatalog, type StoreCatalog } from '../storage/store-catalog.util.js';
+import { definitionFromCatalog, readCatalogAt, type StoreCatalog } from '../storage/store-catalog.util.js';
 import { isLiveWriterOf, type StoreWriter } from '../storage/store-writers.store.js';
+import { createStoreParts } from '../wiring/store-parts.factory.js';
 import { CliFailure } from './cli-failure.exception.js';
 import { EXIT_CODES } from './exit-code.constants.js';
 
@@ -51,7 +50,7 @@ export function storePath(path: string, hint = 'check --path'): string {
 export async function withStore<R>(path: string, access: StoreAccess, fn: (session: StoreSession) => Promise<R>): Promise<R> {
   const creating = access.createWith !== undefined && !existsSync(join(resolve(path), 'data.mdb'));
   const absolute = creating ? resolve(path) : storePath(path, access.missingStoreHint);
-  const catalog = creating ? access.createWith : await EntityStorage.readCatalog(absolute);
+  const catalog = creating ? access.createWith : await readCatalogAt(absolute);
   if (!catalog && !access.withoutCatalog) {
     throw new CliFailure(
       `the store at ${absolute} has no catalog of its entities: it was last opened by an older version of nestjs-declarative-entities. ` +
@@ -63,7 +62,7 @@ export async function withStore<R>(path: string, access: StoreAccess, fn: (sessi
   // database nor touch a byte of the store, whatever it finds there.
   const readOnly = access.writerRole === undefined && !creating;
   const environment = new LmdbEnvironment(absolute, {}, readOnly);
-  const storage = new EntityStorage(environment, catalog?.options ?? {}, [new AuditService(environment)], [new AclService(environment)]);
+  const { storage } = createStoreParts(environment, catalog?.options ?? {});
   const definitions = (catalog?.entities ?? []).map(definitionFromCatalog);
   for (const definition of definitions) storage.register(definition);
   try {

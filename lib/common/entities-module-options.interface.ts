@@ -12,6 +12,7 @@ export interface EntitiesModuleOptions {
    * Finds the principal of a request. May return a Promise. Default: `req.user`, the
    * Passport convention. Return `undefined` for an anonymous request.
    */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- `unknown` would refuse the typed callbacks users write (`(req: Request) => ...`).
   getPrincipal?: (request: any) => Principal | undefined | null | Promise<Principal | undefined | null>;
   /** Permission strings granted by each role, e.g. `{ clerk: ['permits:read'], admin: ['*'] }`. Default `{}`. */
   roles?: Record<string, readonly string[]>;

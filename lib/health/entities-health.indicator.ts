@@ -27,6 +27,7 @@ export const DEFAULT_MIN_HEADROOM_BYTES = 64 * 1024 * 1024;
 export class EntitiesHealthIndicator {
   private terminus?: Promise<Terminus>;
 
+  /** @internal */
   constructor(
     private readonly storage: EntityStorage,
     @Inject(ENTITIES_MODULE_OPTIONS) private readonly options: EntitiesModuleOptions,

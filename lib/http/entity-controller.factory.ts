@@ -1,79 +1,36 @@
-import {
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Inject,
-  Patch,
-  Post,
-  Put,
-  Req,
-  Res,
-  SetMetadata,
-  type Type,
-} from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Patch, Post, Put, Req, Res, SetMetadata, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import {
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiHeader,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiPayloadTooLargeResponse,
-  ApiPreconditionFailedResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-  ApiUnsupportedMediaTypeResponse,
-} from '@nestjs/swagger';
+import { ApiForbiddenResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { METADATA_KEYS } from '../common/metadata.constants.js';
 import { ENTITIES_MODULE_OPTIONS, getRepositoryToken } from '../common/entity-tokens.util.js';
 import type { AccessDecision } from '../repository/access-policy.interface.js';
+import type { DecidedContext } from '../repository/decided-context.interface.js';
 import { EntityAccess } from '../permission/entity-access.service.js';
 import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
 import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
 import { RouteGate, type RouteMethod, type RouteServices } from './route.gate.js';
 import type { EntityRepository, RepositoryWriteContext } from '../repository/entity.repository.js';
-import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
 import type { EntityAction } from '../common/entity-action.constants.js';
 import { createHash } from 'node:crypto';
 import { AuditService } from '../audit/audit.service.js';
 import { EntityCache } from '../cache/entity-cache.service.js';
+import { EntityStorage } from '../storage/entity-storage.store.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { createBodyPipe, validateBatch } from './entity-body.util.js';
-import { aRecordOf, classStem, type EntityDtos } from './entity-dto.factory.js';
+import { classStem, type EntityDtos } from './entity-dto.factory.js';
+import { entityRouteDocs } from './entity-route-docs.decorator.js';
 import { etagOf, expectedVersionOf } from './if-match.util.js';
 import { parseListQuery } from './list-query.util.js';
-import { ListQueryParameters } from './list-query-parameters.decorator.js';
-import { toHistoryView, toRecordView } from '../repository/record-view.util.js';
 import { toAuditView } from './audit-view.util.js';
 import { idempotencyKeyOf, requestMetaOf } from './request-meta.util.js';
 
 type HttpRequest = Parameters<typeof requestMetaOf>[0];
 
-const IfMatch = () =>
-  ApiHeader({ name: 'If-Match', required: false, description: 'The ETag ("<version>") the record must still have; 412 otherwise' });
-// Read from the request rather than with @Param: every param decorator runs the app's global pipes, a few promises per request.
-const IdParam = () => ApiParam({ name: 'id', required: true, type: String });
-const NotFound = () => ApiNotFoundResponse({ description: 'No record has this id' });
-const NotJson = () => ApiUnsupportedMediaTypeResponse({ description: 'The body is not sent as JSON (Content-Type: application/json)' });
-const IdempotencyKey = () =>
-  ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: 'Retrying with the same key and body returns the first response and creates nothing; another body gets 409',
-  });
-
 /**
  * Builds the REST controller of one entity: a real class per entity, named after it,
- * with the routes, status codes and headers of API.md, all served by the entity's
+ * with the routes, status codes and headers the README documents, all served by the entity's
  * repository. Built in `forFeature()` because Nest registers routes before any
  * `onModuleInit`.
  */
@@ -82,7 +39,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   const updatePipe = createBodyPipe(dtos.update);
   const name = definition.name;
   const noun = classStem(definition);
-  const aRecord = aRecordOf(definition);
+  const docs = entityRouteDocs(definition, dtos);
 
   @ApiTags(name)
   @ApiUnauthorizedResponse({ description: 'The action needs a principal and the request has none' })
@@ -101,8 +58,9 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       protected readonly cache: EntityCache,
       @Inject(ENTITIES_MODULE_OPTIONS) options: EntitiesModuleOptions,
       telemetry: EntitiesTelemetry,
+      storage: EntityStorage,
     ) {
-      repository.storage.claimRoutes(definition);
+      storage.claimRoutes(definition);
       const services: RouteServices = { definition, options, access, audit, telemetry, adapterHost };
       const gate = (method: RouteMethod, path: string, action: EntityAction, body?: typeof createPipe) => new RouteGate(services, method, path, action, body);
       this.routes = {
@@ -119,116 +77,68 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     }
 
     @Post()
-    @ApiOperation({ summary: `Create ${aRecord}` })
-    @ApiBody({ type: dtos.create })
-    @NotJson()
-    @ApiCreatedResponse({ type: dtos.record })
-    @ApiBadRequestResponse({ description: 'The body is not valid; the message names each problem' })
-    @ApiConflictResponse({ description: 'A unique index already holds these values' })
-    @ApiPayloadTooLargeResponse({ description: 'The body is too large' })
-    @IdempotencyKey()
+    @docs.create()
     create(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       return this.routes.create.serve(request, response, undefined, async (decision, body) => {
         const context = this.context(request, decision, { idempotencyKey: idempotencyKeyOf(request) });
-        return this.respond(response, decision, await this.repository.create(body as never, context));
+        return this.respond(response, await this.repository.create(body as never, context));
       });
     }
 
     @Post('batch')
-    @ApiOperation({ summary: `Create many ${noun} records at once: all or none` })
-    @ApiBody({ type: dtos.create, isArray: true })
-    @NotJson()
-    @ApiCreatedResponse({ type: dtos.record, isArray: true })
-    @ApiBadRequestResponse({ description: 'An element is not valid; the message names its index' })
-    @ApiConflictResponse({ description: 'A unique index already holds values of an element' })
-    @IdempotencyKey()
+    @docs.createMany()
     createMany(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       return this.routes.createMany.serve(request, response, undefined, async (decision, body) => {
         const items = await validateBatch(createPipe, dtos.create, body, this.repository.maxBatch);
         const context = this.context(request, decision, { idempotencyKey: idempotencyKeyOf(request) });
-        const records = await this.repository.createMany(items as never[], context);
-        return records.map((record) => this.view(decision, record));
+        return this.repository.createMany(items as never[], context);
       });
     }
 
     @Get()
-    @ApiOperation({
-      summary: `List ${noun} records`,
-      description:
-        'Filter with `field=value` (equality) or `field[op]=value`, op one of gt, gte, lt, lte, ne, in (comma-separated), prefix (strings). ' +
-        'Sort with `sort=field` or `sort=-field` (default: id, i.e. creation order). Page with `limit` and the `nextCursor` of the previous page.',
-    })
-    @ListQueryParameters(definition)
-    @ApiOkResponse({ type: dtos.page })
-    @ApiBadRequestResponse({ description: 'An unknown field, operator or malformed value' })
+    @docs.list()
     list(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       return this.routes.list.serve(request, response, undefined, async (decision) => {
         const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
         const query = parseListQuery(definition, url);
-        return this.cachedRead(decision, () => `list:${digest(url.slice(url.indexOf('?') + 1))}`, async () => {
-          const page = await this.repository.find(query, { principal: decision.principal ?? null });
-          return { items: page.items.map((record) => this.view(decision, record)), nextCursor: page.nextCursor };
-        });
+        return this.cachedRead(
+          decision,
+          () => `list:${digest(url.slice(url.indexOf('?') + 1))}`,
+          () => this.repository.find(query, readerOf(decision)),
+        );
       });
     }
 
     @Get(':id')
-    @ApiOperation({ summary: `Read one ${noun}` })
-    @ApiOkResponse({ type: dtos.record, headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } } })
-    @NotFound()
-    @IdParam()
+    @docs.findOne()
     findOne(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       const id = idOf(request);
       // Chained rather than awaited: the hottest route makes as few promises as it can (see RouteGate).
-      const load = (decision: AccessDecision) => () =>
-        this.repository.findById(id, { principal: decision.principal ?? null }).then((record) => record && this.view(decision, record));
+      const load = (decision: AccessDecision) => () => this.repository.findById(id, readerOf(decision));
       return this.routes.findOne.serve(request, response, id, (decision) =>
         this.cachedRead(decision, () => `id:${id}`, load(decision)).then((view) => {
           if (!view) throw new RecordNotFoundException(name, id);
-          this.adapterHost.httpAdapter.setHeader(response, 'ETag', etagOf(view.version as number));
+          this.adapterHost.httpAdapter.setHeader(response, 'ETag', etagOf(view.version));
           return view;
         }),
       );
     }
 
     @Put(':id')
-    @ApiOperation({ summary: `Replace ${aRecord} (validated as a create)` })
-    @IfMatch()
-    @ApiBody({ type: dtos.create })
-    @NotJson()
-    @ApiOkResponse({ type: dtos.record })
-    @ApiBadRequestResponse({ description: 'The body is not valid, or changes an immutable field' })
-    @NotFound()
-    @ApiConflictResponse({ description: 'A unique index already holds these values' })
-    @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
-    @IdParam()
+    @docs.replace()
     replace(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       return this.change(this.routes.replace, request, response, (id, body, context) => this.repository.replace(id, body as never, context));
     }
 
     @Patch(':id')
-    @ApiOperation({ summary: `Change some fields of ${aRecord}`, description: '`null` clears an optional field.' })
-    @IfMatch()
-    @ApiBody({ type: dtos.update })
-    @NotJson()
-    @ApiOkResponse({ type: dtos.record })
-    @ApiBadRequestResponse({ description: 'The body is not valid, or changes an immutable field' })
-    @NotFound()
-    @ApiConflictResponse({ description: 'A unique index already holds these values' })
-    @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
-    @IdParam()
+    @docs.update()
     update(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       return this.change(this.routes.update, request, response, (id, body, context) => this.repository.update(id, body as never, context));
     }
 
     @Delete(':id')
     @HttpCode(204)
-    @ApiOperation({ summary: `Delete ${aRecord}` })
-    @IfMatch()
-    @ApiNoContentResponse({ description: 'Deleted' })
-    @NotFound()
-    @ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' })
-    @IdParam()
+    @docs.remove()
     remove(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object): Promise<void> {
       const id = idOf(request);
       return this.routes.remove.serve(request, response, id, async (decision) => {
@@ -238,17 +148,15 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     }
 
     @Get(':id/history')
-    @ApiOperation({ summary: `Field history of ${aRecord}, newest first; also for deleted records` })
-    @ApiOkResponse({ type: dtos.history })
-    @NotFound()
-    @IdParam()
+    @docs.history()
     history(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       const id = idOf(request);
       return this.routes.history.serve(request, response, id, async (decision) => {
-        const view = await this.cachedRead(decision, () => `history:${id}`, async () => {
-          const history = await this.repository.history(id, { principal: decision.principal ?? null });
-          return history && toHistoryView(definition, history, this.access.unreadableFields(definition, decision));
-        });
+        const view = await this.cachedRead(
+          decision,
+          () => `history:${id}`,
+          () => this.repository.history(id, readerOf(decision)),
+        );
         if (!view) throw new RecordNotFoundException(name, id);
         return view;
       });
@@ -264,13 +172,13 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       const id = idOf(request);
       return route.serve(request, response, id, async (decision, body) => {
         const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
-        return this.respond(response, decision, await write(id, body, context));
+        return this.respond(response, await write(id, body, context));
       });
     }
 
-    /** The write context of a request: its principal as actor, and its details for the audit trail. */
-    protected context(request: HttpRequest, decision: AccessDecision, extra: WriteContext): RepositoryWriteContext {
-      return { ...extra, principal: decision.principal ?? null, request: this.requestMeta(request) };
+    /** The write context of a request: the route's decision (its principal the actor), and its details for the audit trail. */
+    protected context(request: HttpRequest, decision: AccessDecision, extra: WriteContext): RepositoryWriteContext & DecidedContext {
+      return { ...extra, ...readerOf(decision), request: this.requestMeta(request) };
     }
 
     protected requestMeta(request: HttpRequest) {
@@ -292,23 +200,17 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       return `${records}|${hidden}`;
     }
 
-    protected view(decision: AccessDecision, record: object): Record<string, unknown> {
-      return toRecordView(definition, record as StoredRecord, this.access.unreadableFields(definition, decision));
-    }
-
-    protected respond(response: object, decision: AccessDecision, record: { version: number }): Record<string, unknown> {
+    /** A written record, as the repository shaped it for the route's decision, with its ETag. */
+    protected respond<R extends { version: number }>(response: object, record: R): R {
       this.adapterHost.httpAdapter.setHeader(response, 'ETag', etagOf(record.version));
-      return this.view(decision, record);
+      return record;
     }
   }
 
-  // API.md: the audit route exists only for @Audited entities.
+  // The audit route exists only for @Audited entities: others keep no trail to answer from.
   class AuditedEntityController extends EntityController {
     @Get(':id/audit')
-    @ApiOperation({ summary: `Audit trail of ${aRecord}, oldest first` })
-    @ApiOkResponse({ type: dtos.audit })
-    @NotFound()
-    @IdParam()
+    @docs.audit()
     auditTrail(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       const id = idOf(request);
       return this.routes.audit.serve(request, response, id, async (decision) => {
@@ -323,6 +225,11 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   const controller = definition.audited ? AuditedEntityController : EntityController;
   Object.defineProperty(controller, 'name', { value: `${noun}Controller` });
   return controller;
+}
+
+/** A read made for the route's decision: the repository applies it rather than deciding again, and shapes the records once. */
+function readerOf(decision: AccessDecision): DecidedContext {
+  return { principal: decision.principal ?? null, decision };
 }
 
 /** The `:id` of a route, as the router matched it. */

@@ -1,6 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { ApiProperty, ApiSchema, PartialType, PickType, type ApiPropertyOptions } from '@nestjs/swagger';
-import { IsBoolean, IsISO8601, IsNumber, IsOptional, IsString } from 'class-validator';
+import { IsBoolean, IsNumber, IsOptional, IsString, ValidateBy } from 'class-validator';
+import { storableTimeOf } from '../common/date-value.util.js';
 import type { EntityDefinition, FieldDefinition } from '../metadata/entity-definition.interface.js';
 
 /** The classes that describe an entity's bodies and responses to validation and OpenAPI. */
@@ -135,7 +136,14 @@ function typeValidator(field: FieldDefinition): PropertyDecorator {
     case 'boolean':
       return IsBoolean();
     case 'date':
-      return IsISO8601({ strict: true }, { message: `${field.name} must be an ISO 8601 date string` });
+      // The store's own date rule, so the body check and the write never disagree on a value.
+      return ValidateBy(
+        {
+          name: 'isStorableDate',
+          validator: { validate: (value: unknown) => typeof value === 'string' && storableTimeOf(value) !== undefined },
+        },
+        { message: `${field.name} must be an ISO 8601 date string` },
+      );
   }
 }
 

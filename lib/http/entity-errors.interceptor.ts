@@ -1,30 +1,6 @@
-import {
-  BadRequestException,
-  ConflictException,
-  ForbiddenException,
-  HttpException,
-  HttpStatus,
-  Injectable,
-  NotFoundException,
-  PreconditionFailedException,
-  ServiceUnavailableException,
-  UnauthorizedException,
-  type CallHandler,
-  type ExecutionContext,
-  type NestInterceptor,
-} from '@nestjs/common';
+import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { catchError, type Observable } from 'rxjs';
-import { AccessDeniedException } from '../repository/access-denied.exception.js';
-import { InvalidQueryException } from '../query/invalid-query.exception.js';
-import { IdempotencyConflictException } from '../storage/idempotency-conflict.exception.js';
-import { InvalidRecordException } from '../storage/invalid-record.exception.js';
-import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
-import { StorageFailureException } from '../storage/storage-failure.exception.js';
-import { UniqueConstraintException } from '../storage/unique-constraint.exception.js';
-import { VersionConflictException } from '../storage/version-conflict.exception.js';
-import { EntitiesLogger } from '../common/entities.logger.js';
-
-const logger = new EntitiesLogger('EntitiesHttp');
+import { entityErrorToHttp } from './entity-error-mapping.util.js';
 
 /**
  * Maps the package's errors to HTTP answers on your own controllers (the generated routes do
@@ -38,46 +14,5 @@ export class EntityErrorsInterceptor implements NestInterceptor {
         throw entityErrorToHttp(error);
       }),
     );
-  }
-}
-
-/** The one place where the package's typed errors become HTTP answers; anything else is returned as it is. */
-export function entityErrorToHttp(error: unknown): unknown {
-  if (error instanceof HttpException) return error;
-  if (error instanceof AccessDeniedException) return accessDeniedToHttp(error);
-  if (error instanceof InvalidRecordException) return new BadRequestException(error.problems);
-  if (error instanceof InvalidQueryException) return new BadRequestException(error.message);
-  if (error instanceof RecordNotFoundException) return new NotFoundException(error.message);
-  if (error instanceof VersionConflictException) {
-    return new PreconditionFailedException(`version ${error.expectedVersion} is stale; the record is at version ${error.actualVersion}`);
-  }
-  if (error instanceof UniqueConstraintException || error instanceof IdempotencyConflictException) {
-    return new ConflictException(error.message);
-  }
-  if (error instanceof StorageFailureException) {
-    logger.error(error.message, (error.cause as Error | undefined)?.stack);
-    return error.diskFull
-      ? new HttpException({ statusCode: 507, message: error.message, error: 'Insufficient Storage' }, HttpStatus.INSUFFICIENT_STORAGE)
-      : new ServiceUnavailableException(error.message);
-  }
-  // A read from a failed environment (lmdb's MDB_PANIC and the like) is the store being down, not a bug.
-  if (error instanceof Error && LMDB_ERROR.test(error.message)) {
-    logger.error(error.message, error.stack);
-    return new ServiceUnavailableException('the store cannot be read right now');
-  }
-  return error;
-}
-
-const LMDB_ERROR = /\bMDB_[A-Z_]+\b/;
-
-/** 401, 403, or for a record the principal may not see, the same 404 as a missing id. */
-export function accessDeniedToHttp(error: AccessDeniedException): HttpException {
-  switch (error.reason) {
-    case 'unauthenticated':
-      return new UnauthorizedException(error.message);
-    case 'forbidden':
-      return new ForbiddenException(error.message);
-    case 'concealed':
-      return new NotFoundException(error.message);
   }
 }

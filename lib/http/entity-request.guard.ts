@@ -13,13 +13,14 @@ import { routeOf, timeResponse } from './response-timing.util.js';
  * new one), echoed in the `X-Request-Id` answer header, and its timing in the route's
  * metrics. A guard rather than an interceptor, so requests that a later guard refuses are
  * counted and carry the id too; it never refuses anything itself. Put it, with
- * `RequestContextInterceptor`, on your own controllers (the package's grants routes use it too).
+ * `RequestContextInterceptor` and `EntityErrorsInterceptor`, on your own controllers.
  */
 @Injectable()
 export class EntityRequestGuard implements CanActivate {
   /** The metrics observer of each route handler, bound to its labels on its first request. */
   private readonly observers = new WeakMap<Function, RequestObserver>();
 
+  /** @internal */
   constructor(
     private readonly reflector: Reflector,
     private readonly adapterHost: HttpAdapterHost,

@@ -1,18 +1,5 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  SetMetadata,
-  UseGuards,
-  UseInterceptors,
-  ValidationPipe,
-  type Type,
-} from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Post, Req, Res, SetMetadata, ValidationPipe, type Type } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import {
   ApiBody,
   ApiCreatedResponse,
@@ -21,6 +8,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiProperty,
   ApiSchema,
   ApiTags,
@@ -28,17 +16,21 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import { ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsString, Length } from 'class-validator';
-import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
+import { ENTITIES_MODULE_OPTIONS, getRepositoryToken } from '../common/entity-tokens.util.js';
 import { METADATA_KEYS } from '../common/metadata.constants.js';
-import { getRepositoryToken } from '../common/entity-tokens.util.js';
-import { AclService, isSubject, RECORD_RIGHTS, type RecordRight } from '../permission/acl.service.js';
+import { AuditService } from '../audit/audit.service.js';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { AclService } from '../permission/acl.service.js';
+import { isSubject, RECORD_RIGHTS, type RecordRight } from '../permission/acl-subjects.util.js';
+import { EntityAccess } from '../permission/entity-access.service.js';
 import type { EntityRepository } from '../repository/entity.repository.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
+import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
 import { aRecordOf, classStem } from './entity-dto.factory.js';
-import { EntityAccessGuard } from './entity-access.guard.js';
-import { EntityRequestGuard } from './entity-request.guard.js';
-import { EntityRouteInterceptor } from './entity-route.interceptor.js';
-import { RecordIdPipe } from './record-id.pipe.js';
+import { IdParam } from './entity-route-docs.decorator.js';
+import type { HttpRequest } from './request-meta.util.js';
+import { RouteGate, type RouteServices } from './route.gate.js';
 
 /** A grant as sent to and returned by the grants routes. */
 @ApiSchema({ name: 'RecordGrant' })
@@ -69,7 +61,6 @@ const grantPipe = new ValidationPipe({ expectedType: GrantBody, whitelist: true,
  */
 export function createGrantsController(definition: EntityDefinition): Type<unknown> {
   const name = definition.name;
-  const idPipe = new RecordIdPipe(name);
   const noun = classStem(definition);
   const aRecord = aRecordOf(definition);
 
@@ -79,21 +70,37 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
   @ApiNotFoundResponse({ description: 'No record has this id' })
   @Controller(`${definition.path}/:id/grants`)
   @SetMetadata(METADATA_KEYS.definition, definition)
-  @SetMetadata(METADATA_KEYS.action, 'admin')
-  @UseGuards(EntityRequestGuard, EntityAccessGuard)
-  @UseInterceptors(EntityRouteInterceptor)
   class GrantsController {
+    /** The same stages as the entity's own routes (request id, metrics, access, body and id checks): see `RouteGate`. */
+    private readonly routes: Record<'list' | 'add' | 'remove', RouteGate>;
+
     constructor(
       @Inject(getRepositoryToken(definition.target)) private readonly repository: EntityRepository<object>,
       private readonly acl: AclService,
-    ) {}
+      adapterHost: HttpAdapterHost,
+      access: EntityAccess,
+      audit: AuditService,
+      @Inject(ENTITIES_MODULE_OPTIONS) options: EntitiesModuleOptions,
+      telemetry: EntitiesTelemetry,
+    ) {
+      const services: RouteServices = { definition, options, access, audit, telemetry, adapterHost };
+      this.routes = {
+        list: new RouteGate(services, 'GET', ':id/grants', 'admin'),
+        add: new RouteGate(services, 'POST', ':id/grants', 'admin', grantPipe),
+        remove: new RouteGate(services, 'DELETE', ':id/grants/:subject', 'admin'),
+      };
+    }
 
     @Get()
     @ApiOperation({ summary: `Grants on ${aRecord}` })
     @ApiOkResponse({ type: GrantList })
-    async list(@Param('id', idPipe) id: string) {
-      await this.existing(id);
-      return { items: this.acl.grantsOn(name, id) };
+    @IdParam()
+    list(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      const id = paramOf(request, 'id');
+      return this.routes.list.serve(request, response, id, async () => {
+        await this.existing(id);
+        return { items: this.acl.grantsOn(name, id) };
+      });
     }
 
     @Post()
@@ -101,19 +108,31 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
     @ApiBody({ type: GrantBody })
     @ApiUnsupportedMediaTypeResponse({ description: 'The body is not sent as JSON (Content-Type: application/json)' })
     @ApiCreatedResponse({ type: GrantBody })
-    async add(@Param('id', idPipe) id: string, @Body(grantPipe) body: GrantBody) {
-      await this.existing(id);
-      return this.acl.grant(body.subject, name, id, body.rights);
+    @IdParam()
+    add(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      const id = paramOf(request, 'id');
+      return this.routes.add.serve(request, response, id, async (_decision, body) => {
+        const grant = body as GrantBody;
+        await this.existing(id);
+        return this.acl.grant(grant.subject, name, id, grant.rights);
+      });
     }
 
     @Delete(':subject')
     @HttpCode(204)
     @ApiOperation({ summary: `Remove a subject's grant on ${aRecord}` })
     @ApiNoContentResponse({ description: 'Removed' })
-    async remove(@Param('id', idPipe) id: string, @Param('subject') subject: string): Promise<void> {
-      // A subject no grant can have (too long for an lmdb key, say) is answered like one without a grant, as ids are.
-      if (!isSubject(subject)) throw new RecordNotFoundException(`${name} grant`, subject);
-      if (!(await this.acl.revoke(subject, name, id))) throw new RecordNotFoundException(`${name} grant`, subject);
+    // Listed in path order: Swagger collects decorators bottom-up.
+    @ApiParam({ name: 'subject', required: true, type: String })
+    @IdParam()
+    remove(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object): Promise<void> {
+      const id = paramOf(request, 'id');
+      const subject = paramOf(request, 'subject');
+      return this.routes.remove.serve(request, response, id, async () => {
+        // A subject no grant can have (too long for an lmdb key, say) is answered like one without a grant, as ids are.
+        if (!isSubject(subject)) throw new RecordNotFoundException(`${name} grant`, subject);
+        if (!(await this.acl.revoke(subject, name, id))) throw new RecordNotFoundException(`${name} grant`, subject);
+      });
     }
 
     private async existing(id: string): Promise<void> {
@@ -123,4 +142,9 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
 
   Object.defineProperty(GrantsController, 'name', { value: `${noun}GrantsController` });
   return GrantsController;
+}
+
+/** A path parameter of a route, as the router matched it. */
+function paramOf(request: HttpRequest, name: string): string {
+  return (request as HttpRequest & { params: Record<string, string> }).params[name] ?? '';
 }

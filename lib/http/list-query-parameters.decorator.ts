@@ -1,5 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiQuery } from '@nestjs/swagger';
+import { FILTER_OPERATORS } from '../common/filter-operators.constants.js';
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../common/page-limits.constants.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { fieldSchema } from './entity-dto.factory.js';
 
@@ -9,7 +11,7 @@ export function ListQueryParameters(definition: EntityDefinition): MethodDecorat
   const sortable = ['id', 'createdAt', 'updatedAt', 'version', ...visible.map((field) => field.name)];
   return applyDecorators(
     ...visible.map((field) => {
-      const operators = `gt|gte|lt|lte|ne|in${field.type === 'string' ? '|prefix' : ''}`;
+      const operators = FILTER_OPERATORS.filter((op) => op !== 'eq' && (op !== 'prefix' || field.type === 'string')).join('|');
       // No example or default here: Swagger UI would pre-fill them and filter the list.
       const { example: _example, default: _default, ...schema } = fieldSchema(field) as Record<string, unknown>;
       return ApiQuery({
@@ -20,7 +22,7 @@ export function ListQueryParameters(definition: EntityDefinition): MethodDecorat
       } as never);
     }),
     ApiQuery({ name: 'sort', required: false, enum: sortable.flatMap((field) => [field, `-${field}`]), description: 'Sort field, `-` for descending' }),
-    ApiQuery({ name: 'limit', required: false, type: Number, minimum: 1, maximum: 1000, description: 'Page size (default 50)' }),
+    ApiQuery({ name: 'limit', required: false, type: Number, minimum: 1, maximum: MAX_LIMIT, description: `Page size (default ${DEFAULT_LIMIT})` }),
     ApiQuery({ name: 'cursor', required: false, type: String, description: 'The `nextCursor` of the previous page' }),
   );
 }

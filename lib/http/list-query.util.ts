@@ -1,12 +1,16 @@
 import { BadRequestException } from '@nestjs/common';
+import { isoDateOf } from '../common/date-value.util.js';
+import { isFilterOperator } from '../common/filter-operators.constants.js';
+import { FIELD_NAME } from '../common/metadata.constants.js';
+import { MAX_LIMIT } from '../common/page-limits.constants.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import type { FilterOperator, FindQuery } from '../query/find-query.interface.js';
+import type { FindQuery } from '../query/find-query.interface.js';
 import { queryableFieldType } from '../query/query-clause.util.js';
 
-const OPERATORS = new Set<string>(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'prefix']);
 const MAX_PARAMETERS = 64;
 const MAX_IN_VALUES = 100;
-const PARAMETER = /^([A-Za-z_$][A-Za-z0-9_$]*)(?:\[([a-z]+)\])?$/;
+/** `field` or `field[op]`. */
+const PARAMETER = new RegExp(`^(${FIELD_NAME.source.slice(1, -1)})(?:\\[([a-z]+)\\])?$`);
 /** JSON's number grammar, leading zeros allowed: no sign but `-`, no hex, binary or octal, no blanks, `Infinity` or `NaN`. */
 const DECIMAL = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
@@ -32,11 +36,11 @@ export function parseListQuery(definition: EntityDefinition, url: string): FindQ
     else {
       const match = PARAMETER.exec(key);
       const field = match?.[1];
-      const op = (match?.[2] ?? 'eq') as FilterOperator;
+      const op = match?.[2] ?? 'eq';
       if (!field || !isVisibleField(definition, field)) {
         throw new BadRequestException(`unknown query parameter ${key}: ${definition.name} has no field ${field ?? key}`);
       }
-      if (!OPERATORS.has(op)) throw new BadRequestException(`unknown operator [${op}] in ${key}`);
+      if (!isFilterOperator(op)) throw new BadRequestException(`unknown operator [${op}] in ${key}`);
       const type = queryableFieldType(definition, field)!;
       const value =
         op === 'in'
@@ -66,7 +70,7 @@ function checkedSort(definition: EntityDefinition, raw: string): string {
 }
 
 function parseLimit(raw: string): number {
-  if (!/^\d{1,7}$/.test(raw)) throw new BadRequestException('limit must be an integer from 1 to 1000');
+  if (!/^\d{1,7}$/.test(raw)) throw new BadRequestException(`limit must be an integer from 1 to ${MAX_LIMIT}`);
   return Number(raw);
 }
 
@@ -88,8 +92,9 @@ function convert(key: string, type: string, raw: string): unknown {
       if (raw === 'false') return false;
       throw new BadRequestException(`${key} must be true or false`);
     case 'date': {
-      if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || !Number.isFinite(Date.parse(raw))) throw new BadRequestException(`${key} must be an ISO 8601 date`);
-      return new Date(Date.parse(raw)).toISOString();
+      const stored = isoDateOf(raw);
+      if (stored === undefined) throw new BadRequestException(`${key} must be an ISO 8601 date`);
+      return stored;
     }
     default:
       return raw;

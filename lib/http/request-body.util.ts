@@ -1,10 +1,9 @@
 import { BadRequestException, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
-import { RESERVED_FIELDS } from '../common/metadata.constants.js';
+import { FORBIDDEN_KEYS, RESERVED_FIELDS } from '../common/metadata.constants.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const MAX_DEPTH = 32;
 const MAX_INNER_ARRAY = 100;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 /** `application/json` and the structured `+json` types of RFC 6839 (`application/merge-patch+json`, ...). */
 const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9][\w!#$&^.+-]*\+)?json$/;

@@ -12,7 +12,7 @@ import { resolvePrincipal, type ResolvedPrincipal } from '../permission/principa
 import { checkRecordId, RECORD_ID } from '../storage/record-id.util.js';
 import type { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
 import { runWithRequestId } from '../common/request-context.util.js';
-import { entityErrorToHttp } from './entity-errors.interceptor.js';
+import { entityErrorToHttp } from './entity-error-mapping.util.js';
 import { checkRequestBody, DEFAULT_MAX_BODY_BYTES } from './request-body.util.js';
 import { requestIdOf, requestMetaOf, type HttpRequest } from './request-meta.util.js';
 import { routeOf, timeResponse } from './response-timing.util.js';

@@ -1,5 +1,6 @@
+import type { FIELD_TYPES } from '../common/metadata.constants.js';
 /** Scalar types a field may have; `Date` fields are stored and returned as ISO-8601 strings. */
-export type FieldType = 'string' | 'number' | 'boolean' | 'date';
+export type FieldType = (typeof FIELD_TYPES)[number];
 
 /** Options of `@Field()`. */
 export interface FieldOptions {

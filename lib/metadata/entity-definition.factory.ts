@@ -3,7 +3,7 @@ import { storableTimeOf } from '../common/date-value.util.js';
 import type { FieldType, HistoryPolicy } from './decorator-options.interface.js';
 import type { EntityDefinition, FieldDefinition, IndexDefinition } from './entity-definition.interface.js';
 import { EntityMetadataException } from './entity-metadata.exception.js';
-import { RESERVED_FIELDS, STORAGE_NAME } from '../common/metadata.constants.js';
+import { FIELD_NAME, FIELD_TYPES, FORBIDDEN_KEYS, RESERVED_FIELDS, STORAGE_NAME } from '../common/metadata.constants.js';
 import {
   auditedReflector,
   cachedReflector,
@@ -17,8 +17,6 @@ import {
 import { readValidationConstraints } from './validation-constraints.reflector.js';
 
 const PATH_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
-const FIELD_NAME_PATTERN = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const FORBIDDEN_FIELD_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 const ENTITY_PERMISSION_KEYS = new Set(['read', 'create', 'update', 'delete', 'history', 'audit', 'admin', 'owner']);
 /** Entity rules that may be `null` (open to everyone); `admin: null` would let anyone grant themselves any right. */
 const OPENABLE_ENTITY_RULES = new Set(['read', 'create', 'update', 'delete', 'history', 'audit']);
@@ -65,13 +63,13 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
       const used = facts.index ? '@Index' : facts.historize ? '@Historize' : '@Permission';
       failField(`${used} needs @Field() on the same property`);
     }
-    if (!FIELD_NAME_PATTERN.test(property) || FORBIDDEN_FIELD_NAMES.has(property)) failField('is not a usable field name');
+    if (!FIELD_NAME.test(property) || FORBIDDEN_KEYS.has(property)) failField('is not a usable field name');
     if ((RESERVED_FIELDS as readonly string[]).includes(property)) {
       failField(`"${property}" is reserved (${RESERVED_FIELDS.join(', ')} are managed by the package)`);
     }
     const options = facts.field!;
     const type = options.type ?? DESIGN_TYPES.get(readDesignType(target.prototype, property));
-    if (!type || !['string', 'number', 'boolean', 'date'].includes(type)) {
+    if (!type || !(FIELD_TYPES as readonly string[]).includes(type)) {
       const designType = readDesignType(target.prototype, property) as { name?: string } | undefined;
       failField(
         `has no usable type (found ${designType?.name ?? 'none'}); use string, number, boolean or Date, or set @Field({ type })`,

@@ -1,4 +1,5 @@
 import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { EntitiesMaintenance } from '../storage/entities-maintenance.service.js';
 import { EntityStorage } from '../storage/entity-storage.store.js';
 import { ENTITIES_MODULE_OPTIONS } from '../common/entity-tokens.util.js';
 import { EntitiesCoreModuleBase } from './entities.module-definition.js';
@@ -10,6 +11,7 @@ import {
   entityCacheProvider,
   entityStorageProvider,
   lmdbEnvironmentProvider,
+  storePartsProvider,
 } from './entities.providers.js';
 import { AclService } from '../permission/acl.service.js';
 import { EntityCache } from '../cache/entity-cache.service.js';
@@ -28,6 +30,7 @@ import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
 @Module({
   providers: [
     lmdbEnvironmentProvider,
+    storePartsProvider,
     auditServiceProvider,
     aclServiceProvider,
     entityAccessProvider,
@@ -35,9 +38,11 @@ import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
     entityCacheProvider,
     entitiesTelemetryProvider,
     EntitiesHealthIndicator,
+    EntitiesMaintenance,
   ],
   exports: [
     EntityStorage,
+    EntitiesMaintenance,
     AuditService,
     AclService,
     EntityAccess,

@@ -1,11 +1,12 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
 import { createEntityController } from '../http/entity-controller.factory.js';
 import { createEntityDtos } from '../http/entity-dto.factory.js';
 import { createGrantsController } from '../http/grants-controller.factory.js';
 import { createEntityDefinition } from '../metadata/entity-definition.factory.js';
 import { createMetricsController, DEFAULT_METRICS_PATH } from '../http/metrics-controller.factory.js';
 import { EntitiesCoreModule } from './entities-core.module.js';
-import { ENTITIES_ASYNC_OPTIONS_TYPE, ENTITIES_OPTIONS_TYPE } from './entities.module-definition.js';
+import type { EntitiesModuleAsyncOptions } from './entities-module-async-options.interface.js';
 import { createRepositoryProviders } from './entities.providers.js';
 import { getRepositoryToken } from '../common/entity-tokens.util.js';
 
@@ -16,7 +17,7 @@ import { getRepositoryToken } from '../common/entity-tokens.util.js';
  */
 @Module({})
 export class EntitiesModule {
-  static forRoot(options: typeof ENTITIES_OPTIONS_TYPE = {}): DynamicModule {
+  static forRoot(options: EntitiesModuleOptions = {}): DynamicModule {
     const metrics = options.metrics;
     const metricsPath = metrics?.enabled ? (metrics.path ?? DEFAULT_METRICS_PATH) : false;
     return {
@@ -26,12 +27,8 @@ export class EntitiesModule {
     };
   }
 
-  /**
-   * `metricsPath` adds the metrics route here, where `forRoot` takes `metrics.path`: Nest
-   * fixes routes before `useFactory` runs. The route answers 404 while the factory's options
-   * leave metrics off.
-   */
-  static forRootAsync({ metricsPath, ...options }: typeof ENTITIES_ASYNC_OPTIONS_TYPE & { metricsPath?: string }): DynamicModule {
+  /** Like `forRoot`, with options from a factory (e.g. read from `ConfigService`). */
+  static forRootAsync({ metricsPath, ...options }: EntitiesModuleAsyncOptions): DynamicModule {
     return {
       module: EntitiesModule,
       imports: [EntitiesCoreModule.forRootAsync(options)],

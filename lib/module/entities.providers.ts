@@ -8,11 +8,13 @@ import type { EntityDefinition } from '../metadata/entity-definition.interface.j
 import { EntityStorage } from '../storage/entity-storage.store.js';
 import { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
 import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
-import { ObservedEntityRepository } from '../telemetry/observed-entity.repository.js';
+import { EntityRepository } from '../repository/entity.repository.js';
+import { createStoreParts } from '../wiring/store-parts.factory.js';
+import type { StoreParts } from '../wiring/store-parts.interface.js';
 import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
 import { ENTITIES_MODULE_OPTIONS, getRepositoryToken } from '../common/entity-tokens.util.js';
 
-export const DEFAULT_DATA_PATH = './data';
+const DEFAULT_DATA_PATH = './data';
 
 /** The LMDB environment of one `forRoot`, opened by the storage at module init. */
 export const lmdbEnvironmentProvider: Provider = {
@@ -21,16 +23,26 @@ export const lmdbEnvironmentProvider: Provider = {
   inject: [ENTITIES_MODULE_OPTIONS],
 };
 
+/** The storage and the services wired into it, built together; each is injectable on its own below. */
+const STORE_PARTS = Symbol('STORE_PARTS');
+
+export const storePartsProvider: Provider = {
+  provide: STORE_PARTS,
+  useFactory: (environment: LmdbEnvironment, options: EntitiesModuleOptions, telemetry: EntitiesTelemetry) =>
+    createStoreParts(environment, { idempotencyTtl: options.idempotencyTtl, eventRetention: options.eventRetention, observer: telemetry }),
+  inject: [LmdbEnvironment, ENTITIES_MODULE_OPTIONS, EntitiesTelemetry],
+};
+
 export const auditServiceProvider: Provider = {
   provide: AuditService,
-  useFactory: (environment: LmdbEnvironment) => new AuditService(environment),
-  inject: [LmdbEnvironment],
+  useFactory: (parts: StoreParts) => parts.audit,
+  inject: [STORE_PARTS],
 };
 
 export const aclServiceProvider: Provider = {
   provide: AclService,
-  useFactory: (environment: LmdbEnvironment) => new AclService(environment),
-  inject: [LmdbEnvironment],
+  useFactory: (parts: StoreParts) => parts.acl,
+  inject: [STORE_PARTS],
 };
 
 export const entityAccessProvider: Provider = {
@@ -46,17 +58,11 @@ export const entitiesTelemetryProvider: Provider = {
   inject: [ENTITIES_MODULE_OPTIONS],
 };
 
-/** The storage of one `forRoot`, with the audit trail following `@Audited` entities. */
+/** The storage of one `forRoot`, with the audit trail following `@Audited` entities and the grants beside it. */
 export const entityStorageProvider: Provider = {
   provide: EntityStorage,
-  useFactory: (environment: LmdbEnvironment, options: EntitiesModuleOptions, audit: AuditService, acl: AclService, telemetry: EntitiesTelemetry) =>
-    new EntityStorage(
-      environment,
-      { idempotencyTtl: options.idempotencyTtl, eventRetention: options.eventRetention, observer: telemetry },
-      [audit],
-      [acl],
-    ),
-  inject: [LmdbEnvironment, ENTITIES_MODULE_OPTIONS, AuditService, AclService, EntitiesTelemetry],
+  useFactory: (parts: StoreParts) => parts.storage,
+  inject: [STORE_PARTS],
 };
 
 export const entityCacheProvider: Provider = {
@@ -71,7 +77,7 @@ export function createRepositoryProviders(definitions: readonly EntityDefinition
     provide: getRepositoryToken(definition.target),
     useFactory: (storage: EntityStorage, options: EntitiesModuleOptions, access: EntityAccess, telemetry: EntitiesTelemetry) => {
       storage.register(definition);
-      return new ObservedEntityRepository(telemetry, definition, storage, options.maxBatchSize, access);
+      return new EntityRepository(definition, storage, options.maxBatchSize, access, telemetry);
     },
     inject: [EntityStorage, ENTITIES_MODULE_OPTIONS, EntityAccess, EntitiesTelemetry],
   }));

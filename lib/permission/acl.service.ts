@@ -2,19 +2,22 @@ import type { Database } from 'lmdb';
 import { ulidFactory } from '../storage/ulid.util.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { STORAGE_NAME } from '../common/metadata.constants.js';
-import { InvalidRecordException } from '../storage/invalid-record.exception.js';
 import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
-import { isRecordId } from '../storage/record-id.util.js';
-import type { StoreCompanion } from '../storage/entity-projection.interface.js';
 import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
 import type { Principal } from '../common/principal.interface.js';
+import {
+  checkRecord,
+  checkRights,
+  checkSubject,
+  checkUserId,
+  GROUP_PREFIX,
+  groupName,
+  isRecord,
+  isUserId,
+  RECORD_RIGHTS,
+  type RecordRight,
+} from './acl-subjects.util.js';
 
-/** What a grant allows on one record. */
-export type RecordRight = 'read' | 'update' | 'delete';
-
-export const RECORD_RIGHTS: readonly RecordRight[] = ['read', 'update', 'delete'];
-const GROUP_PREFIX = 'group:';
-const SUBJECT = /^(group:)?[^\s\u0000]{1,200}$/;
 const VERSION_KEY = 'aclVersion';
 const MAX_CACHED_DECISIONS = 10_000;
 const nextVersion = ulidFactory();
@@ -37,15 +40,18 @@ export interface RecordGrant {
  * hold a grant fails with `InvalidRecordException` (400); a lookup answers that it holds none.
  * A principal whose id spells `group:<name>` is no user, and holds not even that group's grants.
  */
-export class AclService implements StoreCompanion {
+export class AclService {
   private cachedVersion = '';
   private readonly groupsCache = new Map<string, string[]>();
   private readonly rightsCache = new Map<string, RecordRight[]>();
   private readonly anyGrantCache = new Map<string, boolean>();
+  /** @internal */
   readonly databaseCount = 4;
 
+  /** @internal */
   constructor(private readonly environment: LmdbEnvironment) {}
 
+  /** @internal */
   open(): void {
     for (const name of ['_acl.grants', '_acl.bySubject', '_acl.members', '_acl.meta']) this.environment.database(name);
   }
@@ -115,7 +121,10 @@ export class AclService implements StoreCompanion {
     return groups;
   }
 
-  /** The rights a principal holds on a record through grants to it or to its groups. */
+  /**
+   * The rights a principal holds on a record through grants to it or to its groups.
+   * @internal
+   */
   rightsOn(principal: Principal, entity: string, id: string): RecordRight[] {
     this.refresh();
     const cacheKey = `${principal.id}\u0000${entity}\u0000${id}`;
@@ -136,12 +145,16 @@ export class AclService implements StoreCompanion {
   /**
    * Moves with every grant, revoke or membership change, in any process. A random token,
    * not a count, so a copy of the store never shows the same version for other grants.
+   * @internal
    */
   version(): string {
     return this.meta.get(VERSION_KEY) ?? '-';
   }
 
-  /** Whether the principal, or one of its groups, holds any grant on any record of `entity`. */
+  /**
+   * Whether the principal, or one of its groups, holds any grant on any record of `entity`.
+   * @internal
+   */
   hasGrantsIn(principal: Principal, entity: string): boolean {
     this.refresh();
     const cacheKey = `${principal.id}\u0000${entity}`;
@@ -207,43 +220,4 @@ export class AclService implements StoreCompanion {
   private get meta(): Database<string, string> {
     return this.environment.database('_acl.meta');
   }
-}
-
-function groupName(group: string): string {
-  const name = group.startsWith(GROUP_PREFIX) ? group.slice(GROUP_PREFIX.length) : group;
-  checkSubject(name);
-  return name;
-}
-
-/** Whether `subject` is a user id or `group:<name>` that can hold grants and memberships. */
-export function isSubject(subject: unknown): boolean {
-  return typeof subject === 'string' && SUBJECT.test(subject) && subject.isWellFormed() && subject !== GROUP_PREFIX;
-}
-
-function checkSubject(subject: string): void {
-  if (!isSubject(subject)) throw new InvalidRecordException('grants', ['subject must be a user id or group:<name> (1 to 200 characters, no spaces)']);
-}
-
-/** A principal id that spells a group subject would hold that group's grants; it is no user id. */
-function isUserId(id: unknown): boolean {
-  return isSubject(id) && !(id as string).startsWith(GROUP_PREFIX);
-}
-
-function checkUserId(id: string): void {
-  if (!isUserId(id)) throw new InvalidRecordException('grants', ['user id must be 1 to 200 characters, no spaces, not group:<name>']);
-}
-
-function isRecord(entity: unknown, id: unknown): boolean {
-  return typeof entity === 'string' && STORAGE_NAME.test(entity) && isRecordId(id);
-}
-
-function checkRecord(entity: string, id: string): void {
-  if (!isRecord(entity, id)) throw new InvalidRecordException('grants', ['entity must be an entity name and id a record id']);
-}
-
-function checkRights(rights: readonly RecordRight[]): RecordRight[] {
-  if (!Array.isArray(rights) || rights.length === 0 || rights.some((right) => !RECORD_RIGHTS.includes(right))) {
-    throw new InvalidRecordException('grants', [`rights must be a non-empty list of ${RECORD_RIGHTS.join(', ')}`]);
-  }
-  return [...new Set(rights)];
 }

@@ -4,7 +4,8 @@ import type { AccessDecision, AccessPolicy } from '../repository/access-policy.i
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
 import { AccessDeniedException } from '../repository/access-denied.exception.js';
-import type { AclService, RecordRight } from './acl.service.js';
+import type { AclService } from './acl.service.js';
+import type { RecordRight } from './acl-subjects.util.js';
 import type { EntityAction } from '../common/entity-action.constants.js';
 import { requirementFor } from './entity-permission.util.js';
 import { PermissionSet } from './permission-set.js';
@@ -27,10 +28,17 @@ const NO_FIELDS: ReadonlySet<string> = new Set();
  * generated routes and by repositories called with a principal.
  */
 export class EntityAccess implements AccessPolicy {
+  /** The decisions `decide` made: a caller cannot hand the repository one it built itself. */
+  private readonly decisions = new WeakSet<AccessDecision>();
+
   constructor(
     private readonly options: EntitiesModuleOptions,
     readonly acl: AclService,
   ) {}
+
+  issued(decision: AccessDecision): boolean {
+    return this.decisions.has(decision);
+  }
 
   permissionsOf(principal: Principal | undefined): PermissionSet {
     return new PermissionSet(principal, this.options.roles ?? {});
@@ -39,13 +47,18 @@ export class EntityAccess implements AccessPolicy {
   /** Decides an action at the entity level; throws when no record could allow it either. */
   decide(definition: EntityDefinition, action: EntityAction, principal: Principal | undefined, permissions = this.permissionsOf(principal)): AccessDecision {
     const requirement = requirementFor(definition, action, this.options.requirePermissions ?? false);
-    if (requirement.kind === 'open') return { principal, permissions, entityWide: true };
+    const decision = (entityWide: boolean): AccessDecision => {
+      const made: AccessDecision = { entity: definition.name, action, principal, permissions, entityWide };
+      this.decisions.add(made);
+      return made;
+    };
+    if (requirement.kind === 'open') return decision(true);
     if (requirement.kind === 'closed') {
       throw new AccessDeniedException('forbidden', `${definition.name} declares no @Permission and permissions are required`);
     }
     if (!principal) throw new AccessDeniedException('unauthenticated', `${action} on ${definition.name} needs a signed-in principal`);
-    if (permissions.holds(requirement.permission)) return { principal, permissions, entityWide: true };
-    if (RECORD_LEVEL.has(action) && this.mayHoldRecords(definition, principal)) return { principal, permissions, entityWide: false };
+    if (permissions.holds(requirement.permission)) return decision(true);
+    if (RECORD_LEVEL.has(action) && this.mayHoldRecords(definition, principal)) return decision(false);
     throw new AccessDeniedException('forbidden', `${action} on ${definition.name} needs ${requirement.permission}`);
   }
 
@@ -63,19 +76,12 @@ export class EntityAccess implements AccessPolicy {
   }
 
   /**
-   * Applies a principal's rules to a write: the entity rule now, field write rules on the
-   * data, the owner stamp on a create (and the owner field never taken from a body), and
-   * for a change of an existing record, a check to run inside its transaction and the
-   * fields a replace must keep.
+   * Applies a write's decision to its data: field write rules, the owner stamp on a create
+   * (and the owner field never taken from a body), and for a change of an existing record,
+   * a check to run inside its transaction and the fields a replace must keep.
    */
-  checkWrite(
-    definition: EntityDefinition,
-    principal: Principal | undefined,
-    action: 'create' | 'update' | 'delete',
-    data: unknown,
-    id?: string,
-  ): { data: unknown; context: WriteContext } {
-    const decision = this.decide(definition, action, principal);
+  checkWrite(definition: EntityDefinition, decision: AccessDecision, data: unknown, id?: string): { data: unknown; context: WriteContext } {
+    const { principal, action } = decision;
     const unwritable = this.unwritableFields(definition, decision);
     const fields = data !== null && typeof data === 'object' ? Object.keys(data) : [];
     const refused = fields.filter((field) => unwritable.has(field));

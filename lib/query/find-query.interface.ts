@@ -1,5 +1,6 @@
-/** Comparison operators of a filter; `eq` is what a bare value means. */
-export type FilterOperator = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in' | 'prefix';
+import type { FilterOperator } from '../common/filter-operators.constants.js';
+
+export type { FilterOperator };
 
 /** A field's condition: a value (equality) or operators, all of which must hold. */
 export type FieldCondition =
@@ -7,16 +8,10 @@ export type FieldCondition =
   | number
   | boolean
   | Date
-  | {
-      eq?: unknown;
-      ne?: unknown;
-      gt?: unknown;
-      gte?: unknown;
-      lt?: unknown;
-      lte?: unknown;
+  | ({ [op in Exclude<FilterOperator, 'in' | 'prefix'>]?: unknown } & {
       in?: readonly unknown[];
       prefix?: string;
-    };
+    });
 
 /** A query of `EntityRepository.find` and of `GET /P`. */
 export interface FindQuery {

@@ -1,11 +1,11 @@
+import { isoDateOf } from '../common/date-value.util.js';
+import { isFilterOperator } from '../common/filter-operators.constants.js';
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../common/page-limits.constants.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { FieldType } from '../metadata/decorator-options.interface.js';
 import type { FilterOperator, FindQuery, QueryClause, SortOrder } from './find-query.interface.js';
 import { InvalidQueryException } from './invalid-query.exception.js';
 
-export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 1000;
-const OPERATORS = new Set<FilterOperator>(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'prefix']);
 const MANAGED_TYPES: Readonly<Record<string, FieldType>> = { id: 'string', version: 'number', createdAt: 'date', updatedAt: 'date' };
 
 export interface NormalizedQuery {
@@ -31,8 +31,8 @@ export function normalizeQuery(definition: EntityDefinition, query: FindQuery = 
         ? Object.entries(condition)
         : [['eq', condition]];
     for (const [op, value] of operators) {
-      if (!OPERATORS.has(op as FilterOperator)) throw new InvalidQueryException(`unknown operator ${op} on ${field}`);
-      clauses.push({ field, op: op as FilterOperator, value: clauseValue(field, type, op as FilterOperator, value) });
+      if (!isFilterOperator(op)) throw new InvalidQueryException(`unknown operator ${op} on ${field}`);
+      clauses.push({ field, op, value: clauseValue(field, type, op, value) });
     }
   }
   const rawSort = query.sort ?? 'id';
@@ -71,8 +71,8 @@ function storedValue(field: string, type: FieldType, value: unknown): unknown {
       if (typeof value === 'boolean') return value;
       break;
     case 'date': {
-      const time = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : NaN;
-      if (Number.isFinite(time)) return new Date(time).toISOString();
+      const stored = isoDateOf(value);
+      if (stored !== undefined) return stored;
       break;
     }
   }

@@ -1,10 +1,10 @@
+import { RANGE_OPERATORS } from '../common/filter-operators.constants.js';
 import type { EntityDefinition, IndexDefinition } from '../metadata/entity-definition.interface.js';
 import { boundsExactly } from '../storage/index-key.util.js';
 import type { QueryClause, SortOrder } from './find-query.interface.js';
 import type { QueryPlan } from './query-plan.interface.js';
 
-const RANGE_OPS = new Set(['gt', 'gte', 'lt', 'lte', 'prefix']);
-const ID_RANGE_OPS = new Set(['eq', ...RANGE_OPS]);
+const ID_RANGE_OPS = new Set(['eq', ...RANGE_OPERATORS]);
 const MAX_ID_BOUND = 256;
 
 /**
@@ -59,7 +59,7 @@ function rangeClauses(clauses: readonly QueryClause[], field: string, componentC
   return clauses.filter(
     (clause) =>
       clause.field === field &&
-      RANGE_OPS.has(clause.op) &&
+      RANGE_OPERATORS.has(clause.op) &&
       (typeof clause.value !== 'string' || boundsExactly(clause.value, componentCount)),
   );
 }

@@ -12,9 +12,12 @@ export interface HeldPermissions {
 /**
  * One principal's standing on one action of an entity. `entityWide`: the action is open or
  * the principal holds its permission; otherwise each record must be allowed by the owner
- * rule or a grant.
+ * rule or a grant. It names its entity and action so a decision made for one is never
+ * applied to another.
  */
 export interface AccessDecision {
+  entity: string;
+  action: EntityAction;
   principal?: Principal;
   permissions: HeldPermissions;
   entityWide: boolean;
@@ -29,16 +32,12 @@ export interface AccessPolicy {
   permissionsOf(principal: Principal | undefined): HeldPermissions;
   /** Decides an action at the entity level; throws `AccessDeniedException` when no record could allow it either. */
   decide(definition: EntityDefinition, action: EntityAction, principal: Principal | undefined): AccessDecision;
+  /** Whether this policy's `decide` made `decision`: only such a decision is applied without deciding again. */
+  issued(decision: AccessDecision): boolean;
   /** Whether a record belongs in a list answered under a decision that is not entity-wide. */
   canRead(definition: EntityDefinition, decision: AccessDecision, record: StoredRecord): boolean;
   /** Fields the decision's principal may not read. */
   unreadableFields(definition: EntityDefinition, decision: AccessDecision): ReadonlySet<string>;
-  /** The principal's rules applied to a write: the data to write, and the write context to write it under. */
-  checkWrite(
-    definition: EntityDefinition,
-    principal: Principal | undefined,
-    action: 'create' | 'update' | 'delete',
-    data: unknown,
-    id?: string,
-  ): { data: unknown; context: WriteContext };
+  /** A write's decision applied to its data: the data to write, and the write context to write it under. */
+  checkWrite(definition: EntityDefinition, decision: AccessDecision, data: unknown, id?: string): { data: unknown; context: WriteContext };
 }

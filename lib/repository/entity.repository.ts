@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { FindQuery, FindResult } from '../query/find-query.interface.js';
-import { InvalidQueryException } from '../query/invalid-query.exception.js';
 import { normalizeQuery } from '../query/query-clause.util.js';
 import { runQuery } from '../query/query-executor.util.js';
 import { explainPlan, planQuery } from '../query/query-planner.util.js';
@@ -15,12 +14,12 @@ import type { RecordHistory } from '../storage/field-history.store.js';
 import type { EntityInput, EntityRecord } from './entity-record.interface.js';
 import { EntityTransaction, type TransactionRules } from './entity.transaction.js';
 import type { PrincipalContext } from './principal-context.interface.js';
-import { decisionOf, readFor, shapeFor, unreadableTo, unreadableUnder } from './principal-view.util.js';
+import { checkedWriteFor, checkQueryFields, withRequestOf, decisionOf, readFor, shapeFor, unreadableTo, unreadableUnder } from './principal-access.util.js';
 import { toDeclaredRecord, toHistoryView, toRecordView } from './record-view.util.js';
-import { AccessDeniedException } from './access-denied.exception.js';
 import type { AccessPolicy } from './access-policy.interface.js';
 import type { Principal } from '../common/principal.interface.js';
 import { EntitiesLogger } from '../common/entities.logger.js';
+import type { OperationObserver, RepositoryOperation } from './operation-observer.interface.js';
 
 /** Largest number of records one `createMany` takes unless the module says otherwise. */
 export const DEFAULT_MAX_BATCH = 1000;
@@ -31,10 +30,7 @@ const QUERY_LOGGER = new EntitiesLogger('EntitiesQuery');
 export interface RepositoryWriteContext extends WriteContext, PrincipalContext {}
 
 /** Options of `find` beyond the query itself. */
-export interface FindOptions extends PrincipalContext {
-  /** Only records for which this returns true are listed (record-level access); pages stay full and exact. */
-  visible?: (record: StoredRecord) => boolean;
-}
+export type FindOptions = PrincipalContext;
 
 /**
  * Reads and writes the records of one entity. Inject it with
@@ -45,81 +41,89 @@ export interface FindOptions extends PrincipalContext {
  * Usable once the application has initialised (`app.init()` or `app.listen()`).
  */
 export class EntityRepository<T extends object> {
+  /** @internal */
   constructor(
     readonly definition: EntityDefinition<T>,
-    /** The store this repository reads and writes. */
-    readonly storage: EntityStorage,
+    private readonly storage: EntityStorage,
     /** Largest `createMany`, in records. */
     readonly maxBatch = DEFAULT_MAX_BATCH,
     private readonly access?: AccessPolicy,
+    private readonly observer?: OperationObserver,
   ) {}
 
   /** Creates one record. Fails with `InvalidRecordException` or `UniqueConstraintException`. */
-  async create(data: EntityInput<T>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
-    this.checkOpen();
-    const { data: checked, context: writeContext } = this.checkedWrite(context, 'create', data);
-    const record = await this.storage.write((tx) =>
-      tx.idempotent(this.definition, writeContext, checked, () => tx.create(this.definition, checked, writeContext)),
-    );
-    return shapeFor(this.access, this.definition, context, record) as EntityRecord<T>;
+  create(data: EntityInput<T>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
+    const requested = withRequestOf(context);
+    return this.observed('create', async () => {
+      this.checkOpen();
+      const { data: checked, context: writeContext } = checkedWriteFor(this.access, this.definition, requested, 'create', data);
+      const record = await this.storage.write((tx) =>
+        tx.idempotent(this.definition, writeContext, checked, () => tx.create(this.definition, checked, writeContext)),
+      );
+      return shapeFor(this.access, this.definition, requested, record) as EntityRecord<T>;
+    });
   }
 
   /**
    * Creates all records in one transaction, or none; a failure names the element's index.
    * An `idempotencyKey` covers the whole batch.
    */
-  async createMany(items: readonly EntityInput<T>[], context: RepositoryWriteContext = {}): Promise<EntityRecord<T>[]> {
-    this.checkOpen();
-    const invalid = (problem: string) => new InvalidRecordException(this.definition.name, [problem]);
-    if (!Array.isArray(items)) throw invalid('the data must be an array');
-    if (items.length > this.maxBatch) throw invalid(`a batch holds at most ${this.maxBatch} records`);
-    const checked = items.map((item) => this.checkedWrite(context, 'create', item));
-    const writeContext = checked[0]?.context ?? this.checkedWrite(context, 'create', {}).context;
-    const records = await this.storage.write((tx) =>
-      tx.idempotent(this.definition, writeContext, items, () =>
-        checked.map(({ data: item }, index) => {
-          try {
-            return tx.create(this.definition, item, writeContext);
-          } catch (error) {
-            if (!(error instanceof InvalidRecordException)) throw error;
-            throw new InvalidRecordException(this.definition.name, error.problems.map((problem) => `[${index}] ${problem}`));
-          }
-        }),
-      ),
-    );
-    const unreadable = unreadableTo(this.access, this.definition, context);
-    return records.map((record) => shapeFor(this.access, this.definition, context, record, unreadable) as EntityRecord<T>);
+  createMany(items: readonly EntityInput<T>[], context: RepositoryWriteContext = {}): Promise<EntityRecord<T>[]> {
+    const requested = withRequestOf(context);
+    return this.observed('createMany', async () => {
+      this.checkOpen();
+      const invalid = (problem: string) => new InvalidRecordException(this.definition.name, [problem]);
+      if (!Array.isArray(items)) throw invalid('the data must be an array');
+      if (items.length > this.maxBatch) throw invalid(`a batch holds at most ${this.maxBatch} records`);
+      const checked = items.map((item) => checkedWriteFor(this.access, this.definition, requested, 'create', item));
+      const writeContext = checked[0]?.context ?? checkedWriteFor(this.access, this.definition, requested, 'create', {}).context;
+      const records = await this.storage.write((tx) =>
+        tx.idempotent(this.definition, writeContext, items, () =>
+          checked.map(({ data: item }, index) => {
+            try {
+              return tx.create(this.definition, item, writeContext);
+            } catch (error) {
+              if (!(error instanceof InvalidRecordException)) throw error;
+              throw new InvalidRecordException(this.definition.name, error.problems.map((problem) => `[${index}] ${problem}`));
+            }
+          }),
+        ),
+      );
+      const unreadable = unreadableTo(this.access, this.definition, requested);
+      return records.map((record) => shapeFor(this.access, this.definition, requested, record, unreadable) as EntityRecord<T>);
+    });
   }
 
   /** The record with this id, or `null` (also when a checked principal may not see it). */
-  async findById(id: string, options: PrincipalContext = {}): Promise<EntityRecord<T> | null> {
-    this.checkOpen();
-    this.storage.renewSnapshot();
-    const record = isRecordId(id) ? this.storage.tablesOf(this.definition).records.get(id) : undefined;
-    return readFor(this.access, this.definition, options, record) as EntityRecord<T> | null;
+  findById(id: string, options: PrincipalContext = {}): Promise<EntityRecord<T> | null> {
+    return this.observed('findById', async () => {
+      this.checkOpen();
+      this.storage.renewSnapshot();
+      const record = isRecordId(id) ? this.storage.tablesOf(this.definition).records.get(id) : undefined;
+      return readFor(this.access, this.definition, options, record) as EntityRecord<T> | null;
+    });
   }
 
   /** One page of the records that match `query`, in its sort order. Fails with `InvalidQueryException`. */
-  async find(query: FindQuery = {}, options: FindOptions = {}): Promise<FindResult<EntityRecord<T>>> {
-    this.checkOpen();
-    const normalized = normalizeQuery(this.definition, query);
-    const plan = planQuery(this.definition, normalized.clauses, normalized.sort);
-    if (Logger.isLevelEnabled('debug')) QUERY_LOGGER.debug(`${this.definition.name}: ${explainPlan(plan)}`);
-    const tables = this.storage.tablesOf(this.definition);
-    this.storage.renewSnapshot();
-    if (!('principal' in options)) {
-      const page = runQuery(tables, normalized, plan, this.storage.cursorKey, options.visible);
-      return { items: page.items.map((record) => toDeclaredRecord(this.definition, record) as EntityRecord<T>), nextCursor: page.nextCursor };
-    }
-    const decision = decisionOf(this.access, this.definition, options, 'read');
-    this.refuseHiddenFields(normalized.clauses.map((clause) => clause.field), normalized.sort.field);
-    const unreadable = unreadableUnder(this.access, this.definition, decision);
-    const refused = [...normalized.clauses.map((clause) => clause.field), normalized.sort.field].find((field) => unreadable.has(field));
-    if (refused) throw new AccessDeniedException('forbidden', `filtering or sorting on ${refused} is not allowed`);
-    const visible = (record: StoredRecord) =>
-      (!decision || this.access!.canRead(this.definition, decision, record)) && (options.visible?.(record) ?? true);
-    const page = runQuery(tables, normalized, plan, this.storage.cursorKey, visible);
-    return { items: page.items.map((record) => toRecordView(this.definition, record, unreadable) as EntityRecord<T>), nextCursor: page.nextCursor };
+  find(query: FindQuery = {}, options: FindOptions = {}): Promise<FindResult<EntityRecord<T>>> {
+    return this.observed('find', async () => {
+      this.checkOpen();
+      const normalized = normalizeQuery(this.definition, query);
+      const plan = planQuery(this.definition, normalized.clauses, normalized.sort);
+      if (Logger.isLevelEnabled('debug')) QUERY_LOGGER.debug(`${this.definition.name}: ${explainPlan(plan)}`);
+      const tables = this.storage.tablesOf(this.definition);
+      this.storage.renewSnapshot();
+      if (!('principal' in options)) {
+        const page = runQuery(tables, normalized, plan, this.storage.cursorKey);
+        return { items: page.items.map((record) => toDeclaredRecord(this.definition, record) as EntityRecord<T>), nextCursor: page.nextCursor };
+      }
+      const decision = decisionOf(this.access, this.definition, options, 'read');
+      const unreadable = unreadableUnder(this.access, this.definition, decision);
+      checkQueryFields(this.definition, unreadable, normalized.clauses.map((clause) => clause.field), normalized.sort.field);
+      const visible = (record: StoredRecord) => !decision || this.access!.canRead(this.definition, decision, record);
+      const page = runQuery(tables, normalized, plan, this.storage.cursorKey, visible);
+      return { items: page.items.map((record) => toRecordView(this.definition, record, unreadable) as EntityRecord<T>), nextCursor: page.nextCursor };
+    }, () => `${this.explain(query)}; filters: ${Object.keys(query.where ?? {}).join(', ') || 'none'}; sort: ${query.sort ?? 'id'}`);
   }
 
   /** How `find(query)` would read the store, in one line (for logs and tests). */
@@ -132,59 +136,61 @@ export class EntityRepository<T extends object> {
    * The record's field history, per historized field, newest first; also for deleted
    * records. `null` only for an id that never existed.
    */
-  async history(id: string, options: PrincipalContext = {}): Promise<RecordHistory | null> {
-    this.checkOpen();
-    this.storage.renewSnapshot();
-    const decision = decisionOf(this.access, this.definition, options, 'history');
-    if (!isRecordId(id)) return null;
-    if (decision && !decision.entityWide) {
-      // Owners and grantees see the history of records that still exist; a deleted record's is for entity-wide readers.
-      const record = this.storage.tablesOf(this.definition).records.get(id);
-      if (!record || !this.access!.canRead(this.definition, decision, record)) return null;
-    }
-    const history = this.storage.history(this.definition, id);
-    if (!history || !('principal' in options)) return history ?? null;
-    return toHistoryView(this.definition, history, unreadableUnder(this.access, this.definition, decision));
+  history(id: string, options: PrincipalContext = {}): Promise<RecordHistory | null> {
+    return this.observed('history', async () => {
+      this.checkOpen();
+      this.storage.renewSnapshot();
+      const decision = decisionOf(this.access, this.definition, options, 'history');
+      if (!isRecordId(id)) return null;
+      if (decision && !decision.entityWide) {
+        // Owners and grantees see the history of records that still exist; a deleted record's is for entity-wide readers.
+        const record = this.storage.tablesOf(this.definition).records.get(id);
+        if (!record || !this.access!.canRead(this.definition, decision, record)) return null;
+      }
+      const history = this.storage.history(this.definition, id);
+      if (!history || !('principal' in options)) return history ?? null;
+      return toHistoryView(this.definition, history, unreadableUnder(this.access, this.definition, decision));
+    });
   }
 
   /** This entity's events with a seq greater than `afterSeq`, oldest first, at most `limit` (default 100). */
-  async events(options: { afterSeq?: number; limit?: number } = {}): Promise<EntityEvent[]> {
-    this.checkOpen();
-    const limit = options.limit ?? 100;
-    const found: EntityEvent[] = [];
-    let after = options.afterSeq ?? 0;
-    for (;;) {
-      const batch = this.storage.events(after, 1000);
-      for (const event of batch) {
-        if (event.entity === this.definition.name) found.push(event);
-        if (found.length === limit) return found;
-      }
-      if (batch.length < 1000) return found;
-      after = batch[batch.length - 1]!.seq;
-    }
+  events(options: { afterSeq?: number; limit?: number } = {}): Promise<EntityEvent[]> {
+    return this.observed('events', async () => {
+      this.checkOpen();
+      return this.storage.log.readEntity(this.definition.name, options.afterSeq ?? 0, options.limit ?? 100);
+    });
   }
 
   /** Replaces every field of a record (immutable fields must keep their value). */
-  async replace(id: string, data: EntityInput<T>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
-    this.checkOpen();
-    const checked = this.checkedWrite(context, 'update', data, id);
-    const record = await this.storage.write((tx) => tx.replace(this.definition, id, checked.data, checked.context));
-    return shapeFor(this.access, this.definition, context, record) as EntityRecord<T>;
+  replace(id: string, data: EntityInput<T>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
+    const requested = withRequestOf(context);
+    return this.observed('replace', async () => {
+      this.checkOpen();
+      const checked = checkedWriteFor(this.access, this.definition, requested, 'update', data, id);
+      const record = await this.storage.write((tx) => tx.replace(this.definition, id, checked.data, checked.context));
+      return shapeFor(this.access, this.definition, requested, record) as EntityRecord<T>;
+    });
   }
 
   /** Changes the given fields; `null` clears an optional field. */
-  async update(id: string, patch: Partial<EntityInput<T>>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
-    this.checkOpen();
-    const checked = this.checkedWrite(context, 'update', patch, id);
-    const record = await this.storage.write((tx) => tx.update(this.definition, id, checked.data, checked.context));
-    return shapeFor(this.access, this.definition, context, record) as EntityRecord<T>;
+  update(id: string, patch: Partial<EntityInput<T>>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
+    const requested = withRequestOf(context);
+    return this.observed('update', async () => {
+      this.checkOpen();
+      const checked = checkedWriteFor(this.access, this.definition, requested, 'update', patch, id);
+      const record = await this.storage.write((tx) => tx.update(this.definition, id, checked.data, checked.context));
+      return shapeFor(this.access, this.definition, requested, record) as EntityRecord<T>;
+    });
   }
 
   /** Deletes a record. Fails with `RecordNotFoundException` or `VersionConflictException`. */
-  async delete(id: string, context: RepositoryWriteContext = {}): Promise<void> {
-    this.checkOpen();
-    const checked = this.checkedWrite(context, 'delete', {}, id);
-    await this.storage.write((tx) => tx.delete(this.definition, id, checked.context));
+  delete(id: string, context: RepositoryWriteContext = {}): Promise<void> {
+    const requested = withRequestOf(context);
+    return this.observed('delete', async () => {
+      this.checkOpen();
+      const checked = checkedWriteFor(this.access, this.definition, requested, 'delete', {}, id);
+      await this.storage.write((tx) => tx.delete(this.definition, id, checked.context));
+    });
   }
 
   /**
@@ -193,17 +199,20 @@ export class EntityRepository<T extends object> {
    * synchronous: LMDB holds its single write lock while it runs. With a `principal`, each
    * change is checked and each record the transaction returns shaped as for that principal.
    */
-  async transaction<R>(fn: (tx: EntityTransaction) => R, context: RepositoryWriteContext = {}): Promise<R> {
-    this.checkOpen();
-    const rules: TransactionRules = {
-      checkWrite: (definition, writeContext, action, data, id) => this.checkedWrite(writeContext, action, data, id, definition),
-      read: (definition, readContext, record) => readFor(this.access, definition, readContext, record),
-      view: (definition, writeContext, record) => shapeFor(this.access, definition, writeContext, record),
-    };
-    return this.storage.write((tx) => {
-      const result = fn(new EntityTransaction(tx, (entity) => this.storage.definitionOf(entity), context, rules));
-      if (result instanceof Promise) throw new TypeError('a transaction callback must be synchronous; it returned a Promise');
-      return result;
+  transaction<R>(fn: (tx: EntityTransaction) => R, context: RepositoryWriteContext = {}): Promise<R> {
+    const requested = withRequestOf(context);
+    return this.observed('transaction', async () => {
+      this.checkOpen();
+      const rules: TransactionRules = {
+        checkWrite: (definition, writeContext, action, data, id) => checkedWriteFor(this.access, definition, writeContext, action, data, id),
+        read: (definition, readContext, record) => readFor(this.access, definition, readContext, record),
+        view: (definition, writeContext, record) => shapeFor(this.access, definition, writeContext, record),
+      };
+      return this.storage.write((tx) => {
+        const result = fn(new EntityTransaction(tx, (entity) => this.storage.definitionOf(entity), requested, rules));
+        if (result instanceof Promise) throw new TypeError('a transaction callback must be synchronous; it returned a Promise');
+        return result;
+      });
     });
   }
 
@@ -217,6 +226,10 @@ export class EntityRepository<T extends object> {
     return toRecordView(this.definition, record as unknown as StoredRecord, unreadableTo(this.access, this.definition, { principal })) as EntityRecord<T>;
   }
 
+  private observed<R>(operation: RepositoryOperation, run: () => Promise<R>, describe?: () => string): Promise<R> {
+    return this.observer ? this.observer.operation(this.definition.name, operation, run, describe) : run();
+  }
+
   /**
    * The store opens in the application's init; Nest builds and hands out repositories
    * before that, and lmdb's own error for a closed store says nothing of the cause.
@@ -228,30 +241,5 @@ export class EntityRepository<T extends object> {
         "(call app.init() or app.listen() first; from a lifecycle hook, use onApplicationBootstrap, which runs after every module's onModuleInit) or after it closed",
       false,
     );
-  }
-
-  /** HTTP answers a filter or sort on a hidden field as one on a field that does not exist. */
-  private refuseHiddenFields(filtered: readonly string[], sorted: string): void {
-    const hidden = (field: string) => this.definition.fieldsByName.get(field)?.hidden === true;
-    const filter = filtered.find(hidden);
-    if (filter) throw new InvalidQueryException(`cannot filter on ${filter}: ${this.definition.name} has no such field`);
-    if (hidden(sorted)) throw new InvalidQueryException(`cannot sort by ${sorted}: ${this.definition.name} has no such field`);
-  }
-
-  /**
-   * Applies the principal's rules to a write: entity rule now, field rules on the data, the
-   * owner stamp on creates, and the record-level check inside the transaction.
-   */
-  private checkedWrite(
-    context: RepositoryWriteContext,
-    action: 'create' | 'update' | 'delete',
-    data: unknown,
-    id?: string,
-    definition: EntityDefinition = this.definition,
-  ): { data: unknown; context: WriteContext } {
-    const { principal, ...writeContext } = context;
-    if (!('principal' in context) || !this.access) return { data, context: writeContext };
-    const checked = this.access.checkWrite(definition, principal ?? undefined, action, data, id);
-    return { data: checked.data, context: { ...writeContext, ...checked.context, actor: writeContext.actor ?? checked.context.actor } };
   }
 }

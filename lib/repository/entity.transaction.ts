@@ -33,6 +33,7 @@ export interface TransactionRules {
  * routes answer it; for trusted code, every declared field.
  */
 export class EntityTransaction {
+  /** @internal */
   constructor(
     private readonly tx: WriteTransaction,
     private readonly definitionOf: (entity: Type<object>) => EntityDefinition,

@@ -37,6 +37,16 @@ export class EventLog {
     return [...this.db.getRange({ start: afterSeq + 1, limit })].map(({ value }) => value);
   }
 
+  /** One entity's events with a seq greater than `afterSeq`, oldest first, `limit` at most. */
+  readEntity(entity: string, afterSeq = 0, limit = 1000): EntityEvent[] {
+    const found: EntityEvent[] = [];
+    for (const { value } of this.db.getRange({ start: afterSeq + 1 })) {
+      if (found.length === limit) break;
+      if (value.entity === entity) found.push(value);
+    }
+    return found;
+  }
+
   /** Every event, oldest first, read lazily. */
   *all(): Generator<EntityEvent> {
     for (const { value } of this.db.getRange({})) yield value;

@@ -61,6 +61,14 @@ export class IndexBuilder {
     progress.flush();
   }
 
+  /** Rebuilds every index of each entity from its records, an entity per write. */
+  async rebuildAll(entities: readonly EntityTables[], onProgress?: (entries: number) => void): Promise<void> {
+    for (const tables of entities) {
+      const indexes = tables.indexes.map(({ index }) => index);
+      await this.rebuild(tables, indexes, onProgress);
+    }
+  }
+
   private meta() {
     return this.environment.database<string[], IndexKey>(this.metaDb);
   }

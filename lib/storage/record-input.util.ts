@@ -1,5 +1,5 @@
 import type { EntityDefinition, FieldDefinition } from '../metadata/entity-definition.interface.js';
-import { storableTimeOf } from '../common/date-value.util.js';
+import { isoDateOf } from '../common/date-value.util.js';
 import { RESERVED_FIELDS } from '../common/metadata.constants.js';
 
 export type InputMode = 'create' | 'replace' | 'update';
@@ -64,8 +64,8 @@ function normalizeValue(field: FieldDefinition, value: unknown, problems: string
       if (typeof value === 'boolean') return value;
       break;
     case 'date': {
-      const time = storableTimeOf(value);
-      if (time !== undefined) return new Date(time).toISOString();
+      const stored = isoDateOf(value);
+      if (stored !== undefined) return stored;
       problems.push(`${field.name} must be a valid ISO 8601 date`);
       return undefined;
     }

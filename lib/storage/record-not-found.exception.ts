@@ -1,5 +1,7 @@
+import { EntitiesException } from '../common/entities.exception.js';
+
 /** No live record of `entity` has this id. An id past 64 characters is shortened, since it is echoed to clients and logs. */
-export class RecordNotFoundException extends Error {
+export class RecordNotFoundException extends EntitiesException {
   readonly id: string;
 
   constructor(
@@ -8,7 +10,6 @@ export class RecordNotFoundException extends Error {
   ) {
     const shown = id.length > 64 ? `${id.slice(0, 64)}…` : id;
     super(`${entity} ${JSON.stringify(shown)} not found`);
-    this.name = 'RecordNotFoundException';
     this.id = shown;
   }
 }

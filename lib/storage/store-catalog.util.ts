@@ -3,7 +3,9 @@ import type { Database } from 'lmdb';
 import type { FieldType, HistoryPolicy } from '../metadata/decorator-options.interface.js';
 import type { EntityDefinition, FieldDefinition, IndexDefinition } from '../metadata/entity-definition.interface.js';
 import { afterPrefix, type IndexKey } from './index-key.util.js';
-import type { StorageOptions } from '../common/storage-options.interface.js';
+import { LmdbEnvironment } from './lmdb-environment.store.js';
+import type { LmdbTuning, StorageOptions } from '../common/storage-options.interface.js';
+import { META_DB } from './store-layout.util.js';
 
 /** What storage needs of a field to check, index and historize records: no validators, no docs. */
 export interface CatalogField {
@@ -65,14 +67,26 @@ export function readCatalog(meta: Database<unknown, IndexKey>): StoreCatalog | u
 }
 
 /**
+ * The catalog last recorded in the store at `path`, for a tool that holds only the directory.
+ * Opens the environment briefly, read-only; the store must exist.
+ */
+export async function readCatalogAt(path: string, tuning?: LmdbTuning): Promise<StoreCatalog | undefined> {
+  const environment = new LmdbEnvironment(path, tuning, true);
+  environment.open(1);
+  try {
+    return readCatalog(environment.database(META_DB));
+  } finally {
+    await environment.close();
+  }
+}
+
+/**
  * A definition rebuilt from the catalog, for storage work only: its class is an empty
  * stand-in named after the entity, and it carries no permissions, cache or validators.
  */
 export function definitionFromCatalog(entity: CatalogEntity): EntityDefinition {
   const target = { [entity.name]: class {} }[entity.name] as Type<object>;
-  const fields: FieldDefinition[] = entity.fields.map((field) =>
-    Object.freeze({ ...field, constraints: Object.freeze({}) }),
-  );
+  const fields: FieldDefinition[] = entity.fields.map((field) => Object.freeze({ ...field, constraints: Object.freeze({}) }));
   return Object.freeze({
     target,
     name: entity.name,

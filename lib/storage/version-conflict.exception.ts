@@ -1,5 +1,7 @@
+import { EntitiesException } from '../common/entities.exception.js';
+
 /** The record's version is not the one the write expected; nothing was changed. */
-export class VersionConflictException extends Error {
+export class VersionConflictException extends EntitiesException {
   constructor(
     readonly entity: string,
     readonly id: string,
@@ -7,6 +9,5 @@ export class VersionConflictException extends Error {
     readonly actualVersion: number,
   ) {
     super(`${entity} ${JSON.stringify(id)} is at version ${actualVersion}, not ${expectedVersion}`);
-    this.name = 'VersionConflictException';
   }
 }

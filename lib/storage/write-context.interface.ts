@@ -15,14 +15,16 @@ export interface WriteContext {
   /** HTTP details kept in the audit trail; set by the generated controllers. */
   request?: RequestMeta;
   /**
+   * @internal
    * Called inside the write transaction with the record as it is, before a replace, update
    * or delete; throwing refuses the write. Record-level access checks run here, so a check
    * and the write it guards see the same state.
    */
   authorize?: (current: StoredRecord) => void;
-  /** Fields a replace keeps as they are (the caller may not write them). */
+  /** @internal Fields a replace keeps as they are (the caller may not write them). */
   preserveFields?: ReadonlySet<string>;
   /**
+   * @internal
    * An update that changes nothing still writes a new version. Set for callers that may
    * write a field they may not read, so whether the version moved never tells them the value.
    */

@@ -1,3 +1,4 @@
+import { isoDateOf } from '../common/date-value.util.js';
 import { ulidFactory } from './ulid.util.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityEvent, EntityEventType, StoredRecord } from './entity-event.interface.js';
@@ -184,8 +185,8 @@ export class WriteTransaction {
 /** A restored record's `createdAt` or `updatedAt` in stored form; now when absent. */
 function restoredTime(value: unknown, field: string, problems: string[]): string {
   if (value === undefined) return new Date().toISOString();
-  const time = typeof value === 'string' ? Date.parse(value) : NaN;
-  if (Number.isFinite(time)) return new Date(time).toISOString();
+  const stored = isoDateOf(value);
+  if (stored !== undefined) return stored;
   problems.push(`${field} must be an ISO 8601 date`);
   return '';
 }

@@ -5,6 +5,7 @@ import type { StorageObserver } from '../common/storage-options.interface.js';
 import { EntitiesLogger } from '../common/entities.logger.js';
 import { importOptional, missingDependency } from '../common/optional-dependency.util.js';
 import { currentRequestId } from '../common/request-context.util.js';
+import type { OperationObserver, RepositoryOperation } from '../repository/operation-observer.interface.js';
 
 type OpenTelemetryApi = typeof import('@opentelemetry/api');
 
@@ -20,9 +21,10 @@ export type QueryDescription = () => string;
  * tracer provider) and slow-query warnings. Both optional dependencies are loaded here,
  * once, at start-up, so the hot path never waits on an import.
  */
-export class EntitiesTelemetry implements StorageObserver {
+export class EntitiesTelemetry implements StorageObserver, OperationObserver {
   private readonly logger = new EntitiesLogger('EntitiesQuery');
   private readonly tracer?: Tracer;
+  private readonly timers = new Map<string, Map<RepositoryOperation, (seconds: number) => void>>();
   /** What the API answers for the provider until the app registers one. */
   private readonly noopProvider?: TracerProvider;
 
@@ -50,21 +52,25 @@ export class EntitiesTelemetry implements StorageObserver {
 
   /**
    * Runs one repository operation in a span named `<operation> <entity>` (the current span
-   * while it runs, so the storage transaction nests under it), timed into `observe`. A
-   * `describe`d query also gets its plan on the span and a warning when it is slow.
+   * while it runs, so the storage transaction nests under it), timed into the operation's
+   * histogram. A `describe`d query also gets its plan on the span and a warning when it is slow.
    */
-  operation<R>(
-    entity: string,
-    operation: string,
-    observe: ((seconds: number) => void) | undefined,
-    run: () => Promise<R>,
-    describe?: QueryDescription,
-  ): Promise<R> {
+  operation<R>(entity: string, operation: RepositoryOperation, run: () => Promise<R>, describe?: QueryDescription): Promise<R> {
+    const observe = this.metrics && this.timerOf(entity, operation);
     const timed = observe !== undefined || (describe !== undefined && this.slowQueryMs !== undefined);
     const tracing = this.tracing();
     // Not an async function: an operation nobody times or traces must cost no promise of its own.
     if (!tracing && !timed) return run();
     return this.observedOperation(entity, operation, observe, run, tracing, describe);
+  }
+
+  /** The histogram child of one entity's operation, bound to its labels on first use. */
+  private timerOf(entity: string, operation: RepositoryOperation): (seconds: number) => void {
+    let timers = this.timers.get(entity);
+    if (!timers) this.timers.set(entity, (timers = new Map()));
+    let timer = timers.get(operation);
+    if (!timer) timers.set(operation, (timer = this.metrics!.operation(entity, operation)));
+    return timer;
   }
 
   private async observedOperation<R>(

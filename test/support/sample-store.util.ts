@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { AclService, AuditService, EntityStorage } from '../../lib/index.js';
+import { AclService, AuditService } from '../../lib/index.js';
+import { EntityStorage } from '../../lib/storage/entity-storage.store.js';
 import { createEntityDefinition } from '../../lib/metadata/entity-definition.factory.js';
 import { LmdbEnvironment } from '../../lib/storage/lmdb-environment.store.js';
 import { Inspection } from '../../sample/inspection.entity.js';

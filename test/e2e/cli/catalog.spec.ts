@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { AclService, AuditService, Entity, EntityStorage, Field, Index } from '../../../lib/index.js';
+import { Entity, Field, Index } from '../../../lib/index.js';
 import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
+import { createStoreParts } from '../../../lib/wiring/store-parts.factory.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 import { ndjson, runCli } from './cli-process.util.js';
 import { seedSampleStore } from './cli-store.util.js';
@@ -23,7 +24,7 @@ describe('the catalog an app records', () => {
     const dataPath = join(dir.path, 'data');
     const seeded = await seedSampleStore(dataPath, { permits: 5, inspections: 2 });
     const environment = new LmdbEnvironment(dataPath);
-    const storage = new EntityStorage(environment, {}, [new AuditService(environment)], [new AclService(environment)]);
+    const { storage } = createStoreParts(environment);
     const renamed = createEntityDefinition(BuildingPermit);
     storage.register(renamed);
     await storage.open();

@@ -1,5 +1,6 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { EntityDefinition, EntityStorage } from '../../../lib/index.js';
+import type { EntityDefinition } from '../../../lib/index.js';
+import type { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { withSampleStore } from '../../support/sample-store.util.js';
 
 /** What a seeded store holds, counted in-process, for comparing with what the command line reports. */

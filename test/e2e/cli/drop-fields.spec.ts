@@ -2,9 +2,12 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Type } from '@nestjs/common';
-import { AclService, Audited, AuditService, Entity, EntityStorage, Field, Historize, Index } from '../../../lib/index.js';
+import type { AuditService } from '../../../lib/audit/audit.service.js';
+import { Audited, Entity, Field, Historize, Index } from '../../../lib/index.js';
+import type { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
+import { createStoreParts } from '../../../lib/wiring/store-parts.factory.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 import { runCli } from './cli-process.util.js';
 
@@ -31,8 +34,7 @@ const RECORDS = 7;
 /** Opens the store at `path` as an app with `entity` would, runs `fn`, closes it. */
 async function asApp<R>(path: string, entity: Type<object>, fn: (storage: EntityStorage, audit: AuditService) => Promise<R>): Promise<R> {
   const environment = new LmdbEnvironment(path);
-  const audit = new AuditService(environment);
-  const storage = new EntityStorage(environment, {}, [audit], [new AclService(environment)]);
+  const { storage, audit } = createStoreParts(environment);
   storage.register(createEntityDefinition(entity));
   await storage.open();
   try {

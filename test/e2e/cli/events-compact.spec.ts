@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { AclService, AuditService, EntityStorage } from '../../../lib/index.js';
 import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
+import { createStoreParts } from '../../../lib/wiring/store-parts.factory.js';
 import { Permit } from '../../../sample/permit.entity.js';
 import { permitBody } from '../../support/sample-process.util.js';
 import { withSampleStore } from '../../support/sample-store.util.js';
@@ -81,7 +81,7 @@ describe('cli compact', () => {
   it("applies the app's own retention when none is given, and says when there is none", async () => {
     const dataPath = join(dir.path, 'recorded');
     const environment = new LmdbEnvironment(dataPath);
-    const storage = new EntityStorage(environment, { eventRetention: { maxEvents: 3 } }, [new AuditService(environment)], [new AclService(environment)]);
+    const { storage } = createStoreParts(environment, { eventRetention: { maxEvents: 3 } });
     const permit = createEntityDefinition(Permit);
     storage.register(permit);
     await storage.open();

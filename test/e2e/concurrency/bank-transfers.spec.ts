@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { Entity, EntityRepository, EntityStorage, Field, Historize, Index } from '../../../lib/index.js';
+import { Entity, EntityRepository, Field, Historize, Index } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import fc from 'fast-check';
-import { EntityRepository, EntityStorage } from '../../../lib/index.js';
+import { EntityRepository } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
 import { UniqueConstraintException } from '../../../lib/storage/unique-constraint.exception.js';

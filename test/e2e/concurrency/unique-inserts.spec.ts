@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Entity, EntityStorage, Field, Index } from '../../../lib/index.js';
+import { Entity, Field, Index } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { call, startPair, stopSample, type SampleProcess } from '../../support/sample-process.util.js';
 import { withSampleStore } from '../../support/sample-store.util.js';
 import { createTestApp, PLATFORMS, type TestApp } from '../../support/test-app.util.js';

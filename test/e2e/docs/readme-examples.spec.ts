@@ -137,7 +137,7 @@ function buildExamples(): void {
   try {
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'examples', 'tsconfig.json')], { encoding: 'utf8' });
   } catch (error) {
-    throw new Error(`examples/ does not compile:\n${(error as { stdout?: string }).stdout ?? error}`);
+    throw new Error(`examples/ does not compile:\n${(error as { stdout?: string }).stdout ?? error}`, { cause: error });
   }
 }
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EntityStorage } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { demoPrincipal } from '../../../sample/demo-principal.util.js';
 import { Permit } from '../../../sample/permit.entity.js';
 import { ADMIN } from '../../support/sample-process.util.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import type { RootDatabase } from 'lmdb';
-import { EntityStorage } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import type { EntityEvent } from '../../../lib/storage/entity-event.interface.js';
 
 /** What the watch saw: 2xx answers to writes, and those sent before their change was flushed. */

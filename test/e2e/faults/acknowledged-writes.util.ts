@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import type { EntityStorage } from '../../../lib/index.js';
+import type { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { Permit } from '../../../sample/permit.entity.js';
 import { ADMIN, call, type SampleProcess } from '../../support/sample-process.util.js';
 

@@ -1,4 +1,4 @@
-import type { EntityStorage } from '../../../lib/index.js';
+import type { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import type { StoredRecord } from '../../../lib/storage/entity-event.interface.js';
 import { ADMIN, type SampleProcess } from '../../support/sample-process.util.js';
 import type { Findings } from './findings.util.js';

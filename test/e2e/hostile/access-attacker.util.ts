@@ -1,7 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
 import { ulid } from 'ulid';
-import { AclService, EntityStorage, getRepositoryToken, type EntityDefinition, type EntityRepository, type Principal } from '../../../lib/index.js';
+import { AclService, getRepositoryToken, type EntityDefinition, type EntityRepository, type Principal } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { demoPrincipal } from '../../../sample/demo-principal.util.js';
 import type { Platform } from '../../support/test-app.util.js';
 import { unseenFields, unwritableFields, verdict, type Verdict } from './access-rules.util.js';

@@ -1,4 +1,4 @@
-import { EntityStorage } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 import { PLATFORMS } from '../../support/test-app.util.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Type } from '@nestjs/common';
 import fc from 'fast-check';
-import { EntityStorage } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
 import { SAMPLE_ROLES } from '../../../sample/app.module.js';
 import { demoPrincipal } from '../../../sample/demo-principal.util.js';

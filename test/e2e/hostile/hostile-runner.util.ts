@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { INestApplication } from '@nestjs/common';
 import fc from 'fast-check';
-import { AclService, EntityStorage, getRepositoryToken, type EntityDefinition, type EntityRepository, type Principal } from '../../../lib/index.js';
+import { AclService, getRepositoryToken, type EntityDefinition, type EntityRepository, type Principal } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { demoPrincipal } from '../../../sample/demo-principal.util.js';
 import type { Platform } from '../../support/test-app.util.js';
 import { createBody, filterableFields } from './definition-arbitraries.util.js';

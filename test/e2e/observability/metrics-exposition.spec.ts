@@ -4,7 +4,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test } from '@nestjs/testing';
 import { Registry } from 'prom-client';
 import request from 'supertest';
-import { Audited, Cached, EntitiesModule, Entity, EntityStorage, Field, Index, Permission } from '../../../lib/index.js';
+import { Audited, Cached, EntitiesModule, Entity, Field, Index, Permission } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { asPrincipal, http, principalFromHeader } from '../support/e2e.util.js';
 import { createObservedApp } from './observability-app.util.js';
 import { PLATFORMS, type Platform, type TestApp } from '../../support/test-app.util.js';

@@ -1,6 +1,7 @@
 import type { Type } from '@nestjs/common';
 import request from 'supertest';
-import { EntityStorage, type EntitiesModuleOptions, type Principal } from '../../../lib/index.js';
+import { type EntitiesModuleOptions, type Principal } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { createTestApp, type Platform, type TestApp } from '../../support/test-app.util.js';
 
 /** The principal of a request: `{ id }` from the `X-User` header, anonymous without it. */

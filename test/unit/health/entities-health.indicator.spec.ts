@@ -1,7 +1,8 @@
 import { statfsSync } from 'node:fs';
 import { Controller, Get, Query } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
-import { EntitiesHealthIndicator, Entity, EntityStorage, Field } from '../../../lib/index.js';
+import { EntitiesHealthIndicator, Entity, Field } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { http } from '../../e2e/support/e2e.util.js';
 import { createObservedApp } from '../../e2e/observability/observability-app.util.js';
 import { PLATFORMS, type Platform, type TestApp } from '../../support/test-app.util.js';

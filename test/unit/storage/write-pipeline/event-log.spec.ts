@@ -1,4 +1,5 @@
-import { Audited, Entity, EntityStorage, Field, getRepositoryToken, Index, type EntityRepository } from '../../../../lib/index.js';
+import { Audited, Entity, Field, getRepositoryToken, Index, type EntityRepository } from '../../../../lib/index.js';
+import { EntityStorage } from '../../../../lib/storage/entity-storage.store.js';
 import { makeTempDir } from '../../../support/temp-dir.util.js';
 import { createTestApp } from '../../../support/test-app.util.js';
 import { ISO, openStore, ULID, type OpenStore } from './store-harness.util.js';

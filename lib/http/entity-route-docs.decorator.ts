@@ -1,0 +1,133 @@
+import { applyDecorators } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiPayloadTooLargeResponse,
+  ApiPreconditionFailedResponse,
+  ApiUnsupportedMediaTypeResponse,
+} from '@nestjs/swagger';
+import { FILTER_OPERATORS, type FilterOperator } from '../common/filter-operators.constants.js';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { aRecordOf, classStem, type EntityDtos } from './entity-dto.factory.js';
+import { ListQueryParameters } from './list-query-parameters.decorator.js';
+
+const IfMatch = () => ApiHeader({ name: 'If-Match', required: false, description: 'The ETag ("<version>") the record must still have; 412 otherwise' });
+// Documented rather than declared with @Param: every param decorator runs the app's global pipes, a few promises per request.
+export const IdParam = () => ApiParam({ name: 'id', required: true, type: String });
+const NotFound = () => ApiNotFoundResponse({ description: 'No record has this id' });
+const NotJson = () => ApiUnsupportedMediaTypeResponse({ description: 'The body is not sent as JSON (Content-Type: application/json)' });
+const IdempotencyKey = () =>
+  ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Retrying with the same key and body returns the first response and creates nothing; another body gets 409',
+  });
+
+const OPERATOR_NOTES: Partial<Record<FilterOperator, string>> = { in: ' (comma-separated)', prefix: ' (strings)' };
+const OPERATORS_TEXT = FILTER_OPERATORS.filter((op) => op !== 'eq')
+  .map((op) => op + (OPERATOR_NOTES[op] ?? ''))
+  .join(', ');
+
+/** Decorators listed as they would be stacked above a method: the document keeps the order it always had. */
+function stacked(...decorators: Array<MethodDecorator>): MethodDecorator {
+  return applyDecorators(...decorators.reverse());
+}
+
+/** The OpenAPI description of each generated route of one entity, apart from its HTTP method and path. */
+export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) {
+  const noun = classStem(definition);
+  const aRecord = aRecordOf(definition);
+  return {
+    create: () =>
+      stacked(
+        ApiOperation({ summary: `Create ${aRecord}` }),
+        ApiBody({ type: dtos.create }),
+        NotJson(),
+        ApiCreatedResponse({ type: dtos.record }),
+        ApiBadRequestResponse({ description: 'The body is not valid; the message names each problem' }),
+        ApiConflictResponse({ description: 'A unique index already holds these values' }),
+        ApiPayloadTooLargeResponse({ description: 'The body is too large' }),
+        IdempotencyKey(),
+      ),
+    createMany: () =>
+      stacked(
+        ApiOperation({ summary: `Create many ${noun} records at once: all or none` }),
+        ApiBody({ type: dtos.create, isArray: true }),
+        NotJson(),
+        ApiCreatedResponse({ type: dtos.record, isArray: true }),
+        ApiBadRequestResponse({ description: 'An element is not valid; the message names its index' }),
+        ApiConflictResponse({ description: 'A unique index already holds values of an element' }),
+        IdempotencyKey(),
+      ),
+    list: () =>
+      stacked(
+        ApiOperation({
+          summary: `List ${noun} records`,
+          description:
+            `Filter with \`field=value\` (equality) or \`field[op]=value\`, op one of ${OPERATORS_TEXT}. ` +
+            'Sort with `sort=field` or `sort=-field` (default: id, i.e. creation order). Page with `limit` and the `nextCursor` of the previous page.',
+        }),
+        ListQueryParameters(definition),
+        ApiOkResponse({ type: dtos.page }),
+        ApiBadRequestResponse({ description: 'An unknown field, operator or malformed value' }),
+      ),
+    findOne: () =>
+      stacked(
+        ApiOperation({ summary: `Read one ${noun}` }),
+        ApiOkResponse({ type: dtos.record, headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } } }),
+        NotFound(),
+        IdParam(),
+      ),
+    replace: () =>
+      stacked(
+        ApiOperation({ summary: `Replace ${aRecord} (validated as a create)` }),
+        IfMatch(),
+        ApiBody({ type: dtos.create }),
+        NotJson(),
+        ApiOkResponse({ type: dtos.record }),
+        ApiBadRequestResponse({ description: 'The body is not valid, or changes an immutable field' }),
+        NotFound(),
+        ApiConflictResponse({ description: 'A unique index already holds these values' }),
+        ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
+        IdParam(),
+      ),
+    update: () =>
+      stacked(
+        ApiOperation({ summary: `Change some fields of ${aRecord}`, description: '`null` clears an optional field.' }),
+        IfMatch(),
+        ApiBody({ type: dtos.update }),
+        NotJson(),
+        ApiOkResponse({ type: dtos.record }),
+        ApiBadRequestResponse({ description: 'The body is not valid, or changes an immutable field' }),
+        NotFound(),
+        ApiConflictResponse({ description: 'A unique index already holds these values' }),
+        ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
+        IdParam(),
+      ),
+    remove: () =>
+      stacked(
+        ApiOperation({ summary: `Delete ${aRecord}` }),
+        IfMatch(),
+        ApiNoContentResponse({ description: 'Deleted' }),
+        NotFound(),
+        ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
+        IdParam(),
+      ),
+    history: () =>
+      stacked(
+        ApiOperation({ summary: `Field history of ${aRecord}, newest first; also for deleted records` }),
+        ApiOkResponse({ type: dtos.history }),
+        NotFound(),
+        IdParam(),
+      ),
+    audit: () => stacked(ApiOperation({ summary: `Audit trail of ${aRecord}, oldest first` }), ApiOkResponse({ type: dtos.audit }), NotFound(), IdParam()),
+  };
+}

@@ -1,0 +1,52 @@
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import type { EntityProjection, StoreCompanion } from './entity-projection.interface.js';
+import type { EntityEvent } from './entity-event.interface.js';
+import type { ChangeMark, EntityTables } from './entity-tables.interface.js';
+import { EventLog } from './event-log.store.js';
+import { FieldHistory, type FieldHistoryEntry } from './field-history.store.js';
+import { IdempotencyStore } from './idempotency.store.js';
+import type { IndexKey } from './index-key.util.js';
+import type { LmdbEnvironment } from './lmdb-environment.store.js';
+
+/*
+ * The databases of a store in its LMDB environment: the shared ones named here, then per
+ * entity `<name>.records`, `<name>.history` and `<name>.index.<index>`, and those of the
+ * companions (audit trail, grants).
+ */
+const LOG_DB = '_log';
+/** Catalog, change marks, index signatures, writers, the cursor key. */
+export const META_DB = '_meta';
+const IDEMPOTENCY_DB = '_idempotency';
+const IDEMPOTENCY_EXPIRY_DB = '_idempotency.expiry';
+const SHARED_DBS = 4;
+/** Room for entities registered after the environment opened (lmdb's maxDbs is fixed per open). */
+const SPARE_DBS = 16;
+
+/** The `maxDbs` to open the environment with. */
+export function maxDbsFor(definitions: readonly EntityDefinition[], companions: readonly StoreCompanion[]): number {
+  const perEntity = definitions.reduce((sum, definition) => sum + 2 + definition.indexes.length, 0);
+  const theirs = companions.reduce((sum, companion) => sum + companion.databaseCount, 0);
+  return SHARED_DBS + perEntity + theirs + SPARE_DBS;
+}
+
+/** Opens the databases every store has, whatever its entities. */
+export function openSharedDatabases(environment: LmdbEnvironment, idempotencyTtl: number): { log: EventLog; idempotency: IdempotencyStore } {
+  environment.database(META_DB);
+  return {
+    log: new EventLog(environment.database<EntityEvent, number>(LOG_DB)),
+    idempotency: new IdempotencyStore(environment.database(IDEMPOTENCY_DB), environment.database(IDEMPOTENCY_EXPIRY_DB), idempotencyTtl),
+  };
+}
+
+/** Opens the databases of one entity, with the projections that follow its changes. */
+export function openEntityTables(environment: LmdbEnvironment, definition: EntityDefinition, projections: readonly EntityProjection[]): EntityTables {
+  const db = (suffix: string) => environment.database(`${definition.name}.${suffix}`);
+  return {
+    definition,
+    records: db('records'),
+    indexes: definition.indexes.map((index) => ({ index, db: db(`index.${index.name}`) })),
+    history: new FieldHistory(definition, environment.database<FieldHistoryEntry, IndexKey>(`${definition.name}.history`)),
+    counters: environment.database<ChangeMark, IndexKey>(META_DB),
+    projections: projections.filter((projection) => projection.follows(definition)),
+  } as EntityTables;
+}
