@@ -135,4 +135,3 @@ async function fill(repo: EntityRepository<BenchPermit>, raw: RawLmdbStore, coun
     await Promise.all(Array.from({ length: Math.min(1000, count - n) }, () => raw.create(permitData(next()) as never)));
   }
 }
-

@@ -42,11 +42,7 @@ export function summarize(runs: number[]): Summary {
  * Runs A and B `rounds` times each, interleaved and alternating which goes first, so both
  * see the same machine state; returns the summaries of both.
  */
-export async function interleaved(
-  rounds: number,
-  a: () => Promise<number>,
-  b: () => Promise<number>,
-): Promise<{ a: Summary; b: Summary }> {
+export async function interleaved(rounds: number, a: () => Promise<number>, b: () => Promise<number>): Promise<{ a: Summary; b: Summary }> {
   const runsA: number[] = [];
   const runsB: number[] = [];
   for (let round = 0; round < rounds; round++) {

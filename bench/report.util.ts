@@ -108,7 +108,12 @@ function targets(results: BenchResults): string[] {
         ['get', 'GET by id', 0.8],
         ['list', 'list of 50', 0.8],
       ] as const) {
-        check(`${platform}, \`requestContext: false\`: ${label} ≥ ${pct(ofCeiling)} of the raw ceiling`, ratio(scenario, 'raw-lmdb', 'package-no-context'), ofCeiling, pct);
+        check(
+          `${platform}, \`requestContext: false\`: ${label} ≥ ${pct(ofCeiling)} of the raw ceiling`,
+          ratio(scenario, 'raw-lmdb', 'package-no-context'),
+          ofCeiling,
+          pct,
+        );
       }
       const c10 = rps('post', 'package', 10);
       const c200 = rps('post', 'package', 200);
@@ -195,7 +200,10 @@ function httpSections(http: HttpReport): string[] {
     );
   }
   lines.push('', '### The request context: the package with `requestContext` on (the default) and off', '');
-  lines.push('| platform | route | connections | on req/s, p50/p99 ms | off req/s, p50/p99 ms | gain | off ÷ raw lmdb (ceiling) |', '|---|---|---|---|---|---|---|');
+  lines.push(
+    '| platform | route | connections | on req/s, p50/p99 ms | off req/s, p50/p99 ms | gain | off ÷ raw lmdb (ceiling) |',
+    '|---|---|---|---|---|---|---|',
+  );
   for (const row of http.rows.filter((r) => r.apps['package-no-context'])) {
     const on = row.apps.package!;
     const off = row.apps['package-no-context']!;
@@ -205,7 +213,13 @@ function httpSections(http: HttpReport): string[] {
         `${pct(off.requestsPerSecond.median / on.requestsPerSecond.median - 1)} | ${ceiling ? pct(off.requestsPerSecond.median / ceiling) : '–'} |`,
     );
   }
-  lines.push('', '### Server memory (peak over the runs, MiB)', '', '| platform | app | anonymous (heap and the like) | file-backed (lmdb map, SQLite cache) |', '|---|---|---|---|');
+  lines.push(
+    '',
+    '### Server memory (peak over the runs, MiB)',
+    '',
+    '| platform | app | anonymous (heap and the like) | file-backed (lmdb map, SQLite cache) |',
+    '|---|---|---|---|',
+  );
   for (const platform of ['fastify', 'express']) {
     for (const app of Object.keys(APP_NAMES) as AppKind[]) {
       const peaks = http.rows.filter((row) => row.platform === platform && row.apps[app]).map((row) => row.apps[app]!.rss);

@@ -38,9 +38,7 @@ const environment: BenchEnvironment = {
   memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
   node: process.version,
   package: JSON.parse(readFileSync(`${root}package.json`, 'utf8')).version as string,
-  versions: Object.fromEntries(
-    ['lmdb', '@nestjs/core', 'fastify', 'express', 'typeorm', 'better-sqlite3', 'autocannon'].map((name) => [name, version(name)]),
-  ),
+  versions: Object.fromEntries(['lmdb', '@nestjs/core', 'fastify', 'express', 'typeorm', 'better-sqlite3', 'autocannon'].map((name) => [name, version(name)])),
   mode: quick ? 'quick' : 'full',
 };
 // `--render` writes BENCHMARKS.md again from bench/results.json, e.g. after `npm run bench:soak`.

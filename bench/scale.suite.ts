@@ -46,7 +46,10 @@ export async function runScaleSuite(options: ScaleOptions, log: (line: string) =
         const server = await startServer('package', 'fastify', dir);
         try {
           startups.push(server.startupMs);
-          for (const [scenario, figures] of [['get', get], ['list', list]] as const) {
+          for (const [scenario, figures] of [
+            ['get', get],
+            ['list', list],
+          ] as const) {
             const result = await load(server, { scenario, connections: 10, seconds: options.seconds, idsFile: join(dir, 'ids.json') });
             figures.rps.push(result.requestsPerSecond);
             figures.p50.push(result.p50);

@@ -29,7 +29,10 @@ try {
       const result = await load(server, { scenario: scenarios[chunk % scenarios.length]!, connections: 20, seconds: 15, idsFile: join(dir, 'ids.json') });
       requests += result.total;
       failures += result.failures;
-      if (chunk % 4 === 3) log(`${Math.round((Date.now() - started) / 1000)} s, ${requests.toLocaleString('en')} requests, RSS ${Math.round(rssOf(server.child.pid!).anon)} MiB anon`);
+      if (chunk % 4 === 3)
+        log(
+          `${Math.round((Date.now() - started) / 1000)} s, ${requests.toLocaleString('en')} requests, RSS ${Math.round(rssOf(server.child.pid!).anon)} MiB anon`,
+        );
     }
   } finally {
     await stopServer(server);
@@ -50,7 +53,9 @@ try {
     samples: samples.map((s) => ({ seconds: Math.round((s.at - first) / 1000), heapMiB: +(s.heapUsed / 2 ** 20).toFixed(2) })),
   };
   writeFileSync(fileURLToPath(new URL('../soak.json', import.meta.url)), `${JSON.stringify(report, null, 2)}\n`);
-  log(`heap after GC: ${report.heapAfterGcMiB.baseline.toFixed(1)} → ${report.heapAfterGcMiB.final.toFixed(1)} MiB (${(report.growth * 100).toFixed(1)}%), ${failures} failures`);
+  log(
+    `heap after GC: ${report.heapAfterGcMiB.baseline.toFixed(1)} → ${report.heapAfterGcMiB.final.toFixed(1)} MiB (${(report.growth * 100).toFixed(1)}%), ${failures} failures`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

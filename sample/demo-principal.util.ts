@@ -8,5 +8,11 @@ export function demoPrincipal(request: { headers: Record<string, string | string
   const header = request.headers['x-user'];
   if (typeof header !== 'string' || header.trim() === '') return undefined;
   const [id, roles = ''] = header.split(':');
-  return { id: id!.trim(), roles: roles.split(',').map((role) => role.trim()).filter(Boolean) };
+  return {
+    id: id!.trim(),
+    roles: roles
+      .split(',')
+      .map((role) => role.trim())
+      .filter(Boolean),
+  };
 }

@@ -15,11 +15,10 @@ export function storeOf(kind: AppKind, dir: string): string {
 }
 
 export async function createBenchApp(kind: AppKind, platform: Platform, dir: string): Promise<INestApplication> {
-  const module =
-    kind.startsWith('package')
-      ? PackageAppModule.register(dir, { cached: kind === 'package-cached', requestContext: kind !== 'package-no-context' })
-      : kind === 'raw-lmdb'
-        ? RawLmdbAppModule.register(dir)
-        : TypeOrmAppModule.register(storeOf(kind, dir), kind === 'typeorm-full' ? 'FULL' : 'NORMAL');
+  const module = kind.startsWith('package')
+    ? PackageAppModule.register(dir, { cached: kind === 'package-cached', requestContext: kind !== 'package-no-context' })
+    : kind === 'raw-lmdb'
+      ? RawLmdbAppModule.register(dir)
+      : TypeOrmAppModule.register(storeOf(kind, dir), kind === 'typeorm-full' ? 'FULL' : 'NORMAL');
   return createNestApp(module, platform);
 }

@@ -65,7 +65,7 @@ if (kind === 'package' || kind === 'package-cached') {
   for (let from = have; from < count; from += 10_000) load(from, Math.min(count, from + 10_000));
   added = Math.max(0, count - have);
   db.pragma('wal_checkpoint(TRUNCATE)');
-  ids = sample((db.prepare('SELECT id FROM bench_permits').pluck().all() as string[]));
+  ids = sample(db.prepare('SELECT id FROM bench_permits').pluck().all() as string[]);
   db.close();
 }
 
@@ -77,4 +77,3 @@ function sample(all: string[]): string[] {
   const step = Math.max(1, Math.floor(all.length / SAMPLE));
   return all.filter((_, i) => i % step === 0).slice(0, SAMPLE);
 }
-

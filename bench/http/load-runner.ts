@@ -64,7 +64,12 @@ if (spec.scenario === 'get') {
       setupRequest: (req, context: { entry?: { id: string; version: number } }) => {
         const entry = free.pop()!;
         context.entry = entry;
-        return { ...req, path: `/bench-permits/${entry.id}`, headers: { ...json, 'if-match': `"${entry.version}"` }, body: JSON.stringify({ amount: serial++ % 100_000 }) };
+        return {
+          ...req,
+          path: `/bench-permits/${entry.id}`,
+          headers: { ...json, 'if-match': `"${entry.version}"` },
+          body: JSON.stringify({ amount: serial++ % 100_000 }),
+        };
       },
       onResponse: (status, _body, context: { entry?: { id: string; version: number } }, headers) => {
         const entry = context.entry!;

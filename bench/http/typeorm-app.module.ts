@@ -71,7 +71,11 @@ class TypeOrmPermitController {
   }
 
   @Get()
-  async list(@Query('client') client: string, @Query('county') county: string, @Query('limit') limit = '50'): Promise<{ items: BenchPermitRow[]; nextCursor: null }> {
+  async list(
+    @Query('client') client: string,
+    @Query('county') county: string,
+    @Query('limit') limit = '50',
+  ): Promise<{ items: BenchPermitRow[]; nextCursor: null }> {
     return { items: await this.rows.find({ where: { client, county }, order: { id: 'ASC' }, take: Number(limit) }), nextCursor: null };
   }
 

@@ -122,9 +122,10 @@ export class AuditService {
       const prefix = [query.entity, query.id];
       for (const key of this.byRecord.getKeys({ start: [...prefix, after ?? from ?? ''], end: afterPrefix(prefix) }) as Iterable<string[]>) yield key[2]!;
     } else if (query.actor !== undefined) {
-      for (const key of this.byActor.getKeys({ start: [query.actor, after ?? from ?? ''], end: afterPrefix([query.actor]) }) as Iterable<string[]>) yield key[1]!;
+      for (const key of this.byActor.getKeys({ start: [query.actor, after ?? from ?? ''], end: afterPrefix([query.actor]) }) as Iterable<string[]>)
+        yield key[1]!;
     } else {
-      for (const key of this.entries.getKeys(after ?? from ? { start: after ?? from } : {})) yield key;
+      for (const key of this.entries.getKeys((after ?? from) ? { start: after ?? from } : {})) yield key;
     }
   }
 

@@ -10,7 +10,7 @@ import { storePath } from './store-session.util.js';
 export function registerBackupCommand(program: Command): void {
   program
     .command('backup')
-    .description("copy the store into <dir> from one LMDB snapshot (consistent while the app runs); open the copy with --path <dir>")
+    .description('copy the store into <dir> from one LMDB snapshot (consistent while the app runs); open the copy with --path <dir>')
     .argument('<dir>', 'directory for the copy; created if missing, must not hold a store yet')
     .option('--compact', 'leave out free pages while copying: a smaller file, a slower copy')
     .action(async (dir: string, options: { compact?: boolean }, command: Command) => {

@@ -29,7 +29,8 @@ export function registerCompactCommand(program: Command): void {
     .action(async (options: CompactOptions, command: Command) => {
       const { path } = command.optsWithGlobals<{ path: string }>();
       const copy = options.copy === undefined ? undefined : resolve(options.copy);
-      if (copy !== undefined && existsSync(join(copy, 'data.mdb'))) throw new CliFailure(`${copy} already holds a store; copy into a new directory`, EXIT_CODES.failed);
+      if (copy !== undefined && existsSync(join(copy, 'data.mdb')))
+        throw new CliFailure(`${copy} already holds a store; copy into a new directory`, EXIT_CODES.failed);
       await withStore(path, { writerRole: 'cli compact', force: options.force }, async ({ storage, environment, catalog }) => {
         const given: EventRetention = {
           ...(options.maxEvents !== undefined && { maxEvents: options.maxEvents }),

@@ -38,7 +38,13 @@ export function registerDropFieldsCommand(program: Command): void {
           async (progress) => {
             for (const definition of targets) {
               const dropped = await dropFields(session.storage, definition, options, progress);
-              if (dropped.size > 0) summary.push(`${definition.name}: ${[...dropped].sort(([a], [b]) => a.localeCompare(b)).map(([field, count]) => `${field} (${count} records)`).join(', ')}`);
+              if (dropped.size > 0)
+                summary.push(
+                  `${definition.name}: ${[...dropped]
+                    .sort(([a], [b]) => a.localeCompare(b))
+                    .map(([field, count]) => `${field} (${count} records)`)
+                    .join(', ')}`,
+                );
             }
           },
         );

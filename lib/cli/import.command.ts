@@ -29,7 +29,7 @@ export function registerImportCommand(program: Command): void {
       const first = await lines.next();
       const catalog = first.done ? undefined : headerCatalog(first.value);
       if (options.create && !catalog) {
-        throw new CliFailure("--create needs the input to start with the catalog line that export writes", EXIT_CODES.usage);
+        throw new CliFailure('--create needs the input to start with the catalog line that export writes', EXIT_CODES.usage);
       }
       const pending = first.done || catalog ? [] : [first.value];
       const access = {

@@ -11,7 +11,8 @@ import type { InputLine } from './import-batch.util.js';
 export function openInput(file: string | undefined): NodeJS.ReadableStream {
   if (file === undefined || file === '-') {
     // Waiting for someone to type NDJSON is never what was meant.
-    if (process.stdin.isTTY) throw new CliFailure('import reads an export from a file argument or from stdin (< file.ndjson); stdin is a terminal', EXIT_CODES.usage);
+    if (process.stdin.isTTY)
+      throw new CliFailure('import reads an export from a file argument or from stdin (< file.ndjson); stdin is a terminal', EXIT_CODES.usage);
     return process.stdin;
   }
   let isFile = false;

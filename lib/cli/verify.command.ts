@@ -11,8 +11,10 @@ export function registerVerifyCommand(program: Command): void {
     .action(async (options: { json?: boolean }, command: Command) => {
       const { path } = command.optsWithGlobals<{ path: string }>();
       await withStore(path, {}, async (session) => {
-        const report = await withProgress(() => entriesToCheck(session), 'entries', (progress) =>
-          session.storage.verify((checked) => progress.increment(checked)),
+        const report = await withProgress(
+          () => entriesToCheck(session),
+          'entries',
+          (progress) => session.storage.verify((checked) => progress.increment(checked)),
         );
         if (options.json) await writeLine(JSON.stringify(report, null, 2));
         else {

@@ -34,7 +34,10 @@ export class EntitiesHealthIndicator {
   ) {}
 
   /** Checks the store now; `options` override the module's `health` thresholds for this check. */
-  async isHealthy<const Key extends string = 'entities'>(key: Key = 'entities' as Key, options: EntitiesHealthOptions = {}): Promise<EntitiesHealthResult<Key>> {
+  async isHealthy<const Key extends string = 'entities'>(
+    key: Key = 'entities' as Key,
+    options: EntitiesHealthOptions = {},
+  ): Promise<EntitiesHealthResult<Key>> {
     const indicator = new (await this.loadTerminus()).HealthIndicatorService().check(key);
     const { details, problem } = await this.inspect({ ...this.options.health, ...options });
     const result = problem === undefined ? indicator.up({ ...details }) : indicator.down({ ...details, message: problem });

@@ -42,12 +42,7 @@ export function parseListQuery(definition: EntityDefinition, url: string): FindQ
       }
       if (!isFilterOperator(op)) throw new BadRequestException(`unknown operator [${op}] in ${key}`);
       const type = queryableFieldType(definition, field)!;
-      const value =
-        op === 'in'
-          ? splitList(key, raw).map((item) => convert(key, type, item))
-          : op === 'prefix'
-            ? raw
-            : convert(key, type, raw);
+      const value = op === 'in' ? splitList(key, raw).map((item) => convert(key, type, item)) : op === 'prefix' ? raw : convert(key, type, raw);
       const conditions = (where[field] ??= {});
       // `status=open&status[eq]=closed` says the same thing twice; refuse rather than pick one.
       if (Object.hasOwn(conditions, op)) throw new BadRequestException(`query parameter ${key} repeats a condition on ${field}`);

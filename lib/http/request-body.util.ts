@@ -50,7 +50,12 @@ function checkContentType(header: string | string[] | undefined): void {
   const type = typeof header === 'string' ? header.split(';', 1)[0]!.trim().toLowerCase() : '';
   if (JSON_MEDIA_TYPE.test(type)) return;
   // The type is echoed only when it is one short, plain token: the message may end up in logs and pages.
-  const problem = type === '' ? 'the request has no Content-Type' : PRINTABLE_MEDIA_TYPE.test(type) ? `Content-Type ${type} is not supported` : 'this Content-Type is not supported';
+  const problem =
+    type === ''
+      ? 'the request has no Content-Type'
+      : PRINTABLE_MEDIA_TYPE.test(type)
+        ? `Content-Type ${type} is not supported`
+        : 'this Content-Type is not supported';
   throw new UnsupportedMediaTypeException(`${problem}: send the body as JSON (Content-Type: application/json)`);
 }
 

@@ -76,7 +76,8 @@ export class RouteGate {
     let served: Promise<R>;
     try {
       const resolved = resolvePrincipal(request, this.services.options);
-      served = resolved instanceof Promise ? resolved.then((principal) => this.proceed(principal, request, id, work)) : this.proceed(resolved, request, id, work);
+      served =
+        resolved instanceof Promise ? resolved.then((principal) => this.proceed(principal, request, id, work)) : this.proceed(resolved, request, id, work);
     } catch (error) {
       served = Promise.reject(error);
     }

@@ -71,9 +71,7 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
     const type = options.type ?? DESIGN_TYPES.get(readDesignType(target.prototype, property));
     if (!type || !(FIELD_TYPES as readonly string[]).includes(type)) {
       const designType = readDesignType(target.prototype, property) as { name?: string } | undefined;
-      failField(
-        `has no usable type (found ${designType?.name ?? 'none'}); use string, number, boolean or Date, or set @Field({ type })`,
-      );
+      failField(`has no usable type (found ${designType?.name ?? 'none'}); use string, number, boolean or Date, or set @Field({ type })`);
     }
     // Checked here, or every create that leaves the field out would fail at run time instead.
     if (options.default !== undefined && !fitsType(type!, options.default)) {

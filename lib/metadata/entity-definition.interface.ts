@@ -1,11 +1,5 @@
 import type { Type } from '@nestjs/common';
-import type {
-  CachedOptions,
-  EntityPermissionRules,
-  FieldPermissionRules,
-  FieldType,
-  HistoryPolicy,
-} from './decorator-options.interface.js';
+import type { CachedOptions, EntityPermissionRules, FieldPermissionRules, FieldType, HistoryPolicy } from './decorator-options.interface.js';
 
 /** Constraints found in class-validator metadata, surfaced in OpenAPI. */
 export interface FieldConstraints {

@@ -72,7 +72,10 @@ export class EntityAccess implements AccessPolicy {
     const right: RecordRight = action === 'update' || action === 'delete' ? action : 'read';
     if (this.allows(definition, decision, record, right)) return;
     const readable = right !== 'read' && (this.holdsEntity(definition, 'read', decision) || this.allows(definition, decision, record, 'read'));
-    throw new AccessDeniedException(readable ? 'forbidden' : 'concealed', readable ? `${action} on this ${definition.name} record is not allowed` : `${definition.name} ${JSON.stringify(record.id)} not found`);
+    throw new AccessDeniedException(
+      readable ? 'forbidden' : 'concealed',
+      readable ? `${action} on this ${definition.name} record is not allowed` : `${definition.name} ${JSON.stringify(record.id)} not found`,
+    );
   }
 
   /**

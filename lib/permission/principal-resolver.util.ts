@@ -43,4 +43,3 @@ function settle(found: Principal | null | undefined, options: EntitiesModuleOpti
   }
   return { principal, permissions: new PermissionSet(principal, options.roles ?? {}) };
 }
-

@@ -27,9 +27,7 @@ export function normalizeQuery(definition: EntityDefinition, query: FindQuery = 
     const type = queryableFieldType(definition, field);
     if (!type) throw new InvalidQueryException(`cannot filter on ${field}: ${definition.name} has no such field`);
     const operators: [string, unknown][] =
-      condition !== null && typeof condition === 'object' && !(condition instanceof Date)
-        ? Object.entries(condition)
-        : [['eq', condition]];
+      condition !== null && typeof condition === 'object' && !(condition instanceof Date) ? Object.entries(condition) : [['eq', condition]];
     for (const [op, value] of operators) {
       if (!isFilterOperator(op)) throw new InvalidQueryException(`unknown operator ${op} on ${field}`);
       clauses.push({ field, op, value: clauseValue(field, type, op, value) });

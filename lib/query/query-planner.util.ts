@@ -39,9 +39,7 @@ function planForIndex(index: IndexDefinition, clauses: readonly QueryClause[], s
   }
   const next = index.fields[equalities.length];
   const range = next === undefined ? [] : rangeClauses(clauses, next, index.fields.length);
-  const ordered =
-    (sort.field === 'id' && equalities.length === index.fields.length) ||
-    (sort.field === next && equalities.length === index.fields.length - 1);
+  const ordered = (sort.field === 'id' && equalities.length === index.fields.length) || (sort.field === next && equalities.length === index.fields.length - 1);
   const mergeRuns = sort.field === 'id' && equalities.length > 0 && !ordered && range.length === 0;
   // Equality counts most, then a range, then the order (a true order above merged runs); a tie keeps the earlier plan.
   const score = equalities.length * 4 + (range.length > 0 ? 2 : 0) + (ordered ? 1 : mergeRuns ? 0.5 : 0);
@@ -57,10 +55,7 @@ function planForIndex(index: IndexDefinition, clauses: readonly QueryClause[], s
  */
 function rangeClauses(clauses: readonly QueryClause[], field: string, componentCount: number): QueryClause[] {
   return clauses.filter(
-    (clause) =>
-      clause.field === field &&
-      RANGE_OPERATORS.has(clause.op) &&
-      (typeof clause.value !== 'string' || boundsExactly(clause.value, componentCount)),
+    (clause) => clause.field === field && RANGE_OPERATORS.has(clause.op) && (typeof clause.value !== 'string' || boundsExactly(clause.value, componentCount)),
   );
 }
 
@@ -70,7 +65,10 @@ export function explainPlan(plan: QueryPlan): string {
   if (plan.kind === 'scan') {
     return `scan records${range ? ` by ${range}` : ''}${plan.ordered ? ' in order' : ', then sort'}`;
   }
-  const fields = plan.index.fields.slice(0, plan.equalities.length).map((f) => `${f}=`).join(' ');
+  const fields = plan.index.fields
+    .slice(0, plan.equalities.length)
+    .map((f) => `${f}=`)
+    .join(' ');
   const bounds = [fields, range].filter(Boolean).join(' ');
   const order = plan.ordered ? ' in order' : plan.mergeRuns ? ', merging its runs in id order' : ', then sort';
   return `index ${plan.index.name}${bounds ? ` by ${bounds}` : ''}${order}`;

@@ -84,7 +84,10 @@ export class EntityRepository<T extends object> {
               return tx.create(this.definition, item, writeContext);
             } catch (error) {
               if (!(error instanceof InvalidRecordException)) throw error;
-              throw new InvalidRecordException(this.definition.name, error.problems.map((problem) => `[${index}] ${problem}`));
+              throw new InvalidRecordException(
+                this.definition.name,
+                error.problems.map((problem) => `[${index}] ${problem}`),
+              );
             }
           }),
         ),
@@ -106,24 +109,33 @@ export class EntityRepository<T extends object> {
 
   /** One page of the records that match `query`, in its sort order. Fails with `InvalidQueryException`. */
   find(query: FindQuery = {}, options: FindOptions = {}): Promise<FindResult<EntityRecord<T>>> {
-    return this.observed('find', async () => {
-      this.checkOpen();
-      const normalized = normalizeQuery(this.definition, query);
-      const plan = planQuery(this.definition, normalized.clauses, normalized.sort);
-      if (Logger.isLevelEnabled('debug')) QUERY_LOGGER.debug(`${this.definition.name}: ${explainPlan(plan)}`);
-      const tables = this.storage.tablesOf(this.definition);
-      this.storage.renewSnapshot();
-      if (!('principal' in options)) {
-        const page = runQuery(tables, normalized, plan, this.storage.cursorKey);
-        return { items: page.items.map((record) => toDeclaredRecord(this.definition, record) as EntityRecord<T>), nextCursor: page.nextCursor };
-      }
-      const decision = decisionOf(this.access, this.definition, options, 'read');
-      const unreadable = unreadableUnder(this.access, this.definition, decision);
-      checkQueryFields(this.definition, unreadable, normalized.clauses.map((clause) => clause.field), normalized.sort.field);
-      const visible = (record: StoredRecord) => !decision || this.access!.canRead(this.definition, decision, record);
-      const page = runQuery(tables, normalized, plan, this.storage.cursorKey, visible);
-      return { items: page.items.map((record) => toRecordView(this.definition, record, unreadable) as EntityRecord<T>), nextCursor: page.nextCursor };
-    }, () => `${this.explain(query)}; filters: ${Object.keys(query.where ?? {}).join(', ') || 'none'}; sort: ${query.sort ?? 'id'}`);
+    return this.observed(
+      'find',
+      async () => {
+        this.checkOpen();
+        const normalized = normalizeQuery(this.definition, query);
+        const plan = planQuery(this.definition, normalized.clauses, normalized.sort);
+        if (Logger.isLevelEnabled('debug')) QUERY_LOGGER.debug(`${this.definition.name}: ${explainPlan(plan)}`);
+        const tables = this.storage.tablesOf(this.definition);
+        this.storage.renewSnapshot();
+        if (!('principal' in options)) {
+          const page = runQuery(tables, normalized, plan, this.storage.cursorKey);
+          return { items: page.items.map((record) => toDeclaredRecord(this.definition, record) as EntityRecord<T>), nextCursor: page.nextCursor };
+        }
+        const decision = decisionOf(this.access, this.definition, options, 'read');
+        const unreadable = unreadableUnder(this.access, this.definition, decision);
+        checkQueryFields(
+          this.definition,
+          unreadable,
+          normalized.clauses.map((clause) => clause.field),
+          normalized.sort.field,
+        );
+        const visible = (record: StoredRecord) => !decision || this.access!.canRead(this.definition, decision, record);
+        const page = runQuery(tables, normalized, plan, this.storage.cursorKey, visible);
+        return { items: page.items.map((record) => toRecordView(this.definition, record, unreadable) as EntityRecord<T>), nextCursor: page.nextCursor };
+      },
+      () => `${this.explain(query)}; filters: ${Object.keys(query.where ?? {}).join(', ') || 'none'}; sort: ${query.sort ?? 'id'}`,
+    );
   }
 
   /** How `find(query)` would read the store, in one line (for logs and tests). */

@@ -32,7 +32,13 @@ export function unreadableTo(access: AccessPolicy | undefined, definition: Entit
   if (!('principal' in context) || !access) return NO_FIELDS;
   const principal = context.principal ?? undefined;
   // Field rules look at the principal's permissions only, never at the action or a record, so a decision for any action will do.
-  const decision = decidedFor(access, definition, context) ?? { entity: definition.name, action: 'read', principal, permissions: access.permissionsOf(principal), entityWide: true };
+  const decision = decidedFor(access, definition, context) ?? {
+    entity: definition.name,
+    action: 'read',
+    principal,
+    permissions: access.permissionsOf(principal),
+    entityWide: true,
+  };
   return access.unreadableFields(definition, decision);
 }
 

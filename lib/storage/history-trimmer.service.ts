@@ -29,7 +29,10 @@ export class HistoryTrimmer {
   async reconcile(entities: readonly EntityTables[], previous: StoreCatalog | undefined): Promise<void> {
     for (const tables of entities) {
       const definition = tables.definition;
-      const narrowed = narrowedFields(previous?.entities.find((entity) => entity.name === definition.name), definition);
+      const narrowed = narrowedFields(
+        previous?.entities.find((entity) => entity.name === definition.name),
+        definition,
+      );
       if (narrowed.length === 0) continue;
       const changes = narrowed.map(({ field, was }) => `${field.name} ${policyText(was)} → ${policyText(field.history)}`).join(', ');
       this.logger.warn(`trimming the history of ${definition.name} to its narrowed @Historize policies: ${changes}`);

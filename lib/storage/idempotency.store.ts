@@ -59,14 +59,20 @@ export class IdempotencyStore {
 
 /** A digest of the input that does not depend on the order of object keys. */
 function fingerprintOf(input: unknown): string {
-  return createHash('sha256').update(JSON.stringify(canonical(input)) ?? 'undefined').digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(input)) ?? 'undefined')
+    .digest('base64url');
 }
 
 function canonical(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(canonical);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical((value as Record<string, unknown>)[key])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+    );
   }
   return value;
 }

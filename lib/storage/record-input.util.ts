@@ -12,11 +12,7 @@ const RESERVED = new Set<string>(RESERVED_FIELDS);
  * when there are none. The result holds declared field names only, so keys such as
  * `__proto__` can never reach it. In `update` mode a `null` clears an optional field.
  */
-export function normalizeRecordInput(
-  definition: EntityDefinition,
-  input: unknown,
-  mode: InputMode,
-): { data: Record<string, unknown>; problems: string[] } {
+export function normalizeRecordInput(definition: EntityDefinition, input: unknown, mode: InputMode): { data: Record<string, unknown>; problems: string[] } {
   const data: Record<string, unknown> = {};
   const problems: string[] = [];
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {

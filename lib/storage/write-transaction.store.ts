@@ -120,12 +120,7 @@ export class WriteTransaction {
     return record;
   }
 
-  private checked(
-    definition: EntityDefinition,
-    input: unknown,
-    mode: 'create' | 'replace' | 'update',
-    before?: StoredRecord,
-  ): Record<string, unknown> {
+  private checked(definition: EntityDefinition, input: unknown, mode: 'create' | 'replace' | 'update', before?: StoredRecord): Record<string, unknown> {
     const { data, problems } = normalizeRecordInput(definition, input, mode);
     if (before) {
       for (const field of definition.fields) {

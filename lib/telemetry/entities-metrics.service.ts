@@ -191,12 +191,7 @@ export class EntitiesMetrics {
   }
 
   /** A gauge read from the open store at each scrape (from a fresh snapshot, so other processes' writes count). */
-  private storeGauge(
-    name: string,
-    help: string,
-    labelNames: string[],
-    read: (gauge: Gauge<string>, storage: EntityStorage) => void | Promise<void>,
-  ): void {
+  private storeGauge(name: string, help: string, labelNames: string[], read: (gauge: Gauge<string>, storage: EntityStorage) => void | Promise<void>): void {
     const gauge: Gauge<string> = new this.client.Gauge({
       name,
       help,

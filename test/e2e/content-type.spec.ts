@@ -184,7 +184,9 @@ describe.each(PLATFORMS.flatMap((platform) => (['default', 'added'] as const).ma
 
     if (parsers === 'added') {
       it('accepts an application/*+json body that the app parses', async () => {
-        const response = await call('post', '/typed-notes').set('Content-Type', 'application/merge-patch+json').send(JSON.stringify({ title: 'plus json' }));
+        const response = await call('post', '/typed-notes')
+          .set('Content-Type', 'application/merge-patch+json')
+          .send(JSON.stringify({ title: 'plus json' }));
         expect(response.status).toBe(201);
         expect(response.body).toEqual(expect.objectContaining({ title: 'plus json' }));
       });
@@ -192,7 +194,9 @@ describe.each(PLATFORMS.flatMap((platform) => (['default', 'added'] as const).ma
 
     it('refuses other JSON-looking types such as text/json and application/jsonp with 415', async () => {
       for (const type of ['text/json', 'application/jsonp', 'application/json-seq']) {
-        const response = await call('post', '/typed-notes').set('Content-Type', type).send(JSON.stringify({ title: 'json-ish' }));
+        const response = await call('post', '/typed-notes')
+          .set('Content-Type', type)
+          .send(JSON.stringify({ title: 'json-ish' }));
         expect(response.status).toBe(415);
       }
     });

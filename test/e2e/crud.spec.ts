@@ -65,7 +65,9 @@ describe.each(PLATFORMS)('record routes on %s', (platform) => {
     });
 
     it('rejects a body that breaks a validation rule with 400 naming the field', async () => {
-      const response = await http(t).post('/crud-items').send({ code: unique('code'), title: 'x'.repeat(21) });
+      const response = await http(t)
+        .post('/crud-items')
+        .send({ code: unique('code'), title: 'x'.repeat(21) });
       expect(expectNestError(response, 400)).toContain('title');
     });
 
@@ -77,7 +79,9 @@ describe.each(PLATFORMS)('record routes on %s', (platform) => {
     });
 
     it('rejects a value of the wrong type with 400', async () => {
-      const response = await http(t).post('/crud-items').send({ code: unique('code'), title: 'ok', amount: 'five' });
+      const response = await http(t)
+        .post('/crud-items')
+        .send({ code: unique('code'), title: 'ok', amount: 'five' });
       expect(expectNestError(response, 400)).toContain('amount');
     });
 
@@ -132,7 +136,11 @@ describe.each(PLATFORMS)('record routes on %s', (platform) => {
     it('names the index of an element with an unknown property', async () => {
       const response = await http(t)
         .post('/crud-items/batch')
-        .send([{ code: unique('batch'), title: 'a' }, { code: unique('batch'), title: 'b' }, { code: unique('batch'), title: 'c', colour: 'red' }]);
+        .send([
+          { code: unique('batch'), title: 'a' },
+          { code: unique('batch'), title: 'b' },
+          { code: unique('batch'), title: 'c', colour: 'red' },
+        ]);
       expectNestError(response, 400);
       expect(messagesOf(response).some((m) => m.startsWith('[2]') && m.includes('colour'))).toBe(true);
     });
@@ -142,7 +150,11 @@ describe.each(PLATFORMS)('record routes on %s', (platform) => {
       const twice = unique('batch');
       const response = await http(t)
         .post('/crud-items/batch')
-        .send([{ code: other, title: 'a' }, { code: twice, title: 'b' }, { code: twice, title: 'c' }]);
+        .send([
+          { code: other, title: 'a' },
+          { code: twice, title: 'b' },
+          { code: twice, title: 'c' },
+        ]);
       expectNestError(response, 409);
       expect(await codeCount(other)).toBe(0);
       expect(await codeCount(twice)).toBe(0);
@@ -153,14 +165,19 @@ describe.each(PLATFORMS)('record routes on %s', (platform) => {
       const fresh = unique('batch');
       const response = await http(t)
         .post('/crud-items/batch')
-        .send([{ code: fresh, title: 'a' }, { code: existing.code, title: 'b' }]);
+        .send([
+          { code: fresh, title: 'a' },
+          { code: existing.code, title: 'b' },
+        ]);
       expectNestError(response, 409);
       expect(await codeCount(fresh)).toBe(0);
       expect(await codeCount(existing.code)).toBe(1);
     });
 
     it('rejects a body that is not an array with 400', async () => {
-      const response = await http(t).post('/crud-items/batch').send({ code: unique('batch'), title: 'a' });
+      const response = await http(t)
+        .post('/crud-items/batch')
+        .send({ code: unique('batch'), title: 'a' });
       expectNestError(response, 400);
     });
   });
@@ -218,7 +235,9 @@ describe.each(PLATFORMS)('record routes on %s', (platform) => {
     });
 
     it('answers 404 for an id that does not exist', async () => {
-      const response = await http(t).put('/crud-items/01ARZ3NDEKTSV4RRFFQ69G5FAV').send({ code: unique('code'), title: 'x' });
+      const response = await http(t)
+        .put('/crud-items/01ARZ3NDEKTSV4RRFFQ69G5FAV')
+        .send({ code: unique('code'), title: 'x' });
       expectNestError(response, 404);
     });
 
@@ -234,10 +253,7 @@ describe.each(PLATFORMS)('record routes on %s', (platform) => {
     it('rejects a stale If-Match with 412 and changes nothing', async () => {
       const created = await create();
       await http(t).patch(`/crud-items/${created.id}`).send({ title: 'v2' }).expect(200);
-      const response = await http(t)
-        .put(`/crud-items/${created.id}`)
-        .set('If-Match', '"1"')
-        .send({ code: created.code, title: 'stale' });
+      const response = await http(t).put(`/crud-items/${created.id}`).set('If-Match', '"1"').send({ code: created.code, title: 'stale' });
       expectNestError(response, 412);
       const read = await http(t).get(`/crud-items/${created.id}`);
       expect(read.body.version).toBe(2);
@@ -246,10 +262,7 @@ describe.each(PLATFORMS)('record routes on %s', (platform) => {
 
     it('accepts a current If-Match', async () => {
       const created = await create();
-      const response = await http(t)
-        .put(`/crud-items/${created.id}`)
-        .set('If-Match', '"1"')
-        .send({ code: created.code, title: 'fresh' });
+      const response = await http(t).put(`/crud-items/${created.id}`).set('If-Match', '"1"').send({ code: created.code, title: 'fresh' });
       expect(response.status).toBe(200);
       expect(response.body.version).toBe(2);
       expect(response.body.title).toBe('fresh');

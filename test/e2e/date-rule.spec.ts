@@ -25,17 +25,24 @@ describe('the date rule, over HTTP and in code', () => {
     await t?.close();
   });
 
-  it.each(['2024', '2024-01', '2024-01-01 10:00', 'Jan 1 2024', '2024-02-30', '2024-01-01T24:00', '10000-01-01'])('refuses %j in a body with 400 naming the field', async (when) => {
-    const response = await http(t).post('/appointments').send({ ref: unique('r'), when });
-    expect(expectNestError(response, 400)).toContain('when must be an ISO 8601 date string');
-  });
+  it.each(['2024', '2024-01', '2024-01-01 10:00', 'Jan 1 2024', '2024-02-30', '2024-01-01T24:00', '10000-01-01'])(
+    'refuses %j in a body with 400 naming the field',
+    async (when) => {
+      const response = await http(t)
+        .post('/appointments')
+        .send({ ref: unique('r'), when });
+      expect(expectNestError(response, 400)).toContain('when must be an ISO 8601 date string');
+    },
+  );
 
   it.each([
     ['0050-06-15', '0050-06-15T00:00:00.000Z'],
     ['2024-01-01T10:00', '2024-01-01T10:00:00.000Z'],
     ['2024-01-01T10:00:00+02:00', '2024-01-01T08:00:00.000Z'],
   ])('stores %j as %j', async (when, stored) => {
-    const response = await http(t).post('/appointments').send({ ref: unique('r'), when });
+    const response = await http(t)
+      .post('/appointments')
+      .send({ ref: unique('r'), when });
     expect(response.status).toBe(201);
     expect(response.body.when).toBe(stored);
   });

@@ -119,9 +119,7 @@ describe.each(PLATFORMS)('request bodies on %s', (platform) => {
         .send({ ref: created.ref, owner: 'alice', title: 'put', id: 'other', version: 99, createdAt: '2000-01-01T00:00:00.000Z' });
       expect(put.status).toBe(200);
       expect(put.body).toEqual(expect.objectContaining({ id: created.id, version: 2, createdAt: created.createdAt, title: 'put' }));
-      const patch = await http(t)
-        .patch(`/input-docs/${created.id}`)
-        .send({ title: 'patched', version: 1, updatedAt: '2000-01-01T00:00:00.000Z' });
+      const patch = await http(t).patch(`/input-docs/${created.id}`).send({ title: 'patched', version: 1, updatedAt: '2000-01-01T00:00:00.000Z' });
       expect(patch.status).toBe(200);
       expect(patch.body).toEqual(expect.objectContaining({ id: created.id, version: 3, createdAt: created.createdAt, title: 'patched' }));
       expect(patch.body.updatedAt).not.toBe('2000-01-01T00:00:00.000Z');
@@ -208,7 +206,9 @@ describe.each(PLATFORMS)('request bodies on %s', (platform) => {
 
     it('rejects a PATCH body over 1 MiB with 413', async () => {
       const created = await create();
-      const response = await http(t).patch(`/input-docs/${created.id}`).send({ note: 'x'.repeat(ONE_MIB + 1) });
+      const response = await http(t)
+        .patch(`/input-docs/${created.id}`)
+        .send({ note: 'x'.repeat(ONE_MIB + 1) });
       expectErrorStatus(response, 413);
       expect((await http(t).get(`/input-docs/${created.id}`)).body).toEqual(created);
     });
@@ -231,7 +231,14 @@ describe.each(PLATFORMS)('request bodies on %s', (platform) => {
         () => http(t).post('/input-docs').set('Content-Type', 'application/json').send('{"ref":"p","owner":"a","title":"t","__proto__":{"polluted":1}}'),
         400,
       ],
-      ['a body over 1 MiB', () => http(t).post('/input-docs').send(doc({ note: 'x'.repeat(ONE_MIB + 1) })), 413],
+      [
+        'a body over 1 MiB',
+        () =>
+          http(t)
+            .post('/input-docs')
+            .send(doc({ note: 'x'.repeat(ONE_MIB + 1) })),
+        413,
+      ],
     ] as [string, () => Promise<{ status: number; body: any; headers: any }>, number][])(
       'answers %s with its status and a message, polluting no prototype',
       async (_label, send, status) => {
@@ -330,7 +337,9 @@ describe.each(PLATFORMS)('request bodies on %s', (platform) => {
       expect(list.status).toBe(200);
       expect(JSON.stringify(list.body)).not.toContain(secret);
       const batchSecret = unique('secret');
-      const batch = await http(t).post('/input-docs/batch').send([doc({ secret: batchSecret })]);
+      const batch = await http(t)
+        .post('/input-docs/batch')
+        .send([doc({ secret: batchSecret })]);
       expect(batch.status).toBe(201);
       expect(batch.body[0]).not.toHaveProperty('secret');
       const patch = await http(t).patch(`/input-docs/${created.id}`).send({ title: 'still secret' });

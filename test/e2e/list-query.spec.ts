@@ -196,7 +196,11 @@ describe.each(PLATFORMS)('GET /P on %s', (platform) => {
     it('sorts descending with sort=-field', async () => {
       const amounts = (await list('?sort=-amount')).items.map((item) => item.amount as number);
       expect(amounts).toEqual(THINGS.map((thing) => thing.amount).sort((a, b) => b - a));
-      expect(names((await list('?sort=-name')).items)).toEqual(THINGS.map((thing) => thing.name).sort().reverse());
+      expect(names((await list('?sort=-name')).items)).toEqual(
+        THINGS.map((thing) => thing.name)
+          .sort()
+          .reverse(),
+      );
     });
 
     it('sorts by an unindexed field both ways', async () => {
@@ -210,7 +214,11 @@ describe.each(PLATFORMS)('GET /P on %s', (platform) => {
 
     it('sorts by a date field', async () => {
       const dates = (await list('?sort=dueAt&dueAt[gte]=2024-01-01')).items.map((item) => item.dueAt as string);
-      expect(dates).toEqual(THINGS.map((thing) => thing.dueAt).filter((d): d is string => d !== undefined).sort());
+      expect(dates).toEqual(
+        THINGS.map((thing) => thing.dueAt)
+          .filter((d): d is string => d !== undefined)
+          .sort(),
+      );
     });
 
     it('sorts filtered results', async () => {

@@ -3,15 +3,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import {
-  Audited,
-  EntitiesModule,
-  Entity,
-  EntityErrorsInterceptor,
-  EntityRepository,
-  Field,
-  InjectEntityRepository,
-} from '../../lib/index.js';
+import { Audited, EntitiesModule, Entity, EntityErrorsInterceptor, EntityRepository, Field, InjectEntityRepository } from '../../lib/index.js';
 import { makeTempDir } from '../support/temp-dir.util.js';
 import { createTestApp, PLATFORMS, type Platform } from '../support/test-app.util.js';
 import { expectNestError } from './support/e2e.util.js';

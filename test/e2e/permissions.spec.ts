@@ -62,7 +62,11 @@ function routes(path: string): Record<'list' | 'read' | 'create' | 'batch' | 're
     list: (t, headers) => http(t).get(`/${path}`).set(headers),
     read: (t, headers, id) => http(t).get(`/${path}/${id}`).set(headers),
     create: (t, headers) => http(t).post(`/${path}`).set(headers).send({ title: 'new' }),
-    batch: (t, headers) => http(t).post(`/${path}/batch`).set(headers).send([{ title: 'a' }, { title: 'b' }]),
+    batch: (t, headers) =>
+      http(t)
+        .post(`/${path}/batch`)
+        .set(headers)
+        .send([{ title: 'a' }, { title: 'b' }]),
     replace: (t, headers, id) => http(t).put(`/${path}/${id}`).set(headers).send({ title: 'replaced' }),
     update: (t, headers, id) => http(t).patch(`/${path}/${id}`).set(headers).send({ title: 'updated' }),
     delete: (t, headers, id) => http(t).delete(`/${path}/${id}`).set(headers),
@@ -186,14 +190,22 @@ describe.each(PLATFORMS)('entity-level @Permission on %s', (platform) => {
   });
 
   it("does not let 'permits:*' hold permissions of another prefix", async () => {
-    const response = await http(t).post('/perm-notices').set(asPrincipal({ id: 'officer', permissions: ['permits:*'] })).send({ text: 'hi' });
+    const response = await http(t)
+      .post('/perm-notices')
+      .set(asPrincipal({ id: 'officer', permissions: ['permits:*'] }))
+      .send({ text: 'hi' });
     expectNestError(response, 403);
-    const lookalike = await http(t).get('/perm-permits').set(asPrincipal({ id: 'sly', permissions: ['perm:*', 'permit:*'] }));
+    const lookalike = await http(t)
+      .get('/perm-permits')
+      .set(asPrincipal({ id: 'sly', permissions: ['perm:*', 'permit:*'] }));
     expectNestError(lookalike, 403);
   });
 
   it('leaves an action whose rule is null open to everyone, anonymous included', async () => {
-    const created = await http(t).post('/perm-notices').set(asPrincipal({ id: 'n', permissions: ['notices:create'] })).send({ text: 'hello' });
+    const created = await http(t)
+      .post('/perm-notices')
+      .set(asPrincipal({ id: 'n', permissions: ['notices:create'] }))
+      .send({ text: 'hello' });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     const list = await http(t).get('/perm-notices');
@@ -202,19 +214,39 @@ describe.each(PLATFORMS)('entity-level @Permission on %s', (platform) => {
     expect((await http(t).get(`/perm-notices/${id}`)).status).toBe(200);
     expect((await http(t).patch(`/perm-notices/${id}`).send({ text: 'edited' })).status).toBe(200);
     expect((await http(t).put(`/perm-notices/${id}`).send({ text: 'replaced' })).status).toBe(200);
-    expect((await http(t).get(`/perm-notices/${id}`).set(asPrincipal({ id: 'nobody' }))).status).toBe(200);
+    expect(
+      (
+        await http(t)
+          .get(`/perm-notices/${id}`)
+          .set(asPrincipal({ id: 'nobody' }))
+      ).status,
+    ).toBe(200);
     expect((await http(t).delete(`/perm-notices/${id}`)).status).toBe(204);
   });
 
   it('still guards the action that has a rule on a partly guarded entity', async () => {
     expectErrorStatus(await http(t).post('/perm-notices').send({ text: 'anon' }), 401);
-    expectErrorStatus(await http(t).post('/perm-notices/batch').send([{ text: 'anon' }]), 401);
-    expectNestError(await http(t).post('/perm-notices').set(asPrincipal({ id: 'nobody' })).send({ text: 'x' }), 403);
+    expectErrorStatus(
+      await http(t)
+        .post('/perm-notices/batch')
+        .send([{ text: 'anon' }]),
+      401,
+    );
+    expectNestError(
+      await http(t)
+        .post('/perm-notices')
+        .set(asPrincipal({ id: 'nobody' }))
+        .send({ text: 'x' }),
+      403,
+    );
   });
 
   it("requires '<name>:<action>' for an action without a rule, so a missing delete rule opens nothing", async () => {
     const reader = asPrincipal({ id: 'reader', permissions: ['perm-ledgers:read'] });
-    const created = await http(t).post('/perm-ledgers').set(asPrincipal({ id: 'maker', permissions: ['perm-ledgers:create'] })).send({ entry: 'seed' });
+    const created = await http(t)
+      .post('/perm-ledgers')
+      .set(asPrincipal({ id: 'maker', permissions: ['perm-ledgers:create'] }))
+      .send({ entry: 'seed' });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     for (const headers of [{}, reader]) {
@@ -227,23 +259,64 @@ describe.each(PLATFORMS)('entity-level @Permission on %s', (platform) => {
       expectNestError(await http(t).put(`/perm-ledgers/${id}`).set(headers).send({ entry: 'x' }), status);
     }
     expect((await http(t).get(`/perm-ledgers/${id}`).set(reader)).body).toEqual(expect.objectContaining({ entry: 'seed', version: 1 }));
-    expect((await http(t).patch(`/perm-ledgers/${id}`).set(asPrincipal({ id: 'u', permissions: ['perm-ledgers:update'] })).send({ entry: 'edited' })).status).toBe(200);
-    expect((await http(t).delete(`/perm-ledgers/${id}`).set(asPrincipal({ id: 'd', permissions: ['perm-ledgers:delete'] }))).status).toBe(204);
+    expect(
+      (
+        await http(t)
+          .patch(`/perm-ledgers/${id}`)
+          .set(asPrincipal({ id: 'u', permissions: ['perm-ledgers:update'] }))
+          .send({ entry: 'edited' })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await http(t)
+          .delete(`/perm-ledgers/${id}`)
+          .set(asPrincipal({ id: 'd', permissions: ['perm-ledgers:delete'] }))
+      ).status,
+    ).toBe(204);
   });
 
   it("lets history follow read's rule and audit follow update's default when neither is written", async () => {
     const ledger = (await http(t).post('/perm-ledgers').set(root).send({ entry: 'seed' })).body.id as string;
     expectNestError(await http(t).get(`/perm-ledgers/${ledger}/history`), 401);
-    expect((await http(t).get(`/perm-ledgers/${ledger}/history`).set(asPrincipal({ id: 'r', permissions: ['perm-ledgers:read'] }))).status).toBe(200);
-    expectNestError(await http(t).get(`/perm-ledgers/${ledger}/audit`).set(asPrincipal({ id: 'r', permissions: ['perm-ledgers:read'] })), 403);
-    expect((await http(t).get(`/perm-ledgers/${ledger}/audit`).set(asPrincipal({ id: 'u', permissions: ['perm-ledgers:update'] }))).status).toBe(200);
+    expect(
+      (
+        await http(t)
+          .get(`/perm-ledgers/${ledger}/history`)
+          .set(asPrincipal({ id: 'r', permissions: ['perm-ledgers:read'] }))
+      ).status,
+    ).toBe(200);
+    expectNestError(
+      await http(t)
+        .get(`/perm-ledgers/${ledger}/audit`)
+        .set(asPrincipal({ id: 'r', permissions: ['perm-ledgers:read'] })),
+      403,
+    );
+    expect(
+      (
+        await http(t)
+          .get(`/perm-ledgers/${ledger}/audit`)
+          .set(asPrincipal({ id: 'u', permissions: ['perm-ledgers:update'] }))
+      ).status,
+    ).toBe(200);
 
     const board = (await http(t).post('/perm-boards').set(root).send({ text: 'seed' })).body.id as string;
     expect((await http(t).get(`/perm-boards/${board}`)).status).toBe(200);
     expect((await http(t).get(`/perm-boards/${board}/history`)).status).toBe(200);
     expectNestError(await http(t).get(`/perm-boards/${board}/audit`), 401);
-    expectNestError(await http(t).get(`/perm-boards/${board}/audit`).set(asPrincipal({ id: 'u', permissions: ['boards:update'] })), 403);
-    expect((await http(t).get(`/perm-boards/${board}/audit`).set(asPrincipal({ id: 'u', permissions: ['perm-boards:update'] }))).status).toBe(200);
+    expectNestError(
+      await http(t)
+        .get(`/perm-boards/${board}/audit`)
+        .set(asPrincipal({ id: 'u', permissions: ['boards:update'] })),
+      403,
+    );
+    expect(
+      (
+        await http(t)
+          .get(`/perm-boards/${board}/audit`)
+          .set(asPrincipal({ id: 'u', permissions: ['perm-boards:update'] }))
+      ).status,
+    ).toBe(200);
   });
 
   it('leaves an entity without @Permission open when permissions are not required', async () => {
@@ -251,7 +324,14 @@ describe.each(PLATFORMS)('entity-level @Permission on %s', (platform) => {
     expect(created.status).toBe(201);
     expect((await http(t).get(`/perm-memos/${created.body.id}`)).status).toBe(200);
     expect((await http(t).get('/perm-memos')).status).toBe(200);
-    expect((await http(t).patch(`/perm-memos/${created.body.id}`).set(asPrincipal({ id: 'x' })).send({ body: 'edit' })).status).toBe(200);
+    expect(
+      (
+        await http(t)
+          .patch(`/perm-memos/${created.body.id}`)
+          .set(asPrincipal({ id: 'x' }))
+          .send({ body: 'edit' })
+      ).status,
+    ).toBe(200);
     expect((await http(t).delete(`/perm-memos/${created.body.id}`)).status).toBe(204);
   });
 
@@ -291,14 +371,31 @@ describe.each(PLATFORMS)('requirePermissions: true on %s', (platform) => {
 
   it('keeps entities with @Permission working by their rules', async () => {
     expectErrorStatus(await http(t).get('/perm-permits'), 401);
-    const created = await http(t).post('/perm-permits').set(asPrincipal({ id: 'clara', roles: ['clerk'] })).send({ title: 'ok' });
+    const created = await http(t)
+      .post('/perm-permits')
+      .set(asPrincipal({ id: 'clara', roles: ['clerk'] }))
+      .send({ title: 'ok' });
     expect(created.status).toBe(201);
-    expect((await http(t).get(`/perm-permits/${created.body.id}`).set(asPrincipal({ id: 'clara', roles: ['clerk'] }))).status).toBe(200);
-    expectNestError(await http(t).delete(`/perm-permits/${created.body.id}`).set(asPrincipal({ id: 'clara', roles: ['clerk'] })), 403);
+    expect(
+      (
+        await http(t)
+          .get(`/perm-permits/${created.body.id}`)
+          .set(asPrincipal({ id: 'clara', roles: ['clerk'] }))
+      ).status,
+    ).toBe(200);
+    expectNestError(
+      await http(t)
+        .delete(`/perm-permits/${created.body.id}`)
+        .set(asPrincipal({ id: 'clara', roles: ['clerk'] })),
+      403,
+    );
   });
 
   it('keeps an action whose rule is null open on an entity with @Permission', async () => {
-    const created = await http(t).post('/perm-notices').set(asPrincipal({ id: 'n', permissions: ['notices:create'] })).send({ text: 'hello' });
+    const created = await http(t)
+      .post('/perm-notices')
+      .set(asPrincipal({ id: 'n', permissions: ['notices:create'] }))
+      .send({ text: 'hello' });
     expect(created.status).toBe(201);
     expect((await http(t).get(`/perm-notices/${created.body.id}`)).status).toBe(200);
   });

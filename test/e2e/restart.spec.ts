@@ -96,9 +96,7 @@ describe.each(PLATFORMS)('reopening a data directory on %s', (platform) => {
     // Some history on the records: an update, a replace and a delete.
     const patched = await http(first).patch(`/restart-permits/${batch.body[1].id}`).send({ status: 'open', note: 'patched' });
     expect(patched.status).toBe(200);
-    const replaced = await http(first)
-      .put(`/restart-permits/${batch.body[2].id}`)
-      .send({ number: 'BP-0002', county: 'Travis', status: 'closed', cost: 1 });
+    const replaced = await http(first).put(`/restart-permits/${batch.body[2].id}`).send({ number: 'BP-0002', county: 'Travis', status: 'closed', cost: 1 });
     expect(replaced.status).toBe(200);
     await http(first).delete(`/restart-permits/${batch.body[3].id}`).expect(204);
     const before = await http(first).get('/restart-permits?limit=1000');
@@ -152,7 +150,9 @@ describe.each(PLATFORMS)('reopening a data directory on %s', (platform) => {
     let app = await open([RestartPermit]);
     const ids: string[] = [];
     for (let round = 0; round < 3; round++) {
-      const created = await http(app).post('/restart-permits').send({ number: `R-${round}`, county: 'C', status: 'open', cost: round });
+      const created = await http(app)
+        .post('/restart-permits')
+        .send({ number: `R-${round}`, county: 'C', status: 'open', cost: round });
       expect(created.status).toBe(201);
       ids.push(created.body.id);
       await close(app);

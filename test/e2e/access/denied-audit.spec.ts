@@ -89,8 +89,19 @@ describe.each(PLATFORMS)('the audit of refused writes on %s', (platform) => {
   it('records a write refused with 403 for lacking the permission, with the principal as actor and the route', async () => {
     const { id } = await docs.create({ title: 'seed' });
     const actor = unique('lacking');
-    expectNestError(await http(t).patch(`/docs/${id}`).set(as({ id: actor })).send({ title: 'x' }), 403);
-    expectNestError(await http(t).delete(`/docs/${id}`).set(as({ id: actor })), 403);
+    expectNestError(
+      await http(t)
+        .patch(`/docs/${id}`)
+        .set(as({ id: actor }))
+        .send({ title: 'x' }),
+      403,
+    );
+    expectNestError(
+      await http(t)
+        .delete(`/docs/${id}`)
+        .set(as({ id: actor })),
+      403,
+    );
     const entries = await entriesOf('docs', id);
     expect(entries).toEqual([
       expect.objectContaining({ action: 'create' }),
@@ -113,8 +124,17 @@ describe.each(PLATFORMS)('the audit of refused writes on %s', (platform) => {
     const hidden = await docs.create({ title: 'hidden' });
     const grantee = unique('grantee');
     await acl.grant(grantee, 'docs', granted.id, ['read']);
-    expectNestError(await http(t).patch(`/docs/${hidden.id}`).set(as({ id: grantee })).send({ title: 'x' }), 404);
-    expect(await entriesOf('docs', hidden.id)).toEqual([expect.objectContaining({ action: 'create' }), denial('docs', hidden.id, `PATCH /docs/${hidden.id}`, grantee)]);
+    expectNestError(
+      await http(t)
+        .patch(`/docs/${hidden.id}`)
+        .set(as({ id: grantee }))
+        .send({ title: 'x' }),
+      404,
+    );
+    expect(await entriesOf('docs', hidden.id)).toEqual([
+      expect.objectContaining({ action: 'create' }),
+      denial('docs', hidden.id, `PATCH /docs/${hidden.id}`, grantee),
+    ]);
     expect((await docs.findById(hidden.id))?.version).toBe(1);
   });
 
@@ -122,14 +142,25 @@ describe.each(PLATFORMS)('the audit of refused writes on %s', (platform) => {
     const { id } = await docs.create({ title: 'seed' });
     const grantee = unique('grantee');
     await acl.grant(grantee, 'docs', id, ['read']);
-    expectNestError(await http(t).delete(`/docs/${id}`).set(as({ id: grantee })), 403);
+    expectNestError(
+      await http(t)
+        .delete(`/docs/${id}`)
+        .set(as({ id: grantee })),
+      403,
+    );
     expect(await entriesOf('docs', id)).toEqual([expect.objectContaining({ action: 'create' }), denial('docs', id, `DELETE /docs/${id}`, grantee)]);
   });
 
   it("records a write refused with 404 on another owner's record", async () => {
     const { id } = await memos.create({ title: 'theirs', ownerId: 'someone' });
     const intruder = unique('intruder');
-    expectNestError(await http(t).put(`/memos/${id}`).set(as({ id: intruder })).send({ title: 'x' }), 404);
+    expectNestError(
+      await http(t)
+        .put(`/memos/${id}`)
+        .set(as({ id: intruder }))
+        .send({ title: 'x' }),
+      404,
+    );
     expect(await entriesOf('memos', id)).toEqual([expect.objectContaining({ action: 'create' }), denial('memos', id, `PUT /memos/${id}`, intruder)]);
   });
 
@@ -144,7 +175,12 @@ describe.each(PLATFORMS)('the audit of refused writes on %s', (platform) => {
     const { id } = await ledgers.create({ entry: 'seed' });
     const reader = unique('reader');
     expectNestError(await http(t).delete(`/ledgers/${id}`), 401);
-    expectNestError(await http(t).delete(`/ledgers/${id}`).set(as({ id: reader, permissions: ['ledgers:read'] })), 403);
+    expectNestError(
+      await http(t)
+        .delete(`/ledgers/${id}`)
+        .set(as({ id: reader, permissions: ['ledgers:read'] })),
+      403,
+    );
     expect(await entriesOf('ledgers', id)).toEqual([
       expect.objectContaining({ action: 'create' }),
       denial('ledgers', id, `DELETE /ledgers/${id}`),
@@ -156,8 +192,19 @@ describe.each(PLATFORMS)('the audit of refused writes on %s', (platform) => {
   it("records an intruder's delete of another owner's record, and not the owner's own delete", async () => {
     const { id } = await memos.create({ title: 'theirs', ownerId: 'owner-1' });
     const intruder = unique('intruder');
-    expectNestError(await http(t).delete(`/memos/${id}`).set(as({ id: intruder })), 404);
-    expect((await http(t).delete(`/memos/${id}`).set(as({ id: 'owner-1' }))).status).toBe(204);
+    expectNestError(
+      await http(t)
+        .delete(`/memos/${id}`)
+        .set(as({ id: intruder })),
+      404,
+    );
+    expect(
+      (
+        await http(t)
+          .delete(`/memos/${id}`)
+          .set(as({ id: 'owner-1' }))
+      ).status,
+    ).toBe(204);
     expect(await entriesOf('memos', id)).toEqual([
       expect.objectContaining({ action: 'create' }),
       denial('memos', id, `DELETE /memos/${id}`, intruder),
@@ -167,8 +214,20 @@ describe.each(PLATFORMS)('the audit of refused writes on %s', (platform) => {
 
   it('records a refused create with the principal and the route', async () => {
     const actor = unique('lacking');
-    expectNestError(await http(t).post('/docs').set(as({ id: actor })).send({ title: 'x' }), 403);
-    expectNestError(await http(t).post('/docs/batch').set(as({ id: actor })).send([{ title: 'x' }]), 403);
+    expectNestError(
+      await http(t)
+        .post('/docs')
+        .set(as({ id: actor }))
+        .send({ title: 'x' }),
+      403,
+    );
+    expectNestError(
+      await http(t)
+        .post('/docs/batch')
+        .set(as({ id: actor }))
+        .send([{ title: 'x' }]),
+      403,
+    );
     const entries = (await audit.find({ entity: 'docs', actor })).items;
     expect(entries).toEqual([
       expect.objectContaining({ action: 'denied', actor, entity: 'docs', request: expect.objectContaining({ route: 'POST /docs' }) }),
@@ -179,7 +238,10 @@ describe.each(PLATFORMS)('the audit of refused writes on %s', (platform) => {
   it('shows denials in GET /docs/:id/audit to a principal allowed to read the trail', async () => {
     const { id } = await docs.create({ title: 'seed' });
     const actor = unique('lacking');
-    await http(t).patch(`/docs/${id}`).set(as({ id: actor })).send({ title: 'x' });
+    await http(t)
+      .patch(`/docs/${id}`)
+      .set(as({ id: actor }))
+      .send({ title: 'x' });
     const trail = await http(t).get(`/docs/${id}/audit`).set(as(AUDITOR));
     expect(trail.status).toBe(200);
     expect(trail.body.items).toEqual([

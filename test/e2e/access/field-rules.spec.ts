@@ -149,7 +149,10 @@ describe.each(PLATFORMS)('field-level @Permission on %s', (platform) => {
     it('answers a PATCH guessing its value the same whether the guess is right or wrong', async () => {
       const { id, secret } = await seed();
       const right = await http(t).patch(`/docs/${id}`).set(as(PLAIN)).send({ secret });
-      const wrong = await http(t).patch(`/docs/${id}`).set(as(PLAIN)).send({ secret: `${secret}-not` });
+      const wrong = await http(t)
+        .patch(`/docs/${id}`)
+        .set(as(PLAIN))
+        .send({ secret: `${secret}-not` });
       expect([right.status, wrong.status]).toEqual([200, 200]);
       // Both moved the version: an unchanged version would have confirmed the guess.
       expect([right.body.version, wrong.body.version]).toEqual([2, 3]);
@@ -176,7 +179,16 @@ describe.each(PLATFORMS)('field-level @Permission on %s', (platform) => {
     it('refuses a POST that sets it with 403 and creates nothing', async () => {
       const tag = unique('tag');
       expectNestError(await http(t).post('/docs').set(as(PLAIN)).send({ title: 'x', tag, stamp: 'forged' }), 403);
-      expectNestError(await http(t).post('/docs/batch').set(as(PLAIN)).send([{ title: 'ok', tag }, { title: 'x', tag, stamp: 'forged' }]), 403);
+      expectNestError(
+        await http(t)
+          .post('/docs/batch')
+          .set(as(PLAIN))
+          .send([
+            { title: 'ok', tag },
+            { title: 'x', tag, stamp: 'forged' },
+          ]),
+        403,
+      );
       expect((await repo.find({ where: { tag } })).items).toEqual([]);
     });
 

@@ -49,7 +49,10 @@ describe.each(PLATFORMS)('the grants routes on %s', (platform) => {
     const grantee = { id: unique('grantee') };
     expectNestError(await http(t).get(`/docs/${id}`).set(as(grantee)), 403);
 
-    const added = await http(t).post(`/docs/${id}/grants`).set(as(ADMIN)).send({ subject: grantee.id, rights: ['read'] });
+    const added = await http(t)
+      .post(`/docs/${id}/grants`)
+      .set(as(ADMIN))
+      .send({ subject: grantee.id, rights: ['read'] });
     expect(added.status).toBe(201);
     expect(added.body).toEqual({ subject: grantee.id, rights: ['read'] });
 
@@ -66,8 +69,22 @@ describe.each(PLATFORMS)('the grants routes on %s', (platform) => {
     const id = await doc();
     const user = unique('user');
     const group = `group:${unique('team')}`;
-    expect((await http(t).post(`/docs/${id}/grants`).set(as(ADMIN)).send({ subject: user, rights: ['read', 'delete'] })).status).toBe(201);
-    expect((await http(t).post(`/docs/${id}/grants`).set(as(ADMIN)).send({ subject: group, rights: ['update', 'read'] })).status).toBe(201);
+    expect(
+      (
+        await http(t)
+          .post(`/docs/${id}/grants`)
+          .set(as(ADMIN))
+          .send({ subject: user, rights: ['read', 'delete'] })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await http(t)
+          .post(`/docs/${id}/grants`)
+          .set(as(ADMIN))
+          .send({ subject: group, rights: ['update', 'read'] })
+      ).status,
+    ).toBe(201);
     const listed = await http(t).get(`/docs/${id}/grants`).set(as(ADMIN));
     expect(listed.status).toBe(200);
     const items = (listed.body.items as Array<{ subject: string; rights: string[] }>).map((grant) => ({ ...grant, rights: [...grant.rights].sort() }));
@@ -90,7 +107,10 @@ describe.each(PLATFORMS)('the grants routes on %s', (platform) => {
   it('removes a grant with DELETE (204), after which the grantee is refused, and answers 404 to a second DELETE', async () => {
     const id = await doc();
     const grantee = { id: unique('grantee') };
-    await http(t).post(`/docs/${id}/grants`).set(as(ADMIN)).send({ subject: grantee.id, rights: ['read', 'update'] });
+    await http(t)
+      .post(`/docs/${id}/grants`)
+      .set(as(ADMIN))
+      .send({ subject: grantee.id, rights: ['read', 'update'] });
     expect((await http(t).get(`/docs/${id}`).set(as(grantee))).status).toBe(200);
 
     const removed = await http(t).delete(`/docs/${id}/grants/${grantee.id}`).set(as(ADMIN));
@@ -106,8 +126,17 @@ describe.each(PLATFORMS)('the grants routes on %s', (platform) => {
   it('removes a group grant by its group:<name> subject', async () => {
     const id = await doc();
     const subject = `group:${unique('team')}`;
-    await http(t).post(`/docs/${id}/grants`).set(as(ADMIN)).send({ subject, rights: ['read'] });
-    expect((await http(t).delete(`/docs/${id}/grants/${encodeURIComponent(subject)}`).set(as(ADMIN))).status).toBe(204);
+    await http(t)
+      .post(`/docs/${id}/grants`)
+      .set(as(ADMIN))
+      .send({ subject, rights: ['read'] });
+    expect(
+      (
+        await http(t)
+          .delete(`/docs/${id}/grants/${encodeURIComponent(subject)}`)
+          .set(as(ADMIN))
+      ).status,
+    ).toBe(204);
     expect(acl.grantsOn('docs', id)).toEqual([]);
   });
 
@@ -139,7 +168,9 @@ describe.each(PLATFORMS)('the grants routes on %s', (platform) => {
   ])('answers a DELETE naming a subject %s, which no grant can have, with 404 and keeps the grants', async (_what, subject) => {
     const id = await doc();
     await acl.grant('bystander', 'docs', id, ['read']);
-    const response = await http(t).delete(`/docs/${id}/grants/${encodeURIComponent(subject)}`).set(as(ADMIN));
+    const response = await http(t)
+      .delete(`/docs/${id}/grants/${encodeURIComponent(subject)}`)
+      .set(as(ADMIN));
     // Fastify's router answers 414 itself to a parameter longer than its maxParamLength (100 by default).
     if (platform === 'fastify' && subject.length > 100) expect(response.status).toBe(414);
     // The message names the subject, shortened: it never echoes kilobytes back.
@@ -150,7 +181,13 @@ describe.each(PLATFORMS)('the grants routes on %s', (platform) => {
   it('answers 404 on all three routes for a record that does not exist', async () => {
     const id = missingId();
     expectNestError(await http(t).get(`/docs/${id}/grants`).set(as(ADMIN)), 404);
-    expectNestError(await http(t).post(`/docs/${id}/grants`).set(as(ADMIN)).send({ subject: 'alice', rights: ['read'] }), 404);
+    expectNestError(
+      await http(t)
+        .post(`/docs/${id}/grants`)
+        .set(as(ADMIN))
+        .send({ subject: 'alice', rights: ['read'] }),
+      404,
+    );
     expectNestError(await http(t).delete(`/docs/${id}/grants/alice`).set(as(ADMIN)), 404);
     expect(acl.grantsOn('docs', id)).toEqual([]);
   });
@@ -158,14 +195,26 @@ describe.each(PLATFORMS)('the grants routes on %s', (platform) => {
   it("applies a grant to 'group:auditors' to members added with addMember, and no longer after removeMember", async () => {
     const id = await doc();
     const alice: Principal = { id: 'alice' };
-    expect((await http(t).post(`/docs/${id}/grants`).set(as(ADMIN)).send({ subject: 'group:auditors', rights: ['read'] })).status).toBe(201);
+    expect(
+      (
+        await http(t)
+          .post(`/docs/${id}/grants`)
+          .set(as(ADMIN))
+          .send({ subject: 'group:auditors', rights: ['read'] })
+      ).status,
+    ).toBe(201);
     expectNestError(await http(t).get(`/docs/${id}`).set(as(alice)), 403);
 
     await acl.addMember('alice', 'auditors');
     expect((await http(t).get(`/docs/${id}`).set(as(alice))).status).toBe(200);
     expect((await http(t).get('/docs').set(as(alice))).body.items.map((item: { id: string }) => item.id)).toEqual([id]);
     expectNestError(await http(t).patch(`/docs/${id}`).set(as(alice)).send({ title: 'x' }), 403);
-    expectNestError(await http(t).get(`/docs/${id}`).set(as({ id: 'bob' })), 403);
+    expectNestError(
+      await http(t)
+        .get(`/docs/${id}`)
+        .set(as({ id: 'bob' })),
+      403,
+    );
 
     await acl.removeMember('alice', 'auditors');
     expectNestError(await http(t).get(`/docs/${id}`).set(as(alice)), 403);
@@ -176,7 +225,12 @@ describe.each(PLATFORMS)('the grants routes on %s', (platform) => {
     it('answers 401 to an anonymous caller on all three', async () => {
       const id = await doc();
       expectNestError(await http(t).get(`/docs/${id}/grants`), 401);
-      expectNestError(await http(t).post(`/docs/${id}/grants`).send({ subject: 'alice', rights: ['read'] }), 401);
+      expectNestError(
+        await http(t)
+          .post(`/docs/${id}/grants`)
+          .send({ subject: 'alice', rights: ['read'] }),
+        401,
+      );
       expectNestError(await http(t).delete(`/docs/${id}/grants/alice`), 401);
     });
 
@@ -187,7 +241,13 @@ describe.each(PLATFORMS)('the grants routes on %s', (platform) => {
       const id = await doc();
       await acl.grant('bystander', 'docs', id, ['read']);
       expectNestError(await http(t).get(`/docs/${id}/grants`).set(as(principal)), 403);
-      expectNestError(await http(t).post(`/docs/${id}/grants`).set(as(principal)).send({ subject: principal.id, rights: ['read'] }), 403);
+      expectNestError(
+        await http(t)
+          .post(`/docs/${id}/grants`)
+          .set(as(principal))
+          .send({ subject: principal.id, rights: ['read'] }),
+        403,
+      );
       expectNestError(await http(t).delete(`/docs/${id}/grants/bystander`).set(as(principal)), 403);
       expect(acl.grantsOn('docs', id)).toEqual([{ subject: 'bystander', rights: ['read'] }]);
     });
@@ -197,7 +257,13 @@ describe.each(PLATFORMS)('the grants routes on %s', (platform) => {
       const grantee = { id: unique('grantee') };
       await acl.grant(grantee.id, 'docs', id, ['read', 'update', 'delete']);
       expectNestError(await http(t).get(`/docs/${id}/grants`).set(as(grantee)), 403);
-      expectNestError(await http(t).post(`/docs/${id}/grants`).set(as(grantee)).send({ subject: 'friend', rights: ['read'] }), 403);
+      expectNestError(
+        await http(t)
+          .post(`/docs/${id}/grants`)
+          .set(as(grantee))
+          .send({ subject: 'friend', rights: ['read'] }),
+        403,
+      );
       expectNestError(await http(t).delete(`/docs/${id}/grants/${grantee.id}`).set(as(grantee)), 403);
       expect(acl.grantsOn('docs', id)).toEqual([{ subject: grantee.id, rights: ['delete', 'read', 'update'] }]);
     });
@@ -207,7 +273,14 @@ describe.each(PLATFORMS)('the grants routes on %s', (platform) => {
       ["'docs:*'", { id: 'docs-star', permissions: ['docs:*'] }],
     ])('lets a principal holding %s use all three', async (_what, principal) => {
       const id = await doc();
-      expect((await http(t).post(`/docs/${id}/grants`).set(as(principal)).send({ subject: 'carol', rights: ['read'] })).status).toBe(201);
+      expect(
+        (
+          await http(t)
+            .post(`/docs/${id}/grants`)
+            .set(as(principal))
+            .send({ subject: 'carol', rights: ['read'] })
+        ).status,
+      ).toBe(201);
       expect((await http(t).get(`/docs/${id}/grants`).set(as(principal))).status).toBe(200);
       expect((await http(t).delete(`/docs/${id}/grants/carol`).set(as(principal))).status).toBe(204);
     });
@@ -215,16 +288,34 @@ describe.each(PLATFORMS)('the grants routes on %s', (platform) => {
     it("follows an entity's own admin rule instead of '<name>:admin'", async () => {
       const notes: EntityRepository<ManagedNote> = t.app.get(getRepositoryToken(ManagedNote));
       const id = (await notes.create({ text: 'n' })).id;
-      expectNestError(await http(t).get(`/notes/${id}/grants`).set(as({ id: 'x', permissions: ['notes:admin'] })), 403);
+      expectNestError(
+        await http(t)
+          .get(`/notes/${id}/grants`)
+          .set(as({ id: 'x', permissions: ['notes:admin'] })),
+        403,
+      );
       const manager = as({ id: 'manager', permissions: ['notes:manage'] });
-      expect((await http(t).post(`/notes/${id}/grants`).set(manager).send({ subject: 'dora', rights: ['read'] })).status).toBe(201);
+      expect(
+        (
+          await http(t)
+            .post(`/notes/${id}/grants`)
+            .set(manager)
+            .send({ subject: 'dora', rights: ['read'] })
+        ).status,
+      ).toBe(201);
       expect((await http(t).get(`/notes/${id}/grants`).set(manager)).body).toEqual({ items: [{ subject: 'dora', rights: ['read'] }] });
     });
 
     it('serves no grants routes for an entity without @Permission', async () => {
       const pads: EntityRepository<OpenPad> = t.app.get(getRepositoryToken(OpenPad));
       const id = (await pads.create({ text: 'p' })).id;
-      expect((await http(t).get(`/pads/${id}/grants`).set(as({ id: 'star', permissions: ['*'] }))).status).toBe(404);
+      expect(
+        (
+          await http(t)
+            .get(`/pads/${id}/grants`)
+            .set(as({ id: 'star', permissions: ['*'] }))
+        ).status,
+      ).toBe(404);
     });
   });
 });

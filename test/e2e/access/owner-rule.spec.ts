@@ -66,7 +66,13 @@ describe.each(PLATFORMS)('the owner rule on %s', (platform) => {
     } else {
       expect((await repo.find({ where: { tag } })).items).toEqual([]);
     }
-    expect((await http(t).get(`/memos?tag=${tag}`).set(as({ id: 'victim' }))).body.items).toEqual([]);
+    expect(
+      (
+        await http(t)
+          .get(`/memos?tag=${tag}`)
+          .set(as({ id: 'victim' }))
+      ).body.items,
+    ).toEqual([]);
   });
 
   it('stamps every element of a POST /memos/batch, and lets no element claim another owner', async () => {
@@ -102,7 +108,13 @@ describe.each(PLATFORMS)('the owner rule on %s', (platform) => {
     if (expectClaimWithoutEffect(response, 201) === 'ignored') {
       expect((await repo.findById(response.body.id))?.ownerId).toBeUndefined();
     }
-    expect((await http(t).get(`/memos?tag=${tag}`).set(as({ id: 'victim' }))).body.items).toEqual([]);
+    expect(
+      (
+        await http(t)
+          .get(`/memos?tag=${tag}`)
+          .set(as({ id: 'victim' }))
+      ).body.items,
+    ).toEqual([]);
     const unclaimed = await http(t).post('/memos').send({ title: 'anonymous', tag });
     expect(unclaimed.status).toBe(201);
     expect(unclaimed.body).not.toHaveProperty('ownerId');
@@ -118,7 +130,12 @@ describe.each(PLATFORMS)('the owner rule on %s', (platform) => {
     expect((await repo.findById(memo.id))?.ownerId).toBe(owner.id);
     // Still the owner's: it reads it, the would-be thief does not.
     expect((await http(t).get(`/memos/${memo.id}`).set(as(owner))).status).toBe(200);
-    expectNestError(await http(t).get(`/memos/${memo.id}`).set(as({ id: 'thief' })), 404);
+    expectNestError(
+      await http(t)
+        .get(`/memos/${memo.id}`)
+        .set(as({ id: 'thief' })),
+      404,
+    );
   });
 
   it('keeps the owner field when a PUT leaves it out', async () => {

@@ -1,13 +1,4 @@
-import {
-  AccessDeniedException,
-  AclService,
-  Entity,
-  EntityRepository,
-  Field,
-  getRepositoryToken,
-  Permission,
-  type Principal,
-} from '../../../lib/index.js';
+import { AccessDeniedException, AclService, Entity, EntityRepository, Field, getRepositoryToken, Permission, type Principal } from '../../../lib/index.js';
 import { createTestApp, type TestApp } from '../../support/test-app.util.js';
 import { unique } from '../support/e2e.util.js';
 import { missingId } from './access.util.js';

@@ -1,4 +1,15 @@
-import { AclService, Audited, Entity, EntityRepository, Field, getRepositoryToken, Historize, Permission, type Principal, type RecordGrant } from '../../../lib/index.js';
+import {
+  AclService,
+  Audited,
+  Entity,
+  EntityRepository,
+  Field,
+  getRepositoryToken,
+  Historize,
+  Permission,
+  type Principal,
+  type RecordGrant,
+} from '../../../lib/index.js';
 import { createTestApp, PLATFORMS, type TestApp } from '../../support/test-app.util.js';
 import { expectNestError, http, principalFromHeader, unique, type HttpResponse } from '../support/e2e.util.js';
 import { as, missingId, type PrincipalHeaders } from './access.util.js';
@@ -235,9 +246,18 @@ describe.each(PLATFORMS)('the route x principal matrix on %s', (platform) => {
   function callCollection(route: CollectionRoute, entity: EntityName, headers: PrincipalHeaders, tag: string) {
     switch (route) {
       case 'create':
-        return http(t).post(`/${entity}`).set(headers).send({ title: 'new', tag: `${tag}-new` });
+        return http(t)
+          .post(`/${entity}`)
+          .set(headers)
+          .send({ title: 'new', tag: `${tag}-new` });
       case 'batch':
-        return http(t).post(`/${entity}/batch`).set(headers).send([{ title: 'one', tag: `${tag}-new` }, { title: 'two', tag: `${tag}-new` }]);
+        return http(t)
+          .post(`/${entity}/batch`)
+          .set(headers)
+          .send([
+            { title: 'one', tag: `${tag}-new` },
+            { title: 'two', tag: `${tag}-new` },
+          ]);
       case 'list':
         return http(t).get(`/${entity}?tag=${tag}`).set(headers);
     }
@@ -261,7 +281,10 @@ describe.each(PLATFORMS)('the route x principal matrix on %s', (platform) => {
       case 'grants-list':
         return http(t).get(`${path}/grants`).set(headers);
       case 'grants-add':
-        return http(t).post(`${path}/grants`).set(headers).send({ subject: 'newcomer', rights: ['read'] });
+        return http(t)
+          .post(`${path}/grants`)
+          .set(headers)
+          .send({ subject: 'newcomer', rights: ['read'] });
       case 'grants-remove':
         return http(t).delete(`${path}/grants/${BYSTANDER}`).set(headers);
     }

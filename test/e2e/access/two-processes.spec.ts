@@ -15,7 +15,7 @@ describe('grants shared by two processes on one data directory', () => {
     data.remove();
   }, 15_000);
 
-  it("sees a grant added and removed in process A on the very next request in process B", async () => {
+  it('sees a grant added and removed in process A on the very next request in process B', async () => {
     const admin = 'root:admin';
     const created = await call(a!, 'POST', '/permits', { user: admin, body: { number: 'BP-2P-0001', client: 'Acme', county: 'Travis' } });
     expect(created.status).toBe(201);

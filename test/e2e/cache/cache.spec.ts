@@ -146,10 +146,7 @@ describe.each(PLATFORMS)('cached reads on %s', (platform) => {
       const before = metricsOf(t, 'cached-notes');
 
       const lists = [await http(t).get(`/cached-notes?tag=${tag}`).expect(200), await http(t).get(`/cached-notes?tag=${tag}`).expect(200)];
-      const histories = [
-        await http(t).get(`/cached-notes/${note.id}/history`).expect(200),
-        await http(t).get(`/cached-notes/${note.id}/history`).expect(200),
-      ];
+      const histories = [await http(t).get(`/cached-notes/${note.id}/history`).expect(200), await http(t).get(`/cached-notes/${note.id}/history`).expect(200)];
 
       expect(lists[1]!.body).toEqual(lists[0]!.body);
       expect(lists[0]!.body.items.map((item: CachedNote & { id: string }) => item.id)).toEqual([note.id]);

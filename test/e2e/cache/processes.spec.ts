@@ -86,7 +86,7 @@ describe('two sample processes on one data directory', () => {
     expect(history.body.fields.status.map((entry: { value: string }) => entry.value)).toEqual(['approved', 'draft']);
   });
 
-  it("answers 404 on B at once after A deleted a permit B had cached", async () => {
+  it('answers 404 on B at once after A deleted a permit B had cached', async () => {
     const created = await call(a!, 'POST', '/permits', { user: ADMIN, body: permitBody(unique('BP')) });
     const id = created.body.id as string;
     await call(b!, 'GET', `/permits/${id}`);
@@ -153,7 +153,10 @@ describe('two sample processes on one data directory', () => {
     const prefix = unique('BP');
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) {
-      const created = await call(i % 2 === 0 ? a! : b!, 'POST', '/permits', { user: 'clerk:clerk', body: permitBody(`${prefix}-${String(i).padStart(2, '0')}`) });
+      const created = await call(i % 2 === 0 ? a! : b!, 'POST', '/permits', {
+        user: 'clerk:clerk',
+        body: permitBody(`${prefix}-${String(i).padStart(2, '0')}`),
+      });
       expect(created.status).toBe(201);
       ids.push(created.body.id as string);
     }
@@ -221,9 +224,7 @@ describe('the data directory after two sample processes wrote to it at once', ()
       const ids = creates.filter(({ status }) => status === 201).map(({ body }) => body.id as string);
 
       const patches = await Promise.all(
-        ids.flatMap((id, i) =>
-          [0, 1].map((j) => call(both[(i + j) % 2]!, 'PATCH', `/permits/${id}`, { user: ADMIN, body: { client: `client ${i}.${j}` } })),
-        ),
+        ids.flatMap((id, i) => [0, 1].map((j) => call(both[(i + j) % 2]!, 'PATCH', `/permits/${id}`, { user: ADMIN, body: { client: `client ${i}.${j}` } }))),
       );
       expect(statusCounts(patches)).toEqual({ 200: 32 });
       acknowledged.push(...patches);

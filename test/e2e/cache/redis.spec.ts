@@ -58,10 +58,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Starts an app on `path` whose cache is a Keyv on its own Redis client, under `namespace`; `started` collects it for cleanup. */
-async function startInstance(
-  started: Instance[],
-  options: { platform: 'express' | 'fastify'; path: string; namespace: string },
-): Promise<Instance> {
+async function startInstance(started: Instance[], options: { platform: 'express' | 'fastify'; path: string; namespace: string }): Promise<Instance> {
   const redis = new KeyvRedis<unknown>(REDIS_URL);
   const keyv = new Keyv({ store: redis, namespace: options.namespace });
   try {
@@ -119,7 +116,10 @@ describeWithRedis('two app instances on one data directory sharing a Redis cache
   });
 
   it('shows a write made through instance A on the very next cached GET /P/:id through instance B', async () => {
-    const created = await http(a.t).post('/shared-notes').send({ text: 'v1', tag: unique('tag') }).expect(201);
+    const created = await http(a.t)
+      .post('/shared-notes')
+      .send({ text: 'v1', tag: unique('tag') })
+      .expect(201);
     const id = created.body.id as string;
     await http(b.t).get(`/shared-notes/${id}`).expect(200);
     await cachedInRedis(id);
@@ -155,7 +155,10 @@ describeWithRedis('two app instances on one data directory sharing a Redis cache
   });
 
   it("counts, in instance B's metrics, a hit on the entry instance A cached", async () => {
-    const created = await http(a.t).post('/shared-notes').send({ text: 'shared', tag: unique('tag') }).expect(201);
+    const created = await http(a.t)
+      .post('/shared-notes')
+      .send({ text: 'shared', tag: unique('tag') })
+      .expect(201);
     const id = created.body.id as string;
     const first = await http(a.t).get(`/shared-notes/${id}`).expect(200);
     await cachedInRedis(id);
@@ -169,7 +172,10 @@ describeWithRedis('two app instances on one data directory sharing a Redis cache
   });
 
   it("counts, in instance B's metrics, the invalidation made by a write through instance A", async () => {
-    const created = await http(a.t).post('/shared-notes').send({ text: 'counted', tag: unique('tag') }).expect(201);
+    const created = await http(a.t)
+      .post('/shared-notes')
+      .send({ text: 'counted', tag: unique('tag') })
+      .expect(201);
     const id = created.body.id as string;
     await http(b.t).get(`/shared-notes/${id}`).expect(200);
     const before = metricsOf(b);
@@ -218,7 +224,10 @@ describeWithRedis('a Redis cache shared beyond one data directory', () => {
     const original = tempDir();
     const copy = tempDir();
     const first = await startInstance(instances, { platform: 'express', path: original, namespace });
-    const created = await http(first.t).post('/shared-notes').send({ text: 'v1', tag: unique('tag') }).expect(201);
+    const created = await http(first.t)
+      .post('/shared-notes')
+      .send({ text: 'v1', tag: unique('tag') })
+      .expect(201);
     const id = created.body.id as string;
     await first.t.close();
     // A consistent copy, as `backup <dir>` makes for the app to open with `path: <dir>`.

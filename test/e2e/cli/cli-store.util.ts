@@ -22,19 +22,21 @@ export function seedSampleStore(dataPath: string, counts = { permits: 40, inspec
     const permit = definitionNamed(storage, 'permits');
     const inspection = definitionNamed(storage, 'inspections');
     const ids = await storage.write((tx) =>
-      Array.from({ length: counts.permits }, (_, i) =>
-        tx.create(
-          permit,
-          {
-            number: `BP-${String(i).padStart(4, '0')}`,
-            client: i % 3 === 0 ? 'Zürich Bau AG ✓' : 'Acme Builders',
-            county: i % 2 === 0 ? 'Travis' : 'Hays',
-            ...(i % 4 !== 0 && { estimatedCost: i * 1000.5 }),
-            ...(i % 5 === 0 && { issuedAt: new Date(Date.UTC(2026, 0, 1 + i)) }),
-            internalNotes: `note ${i}`,
-          },
-          { actor: 'seeder' },
-        ).id,
+      Array.from(
+        { length: counts.permits },
+        (_, i) =>
+          tx.create(
+            permit,
+            {
+              number: `BP-${String(i).padStart(4, '0')}`,
+              client: i % 3 === 0 ? 'Zürich Bau AG ✓' : 'Acme Builders',
+              county: i % 2 === 0 ? 'Travis' : 'Hays',
+              ...(i % 4 !== 0 && { estimatedCost: i * 1000.5 }),
+              ...(i % 5 === 0 && { issuedAt: new Date(Date.UTC(2026, 0, 1 + i)) }),
+              internalNotes: `note ${i}`,
+            },
+            { actor: 'seeder' },
+          ).id,
       ),
     );
     await storage.write((tx) => {

@@ -69,7 +69,9 @@ describe('cli compact', () => {
     const seeded = await seedSampleStore(dataPath);
     const result = await runCli(['compact', '--max-events', '5', '--path', dataPath]);
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain(`dropped ${seeded.events - 5} events (retention {"maxEvents":5}), the log now holds seq ${seeded.events - 4}..${seeded.events}`);
+    expect(result.stderr).toContain(
+      `dropped ${seeded.events - 5} events (retention {"maxEvents":5}), the log now holds seq ${seeded.events - 4}..${seeded.events}`,
+    );
     const stat = JSON.parse((await runCli(['stat', '--json', '--path', dataPath])).stdout);
     expect(stat.log).toMatchObject({ events: 5, firstSeq: seeded.events - 4, lastSeq: seeded.events });
     expect((await runCli(['verify', '--path', dataPath])).code).toBe(0);
@@ -101,10 +103,12 @@ describe('cli compact', () => {
   it('--copy also writes a compacted copy that verifies and is no larger', async () => {
     const dataPath = join(dir.path, 'copied');
     await seedSampleStore(dataPath, { permits: 300, inspections: 50 });
-    await withSampleStore(dataPath, (storage) => storage.write((tx) => {
-      const permit = definitionNamed(storage, 'permits');
-      for (const { key } of [...storage.tablesOf(permit).records.getRange({ limit: 250 })]) tx.delete(permit, key as string);
-    }));
+    await withSampleStore(dataPath, (storage) =>
+      storage.write((tx) => {
+        const permit = definitionNamed(storage, 'permits');
+        for (const { key } of [...storage.tablesOf(permit).records.getRange({ limit: 250 })]) tx.delete(permit, key as string);
+      }),
+    );
     const copy = join(dir.path, 'compacted');
     const result = await runCli(['compact', '--max-age', '1', '--copy', copy, '--path', dataPath]);
     expect(result.code).toBe(0);

@@ -27,7 +27,10 @@ describe('cli export and import', () => {
     expect(header.catalog.entities.map((entity: { name: string }) => entity.name)).toEqual(['inspections', 'permits']);
     expect(lines).toHaveLength(seeded.permits + seeded.inspections);
     expect(lines.filter((line) => line.entity === 'permits')).toHaveLength(seeded.permits);
-    expect(lines.find((line) => line.entity === 'permits').record).toMatchObject({ version: expect.any(Number), internalNotes: expect.stringMatching(/^note /) });
+    expect(lines.find((line) => line.entity === 'permits').record).toMatchObject({
+      version: expect.any(Number),
+      internalNotes: expect.stringMatching(/^note /),
+    });
   });
 
   it('round-trips through import --create into a new directory: the same records, and a store that verifies', async () => {
@@ -86,7 +89,9 @@ describe('cli export and import', () => {
   });
 
   it('refuses a record that breaks a unique index, or that takes the id of another, and changes nothing', async () => {
-    const [, first] = readFileSync(exported, 'utf8').split('\n').map((line) => (line ? JSON.parse(line) : undefined));
+    const [, first] = readFileSync(exported, 'utf8')
+      .split('\n')
+      .map((line) => (line ? JSON.parse(line) : undefined));
     const permit = ndjson(readFileSync(exported, 'utf8')).find((line) => line.entity === 'permits');
     const twin = { entity: 'permits', record: { ...permit.record, id: '01ZZZZZZZZZZZZZZZZZZZZZZZZ' } };
     const unique = await runCli(['import', '--path', source], `${JSON.stringify(twin)}\n`);

@@ -7,7 +7,13 @@ import { seedSampleStore, withRawDatabase } from './cli-store.util.js';
 
 const NEW_PERMIT = {
   entity: 'permits',
-  record: { id: '01ZZZZZZZZZZZZZZZZZZZZZZZZ', version: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', ...permitBody('BP-FORCED') },
+  record: {
+    id: '01ZZZZZZZZZZZZZZZZZZZZZZZZ',
+    version: 1,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    ...permitBody('BP-FORCED'),
+  },
 };
 
 /** The writer entries the store lists, read past the package. */
@@ -34,7 +40,9 @@ describe('cli against a running app', () => {
   it('refuses import, rebuild-indexes and compact with exit code 4, naming the app, and changes nothing', async () => {
     const before = JSON.parse((await runCli(['stat', '--json', '--path', dataPath])).stdout).log.lastSeq;
     const refused = await Promise.all(
-      [['import'], ['rebuild-indexes'], ['compact', '--max-events', '1']].map((args) => runCli([...args, '--path', dataPath], `${JSON.stringify(NEW_PERMIT)}\n`)),
+      [['import'], ['rebuild-indexes'], ['compact', '--max-events', '1']].map((args) =>
+        runCli([...args, '--path', dataPath], `${JSON.stringify(NEW_PERMIT)}\n`),
+      ),
     );
     for (const result of refused) {
       expect(result.code).toBe(4);

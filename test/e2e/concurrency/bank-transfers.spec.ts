@@ -31,7 +31,7 @@ class Overdraft extends Error {}
 async function everyRecord<T extends object>(repository: EntityRepository<T>) {
   const page = await repository.find({ limit: 1000 });
   const items = [...page.items];
-  for (let cursor = page.nextCursor; cursor !== null; ) {
+  for (let cursor = page.nextCursor; cursor !== null;) {
     const next = await repository.find({ limit: 1000, cursor });
     items.push(...next.items);
     cursor = next.nextCursor;
@@ -59,113 +59,117 @@ function randomFrom(seed: number): () => number {
  * reads one snapshot, so each list must hold all the money.
  */
 describe('bank transfers in repository transactions', () => {
-  it(`keeps the total balance through ${TRANSFERS} concurrent transfers, refused overdrafts included`, async () => {
-    const seed = Number(process.env.CONCURRENCY_SEED ?? Date.now()) >>> 0;
-    const random = randomFrom(seed);
-    const dir = makeTempDir('nde-bank-');
-    const storage = new EntityStorage(new LmdbEnvironment(dir.path));
-    const accountDefinition = createEntityDefinition(Account);
-    storage.register(accountDefinition);
-    const transferDefinition = createEntityDefinition(Transfer);
-    storage.register(transferDefinition);
-    await storage.open();
-    try {
-      const accounts = new EntityRepository(accountDefinition, storage);
-      const transfers = new EntityRepository(transferDefinition, storage);
-      const opened = await accounts.createMany(range(ACCOUNTS).map((i) => ({ owner: `owner-${i}`, balance: INITIAL })));
-      const ids = opened.map((account) => account.id);
-      const total = ACCOUNTS * INITIAL;
-
-      const transfer = (from: string, to: string, amount: number, teller: number) =>
-        accounts.transaction(
-          (tx) => {
-            const source = tx.findById(Account, from)!;
-            const debited = tx.update(Account, from, { balance: source.balance - amount });
-            if (debited.balance < 0) throw new Overdraft(`${from} cannot pay ${amount}`);
-            const target = tx.findById(Account, to)!;
-            tx.update(Account, to, { balance: target.balance + amount });
-            return tx.create(Transfer, { from, to, amount });
-          },
-          { actor: `teller-${teller}` },
-        );
-
-      let committed = 0;
-      let refused = 0;
-      let snapshots = 0;
-      /** Total version count of each snapshot: how many distinct states the readers caught mid-run. */
-      const states = new Set<number>();
-      let working = true;
-      const tellers = range(TELLERS).map(async (teller) => {
-        for (let n = teller; n < TRANSFERS; n += TELLERS) {
-          const from = Math.floor(random() * ACCOUNTS);
-          const to = (from + 1 + Math.floor(random() * (ACCOUNTS - 1))) % ACCOUNTS;
-          const amount = 1 + Math.floor(random() * 60);
-          try {
-            await transfer(ids[from]!, ids[to]!, amount, teller);
-            committed++;
-          } catch (error) {
-            if (!(error instanceof Overdraft)) throw error;
-            refused++;
-          }
-        }
-      });
-      const readers = range(READERS).map(async () => {
-        while (working) {
-          const { items } = await accounts.find({ limit: 1000 });
-          expect(items).toHaveLength(ACCOUNTS);
-          expect(items.reduce((sum, account) => sum + account.balance, 0)).toBe(total);
-          expect(items.filter((account) => account.balance < 0)).toEqual([]);
-          // Every transfer bumps exactly two versions; half a transfer would leave an odd sum.
-          const changes = items.reduce((sum, account) => sum + account.version - 1, 0);
-          expect(changes % 2).toBe(0);
-          states.add(changes);
-          snapshots++;
-          await yieldToLoop();
-        }
-      });
+  it(
+    `keeps the total balance through ${TRANSFERS} concurrent transfers, refused overdrafts included`,
+    async () => {
+      const seed = Number(process.env.CONCURRENCY_SEED ?? Date.now()) >>> 0;
+      const random = randomFrom(seed);
+      const dir = makeTempDir('nde-bank-');
+      const storage = new EntityStorage(new LmdbEnvironment(dir.path));
+      const accountDefinition = createEntityDefinition(Account);
+      storage.register(accountDefinition);
+      const transferDefinition = createEntityDefinition(Transfer);
+      storage.register(transferDefinition);
+      await storage.open();
       try {
-        await Promise.all(tellers);
-      } finally {
-        working = false;
-      }
-      await Promise.all(readers);
+        const accounts = new EntityRepository(accountDefinition, storage);
+        const transfers = new EntityRepository(transferDefinition, storage);
+        const opened = await accounts.createMany(range(ACCOUNTS).map((i) => ({ owner: `owner-${i}`, balance: INITIAL })));
+        const ids = opened.map((account) => account.id);
+        const total = ACCOUNTS * INITIAL;
 
-      expect(committed + refused).toBe(TRANSFERS);
-      expect(committed).toBeGreaterThan(0);
-      expect(refused).toBeGreaterThan(0);
-      expect(states.size).toBeGreaterThan(1);
+        const transfer = (from: string, to: string, amount: number, teller: number) =>
+          accounts.transaction(
+            (tx) => {
+              const source = tx.findById(Account, from)!;
+              const debited = tx.update(Account, from, { balance: source.balance - amount });
+              if (debited.balance < 0) throw new Overdraft(`${from} cannot pay ${amount}`);
+              const target = tx.findById(Account, to)!;
+              tx.update(Account, to, { balance: target.balance + amount });
+              return tx.create(Transfer, { from, to, amount });
+            },
+            { actor: `teller-${teller}` },
+          );
 
-      const final = (await accounts.find({ limit: 1000 })).items;
-      const made = await everyRecord(transfers);
-      expect(made).toHaveLength(committed);
-      expect(final.reduce((sum, account) => sum + account.balance, 0)).toBe(total);
-      for (const account of final) {
-        const incoming = made.filter((t) => t.to === account.id);
-        const outgoing = made.filter((t) => t.from === account.id);
-        expect({ id: account.id, balance: account.balance, version: account.version }).toEqual({
-          id: account.id,
-          balance: INITIAL + incoming.reduce((sum, t) => sum + t.amount, 0) - outgoing.reduce((sum, t) => sum + t.amount, 0),
-          version: 1 + incoming.length + outgoing.length,
+        let committed = 0;
+        let refused = 0;
+        let snapshots = 0;
+        /** Total version count of each snapshot: how many distinct states the readers caught mid-run. */
+        const states = new Set<number>();
+        let working = true;
+        const tellers = range(TELLERS).map(async (teller) => {
+          for (let n = teller; n < TRANSFERS; n += TELLERS) {
+            const from = Math.floor(random() * ACCOUNTS);
+            const to = (from + 1 + Math.floor(random() * (ACCOUNTS - 1))) % ACCOUNTS;
+            const amount = 1 + Math.floor(random() * 60);
+            try {
+              await transfer(ids[from]!, ids[to]!, amount, teller);
+              committed++;
+            } catch (error) {
+              if (!(error instanceof Overdraft)) throw error;
+              refused++;
+            }
+          }
         });
-        const history = await accounts.history(account.id);
-        expect(history!.fields['balance']!.map((entry) => entry.version)).toEqual(range(account.version, 1).reverse());
-      }
+        const readers = range(READERS).map(async () => {
+          while (working) {
+            const { items } = await accounts.find({ limit: 1000 });
+            expect(items).toHaveLength(ACCOUNTS);
+            expect(items.reduce((sum, account) => sum + account.balance, 0)).toBe(total);
+            expect(items.filter((account) => account.balance < 0)).toEqual([]);
+            // Every transfer bumps exactly two versions; half a transfer would leave an odd sum.
+            const changes = items.reduce((sum, account) => sum + account.version - 1, 0);
+            expect(changes % 2).toBe(0);
+            states.add(changes);
+            snapshots++;
+            await yieldToLoop();
+          }
+        });
+        try {
+          await Promise.all(tellers);
+        } finally {
+          working = false;
+        }
+        await Promise.all(readers);
 
-      // In the log, each transfer is its debit, its credit and its record, back to back.
-      const events = storage.events(0, 10 * TRANSFERS);
-      expect(events.filter((event) => event.entity === 'bank-accounts' && event.type === 'updated')).toHaveLength(2 * committed);
-      for (const [at, event] of events.entries()) {
-        if (event.entity !== 'bank-transfers') continue;
-        const { from, to } = event.data as { from: string; to: string };
-        expect([events[at - 2]?.id, events[at - 1]?.id, event.actor]).toEqual([from, to, events[at - 1]?.actor]);
+        expect(committed + refused).toBe(TRANSFERS);
+        expect(committed).toBeGreaterThan(0);
+        expect(refused).toBeGreaterThan(0);
+        expect(states.size).toBeGreaterThan(1);
+
+        const final = (await accounts.find({ limit: 1000 })).items;
+        const made = await everyRecord(transfers);
+        expect(made).toHaveLength(committed);
+        expect(final.reduce((sum, account) => sum + account.balance, 0)).toBe(total);
+        for (const account of final) {
+          const incoming = made.filter((t) => t.to === account.id);
+          const outgoing = made.filter((t) => t.from === account.id);
+          expect({ id: account.id, balance: account.balance, version: account.version }).toEqual({
+            id: account.id,
+            balance: INITIAL + incoming.reduce((sum, t) => sum + t.amount, 0) - outgoing.reduce((sum, t) => sum + t.amount, 0),
+            version: 1 + incoming.length + outgoing.length,
+          });
+          const history = await accounts.history(account.id);
+          expect(history!.fields['balance']!.map((entry) => entry.version)).toEqual(range(account.version, 1).reverse());
+        }
+
+        // In the log, each transfer is its debit, its credit and its record, back to back.
+        const events = storage.events(0, 10 * TRANSFERS);
+        expect(events.filter((event) => event.entity === 'bank-accounts' && event.type === 'updated')).toHaveLength(2 * committed);
+        for (const [at, event] of events.entries()) {
+          if (event.entity !== 'bank-transfers') continue;
+          const { from, to } = event.data as { from: string; to: string };
+          expect([events[at - 2]?.id, events[at - 1]?.id, event.actor]).toEqual([from, to, events[at - 1]?.actor]);
+        }
+        expect(storage.verify().problems).toEqual([]);
+        console.warn(
+          `bank transfers (seed ${seed}): ${committed} committed, ${refused} refused overdrafts, ${snapshots} concurrent snapshots summed (${states.size} distinct states)`,
+        );
+      } finally {
+        await storage.close();
+        dir.remove();
       }
-      expect(storage.verify().problems).toEqual([]);
-      console.warn(
-        `bank transfers (seed ${seed}): ${committed} committed, ${refused} refused overdrafts, ${snapshots} concurrent snapshots summed (${states.size} distinct states)`,
-      );
-    } finally {
-      await storage.close();
-      dir.remove();
-    }
-  }, 60_000 + TRANSFERS * 50);
+    },
+    60_000 + TRANSFERS * 50,
+  );
 });

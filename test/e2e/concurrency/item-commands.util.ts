@@ -76,7 +76,8 @@ const create = (input: Data, actor?: string): Write => ({
 });
 
 const update = (target: number, patch: Patch, expectation: Expectation, actor?: string): Write => {
-  const args = (model: ItemModel) => [model.idAt(target), patch as Partial<Item>, context(actor, model.expectedVersion(model.idAt(target), expectation))] as const;
+  const args = (model: ItemModel) =>
+    [model.idAt(target), patch as Partial<Item>, context(actor, model.expectedVersion(model.idAt(target), expectation))] as const;
   return {
     plan: (model) => model.planUpdate(model.idAt(target), patch, expectation, actor),
     viaRepository: (real, model) => real.repo.update(...args(model)),
@@ -136,7 +137,10 @@ class TransactionWrite implements fc.Command<ItemModel, EntityTransaction> {
   constructor(readonly write: Write) {}
   check = () => true;
   run(model: ItemModel, tx: EntityTransaction): void {
-    conclude(this.write.plan(model), settle(() => this.write.viaTransaction(tx, model)));
+    conclude(
+      this.write.plan(model),
+      settle(() => this.write.viaTransaction(tx, model)),
+    );
   }
   toString = () => `tx.${this.write.toString()}`;
 }

@@ -34,10 +34,7 @@ const notes = fc.constantFrom('x', 'y');
 export const actors = fc.option(fc.constantFrom('ann', 'ben'), { nil: undefined });
 export const expectations = fc.constantFrom<Expectation>('none', 'none', 'current', 'stale');
 export const data: fc.Arbitrary<Data> = fc.record({ code: codes, group: groups, rank: ranks, note: notes }, { requiredKeys: ['code', 'group'] });
-export const patches: fc.Arbitrary<Patch> = fc.record(
-  { code: codes, group: groups, rank: fc.option(ranks), note: fc.option(notes) },
-  { requiredKeys: [] },
-);
+export const patches: fc.Arbitrary<Patch> = fc.record({ code: codes, group: groups, rank: fc.option(ranks), note: fc.option(notes) }, { requiredKeys: [] });
 export const wheres: fc.Arbitrary<Where> = fc.oneof(
   fc.constant({}),
   groups.map((group) => ({ group })),
@@ -67,9 +64,7 @@ interface HistoryEntry {
 export type Expected = Data & { id: string; version: number };
 
 /** What a write must do: fail with this error, or succeed and leave this record. */
-export type Plan<A extends unknown[] = []> =
-  | { error: new (...args: never[]) => Error }
-  | { expected: (...args: A) => Expected; commit: (...args: A) => void };
+export type Plan<A extends unknown[] = []> = { error: new (...args: never[]) => Error } | { expected: (...args: A) => Expected; commit: (...args: A) => void };
 
 /** A cursor walk in progress: its query and the position after the last record it returned. */
 export interface Walk {
@@ -240,5 +235,8 @@ export function withoutTimes<R extends { createdAt?: unknown; updatedAt?: unknow
 /** History as the repository returns it, without times. */
 export function historyWithoutTimes(history: { id: string; fields: Record<string, { at?: string }[]> } | null) {
   if (!history) return null;
-  return { id: history.id, fields: Object.fromEntries(Object.entries(history.fields).map(([field, entries]) => [field, entries.map(({ at: _at, ...rest }) => rest)])) };
+  return {
+    id: history.id,
+    fields: Object.fromEntries(Object.entries(history.fields).map(([field, entries]) => [field, entries.map(({ at: _at, ...rest }) => rest)])),
+  };
 }

@@ -35,42 +35,50 @@ async function expectStoreToBe(model: ItemModel, repo: EntityRepository<Item>, s
 }
 
 describe('EntityRepository against a model, command by command', () => {
-  it('keeps writes, reads, history and cursor walks held across writes in line with the model (fc.asyncModelRun)', async () => {
-    await fc.assert(
-      fc.asyncProperty(repositoryCommands, (commands) =>
-        withRepository(async (repo, storage) => {
-          const model = new ItemModel();
-          await fc.asyncModelRun(() => ({ model, real: { repo } }), commands);
-          await expectStoreToBe(model, repo, storage);
-        }),
-      ),
-      { numRuns: RUNS },
-    );
-  }, 60_000 + RUNS * 300);
+  it(
+    'keeps writes, reads, history and cursor walks held across writes in line with the model (fc.asyncModelRun)',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(repositoryCommands, (commands) =>
+          withRepository(async (repo, storage) => {
+            const model = new ItemModel();
+            await fc.asyncModelRun(() => ({ model, real: { repo } }), commands);
+            await expectStoreToBe(model, repo, storage);
+          }),
+        ),
+        { numRuns: RUNS },
+      );
+    },
+    60_000 + RUNS * 300,
+  );
 
-  it('sees its own writes inside one transaction and commits exactly the model, or nothing when it throws (fc.modelRun)', async () => {
-    await fc.assert(
-      fc.asyncProperty(transactionCommands, fc.boolean(), (commands, abort) =>
-        withRepository(async (repo, storage) => {
-          const model = new ItemModel();
-          const aborted = new Error('the callback gives up');
-          const committed = repo.transaction((tx) => {
-            fc.modelRun(() => ({ model, real: tx }), commands);
-            if (abort) throw aborted;
-          });
-          if (abort) {
-            await expect(committed).rejects.toBe(aborted);
-            await expectStoreToBe(new ItemModel(), repo, storage);
-            expect(storage.events(0, 10)).toEqual([]);
-            return;
-          }
-          await committed;
-          await expectStoreToBe(model, repo, storage);
-        }),
-      ),
-      { numRuns: RUNS },
-    );
-  }, 60_000 + RUNS * 300);
+  it(
+    'sees its own writes inside one transaction and commits exactly the model, or nothing when it throws (fc.modelRun)',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(transactionCommands, fc.boolean(), (commands, abort) =>
+          withRepository(async (repo, storage) => {
+            const model = new ItemModel();
+            const aborted = new Error('the callback gives up');
+            const committed = repo.transaction((tx) => {
+              fc.modelRun(() => ({ model, real: tx }), commands);
+              if (abort) throw aborted;
+            });
+            if (abort) {
+              await expect(committed).rejects.toBe(aborted);
+              await expectStoreToBe(new ItemModel(), repo, storage);
+              expect(storage.events(0, 10)).toEqual([]);
+              return;
+            }
+            await committed;
+            await expectStoreToBe(model, repo, storage);
+          }),
+        ),
+        { numRuns: RUNS },
+      );
+    },
+    60_000 + RUNS * 300,
+  );
 
   it('keeps nothing of a create whose unique conflict the transaction callback caught', async () => {
     await withRepository(async (repo, storage) => {

@@ -36,9 +36,7 @@ async function contest(send: Send, path: string, number: string, body: (number: 
   const isBatch = (index: number) => index % 3 === 2;
   const answers = await Promise.all(
     range(CONTENDERS).map((index) =>
-      isBatch(index)
-        ? send(index, `${path}/batch`, [body(number, index), body(extraOf(index), index)])
-        : send(index, path, body(number, index)),
+      isBatch(index) ? send(index, `${path}/batch`, [body(number, index), body(extraOf(index), index)]) : send(index, path, body(number, index)),
     ),
   );
   const winners = answers.flatMap((answer, index) => (answer.status === 201 ? [index] : []));
@@ -51,41 +49,52 @@ async function contest(send: Send, path: string, number: string, body: (number: 
   const won = answers[index]!.body;
   return {
     winner: { index, ids: isBatch(index) ? won.map((record: { id: string }) => record.id) : [won.id] },
-    lostExtras: range(CONTENDERS).filter((i) => isBatch(i) && i !== index).map(extraOf),
+    lostExtras: range(CONTENDERS)
+      .filter((i) => isBatch(i) && i !== index)
+      .map(extraOf),
   };
 }
 
 describe('concurrent creates of one unique number', () => {
   describe('across two processes on one data directory', () => {
-    it(`lets exactly one of ${CONTENDERS} creates win in each of ${ROUNDS} rounds`, async () => {
-      const dir = makeTempDir('nde-unique-');
-      const dataPath = join(dir.path, 'data');
-      let pair: SampleProcess[] = [];
-      try {
-        pair = await startPair(dataPath);
-        const send: Send = (index, path, body) => call(pair[index % 2]!, 'POST', path, { body });
-        const kept: string[] = [];
-        for (const round of range(ROUNDS)) {
-          const number = `UQ-${round}`;
-          const outcome = await contest(send, '/permits', number, (value, index) => ({ number: value, client: `client-${index}`, county: 'Travis' }));
-          kept.push(...outcome.winner.ids);
-          for (const app of pair) {
-            const found = await call(app, 'GET', `/permits?number=${number}`);
-            expect(found.body.items.map((permit: { id: string }) => permit.id)).toEqual([outcome.winner.ids[0]]);
-            for (const extra of outcome.lostExtras) expect((await call(app, 'GET', `/permits?number=${extra}`)).body.items).toEqual([]);
+    it(
+      `lets exactly one of ${CONTENDERS} creates win in each of ${ROUNDS} rounds`,
+      async () => {
+        const dir = makeTempDir('nde-unique-');
+        const dataPath = join(dir.path, 'data');
+        let pair: SampleProcess[] = [];
+        try {
+          pair = await startPair(dataPath);
+          const send: Send = (index, path, body) => call(pair[index % 2]!, 'POST', path, { body });
+          const kept: string[] = [];
+          for (const round of range(ROUNDS)) {
+            const number = `UQ-${round}`;
+            const outcome = await contest(send, '/permits', number, (value, index) => ({ number: value, client: `client-${index}`, county: 'Travis' }));
+            kept.push(...outcome.winner.ids);
+            for (const app of pair) {
+              const found = await call(app, 'GET', `/permits?number=${number}`);
+              expect(found.body.items.map((permit: { id: string }) => permit.id)).toEqual([outcome.winner.ids[0]]);
+              for (const extra of outcome.lostExtras) expect((await call(app, 'GET', `/permits?number=${extra}`)).body.items).toEqual([]);
+            }
           }
+          await Promise.all(pair.map((app) => stopSample(app)));
+          pair = [];
+          await withSampleStore(dataPath, (storage) => {
+            expect(storage.verify().problems).toEqual([]);
+            expect(
+              storage
+                .events(0, 10_000)
+                .map((event) => event.id)
+                .sort(),
+            ).toEqual([...kept].sort());
+          });
+        } finally {
+          await Promise.all(pair.map((app) => stopSample(app)));
+          dir.remove();
         }
-        await Promise.all(pair.map((app) => stopSample(app)));
-        pair = [];
-        await withSampleStore(dataPath, (storage) => {
-          expect(storage.verify().problems).toEqual([]);
-          expect(storage.events(0, 10_000).map((event) => event.id).sort()).toEqual([...kept].sort());
-        });
-      } finally {
-        await Promise.all(pair.map((app) => stopSample(app)));
-        dir.remove();
-      }
-    }, 60_000 + ROUNDS * 5_000);
+      },
+      60_000 + ROUNDS * 5_000,
+    );
   });
 
   @Entity({ name: 'unique-tags', path: 'tags' })
@@ -122,7 +131,12 @@ describe('concurrent creates of one unique number', () => {
       }
       const storage = t.app.get(EntityStorage);
       expect(storage.verify().problems).toEqual([]);
-      expect(storage.events(0, 10_000).map((event) => event.id).sort()).toEqual([...kept].sort());
+      expect(
+        storage
+          .events(0, 10_000)
+          .map((event) => event.id)
+          .sort(),
+      ).toEqual([...kept].sort());
     });
   });
 });

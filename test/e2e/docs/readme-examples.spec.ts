@@ -32,7 +32,12 @@ async function boot(module: Parameters<typeof NestFactory.create>[0], platform: 
 }
 
 describe('README: the integration examples as quoted', () => {
-  const quoted = [...readdirSync(join(ROOT, 'examples')).filter((name) => name.endsWith('.ts')).map((name) => `examples/${name}`), 'sample/cluster.ts'];
+  const quoted = [
+    ...readdirSync(join(ROOT, 'examples'))
+      .filter((name) => name.endsWith('.ts'))
+      .map((name) => `examples/${name}`),
+    'sample/cluster.ts',
+  ];
 
   it.each(quoted)('quotes %s whole, as the file is', (path) => {
     const marker = '```ts\n// ' + path + '\n';
@@ -135,7 +140,9 @@ const CHILD_STARTUP_MS = 25_000;
 /** Compiles examples/ (a type error fails the suite) to examples/dist, beside the compiled package it imports. */
 function buildExamples(): void {
   try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'examples', 'tsconfig.json')], { encoding: 'utf8' });
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'examples', 'tsconfig.json')], {
+      encoding: 'utf8',
+    });
   } catch (error) {
     throw new Error(`examples/ does not compile:\n${(error as { stdout?: string }).stdout ?? error}`, { cause: error });
   }
@@ -230,7 +237,10 @@ describe('README: rate limiting with @nestjs/throttler (examples/throttler.ts)',
 /** Pids of the cluster's workers: the primary's child processes. */
 function workersOf(primary: ChildProcess): number[] {
   try {
-    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(primary.pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(primary.pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return []; // ps exits 1 when there are none
   }
@@ -254,12 +264,19 @@ describe('README: the sample as a cluster, several processes on one data directo
     assertSampleBuilt();
     data = makeTempDir();
     cluster = await spawnNode('cluster', [join(ROOT, 'sample', 'dist', 'cluster.js')], { DATA_PATH: data.path, WORKERS: '2' });
-    await until('2 workers answering', async () => {
-      const status = await fetch(`${cluster!.base}/permits?limit=1`).then((response) => response.status, () => 0);
-      const workers = workersOf(cluster!.child);
-      workers.forEach((pid) => seenWorkers.add(pid));
-      return status === 200 && workers.length === 2 ? true : undefined;
-    }, cluster);
+    await until(
+      '2 workers answering',
+      async () => {
+        const status = await fetch(`${cluster!.base}/permits?limit=1`).then(
+          (response) => response.status,
+          () => 0,
+        );
+        const workers = workersOf(cluster!.child);
+        workers.forEach((pid) => seenWorkers.add(pid));
+        return status === 200 && workers.length === 2 ? true : undefined;
+      },
+      cluster,
+    );
   }, 40_000);
 
   afterAll(async () => {
@@ -270,7 +287,9 @@ describe('README: the sample as a cluster, several processes on one data directo
   }, 15_000);
 
   it('shows every acknowledged write in every worker, replaces a killed worker and leaves a consistent store', async () => {
-    const created = await Promise.all(Array.from({ length: 40 }, (_, i) => call(cluster!, 'POST', '/permits', { user: ADMIN, body: permitBody(`BP-CL-${i}`) })));
+    const created = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => call(cluster!, 'POST', '/permits', { user: ADMIN, body: permitBody(`BP-CL-${i}`) })),
+    );
     expect(created.map((response) => response.status)).toEqual(Array(40).fill(201));
     expect(new Set(created.map((response) => response.body.id)).size).toBe(40);
     // Each read on a new connection, which the primary hands to the workers in turn: both answer.
@@ -279,15 +298,30 @@ describe('README: the sample as a cluster, several processes on one data directo
 
     const [victim] = workersOf(cluster!.child);
     process.kill(victim!, 'SIGKILL');
-    const replaced = await until('a replacement worker', () => {
-      const workers = workersOf(cluster!.child);
-      return workers.length === 2 && !workers.includes(victim!) ? workers : undefined;
-    }, cluster!);
+    const replaced = await until(
+      'a replacement worker',
+      () => {
+        const workers = workersOf(cluster!.child);
+        return workers.length === 2 && !workers.includes(victim!) ? workers : undefined;
+      },
+      cluster!,
+    );
     replaced.forEach((pid) => seenWorkers.add(pid));
-    await until('both workers answering', async () => {
-      const statuses = await Promise.all([1, 2, 3, 4].map(() => listAll().then((response) => response.status, () => 0)));
-      return statuses.every((status) => status === 200) ? true : undefined;
-    }, cluster!);
+    await until(
+      'both workers answering',
+      async () => {
+        const statuses = await Promise.all(
+          [1, 2, 3, 4].map(() =>
+            listAll().then(
+              (response) => response.status,
+              () => 0,
+            ),
+          ),
+        );
+        return statuses.every((status) => status === 200) ? true : undefined;
+      },
+      cluster!,
+    );
     expect((await call(cluster!, 'POST', '/permits', { user: ADMIN, body: permitBody('BP-CL-after') })).status).toBe(201);
     for (let i = 0; i < 4; i++) expect((await listAll()).body.items).toHaveLength(41);
 

@@ -123,7 +123,9 @@ export function watchAckOrder(app: INestApplication): { report: () => AckOrder; 
           const serial = queuedAs.get(key);
           if (serial === undefined || serial > durableAtHead) {
             // Where on the watch's clock each end fell, so a failure tells a late flush from a missing one.
-            order.beforeFlush.push(`${method} ${request.url} ${key} (answered at ${headAt} with transactions up to #${durableAtHead} flushed; its own, #${serial ?? '?'}, ${flushedAt === undefined ? 'not flushed yet' : `flushed at ${flushedAt}`})`);
+            order.beforeFlush.push(
+              `${method} ${request.url} ${key} (answered at ${headAt} with transactions up to #${durableAtHead} flushed; its own, #${serial ?? '?'}, ${flushedAt === undefined ? 'not flushed yet' : `flushed at ${flushedAt}`})`,
+            );
           } else if (flushedAt === undefined || flushedAt > headAt!) {
             order.coveredByLaterFlush++;
           }

@@ -28,99 +28,119 @@ interface Figures {
  * once, and at the end verify() must find the store consistent.
  */
 describe('crash recovery', () => {
-  it(`loses no acknowledged write over ${CYCLES} SIGKILL cycles`, async () => {
-    const dir = makeTempDir('nde-crash-');
-    const dataPath = join(dir.path, 'data');
-    const acknowledged: Acknowledged = new Map();
-    const figures: Figures = { cycles: 0, acknowledgedWrites: 0, recordsChecked: 0, lost: [], unknownOutcomes: 0 };
-    let serial = 0;
-    let app: SampleProcess | undefined;
-    /** Creates whose answer never came; retried with their keys after the next restart. */
-    let pending: { number: string; key: string }[] = [];
-    try {
-      for (let cycle = 0; cycle < CYCLES; cycle++) {
-        app = await startSample(`crash-${cycle}`, dataPath, cycle % 2 === 0 ? 'express' : 'fastify');
-        await checkAcknowledged(app, acknowledged, figures);
-        await retryUnknown(app, pending, acknowledged, figures);
-        pending = [];
-        let running = true;
-        const clients = Array.from({ length: CLIENTS }, async (_, client) => {
-          while (running) {
-            const ids = [...acknowledged].filter(([, state]) => !state.deleted).map(([id]) => id);
-            const roll = Math.random();
-            try {
-              if (ids.length < 5 || roll < 0.5) {
-                const number = `C-${client}-${serial++}`;
-                const key = `key-${number}`;
-                pending.push({ number, key });
-                const response = await call(app!, 'POST', '/permits', { body: { number, client: 'crash', county: 'Travis' }, headers: { 'idempotency-key': key } });
-                if (response.status === 201) {
-                  acknowledged.set(response.body.id, { version: response.body.version, deleted: false, number });
-                  figures.acknowledgedWrites++;
-                  pending.splice(pending.findIndex((entry) => entry.number === number), 1);
-                }
-              } else {
-                const id = ids[Math.floor(Math.random() * ids.length)]!;
-                const state = acknowledged.get(id)!;
-                const ifMatch = { 'if-match': `"${state.version}"` };
-                if (roll < 0.9) {
-                  const response = await call(app!, 'PATCH', `/permits/${id}`, { user: ADMIN, body: { client: `crash-${serial++}` }, headers: ifMatch });
-                  if (response.status === 200 && response.body.version > (acknowledged.get(id)?.version ?? 0)) {
-                    acknowledged.set(id, { ...acknowledged.get(id)!, version: response.body.version });
+  it(
+    `loses no acknowledged write over ${CYCLES} SIGKILL cycles`,
+    async () => {
+      const dir = makeTempDir('nde-crash-');
+      const dataPath = join(dir.path, 'data');
+      const acknowledged: Acknowledged = new Map();
+      const figures: Figures = { cycles: 0, acknowledgedWrites: 0, recordsChecked: 0, lost: [], unknownOutcomes: 0 };
+      let serial = 0;
+      let app: SampleProcess | undefined;
+      /** Creates whose answer never came; retried with their keys after the next restart. */
+      let pending: { number: string; key: string }[] = [];
+      try {
+        for (let cycle = 0; cycle < CYCLES; cycle++) {
+          app = await startSample(`crash-${cycle}`, dataPath, cycle % 2 === 0 ? 'express' : 'fastify');
+          await checkAcknowledged(app, acknowledged, figures);
+          await retryUnknown(app, pending, acknowledged, figures);
+          pending = [];
+          let running = true;
+          const clients = Array.from({ length: CLIENTS }, async (_, client) => {
+            while (running) {
+              const ids = [...acknowledged].filter(([, state]) => !state.deleted).map(([id]) => id);
+              const roll = Math.random();
+              try {
+                if (ids.length < 5 || roll < 0.5) {
+                  const number = `C-${client}-${serial++}`;
+                  const key = `key-${number}`;
+                  pending.push({ number, key });
+                  const response = await call(app!, 'POST', '/permits', {
+                    body: { number, client: 'crash', county: 'Travis' },
+                    headers: { 'idempotency-key': key },
+                  });
+                  if (response.status === 201) {
+                    acknowledged.set(response.body.id, { version: response.body.version, deleted: false, number });
                     figures.acknowledgedWrites++;
+                    pending.splice(
+                      pending.findIndex((entry) => entry.number === number),
+                      1,
+                    );
                   }
                 } else {
-                  // Marked first and kept until a restart shows the record: this delete, or another
-                  // client's delete of the same record, may have committed though no answer said so.
-                  acknowledged.set(id, { ...state, maybeDeleted: true });
-                  const response = await call(app!, 'DELETE', `/permits/${id}`, { user: ADMIN, headers: ifMatch });
-                  if (response.status === 204) {
-                    acknowledged.set(id, { ...acknowledged.get(id)!, deleted: true });
-                    figures.acknowledgedWrites++;
+                  const id = ids[Math.floor(Math.random() * ids.length)]!;
+                  const state = acknowledged.get(id)!;
+                  const ifMatch = { 'if-match': `"${state.version}"` };
+                  if (roll < 0.9) {
+                    const response = await call(app!, 'PATCH', `/permits/${id}`, { user: ADMIN, body: { client: `crash-${serial++}` }, headers: ifMatch });
+                    if (response.status === 200 && response.body.version > (acknowledged.get(id)?.version ?? 0)) {
+                      acknowledged.set(id, { ...acknowledged.get(id)!, version: response.body.version });
+                      figures.acknowledgedWrites++;
+                    }
+                  } else {
+                    // Marked first and kept until a restart shows the record: this delete, or another
+                    // client's delete of the same record, may have committed though no answer said so.
+                    acknowledged.set(id, { ...state, maybeDeleted: true });
+                    const response = await call(app!, 'DELETE', `/permits/${id}`, { user: ADMIN, headers: ifMatch });
+                    if (response.status === 204) {
+                      acknowledged.set(id, { ...acknowledged.get(id)!, deleted: true });
+                      figures.acknowledgedWrites++;
+                    }
                   }
                 }
+              } catch {
+                // The process was killed mid-request: the outcome is unknown to this client.
+                running = false;
               }
-            } catch {
-              // The process was killed mid-request: the outcome is unknown to this client.
-              running = false;
+            }
+          });
+          await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 1950));
+          app.child.kill('SIGKILL');
+          running = false;
+          await Promise.all(clients);
+          await new Promise<void>((resolve) =>
+            app!.child.exitCode !== null || app!.child.signalCode !== null ? resolve() : app!.child.once('exit', () => resolve()),
+          );
+          app = undefined;
+          figures.cycles++;
+        }
+        app = await startSample('crash-final', dataPath, 'express');
+        await checkAcknowledged(app, acknowledged, figures);
+        await retryUnknown(app, pending, acknowledged, figures);
+        app.child.kill('SIGTERM');
+        await new Promise<void>((resolve) => app!.child.once('exit', () => resolve()));
+        app = undefined;
+
+        await withSampleStore(dataPath, (storage) => {
+          expect(storage.verify().problems).toEqual([]);
+          if (process.env.CRASH_DEBUG) {
+            for (const line of figures.lost) {
+              const id = line.split(':')[0];
+              console.warn(
+                line,
+                JSON.stringify(
+                  storage
+                    .events(0, 1e6)
+                    .filter((event) => event.id === id)
+                    .map((e) => [e.seq, e.type, e.version, e.at]),
+                ),
+              );
             }
           }
         });
-        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 1950));
-        app.child.kill('SIGKILL');
-        running = false;
-        await Promise.all(clients);
-        await new Promise<void>((resolve) => (app!.child.exitCode !== null || app!.child.signalCode !== null ? resolve() : app!.child.once('exit', () => resolve())));
-        app = undefined;
-        figures.cycles++;
+        expect(figures.lost).toEqual([]);
+        expect(figures.acknowledgedWrites).toBeGreaterThan(CYCLES);
+        console.warn(
+          `crash recovery: ${figures.cycles} cycles, ${figures.acknowledgedWrites} acknowledged writes, ` +
+            `${figures.recordsChecked} record checks, ${figures.unknownOutcomes} unknown outcomes retried, lost: ${figures.lost.length}`,
+        );
+      } finally {
+        app?.child.kill('SIGKILL');
+        dir.remove();
       }
-      app = await startSample('crash-final', dataPath, 'express');
-      await checkAcknowledged(app, acknowledged, figures);
-      await retryUnknown(app, pending, acknowledged, figures);
-      app.child.kill('SIGTERM');
-      await new Promise<void>((resolve) => app!.child.once('exit', () => resolve()));
-      app = undefined;
-
-      await withSampleStore(dataPath, (storage) => {
-        expect(storage.verify().problems).toEqual([]);
-        if (process.env.CRASH_DEBUG) {
-          for (const line of figures.lost) {
-            const id = line.split(':')[0];
-            console.warn(line, JSON.stringify(storage.events(0, 1e6).filter((event) => event.id === id).map((e) => [e.seq, e.type, e.version, e.at])));
-          }
-        }
-      });
-      expect(figures.lost).toEqual([]);
-      expect(figures.acknowledgedWrites).toBeGreaterThan(CYCLES);
-      console.warn(
-        `crash recovery: ${figures.cycles} cycles, ${figures.acknowledgedWrites} acknowledged writes, ` +
-          `${figures.recordsChecked} record checks, ${figures.unknownOutcomes} unknown outcomes retried, lost: ${figures.lost.length}`,
-      );
-    } finally {
-      app?.child.kill('SIGKILL');
-      dir.remove();
-    }
-  }, 60_000 + CYCLES * 8_000);
+    },
+    60_000 + CYCLES * 8_000,
+  );
 });
 
 /** Every acknowledged record is there with at least its acknowledged version; every acknowledged delete is absent. */

@@ -14,8 +14,16 @@ const EXIT_MS = 20_000;
 
 /** Ways a data.mdb gets damaged, from the bytes of a sound one, with what start-up must say. */
 const DAMAGES: ReadonlyArray<{ name: string; damage: (sound: Buffer) => Buffer; says: RegExp }> = [
-  { name: 'a data.mdb cut to half its size', damage: (sound) => sound.subarray(0, sound.length / 2), says: /data\.mdb is truncated: \d+ bytes, its meta page says at least \d+/ },
-  { name: 'a data.mdb of garbage bytes', damage: (sound) => Buffer.alloc(sound.length, 'not an LMDB file; '), says: /data\.mdb is not an LMDB file \(bad magic\)/ },
+  {
+    name: 'a data.mdb cut to half its size',
+    damage: (sound) => sound.subarray(0, sound.length / 2),
+    says: /data\.mdb is truncated: \d+ bytes, its meta page says at least \d+/,
+  },
+  {
+    name: 'a data.mdb of garbage bytes',
+    damage: (sound) => Buffer.alloc(sound.length, 'not an LMDB file; '),
+    says: /data\.mdb is not an LMDB file \(bad magic\)/,
+  },
   { name: 'a zero-length data.mdb', damage: () => Buffer.alloc(0), says: /data\.mdb is empty \(0 bytes\)/ },
 ];
 

@@ -61,7 +61,8 @@ describeIfMountable.each(['express', 'fastify'] as const)('a disk that fills and
       if (!refused.some((attempt) => attempt.status === 507)) findings.add('no write was answered 507', `${refused.length} refusals`);
       for (const attempt of refused) {
         if (attempt.status !== 507 && attempt.status !== 503) findings.add('a write answered other than 2xx, 507 or 503', `${attempt.kind} ${attempt.status}`);
-        else if (attempt.status === 507 && !/full|space/i.test(attempt.message ?? '')) findings.add('a 507 without a clear message', attempt.message ?? '(none)');
+        else if (attempt.status === 507 && !/full|space/i.test(attempt.message ?? ''))
+          findings.add('a 507 without a clear message', attempt.message ?? '(none)');
       }
       if (readWhileFull === 0) findings.add('no acknowledged permit to read while the disk was full', '');
       for (const read of load.wrongReads) findings.add('a read did not return the acknowledged state', read);
@@ -111,7 +112,8 @@ describe('the LMDB map growing under two processes on one directory', () => {
 
       for (const [index, load] of loads.entries()) {
         for (const attempt of load.attempts) {
-          if (!isSuccess(attempt.status)) findings.add(`process ${pair[index]!.name} did not acknowledge a request`, `${attempt.kind} ${attempt.status} ${attempt.message ?? ''}`);
+          if (!isSuccess(attempt.status))
+            findings.add(`process ${pair[index]!.name} did not acknowledge a request`, `${attempt.kind} ${attempt.status} ${attempt.message ?? ''}`);
         }
         for (const read of load.wrongReads) findings.add(`process ${pair[index]!.name} read a wrong state`, read);
       }
@@ -120,7 +122,8 @@ describe('the LMDB map growing under two processes on one directory', () => {
         [pair[1]!, pair[0]!],
       ]) {
         const listed = await call(reader, 'GET', `/permits?number[prefix]=MAP${writer.name}&limit=1000`, { user: ADMIN });
-        if (listed.status !== 200 || listed.body.items.length === 0) findings.add(`process ${reader.name} does not list ${writer.name}'s permits`, String(listed.status));
+        if (listed.status !== 200 || listed.body.items.length === 0)
+          findings.add(`process ${reader.name} does not list ${writer.name}'s permits`, String(listed.status));
       }
       for (const app of pair) if (CRASH_OUTPUT.test(app.output())) findings.add(`crash output from ${app.name}`, CRASH_OUTPUT.exec(app.output())![0]);
       await Promise.all(pair.map((app) => stopSample(app)));

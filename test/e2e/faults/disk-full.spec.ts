@@ -45,7 +45,12 @@ describeIfMountable.each(['express', 'fastify'] as const)('a full disk under the
       app = undefined;
       await withSampleStore(join(disk.path, 'data'), (storage) => {
         expect(storage.verify().problems).toEqual([]);
-        expect(storage.events(0, 1000).filter((event) => event.type === 'created').map((event) => event.id)).toEqual(acknowledged);
+        expect(
+          storage
+            .events(0, 1000)
+            .filter((event) => event.type === 'created')
+            .map((event) => event.id),
+        ).toEqual(acknowledged);
       });
     } finally {
       await stopSample(app);

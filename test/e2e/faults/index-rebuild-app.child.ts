@@ -112,7 +112,12 @@ if (command === 'seed') {
   report({
     verify: maintenance.verify().problems,
     records: Object.fromEntries(records),
-    indexEntries: Object.fromEntries(maintenance.stat().entities.find((stat) => stat.name === 'orders')!.indexes.map((index) => [index.name, index.entries])),
+    indexEntries: Object.fromEntries(
+      maintenance
+        .stat()
+        .entities.find((stat) => stat.name === 'orders')!
+        .indexes.map((index) => [index.name, index.entries]),
+    ),
     regionPlan: repository.explain({ where: { region: 'r1' } }),
     mismatched,
   });

@@ -129,7 +129,9 @@ async function underFault(name: string, platform: 'express' | 'fastify', inject:
     const stoppedWriting = !failedFast && load.attempts.some((attempt) => refusedUntilRestart(attempt, lastTo));
 
     const injected = windows.reduce((sum, window) => sum + (window.trace.match(/\(INJECTED\)/g)?.length ?? 0), 0);
-    const inWindow = load.attempts.filter((attempt) => attempt.kind !== 'read' && windows.some((window) => attempt.endedAt >= window.from && attempt.startedAt <= window.to));
+    const inWindow = load.attempts.filter(
+      (attempt) => attempt.kind !== 'read' && windows.some((window) => attempt.endedAt >= window.from && attempt.startedAt <= window.to),
+    );
     if (injected === 0) findings.add('strace failed nothing', name);
     if (!inWindow.some((attempt) => typeof attempt.status === 'number' && attempt.status >= 500)) {
       findings.add('no write in a fault window was answered 5xx', tally(inWindow));

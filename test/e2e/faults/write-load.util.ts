@@ -128,10 +128,12 @@ export class WriteLoad {
     for (const write of this.unsure) {
       if (!write.claimedUnchanged) continue;
       const stored = write.id === undefined ? byNumber.get(write.number) : records.get(write.id);
-      const changed =
-        write.kind === 'create' ? stored !== undefined : write.kind === 'update' ? stored?.version !== write.versionBefore : stored === undefined;
+      const changed = write.kind === 'create' ? stored !== undefined : write.kind === 'update' ? stored?.version !== write.versionBefore : stored === undefined;
       if (changed) {
-        findings.add('a write answered "nothing was changed" is in the store', `${write.kind} ${write.number} answered ${write.status}, store: ${stored ? `v${stored.version}` : 'deleted'}`);
+        findings.add(
+          'a write answered "nothing was changed" is in the store',
+          `${write.kind} ${write.number} answered ${write.status}, store: ${stored ? `v${stored.version}` : 'deleted'}`,
+        );
       }
     }
   }
@@ -197,10 +199,23 @@ export class WriteLoad {
     const [record] = own.splice(index, 1);
     if (isRefusal(attempt)) return;
     this.tracked.delete(record!.id);
-    this.unsure.push({ kind, number: record!.number, id: record!.id, versionBefore: record!.version, status: attempt.status, claimedUnchanged: claimsUnchanged(attempt) });
+    this.unsure.push({
+      kind,
+      number: record!.number,
+      id: record!.id,
+      versionBefore: record!.version,
+      status: attempt.status,
+      claimedUnchanged: claimsUnchanged(attempt),
+    });
   }
 
-  private async send(kind: Kind, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ attempt: Attempt; body?: any }> {
+  private async send(
+    kind: Kind,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ attempt: Attempt; body?: any }> {
     const startedAt = Date.now();
     let status: Attempt['status'];
     let parsed: any;
@@ -217,7 +232,13 @@ export class WriteLoad {
     } catch (error) {
       status = (error as Error).name === 'TimeoutError' ? 'no answer' : 'connection lost';
     }
-    const attempt: Attempt = { kind, startedAt, endedAt: Date.now(), status, ...(!isSuccess(status) && parsed?.message && { message: String(parsed.message) }) };
+    const attempt: Attempt = {
+      kind,
+      startedAt,
+      endedAt: Date.now(),
+      status,
+      ...(!isSuccess(status) && parsed?.message && { message: String(parsed.message) }),
+    };
     this.attempts.push(attempt);
     return { attempt, body: parsed };
   }

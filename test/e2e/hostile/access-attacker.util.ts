@@ -140,7 +140,10 @@ export class AccessAttacker {
       if (field.name === definition.permissions?.owner || field.permission?.write !== undefined || field.hidden) continue;
       if (!field.required || field.default !== undefined) continue;
       const unique = definition.indexes.some((index) => index.unique && index.fields.includes(field.name));
-      const base = field.constraints.enum?.[0] ?? field.example ?? (field.type === 'number' ? 1 : field.type === 'boolean' ? true : field.type === 'date' ? '2026-01-01T00:00:00.000Z' : 'value');
+      const base =
+        field.constraints.enum?.[0] ??
+        field.example ??
+        (field.type === 'number' ? 1 : field.type === 'boolean' ? true : field.type === 'date' ? '2026-01-01T00:00:00.000Z' : 'value');
       body[field.name] = unique || field.type === 'string' ? `${String(base).slice(0, 20)}-${this.serial}` : base;
     }
     return body;
@@ -149,7 +152,13 @@ export class AccessAttacker {
   /** A change any writer may make: a new value for the first free-text field. */
   patchBody(definition: EntityDefinition): Data {
     const field = definition.fields.find(
-      (candidate) => candidate.type === 'string' && !candidate.immutable && !candidate.hidden && candidate.permission === undefined && !candidate.constraints.enum && candidate.name !== definition.permissions?.owner,
+      (candidate) =>
+        candidate.type === 'string' &&
+        !candidate.immutable &&
+        !candidate.hidden &&
+        candidate.permission === undefined &&
+        !candidate.constraints.enum &&
+        candidate.name !== definition.permissions?.owner,
     )!;
     return { [field.name]: `changed-${(this.serial += 1)}` };
   }
@@ -184,7 +193,11 @@ export class AccessAttacker {
     return {
       method,
       path,
-      headers: { ...(actor.header === undefined ? {} : { 'x-user': actor.header }), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        ...(actor.header === undefined ? {} : { 'x-user': actor.header }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     };
   }
@@ -219,7 +232,13 @@ export class AccessAttacker {
    * error answer must keep Nest's shape, and a 2xx must not hold a value the actor may
    * not see.
    */
-  async attempt(family: string, route: AppRoute | undefined, actor: Actor, request: RawRequest, judge: (response: RawResponse) => Promise<Judgement> | Judgement): Promise<RawResponse> {
+  async attempt(
+    family: string,
+    route: AppRoute | undefined,
+    actor: Actor,
+    request: RawRequest,
+    judge: (response: RawResponse) => Promise<Judgement> | Judgement,
+  ): Promise<RawResponse> {
     this.attempts += 1;
     const routeLabel = route ? `${route.method} ${route.template}` : `${request.method} (no route)`;
     this.attemptsByRoute.set(routeLabel, (this.attemptsByRoute.get(routeLabel) ?? 0) + 1);
@@ -238,7 +257,10 @@ export class AccessAttacker {
     const judged = await judge(response);
     if (!judged.refused) problems.push(judged.problem);
     if (problems.length === 0) this.refusals += 1;
-    for (const problem of problems) this.violations.add(`${family}: ${routeLabel} by ${actor.name}: ${problem}`, () => describeExchange({ ...request, headers: request.headers ?? {}, body: request.body === undefined ? undefined : Buffer.from(request.body) }, response));
+    for (const problem of problems)
+      this.violations.add(`${family}: ${routeLabel} by ${actor.name}: ${problem}`, () =>
+        describeExchange({ ...request, headers: request.headers ?? {}, body: request.body === undefined ? undefined : Buffer.from(request.body) }, response),
+      );
     return response;
   }
 

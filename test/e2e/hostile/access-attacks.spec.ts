@@ -57,7 +57,12 @@ describe.each(PLATFORMS)('generated access attacks on %s', (platform) => {
             `${attacker.attempts - attacker.refusals} got through (${attacker.violations.size} kinds); open to everyone: ${open.length === 0 ? 'none' : open.join(', ')}\n` +
             `  by family: ${[...attacker.attemptsByFamily].map(([family, count]) => `${family} ${count}`).join('; ')}\n`,
         );
-        expect({ problems: attacker.violations.report(), changed, stray, verify: verify.problems }).toEqual({ problems: [], changed: [], stray: [], verify: [] });
+        expect({ problems: attacker.violations.report(), changed, stray, verify: verify.problems }).toEqual({
+          problems: [],
+          changed: [],
+          stray: [],
+          verify: [],
+        });
       } finally {
         client.close();
         await app.close();

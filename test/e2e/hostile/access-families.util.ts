@@ -24,15 +24,29 @@ function byPrivilege(attacker: AccessAttacker): Actor[] {
 export async function refusedWrites(attacker: AccessAttacker, before: Snapshot): Promise<void> {
   for (const route of attacker.routes.filter((candidate) => candidate.method !== 'GET')) {
     for (const actor of attacker.scenario.actors) {
-      const targets = route.onRecord ? [...attacker.records.filter((record) => record.definition === route.definition).map((record) => record.id), attacker.missingId()] : [undefined];
+      const targets = route.onRecord
+        ? [...attacker.records.filter((record) => record.definition === route.definition).map((record) => record.id), attacker.missingId()]
+        : [undefined];
       for (const id of targets) {
         const verdict = await attacker.verdictFor(route, actor, id);
         if (verdict.allowed) continue;
         const owner = attacker.records.find((record) => record.id === id)?.owner;
-        const family = id === undefined ? 'verbs beyond its rights' : owner === undefined ? 'unknown ids' : owner.header === actor.header ? 'verbs beyond its rights' : "other principals' records";
+        const family =
+          id === undefined
+            ? 'verbs beyond its rights'
+            : owner === undefined
+              ? 'unknown ids'
+              : owner.header === actor.header
+                ? 'verbs beyond its rights'
+                : "other principals' records";
         const stored = id === undefined ? undefined : await attacker.stored(route.definition, id);
         const seq = attacker.storage.log.lastSeq();
-        const request = attacker.request(actor, route.method, route.onRecord ? attacker.pathOf(route, id!) : route.template, attacker.bodyFor(route, actor, stored));
+        const request = attacker.request(
+          actor,
+          route.method,
+          route.onRecord ? attacker.pathOf(route, id!) : route.template,
+          attacker.bodyFor(route, actor, stored),
+        );
         await attacker.attempt(family, route, actor, request, async (response) => {
           if (response.status !== verdict.status) return fail(`answered ${response.status} where README's rules say ${verdict.status}`);
           if (attacker.storage.log.lastSeq() !== seq) return fail('a refused request changed the store');
@@ -57,7 +71,8 @@ export async function readsAcrossPrincipals(attacker: AccessAttacker): Promise<v
         const verdict = await attacker.verdictFor(route, actor, id);
         const path = route.onRecord ? attacker.pathOf(route, id!) : `${route.template}?limit=1000`;
         await attacker.attempt('reads, privileged reader first', route, actor, attacker.request(actor, 'GET', path), async (response) => {
-          if (!verdict.allowed) return response.status === verdict.status ? REFUSED : fail(`answered ${response.status} where README's rules say ${verdict.status}`);
+          if (!verdict.allowed)
+            return response.status === verdict.status ? REFUSED : fail(`answered ${response.status} where README's rules say ${verdict.status}`);
           if (response.status !== 200) return fail(`answered ${response.status} to a read README's rules allow`);
           if (route.onRecord) return REFUSED;
           for (const item of items(response)) {
@@ -77,7 +92,9 @@ export async function readsAcrossPrincipals(attacker: AccessAttacker): Promise<v
  * field it may not write (the stored value stays).
  */
 export async function overPosting(attacker: AccessAttacker, before: Snapshot): Promise<void> {
-  for (const route of attacker.routes.filter((candidate) => !candidate.handWritten && ['POST', 'PUT', 'PATCH'].includes(candidate.method) && candidate.action !== 'admin')) {
+  for (const route of attacker.routes.filter(
+    (candidate) => !candidate.handWritten && ['POST', 'PUT', 'PATCH'].includes(candidate.method) && candidate.action !== 'admin',
+  )) {
     const definition = route.definition;
     const owner = definition.permissions?.owner;
     for (const actor of attacker.scenario.actors) {
@@ -96,7 +113,8 @@ export async function overPosting(attacker: AccessAttacker, before: Snapshot): P
       const claims: [string, Data, number][] = [
         ...(owner === undefined ? [] : [[`the owner field ${owner}`, { [owner]: 'someone-else' }, 400] as [string, Data, number]]),
         ...unwritableFields(definition, principal, attacker.scenario.roles).map(
-          (field) => [`${field}, which it may not write`, { [field]: definition.fieldsByName.get(field)!.type === 'number' ? 1 : 'x' }, 403] as [string, Data, number],
+          (field) =>
+            [`${field}, which it may not write`, { [field]: definition.fieldsByName.get(field)!.type === 'number' ? 1 : 'x' }, 403] as [string, Data, number],
         ),
       ];
       for (const [claim, extra, status] of claims) {
@@ -106,7 +124,8 @@ export async function overPosting(attacker: AccessAttacker, before: Snapshot): P
         const path = route.onRecord ? attacker.pathOf(route, id!) : route.template;
         await attacker.attempt(`over-posting ${claim}`, route, actor, attacker.request(actor, route.method, path, body), async (response) => {
           if (response.status !== status) return fail(`answered ${response.status}, not ${status}`);
-          if (attacker.storage.log.lastSeq() !== seq || (id !== undefined && !(await attacker.unchanged(before, id)))) return fail('a refused body changed the store');
+          if (attacker.storage.log.lastSeq() !== seq || (id !== undefined && !(await attacker.unchanged(before, id))))
+            return fail('a refused body changed the store');
           return REFUSED;
         });
       }
@@ -124,7 +143,8 @@ async function managedFieldsOnCreate(attacker: AccessAttacker, route: AppRoute, 
     const id = (response.json as Data).id as string;
     attacker.scratch.add(id);
     const stored = await attacker.stored(route.definition, id);
-    const taken = !stored || stored.id === claimed.id || stored.version !== 1 || stored.createdAt === claimed.createdAt || stored.updatedAt === claimed.updatedAt;
+    const taken =
+      !stored || stored.id === claimed.id || stored.version !== 1 || stored.createdAt === claimed.createdAt || stored.updatedAt === claimed.updatedAt;
     return taken ? fail('a server-owned field was taken from the body') : REFUSED;
   });
 }
@@ -135,11 +155,17 @@ async function replaceKeepsUnwritable(attacker: AccessAttacker, route: AppRoute,
   const id = await attacker.scratchRecord(route.definition);
   if (!(await attacker.verdictFor(route, actor, id)).allowed) return;
   const stored = (await attacker.stored(route.definition, id))!;
-  await attacker.attempt('a PUT wiping fields it may not write', route, actor, attacker.request(actor, 'PUT', attacker.pathOf(route, id), attacker.replaceBody(route.definition, stored, actor)), async (response) => {
-    if (response.status !== 200) return fail(`answered ${response.status} to a PUT it may make`);
-    const after = (await attacker.stored(route.definition, id))!;
-    return unwritable.every((field) => after[field] === stored[field]) ? REFUSED : fail('a PUT changed a field the principal may not write');
-  });
+  await attacker.attempt(
+    'a PUT wiping fields it may not write',
+    route,
+    actor,
+    attacker.request(actor, 'PUT', attacker.pathOf(route, id), attacker.replaceBody(route.definition, stored, actor)),
+    async (response) => {
+      if (response.status !== 200) return fail(`answered ${response.status} to a PUT it may make`);
+      const after = (await attacker.stored(route.definition, id))!;
+      return unwritable.every((field) => after[field] === stored[field]) ? REFUSED : fail('a PUT changed a field the principal may not write');
+    },
+  );
 }
 
 /**
@@ -148,7 +174,8 @@ async function replaceKeepsUnwritable(attacker: AccessAttacker, route: AppRoute,
  * (the principal's own where only owners may).
  */
 export async function allowedWriteAnswers(attacker: AccessAttacker): Promise<void> {
-  const create = (definition: AppRoute['definition']) => attacker.routes.find((route) => route.definition === definition && route.method === 'POST' && route.template === `/${definition.path}`);
+  const create = (definition: AppRoute['definition']) =>
+    attacker.routes.find((route) => route.definition === definition && route.method === 'POST' && route.template === `/${definition.path}`);
   for (const route of attacker.routes.filter((candidate) => candidate.onRecord && candidate.method !== 'GET')) {
     for (const actor of attacker.scenario.actors) {
       let id = await attacker.scratchRecord(route.definition);
@@ -158,7 +185,12 @@ export async function allowedWriteAnswers(attacker: AccessAttacker): Promise<voi
         id = await attacker.scratchRecord(route.definition, actor);
         if (!(await attacker.verdictFor(route, actor, id)).allowed) continue;
       }
-      const request = attacker.request(actor, route.method, attacker.pathOf(route, id), attacker.bodyFor(route, actor, await attacker.stored(route.definition, id)));
+      const request = attacker.request(
+        actor,
+        route.method,
+        attacker.pathOf(route, id),
+        attacker.bodyFor(route, actor, await attacker.stored(route.definition, id)),
+      );
       await attacker.attempt('answers to allowed writes', route, actor, request, (response) => {
         attacker.adoptRecordsIn(response.json);
         return response.status < 300 ? REFUSED : fail(`answered ${response.status} to a write README's rules allow`);

@@ -25,8 +25,12 @@ export async function queryOracles(attacker: AccessAttacker): Promise<void> {
         const declared = definition.fieldsByName.get(field)!;
         const status = declared.hidden ? 400 : 403;
         // Values of the field's type, its planted secrets among them: a malformed value is refused for its form (400) before any access rule runs.
-        const secrets = attacker.forbiddenValues(definition, attacker.scenario.actors[0]!).filter((value) => (declared.type === 'number' ? !Number.isNaN(Number(value)) : value.includes(field)));
-        const typed = { number: ['0', '1', '-5', '7391000'], string: ['x', 'CANARY', ''], boolean: ['true', 'false'], date: ['2026-01-01T00:00:00.000Z'] }[declared.type];
+        const secrets = attacker
+          .forbiddenValues(definition, attacker.scenario.actors[0]!)
+          .filter((value) => (declared.type === 'number' ? !Number.isNaN(Number(value)) : value.includes(field)));
+        const typed = { number: ['0', '1', '-5', '7391000'], string: ['x', 'CANARY', ''], boolean: ['true', 'false'], date: ['2026-01-01T00:00:00.000Z'] }[
+          declared.type
+        ];
         const values = [...new Set([...secrets.slice(0, 3), ...typed])];
         const ops = ['eq', 'ne', 'gt', 'lt', 'in', ...(declared.type === 'string' ? ['prefix'] : [])];
         const queries: [string, string][] = [
@@ -36,16 +40,23 @@ export async function queryOracles(attacker: AccessAttacker): Promise<void> {
         ];
         const answers = new Map<string, Set<string>>();
         for (const [op, query] of queries) {
-          await attacker.attempt(`filter or sort on ${declared.hidden ? 'a hidden field' : 'a field it may not read'}`, route, actor, attacker.request(actor, 'GET', `${route.template}?${query}`), async (response) => {
-            const seen = answers.get(op) ?? new Set<string>();
-            answers.set(op, seen.add(`${response.status} ${response.text}`));
-            if (response.status !== status) return fail(`answered ${response.status}, not ${status}`);
-            if (declared.hidden) {
-              const twin = await attacker.client.send(attacker.request(actor, 'GET', `${route.template}?${query.replace(field, 'noSuchField')}`));
-              if (twin.status !== response.status || twin.text.replaceAll('noSuchField', field) !== response.text) return fail('a hidden field answers unlike a field that does not exist');
-            }
-            return seen.size === 1 ? REFUSED : fail('the answer depends on the value asked about');
-          });
+          await attacker.attempt(
+            `filter or sort on ${declared.hidden ? 'a hidden field' : 'a field it may not read'}`,
+            route,
+            actor,
+            attacker.request(actor, 'GET', `${route.template}?${query}`),
+            async (response) => {
+              const seen = answers.get(op) ?? new Set<string>();
+              answers.set(op, seen.add(`${response.status} ${response.text}`));
+              if (response.status !== status) return fail(`answered ${response.status}, not ${status}`);
+              if (declared.hidden) {
+                const twin = await attacker.client.send(attacker.request(actor, 'GET', `${route.template}?${query.replace(field, 'noSuchField')}`));
+                if (twin.status !== response.status || twin.text.replaceAll('noSuchField', field) !== response.text)
+                  return fail('a hidden field answers unlike a field that does not exist');
+              }
+              return seen.size === 1 ? REFUSED : fail('the answer depends on the value asked about');
+            },
+          );
         }
         await cursorForGuardedSort(attacker, route, actor, field, status);
       }
@@ -73,13 +84,20 @@ async function cursorOfAnother(attacker: AccessAttacker, route: AppRoute, actor:
     const made = await attacker.client.send(attacker.request(other, 'GET', `${route.template}?limit=1`));
     const cursor = (made.json as { nextCursor?: string | null } | undefined)?.nextCursor;
     if (typeof cursor !== 'string') continue;
-    await attacker.attempt("another principal's cursor", route, actor, attacker.request(actor, 'GET', `${route.template}?cursor=${cursor}&limit=1000`), async (response) => {
-      if (response.status !== 200) return fail(`answered ${response.status} to a list it may read`);
-      for (const item of items(response)) {
-        if (!(await attacker.verdictFor({ ...route, onRecord: true }, actor, item.id as string)).allowed) return fail('the page holds a record this principal may not read');
-      }
-      return REFUSED;
-    });
+    await attacker.attempt(
+      "another principal's cursor",
+      route,
+      actor,
+      attacker.request(actor, 'GET', `${route.template}?cursor=${cursor}&limit=1000`),
+      async (response) => {
+        if (response.status !== 200) return fail(`answered ${response.status} to a list it may read`);
+        for (const item of items(response)) {
+          if (!(await attacker.verdictFor({ ...route, onRecord: true }, actor, item.id as string)).allowed)
+            return fail('the page holds a record this principal may not read');
+        }
+        return REFUSED;
+      },
+    );
   }
 }
 

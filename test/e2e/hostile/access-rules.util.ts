@@ -76,5 +76,7 @@ export function unseenFields(definition: EntityDefinition, principal: Principal 
 /** Fields this principal may not write. */
 export function unwritableFields(definition: EntityDefinition, principal: Principal | undefined, roles: Roles): string[] {
   const permissions = new PermissionSet(principal, roles);
-  return definition.fields.filter((field) => field.permission?.write !== undefined && !(principal && permissions.holds(field.permission.write))).map((field) => field.name);
+  return definition.fields
+    .filter((field) => field.permission?.write !== undefined && !(principal && permissions.holds(field.permission.write)))
+    .map((field) => field.name);
 }

@@ -80,9 +80,11 @@ export function objectBodyVariants(definition: EntityDefinition, valid: fc.Arbit
     },
     {
       weight: 4,
-      arbitrary: fc.tuple(valid, anyField).chain(([body, field]) =>
-        wrongTypeValue(field).map((value) => ({ kind: `wrong type for ${field.type}`, expect: 'refuse' as const, body: { ...body, [field.name]: value } })),
-      ),
+      arbitrary: fc
+        .tuple(valid, anyField)
+        .chain(([body, field]) =>
+          wrongTypeValue(field).map((value) => ({ kind: `wrong type for ${field.type}`, expect: 'refuse' as const, body: { ...body, [field.name]: value } })),
+        ),
     },
     ...(stringFields.length === 0
       ? []
@@ -91,7 +93,11 @@ export function objectBodyVariants(definition: EntityDefinition, valid: fc.Arbit
             weight: 2,
             arbitrary: fc
               .tuple(valid, fc.constantFrom(...stringFields), fc.constantFrom('\\ud800', 'x\\udfff', '\\udbff\\udbff', 'ok\\ud83d'))
-              .map(([body, field, escaped]) => ({ kind: 'lone surrogate', expect: 'refuse' as const, body: { ...body, [field.name]: new RawJson(`"${escaped}"`) } })),
+              .map(([body, field, escaped]) => ({
+                kind: 'lone surrogate',
+                expect: 'refuse' as const,
+                body: { ...body, [field.name]: new RawJson(`"${escaped}"`) },
+              })),
           },
         ]),
     {
@@ -103,11 +109,17 @@ export function objectBodyVariants(definition: EntityDefinition, valid: fc.Arbit
     {
       weight: 1,
       // Mostly small; now and then as many elements as the body limit holds (2 bytes each).
-      arbitrary: fc.tuple(valid, anyField, fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1000, max: 20_000 }) }, { weight: 1, arbitrary: fc.integer({ min: 300_000, max: 500_000 }) })).map(([body, field, count]) => ({
-        kind: 'huge array',
-        expect: 'refuse',
-        body: { ...body, [field.name]: new RawJson(`[${'1,'.repeat(count)}1]`) },
-      })),
+      arbitrary: fc
+        .tuple(
+          valid,
+          anyField,
+          fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1000, max: 20_000 }) }, { weight: 1, arbitrary: fc.integer({ min: 300_000, max: 500_000 }) }),
+        )
+        .map(([body, field, count]) => ({
+          kind: 'huge array',
+          expect: 'refuse',
+          body: { ...body, [field.name]: new RawJson(`[${'1,'.repeat(count)}1]`) },
+        })),
     },
     {
       weight: 1,
@@ -136,7 +148,16 @@ export function objectBodyVariants(definition: EntityDefinition, valid: fc.Arbit
     {
       weight: 1,
       arbitrary: fc
-        .tuple(valid, fc.constantFrom('application/json; charset=utf-8', 'application/json; charset=latin1', 'application/json; charset=utf-16', 'APPLICATION/JSON', 'application/vnd.api+json'))
+        .tuple(
+          valid,
+          fc.constantFrom(
+            'application/json; charset=utf-8',
+            'application/json; charset=latin1',
+            'application/json; charset=utf-16',
+            'APPLICATION/JSON',
+            'application/vnd.api+json',
+          ),
+        )
         .map(([body, contentType]) => ({ kind: `content-type ${contentType}`, expect: 'either', body, contentType })),
     },
     ...(stringFields.length === 0
@@ -144,29 +165,35 @@ export function objectBodyVariants(definition: EntityDefinition, valid: fc.Arbit
       : [
           {
             weight: 1,
-            arbitrary: fc.tuple(valid, fc.constantFrom(...stringFields), fc.constantFrom('ff', 'c0af', 'eda080', 'f4908080', 'e282')).map(([body, field, hex]) => {
-              const marker = 'INVALID_UTF8_BYTES';
-              const text = jsonText({ ...body, [field.name]: marker });
-              const [head, tail] = text.split(`"${marker}"`);
-              return {
-                kind: 'invalid UTF-8',
-                expect: 'either' as const,
-                bytes: Buffer.concat([Buffer.from(`${head}"`), Buffer.from(hex, 'hex'), Buffer.from(`"${tail}`)]),
-              };
-            }),
+            arbitrary: fc
+              .tuple(valid, fc.constantFrom(...stringFields), fc.constantFrom('ff', 'c0af', 'eda080', 'f4908080', 'e282'))
+              .map(([body, field, hex]) => {
+                const marker = 'INVALID_UTF8_BYTES';
+                const text = jsonText({ ...body, [field.name]: marker });
+                const [head, tail] = text.split(`"${marker}"`);
+                return {
+                  kind: 'invalid UTF-8',
+                  expect: 'either' as const,
+                  bytes: Buffer.concat([Buffer.from(`${head}"`), Buffer.from(hex, 'hex'), Buffer.from(`"${tail}`)]),
+                };
+              }),
           },
         ]),
   ];
   if (owner !== undefined) {
     variants.push({
       weight: 2,
-      arbitrary: fc.tuple(valid, fc.string()).map(([body, value]) => ({ kind: 'owner field', expect: 'refuse', body: { ...body, [owner]: value }, statuses: [400] })),
+      arbitrary: fc
+        .tuple(valid, fc.string())
+        .map(([body, value]) => ({ kind: 'owner field', expect: 'refuse', body: { ...body, [owner]: value }, statuses: [400] })),
     });
   }
   for (const field of fields.filter((candidate) => candidate.type === 'number' || candidate.type === 'date')) {
     variants.push({
       weight: 1,
-      arbitrary: fc.tuple(valid, validValue(field)).map(([body, value]) => ({ kind: `edge ${field.type}`, expect: 'accept', body: { ...body, [field.name]: value } })),
+      arbitrary: fc
+        .tuple(valid, validValue(field))
+        .map(([body, value]) => ({ kind: `edge ${field.type}`, expect: 'accept', body: { ...body, [field.name]: value } })),
     });
   }
   return fc.oneof(...variants);

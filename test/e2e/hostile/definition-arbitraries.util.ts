@@ -191,7 +191,13 @@ export function wrongTypeValue(field: FieldDefinition): fc.Arbitrary<JsonText> {
     case 'boolean':
       return fc.oneof(fc.constantFrom<JsonText>('true', 'false', 1, 0, 'yes', ''), containers);
     case 'date':
-      return fc.oneof(fc.constantFrom(...INVALID_DATES), fc.integer(), fc.boolean(), containers, fc.string().filter((text) => !isISO8601(text, { strict: true })));
+      return fc.oneof(
+        fc.constantFrom(...INVALID_DATES),
+        fc.integer(),
+        fc.boolean(),
+        containers,
+        fc.string().filter((text) => !isISO8601(text, { strict: true })),
+      );
   }
 }
 
@@ -261,7 +267,10 @@ export function validClause(definition: EntityDefinition): fc.Arbitrary<[string,
     fc.constantFrom(...operatorsFor(field)).chain((op) => {
       const key = op === 'eq' ? field.name : `${field.name}[${op}]`;
       if (op === 'in') return fc.array(queryText(field), { minLength: 1, maxLength: 5 }).map((values) => [key, values.join(',')] as [string, string]);
-      if (op === 'prefix') return queryText(field).filter((text) => text.length > 0).map((text) => [key, text] as [string, string]);
+      if (op === 'prefix')
+        return queryText(field)
+          .filter((text) => text.length > 0)
+          .map((text) => [key, text] as [string, string]);
       return queryText(field).map((text) => [key, text] as [string, string]);
     }),
   );
@@ -273,11 +282,18 @@ export function validListQuery(definition: EntityDefinition): fc.Arbitrary<{ par
   return fc
     .record({
       clauses: fc.uniqueArray(validClause(definition), { maxLength: 4, selector: ([key]) => key }),
-      sort: fc.option(fc.tuple(fc.boolean(), fc.constantFrom(...sortable)).map(([descending, field]) => `${descending ? '-' : ''}${field}`), { nil: undefined }),
+      sort: fc.option(
+        fc.tuple(fc.boolean(), fc.constantFrom(...sortable)).map(([descending, field]) => `${descending ? '-' : ''}${field}`),
+        { nil: undefined },
+      ),
       limit: fc.option(fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 1, max: 50 }) }, { weight: 1, arbitrary: fc.constant(1000) }), { nil: undefined }),
     })
     .map(({ clauses, sort, limit }) => ({
-      params: [...clauses, ...(sort === undefined ? [] : [['sort', sort] as [string, string]]), ...(limit === undefined ? [] : [['limit', String(limit)] as [string, string]])],
+      params: [
+        ...clauses,
+        ...(sort === undefined ? [] : [['sort', sort] as [string, string]]),
+        ...(limit === undefined ? [] : [['limit', String(limit)] as [string, string]]),
+      ],
       sort: sort ?? 'id',
     }));
 }

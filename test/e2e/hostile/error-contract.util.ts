@@ -58,7 +58,10 @@ export class ViolationLog {
 }
 
 /** A short, printable description of a request and its answer. */
-export function describeExchange(request: { method: string; path: string; headers: Record<string, string>; body?: Buffer }, response?: RawResponse | string): string {
+export function describeExchange(
+  request: { method: string; path: string; headers: Record<string, string>; body?: Buffer },
+  response?: RawResponse | string,
+): string {
   const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}...(${text.length} chars)` : text);
   const headers = Object.entries(request.headers)
     .map(([name, value]) => `${name}: ${clip(JSON.stringify(value), 60)}`)

@@ -2,14 +2,12 @@ import type { EntityDefinition } from '../../../lib/index.js';
 import type { BodyVariant } from './body-mutations.util.js';
 
 /** The routes of API.md, per entity. */
-export type RouteKind = 'create' | 'batch' | 'list' | 'read' | 'replace' | 'update' | 'delete' | 'history' | 'audit' | 'grants-list' | 'grants-add' | 'grants-remove';
+export type RouteKind =
+  'create' | 'batch' | 'list' | 'read' | 'replace' | 'update' | 'delete' | 'history' | 'audit' | 'grants-list' | 'grants-add' | 'grants-remove';
 
 /** Which record a case aims at, resolved when it runs: records come and go during a run. */
 export type Target =
-  | { kind: 'live'; pick: number; suffix?: string }
-  | { kind: 'deleted'; pick: number }
-  | { kind: 'missing' }
-  | { kind: 'garbage'; segment: string };
+  { kind: 'live'; pick: number; suffix?: string } | { kind: 'deleted'; pick: number } | { kind: 'missing' } | { kind: 'garbage'; segment: string };
 
 export type CursorUse = { mode: 'valid' | 'tampered' | 'other sort'; pick: number };
 

@@ -36,7 +36,12 @@ const GARBAGE_SEGMENTS = [
 
 const target: fc.Arbitrary<Target> = fc.oneof(
   { weight: 10, arbitrary: fc.nat().map((pick) => ({ kind: 'live' as const, pick })) },
-  { weight: 1, arbitrary: fc.tuple(fc.nat(), fc.constantFrom('%00status', '%00', '%00x', '%2Fhistory', '%20')).map(([pick, suffix]) => ({ kind: 'live' as const, pick, suffix })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.nat(), fc.constantFrom('%00status', '%00', '%00x', '%2Fhistory', '%20'))
+      .map(([pick, suffix]) => ({ kind: 'live' as const, pick, suffix })),
+  },
   { weight: 2, arbitrary: fc.nat().map((pick) => ({ kind: 'deleted' as const, pick })) },
   { weight: 1, arbitrary: fc.constant({ kind: 'missing' as const }) },
   {
@@ -44,7 +49,10 @@ const target: fc.Arbitrary<Target> = fc.oneof(
     arbitrary: fc
       .oneof(
         fc.constantFrom(...GARBAGE_SEGMENTS),
-        fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }).filter((text) => text.isWellFormed()).map(encodeURIComponent),
+        fc
+          .string({ unit: 'binary', minLength: 1, maxLength: 40 })
+          .filter((text) => text.isWellFormed())
+          .map(encodeURIComponent),
         fc.integer({ min: 100, max: 7000 }).map((count) => 'i'.repeat(count)),
       )
       .map((segment) => ({ kind: 'garbage' as const, segment })),
@@ -58,9 +66,14 @@ function bodyCases(definition: EntityDefinition, route: 'create' | 'replace' | '
 
 function batchCases(definition: EntityDefinition): fc.Arbitrary<CaseDraft> {
   const valid = createBody(definition);
-  const badElement = objectBodyVariants(definition, valid).filter((variant) => variant.expect === 'refuse' && variant.body !== undefined && variant.contentType === undefined);
+  const badElement = objectBodyVariants(definition, valid).filter(
+    (variant) => variant.expect === 'refuse' && variant.body !== undefined && variant.contentType === undefined,
+  );
   return fc.oneof(
-    { weight: 5, arbitrary: fc.array(valid, { minLength: 1, maxLength: 6 }).map((items): CaseDraft => ({ kind: 'valid batch', expect: 'accept', body: items })) },
+    {
+      weight: 5,
+      arbitrary: fc.array(valid, { minLength: 1, maxLength: 6 }).map((items): CaseDraft => ({ kind: 'valid batch', expect: 'accept', body: items })),
+    },
     {
       weight: 4,
       arbitrary: fc.tuple(fc.array(valid, { maxLength: 5 }), badElement, fc.nat()).map(([items, bad, at]): CaseDraft => {
@@ -78,12 +91,23 @@ function batchCases(definition: EntityDefinition): fc.Arbitrary<CaseDraft> {
         statuses: [400, 413],
       })),
     },
-    { weight: 1, arbitrary: fc.constantFrom<JsonText>([], {}, 'x', [[]], [null]).map((body): CaseDraft => ({ kind: 'batch of no records', expect: 'refuse', body, statuses: [400] })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom<JsonText>([], {}, 'x', [[]], [null])
+        .map((body): CaseDraft => ({ kind: 'batch of no records', expect: 'refuse', body, statuses: [400] })),
+    },
   );
 }
 
 function recordCases(definition: EntityDefinition): fc.Arbitrary<CaseDraft & { route: RouteKind }> {
-  const routes: RouteKind[] = ['read', 'delete', 'history', ...(definition.audited ? (['audit'] as const) : []), ...(definition.permissions ? (['grants-list'] as const) : [])];
+  const routes: RouteKind[] = [
+    'read',
+    'delete',
+    'history',
+    ...(definition.audited ? (['audit'] as const) : []),
+    ...(definition.permissions ? (['grants-list'] as const) : []),
+  ];
   return fc.tuple(fc.constantFrom(...routes), target).map(([route, aim]) => ({ kind: `${aim.kind} id`, expect: 'accept', route, target: aim }));
 }
 
@@ -101,7 +125,23 @@ function grantCases(): fc.Arbitrary<CaseDraft & { route: RouteKind }> {
     {
       weight: 3,
       arbitrary: fc
-        .tuple(valid, fc.constantFrom<JsonText>('', ' ', 'a b', 'a\u0000', 'group:', 'x'.repeat(201), `group:${'x'.repeat(201)}`, 42, null, {}, ['a'], new RawJson('"\\ud800"')))
+        .tuple(
+          valid,
+          fc.constantFrom<JsonText>(
+            '',
+            ' ',
+            'a b',
+            'a\u0000',
+            'group:',
+            'x'.repeat(201),
+            `group:${'x'.repeat(201)}`,
+            42,
+            null,
+            {},
+            ['a'],
+            new RawJson('"\\ud800"'),
+          ),
+        )
         .map(([body, subject]): CaseDraft => ({ kind: 'bad grant subject', expect: 'refuse', body: { ...body, subject }, statuses: [400] })),
     },
     {
@@ -112,7 +152,12 @@ function grantCases(): fc.Arbitrary<CaseDraft & { route: RouteKind }> {
           fc.oneof(
             { weight: 12, arbitrary: fc.constantFrom<JsonText>([], ['write'], ['read', 'read'], 'read', [1], null, {}, ['__proto__']) },
             // Distinct values, so a check comparing every pair (quadratic) shows as a stall.
-            { weight: 1, arbitrary: fc.integer({ min: 100_000, max: 120_000 }).map((count) => new RawJson(JSON.stringify(Array.from({ length: count }, (_, index) => index)))) },
+            {
+              weight: 1,
+              arbitrary: fc
+                .integer({ min: 100_000, max: 120_000 })
+                .map((count) => new RawJson(JSON.stringify(Array.from({ length: count }, (_, index) => index)))),
+            },
           ),
         )
         .map(([body, rights]): CaseDraft => ({ kind: 'bad grant rights', expect: 'refuse', body: { ...body, rights }, statuses: [400, 413] })),
@@ -141,33 +186,51 @@ function grantCases(): fc.Arbitrary<CaseDraft & { route: RouteKind }> {
 /** Headers a case may carry: `If-Match`, `Idempotency-Key`, principals, request ids; each may change what the server must do. */
 function withHeaders(base: HostileCase): fc.Arbitrary<HostileCase> {
   // A bad header refuses the request; which refusal comes first is only known when the body is a plain valid one.
-  const refuse = (statuses: number[]) => (variant: HostileCase): HostileCase => ({
-    ...variant,
-    expect: 'refuse',
-    statuses: variant.expect === 'accept' && variant.contentType === undefined && variant.bytes === undefined ? statuses : undefined,
-    mentions: undefined,
-  });
+  const refuse =
+    (statuses: number[]) =>
+    (variant: HostileCase): HostileCase => ({
+      ...variant,
+      expect: 'refuse',
+      statuses: variant.expect === 'accept' && variant.contentType === undefined && variant.bytes === undefined ? statuses : undefined,
+      mentions: undefined,
+    });
   const options: fc.Arbitrary<HostileCase>[] = [fc.constant(base)];
   if (['replace', 'update', 'delete'].includes(base.route)) {
     options.push(fc.constant({ ...base, ifMatch: 'current' as const }));
     options.push(fc.constant(refuse([412, 404])({ ...base, ifMatch: 'stale' })));
     options.push(
       fc
-        .oneof(fc.constantFrom('xyz', '"abc"', 'W/"x"', '"1", "2"', '"-1"', '1'.repeat(16), '""', 'W/', '"1"x'), fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 8000 }).filter((text) => !/^\s*(W\/)?"?\d{1,15}"?\s*$/.test(text) && text.trim() !== '*' && text.trim() !== ''))
+        .oneof(
+          fc.constantFrom('xyz', '"abc"', 'W/"x"', '"1", "2"', '"-1"', '1'.repeat(16), '""', 'W/', '"1"x'),
+          fc
+            .string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 8000 })
+            .filter((text) => !/^\s*(W\/)?"?\d{1,15}"?\s*$/.test(text) && text.trim() !== '*' && text.trim() !== ''),
+        )
         .map((value) => refuse([400])({ ...base, headers: { ...base.headers, 'if-match': value } })),
     );
   }
   if (base.route === 'create' || base.route === 'batch') {
     options.push(
-      fc.tuple(fc.stringMatching(/^[!-~]{1,200}$/), fc.nat()).map(([key, salt]) => ({ ...base, headers: { ...base.headers, 'idempotency-key': `${key}-${salt.toString(36)}` } })),
+      fc
+        .tuple(fc.stringMatching(/^[!-~]{1,200}$/), fc.nat())
+        .map(([key, salt]) => ({ ...base, headers: { ...base.headers, 'idempotency-key': `${key}-${salt.toString(36)}` } })),
     );
     options.push(
-      fc.oneof(fc.integer({ min: 256, max: 8000 }).map((count) => 'k'.repeat(count)), fc.constantFrom('a b', 'caf\u00e9', '\u0080', ' ', 'a\tb')).map((key) => refuse([400])({ ...base, headers: { ...base.headers, 'idempotency-key': key } })),
+      fc
+        .oneof(
+          fc.integer({ min: 256, max: 8000 }).map((count) => 'k'.repeat(count)),
+          fc.constantFrom('a b', 'caf\u00e9', '\u0080', ' ', 'a\tb'),
+        )
+        .map((key) => refuse([400])({ ...base, headers: { ...base.headers, 'idempotency-key': key } })),
     );
   }
   options.push(
     fc
-      .oneof(fc.integer({ min: 64, max: 5000 }).map((count) => 'u'.repeat(count)), fc.stringMatching(/^[!-9;-~]{1,40}$/).filter((id) => !id.includes(',')), fc.constantFrom('caf\u00e9', '\u00ff\u00fe'))
+      .oneof(
+        fc.integer({ min: 64, max: 5000 }).map((count) => 'u'.repeat(count)),
+        fc.stringMatching(/^[!-9;-~]{1,40}$/).filter((id) => !id.includes(',')),
+        fc.constantFrom('caf\u00e9', '\u00ff\u00fe'),
+      )
       // README: a principal id over 256 characters is refused with 401.
       .map((id) => (id.length > 256 ? refuse([401])({ ...base, user: `${id}:admin` }) : { ...base, user: `${id}:admin` })),
   );
@@ -188,7 +251,9 @@ function withHeaders(base: HostileCase): fc.Arbitrary<HostileCase> {
 export function hostileCases(definitions: readonly EntityDefinition[]): fc.Arbitrary<HostileCase> {
   return fc.oneof(
     ...definitions.map((definition) => {
-      const at = (route: RouteKind) => (partial: CaseDraft): HostileCase => ({ headers: {}, ...partial, entity: definition, route });
+      const at =
+        (route: RouteKind) =>
+        (partial: CaseDraft): HostileCase => ({ headers: {}, ...partial, entity: definition, route });
       const routed = (partial: CaseDraft & { route: RouteKind }): HostileCase => at(partial.route)(partial);
       return fc
         .oneof(

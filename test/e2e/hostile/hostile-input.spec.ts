@@ -65,7 +65,10 @@ describe.each(PLATFORMS)('hostile input on %s', (platform) => {
         );
         loop.disable();
         const verify = t.app.get(EntityStorage).verify();
-        const statuses = [...runner.statuses].sort().map(([status, count]) => `${count} ${status}`).join(', ');
+        const statuses = [...runner.statuses]
+          .sort()
+          .map(([status, count]) => `${count} ${status}`)
+          .join(', ');
         process.stdout.write(
           `hostile input on ${platform}: ${runner.cases} cases (seed ${SEED}; ${statuses}), max event-loop delay ${(loop.max / 1e6).toFixed(0)} ms, ` +
             `slowest request ${runner.slowest.ms.toFixed(0)} ms, ${runner.violations.size} kinds of problem, verify() ${verify.ok ? 'clean' : `${verify.problems.length} problems`}\n`,

@@ -11,7 +11,17 @@ import type { HostileCase } from './hostile-case.interface.js';
 import { ADMIN_USER, aimAt, buildRequest, refineExpectation, type Aim, type Pool, type SentRequest } from './hostile-request.util.js';
 import { jsonText } from './json-text.util.js';
 import type { RawClient, RawResponse } from './raw-http.util.js';
-import { expectedFields, fieldProblems, ISO_TIMESTAMP, queryValueOf, satisfiesEquality, ULID, unseenFields, viewProblems, type WriteMode } from './round-trip.util.js';
+import {
+  expectedFields,
+  fieldProblems,
+  ISO_TIMESTAMP,
+  queryValueOf,
+  satisfiesEquality,
+  ULID,
+  unseenFields,
+  viewProblems,
+  type WriteMode,
+} from './round-trip.util.js';
 
 const MAX_CURSORS = 40;
 const MAX_LOOKUP_QUERY = 8_000;
@@ -55,7 +65,12 @@ export class HostileRunner {
   async seed(definitions: readonly EntityDefinition[], count: number, seed: number): Promise<void> {
     for (const definition of definitions) {
       for (const body of fc.sample(createBody(definition), { numRuns: count, seed })) {
-        const response = await this.client.send({ method: 'POST', path: `/${definition.path}`, headers: { 'content-type': 'application/json', 'x-user': ADMIN_USER }, body: jsonText(body) });
+        const response = await this.client.send({
+          method: 'POST',
+          path: `/${definition.path}`,
+          headers: { 'content-type': 'application/json', 'x-user': ADMIN_USER },
+          body: jsonText(body),
+        });
         if (response.status === 201) this.poolOf(definition).live.push((response.json as { id: string }).id);
       }
       if (this.poolOf(definition).live.length === 0) throw new Error(`could not seed ${definition.name}`);
@@ -103,12 +118,14 @@ export class HostileRunner {
       const shape = errorShapeProblem(this.platform, response);
       if (shape) problem(shape);
       if (this.storage.log.lastSeq() !== seq) problem(`refused with ${response.status}, yet the event log moved`);
-      if (grants !== undefined && JSON.stringify(this.acl.grantsOn(testCase.entity.name, aim.id!)) !== grants) problem(`refused with ${response.status}, yet grants changed`);
+      if (grants !== undefined && JSON.stringify(this.acl.grantsOn(testCase.entity.name, aim.id!)) !== grants)
+        problem(`refused with ${response.status}, yet grants changed`);
       const conflict = response.status === 409 && ['create', 'batch', 'replace', 'update'].includes(testCase.route);
       if (expect === 'accept' && !conflict) problem(`refused valid input with ${response.status}`);
       if (expect === 'refuse' && statuses && !statuses.includes(response.status)) problem(`answered ${response.status}, not ${statuses.join(' or ')}`);
       const onTarget = aim.state === 'none' || aim.state === 'live';
-      if (testCase.mentions !== undefined && onTarget && response.status === 400 && !messageOf(response).includes(testCase.mentions)) problem('the 400 does not name the unknown property');
+      if (testCase.mentions !== undefined && onTarget && response.status === 400 && !messageOf(response).includes(testCase.mentions))
+        problem('the 400 does not name the unknown property');
       return;
     }
     if (expect === 'refuse') problem(`accepted with ${response.status}`);
@@ -138,7 +155,12 @@ export class HostileRunner {
       for (const text of viewProblems(view, stored, unseen)) problem(text);
       if (mode === 'create') {
         if (!ULID.test(String(stored.id)) || stored.id === body.id) problem('the new record did not get a fresh id');
-        if (stored.version !== 1 || !ISO_TIMESTAMP.test(String(stored.createdAt)) || stored.createdAt !== stored.updatedAt || stored.createdAt === body.createdAt) {
+        if (
+          stored.version !== 1 ||
+          !ISO_TIMESTAMP.test(String(stored.createdAt)) ||
+          stored.createdAt !== stored.updatedAt ||
+          stored.createdAt === body.createdAt
+        ) {
           problem('the new record took managed fields from the body');
         }
         if (lookup) await this.checkLookup(definition, stored, problem);
@@ -193,7 +215,8 @@ export class HostileRunner {
       case 'history':
       case 'audit': {
         const body = response.json as { id?: unknown; fields?: unknown; items?: unknown };
-        if (testCase.route === 'history' ? body.id !== aim.id || typeof body.fields !== 'object' : !Array.isArray(body.items)) problem(`the ${testCase.route} answer has the wrong shape`);
+        if (testCase.route === 'history' ? body.id !== aim.id || typeof body.fields !== 'object' : !Array.isArray(body.items))
+          problem(`the ${testCase.route} answer has the wrong shape`);
         const text = response.text;
         for (const field of unseen) if (testCase.route === 'history' && text.includes(`"${field}":[`)) problem(`the history shows ${field}`);
         break;

@@ -38,36 +38,36 @@ export async function listenRaw(app: INestApplication, timeoutMs: number): Promi
   const { port } = (app.getHttpServer() as { address(): AddressInfo }).address();
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   const sendOnce = (req: RawRequest): Promise<RawResponse> =>
-      new Promise<RawResponse>((resolve, reject) => {
-        const body = req.body === undefined ? undefined : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body, 'utf8');
-        const headers: Record<string, string | number> = { ...req.headers };
-        if (body !== undefined) headers['content-length'] ??= body.length;
-        const outgoing = request({ host: '127.0.0.1', port, agent, method: req.method, path: req.path, headers }, (incoming) => {
-          const chunks: Buffer[] = [];
-          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-          incoming.on('error', reject);
-          incoming.on('end', () => {
-            clearTimeout(timer);
-            const text = Buffer.concat(chunks).toString('utf8');
-            let json: unknown;
-            try {
-              json = JSON.parse(text);
-            } catch {
-              json = undefined;
-            }
-            resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, text, json });
-          });
-        });
-        const timer = setTimeout(() => {
-          outgoing.destroy();
-          reject(new RequestTimeoutError(`${req.method} ${req.path.slice(0, 200)} got no answer within ${timeoutMs} ms`));
-        }, timeoutMs);
-        outgoing.on('error', (error) => {
+    new Promise<RawResponse>((resolve, reject) => {
+      const body = req.body === undefined ? undefined : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body, 'utf8');
+      const headers: Record<string, string | number> = { ...req.headers };
+      if (body !== undefined) headers['content-length'] ??= body.length;
+      const outgoing = request({ host: '127.0.0.1', port, agent, method: req.method, path: req.path, headers }, (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('error', reject);
+        incoming.on('end', () => {
           clearTimeout(timer);
-          reject(Object.assign(error, { reusedSocket: outgoing.reusedSocket }));
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, text, json });
         });
-        outgoing.end(body);
       });
+      const timer = setTimeout(() => {
+        outgoing.destroy();
+        reject(new RequestTimeoutError(`${req.method} ${req.path.slice(0, 200)} got no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      outgoing.on('error', (error) => {
+        clearTimeout(timer);
+        reject(Object.assign(error, { reusedSocket: outgoing.reusedSocket }));
+      });
+      outgoing.end(body);
+    });
   return {
     send: async (req) => {
       try {

@@ -45,7 +45,9 @@ export function appRoutes(app: INestApplication, definitions: readonly EntityDef
   for (const [template, operations] of Object.entries(document.paths)) {
     for (const method of Object.keys(operations).filter((key) => ['get', 'post', 'put', 'patch', 'delete'].includes(key))) {
       const upper = method.toUpperCase() as AppRoute['method'];
-      const definition = [...definitions].sort((a, b) => b.path.length - a.path.length).find((candidate) => template === `/${candidate.path}` || template.startsWith(`/${candidate.path}/`));
+      const definition = [...definitions]
+        .sort((a, b) => b.path.length - a.path.length)
+        .find((candidate) => template === `/${candidate.path}` || template.startsWith(`/${candidate.path}/`));
       if (!definition) throw new Error(`${upper} ${template} belongs to no entity of this suite; teach the access suite about it`);
       const rest = template.slice(definition.path.length + 1);
       const generated = GENERATED[`${upper} ${rest}`];

@@ -73,7 +73,10 @@ describe.each(PLATFORMS)('request ids on %s', (platform: Platform) => {
   }
 
   function queryLines(requestId: string): string[] {
-    return logger.of('EntitiesQuery').map((line) => line.message).filter((message) => message.includes(requestId));
+    return logger
+      .of('EntitiesQuery')
+      .map((line) => line.message)
+      .filter((message) => message.includes(requestId));
   }
 
   it('echoes the X-Request-Id it was sent and records the same id in the audit entry of the write', async () => {

@@ -19,16 +19,22 @@ describe.each(PLATFORMS)('the sample app on %s', (platform) => {
 
   it('answers GET /health with the store up', async () => {
     const health = await call(sample!, 'GET', '/health');
-    expect({ status: health.status, overall: health.body.status, store: health.body.info?.store?.status, writable: health.body.info?.store?.writable }).toEqual({
-      status: 200,
-      overall: 'ok',
-      store: 'up',
-      writable: true,
-    });
+    expect({ status: health.status, overall: health.body.status, store: health.body.info?.store?.status, writable: health.body.info?.store?.writable }).toEqual(
+      {
+        status: 200,
+        overall: 'ok',
+        store: 'up',
+        writable: true,
+      },
+    );
   });
 
   it('serves its metrics at /metrics, counting the requests it answered', async () => {
-    const created = await call(sample!, 'POST', '/permits', { user: ADMIN, body: permitBody(`OBS-${platform}`), headers: { 'x-request-id': `sample-${platform}` } });
+    const created = await call(sample!, 'POST', '/permits', {
+      user: ADMIN,
+      body: permitBody(`OBS-${platform}`),
+      headers: { 'x-request-id': `sample-${platform}` },
+    });
     expect(created.status).toBe(201);
     const response = await fetch(`${sample!.base}/metrics`);
     expect(response.status).toBe(200);

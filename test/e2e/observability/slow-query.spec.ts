@@ -17,7 +17,11 @@ const SLOW = /^slow query: find on parcels took \d+(\.\d)? ms \(slowQueryMs 0\);
 
 /** Queries the planner answers three different ways. */
 const QUERIES: { query: FindQuery; plan: string; rest: string }[] = [
-  { query: { where: { county: 'Travis', status: 'open' } }, plan: 'index county_status by county= status= in order', rest: 'filters: county, status; sort: id' },
+  {
+    query: { where: { county: 'Travis', status: 'open' } },
+    plan: 'index county_status by county= status= in order',
+    rest: 'filters: county, status; sort: id',
+  },
   { query: { where: { weight: { gte: 5 } }, sort: 'weight' }, plan: 'index weight by weight[gte] in order', rest: 'filters: weight; sort: weight' },
   { query: { where: { note: 'fragile' } }, plan: 'scan records in order', rest: 'filters: note; sort: id' },
 ];

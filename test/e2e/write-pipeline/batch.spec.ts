@@ -33,7 +33,11 @@ describe.each(PLATFORMS)('POST /P/batch on %s', (platform) => {
         expect.objectContaining({ number: 'A', county: 'x', version: 1 }),
         expect.objectContaining({ number: 'B', county: 'y', version: 1 }),
       ]);
-      expect(storageOf(t).events(0, 100).map(({ seq, id, actor }) => ({ seq, id, actor }))).toEqual([
+      expect(
+        storageOf(t)
+          .events(0, 100)
+          .map(({ seq, id, actor }) => ({ seq, id, actor })),
+      ).toEqual([
         { seq: 1, id: response.body[0].id, actor: 'importer' },
         { seq: 2, id: response.body[1].id, actor: 'importer' },
       ]);
@@ -44,11 +48,7 @@ describe.each(PLATFORMS)('POST /P/batch on %s', (platform) => {
     await withApp(platform, entities, async (t) => {
       const response = await api(t)
         .post('/permits/batch')
-        .send([
-          { number: 'A', county: 'x' },
-          { number: 'B', county: 'y' },
-          { number: 'C' },
-        ]);
+        .send([{ number: 'A', county: 'x' }, { number: 'B', county: 'y' }, { number: 'C' }]);
       expect(response.status).toBe(400);
       const message = messageOf(response.body);
       expect(message).toMatch(/\[2\]/);

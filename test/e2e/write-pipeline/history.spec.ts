@@ -56,7 +56,11 @@ describe.each(PLATFORMS)('GET /P/:id/history on %s', (platform) => {
   it('applies a class-level @Historize to fields without their own policy, and a property policy over it', async () => {
     await withApp(platform, entities, async (t) => {
       const id = (await api(t).post('/permits').send({ status: 's1', county: 'c1' }).expect(201)).body.id as string;
-      for (let i = 2; i <= 4; i++) await api(t).patch(`/permits/${id}`).send({ status: `s${i}`, county: `c${i}` }).expect(200);
+      for (let i = 2; i <= 4; i++)
+        await api(t)
+          .patch(`/permits/${id}`)
+          .send({ status: `s${i}`, county: `c${i}` })
+          .expect(200);
 
       const { fields } = (await api(t).get(`/permits/${id}/history`).expect(200)).body;
       expect(fields.county.map((entry: { value: string }) => entry.value)).toEqual(['c4', 'c3']);

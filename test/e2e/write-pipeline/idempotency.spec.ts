@@ -102,7 +102,11 @@ describe.each(PLATFORMS)('Idempotency-Key on %s', (platform) => {
       expect(await listAll(t, '/permits')).toHaveLength(2);
       expect(storageOf(t).events(0, 100)).toHaveLength(2);
 
-      await api(t).post('/permits/batch').set('Idempotency-Key', 'batch-1').send([{ number: 'B-3' }]).expect(409);
+      await api(t)
+        .post('/permits/batch')
+        .set('Idempotency-Key', 'batch-1')
+        .send([{ number: 'B-3' }])
+        .expect(409);
       expect(await listAll(t, '/permits')).toHaveLength(2);
     });
   });
@@ -121,7 +125,11 @@ describe.each(PLATFORMS)('Idempotency-Key on %s', (platform) => {
 
   it('answers 400 to a batch whose Idempotency-Key is longer than 255 characters', async () => {
     await withApp(platform, entities, async (t) => {
-      await api(t).post('/permits/batch').set('Idempotency-Key', 'k'.repeat(256)).send([{ number: 'B-1' }]).expect(400);
+      await api(t)
+        .post('/permits/batch')
+        .set('Idempotency-Key', 'k'.repeat(256))
+        .send([{ number: 'B-1' }])
+        .expect(400);
       expect(await listAll(t, '/permits')).toEqual([]);
     });
   });

@@ -103,7 +103,13 @@ describe.each(PLATFORMS)('EntitiesHealthIndicator in a terminus health check on 
     const above = await http(t).get(`/health?min=${free * 2}`);
     expect(above.status).toBe(503);
     expect(above.body.error.store).toEqual(
-      expect.objectContaining({ status: 'down', open: true, writable: true, minHeadroomBytes: free * 2, message: expect.stringMatching(/bytes left to grow into, below the minimum of \d+$/) }),
+      expect.objectContaining({
+        status: 'down',
+        open: true,
+        writable: true,
+        minHeadroomBytes: free * 2,
+        message: expect.stringMatching(/bytes left to grow into, below the minimum of \d+$/),
+      }),
     );
   });
 

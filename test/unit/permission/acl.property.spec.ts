@@ -34,7 +34,9 @@ const recordArb = fc.record({ entity: fc.constantFrom(...ENTITIES), id: fc.const
 const rightsArb = fc.subarray([...RECORD_RIGHTS], { minLength: 1 }).chain((rights) => fc.shuffledSubarray(rights, { minLength: rights.length }));
 
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
-  fc.record({ kind: fc.constant('grant' as const), subject: subjectArb, rights: rightsArb }).chain((command) => recordArb.map((record) => ({ ...command, ...record }))),
+  fc
+    .record({ kind: fc.constant('grant' as const), subject: subjectArb, rights: rightsArb })
+    .chain((command) => recordArb.map((record) => ({ ...command, ...record }))),
   fc
     .record({ kind: fc.constant('revoke' as const), subject: subjectArb, rights: fc.option(rightsArb, { nil: undefined }) })
     .chain((command) => recordArb.map((record) => ({ ...command, ...record }))),
@@ -158,7 +160,10 @@ describe('AclService against an in-memory model', () => {
           }
 
           const mismatches: string[] = [];
-          for (const [name, service] of [['acl', acl], ['peer', peer]] as const) {
+          for (const [name, service] of [
+            ['acl', acl],
+            ['peer', peer],
+          ] as const) {
             for (const user of USERS) {
               const principal = { id: ns(user), permissions: ['*'] };
               for (const entity of ENTITIES) {
@@ -180,7 +185,8 @@ describe('AclService against an in-memory model', () => {
                 .map((grant) => ({ subject: grant.subject, rights: [...grant.rights].sort() }))
                 .sort((left, right) => (left.subject < right.subject ? -1 : 1));
               const expected = model.grantsOn(entity, ns(id));
-              if (JSON.stringify(stored) !== JSON.stringify(expected)) mismatches.push(`grantsOn(${entity}, ${id}) = ${JSON.stringify(stored)}, model ${JSON.stringify(expected)}`);
+              if (JSON.stringify(stored) !== JSON.stringify(expected))
+                mismatches.push(`grantsOn(${entity}, ${id}) = ${JSON.stringify(stored)}, model ${JSON.stringify(expected)}`);
             }
           }
           if (mismatches.length > 0) expect({ after: command, mismatches }).toEqual({ after: command, mismatches: [] });

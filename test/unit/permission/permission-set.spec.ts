@@ -49,7 +49,10 @@ describe('PermissionSet', () => {
   });
 
   it("treats '*' as every permission, given directly or through a role", () => {
-    for (const principal of [{ id: 'a', permissions: ['*'] }, { id: 'b', roles: ['admin'] }]) {
+    for (const principal of [
+      { id: 'a', permissions: ['*'] },
+      { id: 'b', roles: ['admin'] },
+    ]) {
       expect(holds(principal, 'permits:read')).toBe(true);
       expect(holds(principal, 'anything:at:all')).toBe(true);
       expect(holds(principal, 'plain')).toBe(true);
@@ -57,7 +60,10 @@ describe('PermissionSet', () => {
   });
 
   it("treats 'permits:*' as every permits:... permission and nothing else", () => {
-    for (const principal of [{ id: 'a', permissions: ['permits:*'] }, { id: 'b', roles: ['officer'] }]) {
+    for (const principal of [
+      { id: 'a', permissions: ['permits:*'] },
+      { id: 'b', roles: ['officer'] },
+    ]) {
       expect(holds(principal, 'permits:read')).toBe(true);
       expect(holds(principal, 'permits:admin')).toBe(true);
       expect(holds(principal, 'permits:nested:deeper')).toBe(true);

@@ -54,9 +54,7 @@ describe('planQuery', () => {
     const result = indexPlan({ where: { client: 'acme', county: 'Travis' } });
     expect(result.mergeRuns).toBe(true);
     expect(result.ordered).toBe(false);
-    expect(explain({ where: { client: 'acme', county: 'Travis' } })).toBe(
-      'index client_county_status by client= county=, merging its runs in id order',
-    );
+    expect(explain({ where: { client: 'acme', county: 'Travis' } })).toBe('index client_county_status by client= county=, merging its runs in id order');
     expect(indexPlan({ where: { client: 'acme', county: 'Travis' }, sort: '-id' }).mergeRuns).toBe(true);
     expect(indexPlan({ where: { client: 'acme', county: 'Travis' }, sort: 'amount' }).mergeRuns).toBe(false);
     expect(indexPlan({ where: { client: 'acme', county: 'Travis', status: 'open' } }).mergeRuns).toBe(false);

@@ -8,7 +8,8 @@ class Note {
   @Field() title!: string;
 }
 
-const NOT_OPEN = /^EntityRepository<early-notes> used while its store is not open: before the application initialised \(call app\.init\(\) or app\.listen\(\) first; from a lifecycle hook, use onApplicationBootstrap.*\) or after it closed$/;
+const NOT_OPEN =
+  /^EntityRepository<early-notes> used while its store is not open: before the application initialised \(call app\.init\(\) or app\.listen\(\) first; from a lifecycle hook, use onApplicationBootstrap.*\) or after it closed$/;
 
 /** Every repository method, called once; each `then` names the method should one wrongly succeed. */
 function everyCall(notes: EntityRepository<Note>): Array<[string, () => Promise<unknown>]> {

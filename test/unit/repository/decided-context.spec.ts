@@ -50,7 +50,7 @@ describe('a decision handed to the repository', () => {
     expect((await vaults.findById(id))?.label).toBe('v');
   });
 
-  it("is ignored when it was issued for another principal or action", async () => {
+  it('is ignored when it was issued for another principal or action', async () => {
     const keepers = access.decide(vaults.definition, 'update', KEEPER);
     await expect(vaults.update(id, { label: 'x' }, { principal: READER, decision: keepers } as DecidedContext)).rejects.toBeInstanceOf(AccessDeniedException);
     const readers = access.decide(vaults.definition, 'read', READER);

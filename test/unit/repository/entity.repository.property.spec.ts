@@ -43,14 +43,8 @@ const owners = fc.constantFrom('alice', 'bob', '😀'.repeat(400));
 const colors = fc.constantFrom('red', 'blue', `green${'漢'.repeat(300)}`);
 const sizes = fc.constantFrom(-2.5, 0, 1, 3, 1e6);
 
-const data: fc.Arbitrary<Data> = fc.record(
-  { code: codes, owner: owners, color: colors, size: sizes },
-  { requiredKeys: ['code', 'color'] },
-);
-const patch: fc.Arbitrary<Patch> = fc.record(
-  { code: codes, owner: fc.option(owners), color: colors, size: fc.option(sizes) },
-  { requiredKeys: [] },
-);
+const data: fc.Arbitrary<Data> = fc.record({ code: codes, owner: owners, color: colors, size: sizes }, { requiredKeys: ['code', 'color'] });
+const patch: fc.Arbitrary<Patch> = fc.record({ code: codes, owner: fc.option(owners), color: colors, size: fc.option(sizes) }, { requiredKeys: [] });
 const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 4, arbitrary: data.map((d) => ({ kind: 'create' as const, data: d })) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('replace' as const), target: fc.nat(), data }) },
@@ -89,8 +83,7 @@ describe('EntityRepository against an in-memory model (property)', () => {
       const repo = new EntityRepository(definition, storage);
       const model = new Map<string, ModelRecord>();
       const ids: string[] = [];
-      const holderOf = (code: string, except?: string) =>
-        [...model.entries()].find(([id, record]) => id !== except && record.data.code === code)?.[0];
+      const holderOf = (code: string, except?: string) => [...model.entries()].find(([id, record]) => id !== except && record.data.code === code)?.[0];
 
       for (const step of commands) {
         if (step.kind === 'create') {
@@ -215,7 +208,11 @@ describe('EntityRepository against an in-memory model (property)', () => {
       },
       {
         query: { where: { color: someColor }, sort: 'size' },
-        expected: sorted('size', false, modelIds.filter((id) => model.get(id)!.data.color === someColor)),
+        expected: sorted(
+          'size',
+          false,
+          modelIds.filter((id) => model.get(id)!.data.color === someColor),
+        ),
       },
     ];
     for (const { query, expected } of walks) {

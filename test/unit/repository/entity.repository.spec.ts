@@ -77,7 +77,12 @@ describe('EntityRepository', () => {
    * scan starts explicitly at the lowest key.
    */
   const indexKeys = (name: string) =>
-    [...storage.tablesOf(permits.definition).indexes.find((entry) => entry.index.name === name)!.db.getKeys({ start: LOWEST_KEY })] as unknown[][];
+    [
+      ...storage
+        .tablesOf(permits.definition)
+        .indexes.find((entry) => entry.index.name === name)!
+        .db.getKeys({ start: LOWEST_KEY }),
+    ] as unknown[][];
 
   describe('create', () => {
     it('stores the record with a time-ordered id, version 1, equal timestamps and the defaults', async () => {
@@ -393,9 +398,12 @@ describe('EntityRepository', () => {
 
     it('stores nothing when an element collides with an existing record', async () => {
       await permits.create({ number: 'P-9', county: 'a' } as Permit);
-      await expect(permits.createMany([{ number: 'P-1', county: 'a' }, { number: 'P-9', county: 'b' }] as Permit[])).rejects.toBeInstanceOf(
-        UniqueConstraintException,
-      );
+      await expect(
+        permits.createMany([
+          { number: 'P-1', county: 'a' },
+          { number: 'P-9', county: 'b' },
+        ] as Permit[]),
+      ).rejects.toBeInstanceOf(UniqueConstraintException);
       expect((await allPermits()).map((record) => record.number)).toEqual(['P-9']);
     });
 
@@ -489,9 +497,9 @@ describe('EntityRepository', () => {
 
     it('applies the transaction context to every write and lets a write override it', async () => {
       const created = await permits.create({ number: 'P-1', county: 'c' } as Permit);
-      await expect(
-        permits.transaction((tx) => tx.update(Permit, created.id, { county: 'd' }), { expectedVersion: 5 }),
-      ).rejects.toBeInstanceOf(VersionConflictException);
+      await expect(permits.transaction((tx) => tx.update(Permit, created.id, { county: 'd' }), { expectedVersion: 5 })).rejects.toBeInstanceOf(
+        VersionConflictException,
+      );
       await expect(
         permits.transaction((tx) => tx.update(Permit, created.id, { county: 'd' }, { expectedVersion: 1 }), { expectedVersion: 5 }),
       ).resolves.toMatchObject({ version: 2 });
@@ -608,7 +616,13 @@ describe('EntityRepository', () => {
       const stored = (await permits.findById(created.id))!;
       expect((await permits.find({ where: { amount: 0 } })).items).toEqual([stored]);
       expect((await permits.find({ where: { amount: { lt: 1 } } })).items).toEqual([stored]);
-      expect(indexKeys('amount')).toEqual([indexKeyOf(permits.definition.indexes.find((index) => index.name === 'amount')!, stored as unknown as Record<string, unknown>, stored.id)]);
+      expect(indexKeys('amount')).toEqual([
+        indexKeyOf(
+          permits.definition.indexes.find((index) => index.name === 'amount')!,
+          stored as unknown as Record<string, unknown>,
+          stored.id,
+        ),
+      ]);
     });
   });
 

@@ -43,25 +43,19 @@ describe('ids no record can have, given to the repository', () => {
 
   const eventCount = async () => (await notes.events({ limit: 100_000 })).length;
 
-  it.each(CASES)(
-    'reads %s as missing: findById and history answer null',
-    async (_label, id) => {
-      expect(await notes.findById(id)).toBeNull();
-      expect(await notes.findById(id, { principal: null })).toBeNull();
-      expect(await notes.history(id)).toBeNull();
-    },
-  );
+  it.each(CASES)('reads %s as missing: findById and history answer null', async (_label, id) => {
+    expect(await notes.findById(id)).toBeNull();
+    expect(await notes.findById(id, { principal: null })).toBeNull();
+    expect(await notes.history(id)).toBeNull();
+  });
 
-  it.each(CASES)(
-    'answers replace, update and delete of %s with RecordNotFoundException, writing nothing',
-    async (_label, id) => {
-      const events = await eventCount();
-      await expect(notes.replace(id, { title: 'x' })).rejects.toThrow(RecordNotFoundException);
-      await expect(notes.update(id, { title: 'x' })).rejects.toThrow(RecordNotFoundException);
-      await expect(notes.delete(id, { principal: null })).rejects.toThrow(RecordNotFoundException);
-      expect(await eventCount()).toBe(events);
-    },
-  );
+  it.each(CASES)('answers replace, update and delete of %s with RecordNotFoundException, writing nothing', async (_label, id) => {
+    const events = await eventCount();
+    await expect(notes.replace(id, { title: 'x' })).rejects.toThrow(RecordNotFoundException);
+    await expect(notes.update(id, { title: 'x' })).rejects.toThrow(RecordNotFoundException);
+    await expect(notes.delete(id, { principal: null })).rejects.toThrow(RecordNotFoundException);
+    expect(await eventCount()).toBe(events);
+  });
 
   it('keeps the message of RecordNotFoundException short whatever the length of the id', async () => {
     const error = await notes.update('a'.repeat(5000), { title: 'x' }).catch((caught: unknown) => caught);

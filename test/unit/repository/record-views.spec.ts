@@ -1,13 +1,4 @@
-import {
-  Entity,
-  EntityRepository,
-  Field,
-  getRepositoryToken,
-  Historize,
-  InvalidQueryException,
-  Permission,
-  type Principal,
-} from '../../../lib/index.js';
+import { Entity, EntityRepository, Field, getRepositoryToken, Historize, InvalidQueryException, Permission, type Principal } from '../../../lib/index.js';
 import { asPrincipal, http, principalFromHeader } from '../../e2e/support/e2e.util.js';
 import { createTestApp, type TestApp } from '../../support/test-app.util.js';
 

@@ -115,6 +115,11 @@ describe('narrowing a @Historize policy', () => {
     store = await openStore(dir.path, [PermitV1]);
 
     expect(ids.map((id) => storedHistory(store!, id))).toEqual(before);
-    expect(before[0]).toEqual({ status: ['s4', 's3', 's2', 's1', 's0'], county: ['c4', 'c3', 'c2'], client: ['k4', 'k3'], note: ['n4', 'n3', 'n2', 'n1', 'n0'] });
+    expect(before[0]).toEqual({
+      status: ['s4', 's3', 's2', 's1', 's0'],
+      county: ['c4', 'c3', 'c2'],
+      client: ['k4', 'k3'],
+      note: ['n4', 'n3', 'n2', 'n1', 'n0'],
+    });
   });
 });

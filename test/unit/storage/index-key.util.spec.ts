@@ -1,15 +1,7 @@
 import fc from 'fast-check';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { nextRecordId } from '../../../lib/storage/record-id.util.js';
-import {
-  afterPrefix,
-  afterStringPrefix,
-  encodeKey,
-  indexKeyOf,
-  MISSING,
-  toKeyComponent,
-  type KeyComponent,
-} from '../../../lib/storage/index-key.util.js';
+import { afterPrefix, afterStringPrefix, encodeKey, indexKeyOf, MISSING, toKeyComponent, type KeyComponent } from '../../../lib/storage/index-key.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 
 /** LMDB's largest key, in bytes. */
@@ -233,7 +225,10 @@ describe('afterPrefix and afterStringPrefix in a real LMDB database', () => {
         load(all);
         const source = all[pick % all.length]!;
         const prefix = useRandom ? random : source.slice(0, 1 + (cut % (source.length - 1)));
-        const expected = all.filter((key) => startsWith(key, prefix)).map(hex).sort();
+        const expected = all
+          .filter((key) => startsWith(key, prefix))
+          .map(hex)
+          .sort();
         expect(inRange(prefix, afterPrefix(prefix))).toEqual(expected);
       }),
       { numRuns: Number(process.env.RUNS ?? 150) },

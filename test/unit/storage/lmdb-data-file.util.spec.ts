@@ -69,10 +69,16 @@ describe('assertWholeDataFile', () => {
     ['an empty file', () => ({ bytes: Buffer.alloc(0), problem: 'is empty (0 bytes), not an LMDB store' })],
     ['a file too short for a meta page', () => ({ bytes: Buffer.alloc(20), problem: 'is not an LMDB file (bad magic)' })],
     ['garbage', ({ bytes }) => ({ bytes: Buffer.alloc(bytes.length, 7), problem: 'is not an LMDB file (bad magic)' })],
-    ['a file cut inside its first meta page', ({ bytes }) => ({ bytes: bytes.subarray(0, 100), problem: 'is truncated: 100 bytes, shorter than its first meta page' })],
+    [
+      'a file cut inside its first meta page',
+      ({ bytes }) => ({ bytes: bytes.subarray(0, 100), problem: 'is truncated: 100 bytes, shorter than its first meta page' }),
+    ],
     [
       'a first meta page with a page size that is not a power of two',
-      ({ bytes }) => ({ bytes: edited(bytes, (copy) => copy.writeUInt32LE(5000, PAGE_SIZE_AT)), problem: 'is damaged: its first meta page gives a page size of 5000' }),
+      ({ bytes }) => ({
+        bytes: edited(bytes, (copy) => copy.writeUInt32LE(5000, PAGE_SIZE_AT)),
+        problem: 'is damaged: its first meta page gives a page size of 5000',
+      }),
     ],
     [
       'a file cut inside its second meta page',
@@ -87,7 +93,10 @@ describe('assertWholeDataFile', () => {
     ],
     [
       'a file cut to half',
-      ({ bytes }) => ({ bytes: bytes.subarray(0, bytes.length / 2), problem: `is truncated: ${bytes.length / 2} bytes, its meta page says at least ${bytes.length}` }),
+      ({ bytes }) => ({
+        bytes: bytes.subarray(0, bytes.length / 2),
+        problem: `is truncated: ${bytes.length / 2} bytes, its meta page says at least ${bytes.length}`,
+      }),
     ],
     [
       'a file missing only its last page',

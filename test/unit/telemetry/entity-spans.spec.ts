@@ -57,7 +57,8 @@ describe('OpenTelemetry spans of repository operations', () => {
       expect(operation!.attributes).toEqual({ 'db.system.name': 'lmdb', 'db.collection.name': 'crates', 'db.operation.name': 'create' });
       expect(transaction!.attributes).toEqual({ 'db.system.name': 'lmdb', 'db.operation.name': 'transaction' });
       expect(transaction!.spanContext().traceId).toBe(operation!.spanContext().traceId);
-      for (const { span } of spans) expect({ name: span.name, ended: span.ended, status: span.status.code }).toEqual({ name: span.name, ended: true, status: SpanStatusCode.UNSET });
+      for (const { span } of spans)
+        expect({ name: span.name, ended: span.ended, status: span.status.code }).toEqual({ name: span.name, ended: true, status: SpanStatusCode.UNSET });
     });
 
     it('gives a read a span, and a query the plan the planner chose', async () => {

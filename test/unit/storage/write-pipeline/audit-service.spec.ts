@@ -140,9 +140,7 @@ describe('AuditService', () => {
       `aud-permits ${p2.id} create bob`,
       `aud-permits ${p1.id} update bob`,
     ]);
-    expect(summary((await store.audit.find({ entity: 'aud-inspections', actor: 'alice' })).items)).toEqual([
-      `aud-inspections ${i1.id} update alice`,
-    ]);
+    expect(summary((await store.audit.find({ entity: 'aud-inspections', actor: 'alice' })).items)).toEqual([`aud-inspections ${i1.id} update alice`]);
     expect((await store.audit.find({ actor: 'nobody' })).items).toEqual([]);
   });
 
@@ -160,10 +158,7 @@ describe('AuditService', () => {
 
     const ids = (entries: AuditEntry[]) => entries.map((entry) => `${entry.id} ${entry.action}`);
     expect(ids((await store.audit.find({ from, to })).items)).toEqual([`${inside1.id} create`, `${inside2.id} create`]);
-    expect(ids((await store.audit.find({ from: from.toISOString(), to: to.toISOString() })).items)).toEqual([
-      `${inside1.id} create`,
-      `${inside2.id} create`,
-    ]);
+    expect(ids((await store.audit.find({ from: from.toISOString(), to: to.toISOString() })).items)).toEqual([`${inside1.id} create`, `${inside2.id} create`]);
     expect(ids((await store.audit.find({ from, to, actor: 'alice' })).items)).toEqual([`${inside1.id} create`, `${inside2.id} create`]);
     expect(ids((await store.audit.find({ from, to, entity: 'aud-permits' })).items)).toEqual([`${inside1.id} create`]);
     expect(ids((await store.audit.find({ entity: 'aud-permits', id: before.id, from })).items)).toEqual([`${before.id} update`]);

@@ -141,7 +141,7 @@ describe('the event log', () => {
     expect((await store.repo(Note).events()).map((event) => event.entity)).toEqual(['log-notes', 'log-notes']);
   });
 
-  it('finds an entity\'s events past the first 1000 events of the log', async () => {
+  it("finds an entity's events past the first 1000 events of the log", async () => {
     await store.repo(Note).createMany(Array.from({ length: 1000 }, (_, i) => ({ text: `${i}` })));
     const permit = await store.repo(Permit).create({ number: 'P-1' });
     const events = await store.repo(Permit).events();

@@ -112,9 +112,7 @@ describe('EntityRepository.history', () => {
     await permits.update(permit.id, { status: 'b' });
     await permits.update(permit.id, { note: 'later' });
 
-    expect((await permits.history(permit.id))?.fields['note']?.map(({ value, version }) => ({ value, version }))).toEqual([
-      { value: 'later', version: 3 },
-    ]);
+    expect((await permits.history(permit.id))?.fields['note']?.map(({ value, version }) => ({ value, version }))).toEqual([{ value: 'later', version: 3 }]);
   });
 
   it('keeps the history of a deleted record readable', async () => {
@@ -149,7 +147,7 @@ describe('EntityRepository.history', () => {
     expect(await store.repo(Permit).history(NEVER_USED_ID)).toBeNull();
   });
 
-  it("does not mix up the history of two records or two entities", async () => {
+  it('does not mix up the history of two records or two entities', async () => {
     const a = await store.repo(Permit).create({ status: 'a1', county: 'x' });
     const b = await store.repo(Permit).create({ status: 'b1', county: 'x' });
     await store.repo(Permit).update(a.id, { status: 'a2' });

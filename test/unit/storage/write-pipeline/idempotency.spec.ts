@@ -113,9 +113,7 @@ describe('idempotent repository writes', () => {
     await s.repo(Permit).create({ number: 'taken' });
     await expect(s.repo(Permit).create({ number: 'taken' }, { idempotencyKey: 'k1' })).rejects.toThrow();
     expect(s.environment.database('_idempotency').getKeysCount()).toBe(0);
-    await expect(s.repo(Permit).create({ number: 'free' }, { idempotencyKey: 'k1' })).resolves.toEqual(
-      expect.objectContaining({ number: 'free' }),
-    );
+    await expect(s.repo(Permit).create({ number: 'free' }, { idempotencyKey: 'k1' })).resolves.toEqual(expect.objectContaining({ number: 'free' }));
   });
 
   it('covers a whole createMany with one key', async () => {
@@ -124,9 +122,7 @@ describe('idempotent repository writes', () => {
     const first = await s.repo(Permit).createMany(items, { idempotencyKey: 'batch-1' });
     const again = await s.repo(Permit).createMany(items, { idempotencyKey: 'batch-1' });
     expect(again.map((record) => record.id)).toEqual(first.map((record) => record.id));
-    await expect(s.repo(Permit).createMany([{ number: 'B-3' }], { idempotencyKey: 'batch-1' })).rejects.toBeInstanceOf(
-      IdempotencyConflictException,
-    );
+    await expect(s.repo(Permit).createMany([{ number: 'B-3' }], { idempotencyKey: 'batch-1' })).rejects.toBeInstanceOf(IdempotencyConflictException);
     expect(await count(s)).toBe(2);
     expect(s.storage.events(0, 100)).toHaveLength(2);
   });

@@ -158,7 +158,10 @@ describe('EntityStorage.replay', () => {
     await expect(b.repo(Permit).create({ number: 'P-0', county: 'x', status: 'y' })).rejects.toThrow();
     expect(b.repo(Permit).explain({ where: { county: 'Kent', status: 'draft' } })).toMatch(/index county_status/);
     expect((await b.repo(Permit).find({ where: { county: 'Kent', status: 'draft' } })).items.map((r) => r.number).sort()).toEqual(
-      (await a.repo(Permit).find({ where: { county: 'Kent', status: 'draft' } })).items.map((r) => r.number).concat('P-new').sort(),
+      (await a.repo(Permit).find({ where: { county: 'Kent', status: 'draft' } })).items
+        .map((r) => r.number)
+        .concat('P-new')
+        .sort(),
     );
   });
 

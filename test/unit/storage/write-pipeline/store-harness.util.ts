@@ -20,11 +20,7 @@ export interface OpenStore {
 }
 
 /** Opens the store in `path` with these entities, exactly as the module's providers build it. */
-export async function openStore(
-  path: string,
-  entities: readonly Type<object>[],
-  options: StorageOptions & { maxBatch?: number } = {},
-): Promise<OpenStore> {
+export async function openStore(path: string, entities: readonly Type<object>[], options: StorageOptions & { maxBatch?: number } = {}): Promise<OpenStore> {
   const environment = new LmdbEnvironment(path);
   const audit = new AuditService(environment);
   const { maxBatch, ...storageOptions } = options;

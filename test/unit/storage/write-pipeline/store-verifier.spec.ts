@@ -60,7 +60,16 @@ describe('EntityStorage.verify', () => {
   function expectProblem(report: VerifyReport, ...words: string[]): void {
     expect(report.ok).toBe(false);
     expect(report.problems).toEqual(
-      expect.arrayContaining([expect.stringMatching(new RegExp(['vf-permits', ...words].map(escape).map((w) => `(?=.*${w})`).join('')))]),
+      expect.arrayContaining([
+        expect.stringMatching(
+          new RegExp(
+            ['vf-permits', ...words]
+              .map(escape)
+              .map((w) => `(?=.*${w})`)
+              .join(''),
+          ),
+        ),
+      ]),
     );
   }
 

@@ -114,9 +114,7 @@ describe('EntityRepository.transaction', () => {
     expect(result.seen).toEqual(result.permit);
     const permit = await store.repo(Permit).findById(result.permit.id);
     expect(permit).toEqual(expect.objectContaining({ number: 'P-1', status: 'inspected', version: 2 }));
-    expect(await store.repo(Inspection).findById(inspection.id)).toEqual(
-      expect.objectContaining({ permit: 'P-1', result: 'pass', version: 2 }),
-    );
+    expect(await store.repo(Inspection).findById(inspection.id)).toEqual(expect.objectContaining({ permit: 'P-1', result: 'pass', version: 2 }));
     expect(await store.repo(Inspection).findById(result.second.id)).toEqual(expect.objectContaining({ result: 'follow-up' }));
 
     expect(store.storage.events(1, 100).map(({ seq, entity, id, type, version, actor }) => ({ seq, entity, id, type, version, actor }))).toEqual([
@@ -131,10 +129,7 @@ describe('EntityRepository.transaction', () => {
       'tx-inspections create',
       'tx-permits update',
     ]);
-    expect((await store.repo(Permit).history(result.permit.id))?.fields['status']?.map((entry) => entry.value)).toEqual([
-      'inspected',
-      'new',
-    ]);
+    expect((await store.repo(Permit).history(result.permit.id))?.fields['status']?.map((entry) => entry.value)).toEqual(['inspected', 'new']);
     expect((await store.repo(Inspection).find({ where: { permit: 'P-1' } })).items).toHaveLength(2);
     expect(store.storage.verify().problems).toEqual([]);
   });
