@@ -1,6 +1,6 @@
 import type { EntityEvent, StoredRecord } from './entity-event.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
-import { indexKeyOf, type IndexKey, type KeyComponent } from './index-key.util.js';
+import { indexKeyOf, sameKey, type IndexKey } from './index-key.util.js';
 
 /**
  * The one function that changes records, indexes, history and projections. Given the state before and an
@@ -8,8 +8,12 @@ import { indexKeyOf, type IndexKey, type KeyComponent } from './index-key.util.j
  * the event), so replaying the same events anywhere yields the same store.
  * Must run inside a write transaction.
  */
-export function applyEvent(tables: EntityTables, event: EntityEvent): StoredRecord | undefined {
-  const before = tables.records.get(event.id);
+export function applyEvent(
+  tables: EntityTables,
+  event: EntityEvent,
+  // A writer that already read the record in this transaction hands it over rather than reading it twice.
+  before: StoredRecord | undefined = tables.records.get(event.id),
+): StoredRecord | undefined {
   const after = nextState(before, event);
   for (const { index, db } of tables.indexes) {
     const oldKey = before && indexKeyOf(index, before, before.id);
@@ -46,8 +50,4 @@ export function nextState(before: StoredRecord | undefined, event: Omit<EntityEv
     case 'deleted':
       return undefined;
   }
-}
-
-function sameKey(a: readonly KeyComponent[], b: readonly KeyComponent[]): boolean {
-  return a.length === b.length && a.every((component, i) => component === b[i]);
 }

@@ -98,6 +98,11 @@ export function indexKeyOf(index: IndexDefinition, record: Readonly<Record<strin
   return key;
 }
 
+/** Whether two keys hold the same components: an unchanged key needs no write and no uniqueness lookup. */
+export function sameKey(a: readonly KeyComponent[], b: readonly KeyComponent[]): boolean {
+  return a.length === b.length && a.every((component, i) => component === b[i]);
+}
+
 /** The encoded bytes of a key, copied out of lmdb's shared encoding buffer. */
 export function encodeKey(key: KeyComponent | readonly KeyComponent[]): Buffer {
   return Buffer.from(keyValueToBuffer(key));

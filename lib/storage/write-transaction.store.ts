@@ -6,7 +6,7 @@ import type { EntityTables } from './entity-tables.interface.js';
 import { applyEvent, nextState } from './event-applier.util.js';
 import type { EventLog } from './event-log.store.js';
 import type { IdempotencyStore } from './idempotency.store.js';
-import { afterPrefix, indexKeyOf, MISSING, type IndexKey } from './index-key.util.js';
+import { afterPrefix, indexKeyOf, MISSING, sameKey, type IndexKey } from './index-key.util.js';
 import { InvalidRecordException } from './invalid-record.exception.js';
 import { isRecordId, nextRecordId } from './record-id.util.js';
 import { normalizeRecordInput } from './record-input.util.js';
@@ -157,17 +157,22 @@ export class WriteTransaction {
     const tables = this.tablesOf(definition);
     // Checked before anything is written: a transaction callback that catches the conflict
     // and carries on must find nothing of this write stored.
-    const after = nextState(tables.records.get(id), event);
-    if (after) this.checkUnique(tables, after);
-    return applyEvent(tables, this.log.append(event));
+    const before = tables.records.get(id);
+    const after = nextState(before, event);
+    if (after) this.checkUnique(tables, after, before);
+    return applyEvent(tables, this.log.append(event), before);
   }
 
-  /** Runs after the new index keys are written; a throw rolls the whole change back. */
-  private checkUnique(tables: EntityTables, record: StoredRecord): void {
+  /**
+   * Refuses a record whose unique index values another record holds. An index whose values the
+   * change leaves as they were is skipped: the entry under them is the record's own.
+   */
+  private checkUnique(tables: EntityTables, record: StoredRecord, before: StoredRecord | undefined): void {
     for (const { index, db } of tables.indexes) {
       if (!index.unique) continue;
       const values = indexKeyOf(index, record, record.id).slice(0, -1);
       if (values.includes(MISSING)) continue;
+      if (before && sameKey(values, indexKeyOf(index, before, before.id).slice(0, -1))) continue;
       for (const key of db.getKeys({ start: values as IndexKey, end: afterPrefix(values), limit: 2 }) as Iterable<unknown[]>) {
         if (key[key.length - 1] !== record.id) {
           throw new UniqueConstraintException(tables.definition.name, index.name, index.fields);
