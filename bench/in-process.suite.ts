@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
 import { Module } from '@nestjs/common';
-import { EntitiesModule, EntityRepository, getRepositoryToken } from 'nestjs-declarative-entities';
+import { EntitiesMaintenance, EntitiesModule, EntityRepository, getRepositoryToken } from 'nestjs-declarative-entities';
 import { BenchPermit } from './bench-permit.entity.js';
 import { COUNTIES, permitData } from './permit-data.util.js';
 import { interleaved, opsPerSecond, type Summary } from './measure.util.js';
 import { RawLmdbStore } from './raw-lmdb.store.js';
-import { allIds } from './record-ids.util.js';
+import { allIds, recordCount } from './record-ids.util.js';
 
 export interface ComparisonRow {
   operation: string;
@@ -41,6 +41,7 @@ export async function runInProcessSuite(options: InProcessOptions, log: (line: s
   const app = moduleRef.createNestApplication({ logger: false });
   await app.init();
   const repo = app.get<EntityRepository<BenchPermit>>(getRepositoryToken(BenchPermit));
+  const maintenance = app.get(EntitiesMaintenance);
   const raw = new RawLmdbStore(dirs[1]!);
   const rows: ComparisonRow[] = [];
   let serial = 0;
@@ -53,8 +54,8 @@ export async function runInProcessSuite(options: InProcessOptions, log: (line: s
     );
     rows.push(row('create (32 in flight, durable)', created, '≥ 50% of raw'));
 
-    await fill(repo, raw, options.records, () => serial++);
-    const pkgIds = (await allIds(repo)).slice(0, options.records);
+    await fill(repo, maintenance, raw, options.records, () => serial++);
+    const pkgIds = await allIds(repo, options.records);
     const rawIds = [...raw.records.getKeys({ limit: options.records })] as string[];
     const pick = (ids: string[]) => ids[Math.floor(Math.random() * ids.length)]!;
     log(`findById over ${pkgIds.length} records...`);
@@ -103,7 +104,7 @@ export async function runInProcessSuite(options: InProcessOptions, log: (line: s
     );
     rows.push(row('indexed list of 50 by composite prefix (default order, by id)', lists, '≥ 70% of raw'));
 
-    await fill(repo, raw, options.scanRecords, () => serial++);
+    await fill(repo, maintenance, raw, options.scanRecords, () => serial++);
     log(`unindexed filter over ${options.scanRecords} records...`);
     const scans = await interleaved(
       options.rounds,
@@ -124,8 +125,14 @@ function row(operation: string, result: { a: Summary; b: Summary }, target: stri
 }
 
 /** Brings both stores to at least `count` records, in batches. */
-async function fill(repo: EntityRepository<BenchPermit>, raw: RawLmdbStore, count: number, next: () => number): Promise<void> {
-  const have = (await allIds(repo)).length;
+async function fill(
+  repo: EntityRepository<BenchPermit>,
+  maintenance: EntitiesMaintenance,
+  raw: RawLmdbStore,
+  count: number,
+  next: () => number,
+): Promise<void> {
+  const have = await recordCount(maintenance, repo.definition.name);
   for (let n = have; n < count; n += 1000) {
     const batch = Array.from({ length: Math.min(1000, count - n) }, () => permitData(next()));
     await repo.createMany(batch);

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import Database from 'better-sqlite3';
-import { EntitiesModule, EntityRepository, getRepositoryToken } from 'nestjs-declarative-entities';
-import { allIds } from '../record-ids.util.js';
+import { EntitiesMaintenance, EntitiesModule, EntityRepository, getRepositoryToken } from 'nestjs-declarative-entities';
+import { allIds, recordCount } from '../record-ids.util.js';
 import { monotonicFactory } from 'ulid';
 import { BenchPermit } from '../bench-permit.entity.js';
 import { permitData } from '../permit-data.util.js';
@@ -30,7 +30,7 @@ if (kind === 'package' || kind === 'package-cached') {
   class SeedModule {}
   const app = await NestFactory.createApplicationContext(SeedModule, { logger: false });
   const repo = app.get<EntityRepository<BenchPermit>>(getRepositoryToken(BenchPermit));
-  for (let have = (await allIds(repo)).length; have < count; have += 1000) {
+  for (let have = await recordCount(app.get(EntitiesMaintenance), repo.definition.name); have < count; have += 1000) {
     const batch = Array.from({ length: Math.min(1000, count - have) }, (_, k) => permitData(have + k));
     await repo.createMany(batch);
     added += batch.length;

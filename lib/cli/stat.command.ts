@@ -12,7 +12,7 @@ export function registerStatCommand(program: Command): void {
     .action(async (options: { json?: boolean }, command: Command) => {
       const { path } = command.optsWithGlobals<{ path: string }>();
       await withStore(path, {}, async (session) => {
-        const stat = storeStat(session.storage, session.definitions);
+        const stat = await storeStat(session.storage, session.definitions);
         if (options.json) await writeLine(JSON.stringify(stat, null, 2));
         else for (const line of table(stat)) await writeLine(line);
       });

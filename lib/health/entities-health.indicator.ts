@@ -1,10 +1,10 @@
-import { statfs } from 'node:fs/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { ENTITIES_MODULE_OPTIONS } from '../common/entity-tokens.util.js';
 import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
 import { EntityStorage } from '../storage/entity-storage.store.js';
 import { importOptional, missingDependency } from '../common/optional-dependency.util.js';
 import type { EntitiesHealthDetails, EntitiesHealthOptions, EntitiesHealthResult } from '../common/health-options.interface.js';
+import { freeDiskBytes } from '../storage/disk-space.util.js';
 
 type Terminus = typeof import('@nestjs/terminus');
 
@@ -62,8 +62,7 @@ export class EntitiesHealthIndicator {
     }
     try {
       const { mapSize, usedBytes } = environment.stat();
-      const disk = await statfs(environment.path);
-      Object.assign(details, { mapSizeBytes: mapSize, mapUsedBytes: usedBytes, headroomBytes: disk.bavail * disk.bsize });
+      Object.assign(details, { mapSizeBytes: mapSize, mapUsedBytes: usedBytes, headroomBytes: await freeDiskBytes(environment.path) });
     } catch (error) {
       return { details: { ...details, open: environment.isOpen }, problem: problem ?? `the store cannot be measured: ${(error as Error).message}` };
     }

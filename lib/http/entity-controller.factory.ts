@@ -24,7 +24,7 @@ import { entityRouteDocs } from './entity-route-docs.decorator.js';
 import { etagOf, expectedVersionOf } from './if-match.util.js';
 import { parseListQuery } from './list-query.util.js';
 import { toAuditView } from './audit-view.util.js';
-import { idempotencyKeyOf, requestMetaOf } from './request-meta.util.js';
+import { idempotencyKeyOf, paramOf, requestMetaOf } from './request-meta.util.js';
 
 type HttpRequest = Parameters<typeof requestMetaOf>[0];
 
@@ -112,7 +112,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @Get(':id')
     @docs.findOne()
     findOne(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
-      const id = idOf(request);
+      const id = paramOf(request, 'id');
       // Chained rather than awaited: the hottest route makes as few promises as it can (see RouteGate).
       const load = (decision: AccessDecision) => () => this.repository.findById(id, readerOf(decision));
       return this.routes.findOne.serve(request, response, id, (decision) =>
@@ -140,7 +140,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @HttpCode(204)
     @docs.remove()
     remove(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object): Promise<void> {
-      const id = idOf(request);
+      const id = paramOf(request, 'id');
       return this.routes.remove.serve(request, response, id, async (decision) => {
         const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
         await this.repository.delete(id, context);
@@ -150,7 +150,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @Get(':id/history')
     @docs.history()
     history(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
-      const id = idOf(request);
+      const id = paramOf(request, 'id');
       return this.routes.history.serve(request, response, id, async (decision) => {
         const view = await this.cachedRead(
           decision,
@@ -169,7 +169,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       response: object,
       write: (id: string, body: unknown, context: RepositoryWriteContext) => Promise<{ version: number }>,
     ): Promise<Record<string, unknown>> {
-      const id = idOf(request);
+      const id = paramOf(request, 'id');
       return route.serve(request, response, id, async (decision, body) => {
         const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
         return this.respond(response, await write(id, body, context));
@@ -212,7 +212,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @Get(':id/audit')
     @docs.audit()
     auditTrail(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
-      const id = idOf(request);
+      const id = paramOf(request, 'id');
       return this.routes.audit.serve(request, response, id, async (decision) => {
         // Only a record that exists or existed has a trail; refused writes naming other ids do not make one.
         if (!(await this.repository.history(id))) throw new RecordNotFoundException(name, id);
@@ -230,11 +230,6 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
 /** A read made for the route's decision: the repository applies it rather than deciding again, and shapes the records once. */
 function readerOf(decision: AccessDecision): DecidedContext {
   return { principal: decision.principal ?? null, decision };
-}
-
-/** The `:id` of a route, as the router matched it. */
-function idOf(request: HttpRequest): string {
-  return (request as HttpRequest & { params: Record<string, string> }).params.id ?? '';
 }
 
 type RouteName = 'create' | 'createMany' | 'list' | 'findOne' | 'replace' | 'update' | 'remove' | 'history' | 'audit';

@@ -1,4 +1,4 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, type Type } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -13,6 +13,7 @@ import {
   ApiPayloadTooLargeResponse,
   ApiPreconditionFailedResponse,
   ApiUnsupportedMediaTypeResponse,
+  type ApiOperationOptions,
 } from '@nestjs/swagger';
 import { FILTER_OPERATORS, type FilterOperator } from '../common/filter-operators.constants.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
@@ -45,6 +46,20 @@ function stacked(...decorators: Array<MethodDecorator>): MethodDecorator {
 export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) {
   const noun = classStem(definition);
   const aRecord = aRecordOf(definition);
+  /** PUT and PATCH: the same answers, with their own summary and body. */
+  const change = (operation: ApiOperationOptions, body: Type<object>) =>
+    stacked(
+      ApiOperation(operation),
+      IfMatch(),
+      ApiBody({ type: body }),
+      NotJson(),
+      ApiOkResponse({ type: dtos.record }),
+      ApiBadRequestResponse({ description: 'The body is not valid, or changes an immutable field' }),
+      NotFound(),
+      ApiConflictResponse({ description: 'A unique index already holds these values' }),
+      ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
+      IdParam(),
+    );
   return {
     create: () =>
       stacked(
@@ -86,32 +101,8 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         NotFound(),
         IdParam(),
       ),
-    replace: () =>
-      stacked(
-        ApiOperation({ summary: `Replace ${aRecord} (validated as a create)` }),
-        IfMatch(),
-        ApiBody({ type: dtos.create }),
-        NotJson(),
-        ApiOkResponse({ type: dtos.record }),
-        ApiBadRequestResponse({ description: 'The body is not valid, or changes an immutable field' }),
-        NotFound(),
-        ApiConflictResponse({ description: 'A unique index already holds these values' }),
-        ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
-        IdParam(),
-      ),
-    update: () =>
-      stacked(
-        ApiOperation({ summary: `Change some fields of ${aRecord}`, description: '`null` clears an optional field.' }),
-        IfMatch(),
-        ApiBody({ type: dtos.update }),
-        NotJson(),
-        ApiOkResponse({ type: dtos.record }),
-        ApiBadRequestResponse({ description: 'The body is not valid, or changes an immutable field' }),
-        NotFound(),
-        ApiConflictResponse({ description: 'A unique index already holds these values' }),
-        ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
-        IdParam(),
-      ),
+    replace: () => change({ summary: `Replace ${aRecord} (validated as a create)` }, dtos.create),
+    update: () => change({ summary: `Change some fields of ${aRecord}`, description: '`null` clears an optional field.' }, dtos.update),
     remove: () =>
       stacked(
         ApiOperation({ summary: `Delete ${aRecord}` }),

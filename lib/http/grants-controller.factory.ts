@@ -29,7 +29,7 @@ import { RecordNotFoundException } from '../storage/record-not-found.exception.j
 import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
 import { aRecordOf, classStem } from './entity-dto.factory.js';
 import { IdParam } from './entity-route-docs.decorator.js';
-import type { HttpRequest } from './request-meta.util.js';
+import { paramOf, type HttpRequest } from './request-meta.util.js';
 import { RouteGate, type RouteServices } from './route.gate.js';
 
 /** A grant as sent to and returned by the grants routes. */
@@ -142,9 +142,4 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
 
   Object.defineProperty(GrantsController, 'name', { value: `${noun}GrantsController` });
   return GrantsController;
-}
-
-/** A path parameter of a route, as the router matched it. */
-function paramOf(request: HttpRequest, name: string): string {
-  return (request as HttpRequest & { params: Record<string, string> }).params[name] ?? '';
 }

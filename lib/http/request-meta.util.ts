@@ -11,6 +11,11 @@ export interface HttpRequest {
   headers: Record<string, string | string[] | undefined>;
 }
 
+/** A path parameter of a route (`id`, `subject`), as the router matched it; read from the request rather than with `@Param`, which runs the app's global pipes. */
+export function paramOf(request: HttpRequest, name: string): string {
+  return (request as HttpRequest & { params: Record<string, string> }).params[name] ?? '';
+}
+
 /** Ids given to requests, so the audit trail, the logs and the `X-Request-Id` answer all show the same one. */
 const requestIds = new WeakMap<object, string>();
 

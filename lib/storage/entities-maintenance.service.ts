@@ -71,7 +71,7 @@ export class EntitiesMaintenance {
   }
 
   /** Records, index entries and history per entity, the log, and how much of the LMDB map and disk is used: the command line's `stat`. */
-  stat(): StoreStat {
+  stat(): Promise<StoreStat> {
     this.storage.renewSnapshot();
     return storeStat(this.storage, this.storage.registered());
   }

@@ -1,6 +1,7 @@
-import { statfsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { freeDiskBytes } from './disk-space.util.js';
 import type { EntityStorage } from './entity-storage.store.js';
 import type { DatabaseStat, EnvironmentStat } from './environment-stat.interface.js';
 import type { StoreStat } from './store-stat.interface.js';
@@ -8,7 +9,7 @@ import type { StoreStat } from './store-stat.interface.js';
 const EMPTY: DatabaseStat = { entries: 0, depth: 0, pages: 0, bytes: 0 };
 
 /** Records, index entries, history, the log and the LMDB map of the store `storage` holds open, for the entities it knows. */
-export function storeStat(storage: EntityStorage, definitions: readonly EntityDefinition[]): StoreStat {
+export async function storeStat(storage: EntityStorage, definitions: readonly EntityDefinition[]): Promise<StoreStat> {
   const environment = storage.environment;
   const path = environment.path;
   const env: EnvironmentStat = environment.stat();
@@ -38,7 +39,7 @@ export function storeStat(storage: EntityStorage, definitions: readonly EntityDe
       usedPercent: Math.round((env.usedBytes / env.mapSize) * 1000) / 10,
       pageSize: env.pageSize,
       fileBytes: statSync(join(path, 'data.mdb')).size,
-      diskFree: diskFree(path),
+      diskFree: await freeDiskBytes(path),
       readers: env.readers,
       maxReaders: env.maxReaders,
     },
@@ -46,9 +47,4 @@ export function storeStat(storage: EntityStorage, definitions: readonly EntityDe
     entities,
     databases: Object.fromEntries(Object.entries(env.databases).filter(([name]) => !own.has(name))),
   };
-}
-
-function diskFree(path: string): number {
-  const stats = statfsSync(path);
-  return stats.bavail * stats.bsize;
 }

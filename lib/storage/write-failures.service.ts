@@ -1,4 +1,4 @@
-import { statfs } from 'node:fs/promises';
+import { freeDiskBytes } from './disk-space.util.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EntitiesLogger } from '../common/entities.logger.js';
 import { FailureSignal } from './failure-signal.service.js';
@@ -111,8 +111,7 @@ export class WriteFailures {
 
   private async diskNearlyFull(): Promise<boolean> {
     try {
-      const stats = await statfs(this.path);
-      return stats.bavail * stats.bsize < FULL_DISK_BYTES;
+      return (await freeDiskBytes(this.path)) < FULL_DISK_BYTES;
     } catch {
       return false;
     }

@@ -1,7 +1,7 @@
-import { statfs } from 'node:fs/promises';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EntityCache } from '../cache/entity-cache.service.js';
 import type { EntityCacheMetrics } from '../common/entity-cache-options.interface.js';
+import { freeDiskBytes } from '../storage/disk-space.util.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import { importOptional, missingDependency } from '../common/optional-dependency.util.js';
 import type { EntitiesMetricsOptions, MetricsRegistry } from '../common/metrics-options.interface.js';
@@ -107,10 +107,9 @@ export class EntitiesMetrics {
     this.storeGauge(name('map_used_bytes'), 'Bytes of the LMDB map in use, up to its last page', [], (gauge, storage) =>
       gauge.set(storage.environment.stat().usedBytes),
     );
-    this.storeGauge(name('disk_free_bytes'), 'Free space on the file system of the data directory', [], async (gauge, storage) => {
-      const stats = await statfs(storage.environment.path);
-      gauge.set(stats.bavail * stats.bsize);
-    });
+    this.storeGauge(name('disk_free_bytes'), 'Free space on the file system of the data directory', [], async (gauge, storage) =>
+      gauge.set(await freeDiskBytes(storage.environment.path)),
+    );
   }
 
   /** Where the scraped figures come from; set once the store is open. */

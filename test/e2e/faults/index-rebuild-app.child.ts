@@ -113,10 +113,7 @@ if (command === 'seed') {
     verify: maintenance.verify().problems,
     records: Object.fromEntries(records),
     indexEntries: Object.fromEntries(
-      maintenance
-        .stat()
-        .entities.find((stat) => stat.name === 'orders')!
-        .indexes.map((index) => [index.name, index.entries]),
+      (await maintenance.stat()).entities.find((stat) => stat.name === 'orders')!.indexes.map((index) => [index.name, index.entries]),
     ),
     regionPlan: repository.explain({ where: { region: 'r1' } }),
     mismatched,
