@@ -12,6 +12,8 @@ import { runScaleSuite, type ScaleOptions } from './scale.suite.js';
  * and writes its output under bench/out/ only. No number is asserted: timing is a
  * benchmark's job, never a test's. `--only <suite>` (in-process, scale, http) runs one suite;
  * `--render` rewrites BENCHMARKS.md from the last full run's bench/results.json and bench/soak.json.
+ * For A/B runs while working on one figure, `--records <n>`, `--rounds <n>`, `--seconds <s>` and
+ * `--platform <fastify|express>` change the HTTP suite's options; the output then goes to bench/out/.
  */
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.indexOf('--only');
@@ -28,6 +30,19 @@ const options: { inProcess: InProcessOptions; scale: ScaleOptions; http: HttpOpt
       scale: { sizes: [10_000, 100_000, 1_000_000], rounds: 3, seconds: 5 },
       http: { rounds: 3, seconds: 5, records: 1_000_000, platforms: ['fastify', 'express'], writeConnections: [10, 50, 200], warmup: true },
     };
+
+const argument = (name: string) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const httpOverrides = {
+  ...(argument('--records') !== undefined && { records: Number(argument('--records')) }),
+  ...(argument('--rounds') !== undefined && { rounds: Number(argument('--rounds')) }),
+  ...(argument('--seconds') !== undefined && { seconds: Number(argument('--seconds')) }),
+  ...(argument('--platform') !== undefined && { platforms: [argument('--platform') as HttpOptions['platforms'][number]] }),
+};
+Object.assign(options.http, httpOverrides);
+const tuned = Object.keys(httpOverrides).length > 0;
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const started = Date.now();
@@ -53,7 +68,7 @@ const soak = existsSync(soakFile) ? JSON.parse(readFileSync(soakFile, 'utf8')) :
 
 const results = previous ? { ...previous } : { environment, options, inProcess, scale, http };
 const markdown = renderReport({ ...results, soak: quick ? undefined : soak });
-if (quick || only !== undefined) {
+if (quick || only !== undefined || tuned) {
   mkdirSync(`${root}bench/out`, { recursive: true });
   writeFileSync(`${root}bench/out/report.md`, markdown);
   writeFileSync(`${root}bench/out/results.json`, JSON.stringify(results, null, 2));

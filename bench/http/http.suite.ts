@@ -43,8 +43,8 @@ export interface HttpReport {
   rows: HttpRow[];
 }
 
-const READ_APPS: AppKind[] = ['package', 'package-cached', 'package-no-context', 'raw-lmdb', 'typeorm-normal', 'typeorm-full'];
-const WRITE_APPS: AppKind[] = ['package', 'package-no-context', 'raw-lmdb', 'typeorm-normal', 'typeorm-full'];
+const READ_APPS: AppKind[] = ['package', 'package-cached', 'package-context', 'raw-lmdb', 'typeorm-normal', 'typeorm-full'];
+const WRITE_APPS: AppKind[] = ['package', 'package-context', 'raw-lmdb', 'typeorm-normal', 'typeorm-full'];
 
 /**
  * Every app as a server process of its own, loaded by autocannon from another process; the
@@ -63,7 +63,7 @@ export async function runHttpSuite(options: HttpOptions, log: (line: string) => 
       seeding[kind] = (added! / ms!) * 1000;
     }
     cpSync(dirOf('package'), dirOf('package-cached'), { recursive: true });
-    cpSync(dirOf('package'), dirOf('package-no-context'), { recursive: true });
+    cpSync(dirOf('package'), dirOf('package-context'), { recursive: true });
     cpSync(dirOf('typeorm-normal'), dirOf('typeorm-full'), { recursive: true });
 
     const scenarios: HttpScenario[] = [

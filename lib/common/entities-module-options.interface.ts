@@ -48,13 +48,19 @@ export interface EntitiesModuleOptions {
    */
   tracing?: boolean;
   /**
-   * Whether the generated routes run each request's work in an `AsyncLocalStorage` context,
-   * so `currentRequestId()` answers and the package's log lines and spans carry the request's
-   * id. Default `true`. Entering one makes Node 20 run promise hooks on every promise of the
-   * process, which costs a `GET /P/:id` on Fastify about a fifth of its throughput; with
-   * `false` the `X-Request-Id` header and the audit entries still carry the id.
+   * How the generated routes make the request's id known to the code serving it
+   * (`currentRequestId()`, the package's log lines and spans, audit entries of repository writes).
+   * - `'auto'` (default): an `AsyncLocalStorage` context only while spans record; otherwise the
+   *   id is held for each synchronous stretch of the route's own code, which is where the
+   *   package reads it (an operation reads it as it starts), so log lines, spans and audit
+   *   entries still carry it. Your code sees it until its first `await` in the route's work.
+   * - `true`: always the `AsyncLocalStorage` context, so `currentRequestId()` answers across
+   *   awaits (in an async `getPrincipal`, say). Entering one makes Node 20 run promise hooks on
+   *   every promise of the process, which costs a `GET /P/:id` on Fastify about a fifth of its
+   *   throughput.
+   * - `false`: neither; the `X-Request-Id` header and the audit entries still carry the id.
    */
-  requestContext?: boolean;
+  requestContext?: boolean | 'auto';
   /** Thresholds of `EntitiesHealthIndicator`. */
   health?: EntitiesHealthOptions;
 }

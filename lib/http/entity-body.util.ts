@@ -1,4 +1,16 @@
 import { BadRequestException, ValidationPipe, type Type } from '@nestjs/common';
+import { compileBodyCheck, USE_PIPE } from './compiled-body-validator.util.js';
+
+/** Checks the body of a write as Nest's ValidationPipe does. */
+export interface BodyValidator {
+  /**
+   * The valid body, or a promise of it when the pipe checked it; a problem is thrown (or the
+   * promise rejects) as the pipe's 400.
+   */
+  validate(body: unknown): unknown;
+  /** @internal Whether the DTO's rules were compiled; false when the pipe checks every body. */
+  readonly compiled: boolean;
+}
 
 /** Validation as users of Nest expect it: unknown properties refused and named. */
 export function createBodyPipe(dto: Type<object>): ValidationPipe {
@@ -12,17 +24,42 @@ export function createBodyPipe(dto: Type<object>): ValidationPipe {
 }
 
 /**
- * Validates every element of a batch body with `pipe`, prefixing each problem with the
+ * The pipe of `createBodyPipe`, answered from the DTO's compiled rules where they reproduce it
+ * exactly: writes are CPU-bound, and the pipe's copies and promises cost one about ten times what
+ * the compiled rules do.
+ */
+export function createBodyValidator(dto: Type<object>): BodyValidator {
+  const pipe = createBodyPipe(dto);
+  const viaPipe = pipeValidator(pipe);
+  const check = compileBodyCheck(dto, pipe.createExceptionFactory());
+  if (!check) return viaPipe;
+  return {
+    validate: (body) => {
+      const valid = check(body);
+      return valid === USE_PIPE ? viaPipe.validate(body) : valid;
+    },
+    compiled: true,
+  };
+}
+
+/** A body validator that leaves every body to `pipe`. */
+export function pipeValidator(pipe: ValidationPipe): BodyValidator {
+  return { validate: (body) => pipe.transform(body, { type: 'body' }), compiled: false };
+}
+
+/**
+ * Validates every element of a batch body with `validator`, prefixing each problem with the
  * element's index (`[3] amount must be a number`) so the client knows which one failed.
  */
-export async function validateBatch(pipe: ValidationPipe, dto: Type<object>, body: unknown, maxItems: number): Promise<unknown[]> {
+export async function validateBatch(validator: BodyValidator, body: unknown, maxItems: number): Promise<unknown[]> {
   if (!Array.isArray(body)) throw new BadRequestException('the request body must be a JSON array of records');
   if (body.length === 0) throw new BadRequestException('the batch is empty');
   if (body.length > maxItems) throw new BadRequestException(`a batch holds at most ${maxItems} records`);
   const problems: string[] = [];
   for (const [index, item] of body.entries()) {
     try {
-      await pipe.transform(item, { type: 'body', metatype: dto });
+      const valid = validator.validate(item);
+      if (valid instanceof Promise) await valid;
     } catch (error) {
       if (!(error instanceof BadRequestException)) throw error;
       const message = (error.getResponse() as { message?: string | string[] }).message ?? error.message;

@@ -18,7 +18,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { EntityCache } from '../cache/entity-cache.service.js';
 import { EntityStorage } from '../storage/entity-storage.store.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
-import { createBodyPipe, validateBatch } from './entity-body.util.js';
+import { createBodyValidator, validateBatch } from './entity-body.util.js';
 import { classStem, type EntityDtos } from './entity-dto.factory.js';
 import { entityRouteDocs } from './entity-route-docs.decorator.js';
 import { etagOf, expectedVersionOf } from './if-match.util.js';
@@ -35,8 +35,8 @@ type HttpRequest = Parameters<typeof requestMetaOf>[0];
  * `onModuleInit`.
  */
 export function createEntityController(definition: EntityDefinition, dtos: EntityDtos): Type<unknown> {
-  const createPipe = createBodyPipe(dtos.create);
-  const updatePipe = createBodyPipe(dtos.update);
+  const createBody = createBodyValidator(dtos.create);
+  const updateBody = createBodyValidator(dtos.update);
   const name = definition.name;
   const noun = classStem(definition);
   const docs = entityRouteDocs(definition, dtos);
@@ -62,14 +62,14 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     ) {
       storage.claimRoutes(definition);
       const services: RouteServices = { definition, options, access, audit, telemetry, adapterHost };
-      const gate = (method: RouteMethod, path: string, action: EntityAction, body?: typeof createPipe) => new RouteGate(services, method, path, action, body);
+      const gate = (method: RouteMethod, path: string, action: EntityAction, body?: typeof createBody) => new RouteGate(services, method, path, action, body);
       this.routes = {
-        create: gate('POST', '', 'create', createPipe),
+        create: gate('POST', '', 'create', createBody),
         createMany: gate('POST', 'batch', 'create'),
         list: gate('GET', '', 'read'),
         findOne: gate('GET', ':id', 'read'),
-        replace: gate('PUT', ':id', 'update', createPipe),
-        update: gate('PATCH', ':id', 'update', updatePipe),
+        replace: gate('PUT', ':id', 'update', createBody),
+        update: gate('PATCH', ':id', 'update', updateBody),
         remove: gate('DELETE', ':id', 'delete'),
         history: gate('GET', ':id/history', 'history'),
         audit: gate('GET', ':id/audit', 'audit'),
@@ -89,7 +89,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @docs.createMany()
     createMany(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       return this.routes.createMany.serve(request, response, undefined, async (decision, body) => {
-        const items = await validateBatch(createPipe, dtos.create, body, this.repository.maxBatch);
+        const items = await validateBatch(createBody, body, this.repository.maxBatch);
         const context = this.context(request, decision, { idempotencyKey: idempotencyKeyOf(request) });
         return this.repository.createMany(items as never[], context);
       });

@@ -27,6 +27,7 @@ import { EntityAccess } from '../permission/entity-access.service.js';
 import type { EntityRepository } from '../repository/entity.repository.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
+import { pipeValidator } from './entity-body.util.js';
 import { aRecordOf, classStem } from './entity-dto.factory.js';
 import { IdParam } from './entity-route-docs.decorator.js';
 import { paramOf, type HttpRequest } from './request-meta.util.js';
@@ -86,7 +87,7 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
       const services: RouteServices = { definition, options, access, audit, telemetry, adapterHost };
       this.routes = {
         list: new RouteGate(services, 'GET', ':id/grants', 'admin'),
-        add: new RouteGate(services, 'POST', ':id/grants', 'admin', grantPipe),
+        add: new RouteGate(services, 'POST', ':id/grants', 'admin', pipeValidator(grantPipe)),
         remove: new RouteGate(services, 'DELETE', ':id/grants/:subject', 'admin'),
       };
     }

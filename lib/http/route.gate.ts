@@ -1,4 +1,3 @@
-import type { ValidationPipe } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import type { AuditService } from '../audit/audit.service.js';
 import type { RequestObserver } from '../telemetry/entities-metrics.service.js';
@@ -11,7 +10,8 @@ import type { EntityAction } from '../common/entity-action.constants.js';
 import { resolvePrincipal, type ResolvedPrincipal } from '../permission/principal-resolver.util.js';
 import { checkRecordId, RECORD_ID } from '../storage/record-id.util.js';
 import type { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
-import { runWithRequestId } from '../common/request-context.util.js';
+import { runSynchronouslyAs, runWithRequestId } from '../common/request-context.util.js';
+import type { BodyValidator } from './entity-body.util.js';
 import { entityErrorToHttp } from './entity-error-mapping.util.js';
 import { checkRequestBody, DEFAULT_MAX_BODY_BYTES } from './request-body.util.js';
 import { requestIdOf, requestMetaOf, type HttpRequest } from './request-meta.util.js';
@@ -55,7 +55,7 @@ export class RouteGate {
     private readonly path: string,
     private readonly action: EntityAction,
     /** Validates the body of a route that takes one. */
-    private readonly bodyPipe?: ValidationPipe,
+    private readonly bodyValidator?: BodyValidator,
   ) {
     this.maxBodyBytes = services.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   }
@@ -66,22 +66,32 @@ export class RouteGate {
     this.services.adapterHost.httpAdapter.setHeader(response, 'X-Request-Id', requestId);
     const observe = this.observerOf();
     if (observe) timeResponse(response, observe);
-    const run = () => this.run(request, id, work);
-    return this.services.options.requestContext === false ? run() : runWithRequestId(requestId, run);
+    const mode = this.services.options.requestContext ?? 'auto';
+    if (mode === true || (mode === 'auto' && this.services.telemetry.spansRecord())) {
+      return runWithRequestId(requestId, () => this.run(request, undefined, id, work));
+    }
+    if (mode === false) return this.run(request, undefined, id, work);
+    // Each stretch of the route's own code runs as the request: the work starts the repository
+    // operation, which reads the id for its audit entry, span and slow-query line right there.
+    const asRequest: RouteWork<R> = (decision, body) => runSynchronouslyAs(requestId, () => work(decision, body));
+    return runSynchronouslyAs(requestId, () => this.run(request, requestId, id, asRequest));
   }
 
   // Promise chains rather than async functions: a read makes a few promises fewer, and with
   // the request context on, Node runs its hooks on every one.
-  private run<R>(request: HttpRequest, id: string | undefined, work: RouteWork<R>): Promise<R> {
+  // `running` is the request id to hold around each later stretch when no storage carries it.
+  private run<R>(request: HttpRequest, running: string | undefined, id: string | undefined, work: RouteWork<R>): Promise<R> {
     let served: Promise<R>;
     try {
       const resolved = resolvePrincipal(request, this.services.options);
       served =
-        resolved instanceof Promise ? resolved.then((principal) => this.proceed(principal, request, id, work)) : this.proceed(resolved, request, id, work);
+        resolved instanceof Promise
+          ? resolved.then((principal) => runSynchronouslyAs(running, () => this.proceed(principal, request, id, work)))
+          : this.proceed(resolved, request, id, work);
     } catch (error) {
       served = Promise.reject(error);
     }
-    return served.catch((error: unknown) => this.refuse(error, request, id));
+    return served.catch((error: unknown) => runSynchronouslyAs(running, () => this.refuse(error, request, id)));
   }
 
   private proceed<R>({ principal, permissions }: ResolvedPrincipal, request: HttpRequest, id: string | undefined, work: RouteWork<R>): Promise<R> {
@@ -89,8 +99,9 @@ export class RouteGate {
     checkRequestBody(request as BodyRequest, this.maxBodyBytes);
     if (id !== undefined) checkRecordId(this.services.definition.name, id);
     const body = (request as BodyRequest).body;
-    if (!this.bodyPipe) return work(decision, body);
-    return this.bodyPipe.transform(body, { type: 'body' }).then((valid: unknown) => work(decision, valid));
+    if (!this.bodyValidator) return work(decision, body);
+    const valid = this.bodyValidator.validate(body);
+    return valid instanceof Promise ? valid.then((value: unknown) => work(decision, value)) : work(decision, valid);
   }
 
   private async refuse(error: unknown, request: HttpRequest, id: string | undefined): Promise<never> {

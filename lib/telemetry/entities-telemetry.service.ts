@@ -4,7 +4,7 @@ import type { EntitiesModuleOptions } from '../common/entities-module-options.in
 import type { StorageObserver } from '../common/storage-options.interface.js';
 import { EntitiesLogger } from '../common/entities.logger.js';
 import { importOptional, missingDependency } from '../common/optional-dependency.util.js';
-import { currentRequestId } from '../common/request-context.util.js';
+import { currentRequestId, runSynchronouslyAs } from '../common/request-context.util.js';
 import type { OperationObserver, RepositoryOperation } from '../repository/operation-observer.interface.js';
 
 type OpenTelemetryApi = typeof import('@opentelemetry/api');
@@ -82,6 +82,8 @@ export class EntitiesTelemetry implements StorageObserver, OperationObserver {
     describe?: QueryDescription,
   ): Promise<R> {
     const started = performance.now();
+    // Read now: by default the request's id is only known until the operation first waits.
+    const requestId = currentRequestId();
     const span = tracing ? this.startSpan(`${operation} ${entity}`, { 'db.collection.name': entity, 'db.operation.name': operation }) : undefined;
     let result: R;
     try {
@@ -100,7 +102,8 @@ export class EntitiesTelemetry implements StorageObserver, OperationObserver {
       span?.setAttribute('entities.query.plan', description);
       if (slow) {
         this.metrics?.slowQuery(entity);
-        this.logger.warn(`slow query: ${operation} on ${entity} took ${elapsed.toFixed(1)} ms (slowQueryMs ${this.slowQueryMs}); ${description}`);
+        const line = `slow query: ${operation} on ${entity} took ${elapsed.toFixed(1)} ms (slowQueryMs ${this.slowQueryMs}); ${description}`;
+        runSynchronouslyAs(requestId, () => this.logger.warn(line));
       }
     }
     span?.end();
@@ -128,6 +131,11 @@ export class EntitiesTelemetry implements StorageObserver, OperationObserver {
 
   close(): void {
     this.metrics?.close();
+  }
+
+  /** @internal Whether operations make spans now, which need the request's id across awaits. */
+  spansRecord(): boolean {
+    return this.tracing();
   }
 
   /**

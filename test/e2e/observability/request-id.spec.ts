@@ -224,3 +224,49 @@ describe.each(PLATFORMS)('request ids with requestContext: false on %s', (platfo
     expect(update).toEqual(expect.objectContaining({ request: { id: 'off-desk' } }));
   });
 });
+
+describe.each(PLATFORMS)('what currentRequestId() answers in an async getPrincipal on %s', (platform: Platform) => {
+  async function seenBy(requestContext: boolean | undefined): Promise<{ before: string | undefined; after: string | undefined; logged: string[] }> {
+    const logger = new CapturingLogger();
+    const seen: { before: string | undefined; after: string | undefined } = { before: undefined, after: undefined };
+    const t = await createObservedApp({
+      entities: [Ticket],
+      platform,
+      logger,
+      module: {
+        getPrincipal: async (request: Parameters<typeof principalFromHeader>[0]) => {
+          seen.before = currentRequestId();
+          await new Promise((resolve) => setImmediate(resolve));
+          seen.after = currentRequestId();
+          return principalFromHeader(request);
+        },
+        slowQueryMs: 0,
+        ...(requestContext !== undefined && { requestContext }),
+      },
+    });
+    try {
+      const listed = await http(t).get('/tickets?queue=q1').set('X-Request-Id', 'async-list');
+      expect(listed.status).toBe(200);
+      return { ...seen, logged: logger.of('EntitiesQuery').map((line) => line.message) };
+    } finally {
+      await t.close();
+    }
+  }
+
+  it("by default: until the principal's first await, and the package's log lines still carry the id", async () => {
+    const { before, after, logged } = await seenBy(undefined);
+    expect([before, after]).toEqual(['async-list', undefined]);
+    expect(logged.filter((line) => line.startsWith('[request async-list] slow query: find on tickets'))).toHaveLength(1);
+  });
+
+  it('with requestContext: true, across its awaits', async () => {
+    const { before, after, logged } = await seenBy(true);
+    expect([before, after]).toEqual(['async-list', 'async-list']);
+    expect(logged.filter((line) => line.startsWith('[request async-list] slow query: find on tickets'))).toHaveLength(1);
+  });
+
+  it('with requestContext: false, never', async () => {
+    const { before, after } = await seenBy(false);
+    expect([before, after]).toEqual([undefined, undefined]);
+  });
+});
