@@ -75,6 +75,7 @@ export { currentRequestId } from './common/request-context.util.js';
 export { EntitiesException } from './common/entities.exception.js';
 export { AccessDeniedException } from './repository/access-denied.exception.js';
 export { DamagedStoreException } from './storage/damaged-store.exception.js';
+export { UnsupportedStoreFormatException } from './storage/unsupported-store-format.exception.js';
 export { EntityMetadataException } from './metadata/entity-metadata.exception.js';
 export { IdempotencyConflictException } from './storage/idempotency-conflict.exception.js';
 export { InvalidQueryException } from './query/invalid-query.exception.js';

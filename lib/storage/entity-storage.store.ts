@@ -17,6 +17,7 @@ import type { MaintenanceResult } from './maintenance-result.interface.js';
 import { maxDbsFor, META_DB, openEntityTables, openSharedDatabases } from './store-layout.util.js';
 import { reconcileWithDefinitions } from './store-reconciliation.util.js';
 import { DEFAULT_MAINTENANCE_INTERVAL, purgeExpired, scheduleMaintenance } from './store-maintenance.util.js';
+import { checkStoreFormat, recordStoreFormat } from './store-format.util.js';
 import { verifyStore, type VerifyReport } from './store-verifier.util.js';
 import { StoreWriters, type StoreWriter } from './store-writers.store.js';
 import { WriteTransaction } from './write-transaction.store.js';
@@ -95,6 +96,9 @@ export class EntityStorage {
 
   private async openOnce(writerRole: string): Promise<void> {
     this.openDatabases();
+    const meta = this.environment.database<unknown, IndexKey>(META_DB);
+    checkStoreFormat(meta, this.environment.path);
+    await this.environment.write(() => recordStoreFormat(meta));
     await this.writerList.enroll(writerRole);
     this.sealingKey = await loadCursorKey(this.environment);
     const { eventRetention, idempotencyTtl } = this.options;
@@ -106,6 +110,7 @@ export class EntityStorage {
 
   private async attachOnce(writerRole: string | undefined): Promise<void> {
     this.openDatabases();
+    checkStoreFormat(this.environment.database(META_DB), this.environment.path);
     if (writerRole !== undefined) await this.writerList.enroll(writerRole);
   }
 

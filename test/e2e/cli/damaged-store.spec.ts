@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
+import { STORE_FORMAT } from '../../../lib/storage/store-format.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 import { runCli } from './cli-process.util.js';
 import { seedSampleStore } from './cli-store.util.js';
@@ -91,4 +93,33 @@ describe('cli on a damaged store', () => {
       dir.remove();
     }
   });
+});
+
+describe('cli on a store in a newer format', () => {
+  const dir = makeTempDir('nde-cli-newer-format-');
+  const store = join(dir.path, 'store');
+
+  beforeAll(async () => {
+    await seedSampleStore(store);
+    // As a later version of the package would leave it.
+    const environment = new LmdbEnvironment(store);
+    environment.open(64);
+    const meta = environment.database<number, string[]>('_meta');
+    await environment.write(() => meta.putSync(['format'], STORE_FORMAT + 1));
+    await environment.close();
+  });
+  afterAll(() => dir.remove());
+
+  for (const command of [['stat'], ['verify'], ['export'], ['rebuild-indexes']]) {
+    it(`${command[0]} exits 1 naming the format and changes nothing`, async () => {
+      const before = readFileSync(join(store, 'data.mdb'));
+      const result = await runCli([...command, '--path', store]);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trimEnd()).toBe(
+        `error: the store at ${store} has format ${STORE_FORMAT + 1}, newer than the format ${STORE_FORMAT} this version of nestjs-declarative-entities reads: upgrade the package`,
+      );
+      expect(readFileSync(join(store, 'data.mdb')).equals(before)).toBe(true);
+    });
+  }
 });

@@ -1,0 +1,23 @@
+import type { Database } from 'lmdb';
+import type { IndexKey } from './index-key.util.js';
+import { UnsupportedStoreFormatException } from './unsupported-store-format.exception.js';
+
+/**
+ * The layout of the databases this version writes. A store without the key was written before
+ * the key existed, in format 1. A change of layout raises it, with a migration from the one before.
+ */
+export const STORE_FORMAT = 1;
+const FORMAT_KEY: IndexKey = ['format'];
+
+/** The format of the store whose `_meta` database this is; refuses one newer than this version reads. */
+export function checkStoreFormat(meta: Database<unknown, IndexKey>, path: string): number {
+  const stored = meta.get(FORMAT_KEY);
+  const format = typeof stored === 'number' ? stored : 1;
+  if (format > STORE_FORMAT) throw new UnsupportedStoreFormatException(path, format, STORE_FORMAT);
+  return format;
+}
+
+/** Marks the store as being in this version's format; inside a write transaction. */
+export function recordStoreFormat(meta: Database<unknown, IndexKey>): void {
+  meta.putSync(FORMAT_KEY, STORE_FORMAT);
+}
