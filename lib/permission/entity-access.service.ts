@@ -11,6 +11,31 @@ import { requirementFor } from './entity-permission.util.js';
 import { PermissionSet } from './permission-set.js';
 import type { Principal } from '../common/principal.interface.js';
 
+/**
+ * A decision `decide` made. The private field is its brand: no object built elsewhere can
+ * carry it, so a caller cannot hand the repository a decision it made up (a WeakSet of issued
+ * decisions did the same at a garbage collector's cost on every request).
+ */
+class IssuedDecision implements AccessDecision {
+  readonly #policy: EntityAccess;
+
+  constructor(
+    policy: EntityAccess,
+    readonly entity: string,
+    readonly action: EntityAction,
+    readonly principal: Principal | undefined,
+    readonly permissions: PermissionSet,
+    readonly entityWide: boolean,
+  ) {
+    this.#policy = policy;
+  }
+
+  /** Whether `policy` made `decision`. */
+  static by(policy: EntityAccess, decision: AccessDecision): boolean {
+    return #policy in decision && decision.#policy === policy;
+  }
+}
+
 /** Actions an owner or a grant can allow on one record without the entity-level permission. */
 const RECORD_LEVEL: ReadonlySet<EntityAction> = new Set(['read', 'history', 'update', 'delete']);
 
@@ -28,16 +53,13 @@ const NO_FIELDS: ReadonlySet<string> = new Set();
  * generated routes and by repositories called with a principal.
  */
 export class EntityAccess implements AccessPolicy {
-  /** The decisions `decide` made: a caller cannot hand the repository one it built itself. */
-  private readonly decisions = new WeakSet<AccessDecision>();
-
   constructor(
     private readonly options: EntitiesModuleOptions,
     readonly acl: AclService,
   ) {}
 
   issued(decision: AccessDecision): boolean {
-    return this.decisions.has(decision);
+    return IssuedDecision.by(this, decision);
   }
 
   permissionsOf(principal: Principal | undefined): PermissionSet {
@@ -47,11 +69,7 @@ export class EntityAccess implements AccessPolicy {
   /** Decides an action at the entity level; throws when no record could allow it either. */
   decide(definition: EntityDefinition, action: EntityAction, principal: Principal | undefined, permissions = this.permissionsOf(principal)): AccessDecision {
     const requirement = requirementFor(definition, action, this.options.requirePermissions ?? false);
-    const decision = (entityWide: boolean): AccessDecision => {
-      const made: AccessDecision = { entity: definition.name, action, principal, permissions, entityWide };
-      this.decisions.add(made);
-      return made;
-    };
+    const decision = (entityWide: boolean): AccessDecision => new IssuedDecision(this, definition.name, action, principal, permissions, entityWide);
     if (requirement.kind === 'open') return decision(true);
     if (requirement.kind === 'closed') {
       throw new AccessDeniedException('forbidden', `${definition.name} declares no @Permission and permissions are required`);

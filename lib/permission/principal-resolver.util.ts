@@ -9,8 +9,14 @@ export interface ResolvedPrincipal {
   permissions: PermissionSet;
 }
 
-/** One resolution per request, however many guards and handlers ask; gone with the request. */
-const resolved = new WeakMap<object, ResolvedPrincipal | Promise<ResolvedPrincipal>>();
+/**
+ * Where a request keeps its resolution: one per request, however many guards and handlers
+ * ask, gone with the request. A property rather than a WeakMap entry, which costs the garbage
+ * collector more than the resolution itself.
+ */
+const RESOLVED = Symbol('nestjs-declarative-entities principal');
+
+type Resolving = { [RESOLVED]?: ResolvedPrincipal | Promise<ResolvedPrincipal> };
 
 /**
  * The request's principal (via `getPrincipal`, default `req.user`) and its effective
@@ -18,10 +24,11 @@ const resolved = new WeakMap<object, ResolvedPrincipal | Promise<ResolvedPrincip
  * `getPrincipal` is: a read that waits for nothing makes no promise for it.
  */
 export function resolvePrincipal(request: object, options: EntitiesModuleOptions): ResolvedPrincipal | Promise<ResolvedPrincipal> {
-  let result = resolved.get(request);
+  const carrier = request as Resolving;
+  let result = carrier[RESOLVED];
   if (!result) {
     result = resolve(request, options);
-    resolved.set(request, result);
+    carrier[RESOLVED] = result;
   }
   return result;
 }
