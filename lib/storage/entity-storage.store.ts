@@ -110,8 +110,12 @@ export class EntityStorage {
 
   private async attachOnce(writerRole: string | undefined): Promise<void> {
     this.openDatabases();
-    checkStoreFormat(this.environment.database(META_DB), this.environment.path);
-    if (writerRole !== undefined) await this.writerList.enroll(writerRole);
+    const meta = this.environment.database<unknown, IndexKey>(META_DB);
+    checkStoreFormat(meta, this.environment.path);
+    if (writerRole === undefined) return;
+    // A tool that writes writes this version's format.
+    await this.environment.write(() => recordStoreFormat(meta));
+    await this.writerList.enroll(writerRole);
   }
 
   /** Every database is opened here, outside any write: one first opened in a write that rolls back is dead. */

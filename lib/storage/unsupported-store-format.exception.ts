@@ -10,6 +10,8 @@ export class UnsupportedStoreFormatException extends EntitiesException {
     readonly format: number,
     readonly supported: number,
   ) {
-    super(`the store at ${path} has format ${format}, newer than the format ${supported} this version of nestjs-declarative-entities reads: upgrade the package`);
+    super(
+      `the store at ${path} has format ${format}, newer than the format ${supported} this version of nestjs-declarative-entities reads: upgrade the package`,
+    );
   }
 }
