@@ -7,7 +7,7 @@ import type { EnvironmentStat, LmdbStats } from './environment-stat.interface.js
 import { environmentStat } from './environment-stat.util.js';
 import { backupEnvironment } from './lmdb-backup.util.js';
 import { assertWholeDataFile } from './lmdb-data-file.util.js';
-import { lmdbDatabaseOptions, lmdbOpenOptions } from './lmdb-open-options.util.js';
+import { lmdbOpenOptions } from './lmdb-open-options.util.js';
 import { PanicWatchdog } from './panic-watchdog.service.js';
 import { StorageFailureException } from './storage-failure.exception.js';
 import { WriteFailures } from './write-failures.service.js';
@@ -61,7 +61,7 @@ export class LmdbEnvironment {
     if (!db) {
       // A handle first opened in a transaction that rolls back is dead; open databases up front.
       if (this.writing > 0) throw new Error(`database ${name} must be opened before any write, not inside one`);
-      db = this.requireRoot().openDB(name, lmdbDatabaseOptions(name, options.encoding));
+      db = this.requireRoot().openDB(name, { encoding: options.encoding ?? 'msgpack', cache: false, compression: false });
       // A read-only environment cannot create a database; lmdb answers undefined for a missing one.
       if (!db) throw new StorageFailureException(`the store at ${this.path} has no database ${name}; start the app on it once`, false);
       this.databases.set(name, db);
