@@ -56,8 +56,8 @@ export interface EntitiesModuleOptions {
    *   entries still carry it. Your code sees it until its first `await` in the route's work.
    * - `true`: always the `AsyncLocalStorage` context, so `currentRequestId()` answers across
    *   awaits (in an async `getPrincipal`, say). Entering one makes Node 20 run promise hooks on
-   *   every promise of the process, which costs a `GET /P/:id` on Fastify about a fifth of its
-   *   throughput.
+   *   every promise of the process, which costs the generated routes a few percent of their
+   *   throughput (BENCHMARKS.md, "The request context").
    * - `false`: neither; the `X-Request-Id` header and the audit entries still carry the id.
    */
   requestContext?: boolean | 'auto';

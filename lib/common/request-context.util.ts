@@ -10,7 +10,7 @@ const current = new AsyncLocalStorage<string>();
 /**
  * The request whose code runs right now, without an `AsyncLocalStorage`: set by a generated
  * route around each synchronous stretch of its work. Entering a storage makes Node 20 run a
- * hook on every promise of the process, which costs a cached read about a fifth of its
+ * hook on every promise of the process, which costs every request a few percent of its
  * throughput; a plain variable costs nothing and still reaches every place the package reads
  * the id, because each reads it when an operation starts.
  */
