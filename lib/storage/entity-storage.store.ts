@@ -96,9 +96,8 @@ export class EntityStorage {
 
   private async openOnce(writerRole: string): Promise<void> {
     this.openDatabases();
-    const meta = this.environment.database<unknown, IndexKey>(META_DB);
-    checkStoreFormat(meta, this.environment.path);
-    await this.environment.write(() => recordStoreFormat(meta));
+    // Checked before anything is written; recorded with the catalog, in the write start-up makes anyway.
+    checkStoreFormat(this.environment.database(META_DB), this.environment.path);
     await this.writerList.enroll(writerRole);
     this.sealingKey = await loadCursorKey(this.environment);
     const { eventRetention, idempotencyTtl } = this.options;

@@ -9,12 +9,11 @@ import { UnsupportedStoreFormatException } from './unsupported-store-format.exce
 export const STORE_FORMAT = 1;
 const FORMAT_KEY: IndexKey = ['format'];
 
-/** The format of the store whose `_meta` database this is; refuses one newer than this version reads. */
-export function checkStoreFormat(meta: Database<unknown, IndexKey>, path: string): number {
+/** Refuses the store whose `_meta` database this is when its format is newer than this version reads. */
+export function checkStoreFormat(meta: Database<unknown, IndexKey>, path: string): void {
   const stored = meta.get(FORMAT_KEY);
   const format = typeof stored === 'number' ? stored : 1;
   if (format > STORE_FORMAT) throw new UnsupportedStoreFormatException(path, format, STORE_FORMAT);
-  return format;
 }
 
 /** Marks the store as being in this version's format; inside a write transaction. */

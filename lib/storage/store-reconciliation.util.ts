@@ -4,12 +4,14 @@ import type { IndexBuilder } from './index-builder.service.js';
 import type { IndexKey } from './index-key.util.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import { readCatalog, recordCatalog, type CatalogOptions } from './store-catalog.util.js';
+import { recordStoreFormat } from './store-format.util.js';
 import { META_DB } from './store-layout.util.js';
 
 /**
  * Brings the store in line with the definitions an app opens it with, before it serves:
  * indexes new or changed since the last open are built, history is trimmed to narrowed
- * `@Historize` policies, and the catalog records the definitions and `options`.
+ * `@Historize` policies, and the catalog records the definitions and `options` (with the
+ * store's format).
  */
 export async function reconcileWithDefinitions(
   environment: LmdbEnvironment,
@@ -23,5 +25,8 @@ export async function reconcileWithDefinitions(
   // Recorded once the indexes and the history match it: a tool trusts the catalog's indexes
   // as built, and a narrowed history policy is told from the catalog before it.
   const definitions = entities.map((tables) => tables.definition);
-  await environment.write(() => recordCatalog(meta, definitions, options));
+  await environment.write(() => {
+    recordStoreFormat(meta);
+    recordCatalog(meta, definitions, options);
+  });
 }
