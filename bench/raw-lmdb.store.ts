@@ -26,7 +26,10 @@ export class RawLmdbStore {
 
   constructor(path: string) {
     this.root = open({ path, maxDbs: 12, compression: false, cache: false, eventTurnBatching: false } as never);
-    const db = (name: string) => this.root.openDB(name, { compression: false, cache: false });
+    // Shared msgpack structures where the package uses them, so both decode the same bytes the same way.
+    const shared = new Set(['records', 'log', 'history', 'audit']);
+    const db = (name: string) =>
+      this.root.openDB(name, { compression: false, cache: false, ...(shared.has(name) && { sharedStructuresKey: Symbol.for('structures') }) });
     this.records = db('records');
     this.unique = db('unique');
     this.composite = db('composite');

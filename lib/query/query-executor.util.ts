@@ -166,8 +166,14 @@ function* walk(tables: EntityTables, plan: QueryPlan, descending: boolean, curso
 }
 
 function rangeOptions(bounds: Bounds, descending: boolean, resume?: Key): { start?: IndexKey; end?: IndexKey; reverse?: boolean } {
-  const range = descending ? { start: resume ?? bounds.upper, end: bounds.lower, reverse: true } : { start: resume ?? bounds.lower, end: bounds.upper };
-  return range as { start?: IndexKey; end?: IndexKey; reverse?: boolean };
+  const [start, end] = descending ? [resume ?? bounds.upper, bounds.lower] : [resume ?? bounds.lower, bounds.upper];
+  // An open end is left out, not set to undefined: lmdb then reads `undefined` as the lowest key,
+  // and the range would take in the entry where a database keeps its shared msgpack structures.
+  return { ...(start !== undefined && { start }), ...(end !== undefined && { end }), ...(descending && { reverse: true }) } as {
+    start?: IndexKey;
+    end?: IndexKey;
+    reverse?: boolean;
+  };
 }
 
 /** Key bounds of an index walk: the equality prefix, narrowed by range clauses on the next field. */

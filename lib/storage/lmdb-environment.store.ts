@@ -7,8 +7,9 @@ import type { EnvironmentStat, LmdbStats } from './environment-stat.interface.js
 import { environmentStat } from './environment-stat.util.js';
 import { backupEnvironment } from './lmdb-backup.util.js';
 import { assertWholeDataFile } from './lmdb-data-file.util.js';
-import { lmdbOpenOptions } from './lmdb-open-options.util.js';
+import { lmdbDatabaseOptions, lmdbOpenOptions } from './lmdb-open-options.util.js';
 import { PanicWatchdog } from './panic-watchdog.service.js';
+import { SharedStructures } from './shared-structures.service.js';
 import { StorageFailureException } from './storage-failure.exception.js';
 import { WriteFailures } from './write-failures.service.js';
 
@@ -24,6 +25,7 @@ export class LmdbEnvironment {
   private readonly logger = new EntitiesLogger('EntitiesStorage');
   private readonly failures: WriteFailures;
   private readonly watchdog: PanicWatchdog;
+  private readonly structures = new SharedStructures();
   private writing = 0;
   private pending = 0;
 
@@ -61,9 +63,11 @@ export class LmdbEnvironment {
     if (!db) {
       // A handle first opened in a transaction that rolls back is dead; open databases up front.
       if (this.writing > 0) throw new Error(`database ${name} must be opened before any write, not inside one`);
-      db = this.requireRoot().openDB(name, { encoding: options.encoding ?? 'msgpack', cache: false, compression: false });
+      const databaseOptions = lmdbDatabaseOptions(name, options.encoding);
+      db = this.requireRoot().openDB(name, databaseOptions);
       // A read-only environment cannot create a database; lmdb answers undefined for a missing one.
       if (!db) throw new StorageFailureException(`the store at ${this.path} has no database ${name}; start the app on it once`, false);
+      if (databaseOptions.sharedStructuresKey !== undefined) this.structures.watch(db);
       this.databases.set(name, db);
     }
     return db as Database<V, K>;
@@ -88,15 +92,18 @@ export class LmdbEnvironment {
     let thrown: { error: unknown } | undefined;
     /** The LMDB transaction this write went into: whether it became visible tells what a failure left behind. */
     let txnId: number | undefined;
+    let savedStructures: ReturnType<SharedStructures['end']>;
     const guarded = () => {
       this.writing++;
       txnId = root.getWriteTxnId();
+      this.structures.begin();
       try {
         return fn();
       } catch (error) {
         thrown = { error };
         throw error;
       } finally {
+        savedStructures = this.structures.end(thrown !== undefined);
         this.writing--;
       }
     };
@@ -110,7 +117,9 @@ export class LmdbEnvironment {
       // lmdb rejects with it, must still be handled or they end the process.
       committed.catch((error: unknown) => (error as { commitError?: Promise<unknown> } | null)?.commitError?.catch(() => undefined));
       result = (await this.failures.race(committed)) as R;
+      this.structures.settle(savedStructures, true);
     } catch (error) {
+      this.structures.settle(savedStructures, false);
       throw error instanceof StorageFailureException ? error : await this.failures.classify(error, thrown !== undefined && thrown.error === error, txnId);
     } finally {
       this.pending--;

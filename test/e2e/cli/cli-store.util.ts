@@ -1,6 +1,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { EntityDefinition } from '../../../lib/index.js';
 import type { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
+import { lmdbDatabaseOptions } from '../../../lib/storage/lmdb-open-options.util.js';
 import { withSampleStore } from '../../support/sample-store.util.js';
 
 /** What a seeded store holds, counted in-process, for comparing with what the command line reports. */
@@ -76,7 +77,7 @@ export function definitionNamed(storage: EntityStorage, name: string): EntityDef
 export async function withRawDatabase<R>(dataPath: string, name: string, fn: (db: Database<any, any>, root: RootDatabase) => R): Promise<R> {
   const root = open({ path: dataPath, maxDbs: 4, compression: false, cache: false } as never) as RootDatabase;
   try {
-    const db = root.openDB(name, { encoding: 'msgpack', compression: false, cache: false });
+    const db = root.openDB(name, lmdbDatabaseOptions(name));
     const result = await root.transaction(() => fn(db, root));
     await root.flushed;
     return result;

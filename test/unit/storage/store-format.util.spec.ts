@@ -1,4 +1,10 @@
 import 'reflect-metadata';
+import { open, type RootDatabase } from 'lmdb';
+import { AuditService } from '../../../lib/audit/audit.service.js';
+import { Audited } from '../../../lib/decorators/audited.decorator.js';
+import { Historize } from '../../../lib/decorators/historize.decorator.js';
+import { EntitiesMaintenance } from '../../../lib/storage/entities-maintenance.service.js';
+import { sharesStructures, STRUCTURES_KEY } from '../../../lib/storage/lmdb-open-options.util.js';
 import { Entity } from '../../../lib/decorators/entity.decorator.js';
 import { Field } from '../../../lib/decorators/field.decorator.js';
 import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
@@ -67,7 +73,7 @@ describe('the store format', () => {
 
     const read = await withStorage(dir.path, async (storage) => storage.tablesOf(permits).records.get(created.id));
     expect(read).toEqual(created);
-    expect(await formatOf(dir.path)).toBe(1);
+    expect(await formatOf(dir.path)).toBe(STORE_FORMAT);
   });
 
   it('is recorded by a tool that attaches to write, and not by one that only reads', async () => {
@@ -96,5 +102,102 @@ describe('the store format', () => {
     expect(storage.writers()).toEqual([]);
     await storage.close();
     expect(await formatOf(dir.path)).toBe(STORE_FORMAT + 1);
+  });
+});
+
+@Entity('inspections')
+@Audited()
+class Inspection {
+  @Field() site!: string;
+  @Field() @Historize('full') result!: string;
+  @Field({ required: false }) note?: string;
+}
+const inspections = createEntityDefinition(Inspection);
+
+/** Everything a store holds for `inspections`, as the package reads it. */
+function contentsOf(storage: EntityStorage, audit: AuditService): Promise<unknown> {
+  const tables = storage.tablesOf(inspections);
+  const records = [...tables.records.getRange({})].map(({ value }) => value);
+  return Promise.all(records.map((record) => audit.forRecord('inspections', record.id))).then((trails) => ({
+    records,
+    history: records.map((record) => storage.history(inspections, record.id)),
+    events: storage.events(0, 10_000),
+    trails,
+    verify: storage.verify(),
+  }));
+}
+
+async function withAuditedStorage<R>(path: string, fn: (storage: EntityStorage, audit: AuditService) => Promise<R>): Promise<R> {
+  const environment = new LmdbEnvironment(path);
+  const audit = new AuditService(environment);
+  const storage = new EntityStorage(environment, {}, [audit]);
+  storage.register(inspections);
+  try {
+    await storage.open();
+    return await fn(storage, audit);
+  } finally {
+    await storage.close();
+  }
+}
+
+/**
+ * Rewrites every value of the databases that share msgpack structures as format 1 wrote them
+ * (each value carrying its keys, no structures entry) and marks the store format 1.
+ */
+function downgradeToFormat1(path: string): void {
+  const root = open({ path, maxDbs: 64, compression: false, cache: false } as never) as RootDatabase;
+  try {
+    const names = [...root.getKeys({})].map(String).filter(sharesStructures);
+    expect(names).toEqual(expect.arrayContaining(['_audit', '_log', 'inspections.history', 'inspections.records']));
+    root.transactionSync(() => {
+      for (const name of names) {
+        const shared = root.openDB(name, { compression: false, cache: false, sharedStructuresKey: STRUCTURES_KEY });
+        expect(shared.getBinary(STRUCTURES_KEY as never)).toBeDefined();
+        const entries = [...shared.getRange({})];
+        const plain = root.openDB(name, { compression: false, cache: false });
+        plain.removeSync(STRUCTURES_KEY as never);
+        for (const { key, value } of entries) plain.putSync(key, value);
+      }
+      root.openDB('_meta', { compression: false, cache: false }).putSync(['format'], 1);
+    });
+  } finally {
+    root.close();
+  }
+}
+
+describe('moving a store from format 1 to format 2', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+
+  beforeEach(() => {
+    dir = makeTempDir('nde-format-migration-');
+  });
+  afterEach(() => dir.remove());
+
+  it('reads every record, history entry, event and audit entry format 1 wrote, writes on, and verifies clean', async () => {
+    const before = await withAuditedStorage(dir.path, async (storage, audit) => {
+      for (let i = 0; i < 30; i++) {
+        const created = await storage.write((tx) =>
+          tx.create(inspections, { site: `s${i}`, result: 'open', ...(i % 3 === 0 && { note: 'n' }) }, { actor: 'u1' }),
+        );
+        if (i % 2 === 0) await storage.write((tx) => tx.update(inspections, created.id, { result: 'passed' }, { actor: 'u2' }));
+        if (i % 5 === 0) await storage.write((tx) => tx.delete(inspections, created.id, { actor: 'u3' }));
+      }
+      return contentsOf(storage, audit);
+    });
+    downgradeToFormat1(dir.path);
+    expect(await formatOf(dir.path)).toBe(1);
+
+    const after = await withAuditedStorage(dir.path, async (storage, audit) => {
+      const read = await contentsOf(storage, audit);
+      const added = await storage.write((tx) => tx.create(inspections, { site: 'new', result: 'open' }, { actor: 'u1' }));
+      await storage.write((tx) => tx.update(inspections, (before as { records: Array<{ id: string }> }).records[0]!.id, { result: 'reopened' }));
+      expect(storage.verify()).toEqual({ ok: true, problems: [], checked: { records: 25, events: 53, historyEntries: 53, indexEntries: 0 } });
+      const stat = await new EntitiesMaintenance(storage).stat();
+      expect(stat.entities.find((entity) => entity.name === 'inspections')!.records).toBe((before as { records: unknown[] }).records.length + 1);
+      expect(storage.tablesOf(inspections).records.get(added.id)).toEqual(added);
+      return read;
+    });
+    expect(after).toEqual(before);
+    expect(await formatOf(dir.path)).toBe(STORE_FORMAT);
   });
 });
