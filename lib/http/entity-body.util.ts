@@ -36,7 +36,7 @@ export function createBodyValidator(dto: Type<object>): BodyValidator {
   return {
     validate: (body) => {
       const valid = check(body);
-      return valid === USE_PIPE ? viaPipe.validate(body) : valid;
+      return valid === USE_PIPE ? viaPipe.validate(body) : sentOnly(body, valid);
     },
     compiled: true,
   };
@@ -44,7 +44,25 @@ export function createBodyValidator(dto: Type<object>): BodyValidator {
 
 /** A body validator that leaves every body to `pipe`. */
 export function pipeValidator(pipe: ValidationPipe): BodyValidator {
-  return { validate: (body) => pipe.transform(body, { type: 'body' }), compiled: false };
+  return {
+    validate: (body) => {
+      const valid: unknown = pipe.transform(body, { type: 'body' });
+      return valid instanceof Promise ? valid.then((checked: unknown) => sentOnly(body, checked)) : sentOnly(body, valid);
+    },
+    compiled: false,
+  };
+}
+
+/**
+ * The validated body with only the keys the client sent. The generated DTOs inherit the entity
+ * class's property initialisers (mapped types copy them), and the pipe returns them as if sent:
+ * a PATCH would reset every initialised field it did not name. Defaults are `@Field({ default })`.
+ */
+function sentOnly(body: unknown, valid: unknown): unknown {
+  if (body === null || typeof body !== 'object' || valid === null || typeof valid !== 'object' || Array.isArray(valid)) return valid;
+  const sent: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(valid)) if (Object.hasOwn(body, key)) sent[key] = value;
+  return sent;
 }
 
 /**
