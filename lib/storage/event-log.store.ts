@@ -34,11 +34,13 @@ export class EventLog {
 
   /** Events with a seq greater than `afterSeq`, oldest first. */
   read(afterSeq = 0, limit = 1000): EntityEvent[] {
+    checkEventRange(afterSeq, limit);
     return [...this.db.getRange({ start: afterSeq + 1, limit })].map(({ value }) => value);
   }
 
   /** One entity's events with a seq greater than `afterSeq`, oldest first, `limit` at most. */
   readEntity(entity: string, afterSeq = 0, limit = 1000): EntityEvent[] {
+    checkEventRange(afterSeq, limit);
     const found: EntityEvent[] = [];
     for (const { value } of this.db.getRange({ start: afterSeq + 1 })) {
       if (found.length === limit) break;
@@ -68,4 +70,10 @@ export class EventLog {
     for (const key of doomed) this.db.removeSync(key);
     return doomed.length;
   }
+}
+
+/** A seq that is not a whole number would read from the wrong key, and a limit that is not one would read the whole log. */
+function checkEventRange(afterSeq: number, limit: number): void {
+  if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw new RangeError(`afterSeq must be a whole number from 0, not ${String(afterSeq)}`);
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a whole number from 1, not ${String(limit)}`);
 }

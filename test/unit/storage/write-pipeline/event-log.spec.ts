@@ -141,6 +141,15 @@ describe('the event log', () => {
     expect((await store.repo(Note).events()).map((event) => event.entity)).toEqual(['log-notes', 'log-notes']);
   });
 
+  it('refuses a seq or a limit that is not a whole number in range, rather than read the wrong range or the whole log', async () => {
+    await store.repo(Permit).create({ number: 'P-1' });
+    for (const options of [{ limit: -1 }, { limit: 0 }, { limit: 1.5 }, { limit: Number.NaN }, { afterSeq: -1 }, { afterSeq: 0.5 }, { afterSeq: Number.NaN }]) {
+      await expect(store.repo(Permit).events(options)).rejects.toThrow(RangeError);
+    }
+    expect(() => store.storage.events(0, Number.POSITIVE_INFINITY)).toThrow('limit must be a whole number from 1, not Infinity');
+    expect(() => store.storage.events(-2, 10)).toThrow('afterSeq must be a whole number from 0, not -2');
+  });
+
   it("finds an entity's events past the first 1000 events of the log", async () => {
     await store.repo(Note).createMany(Array.from({ length: 1000 }, (_, i) => ({ text: `${i}` })));
     const permit = await store.repo(Permit).create({ number: 'P-1' });
