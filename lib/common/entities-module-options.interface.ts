@@ -22,6 +22,13 @@ export interface EntitiesModuleOptions {
   maxBodyBytes?: number;
   /** How long an `Idempotency-Key` is remembered, in milliseconds. Default 24 hours. */
   idempotencyTtl?: number;
+  /**
+   * Seals list cursors (`nextCursor`) with a key derived from this secret (at least 32 bytes)
+   * instead of the random key each store keeps, so that instances on different data
+   * directories, behind one load balancer, accept each other's cursors. Cursors sealed
+   * before the secret was set (or changed) get 400. Default: the store's own key.
+   */
+  cursorSecret?: string | Uint8Array;
   /** How much of the event log to keep. Default: all of it (needed to replay a store from scratch). */
   eventRetention?: EventRetention;
   /** Largest `POST /P/batch` (and `createMany`), in records. Default 1000. */

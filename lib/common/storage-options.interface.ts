@@ -18,6 +18,8 @@ export interface StorageOptions {
   eventRetention?: EventRetention;
   /** How often expired idempotency keys and old events are purged, in ms. Default 1 h. */
   maintenanceInterval?: number;
+  /** Seals list cursors with a key derived from this secret instead of the store's own random key. */
+  cursorSecret?: string | Uint8Array;
   /** Times and traces every transaction of `EntityStorage.write`. */
   observer?: StorageObserver;
 }

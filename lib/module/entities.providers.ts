@@ -29,7 +29,12 @@ const STORE_PARTS = Symbol('STORE_PARTS');
 export const storePartsProvider: Provider = {
   provide: STORE_PARTS,
   useFactory: (environment: LmdbEnvironment, options: EntitiesModuleOptions, telemetry: EntitiesTelemetry) =>
-    createStoreParts(environment, { idempotencyTtl: options.idempotencyTtl, eventRetention: options.eventRetention, observer: telemetry }),
+    createStoreParts(environment, {
+      idempotencyTtl: options.idempotencyTtl,
+      eventRetention: options.eventRetention,
+      cursorSecret: options.cursorSecret,
+      observer: telemetry,
+    }),
   inject: [LmdbEnvironment, ENTITIES_MODULE_OPTIONS, EntitiesTelemetry],
 };
 

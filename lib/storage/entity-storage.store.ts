@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EventRetention, StorageOptions } from '../common/storage-options.interface.js';
-import { loadCursorKey } from './cursor-key.util.js';
+import { cursorKeyFromSecret, loadCursorKey } from './cursor-key.util.js';
 import type { EntityEvent } from './entity-event.interface.js';
 import type { EntityProjection, StoreCompanion } from './entity-projection.interface.js';
 import { EntityRegistry } from './entity-registry.service.js';
@@ -95,11 +95,13 @@ export class EntityStorage {
   }
 
   private async openOnce(writerRole: string): Promise<void> {
+    // A secret too short fails start-up before anything is written.
+    const secretKey = this.options.cursorSecret === undefined ? undefined : cursorKeyFromSecret(this.options.cursorSecret);
     this.openDatabases();
     // Checked before anything is written; recorded with the catalog, in the write start-up makes anyway.
     checkStoreFormat(this.environment.database(META_DB), this.environment.path);
     await this.writerList.enroll(writerRole);
-    this.sealingKey = await loadCursorKey(this.environment);
+    this.sealingKey = secretKey ?? (await loadCursorKey(this.environment));
     const { eventRetention, idempotencyTtl } = this.options;
     const entities = this.registry.all().map((definition) => this.tablesOf(definition));
     await reconcileWithDefinitions(this.environment, this.indexBuilder, entities, { eventRetention, idempotencyTtl });
