@@ -28,6 +28,13 @@ const MAX_LOOKUP_QUERY = 8_000;
 
 type Data = Record<string, unknown>;
 
+/** What answering one request cost this process (client and server alike: the app runs in it). */
+interface Timing {
+  elapsed: number;
+  cpuMs: number;
+  loopActiveMs: number;
+}
+
 /**
  * Sends generated cases to one app and judges every answer against API.md: no 5xx, no
  * hang, Nest's error shape, a refused request changes nothing, an accepted one stored
@@ -77,6 +84,27 @@ export class HostileRunner {
     }
   }
 
+  /** Sends `request` and measures what answering it cost the process. */
+  private async timed(request: SentRequest): Promise<{ response: RawResponse; timing: Timing }> {
+    const started = performance.now();
+    const cpuBefore = process.cpuUsage();
+    const loopBefore = performance.eventLoopUtilization();
+    const response = await this.client.send(request);
+    const cpu = process.cpuUsage(cpuBefore);
+    return {
+      response,
+      timing: {
+        elapsed: performance.now() - started,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        loopActiveMs: performance.eventLoopUtilization(loopBefore).active,
+      },
+    };
+  }
+
+  private stalled(timing: Timing): boolean {
+    return timing.cpuMs > this.stallMs && timing.loopActiveMs > this.stallMs;
+  }
+
   async run(testCase: HostileCase): Promise<void> {
     this.cases += 1;
     const pool = this.poolOf(testCase.entity);
@@ -88,26 +116,25 @@ export class HostileRunner {
     const seq = this.storage.log.lastSeq();
     const grants = aim.id === undefined ? undefined : JSON.stringify(this.acl.grantsOn(testCase.entity.name, aim.id));
     const label = `${request.method} ${testCase.route} [${testCase.kind}]`;
-    const started = performance.now();
-    const cpuBefore = process.cpuUsage();
-    const loopBefore = performance.eventLoopUtilization();
     let response: RawResponse;
+    let timing: Timing;
     try {
-      response = await this.client.send(request);
+      ({ response, timing } = await this.timed(request));
     } catch (error) {
       this.violations.add(`${label}: no answer (${(error as Error).message.split(' got ')[1] ?? (error as Error).message})`, () => describeExchange(request));
       return;
     }
-    const elapsed = performance.now() - started;
-    const cpu = process.cpuUsage(cpuBefore);
-    const cpuMs = (cpu.user + cpu.system) / 1000;
-    const loopActiveMs = performance.eventLoopUtilization(loopBefore).active;
-    if (elapsed > this.slowest.ms) this.slowest = { ms: elapsed, request: describeExchange(request, `${response.status}`) };
+    if (timing.elapsed > this.slowest.ms) this.slowest = { ms: timing.elapsed, request: describeExchange(request, `${response.status}`) };
     const statusClass = `${Math.floor(response.status / 100)}xx`;
     this.statuses.set(statusClass, (this.statuses.get(statusClass) ?? 0) + 1);
     const problem = (text: string) => this.violations.add(`${label}: ${text}`, () => describeExchange(request, response));
-    if (cpuMs > this.stallMs && loopActiveMs > this.stallMs) {
-      problem(`kept the server busy for over ${this.stallMs} ms (event loop active ${loopActiveMs.toFixed(0)} ms, CPU time ${cpuMs.toFixed(0)} ms)`);
+    // A refused request changes nothing, so a stall can be confirmed by sending it again: on a
+    // shared machine one measurement can catch the process in a major collection or short of a core.
+    if (this.stalled(timing) && response.status >= 400) timing = (await this.timed(request).catch(() => ({ timing }))).timing;
+    if (this.stalled(timing)) {
+      problem(
+        `kept the server busy for over ${this.stallMs} ms (event loop active ${timing.loopActiveMs.toFixed(0)} ms, CPU time ${timing.cpuMs.toFixed(0)} ms)`,
+      );
     }
 
     if (response.status >= 500 || response.status < 200 || (response.status >= 300 && response.status < 400)) {
