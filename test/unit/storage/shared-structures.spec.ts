@@ -1,10 +1,6 @@
-import { jest } from '@jest/globals';
 import type { Database } from 'lmdb';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
 import { SharedStructures } from '../../../lib/storage/shared-structures.service.js';
-import { StorageFailureException } from '../../../lib/storage/storage-failure.exception.js';
-import { mountSmallDisk, type SmallDisk } from '../../e2e/faults/small-disk.util.js';
-import { describeWhen } from '../../support/requirement.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 
 /** A database that shares its msgpack structures, as records, history, events and audit entries do. */
@@ -82,35 +78,6 @@ describe('shared msgpack structures across failed writes', () => {
 
     const keys = [...Array.from({ length: 12 }, (_, i) => `k${i}`), 'after'];
     expect(await readAfterRestart(dir.path, keys)).toEqual([...Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? undefined : valueOf(i))), valueOf(0)]);
-  });
-});
-
-const probe = mountSmallDisk('1m');
-if (typeof probe !== 'string') probe.unmount();
-
-describeWhen(typeof probe === 'string' ? probe : undefined, 'the failed-commit structures test')('shared msgpack structures across a failed commit', () => {
-  it('forgets a shape stored by a write whose commit failed on a full disk', async () => {
-    const disk = mountSmallDisk('8m') as SmallDisk;
-    const environment = new LmdbEnvironment(disk.path);
-    // lmdb prints the failed commit's cause itself, at a moment of its choosing, maybe after the test.
-    jest.spyOn(console, 'error').mockImplementation(() => undefined);
-    try {
-      environment.open(4);
-      const db = environment.database<Value, string>(SHARED);
-      await environment.write(() => db.putSync('a', { site: 'north' }));
-      disk.fill(256 * 1024);
-      const failed = environment.write(() => db.putSync('lost', { site: 'south', report: 'x'.repeat(2 * 1024 * 1024) }));
-      await expect(failed).rejects.toThrow(StorageFailureException);
-      await expect(failed).rejects.toMatchObject({ diskFull: true });
-      disk.free();
-      await environment.write(() => db.putSync('b', { site: 'east', report: 'short' }));
-      await environment.close();
-
-      expect(await readAfterRestart(disk.path, ['a', 'lost', 'b'])).toEqual([{ site: 'north' }, undefined, { site: 'east', report: 'short' }]);
-    } finally {
-      await environment.close();
-      disk.unmount();
-    }
   });
 });
 
