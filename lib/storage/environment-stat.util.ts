@@ -1,6 +1,5 @@
 import type { Database, RootDatabase } from 'lmdb';
 import type { DatabaseStat, EnvironmentStat, LmdbStats } from './environment-stat.interface.js';
-import { sharesStructures, STRUCTURES_KEY } from './lmdb-open-options.util.js';
 
 /** LMDB's figures for the environment and for each of `databases`, as `mdb_stat` reports them, from the current snapshot. */
 export function environmentStat(root: RootDatabase, databases: ReadonlyMap<string, Database>): EnvironmentStat {
@@ -9,8 +8,10 @@ export function environmentStat(root: RootDatabase, databases: ReadonlyMap<strin
   for (const [name, db] of databases) {
     const stat = db.getStats() as LmdbStats;
     const pages = stat.treeBranchPageCount + stat.treeLeafPageCount + stat.overflowPages;
-    // The shared msgpack structures are an entry of their own, not one of the database's.
-    const structures = sharesStructures(name) && db.getBinary(STRUCTURES_KEY as never) !== undefined ? 1 : 0;
+    // The shared msgpack structures are an entry of their own, not one of the database's; the
+    // database's own key says where they are, so this never disagrees with how it was opened.
+    const structuresKey = (db as { sharedStructuresKey?: unknown }).sharedStructuresKey;
+    const structures = structuresKey !== undefined && db.getBinary(structuresKey as never) !== undefined ? 1 : 0;
     stats[name] = { entries: stat.entryCount - structures, depth: stat.treeDepth, pages, bytes: pages * stat.pageSize };
   }
   return {

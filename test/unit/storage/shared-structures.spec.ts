@@ -81,11 +81,17 @@ describe('shared msgpack structures across failed writes', () => {
   });
 });
 
-/** A stand-in for the msgpackr encoder lmdb-js gives a database with shared structures. */
-function fakeDatabase(): { db: Database; encoder: { structures: unknown[]; saveStructures: (structures: unknown) => unknown }; meetShape: () => void } {
+/** A SharedStructures watching a stand-in for the msgpackr encoder lmdb-js gives a database with shared structures. */
+function watchedDatabase(): {
+  structures: SharedStructures;
+  encoder: { structures: unknown[]; saveStructures: (structures: unknown) => unknown };
+  meetShape: () => void;
+} {
   const encoder = { structures: [['a']] as unknown[], saveStructures: (_structures: unknown): unknown => undefined };
+  const structures = new SharedStructures();
+  structures.watch({ encoder } as unknown as Database);
   return {
-    db: { encoder } as unknown as Database,
+    structures,
     encoder,
     // What msgpackr does on meeting a new shape: it grows its list, then stores it.
     meetShape: () => {
@@ -99,9 +105,7 @@ const forgotten = (structures: unknown) => (structures as { uninitialized?: bool
 
 describe('SharedStructures', () => {
   it('leaves alone the shapes of writes that store none, and of stored shapes once committed', () => {
-    const structures = new SharedStructures();
-    const { db, encoder, meetShape } = fakeDatabase();
-    structures.watch(db);
+    const { structures, encoder, meetShape } = watchedDatabase();
     structures.begin();
     expect(structures.end(false)).toBeUndefined();
     structures.begin();
@@ -113,9 +117,7 @@ describe('SharedStructures', () => {
   });
 
   it('has every write reload the shapes a write not yet committed stored, until that commit settles', () => {
-    const structures = new SharedStructures();
-    const { db, encoder, meetShape } = fakeDatabase();
-    structures.watch(db);
+    const { structures, encoder, meetShape } = watchedDatabase();
     structures.begin();
     meetShape();
     const saved = structures.end(false);
@@ -135,9 +137,7 @@ describe('SharedStructures', () => {
   });
 
   it('forgets at once the shapes a write stored before it threw', () => {
-    const structures = new SharedStructures();
-    const { db, encoder, meetShape } = fakeDatabase();
-    structures.watch(db);
+    const { structures, encoder, meetShape } = watchedDatabase();
     structures.begin();
     meetShape();
     expect(structures.end(true)).toBeUndefined();
