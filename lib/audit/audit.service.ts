@@ -7,7 +7,9 @@ import { DEFAULT_LIMIT, MAX_LIMIT } from '../common/page-limits.constants.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
 import type { EntityEvent, RequestMeta, StoredRecord } from '../storage/entity-event.interface.js';
 import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
+import type { ChangeWriter } from '../storage/entity-projection.interface.js';
 import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
+import type { CompanionChange } from '../storage/store-change.interface.js';
 import { isRecordId } from '../storage/record-id.util.js';
 import { ulidFactory } from '../storage/ulid.util.js';
 import { ACTOR } from '../storage/write-context.util.js';
@@ -22,6 +24,12 @@ const ACTIONS: Readonly<Record<EntityEvent['type'], AuditAction>> = {
 };
 const nextDenialId = ulidFactory();
 
+/** A refused write, entered in the trail with its id and time decided. */
+interface DeniedChange {
+  kind: 'audit.denied';
+  entry: AuditEntry;
+}
+
 /**
  * The audit trail of every `@Audited` entity: one entry per change, written by
  * `applyEvent` in the change's transaction, plus entries for refused writes. Entries are
@@ -31,15 +39,19 @@ const nextDenialId = ulidFactory();
 export class AuditService {
   /** @internal */
   readonly databaseCount = 3;
+  /** @internal */
+  readonly changePrefix = 'audit';
+  private writer?: ChangeWriter;
 
   /** @internal */
   constructor(private readonly environment: LmdbEnvironment) {}
 
   /** @internal */
-  open(): void {
+  open(writer: ChangeWriter): void {
     this.environment.database('_audit');
     this.environment.database('_audit.byRecord');
     this.environment.database('_audit.byActor');
+    this.writer = writer;
   }
 
   /** @internal */
@@ -64,8 +76,10 @@ export class AuditService {
 
   /** Records a refused write; durable when the promise resolves. */
   async recordDenied(entry: { entity: string; id: string; actor?: string; request?: RequestMeta }): Promise<void> {
-    await this.environment.write(() =>
-      this.put({
+    if (!this.writer) throw new Error('the entity store is not open yet');
+    const denied: DeniedChange = {
+      kind: 'audit.denied',
+      entry: {
         auditId: nextDenialId(),
         entity: entry.entity,
         id: entry.id,
@@ -74,8 +88,17 @@ export class AuditService {
         at: new Date().toISOString(),
         changes: {},
         ...(entry.request && { request: entry.request }),
-      }),
-    );
+      },
+    };
+    await this.writer.write((tx) => tx.apply(denied));
+  }
+
+  /**
+   * Stores the entry of a refused write.
+   * @internal
+   */
+  applyChange(change: CompanionChange): void {
+    this.put((change as DeniedChange).entry);
   }
 
   /** Entries matching every condition of `query`, oldest first, one page at a time. */

@@ -3,7 +3,10 @@ import { ulidFactory } from '../storage/ulid.util.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { STORAGE_NAME } from '../common/metadata.constants.js';
 import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
+import type { ChangeWriter } from '../storage/entity-projection.interface.js';
 import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
+import type { CompanionChange } from '../storage/store-change.interface.js';
+import type { AclChange } from './acl-change.interface.js';
 import type { Principal } from '../common/principal.interface.js';
 import {
   checkRecord,
@@ -49,11 +52,16 @@ export class AclService {
   readonly databaseCount = 4;
 
   /** @internal */
+  readonly changePrefix = 'acl';
+  private writer?: ChangeWriter;
+
+  /** @internal */
   constructor(private readonly environment: LmdbEnvironment) {}
 
   /** @internal */
-  open(): void {
+  open(writer: ChangeWriter): void {
     for (const name of ['_acl.grants', '_acl.bySubject', '_acl.members', '_acl.meta']) this.environment.database(name);
+    this.writer = writer;
   }
 
   /** Gives `subject` (a user id or `group:<name>`) `rights` on one record, adding to what it had. */
@@ -61,11 +69,9 @@ export class AclService {
     const checkedRights = checkRights(rights);
     checkSubject(subject);
     checkRecord(entity, id);
-    return this.change(() => {
+    return this.change((version) => {
       const merged = [...new Set([...(this.grants.get([entity, id, subject]) ?? []), ...checkedRights])].sort() as RecordRight[];
-      this.grants.putSync([entity, id, subject], merged);
-      this.bySubject.putSync([subject, entity, id], null);
-      return { subject, rights: merged };
+      return { change: { kind: 'acl.grant', entity, id, subject, rights: merged, version }, result: { subject, rights: merged } };
     });
   }
 
@@ -74,29 +80,43 @@ export class AclService {
     const removed = checkRights(rights);
     checkSubject(subject);
     checkRecord(entity, id);
-    return this.change(() => {
+    return this.change((version) => {
       const current = this.grants.get([entity, id, subject]);
-      if (!current) return false;
-      const left = current.filter((right) => !removed.includes(right));
-      if (left.length > 0) this.grants.putSync([entity, id, subject], left);
-      else {
-        this.grants.removeSync([entity, id, subject]);
-        this.bySubject.removeSync([subject, entity, id]);
-      }
-      return true;
+      const left = (current ?? []).filter((right) => !removed.includes(right));
+      return { change: { kind: 'acl.grant', entity, id, subject, rights: left, version }, result: current !== undefined };
     });
   }
 
   async addMember(userId: string, group: string): Promise<void> {
     checkUserId(userId);
-    await this.change(() => this.members.putSync([userId, groupName(group)], null));
+    const name = groupName(group);
+    await this.change((version) => ({ change: { kind: 'acl.member', userId, group: name, member: true, version }, result: undefined }));
   }
 
   async removeMember(userId: string, group: string): Promise<void> {
     // Only the subject's form: memberships stored before user ids spelling `group:` were refused must stay removable.
     checkSubject(userId);
     const name = groupName(group);
-    await this.change(() => this.members.removeSync([userId, name]));
+    await this.change((version) => ({ change: { kind: 'acl.member', userId, group: name, member: false, version }, result: undefined }));
+  }
+
+  /**
+   * Applies a grant or membership change, and the ACL version it moves to.
+   * @internal
+   */
+  applyChange(change: CompanionChange): void {
+    const acl = change as AclChange;
+    this.meta.putSync(VERSION_KEY, acl.version);
+    if (acl.kind === 'acl.member') {
+      if (acl.member) this.members.putSync([acl.userId, acl.group], null);
+      else this.members.removeSync([acl.userId, acl.group]);
+    } else if (acl.rights.length > 0) {
+      this.grants.putSync([acl.entity, acl.id, acl.subject], acl.rights);
+      this.bySubject.putSync([acl.subject, acl.entity, acl.id], null);
+    } else {
+      this.grants.removeSync([acl.entity, acl.id, acl.subject]);
+      this.bySubject.removeSync([acl.subject, acl.entity, acl.id]);
+    }
   }
 
   /** The grants on one record; none for an entity name or id no record can have. */
@@ -179,11 +199,16 @@ export class AclService {
     return this.rightsOn(principal, typeof entity === 'string' ? entity : entity.name, id).includes(right);
   }
 
-  /** Runs `fn` in a write transaction that also bumps the shared version, and forgets cached decisions. */
-  private async change<R>(fn: () => R): Promise<R> {
-    const result = await this.environment.write(() => {
-      this.meta.putSync(VERSION_KEY, nextVersion());
-      return fn();
+  /**
+   * Decides one change in a write transaction, with the version it moves the ACL to, and
+   * applies it; forgets cached decisions.
+   */
+  private async change<R>(decide: (version: string) => { change: AclChange; result: R }): Promise<R> {
+    if (!this.writer) throw new Error('the entity store is not open yet');
+    const result = await this.writer.write((tx) => {
+      const decided = decide(nextVersion());
+      tx.apply(decided.change);
+      return decided.result;
     });
     this.forget();
     return result;

@@ -1,5 +1,17 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityEvent, StoredRecord } from './entity-event.interface.js';
+import type { CompanionChange, StoreChange } from './store-change.interface.js';
+
+/** A write transaction as a companion sees it: every change it makes goes through `apply`. */
+export interface ChangeApplying {
+  apply(change: StoreChange): void;
+}
+
+/** Runs a companion's writes: decide from the current state, then apply the changes decided. */
+export interface ChangeWriter {
+  /** Runs `decide` in one write transaction and resolves once it is durable. */
+  write<R>(decide: (tx: ChangeApplying) => R): Promise<R>;
+}
 
 /**
  * A service that keeps its own LMDB databases in the store's environment. The storage
@@ -9,8 +21,12 @@ import type { EntityEvent, StoredRecord } from './entity-event.interface.js';
 export interface StoreCompanion {
   /** LMDB databases it opens, so the environment's `maxDbs` leaves room for them. */
   readonly databaseCount: number;
-  /** Opens its databases; called once the environment is open. */
-  open(): void;
+  /** The part before the dot of the `kind` of the changes it applies (`acl` for `acl.grant`), if it makes any. */
+  readonly changePrefix?: string;
+  /** Opens its databases; called once the environment is open, with the writer its changes go through. */
+  open(writer: ChangeWriter): void;
+  /** Applies one of its own changes inside the current write transaction; reads only what the change names. */
+  applyChange?(change: CompanionChange): void;
 }
 
 /**

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EventRetention, StorageOptions } from '../common/storage-options.interface.js';
 import { cursorKeyFromSecret, loadCursorKey } from './cursor-key.util.js';
+import { ChangeApplier } from './change-applier.service.js';
 import type { EntityEvent } from './entity-event.interface.js';
 import type { EntityProjection, StoreCompanion } from './entity-projection.interface.js';
 import { EntityRegistry } from './entity-registry.service.js';
@@ -16,7 +17,7 @@ import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import type { MaintenanceResult } from './maintenance-result.interface.js';
 import { maxDbsFor, META_DB, openEntityTables, openSharedDatabases } from './store-layout.util.js';
 import { reconcileWithDefinitions } from './store-reconciliation.util.js';
-import { DEFAULT_MAINTENANCE_INTERVAL, purgeExpired, scheduleMaintenance } from './store-maintenance.util.js';
+import { DEFAULT_MAINTENANCE_INTERVAL, scheduleMaintenance } from './store-maintenance.util.js';
 import { checkStoreFormat, recordStoreFormat } from './store-format.util.js';
 import { verifyStore, type VerifyReport } from './store-verifier.util.js';
 import { StoreWriters, type StoreWriter } from './store-writers.store.js';
@@ -33,6 +34,7 @@ export class EntityStorage {
   private readonly tables = new Map<string, EntityTables>();
   private eventLog?: EventLog;
   private idempotency?: IdempotencyStore;
+  private applier?: ChangeApplier;
   private opening?: Promise<void>;
   private maintenance?: NodeJS.Timeout;
   private sealingKey?: Buffer;
@@ -123,8 +125,19 @@ export class EntityStorage {
   private openDatabases(): void {
     const companions = [...this.projections, ...this.companions];
     this.environment.open(maxDbsFor(this.registry.all(), companions));
-    for (const companion of companions) companion.open();
-    ({ log: this.eventLog, idempotency: this.idempotency } = openSharedDatabases(this.environment, this.options.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL));
+    for (const companion of companions) companion.open(this);
+    const { log, idempotency } = openSharedDatabases(this.environment, this.options.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL);
+    this.eventLog = log;
+    this.idempotency = idempotency;
+    this.applier = new ChangeApplier(
+      log,
+      idempotency,
+      (entity) => {
+        const definition = this.registry.named(entity);
+        return definition && this.tablesOf(definition);
+      },
+      companions,
+    );
     for (const definition of this.registry.all()) this.tablesOf(definition);
   }
 
@@ -154,8 +167,13 @@ export class EntityStorage {
    * `fn` changes, in any entity, commits together or not at all.
    */
   write<R>(fn: (tx: WriteTransaction) => R): Promise<R> {
-    const run = () => this.environment.write(() => fn(new WriteTransaction((definition) => this.tablesOf(definition), this.log, this.idempotency!)));
+    const run = () => this.environment.write(() => fn(this.transaction()));
     return this.options.observer ? this.options.observer.transaction(run) : run();
+  }
+
+  private transaction(): WriteTransaction {
+    if (!this.applier) throw new Error('the entity store is not open yet');
+    return new WriteTransaction((definition) => this.tablesOf(definition), this.applier, this.idempotency!);
   }
 
   /** Writes a heartbeat into the store and resolves once it is durable: proof that the store takes writes now. */
@@ -195,12 +213,7 @@ export class EntityStorage {
 
   /** Applies events made elsewhere (a replica, a backup of the log); each must carry the next seq of this store's log. */
   replay(events: readonly EntityEvent[]): Promise<void> {
-    return this.environment.write(() =>
-      replayEvents(this.log, events, (entity) => {
-        const definition = this.registry.named(entity);
-        return definition && this.tablesOf(definition);
-      }),
-    );
+    return this.environment.write(() => replayEvents(this.log, events, this.transaction()));
   }
 
   /**
@@ -230,7 +243,7 @@ export class EntityStorage {
 
   /** Forgets expired idempotency keys and drops events past the retention policy (by default the module's). */
   runMaintenance(now = Date.now(), retention: EventRetention | undefined = this.options.eventRetention): Promise<MaintenanceResult> {
-    return this.environment.write(() => purgeExpired(this.idempotency!, this.log, now, retention));
+    return this.environment.write(() => this.transaction().purge(now, retention));
   }
 
   async close(): Promise<void> {
@@ -240,6 +253,7 @@ export class EntityStorage {
     this.tables.clear();
     this.eventLog = undefined;
     this.idempotency = undefined;
+    this.applier = undefined;
     this.opening = undefined;
     await this.environment.close();
   }

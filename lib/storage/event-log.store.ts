@@ -17,11 +17,6 @@ export class EventLog {
     return stored;
   }
 
-  /** Stores an event that already has its seq (replay); the caller checks the order. */
-  put(event: EntityEvent): void {
-    this.db.putSync(event.seq, event);
-  }
-
   lastSeq(): number {
     for (const key of this.db.getKeys({ reverse: true, limit: 1 })) return key;
     return 0;

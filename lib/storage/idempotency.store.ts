@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Database } from 'lmdb';
 import { IdempotencyConflictException } from './idempotency-conflict.exception.js';
 import type { IndexKey } from './index-key.util.js';
+import type { RememberChange } from './store-change.interface.js';
 
 interface RememberedResult {
   fingerprint: string;
@@ -20,32 +21,31 @@ export class IdempotencyStore {
   constructor(
     private readonly results: Database<RememberedResult, IndexKey>,
     private readonly expiries: Database<null, IndexKey>,
-    private readonly ttl: number,
+    readonly ttl: number,
   ) {}
 
   /**
-   * Runs `write` once per key: a repeat with the same input returns the first result, a
-   * repeat with another input throws, an expired key counts as new.
+   * The first result of a write made with this key and input, if it is still remembered at
+   * `now`; a repeat with another input throws, an expired key counts as new.
    */
-  run<R>(entity: string, actor: string | undefined, key: string, input: unknown, write: () => R): R {
-    const id: IndexKey = [entity, actor ?? '', key];
-    const fingerprint = fingerprintOf(input);
-    const now = Date.now();
-    const remembered = this.results.get(id);
-    if (remembered && remembered.expiresAt > now) {
-      if (remembered.fingerprint !== fingerprint) throw new IdempotencyConflictException(entity, key);
-      return remembered.result as R;
-    }
-    if (remembered) this.expiries.removeSync([remembered.expiresAt, ...(id as string[])]);
-    const result = write();
-    const expiresAt = now + this.ttl;
-    this.results.putSync(id, { fingerprint, result, expiresAt });
-    this.expiries.putSync([expiresAt, ...(id as string[])], null);
-    return result;
+  recall(entity: string, actor: string, key: string, fingerprint: string, now: number): { result: unknown } | undefined {
+    const remembered = this.results.get([entity, actor, key]);
+    if (!remembered || remembered.expiresAt <= now) return undefined;
+    if (remembered.fingerprint !== fingerprint) throw new IdempotencyConflictException(entity, key);
+    return { result: remembered.result };
+  }
+
+  /** Stores a write's result under its key, replacing an expired one; runs inside a write transaction. */
+  remember(change: RememberChange): void {
+    const id: IndexKey = [change.entity, change.actor, change.key];
+    const previous = this.results.get(id);
+    if (previous) this.expiries.removeSync([previous.expiresAt, ...(id as string[])]);
+    this.results.putSync(id, { fingerprint: change.fingerprint, result: change.result, expiresAt: change.expiresAt });
+    this.expiries.putSync([change.expiresAt, ...(id as string[])], null);
   }
 
   /** Forgets expired keys; runs inside a write transaction. Returns how many it removed. */
-  purge(now = Date.now(), max = 10_000): number {
+  purge(now: number, max = 10_000): number {
     let removed = 0;
     for (const key of [...this.expiries.getKeys({ end: [now], limit: max })] as unknown[][]) {
       this.expiries.removeSync(key as IndexKey);
@@ -58,7 +58,7 @@ export class IdempotencyStore {
 }
 
 /** A digest of the input that does not depend on the order of object keys. */
-function fingerprintOf(input: unknown): string {
+export function fingerprintOf(input: unknown): string {
   return createHash('sha256')
     .update(JSON.stringify(canonical(input)) ?? 'undefined')
     .digest('base64url');

@@ -3,9 +3,13 @@ import { ulidFactory } from './ulid.util.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityEvent, EntityEventType, StoredRecord } from './entity-event.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
-import { applyEvent, nextState } from './event-applier.util.js';
-import type { EventLog } from './event-log.store.js';
-import type { IdempotencyStore } from './idempotency.store.js';
+import type { ChangeApplier } from './change-applier.service.js';
+import type { EventRetention } from '../common/storage-options.interface.js';
+import type { ChangeApplying } from './entity-projection.interface.js';
+import { nextState } from './event-applier.util.js';
+import { fingerprintOf, type IdempotencyStore } from './idempotency.store.js';
+import type { MaintenanceResult } from './maintenance-result.interface.js';
+import type { StoreChange } from './store-change.interface.js';
 import { afterPrefix, indexKeyOf, MISSING, sameKey, type IndexKey } from './index-key.util.js';
 import { InvalidRecordException } from './invalid-record.exception.js';
 import { isRecordId, nextRecordId } from './record-id.util.js';
@@ -22,16 +26,26 @@ const nextEventId = ulidFactory();
 
 /**
  * The changes one LMDB write transaction makes. Every method is synchronous and runs
- * inside the transaction: it checks the change against the current state, appends the
- * event to the log and applies it, so a check and the write it guards cannot be
- * separated by another writer, in this process or another.
+ * inside the transaction: it checks the change against the current state, decides it
+ * (ids, times, versions) and applies it through the store's one `ChangeApplier`, so a check
+ * and the write it guards cannot be separated by another writer, in this process or another.
  */
-export class WriteTransaction {
+export class WriteTransaction implements ChangeApplying {
   constructor(
     private readonly tablesOf: (definition: EntityDefinition) => EntityTables,
-    private readonly log: EventLog,
+    private readonly applier: ChangeApplier,
     private readonly idempotency: IdempotencyStore,
   ) {}
+
+  /** Applies a decided change (a companion's, a purge) in this transaction. */
+  apply(change: StoreChange): void {
+    this.applier.apply(change);
+  }
+
+  /** Forgets idempotency results expired at `now` and drops events past `retention`. */
+  purge(now: number, retention: EventRetention | undefined): MaintenanceResult {
+    return this.applier.apply({ kind: 'purge', now, ...(retention && { retention }) });
+  }
 
   /**
    * Runs `write` at most once per idempotency key of `context` (when it has one): a
@@ -40,7 +54,14 @@ export class WriteTransaction {
   idempotent<R>(definition: EntityDefinition, context: WriteContext, input: unknown, write: () => R): R {
     if (context.idempotencyKey === undefined) return write();
     checkWriteContext(definition.name, context);
-    return this.idempotency.run(definition.name, context.actor, context.idempotencyKey, input, write);
+    const scope = { entity: definition.name, actor: context.actor ?? '', key: context.idempotencyKey };
+    const fingerprint = fingerprintOf(input);
+    const now = Date.now();
+    const remembered = this.idempotency.recall(scope.entity, scope.actor, scope.key, fingerprint, now);
+    if (remembered) return remembered.result as R;
+    const result = write();
+    this.applier.apply({ kind: 'remember', ...scope, fingerprint, result, expiresAt: now + this.idempotency.ttl });
+    return result;
   }
 
   /** The record with this id; none for an id no record can have, which may not even fit an lmdb key. */
@@ -160,7 +181,8 @@ export class WriteTransaction {
     const before = tables.records.get(id);
     const after = nextState(before, event);
     if (after) this.checkUnique(tables, after, before);
-    return applyEvent(tables, this.log.append(event), before);
+    this.applier.apply({ kind: 'event', event }, { before });
+    return after;
   }
 
   /**

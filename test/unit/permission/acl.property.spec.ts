@@ -118,7 +118,7 @@ describe('AclService against an in-memory model', () => {
     storage.register(createEntityDefinition(AclDoc));
     await storage.open();
     peer = new AclService(env);
-    peer.open();
+    peer.open(storage);
   });
 
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { Type } from '@nestjs/common';
 import { AuditService } from '../../../../lib/audit/audit.service.js';
+import { AclService } from '../../../../lib/permission/acl.service.js';
 import { createEntityDefinition } from '../../../../lib/metadata/entity-definition.factory.js';
 import type { EntityDefinition } from '../../../../lib/metadata/entity-definition.interface.js';
 import { EntityRepository } from '../../../../lib/repository/entity.repository.js';
@@ -8,11 +9,12 @@ import { EntityStorage } from '../../../../lib/storage/entity-storage.store.js';
 import { LmdbEnvironment } from '../../../../lib/storage/lmdb-environment.store.js';
 import type { StorageOptions } from '../../../../lib/common/storage-options.interface.js';
 
-/** One opened store, wired as `EntitiesModule` wires it (storage + audit projection), without Nest. */
+/** One opened store, wired as `EntitiesModule` wires it (storage, audit projection, grants), without Nest. */
 export interface OpenStore {
   environment: LmdbEnvironment;
   storage: EntityStorage;
   audit: AuditService;
+  acl: AclService;
   definitions: EntityDefinition[];
   /** A repository of one of the store's entities. */
   repo<T extends object>(entity: Type<T>): EntityRepository<T>;
@@ -23,8 +25,9 @@ export interface OpenStore {
 export async function openStore(path: string, entities: readonly Type<object>[], options: StorageOptions & { maxBatch?: number } = {}): Promise<OpenStore> {
   const environment = new LmdbEnvironment(path);
   const audit = new AuditService(environment);
+  const acl = new AclService(environment);
   const { maxBatch, ...storageOptions } = options;
-  const storage = new EntityStorage(environment, storageOptions, [audit]);
+  const storage = new EntityStorage(environment, storageOptions, [audit], [acl]);
   const definitions = entities.map((entity) => createEntityDefinition(entity));
   for (const definition of definitions) storage.register(definition);
   try {
@@ -38,6 +41,7 @@ export async function openStore(path: string, entities: readonly Type<object>[],
     environment,
     storage,
     audit,
+    acl,
     definitions,
     repo<T extends object>(entity: Type<T>): EntityRepository<T> {
       let repo = repos.get(entity);
