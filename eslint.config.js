@@ -18,7 +18,7 @@ export const LAYERS = [
   ['storage'],
   ['query'],
   ['repository'],
-  ['audit', 'permission', 'cache'],
+  ['audit', 'permission', 'cache', 'replication'],
   ['telemetry'],
   ['health'],
   ['http'],
@@ -38,7 +38,17 @@ const layerPolicies = LAYERS.flatMap((layer, index) =>
 
 export default defineConfig(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', 'dist-nest/**', 'coverage/**', 'data/**', 'bench/out/**', '.bench-out/**', 'test/golden/**'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'dist-nest/**',
+      'coverage/**',
+      'data/**',
+      'data-replicated/**',
+      'bench/out/**',
+      '.bench-out/**',
+      'test/golden/**',
+    ],
   },
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },

@@ -30,6 +30,7 @@ export type { EntitiesModuleAsyncOptions } from './module/entities-module-async-
 export { InjectEntityRepository } from './module/inject-entity-repository.decorator.js';
 export { ENTITIES_MODULE_OPTIONS, getRepositoryToken } from './common/entity-tokens.util.js';
 export type { EntitiesModuleOptions } from './common/entities-module-options.interface.js';
+export type { ReplicationOptions } from './common/replication-options.interface.js';
 export type { EntityCacheMetrics, EntityCacheOptions } from './common/entity-cache-options.interface.js';
 export type { EntitiesHealthDetails, EntitiesHealthOptions, EntitiesHealthResult } from './common/health-options.interface.js';
 export type { EntitiesMetricsOptions, MetricsRegistry } from './common/metrics-options.interface.js';
@@ -76,6 +77,7 @@ export { EntitiesException } from './common/entities.exception.js';
 export { AccessDeniedException } from './repository/access-denied.exception.js';
 export { DamagedStoreException } from './storage/damaged-store.exception.js';
 export { UnsupportedStoreFormatException } from './storage/unsupported-store-format.exception.js';
+export { ReplicationDivergedException } from './storage/replication-diverged.exception.js';
 export { EntityMetadataException } from './metadata/entity-metadata.exception.js';
 export { IdempotencyConflictException } from './storage/idempotency-conflict.exception.js';
 export { InvalidQueryException } from './query/invalid-query.exception.js';

@@ -25,8 +25,13 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 }
 
 /** Builds the sample app on either HTTP platform, Swagger UI at `/docs`. */
-export async function createSampleApp(options: { path: string; platform?: Platform; logger?: false }): Promise<INestApplication> {
-  const module = AppModule.register(options.path);
+export async function createSampleApp(options: {
+  path: string;
+  platform?: Platform;
+  logger?: false;
+  replication?: Parameters<typeof AppModule.register>[1];
+}): Promise<INestApplication> {
+  const module = AppModule.register(options.path, options.replication);
   const logger = options.logger ?? undefined;
   const app =
     options.platform === 'fastify'

@@ -31,7 +31,7 @@ export function registerCompactCommand(program: Command): void {
       const copy = options.copy === undefined ? undefined : resolve(options.copy);
       if (copy !== undefined && existsSync(join(copy, 'data.mdb')))
         throw new CliFailure(`${copy} already holds a store; copy into a new directory`, EXIT_CODES.failed);
-      await withStore(path, { writerRole: 'cli compact', force: options.force }, async ({ storage, environment, catalog }) => {
+      await withStore(path, { writerRole: 'cli compact', force: options.force, changesState: true }, async ({ storage, environment, catalog }) => {
         const given: EventRetention = {
           ...(options.maxEvents !== undefined && { maxEvents: options.maxEvents }),
           ...(options.maxAge !== undefined && { maxAgeMs: options.maxAge }),

@@ -28,7 +28,7 @@ export function registerDropFieldsCommand(program: Command): void {
     .action(async (entity: string | undefined, options: DropFieldsOptions, command: Command) => {
       const { path } = command.optsWithGlobals<{ path: string }>();
       // A dry run only reads, so it opens the store read-only and runs beside an app.
-      const access = options.dryRun ? {} : { writerRole: 'cli drop-fields', force: options.force };
+      const access = options.dryRun ? {} : { writerRole: 'cli drop-fields', force: options.force, changesState: true };
       await withStore(path, access, async (session) => {
         const targets = entity === undefined ? session.definitions : [entityNamed(session, entity)];
         const summary: string[] = [];

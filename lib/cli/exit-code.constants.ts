@@ -12,6 +12,8 @@ export const EXIT_CODES = {
   writerRunning: 4,
   /** The store holds no catalog: no app of a version that records one has opened it yet. */
   noCatalog: 5,
+  /** The store is replicated: a change made here by a tool would reach no other instance. */
+  replicated: 6,
 } as const;
 
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];

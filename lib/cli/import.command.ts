@@ -34,6 +34,7 @@ export function registerImportCommand(program: Command): void {
       const pending = first.done || catalog ? [] : [first.value];
       const access = {
         writerRole: 'cli import',
+        changesState: true,
         force: options.force,
         createWith: options.create ? catalog : undefined,
         missingStoreHint: 'check --path, or pass --create to make a new store there from the export',

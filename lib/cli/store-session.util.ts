@@ -16,6 +16,8 @@ export interface StoreAccess {
   writerRole?: string;
   /** Change the store even though another writer is listed as running. */
   force?: boolean;
+  /** The command changes records, grants or the log, which a replicated store takes only from its stream. */
+  changesState?: boolean;
   /** The command reads only the log and the raw environment, so a store without a catalog will do. */
   withoutCatalog?: boolean;
   /**
@@ -68,6 +70,7 @@ export async function withStore<R>(path: string, access: StoreAccess, fn: (sessi
   try {
     await (creating ? storage.open(access.writerRole) : storage.attach(access.writerRole));
     if (access.writerRole !== undefined && !access.force) refuseIfOtherWriters(absolute, storage.writers());
+    if (access.changesState) refuseIfReplicated(absolute, storage.replicatedSeq());
     return await fn({ path: absolute, storage, environment, definitions, catalog });
   } finally {
     await storage.close();
@@ -80,6 +83,15 @@ export function entityNamed(session: StoreSession, name: string): EntityDefiniti
   if (definition) return definition;
   const known = session.definitions.map((candidate) => candidate.name).join(', ') || 'none';
   throw new CliFailure(`the store has no entity "${name}" (its entities: ${known})`, EXIT_CODES.usage);
+}
+
+/** A change made by a tool to one instance of a replicated store would make it differ from the others for ever. */
+function refuseIfReplicated(path: string, seq: number): void {
+  if (seq === 0) return;
+  throw new CliFailure(
+    `the store at ${path} is replicated (it applied message ${seq} of its stream): this command would change it and no other instance. Make the change through the app.`,
+    EXIT_CODES.replicated,
+  );
 }
 
 /**

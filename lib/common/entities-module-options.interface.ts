@@ -3,6 +3,7 @@ import type { EntitiesHealthOptions } from './health-options.interface.js';
 import type { EntitiesMetricsOptions } from './metrics-options.interface.js';
 import type { EventRetention, LmdbTuning } from './storage-options.interface.js';
 import type { Principal } from './principal.interface.js';
+import type { ReplicationOptions } from './replication-options.interface.js';
 
 /** Options of `EntitiesModule.forRoot()`. */
 export interface EntitiesModuleOptions {
@@ -31,6 +32,12 @@ export interface EntitiesModuleOptions {
   cursorSecret?: string | Uint8Array;
   /** How much of the event log to keep. Default: all of it (needed to replay a store from scratch). */
   eventRetention?: EventRetention;
+  /**
+   * Keeps several instances, each on its own data directory, equal through one NATS JetStream
+   * stream (README, "Several instances"). Needs `@nats-io/transport-node` and
+   * `@nats-io/jetstream`. Default: off, every write commits to this directory alone.
+   */
+  replication?: ReplicationOptions;
   /** Largest `POST /P/batch` (and `createMany`), in records. Default 1000. */
   maxBatchSize?: number;
   /** Caching of reads (`GET /P/:id`, `GET /P`, history) for `@Cached` entities. Default: in memory, 60 s. */

@@ -61,7 +61,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       storage: EntityStorage,
     ) {
       storage.claimRoutes(definition);
-      const services: RouteServices = { definition, options, access, audit, telemetry, adapterHost };
+      const services: RouteServices = { definition, options, access, audit, telemetry, adapterHost, replication: storage.replication };
       const gate = (method: RouteMethod, path: string, action: EntityAction, body?: typeof createBody) => new RouteGate(services, method, path, action, body);
       this.routes = {
         create: gate('POST', '', 'create', createBody),

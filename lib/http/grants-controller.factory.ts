@@ -32,6 +32,7 @@ import { aRecordOf, classStem } from './entity-dto.factory.js';
 import { IdParam } from './entity-route-docs.decorator.js';
 import { paramOf, type HttpRequest } from './request-meta.util.js';
 import { RouteGate, type RouteServices } from './route.gate.js';
+import { EntityStorage } from '../storage/entity-storage.store.js';
 
 /** A grant as sent to and returned by the grants routes. */
 @ApiSchema({ name: 'RecordGrant' })
@@ -83,8 +84,9 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
       audit: AuditService,
       @Inject(ENTITIES_MODULE_OPTIONS) options: EntitiesModuleOptions,
       telemetry: EntitiesTelemetry,
+      storage: EntityStorage,
     ) {
-      const services: RouteServices = { definition, options, access, audit, telemetry, adapterHost };
+      const services: RouteServices = { definition, options, access, audit, telemetry, adapterHost, replication: storage.replication };
       this.routes = {
         list: new RouteGate(services, 'GET', ':id/grants', 'admin'),
         add: new RouteGate(services, 'POST', ':id/grants', 'admin', pipeValidator(grantPipe)),

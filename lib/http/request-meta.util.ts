@@ -51,3 +51,12 @@ export function idempotencyKeyOf(request: HttpRequest): string | undefined {
   }
   return header;
 }
+
+/** The `X-Entities-Min-Seq` header, if any: the replicated seq the request must see applied. */
+export function minSeqOf(request: HttpRequest): number | undefined {
+  const header = request.headers['x-entities-min-seq'];
+  if (header === undefined) return undefined;
+  const seq = typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : NaN;
+  if (!Number.isSafeInteger(seq)) throw new BadRequestException('X-Entities-Min-Seq must be a whole number from 0');
+  return seq;
+}

@@ -9,12 +9,13 @@ import type { EntityAccess } from '../permission/entity-access.service.js';
 import type { EntityAction } from '../common/entity-action.constants.js';
 import { resolvePrincipal, type ResolvedPrincipal } from '../permission/principal-resolver.util.js';
 import { checkRecordId, RECORD_ID } from '../storage/record-id.util.js';
+import type { WriteSequencer } from '../storage/write-sequencer.interface.js';
 import type { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
 import { runSynchronouslyAs, runWithRequestId } from '../common/request-context.util.js';
 import type { BodyValidator } from './entity-body.util.js';
 import { entityErrorToHttp } from './entity-error-mapping.util.js';
 import { checkRequestBody, DEFAULT_MAX_BODY_BYTES } from './request-body.util.js';
-import { requestIdOf, requestMetaOf, type HttpRequest } from './request-meta.util.js';
+import { minSeqOf, requestIdOf, requestMetaOf, type HttpRequest } from './request-meta.util.js';
 import { routeOf, timeResponse } from './response-timing.util.js';
 
 /** What every route of one entity's controller shares. */
@@ -25,6 +26,8 @@ export interface RouteServices {
   audit: AuditService;
   telemetry: EntitiesTelemetry;
   adapterHost: HttpAdapterHost;
+  /** Orders writes with other instances', when the store is replicated. */
+  replication?: WriteSequencer;
 }
 
 export type RouteMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -66,6 +69,44 @@ export class RouteGate {
     this.services.adapterHost.httpAdapter.setHeader(response, 'X-Request-Id', requestId);
     const observe = this.observerOf();
     if (observe) timeResponse(response, observe);
+    const replication = this.services.replication;
+    return replication ? this.replicated(replication, request, response, requestId, id, work) : this.start(request, requestId, id, work);
+  }
+
+  /**
+   * With replication, a request may name the seq it must see (`X-Entities-Min-Seq`, a write's
+   * `X-Entities-Seq` from any instance): it waits for this instance to apply it, else 503. A
+   * write is answered with the seq of the last message applied once it was, its own included.
+   */
+  private replicated<R>(
+    replication: WriteSequencer,
+    request: HttpRequest,
+    response: object,
+    requestId: string,
+    id: string | undefined,
+    work: RouteWork<R>,
+  ): Promise<R> {
+    let wanted: number | undefined;
+    try {
+      wanted = minSeqOf(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const served =
+      wanted === undefined || replication.appliedSeq >= wanted
+        ? this.start(request, requestId, id, work)
+        : replication.waitFor(wanted).then(
+            () => this.start(request, requestId, id, work),
+            (error: unknown) => Promise.reject(entityErrorToHttp(error)),
+          );
+    if (this.method === 'GET') return served;
+    return served.then((result) => {
+      this.services.adapterHost.httpAdapter.setHeader(response, 'X-Entities-Seq', String(replication.appliedSeq));
+      return result;
+    });
+  }
+
+  private start<R>(request: HttpRequest, requestId: string, id: string | undefined, work: RouteWork<R>): Promise<R> {
     const mode = this.services.options.requestContext ?? 'auto';
     if (mode === true || (mode === 'auto' && this.services.telemetry.spansRecord())) {
       return runWithRequestId(requestId, () => this.run(request, undefined, id, work));

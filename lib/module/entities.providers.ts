@@ -29,12 +29,16 @@ const STORE_PARTS = Symbol('STORE_PARTS');
 export const storePartsProvider: Provider = {
   provide: STORE_PARTS,
   useFactory: (environment: LmdbEnvironment, options: EntitiesModuleOptions, telemetry: EntitiesTelemetry) =>
-    createStoreParts(environment, {
-      idempotencyTtl: options.idempotencyTtl,
-      eventRetention: options.eventRetention,
-      cursorSecret: options.cursorSecret,
-      observer: telemetry,
-    }),
+    createStoreParts(
+      environment,
+      {
+        idempotencyTtl: options.idempotencyTtl,
+        eventRetention: options.eventRetention,
+        cursorSecret: options.cursorSecret,
+        observer: telemetry,
+      },
+      options.replication,
+    ),
   inject: [LmdbEnvironment, ENTITIES_MODULE_OPTIONS, EntitiesTelemetry],
 };
 

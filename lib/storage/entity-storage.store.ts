@@ -13,6 +13,11 @@ import type { RecordHistory } from './field-history.store.js';
 import { DEFAULT_IDEMPOTENCY_TTL, type IdempotencyStore } from './idempotency.store.js';
 import { IndexBuilder } from './index-builder.service.js';
 import type { IndexKey } from './index-key.util.js';
+import { ReplicationDivergedException } from './replication-diverged.exception.js';
+import { applyMessage, catalogHash, readPosition } from './replication-position.util.js';
+import type { StoreChange } from './store-change.interface.js';
+import { decodeMessage, messageHash, type TransactionMessage } from './transaction-message.util.js';
+import type { SequencedStore, WriteSequencer } from './write-sequencer.interface.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import type { MaintenanceResult } from './maintenance-result.interface.js';
 import { maxDbsFor, META_DB, openEntityTables, openSharedDatabases } from './store-layout.util.js';
@@ -46,6 +51,8 @@ export class EntityStorage {
     private readonly options: StorageOptions = {},
     private readonly projections: readonly EntityProjection[] = [],
     private readonly companions: readonly StoreCompanion[] = [],
+    /** Orders every write with those of other instances (replication); without it writes commit here. */
+    private readonly sequencer?: WriteSequencer,
   ) {
     this.indexBuilder = new IndexBuilder(environment, META_DB);
     this.writerList = new StoreWriters(environment, META_DB);
@@ -54,6 +61,17 @@ export class EntityStorage {
   /** Adds an entity; a second entity with the same name or path fails start-up. */
   register(definition: EntityDefinition): void {
     if (this.registry.add(definition) && this.environment.isOpen) this.tablesOf(definition);
+  }
+
+  /** The seq of the last replicated message this store applied; 0 for a store that never was replicated. */
+  replicatedSeq(): number {
+    this.renewSnapshot();
+    return readPosition(this.environment.database<unknown, IndexKey>(META_DB)).seq;
+  }
+
+  /** What orders this store's writes with other instances', when it is replicated. */
+  get replication(): WriteSequencer | undefined {
+    return this.sequencer;
   }
 
   /** Called by each generated controller: one entity's routes may be served once. */
@@ -107,6 +125,8 @@ export class EntityStorage {
     const { eventRetention, idempotencyTtl } = this.options;
     const entities = this.registry.all().map((definition) => this.tablesOf(definition));
     await reconcileWithDefinitions(this.environment, this.indexBuilder, entities, { eventRetention, idempotencyTtl });
+    // Maintenance is a change like any other: with replication it waits until this store has caught up.
+    await this.sequencer?.start(this.sequencedStore());
     await this.runMaintenance();
     this.maintenance = scheduleMaintenance(() => this.runMaintenance(), this.options.maintenanceInterval ?? DEFAULT_MAINTENANCE_INTERVAL, this.logger);
   }
@@ -167,13 +187,47 @@ export class EntityStorage {
    * `fn` changes, in any entity, commits together or not at all.
    */
   write<R>(fn: (tx: WriteTransaction) => R): Promise<R> {
-    const run = () => this.environment.write(() => fn(this.transaction()));
+    const sequencer = this.sequencer;
+    const run = sequencer ? () => sequencer.write(fn) : () => this.environment.write(() => fn(this.transaction()));
     return this.options.observer ? this.options.observer.transaction(run) : run();
   }
 
-  private transaction(): WriteTransaction {
+  private transaction(applied?: StoreChange[]): WriteTransaction {
     if (!this.applier) throw new Error('the entity store is not open yet');
-    return new WriteTransaction((definition) => this.tablesOf(definition), this.applier, this.idempotency!);
+    return new WriteTransaction((definition) => this.tablesOf(definition), this.applier, this.idempotency!, applied);
+  }
+
+  /** What the write sequencer (replication) decides, applies and stops writes through. */
+  private sequencedStore(): SequencedStore {
+    const meta = this.environment.database<unknown, IndexKey>(META_DB);
+    const catalog = catalogHash(this.registry.all());
+    return {
+      catalog,
+      decide: (fn) =>
+        this.environment.dryRun(() => {
+          const changes: StoreChange[] = [];
+          const result = fn(this.transaction(changes));
+          return { result, changes, position: readPosition(meta) };
+        }),
+      applyReplicated: (seq, bytes) => {
+        let message: TransactionMessage;
+        try {
+          message = decodeMessage(bytes);
+        } catch (error) {
+          return Promise.reject(new ReplicationDivergedException(`message ${seq} cannot be read: ${(error as Error).message}`));
+        }
+        return this.environment.write(() => applyMessage(meta, this.transaction(), catalog, seq, message, messageHash(bytes)));
+      },
+      position: () => {
+        this.renewSnapshot();
+        return readPosition(meta);
+      },
+      hasLocalChanges: () => {
+        this.renewSnapshot();
+        return this.log.lastSeq() > 0 || this.log.firstSeq() > 0;
+      },
+      stop: (failure) => this.environment.stop(failure),
+    };
   }
 
   /** Writes a heartbeat into the store and resolves once it is durable: proof that the store takes writes now. */
@@ -213,6 +267,7 @@ export class EntityStorage {
 
   /** Applies events made elsewhere (a replica, a backup of the log); each must carry the next seq of this store's log. */
   replay(events: readonly EntityEvent[]): Promise<void> {
+    if (this.sequencer) return Promise.reject(new Error('a replicated store changes only through its stream: replay is refused'));
     return this.environment.write(() => replayEvents(this.log, events, this.transaction()));
   }
 
@@ -249,6 +304,7 @@ export class EntityStorage {
   async close(): Promise<void> {
     clearInterval(this.maintenance);
     await this.opening?.catch(() => undefined);
+    await this.sequencer?.close();
     await this.writerList.withdraw();
     this.tables.clear();
     this.eventLog = undefined;

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+import { ABORT, open, type Database, type Key, type RootDatabase } from 'lmdb';
 import type { LmdbTuning } from '../common/storage-options.interface.js';
 import { EntitiesLogger } from '../common/entities.logger.js';
 import type { EnvironmentStat, LmdbStats } from './environment-stat.interface.js';
@@ -128,6 +128,37 @@ export class LmdbEnvironment {
       throw new StorageFailureException('the disk failed before the write was confirmed durable; it may or may not be stored', false);
     }
     return result;
+  }
+
+  /**
+   * Runs `fn` in a write transaction that is then rolled back, and returns what it returned: a
+   * decision on the state as every process has committed it, with nothing stored. Synchronous:
+   * it holds LMDB's write lock for as long as `fn` runs.
+   */
+  dryRun<R>(fn: () => R): R {
+    const root = this.requireRoot();
+    if (this.readOnly) throw new StorageFailureException(`the store at ${this.path} is open read-only`, false);
+    const stopped = this.failures.stoppedBy;
+    if (stopped) throw stopped;
+    let result: { value: R } | undefined;
+    this.writing++;
+    this.structures.begin();
+    try {
+      root.transactionSync(() => {
+        result = { value: fn() };
+        return ABORT;
+      });
+    } finally {
+      // Shapes it stored are rolled back with it.
+      this.structures.end(true);
+      this.writing--;
+    }
+    return result!.value;
+  }
+
+  /** Refuses every write from now on with `failure` (health reports it); reads go on. */
+  stop(failure: StorageFailureException): void {
+    this.failures.failStop(failure.message, failure, failure);
   }
 
   /**

@@ -98,7 +98,7 @@ export function definitionFromCatalog(entity: CatalogEntity): EntityDefinition {
   });
 }
 
-function catalogEntityOf(definition: EntityDefinition): CatalogEntity {
+export function catalogEntityOf(definition: EntityDefinition): CatalogEntity {
   return {
     name: definition.name,
     path: definition.path,

@@ -57,9 +57,10 @@ export class WriteFailures {
    * on pages that never reached the disk; only a restart (LMDB recovers from its last good
    * meta page) makes acknowledgements trustworthy again. Reads go on.
    */
-  failStop(reason: string, cause?: unknown): StorageFailureException {
+  failStop(reason: string, cause?: unknown, failure?: StorageFailureException): StorageFailureException {
     if (!this.stopped) {
-      this.stopped = new StorageFailureException(`the store had a write failure (${reason}); writes are refused until the process restarts`, false, { cause });
+      this.stopped =
+        failure ?? new StorageFailureException(`the store had a write failure (${reason}); writes are refused until the process restarts`, false, { cause });
       this.logger.error(`${this.stopped.message}; reads go on`);
       this.stop.fire(this.stopped);
       // Writes waiting for `flushed` would wait for a later commit that will never come.

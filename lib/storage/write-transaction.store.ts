@@ -9,7 +9,7 @@ import type { ChangeApplying } from './entity-projection.interface.js';
 import { nextState } from './event-applier.util.js';
 import { fingerprintOf, type IdempotencyStore } from './idempotency.store.js';
 import type { MaintenanceResult } from './maintenance-result.interface.js';
-import type { StoreChange } from './store-change.interface.js';
+import type { PurgeChange, StoreChange } from './store-change.interface.js';
 import { afterPrefix, indexKeyOf, MISSING, sameKey, type IndexKey } from './index-key.util.js';
 import { InvalidRecordException } from './invalid-record.exception.js';
 import { isRecordId, nextRecordId } from './record-id.util.js';
@@ -35,16 +35,21 @@ export class WriteTransaction implements ChangeApplying {
     private readonly tablesOf: (definition: EntityDefinition) => EntityTables,
     private readonly applier: ChangeApplier,
     private readonly idempotency: IdempotencyStore,
+    /** Where the changes applied are listed, in order, when the caller ships them (replication). */
+    private readonly applied?: StoreChange[],
   ) {}
 
   /** Applies a decided change (a companion's, a purge) in this transaction. */
   apply(change: StoreChange): void {
+    this.applied?.push(change);
     this.applier.apply(change);
   }
 
   /** Forgets idempotency results expired at `now` and drops events past `retention`. */
   purge(now: number, retention: EventRetention | undefined): MaintenanceResult {
-    return this.applier.apply({ kind: 'purge', now, ...(retention && { retention }) });
+    const change: PurgeChange = { kind: 'purge', now, ...(retention && { retention }) };
+    this.applied?.push(change);
+    return this.applier.apply(change);
   }
 
   /**
@@ -60,7 +65,7 @@ export class WriteTransaction implements ChangeApplying {
     const remembered = this.idempotency.recall(scope.entity, scope.actor, scope.key, fingerprint, now);
     if (remembered) return remembered.result as R;
     const result = write();
-    this.applier.apply({ kind: 'remember', ...scope, fingerprint, result, expiresAt: now + this.idempotency.ttl });
+    this.apply({ kind: 'remember', ...scope, fingerprint, result, expiresAt: now + this.idempotency.ttl });
     return result;
   }
 
@@ -181,7 +186,9 @@ export class WriteTransaction implements ChangeApplying {
     const before = tables.records.get(id);
     const after = nextState(before, event);
     if (after) this.checkUnique(tables, after, before);
-    this.applier.apply({ kind: 'event', event }, { before });
+    const change: StoreChange = { kind: 'event', event };
+    this.applied?.push(change);
+    this.applier.apply(change, { before });
     return after;
   }
 

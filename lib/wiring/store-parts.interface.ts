@@ -1,5 +1,6 @@
 import type { AuditService } from '../audit/audit.service.js';
 import type { AclService } from '../permission/acl.service.js';
+import type { StoreReplicator } from '../replication/store-replicator.service.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 
 /** The storage of one data directory and the services that keep their own databases in it. */
@@ -9,4 +10,6 @@ export interface StoreParts {
   audit: AuditService;
   /** Record grants, opened with the storage as a companion. */
   acl: AclService;
+  /** Orders the storage's writes with other instances', when replication is on. */
+  replicator?: StoreReplicator;
 }

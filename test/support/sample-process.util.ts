@@ -51,13 +51,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts `node sample/dist/main.js` on a free port and `dataPath`; resolves once it answers `GET /permits`. */
-export async function startSample(name: string, dataPath: string, platform: 'express' | 'fastify'): Promise<SampleProcess> {
+/** Starts `node sample/dist/main.js` on a free port and `dataPath` (and `env`); resolves once it answers `GET /permits`. */
+export async function startSample(name: string, dataPath: string, platform: 'express' | 'fastify', env: Record<string, string> = {}): Promise<SampleProcess> {
   assertSampleBuilt();
   const port = await freePort();
   const child = spawn(process.execPath, [SAMPLE_MAIN], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST, DATA_PATH: dataPath, PLATFORM: platform, NODE_ENV: 'test' },
+    env: { ...process.env, PORT: String(port), HOST, DATA_PATH: dataPath, PLATFORM: platform, NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

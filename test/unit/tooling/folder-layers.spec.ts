@@ -19,7 +19,7 @@ const LAYERS = [
   ['storage'],
   ['query'],
   ['repository'],
-  ['audit', 'permission', 'cache'],
+  ['audit', 'permission', 'cache', 'replication'],
   ['telemetry'],
   ['health'],
   ['http'],

@@ -1,0 +1,18 @@
+/**
+ * `EntitiesModule.forRoot({ replication })`: several instances, each with its own data
+ * directory, kept equal through one NATS JetStream stream. Needs the optional packages
+ * `@nats-io/transport-node` and `@nats-io/jetstream`.
+ */
+export interface ReplicationOptions {
+  /** NATS server URLs, e.g. `['nats://10.0.0.1:4222', 'nats://10.0.0.2:4222']`. */
+  servers: string | string[];
+  /** The stream's name; created with `replicas` if missing. Default `ENTITIES`. */
+  stream?: string;
+  /** How many NATS servers keep each message when the stream is created. Default 3. */
+  replicas?: number;
+  /**
+   * How long a write waits for the stream to store it, and a request's `X-Entities-Min-Seq` for
+   * this instance to catch up, in ms. Default 5000.
+   */
+  timeout?: number;
+}

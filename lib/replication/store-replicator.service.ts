@@ -1,0 +1,239 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ConsumerMessages } from '@nats-io/jetstream';
+import { EntitiesLogger } from '../common/entities.logger.js';
+import type { ReplicationOptions } from '../common/replication-options.interface.js';
+import { ReplicationDivergedException } from '../storage/replication-diverged.exception.js';
+import { StorageFailureException } from '../storage/storage-failure.exception.js';
+import { encodeMessage, MESSAGE_FORMAT } from '../storage/transaction-message.util.js';
+import { ulidFactory } from '../storage/ulid.util.js';
+import type { SequencedStore, WriteSequencer } from '../storage/write-sequencer.interface.js';
+import type { WriteTransaction } from '../storage/write-transaction.store.js';
+import { JetStreamLog, StreamMovedOnError } from './jetstream-log.client.js';
+
+const DEFAULT_TIMEOUT = 5_000;
+/** Between attempts to append a message whose first attempt had no answer. */
+const RETRY_PAUSE = 100;
+const nextOrigin = ulidFactory();
+
+interface Waiter {
+  seq: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Keeps this instance's store equal to every other instance's through one JetStream stream.
+ *
+ * Every change of the store is a message of the stream, applied in the stream's order by every
+ * instance, this one included, through the store's one applier. A write is decided on the
+ * state after the last message applied (seq S), appended only if the stream's last message is
+ * still S, applied, and only then answered; if another instance appended first, this instance
+ * catches up and decides again, so a check (a version, a unique value, an idempotency key, a
+ * grant) and the write it guards are never split by another instance's write. Writes of one
+ * instance go one at a time: a second message expecting S + 1 could follow a foreign S + 1
+ * and be stored on a state it was never checked against.
+ */
+export class StoreReplicator implements WriteSequencer {
+  private readonly logger = new EntitiesLogger('EntitiesReplication');
+  /** Tells this instance's messages apart from the others'; new at every start. */
+  private readonly origin = nextOrigin();
+  private readonly timeout: number;
+  private store?: SequencedStore;
+  private log?: JetStreamLog;
+  private messages?: ConsumerMessages;
+  private following?: Promise<void>;
+  private tail: Promise<unknown> = Promise.resolve();
+  private appended = 0;
+  private applied = 0;
+  private readonly waiters = new Set<Waiter>();
+  /** Why this instance stopped following the stream; it never resumes without a restart. */
+  private failure?: StorageFailureException;
+
+  constructor(private readonly options: ReplicationOptions) {
+    this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
+  }
+
+  /** The seq of the last message this instance applied: every write answered before it is visible here. */
+  get appliedSeq(): number {
+    return this.applied;
+  }
+
+  async start(store: SequencedStore): Promise<void> {
+    this.store = store;
+    this.log = await JetStreamLog.connect(this.options);
+    try {
+      await this.follow(store, this.log);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  /** Checks that the store can follow the stream from where it is, then follows it until caught up. */
+  private async follow(store: SequencedStore, log: JetStreamLog): Promise<void> {
+    const position = store.position();
+    if (position.seq === 0 && store.hasLocalChanges()) {
+      throw new ReplicationDivergedException(
+        `this store holds changes made without replication, which the other instances lack; start from an empty data directory or a backup of an instance of stream ${log.stream}`,
+      );
+    }
+    const { first, last } = await log.bounds();
+    if (position.seq > last) {
+      throw new ReplicationDivergedException(
+        `this store applied message ${position.seq} of a stream that ends at ${last} in ${log.stream}: it follows another stream`,
+      );
+    }
+    if (position.seq < last && position.seq + 1 < first) {
+      throw new ReplicationDivergedException(
+        `stream ${log.stream} no longer holds message ${position.seq + 1} (it starts at ${first}); start from a backup of an instance made after message ${first - 1}`,
+      );
+    }
+    this.applied = position.seq;
+    this.messages = await log.follow(position.seq + 1);
+    this.following = this.consume(this.messages);
+    // However long the backlog a backup brings takes to apply: start-up is done once it is.
+    await this.waitFor(last, Number.POSITIVE_INFINITY);
+    this.logger.log(`following stream ${log.stream} from message ${position.seq + 1}; caught up at ${this.applied}`);
+  }
+
+  write<R>(fn: (tx: WriteTransaction) => R): Promise<R> {
+    const run = this.tail.then(() => this.sequence(fn));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Resolves once this instance has applied the message at `seq`; fails with a
+   * `StorageFailureException` (503) if it has not within `timeout` ms, or once it stopped.
+   */
+  waitFor(seq: number, timeout = this.timeout): Promise<void> {
+    if (this.applied >= seq) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const waiter: Waiter = {
+        seq,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      if (Number.isFinite(timeout)) {
+        timer = setTimeout(() => {
+          this.waiters.delete(waiter);
+          reject(new StorageFailureException(`this instance has applied the replicated changes up to ${this.applied}, not yet ${seq}`, false));
+        }, timeout);
+      }
+      this.waiters.add(waiter);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.messages?.stop();
+    await this.following;
+    await this.log?.close();
+    this.log = undefined;
+  }
+
+  private async sequence<R>(fn: (tx: WriteTransaction) => R): Promise<R> {
+    const store = this.requireStore();
+    for (;;) {
+      const decided = store.decide(fn);
+      if (decided.changes.length === 0) return decided.result;
+      const { seq: last, hash: prev } = decided.position;
+      const bytes = encodeMessage({ format: MESSAGE_FORMAT, origin: this.origin, catalog: store.catalog, prev, changes: decided.changes });
+      const seq = await this.append(bytes, last);
+      if (seq === undefined) {
+        // Another instance appended first: decide again on the state after its messages.
+        await this.catchUp();
+        continue;
+      }
+      await store.applyReplicated(seq, bytes);
+      this.advance(seq);
+      return decided.result;
+    }
+  }
+
+  /**
+   * Appends one message after `last`: its seq, or `undefined` when another message came first.
+   * An attempt whose outcome is unknown (a timeout, a lost connection) is sent again with the
+   * same Nats-Msg-Id, which the stream stores at most once, until `timeout` has passed; if the
+   * stream then says another message came first, that message may be this one.
+   */
+  private async append(bytes: Uint8Array, last: number): Promise<number | undefined> {
+    const log = this.log!;
+    const msgID = `${this.origin}.${++this.appended}`;
+    const deadline = Date.now() + this.timeout;
+    let unsure: unknown;
+    for (;;) {
+      try {
+        return await log.append(bytes, last, msgID, Math.max(1, deadline - Date.now()));
+      } catch (error) {
+        if (error instanceof StreamMovedOnError) {
+          if (unsure === undefined) return undefined;
+          const stored = await log.messageAt(last + 1).catch(() => undefined);
+          if (stored !== undefined && Buffer.from(stored).equals(bytes)) return last + 1;
+          if (stored !== undefined) return undefined;
+        }
+        unsure = error;
+      }
+      if (Date.now() >= deadline) {
+        throw new StorageFailureException(
+          `the replication stream did not confirm the write (${(unsure as Error).message}); it may or may not be stored`,
+          false,
+          { cause: unsure },
+        );
+      }
+      await delay(RETRY_PAUSE);
+    }
+  }
+
+  /** Waits until this instance has applied every message the stream holds now. */
+  private async catchUp(): Promise<void> {
+    const { last } = await this.log!.bounds();
+    await this.waitFor(last);
+  }
+
+  private async consume(messages: ConsumerMessages): Promise<void> {
+    const store = this.requireStore();
+    try {
+      for await (const message of messages) {
+        await store.applyReplicated(message.seq, message.data);
+        this.advance(message.seq);
+      }
+      // Closed: nothing more will be applied here.
+      this.dropWaiters(new StorageFailureException('replication is closing', false));
+    } catch (error) {
+      const failure = error instanceof StorageFailureException ? error : new ReplicationDivergedException((error as Error).message);
+      this.failure = failure;
+      this.logger.error(failure.message);
+      store.stop(failure);
+      messages.stop();
+      this.dropWaiters(failure);
+    }
+  }
+
+  private dropWaiters(error: StorageFailureException): void {
+    for (const waiter of this.waiters) waiter.reject(error);
+    this.waiters.clear();
+  }
+
+  private advance(seq: number): void {
+    if (seq <= this.applied) return;
+    this.applied = seq;
+    for (const waiter of this.waiters) {
+      if (waiter.seq > seq) continue;
+      this.waiters.delete(waiter);
+      waiter.resolve();
+    }
+  }
+
+  private requireStore(): SequencedStore {
+    if (!this.store) throw new Error('replication has not started');
+    return this.store;
+  }
+}

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import type { Database } from 'lmdb';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import type { ChangeApplying } from './entity-projection.interface.js';
+import type { IndexKey } from './index-key.util.js';
+import { ReplicationDivergedException } from './replication-diverged.exception.js';
+import { catalogEntityOf } from './store-catalog.util.js';
+import type { TransactionMessage } from './transaction-message.util.js';
+
+/** The last replicated message a store applied: written in the same transaction as its changes. */
+export interface ReplicationPosition {
+  /** Its sequence number in the stream; 0 before the first. */
+  seq: number;
+  /** Its hash (`messageHash`); '' before the first. */
+  hash: string;
+}
+
+const POSITION_KEY: IndexKey = ['replication'];
+
+export function readPosition(meta: Database<unknown, IndexKey>): ReplicationPosition {
+  return (meta.get(POSITION_KEY) as ReplicationPosition | undefined) ?? { seq: 0, hash: '' };
+}
+
+/**
+ * Applies the message at `seq` inside the current write transaction, unless it was applied
+ * already (the instance that decided it applies it on its acknowledgement, then receives it).
+ * Throws `ReplicationDivergedException`, having changed nothing, for a message that skips one,
+ * does not chain on the hash of the last one applied, or was decided under another catalog.
+ */
+export function applyMessage(
+  meta: Database<unknown, IndexKey>,
+  tx: ChangeApplying,
+  catalog: string,
+  seq: number,
+  message: TransactionMessage,
+  hash: string,
+): boolean {
+  const position = readPosition(meta);
+  if (seq <= position.seq) return false;
+  if (seq !== position.seq + 1) throw new ReplicationDivergedException(`message ${seq} arrived after ${position.seq}: ${seq - position.seq - 1} missing`);
+  if (message.prev !== position.hash)
+    throw new ReplicationDivergedException(`message ${seq} does not follow the message this store applied before it (hash mismatch)`);
+  if (message.catalog !== catalog) {
+    throw new ReplicationDivergedException(
+      `message ${seq} was decided by an instance whose entities are stored another way (catalog ${message.catalog}, here ${catalog})`,
+    );
+  }
+  for (const change of message.changes) tx.apply(change);
+  meta.putSync(POSITION_KEY, { seq, hash } satisfies ReplicationPosition);
+  return true;
+}
+
+/**
+ * A hash of how the entities' records, indexes and history are stored: instances that disagree
+ * on it would apply the same change differently.
+ */
+export function catalogHash(definitions: readonly EntityDefinition[]): string {
+  const entities = [...definitions].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((definition) => catalogEntityOf(definition));
+  return createHash('sha256').update(JSON.stringify(entities)).digest('base64url').slice(0, 22);
+}

@@ -1,0 +1,47 @@
+import type { ReplicationPosition } from './replication-position.util.js';
+import type { StorageFailureException } from './storage-failure.exception.js';
+import type { StoreChange } from './store-change.interface.js';
+import type { WriteTransaction } from './write-transaction.store.js';
+
+/** A write decided on the store's current state, with nothing stored yet. */
+export interface DecidedWrite<R> {
+  result: R;
+  /** Every change it decided, in order; none for a write that changes nothing. */
+  changes: StoreChange[];
+  /** The replicated message the state it was decided on ends with. */
+  position: ReplicationPosition;
+}
+
+/** What a sequencer uses of the store it orders writes for. */
+export interface SequencedStore {
+  /** Runs `fn` in a write transaction that is rolled back: its result and changes, nothing stored. */
+  decide<R>(fn: (tx: WriteTransaction) => R): DecidedWrite<R>;
+  /**
+   * Applies the message at `seq` (its encoded bytes) in one durable write transaction, unless
+   * it was applied already; throws `ReplicationDivergedException` for one that does not follow.
+   */
+  applyReplicated(seq: number, bytes: Uint8Array): Promise<boolean>;
+  /** The last message applied, as every process has committed it so far. */
+  position(): ReplicationPosition;
+  /** Whether the store holds changes no replicated message made (it was written without replication). */
+  hasLocalChanges(): boolean;
+  /** Hash of how the entities are stored; on every message. */
+  readonly catalog: string;
+  /** Refuses every write from now on (health reports it); reads go on. */
+  stop(failure: StorageFailureException): void;
+}
+
+/**
+ * Orders every write of the store with the writes of other instances (replication): a write
+ * is decided, then appended to the shared log, then applied, and only then answered.
+ */
+export interface WriteSequencer {
+  /** Connects and catches up with what the other instances wrote; the store is open. */
+  start(store: SequencedStore): Promise<void>;
+  write<R>(fn: (tx: WriteTransaction) => R): Promise<R>;
+  /** The seq of the last message this instance applied: every write answered before it is visible here. */
+  readonly appliedSeq: number;
+  /** Resolves once this instance has applied the message at `seq`; a `StorageFailureException` if it has not in time. */
+  waitFor(seq: number): Promise<void>;
+  close(): Promise<void>;
+}
