@@ -9,6 +9,7 @@ import type { DecidedContext } from '../repository/decided-context.interface.js'
 import { EntityAccess } from '../permission/entity-access.service.js';
 import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
 import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
+import { documentReplication } from './replication-docs.util.js';
 import { RouteGate, type RouteMethod, type RouteServices } from './route.gate.js';
 import type { EntityRepository, RepositoryWriteContext } from '../repository/entity.repository.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
@@ -61,6 +62,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       storage: EntityStorage,
     ) {
       storage.claimRoutes(definition);
+      if (storage.replication) documentReplication(Object.getPrototypeOf(this) as object);
       const services: RouteServices = { definition, options, access, audit, telemetry, adapterHost, replication: storage.replication };
       const gate = (method: RouteMethod, path: string, action: EntityAction, body?: typeof createBody) => new RouteGate(services, method, path, action, body);
       this.routes = {

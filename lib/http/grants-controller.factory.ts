@@ -31,6 +31,7 @@ import { pipeValidator } from './entity-body.util.js';
 import { aRecordOf, classStem } from './entity-dto.factory.js';
 import { IdParam } from './entity-route-docs.decorator.js';
 import { paramOf, type HttpRequest } from './request-meta.util.js';
+import { documentReplication } from './replication-docs.util.js';
 import { RouteGate, type RouteServices } from './route.gate.js';
 import { EntityStorage } from '../storage/entity-storage.store.js';
 
@@ -86,6 +87,7 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
       telemetry: EntitiesTelemetry,
       storage: EntityStorage,
     ) {
+      if (storage.replication) documentReplication(Object.getPrototypeOf(this) as object);
       const services: RouteServices = { definition, options, access, audit, telemetry, adapterHost, replication: storage.replication };
       this.routes = {
         list: new RouteGate(services, 'GET', ':id/grants', 'admin'),

@@ -9,6 +9,7 @@ import { ulidFactory } from '../storage/ulid.util.js';
 import type { SequencedStore, WriteSequencer } from '../storage/write-sequencer.interface.js';
 import type { WriteTransaction } from '../storage/write-transaction.store.js';
 import { JetStreamLog, StreamMovedOnError } from './jetstream-log.client.js';
+import { checkReplicationOptions } from './replication-options.util.js';
 
 const DEFAULT_TIMEOUT = 5_000;
 /** Between attempts to append a message whose first attempt had no answer. */
@@ -50,6 +51,7 @@ export class StoreReplicator implements WriteSequencer {
   private failure?: StorageFailureException;
 
   constructor(private readonly options: ReplicationOptions) {
+    checkReplicationOptions(options);
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT;
   }
 

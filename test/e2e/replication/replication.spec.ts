@@ -1,5 +1,6 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
 import {
   AclService,
@@ -195,6 +196,24 @@ describeWhen(natsServerMissing(), 'the replication suite')('replication over NAT
     } finally {
       await joined.close();
       dir.remove();
+    }
+  });
+
+  it('documents X-Entities-Min-Seq on every route, which an app without replication does not show', async () => {
+    const headersOf = (document: OpenAPIObject) =>
+      Object.entries(document.paths).flatMap(([path, item]) =>
+        Object.entries(item as Record<string, { parameters?: Array<{ name: string; in: string }> }>).map(
+          ([method, operation]) => `${method} ${path}: ${(operation.parameters ?? []).some((p) => p.in === 'header' && p.name === 'X-Entities-Min-Seq')}`,
+        ),
+      );
+    const replicated = headersOf(SwaggerModule.createDocument(instances[0]!.app, new DocumentBuilder().build()));
+    expect(replicated.length).toBeGreaterThan(8);
+    expect(replicated.filter((line) => !line.endsWith('true'))).toEqual([]);
+    const local = await createTestApp({ entities: [Permit] });
+    try {
+      expect(headersOf(SwaggerModule.createDocument(local.app, new DocumentBuilder().build())).filter((line) => line.endsWith('true'))).toEqual([]);
+    } finally {
+      await local.close();
     }
   });
 
