@@ -11,7 +11,7 @@ import { runScaleSuite, type ScaleOptions } from './scale.suite.js';
  * `npm run bench -- --quick` runs every suite briefly on small data (a smoke test for CI)
  * and writes its output under bench/out/ only. No number is asserted: timing is a
  * benchmark's job, never a test's. `--only <suite>` (in-process, scale, http) runs one suite;
- * `--render` rewrites BENCHMARKS.md from the last full run's bench/results.json and bench/soak.json.
+ * `--render` rewrites BENCHMARKS.md from the last full run's bench/results.json, bench/soak.json and bench/replication.json.
  * For A/B runs while working on one figure, `--records <n>`, `--rounds <n>`, `--seconds <s>` and
  * `--platform <fastify|express>` change the HTTP suite's options; the output then goes to bench/out/.
  */
@@ -65,9 +65,11 @@ const scale = run('scale') ? await runScaleSuite(options.scale, log) : (previous
 const http = run('http') ? await runHttpSuite(options.http, log) : previous?.http;
 const soakFile = `${root}bench/soak.json`;
 const soak = existsSync(soakFile) ? JSON.parse(readFileSync(soakFile, 'utf8')) : undefined;
+const replicationFile = `${root}bench/replication.json`;
+const replication = existsSync(replicationFile) ? JSON.parse(readFileSync(replicationFile, 'utf8')) : undefined;
 
 const results = previous ? { ...previous } : { environment, options, inProcess, scale, http };
-const markdown = renderReport({ ...results, soak: quick ? undefined : soak });
+const markdown = renderReport({ ...results, soak: quick ? undefined : soak, replication: quick ? undefined : replication });
 if (quick || only !== undefined || tuned) {
   mkdirSync(`${root}bench/out`, { recursive: true });
   writeFileSync(`${root}bench/out/report.md`, markdown);
