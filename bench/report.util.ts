@@ -291,9 +291,9 @@ export function replicationSection(report: ReplicationReport): string[] {
     ),
     '',
     'Reads stay local to each instance, so they add up with instances on their own machines; here all share two cores. A replicated',
-    'write is decided, appended to the stream (a Raft round among the NATS servers), applied and only then answered, one at a time',
-    'per instance, and an instance that loses the race for the next stream position to another decides again: writes are bounded by',
-    'that round trip and by the retries, not by LMDB. Appending the queued writes of an instance as one message is the next step.',
+    'write is decided, appended to the stream (a Raft round among the NATS servers), applied and only then answered; each instance',
+    'sends one message at a time, with the writes that queued up meanwhile, and an instance that loses the race for the next stream',
+    'position to another decides again: writes are bounded by that round trip and by the retries, not by LMDB.',
     '',
   ];
 }

@@ -12,9 +12,23 @@ import { JetStreamLog, StreamMovedOnError } from './jetstream-log.client.js';
 import { checkReplicationOptions } from './replication-options.util.js';
 
 const DEFAULT_TIMEOUT = 5_000;
+/** Writes sent in one message at most. */
+const MAX_GROUP = 100;
+/**
+ * Bytes above which a message of several writes is split: NATS refuses a message larger than
+ * its max_payload, 1 MiB unless the servers set another.
+ */
+const GROUP_BYTES = 256 * 1024;
 /** Between attempts to append a message whose first attempt had no answer. */
 const RETRY_PAUSE = 100;
 const nextOrigin = ulidFactory();
+
+/** A write waiting for its turn in a message. */
+interface QueuedWrite {
+  fn: (tx: WriteTransaction) => unknown;
+  resolve: (result: unknown) => void;
+  reject: (error: unknown) => void;
+}
 
 interface Waiter {
   seq: number;
@@ -30,9 +44,10 @@ interface Waiter {
  * state after the last message applied (seq S), appended only if the stream's last message is
  * still S, applied, and only then answered; if another instance appended first, this instance
  * catches up and decides again, so a check (a version, a unique value, an idempotency key, a
- * grant) and the write it guards are never split by another instance's write. Writes of one
- * instance go one at a time: a second message expecting S + 1 could follow a foreign S + 1
- * and be stored on a state it was never checked against.
+ * grant) and the write it guards are never split by another instance's write. The writes that
+ * queue up while a message is on its way go together in the next one, decided in turn; but
+ * messages of one instance go one at a time: a second message expecting S + 1 could follow a
+ * foreign S + 1 and be stored on a state it was never checked against.
  */
 export class StoreReplicator implements WriteSequencer {
   private readonly logger = new EntitiesLogger('EntitiesReplication');
@@ -43,7 +58,8 @@ export class StoreReplicator implements WriteSequencer {
   private log?: JetStreamLog;
   private messages?: ConsumerMessages;
   private following?: Promise<void>;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue: QueuedWrite[] = [];
+  private pumping = false;
   private appended = 0;
   private applied = 0;
   private readonly waiters = new Set<Waiter>();
@@ -99,9 +115,28 @@ export class StoreReplicator implements WriteSequencer {
   }
 
   write<R>(fn: (tx: WriteTransaction) => R): Promise<R> {
-    const run = this.tail.then(() => this.sequence(fn));
-    this.tail = run.catch(() => undefined);
-    return run;
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (result: unknown) => void, reject });
+      void this.pump();
+    });
+  }
+
+  /** Sends the queued writes, as many as wait (up to a group's bounds) in each message, one message at a time. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0, MAX_GROUP);
+        try {
+          await this.sequence(group);
+        } catch (error) {
+          for (const write of group) write.reject(error);
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
   }
 
   /**
@@ -141,13 +176,23 @@ export class StoreReplicator implements WriteSequencer {
     this.log = undefined;
   }
 
-  private async sequence<R>(fn: (tx: WriteTransaction) => R): Promise<R> {
+  /**
+   * Decides `group` in turn on this instance's state, appends what they change as one message and
+   * applies it, then answers each write; a write that threw is answered with its error alone.
+   */
+  private async sequence(group: QueuedWrite[]): Promise<void> {
     const store = this.requireStore();
     for (;;) {
-      const decided = store.decide(fn);
-      if (decided.changes.length === 0) return decided.result;
+      const decided = store.decide(group.map((write) => write.fn));
+      const answer = () => decided.outcomes.forEach((outcome, i) => ('error' in outcome ? group[i]!.reject(outcome.error) : group[i]!.resolve(outcome.result)));
+      if (decided.changes.length === 0) return answer();
       const { seq: last, hash: prev } = decided.position;
       const bytes = encodeMessage({ format: MESSAGE_FORMAT, origin: this.origin, catalog: store.catalog, prev, changes: decided.changes });
+      if (bytes.length > GROUP_BYTES && group.length > 1) {
+        // Too large for one message with the rest: the second half waits for the next one.
+        this.queue.unshift(...group.splice(Math.ceil(group.length / 2)));
+        continue;
+      }
       const seq = await this.append(bytes, last);
       if (seq === undefined) {
         // Another instance appended first: decide again on the state after its messages.
@@ -156,7 +201,7 @@ export class StoreReplicator implements WriteSequencer {
       }
       await store.applyReplicated(seq, bytes);
       this.advance(seq);
-      return decided.result;
+      return answer();
     }
   }
 

@@ -203,11 +203,20 @@ export class EntityStorage {
     const catalog = catalogHash(this.registry.all());
     return {
       catalog,
-      decide: (fn) =>
+      decide: (writes) =>
         this.environment.dryRun(() => {
           const changes: StoreChange[] = [];
-          const result = fn(this.transaction(changes));
-          return { result, changes, position: readPosition(meta) };
+          const outcomes = writes.map((write) => {
+            const own: StoreChange[] = [];
+            try {
+              const result = this.environment.orUndo(() => write(this.transaction(own)));
+              changes.push(...own);
+              return { result };
+            } catch (error) {
+              return { error };
+            }
+          });
+          return { outcomes, changes, position: readPosition(meta) };
         }),
       applyReplicated: (seq, bytes) => {
         let message: TransactionMessage;

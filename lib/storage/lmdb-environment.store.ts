@@ -156,6 +156,18 @@ export class LmdbEnvironment {
     return result!.value;
   }
 
+  /**
+   * Inside `dryRun`: runs `fn` in a child transaction, so that a throw takes back what it wrote
+   * and leaves what ran before it.
+   */
+  orUndo<R>(fn: () => R): R {
+    let result: { value: R } | undefined;
+    this.requireRoot().transactionSync(() => {
+      result = { value: fn() };
+    });
+    return result!.value;
+  }
+
   /** Refuses every write from now on with `failure` (health reports it); reads go on. */
   stop(failure: StorageFailureException): void {
     this.failures.failStop(failure.message, failure, failure);

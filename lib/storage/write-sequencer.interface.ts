@@ -3,19 +3,23 @@ import type { StorageFailureException } from './storage-failure.exception.js';
 import type { StoreChange } from './store-change.interface.js';
 import type { WriteTransaction } from './write-transaction.store.js';
 
-/** A write decided on the store's current state, with nothing stored yet. */
-export interface DecidedWrite<R> {
-  result: R;
-  /** Every change it decided, in order; none for a write that changes nothing. */
+/** Writes decided in turn on the store's current state, with nothing stored yet. */
+export interface DecidedWrites {
+  /** Per write, in order: what it returned, or what it threw (its changes then count for nothing). */
+  outcomes: Array<{ result: unknown } | { error: unknown }>;
+  /** Every change the writes that returned decided, in order; none when no write changes anything. */
   changes: StoreChange[];
-  /** The replicated message the state it was decided on ends with. */
+  /** The replicated message the state they were decided on ends with. */
   position: ReplicationPosition;
 }
 
 /** What a sequencer uses of the store it orders writes for. */
 export interface SequencedStore {
-  /** Runs `fn` in a write transaction that is rolled back: its result and changes, nothing stored. */
-  decide<R>(fn: (tx: WriteTransaction) => R): DecidedWrite<R>;
+  /**
+   * Runs each of `writes` in turn, each seeing the changes of those before it that returned, in
+   * one write transaction that is rolled back: their outcomes and changes, nothing stored.
+   */
+  decide(writes: ReadonlyArray<(tx: WriteTransaction) => unknown>): DecidedWrites;
   /**
    * Applies the message at `seq` (its encoded bytes) in one durable write transaction, unless
    * it was applied already; throws `ReplicationDivergedException` for one that does not follow.
