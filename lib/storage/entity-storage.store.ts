@@ -14,7 +14,7 @@ import { DEFAULT_IDEMPOTENCY_TTL, type IdempotencyStore } from './idempotency.st
 import { IndexBuilder } from './index-builder.service.js';
 import type { IndexKey } from './index-key.util.js';
 import { ReplicationDivergedException } from './replication-diverged.exception.js';
-import { applyMessage, catalogHash, readPosition } from './replication-position.util.js';
+import { applyMessage, catalogHash, readPosition, type ReplicationPosition } from './replication-position.util.js';
 import type { StoreChange } from './store-change.interface.js';
 import { decodeMessage, messageHash, type TransactionMessage } from './transaction-message.util.js';
 import type { SequencedStore, WriteSequencer } from './write-sequencer.interface.js';
@@ -65,8 +65,13 @@ export class EntityStorage {
 
   /** The seq of the last replicated message this store applied; 0 for a store that never was replicated. */
   replicatedSeq(): number {
+    return this.replicationPosition().seq;
+  }
+
+  /** The last replicated message this store applied, as every process has committed it so far. */
+  private replicationPosition(): ReplicationPosition {
     this.renewSnapshot();
-    return readPosition(this.environment.database<unknown, IndexKey>(META_DB)).seq;
+    return readPosition(this.environment.database<unknown, IndexKey>(META_DB));
   }
 
   /** What orders this store's writes with other instances', when it is replicated. */
@@ -227,13 +232,11 @@ export class EntityStorage {
         }
         return this.environment.write(() => applyMessage(meta, this.transaction(), catalog, seq, message, messageHash(bytes)));
       },
-      position: () => {
-        this.renewSnapshot();
-        return readPosition(meta);
-      },
+      position: () => this.replicationPosition(),
       hasLocalChanges: () => {
         this.renewSnapshot();
-        return this.log.lastSeq() > 0 || this.log.firstSeq() > 0;
+        // Compaction keeps the newest event, so a log that ever held one still does.
+        return this.log.lastSeq() > 0;
       },
       stop: (failure) => this.environment.stop(failure),
     };
