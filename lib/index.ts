@@ -47,7 +47,7 @@ export type { EntityData, EntityInput, EntityRecord, ManagedFields } from './rep
 export type { WriteContext } from './storage/write-context.interface.js';
 export { FILTER_OPERATORS } from './common/filter-operators.constants.js';
 export { DEFAULT_LIMIT, MAX_LIMIT } from './common/page-limits.constants.js';
-export type { FieldCondition, FilterOperator, FindQuery, FindResult } from './query/find-query.interface.js';
+export type { DeletedMode, FieldCondition, FilterOperator, FindQuery, FindResult } from './query/find-query.interface.js';
 export type { FieldHistoryEntry, RecordHistory } from './storage/field-history.store.js';
 export type { EntityEvent, EntityEventType, RequestMeta } from './storage/entity-event.interface.js';
 

@@ -1,7 +1,10 @@
 import type { RequestMeta } from '../storage/entity-event.interface.js';
 
-/** What an audit entry records. `denied` is a write refused by permissions. */
-export type AuditAction = 'create' | 'replace' | 'update' | 'delete' | 'denied';
+/**
+ * What an audit entry records. `denied` is a write refused by permissions; `restore` and
+ * `purge` bring back and remove for good a soft-deleted record.
+ */
+export type AuditAction = 'create' | 'replace' | 'update' | 'delete' | 'restore' | 'purge' | 'denied';
 
 /** One entry of the audit trail. */
 export interface AuditEntry {

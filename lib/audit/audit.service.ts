@@ -21,6 +21,8 @@ const ACTIONS: Readonly<Record<EntityEvent['type'], AuditAction>> = {
   replaced: 'replace',
   updated: 'update',
   deleted: 'delete',
+  restored: 'restore',
+  purged: 'purge',
 };
 const nextDenialId = ulidFactory();
 

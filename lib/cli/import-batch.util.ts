@@ -37,7 +37,7 @@ export function importBatch(
         outcome.skipped++;
         continue;
       }
-      tx.restore(definition, record, actor === undefined ? {} : { actor });
+      tx.importRecord(definition, record, actor === undefined ? {} : { actor });
       outcome.imported++;
     } catch (error) {
       throw new LineFailure(line.number, (error as Error).message);

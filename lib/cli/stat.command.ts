@@ -27,7 +27,10 @@ function table(stat: StoreStat): string[] {
     `log: ${stat.log.events} events, seq ${stat.log.firstSeq}..${stat.log.lastSeq}, ${bytes(stat.log.bytes)}`,
   ];
   for (const entity of stat.entities) {
-    lines.push(`${entity.name}: ${entity.records} records (${bytes(entity.bytes)}), ${entity.changes} changes, ${entity.historyEntries} history entries`);
+    const deleted = entity.deletedRecords === undefined ? '' : `, ${entity.deletedRecords} deleted`;
+    lines.push(
+      `${entity.name}: ${entity.records} records (${bytes(entity.bytes)})${deleted}, ${entity.changes} changes, ${entity.historyEntries} history entries`,
+    );
     for (const index of entity.indexes) {
       lines.push(`  index ${index.name}(${index.fields.join(', ')})${index.unique ? ' unique' : ''}: ${index.entries} entries, ${bytes(index.bytes)}`);
     }

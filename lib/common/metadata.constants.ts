@@ -26,6 +26,9 @@ export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constr
 /** Fields every stored record carries, managed by the package. */
 export const RESERVED_FIELDS = ['id', 'version', 'createdAt', 'updatedAt'] as const;
 
+/** When a record of a `softDelete` entity was deleted: set on deleted records only. */
+export const DELETED_AT = 'deletedAt';
+
 export type ReservedField = (typeof RESERVED_FIELDS)[number];
 
 /** The types a field may have; a catalog read back from a store is checked against the same list. */

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, Inject, Patch, Post, Put, Req, Res, SetMetadata, type Type } from '@nestjs/common';
+import { BadRequestException, Controller, Delete, Get, HttpCode, Inject, Patch, Post, Put, Req, Res, SetMetadata, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApiForbiddenResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
@@ -41,6 +41,8 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   const name = definition.name;
   const noun = classStem(definition);
   const docs = entityRouteDocs(definition, dtos);
+  // Routes that only an entity with soft delete has: without it, the method is no route at all.
+  const onlyWithSoftDelete = (decorator: MethodDecorator): MethodDecorator => (definition.softDelete ? decorator : () => undefined);
 
   @ApiTags(name)
   @ApiUnauthorizedResponse({ description: 'The action needs a principal and the request has none' })
@@ -73,6 +75,8 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
         replace: gate('PUT', ':id', 'update', createBody),
         update: gate('PATCH', ':id', 'update', updateBody),
         remove: gate('DELETE', ':id', 'delete'),
+        purge: gate('DELETE', ':id', 'admin'),
+        restore: gate('POST', ':id/restore', 'delete'),
         history: gate('GET', ':id/history', 'history'),
         audit: gate('GET', ':id/audit', 'audit'),
       };
@@ -103,6 +107,8 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       return this.routes.list.serve(request, response, undefined, async (decision) => {
         const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
         const query = parseListQuery(definition, url);
+        // Who sees a deleted record depends on the delete rule too, which the cache's view key does not hold.
+        if (query.deleted !== undefined && query.deleted !== 'exclude') return this.repository.find(query, readerOf(decision));
         return this.cachedRead(
           decision,
           () => `list:${digest(url.slice(url.indexOf('?') + 1))}`,
@@ -143,9 +149,28 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @docs.remove()
     remove(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object): Promise<void> {
       const id = paramOf(request, 'id');
-      return this.routes.remove.serve(request, response, id, async (decision) => {
+      let purge: boolean;
+      try {
+        purge = definition.softDelete && purgeRequested(this.adapterHost.httpAdapter.getRequestUrl(request) as string);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const route = purge ? this.routes.purge : this.routes.remove;
+      return route.serve(request, response, id, async (decision) => {
         const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
-        await this.repository.delete(id, context);
+        await (purge ? this.repository.purge(id, context) : this.repository.delete(id, context));
+      });
+    }
+
+    @onlyWithSoftDelete(Post(':id/restore'))
+    @onlyWithSoftDelete(HttpCode(200))
+    @onlyWithSoftDelete(docs.restore())
+    restore(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      const id = paramOf(request, 'id');
+      return this.routes.restore.serve(request, response, id, async (decision, body) => {
+        if (Object.keys(body as object).length > 0) throw new BadRequestException('restore takes no fields: send {}');
+        const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
+        return this.respond(response, await this.repository.restore(id, context));
       });
     }
 
@@ -234,7 +259,15 @@ function readerOf(decision: AccessDecision): DecidedContext {
   return { principal: decision.principal ?? null, decision };
 }
 
-type RouteName = 'create' | 'createMany' | 'list' | 'findOne' | 'replace' | 'update' | 'remove' | 'history' | 'audit';
+type RouteName = 'create' | 'createMany' | 'list' | 'findOne' | 'replace' | 'update' | 'remove' | 'purge' | 'restore' | 'history' | 'audit';
+
+/** Whether a DELETE asks to purge (`?purge=true`); anything but `true` or `false` is refused. */
+function purgeRequested(url: string): boolean {
+  const value = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '').get('purge');
+  if (value === null || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new BadRequestException('purge must be true or false');
+}
 
 function digest(text: string): string {
   return createHash('sha256').update(text).digest('base64url').slice(0, 22);

@@ -1,3 +1,4 @@
+import { DELETED_AT } from '../common/metadata.constants.js';
 import type { Type } from '@nestjs/common';
 import { ApiProperty, ApiSchema, PartialType, PickType, type ApiPropertyOptions } from '@nestjs/swagger';
 import { IsBoolean, IsNumber, IsOptional, IsString, ValidateBy } from 'class-validator';
@@ -93,6 +94,16 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
   decorateProperty(record, 'updatedAt', [ApiProperty({ type: String, format: 'date-time' })]);
   for (const field of definition.fields) {
     if (!field.hidden) decorateProperty(record, field.name, [ApiProperty({ ...fieldSchema(field), required: field.required } as ApiPropertyOptions)]);
+  }
+  if (definition.softDelete) {
+    decorateProperty(record, DELETED_AT, [
+      ApiProperty({
+        type: String,
+        format: 'date-time',
+        required: false,
+        description: 'When the record was deleted: only on deleted records (`deleted=include|only`)',
+      }),
+    ]);
   }
 
   const page = named(class {}, `${stem}Page`);

@@ -12,6 +12,7 @@ import {
   ApiParam,
   ApiPayloadTooLargeResponse,
   ApiPreconditionFailedResponse,
+  ApiQuery,
   ApiUnsupportedMediaTypeResponse,
   type ApiOperationOptions,
 } from '@nestjs/swagger';
@@ -104,11 +105,43 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
     replace: () => change({ summary: `Replace ${aRecord} (validated as a create)` }, dtos.create),
     update: () => change({ summary: `Change some fields of ${aRecord}`, description: '`null` clears an optional field.' }, dtos.update),
     remove: () =>
+      definition.softDelete
+        ? stacked(
+            ApiOperation({
+              summary: `Delete ${aRecord}: kept among the deleted records, restorable, unless purged`,
+              description:
+                'The record leaves reads and lists and frees its unique values; `POST …/:id/restore` brings it back. ' +
+                '`purge=true` (needs the admin permission) removes a live or deleted record for good.',
+            }),
+            IfMatch(),
+            ApiQuery({ name: 'purge', required: false, type: Boolean, description: 'Remove the record for good (admin permission)' }),
+            ApiNoContentResponse({ description: 'Deleted (or purged)' }),
+            ApiNotFoundResponse({ description: 'No record has this id (with purge: no live or deleted record)' }),
+            ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
+            IdParam(),
+          )
+        : stacked(
+            ApiOperation({ summary: `Delete ${aRecord}` }),
+            IfMatch(),
+            ApiNoContentResponse({ description: 'Deleted' }),
+            NotFound(),
+            ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
+            IdParam(),
+          ),
+    restore: () =>
       stacked(
-        ApiOperation({ summary: `Delete ${aRecord}` }),
-        IfMatch(),
-        ApiNoContentResponse({ description: 'Deleted' }),
-        NotFound(),
+        ApiOperation({
+          summary: `Restore a deleted ${noun}`,
+          description:
+            'Brings the record back with the values it had when deleted, at its next version. Needs the delete permission. ' +
+            'The body is `{}`, sent as JSON like every POST, which keeps cross-site forms out.',
+        }),
+        ApiBody({ schema: { type: 'object', additionalProperties: false, example: {} } }),
+        NotJson(),
+        ApiHeader({ name: 'If-Match', required: false, description: 'The ETag ("<version>") the deleted record must still have; 412 otherwise' }),
+        ApiOkResponse({ type: dtos.record, headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } } }),
+        ApiNotFoundResponse({ description: 'No deleted record has this id' }),
+        ApiConflictResponse({ description: 'Another record took one of its unique values since it was deleted' }),
         ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
         IdParam(),
       ),

@@ -24,5 +24,15 @@ export function ListQueryParameters(definition: EntityDefinition): MethodDecorat
     ApiQuery({ name: 'sort', required: false, enum: sortable.flatMap((field) => [field, `-${field}`]), description: 'Sort field, `-` for descending' }),
     ApiQuery({ name: 'limit', required: false, type: Number, minimum: 1, maximum: MAX_LIMIT, description: `Page size (default ${DEFAULT_LIMIT})` }),
     ApiQuery({ name: 'cursor', required: false, type: String, description: 'The `nextCursor` of the previous page' }),
+    ...(definition.softDelete
+      ? [
+          ApiQuery({
+            name: 'deleted',
+            required: false,
+            enum: ['exclude', 'include', 'only'],
+            description: 'Deleted records too (`include`) or only them (`only`), with `deletedAt`; needs the delete permission. Default `exclude`',
+          }),
+        ]
+      : []),
   );
 }

@@ -45,6 +45,12 @@ export interface EntityOptions {
   name: string;
   /** Route path without leading slash, e.g. `permits` or `v1/permits`. Default `name`. */
   path?: string;
+  /**
+   * `true`: a delete moves the record to the entity's deleted records (gone from reads and
+   * lists, its unique values freed) from where `POST /P/:id/restore` brings it back and
+   * `DELETE /P/:id?purge=true` removes it for good. Default `false`: a delete is final.
+   */
+  softDelete?: boolean;
 }
 
 /** How much history of a field's values is kept. */

@@ -3,7 +3,7 @@ import { storableTimeOf } from '../common/date-value.util.js';
 import type { FieldType, HistoryPolicy } from './decorator-options.interface.js';
 import type { EntityDefinition, FieldDefinition, IndexDefinition } from './entity-definition.interface.js';
 import { EntityMetadataException } from './entity-metadata.exception.js';
-import { FIELD_NAME, FIELD_TYPES, FORBIDDEN_KEYS, RESERVED_FIELDS, STORAGE_NAME } from '../common/metadata.constants.js';
+import { DELETED_AT, FIELD_NAME, FIELD_TYPES, FORBIDDEN_KEYS, RESERVED_FIELDS, STORAGE_NAME } from '../common/metadata.constants.js';
 import {
   auditedReflector,
   cachedReflector,
@@ -42,7 +42,8 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
 
   const entity = entityReflector.get(target);
   if (!entity) fail(undefined, 'is not decorated with @Entity()');
-  const { name, path: rawPath } = entity!;
+  const { name, path: rawPath, softDelete = false } = entity!;
+  if (typeof softDelete !== 'boolean') fail(undefined, `@Entity softDelete must be true or false, not ${describeValue(softDelete)}`);
   if (typeof name !== 'string' || !STORAGE_NAME.test(name)) {
     fail(undefined, `@Entity name ${JSON.stringify(name)} must start with a letter and hold only letters, digits, "-" and "_" (64 at most)`);
   }
@@ -67,6 +68,7 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
     if ((RESERVED_FIELDS as readonly string[]).includes(property)) {
       failField(`"${property}" is reserved (${RESERVED_FIELDS.join(', ')} are managed by the package)`);
     }
+    if (softDelete && property === DELETED_AT) failField(`"${DELETED_AT}" is reserved on an entity with softDelete (deleted records carry it)`);
     const options = facts.field!;
     const type = options.type ?? DESIGN_TYPES.get(readDesignType(target.prototype, property));
     if (!type || !(FIELD_TYPES as readonly string[]).includes(type)) {
@@ -142,6 +144,7 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
     permissions: permissions && Object.freeze({ ...permissions }),
     audited: auditedReflector.get(target) ?? false,
     cached: cachedReflector.get(target) && Object.freeze({ ...cachedReflector.get(target) }),
+    softDelete,
   });
 }
 

@@ -44,4 +44,6 @@ export interface EntityDefinition<T extends object = object> {
   readonly permissions?: Readonly<EntityPermissionRules>;
   readonly audited: boolean;
   readonly cached?: Readonly<CachedOptions>;
+  /** Deletes keep the record, restorable, until it is purged (`@Entity({ softDelete: true })`). */
+  readonly softDelete: boolean;
 }

@@ -128,6 +128,14 @@ export class EntityAccess implements AccessPolicy {
     return decision.entityWide || this.allows(definition, decision, record, 'read');
   }
 
+  permits(definition: EntityDefinition, decision: AccessDecision, record: StoredRecord): boolean {
+    const { action } = decision;
+    return (
+      decision.entityWide ||
+      (RECORD_LEVEL.has(action) && this.allows(definition, decision, record, action === 'update' || action === 'delete' ? action : 'read'))
+    );
+  }
+
   /** Fields the principal may not read: left out of every response, refused in filters and sorts. */
   unreadableFields(definition: EntityDefinition, decision: AccessDecision): ReadonlySet<string> {
     return this.guardedFields(definition, decision, 'read');

@@ -23,7 +23,15 @@ export interface FindQuery {
   limit?: number;
   /** The `nextCursor` of the previous page. */
   cursor?: string;
+  /**
+   * On an entity with `softDelete`: `'exclude'` (default) lists live records, `'only'` the
+   * deleted ones, `'include'` both. Deleted records carry `deletedAt`.
+   */
+  deleted?: DeletedMode;
 }
+
+/** Which records a query of a `softDelete` entity reads. */
+export type DeletedMode = 'exclude' | 'include' | 'only';
 
 /** One page of results. */
 export interface FindResult<R> {

@@ -3,8 +3,10 @@ import { isFilterOperator } from '../common/filter-operators.constants.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../common/page-limits.constants.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { FieldType } from '../metadata/decorator-options.interface.js';
-import type { FilterOperator, FindQuery, QueryClause, SortOrder } from './find-query.interface.js';
+import type { DeletedMode, FilterOperator, FindQuery, QueryClause, SortOrder } from './find-query.interface.js';
 import { InvalidQueryException } from './invalid-query.exception.js';
+
+const DELETED_MODES: ReadonlySet<string> = new Set<DeletedMode>(['exclude', 'include', 'only']);
 
 const MANAGED_TYPES: Readonly<Record<string, FieldType>> = { id: 'string', version: 'number', createdAt: 'date', updatedAt: 'date' };
 
@@ -13,6 +15,7 @@ export interface NormalizedQuery {
   sort: SortOrder;
   limit: number;
   cursor?: string;
+  deleted: DeletedMode;
 }
 
 /** The type of a queryable field, managed ones included; `undefined` if there is no such field. */
@@ -41,7 +44,10 @@ export function normalizeQuery(definition: EntityDefinition, query: FindQuery = 
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
     throw new InvalidQueryException(`limit must be an integer from 1 to ${MAX_LIMIT}`);
   }
-  return { clauses, sort: { field: sortField, descending }, limit, cursor: query.cursor };
+  const deleted = query.deleted ?? 'exclude';
+  if (!DELETED_MODES.has(deleted)) throw new InvalidQueryException('deleted must be exclude, include or only');
+  if (deleted !== 'exclude' && !definition.softDelete) throw new InvalidQueryException(`${definition.name} keeps no deleted records (no softDelete)`);
+  return { clauses, sort: { field: sortField, descending }, limit, cursor: query.cursor, deleted };
 }
 
 function clauseValue(field: string, type: FieldType, op: FilterOperator, value: unknown): unknown {

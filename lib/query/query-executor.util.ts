@@ -1,5 +1,6 @@
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { EntityTables } from '../storage/entity-tables.interface.js';
+import type { QueryTables } from './deleted-records.util.js';
 import { afterPrefix, afterStringPrefix, encodeKey, LOWEST_KEY, MISSING, toKeyComponent, type IndexKey, type KeyComponent } from '../storage/index-key.util.js';
 import { decodeCursor, encodeCursor, type CursorPosition } from './cursor.util.js';
 import type { FindResult, QueryClause } from './find-query.interface.js';
@@ -19,7 +20,7 @@ interface Bounds {
  * scanned range, sort it, and cut the page after the cursor.
  */
 export function runQuery(
-  tables: EntityTables,
+  tables: QueryTables,
   query: NormalizedQuery,
   plan: QueryPlan,
   cursorKey: Buffer,
@@ -71,7 +72,7 @@ const MAX_MERGED_RUNS = 64;
  * Undefined when there are more than MAX_MERGED_RUNS runs.
  */
 function mergeRuns(
-  tables: EntityTables,
+  tables: QueryTables,
   plan: Extract<QueryPlan, { kind: 'index' }>,
   descending: boolean,
   cursor?: CursorPosition,
@@ -95,7 +96,7 @@ function mergeRuns(
 }
 
 function* mergedRecords(
-  tables: EntityTables,
+  tables: QueryTables,
   db: EntityTables['indexes'][number]['db'],
   runs: KeyComponent[][],
   descending: boolean,
@@ -133,7 +134,7 @@ function* mergedRecords(
 }
 
 /** Records in the plan's key range, in key order (reversed when `descending`), resuming after `cursor`. */
-function* walk(tables: EntityTables, plan: QueryPlan, descending: boolean, cursor?: CursorPosition): Generator<StoredRecord> {
+function* walk(tables: QueryTables, plan: QueryPlan, descending: boolean, cursor?: CursorPosition): Generator<StoredRecord> {
   if (plan.kind === 'scan') {
     const bounds = scanBounds(plan.range);
     const resume = cursor?.id;

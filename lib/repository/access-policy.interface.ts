@@ -36,6 +36,8 @@ export interface AccessPolicy {
   issued(decision: AccessDecision): boolean;
   /** Whether a record belongs in a list answered under a decision that is not entity-wide. */
   canRead(definition: EntityDefinition, decision: AccessDecision, record: StoredRecord): boolean;
+  /** Whether a decision allows its action on one record (entity-wide, or through the owner rule or a grant). */
+  permits(definition: EntityDefinition, decision: AccessDecision, record: StoredRecord): boolean;
   /** Fields the decision's principal may not read. */
   unreadableFields(definition: EntityDefinition, decision: AccessDecision): ReadonlySet<string>;
   /** A write's decision applied to its data: the data to write, and the write context to write it under. */

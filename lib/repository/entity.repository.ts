@@ -3,13 +3,14 @@ import type { EntityDefinition } from '../metadata/entity-definition.interface.j
 import type { FindQuery, FindResult } from '../query/find-query.interface.js';
 import { normalizeQuery } from '../query/query-clause.util.js';
 import { runQuery } from '../query/query-executor.util.js';
+import { recordsFor } from '../query/deleted-records.util.js';
 import { explainPlan, planQuery } from '../query/query-planner.util.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
 import { StorageFailureException } from '../storage/storage-failure.exception.js';
 import { isRecordId } from '../storage/record-id.util.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
-import type { EntityEvent, StoredRecord } from '../storage/entity-event.interface.js';
+import type { DeletedRecord, EntityEvent, StoredRecord } from '../storage/entity-event.interface.js';
 import type { RecordHistory } from '../storage/field-history.store.js';
 import type { EntityInput, EntityRecord } from './entity-record.interface.js';
 import { EntityTransaction, type TransactionRules } from './entity.transaction.js';
@@ -114,9 +115,9 @@ export class EntityRepository<T extends object> {
       async () => {
         this.checkOpen();
         const normalized = normalizeQuery(this.definition, query);
-        const plan = planQuery(this.definition, normalized.clauses, normalized.sort);
+        const { tables, definition: planned } = recordsFor(this.storage.tablesOf(this.definition), normalized.deleted);
+        const plan = planQuery(planned, normalized.clauses, normalized.sort);
         if (Logger.isLevelEnabled('debug')) QUERY_LOGGER.debug(`${this.definition.name}: ${explainPlan(plan)}`);
-        const tables = this.storage.tablesOf(this.definition);
         this.storage.renewSnapshot();
         if (!('principal' in options)) {
           const page = runQuery(tables, normalized, plan, this.storage.cursorKey);
@@ -130,7 +131,11 @@ export class EntityRepository<T extends object> {
           normalized.clauses.map((clause) => clause.field),
           normalized.sort.field,
         );
-        const visible = (record: StoredRecord) => !decision || this.access!.canRead(this.definition, decision, record);
+        // Deleted records are for those who could restore them: readers who may also delete them.
+        const deleting = normalized.deleted === 'exclude' ? undefined : decisionOf(this.access, this.definition, options, 'delete');
+        const visible = (record: StoredRecord) =>
+          (!decision || this.access!.canRead(this.definition, decision, record)) &&
+          (!deleting || !(record as Partial<DeletedRecord>).deletedAt || this.access!.permits(this.definition, deleting, record));
         const page = runQuery(tables, normalized, plan, this.storage.cursorKey, visible);
         return { items: page.items.map((record) => toRecordView(this.definition, record, unreadable) as EntityRecord<T>), nextCursor: page.nextCursor };
       },
@@ -141,7 +146,8 @@ export class EntityRepository<T extends object> {
   /** How `find(query)` would read the store, in one line (for logs and tests). */
   explain(query: FindQuery = {}): string {
     const normalized = normalizeQuery(this.definition, query);
-    return explainPlan(planQuery(this.definition, normalized.clauses, normalized.sort));
+    const { definition: planned } = recordsFor(this.storage.tablesOf(this.definition), normalized.deleted);
+    return explainPlan(planQuery(planned, normalized.clauses, normalized.sort));
   }
 
   /**
@@ -195,13 +201,48 @@ export class EntityRepository<T extends object> {
     });
   }
 
-  /** Deletes a record. Fails with `RecordNotFoundException` or `VersionConflictException`. */
+  /**
+   * Deletes a record; on an entity with `softDelete` it is kept among the deleted records, from
+   * where `restore` brings it back. Fails with `RecordNotFoundException` or `VersionConflictException`.
+   */
   delete(id: string, context: RepositoryWriteContext = {}): Promise<void> {
     const requested = withRequestOf(context);
     return this.observed('delete', async () => {
       this.checkOpen();
       const checked = checkedWriteFor(this.access, this.definition, requested, 'delete', {}, id);
       await this.storage.write((tx) => tx.delete(this.definition, id, checked.context));
+    });
+  }
+
+  /**
+   * Brings a soft-deleted record back, with the values it had, at its next version. With a
+   * principal, needs the `delete` permission (or owning the record, or a `delete` grant on it).
+   * Fails with `RecordNotFoundException` (no deleted record has the id), `VersionConflictException`
+   * (`expectedVersion` is not the deleted record's) or `UniqueConstraintException` (another
+   * record took one of its unique values since).
+   */
+  restore(id: string, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
+    const requested = withRequestOf(context);
+    return this.observed('restore', async () => {
+      this.checkOpen();
+      if (!this.definition.softDelete) throw new TypeError(`${this.definition.name} keeps no deleted records: declare @Entity({ softDelete: true })`);
+      const checked = checkedWriteFor(this.access, this.definition, requested, 'delete', {}, id);
+      const record = await this.storage.write((tx) => tx.restoreDeleted(this.definition, id, checked.context));
+      return shapeFor(this.access, this.definition, requested, record) as EntityRecord<T>;
+    });
+  }
+
+  /**
+   * Removes a record for good: a soft-deleted one from the deleted records, a live one at once.
+   * With a principal, needs the entity's `admin` permission. History and audit entries stay.
+   * Fails with `RecordNotFoundException` or `VersionConflictException`.
+   */
+  purge(id: string, context: RepositoryWriteContext = {}): Promise<void> {
+    const requested = withRequestOf(context);
+    return this.observed('purge', async () => {
+      this.checkOpen();
+      const checked = checkedWriteFor(this.access, this.definition, requested, 'admin', {}, id);
+      await this.storage.write((tx) => tx.purgeRecord(this.definition, id, checked.context));
     });
   }
 

@@ -1,5 +1,6 @@
 /** The operations of `EntityRepository`, as metrics and spans name them. */
-export type RepositoryOperation = 'create' | 'createMany' | 'findById' | 'find' | 'history' | 'events' | 'replace' | 'update' | 'delete' | 'transaction';
+export type RepositoryOperation =
+  'create' | 'createMany' | 'findById' | 'find' | 'history' | 'events' | 'replace' | 'update' | 'delete' | 'restore' | 'purge' | 'transaction';
 
 /**
  * Watches every repository operation (timing, spans, slow-query warnings). The repository

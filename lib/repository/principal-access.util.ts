@@ -97,7 +97,7 @@ export function checkedWriteFor(
   access: AccessPolicy | undefined,
   definition: EntityDefinition,
   context: PrincipalContext & WriteContext,
-  action: 'create' | 'update' | 'delete',
+  action: 'create' | 'update' | 'delete' | 'admin',
   data: unknown,
   id?: string,
 ): { data: unknown; context: WriteContext } {

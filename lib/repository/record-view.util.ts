@@ -1,5 +1,5 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import type { StoredRecord } from '../storage/entity-event.interface.js';
+import type { DeletedRecord, StoredRecord } from '../storage/entity-event.interface.js';
 import type { RecordHistory } from '../storage/field-history.store.js';
 
 const NONE: ReadonlySet<string> = new Set();
@@ -14,7 +14,7 @@ const shapers = new WeakMap<EntityDefinition, Map<string, RecordShaper>>();
  * fields, those the principal may not read and those no longer declared left out.
  */
 export function toRecordView(definition: EntityDefinition, record: StoredRecord, unreadable: ReadonlySet<string> = NONE): Record<string, unknown> {
-  return shaperFor(definition, 'view', unreadable)(record);
+  return withDeletedAt(shaperFor(definition, 'view', unreadable)(record), record);
 }
 
 /**
@@ -23,7 +23,14 @@ export function toRecordView(definition: EntityDefinition, record: StoredRecord,
  * are cleaned up; it is no part of the entity any more, so no view returns it.
  */
 export function toDeclaredRecord(definition: EntityDefinition, record: StoredRecord): Record<string, unknown> {
-  return shaperFor(definition, 'declared', NONE)(record);
+  return withDeletedAt(shaperFor(definition, 'declared', NONE)(record), record);
+}
+
+/** A soft-deleted record (listed with `deleted=include|only`) says when it was deleted, after the other fields. */
+function withDeletedAt(view: Record<string, unknown>, record: StoredRecord): Record<string, unknown> {
+  const { deletedAt } = record as Partial<DeletedRecord>;
+  if (deletedAt !== undefined) view.deletedAt = deletedAt;
+  return view;
 }
 
 function shaperFor(definition: EntityDefinition, kind: 'view' | 'declared', unreadable: ReadonlySet<string>): RecordShaper {

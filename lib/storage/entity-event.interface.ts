@@ -1,5 +1,8 @@
-/** The kinds of change an event can carry. */
-export type EntityEventType = 'created' | 'replaced' | 'updated' | 'deleted';
+/**
+ * The kinds of change an event can carry. `restored` brings a soft-deleted record back (at
+ * the next version); `purged` removes a soft-deleted record for good.
+ */
+export type EntityEventType = 'created' | 'replaced' | 'updated' | 'deleted' | 'restored' | 'purged';
 
 /**
  * One committed change. Records and indexes are a pure function of the sequence of
@@ -13,8 +16,10 @@ export interface EntityEvent {
   entity: string;
   id: string;
   type: EntityEventType;
-  /** The record's version after the change (for `deleted`, the version that was deleted). */
+  /** The record's version after the change (for `deleted` and `purged`, the version that was deleted). */
   version: number;
+  /** On a `deleted` event: the record was kept, restorable, among the entity's deleted records. */
+  soft?: true;
   /**
    * `created`/`replaced`: every field of the new state; `updated`: the changed fields; `deleted`: absent.
    * A record restored from an export (`import`) is `created` with its `createdAt` and `updatedAt` here too.
@@ -37,6 +42,9 @@ export interface RequestMeta {
   /** e.g. `PATCH /permits/01J...` */
   route?: string;
 }
+
+/** A soft-deleted record: as it was when deleted, and when that was. */
+export type DeletedRecord<T = Record<string, unknown>> = StoredRecord<T> & { deletedAt: string };
 
 /** A record as stored and returned: the declared fields plus the managed ones. */
 export type StoredRecord<T = Record<string, unknown>> = T & {

@@ -1,6 +1,6 @@
 import type { Database } from 'lmdb';
 import type { EntityDefinition, IndexDefinition } from '../metadata/entity-definition.interface.js';
-import type { StoredRecord } from './entity-event.interface.js';
+import type { DeletedRecord, StoredRecord } from './entity-event.interface.js';
 import type { EntityProjection } from './entity-projection.interface.js';
 import type { FieldHistory } from './field-history.store.js';
 import type { IndexKey } from './index-key.util.js';
@@ -15,6 +15,8 @@ export interface EntityTables {
   readonly definition: EntityDefinition;
   /** id → record */
   readonly records: Database<StoredRecord, string>;
+  /** Soft-deleted records (id → record with `deletedAt`), for an entity with `softDelete`; in no index. */
+  readonly deleted?: Database<DeletedRecord, string>;
   /** One ordered database per index: `[...field components, id]` → null */
   readonly indexes: ReadonlyArray<{ readonly index: IndexDefinition; readonly db: Database<null, IndexKey> }>;
   readonly history: FieldHistory;

@@ -1,4 +1,4 @@
-import type { EntityEvent, StoredRecord } from './entity-event.interface.js';
+import type { DeletedRecord, EntityEvent, StoredRecord } from './entity-event.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
 import { indexKeyOf, sameKey, type IndexKey } from './index-key.util.js';
 
@@ -14,7 +14,10 @@ export function applyEvent(
   // A writer that already read the record in this transaction hands it over rather than reading it twice.
   before: StoredRecord | undefined = tables.records.get(event.id),
 ): StoredRecord | undefined {
-  const after = nextState(before, event);
+  // A restore and a purge start from the deleted record; everything else from the live one.
+  const deleted = event.type === 'restored' || event.type === 'purged' ? tables.deleted?.get(event.id) : undefined;
+  const prior = deleted ? withoutDeletedAt(deleted) : before;
+  const after = nextState(prior, event);
   for (const { index, db } of tables.indexes) {
     const oldKey = before && indexKeyOf(index, before, before.id);
     const newKey = after && indexKeyOf(index, after, after.id);
@@ -23,16 +26,22 @@ export function applyEvent(
     if (newKey) db.putSync(newKey as IndexKey, null);
   }
   if (after) tables.records.putSync(event.id, after);
-  else tables.records.removeSync(event.id);
-  tables.history.record(event, before, after);
+  else if (before) tables.records.removeSync(event.id);
+  if (deleted) tables.deleted!.removeSync(event.id);
+  // Without a table of deleted records (softDelete turned off since), a soft delete replays as a final one.
+  if (event.soft && before && tables.deleted) tables.deleted.putSync(event.id, { ...before, deletedAt: event.at });
+  tables.history.record(event, prior, after);
   // Cached reads are keyed by this counter, so committing the change makes them unreachable.
   const mark: IndexKey = ['changes', tables.definition.name];
   tables.counters.putSync(mark, { count: (tables.counters.get(mark)?.count ?? 0) + 1, lastEventId: event.eventId });
-  for (const projection of tables.projections) projection.apply(tables.definition, event, before, after);
+  for (const projection of tables.projections) projection.apply(tables.definition, event, prior, after);
   return after;
 }
 
-/** The record an event leaves behind, or `undefined` when it deletes it. */
+/**
+ * The record an event leaves behind, or `undefined` when it deletes it. `before` is the live
+ * record, or for `restored` and `purged` the deleted one.
+ */
 export function nextState(before: StoredRecord | undefined, event: Omit<EntityEvent, 'seq'>): StoredRecord | undefined {
   switch (event.type) {
     case 'created':
@@ -47,7 +56,16 @@ export function nextState(before: StoredRecord | undefined, event: Omit<EntityEv
       }
       return record as StoredRecord;
     }
+    case 'restored':
+      return before && { ...before, version: event.version, updatedAt: event.at };
     case 'deleted':
+    case 'purged':
       return undefined;
   }
+}
+
+/** A deleted record as it was before its delete. */
+export function withoutDeletedAt(record: DeletedRecord): StoredRecord {
+  const { deletedAt: _deletedAt, ...rest } = record;
+  return rest as StoredRecord;
 }

@@ -43,6 +43,8 @@ export class FieldHistory {
       this.db.putSync([event.id, DELETED], { value: null, version: event.version, at: event.at, ...actorOf(event) });
       return;
     }
+    // A restored record is stored again, so it is no longer marked deleted.
+    if (event.type === 'restored') this.db.removeSync([event.id, DELETED]);
     for (const field of this.historized) {
       const value = after[field.name];
       if (value === before?.[field.name] || (before === undefined && value === undefined)) continue;

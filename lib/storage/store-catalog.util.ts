@@ -25,6 +25,8 @@ export interface CatalogEntity {
   fields: CatalogField[];
   indexes: IndexDefinition[];
   audited: boolean;
+  /** Absent in catalogs recorded before soft delete existed, and when off. */
+  softDelete?: boolean;
 }
 
 /** The storage options an app last opened the store with. */
@@ -95,6 +97,7 @@ export function definitionFromCatalog(entity: CatalogEntity): EntityDefinition {
     fieldsByName: new Map(fields.map((field) => [field.name, field])),
     indexes: Object.freeze(entity.indexes.map((index) => Object.freeze({ ...index, fields: Object.freeze([...index.fields]) }))),
     audited: entity.audited,
+    softDelete: entity.softDelete ?? false,
   });
 }
 
@@ -113,5 +116,6 @@ export function catalogEntityOf(definition: EntityDefinition): CatalogEntity {
     })),
     indexes: definition.indexes.map((index) => ({ name: index.name, fields: [...index.fields], unique: index.unique })),
     audited: definition.audited,
+    ...(definition.softDelete && { softDelete: true }),
   };
 }

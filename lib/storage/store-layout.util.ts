@@ -10,7 +10,8 @@ import type { LmdbEnvironment } from './lmdb-environment.store.js';
 
 /*
  * The databases of a store in its LMDB environment: the shared ones named here, then per
- * entity `<name>.records`, `<name>.history` and `<name>.index.<index>`, and those of the
+ * entity `<name>.records`, `<name>.history`, `<name>.index.<index>` and, with soft delete,
+ * `<name>.deleted` (id → deleted record, outside every index), and those of the
  * companions (audit trail, grants).
  */
 const LOG_DB = '_log';
@@ -24,7 +25,7 @@ const SPARE_DBS = 16;
 
 /** The `maxDbs` to open the environment with. */
 export function maxDbsFor(definitions: readonly EntityDefinition[], companions: readonly StoreCompanion[]): number {
-  const perEntity = definitions.reduce((sum, definition) => sum + 2 + definition.indexes.length, 0);
+  const perEntity = definitions.reduce((sum, definition) => sum + 2 + definition.indexes.length + (definition.softDelete ? 1 : 0), 0);
   const theirs = companions.reduce((sum, companion) => sum + companion.databaseCount, 0);
   return SHARED_DBS + perEntity + theirs + SPARE_DBS;
 }
@@ -45,6 +46,7 @@ export function openEntityTables(environment: LmdbEnvironment, definition: Entit
     definition,
     records: db('records'),
     indexes: definition.indexes.map((index) => ({ index, db: db(`index.${index.name}`) })),
+    ...(definition.softDelete && { deleted: db('deleted') }),
     history: new FieldHistory(definition, environment.database<FieldHistoryEntry, IndexKey>(`${definition.name}.history`)),
     counters: environment.database<ChangeMark, IndexKey>(META_DB),
     projections: projections.filter((projection) => projection.follows(definition)),

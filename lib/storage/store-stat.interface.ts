@@ -19,6 +19,8 @@ export interface StoreStat {
     name: string;
     records: number;
     bytes: number;
+    /** Soft-deleted records kept, restorable (entities with `softDelete` only). */
+    deletedRecords?: number;
     changes: number;
     historyEntries: number;
     indexes: Array<{ name: string; fields: readonly string[]; unique: boolean; entries: number; bytes: number }>;

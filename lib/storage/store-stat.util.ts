@@ -22,6 +22,7 @@ export async function storeStat(storage: EntityStorage, definitions: readonly En
       name: definition.name,
       records: records.entries,
       bytes: records.bytes,
+      ...(definition.softDelete && { deletedRecords: take(`${definition.name}.deleted`).entries }),
       changes: storage.changeMark(definition).count,
       historyEntries: take(`${definition.name}.history`).entries,
       indexes: definition.indexes.map((index) => {

@@ -4,6 +4,9 @@ import { FieldHistory } from './field-history.store.js';
 import { encodeKey, indexKeyOf, LOWEST_KEY, MISSING } from './index-key.util.js';
 import { progressCounter } from './progress-counter.util.js';
 
+/** Event types after which a record is not live. */
+const GONE: ReadonlySet<string> = new Set(['deleted', 'purged']);
+
 /** What `verify()` found. `ok` only when `problems` is empty. */
 export interface VerifyReport {
   ok: boolean;
@@ -21,6 +24,7 @@ export function verifyStore(entities: readonly EntityTables[], log: EventLog, on
   const checked = { records: 0, indexEntries: 0, historyEntries: 0, events: 0 };
   const progress = progressCounter(onProgress);
   const live = new Map<string, Map<string, number>>();
+  const deletedIds = new Map<string, Set<string>>();
 
   for (const tables of entities) {
     const name = tables.definition.name;
@@ -64,6 +68,18 @@ export function verifyStore(entities: readonly EntityTables[], log: EventLog, on
         previous = key;
       }
     }
+    if (tables.deleted) {
+      const ids = new Set<string>();
+      deletedIds.set(name, ids);
+      for (const { key, value } of tables.deleted.getRange({})) {
+        checked.records++;
+        progress.step();
+        ids.add(key);
+        if (value?.id !== key) problems.push(`${name} deleted ${key}: stored under another id (${String(value?.id)})`);
+        if (versions.has(key)) problems.push(`${name} ${key}: both stored and among the deleted records`);
+        if (typeof value?.deletedAt !== 'string') problems.push(`${name} deleted ${key}: has no deletedAt`);
+      }
+    }
     const counts = new Map<string, number>();
     for (const entry of tables.history.entries()) {
       checked.historyEntries++;
@@ -87,25 +103,28 @@ export function verifyStore(entities: readonly EntityTables[], log: EventLog, on
 
   let expected = log.firstSeq();
   const complete = expected <= 1;
-  const lastEvent = new Map<string, { type: string; version: number }>();
+  const lastEvent = new Map<string, { type: string; version: number; soft?: true }>();
   for (const event of log.all()) {
     checked.events++;
     progress.step();
     if (event.seq !== expected) problems.push(`event log: seq ${event.seq} where ${expected} was expected`);
     expected = event.seq + 1;
-    lastEvent.set(`${event.entity}\u0000${event.id}`, { type: event.type, version: event.version });
+    lastEvent.set(`${event.entity}\u0000${event.id}`, { type: event.type, version: event.version, ...(event.soft && { soft: true }) });
   }
   if (complete) {
     for (const [entity, versions] of live) {
       for (const [id, version] of versions) {
         const last = lastEvent.get(`${entity}\u0000${id}`);
-        if (!last || last.type === 'deleted') problems.push(`${entity} ${id}: stored, but the log does not create it`);
+        if (!last || GONE.has(last.type)) problems.push(`${entity} ${id}: stored, but the log does not create it`);
         else if (last.version !== version) problems.push(`${entity} ${id}: at version ${version}, the log says ${last.version}`);
       }
     }
     for (const [key, last] of lastEvent) {
       const [entity, id] = key.split('\u0000') as [string, string];
-      if (last.type !== 'deleted' && live.get(entity) && !live.get(entity)!.has(id)) problems.push(`${entity} ${id}: in the log, missing from the store`);
+      if (!GONE.has(last.type) && live.get(entity) && !live.get(entity)!.has(id)) problems.push(`${entity} ${id}: in the log, missing from the store`);
+      const deleted = deletedIds.get(entity);
+      if (deleted && last.soft && !deleted.has(id)) problems.push(`${entity} ${id}: deleted softly in the log, missing from the deleted records`);
+      if (deleted?.has(id) && !last.soft) problems.push(`${entity} ${id}: among the deleted records, but the log does not delete it softly`);
     }
   }
   progress.flush();

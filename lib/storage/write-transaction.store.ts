@@ -1,12 +1,12 @@
 import { isoDateOf } from '../common/date-value.util.js';
 import { ulidFactory } from './ulid.util.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import type { EntityEvent, EntityEventType, StoredRecord } from './entity-event.interface.js';
+import type { DeletedRecord, EntityEvent, EntityEventType, StoredRecord } from './entity-event.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
 import type { ChangeApplier } from './change-applier.service.js';
 import type { EventRetention } from '../common/storage-options.interface.js';
 import type { ChangeApplying } from './entity-projection.interface.js';
-import { nextState } from './event-applier.util.js';
+import { nextState, withoutDeletedAt } from './event-applier.util.js';
 import { fingerprintOf, type IdempotencyStore } from './idempotency.store.js';
 import type { MaintenanceResult } from './maintenance-result.interface.js';
 import type { PurgeChange, StoreChange } from './store-change.interface.js';
@@ -85,14 +85,16 @@ export class WriteTransaction implements ChangeApplying {
    * through the log as a `created` event whose data also carries the two times, so history,
    * audit and replay see it like any other create. Fails if the id is taken.
    */
-  restore(definition: EntityDefinition, record: unknown, context: WriteContext = {}): StoredRecord {
+  importRecord(definition: EntityDefinition, record: unknown, context: WriteContext = {}): StoredRecord {
     const { id, version, createdAt, updatedAt } = (record ?? {}) as Partial<Record<string, unknown>>;
     const problems: string[] = [];
     if (!isRecordId(id)) problems.push('id must be 1 to 128 letters, digits, "-" or "_"');
     if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1)) problems.push('version must be a positive integer');
     const times = [createdAt, updatedAt].map((time, i) => restoredTime(time, i === 0 ? 'createdAt' : 'updatedAt', problems));
     if (problems.length > 0) throw new InvalidRecordException(definition.name, problems);
-    if (this.get(definition, id as string)) throw new InvalidRecordException(definition.name, [`id ${String(id)} is already taken`]);
+    if (this.get(definition, id as string) || this.getDeleted(definition, id as string)) {
+      throw new InvalidRecordException(definition.name, [`id ${String(id)} is already taken`]);
+    }
     const data = { ...this.checked(definition, record, 'create'), createdAt: times[0], updatedAt: times[1] };
     return this.commit(definition, 'created', id as string, (version as number | undefined) ?? 1, data, context)!;
   }
@@ -130,20 +132,63 @@ export class WriteTransaction implements ChangeApplying {
     return fields;
   }
 
+  /** Deletes a record: for an entity with `softDelete`, it is kept among its deleted records, restorable. */
   delete(definition: EntityDefinition, id: string, context: WriteContext = {}): StoredRecord {
     const before = this.current(definition, id, context);
-    this.commit(definition, 'deleted', id, before.version, undefined, context);
+    this.commit(definition, 'deleted', id, before.version, undefined, context, { soft: definition.softDelete });
     return before;
+  }
+
+  /** The soft-deleted record with this id, if any. */
+  getDeleted(definition: EntityDefinition, id: string): DeletedRecord | undefined {
+    return isRecordId(id) ? this.tablesOf(definition).deleted?.get(id) : undefined;
+  }
+
+  /**
+   * Brings a soft-deleted record back at its next version, with the values it had. Fails with
+   * `RecordNotFoundException` when no deleted record has the id, and with a unique conflict
+   * when another record took one of its unique values since.
+   */
+  restoreDeleted(definition: EntityDefinition, id: string, context: WriteContext = {}): StoredRecord {
+    const deleted = this.deletedOrFail(definition, id, context);
+    return this.commit(definition, 'restored', id, deleted.version + 1, undefined, context, { prior: withoutDeletedAt(deleted) })!;
+  }
+
+  /**
+   * Removes a record for good: a soft-deleted one from the deleted records, a live one at once
+   * (a final delete, as on an entity without `softDelete`). Returns the record removed.
+   */
+  purgeRecord(definition: EntityDefinition, id: string, context: WriteContext = {}): StoredRecord {
+    if (this.get(definition, id)) {
+      const before = this.current(definition, id, context);
+      this.commit(definition, 'deleted', id, before.version, undefined, context);
+      return before;
+    }
+    const deleted = this.deletedOrFail(definition, id, context);
+    this.commit(definition, 'purged', id, deleted.version, undefined, context);
+    return deleted;
+  }
+
+  private deletedOrFail(definition: EntityDefinition, id: string, context: WriteContext): DeletedRecord {
+    const deleted = this.getDeleted(definition, id);
+    if (!deleted) throw new RecordNotFoundException(definition.name, String(id));
+    this.checkCurrent(definition, deleted, context);
+    return deleted;
   }
 
   private current(definition: EntityDefinition, id: string, context: WriteContext): StoredRecord {
     const record = this.get(definition, id);
     if (!record) throw new RecordNotFoundException(definition.name, String(id));
+    this.checkCurrent(definition, record, context);
+    return record;
+  }
+
+  /** The write's record-level access check and expected version, against the record as it is. */
+  private checkCurrent(definition: EntityDefinition, record: StoredRecord, context: WriteContext): void {
     context.authorize?.(record);
     if (context.expectedVersion !== undefined && context.expectedVersion !== record.version) {
-      throw new VersionConflictException(definition.name, id, context.expectedVersion, record.version);
+      throw new VersionConflictException(definition.name, record.id, context.expectedVersion, record.version);
     }
-    return record;
   }
 
   private checked(definition: EntityDefinition, input: unknown, mode: 'create' | 'replace' | 'update', before?: StoredRecord): Record<string, unknown> {
@@ -166,6 +211,8 @@ export class WriteTransaction implements ChangeApplying {
     version: number,
     data: Record<string, unknown> | undefined,
     context: WriteContext,
+    /** `soft`: a delete that keeps the record; `prior`: the state the event starts from when not the live record (a restore's). */
+    { soft = false, prior }: { soft?: boolean; prior?: StoredRecord } = {},
   ): StoredRecord | undefined {
     checkWriteContext(definition.name, context);
     const event: Omit<EntityEvent, 'seq'> = {
@@ -174,6 +221,7 @@ export class WriteTransaction implements ChangeApplying {
       id,
       type,
       version,
+      ...(soft && { soft: true as const }),
       ...(data && { data }),
       ...(context.actor !== undefined && { actor: context.actor }),
       at: new Date().toISOString(),
@@ -184,7 +232,7 @@ export class WriteTransaction implements ChangeApplying {
     // Checked before anything is written: a transaction callback that catches the conflict
     // and carries on must find nothing of this write stored.
     const before = tables.records.get(id);
-    const after = nextState(before, event);
+    const after = nextState(prior ?? before, event);
     if (after) this.checkUnique(tables, after, before);
     const change: StoreChange = { kind: 'event', event };
     this.applied?.push(change);

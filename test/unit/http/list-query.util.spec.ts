@@ -203,6 +203,7 @@ describe('parseListQuery', () => {
       sort: { field: 'amount', descending: true },
       limit: 20,
       cursor: undefined,
+      deleted: 'exclude',
     });
   });
 });

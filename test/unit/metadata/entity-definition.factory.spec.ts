@@ -236,6 +236,29 @@ describe('createEntityDefinition', () => {
       expect(error.message).toMatch(/reserved/);
     });
 
+    it('reserves deletedAt on an entity with soft delete only, and takes softDelete as a boolean', () => {
+      @Entity({ name: 'soft-cards', softDelete: true })
+      class SoftCard {
+        @Field() deletedAt!: string;
+      }
+      expect(metadataError(() => createEntityDefinition(SoftCard)).message).toMatch(/^SoftCard\.deletedAt: .*reserved on an entity with softDelete/);
+      @Entity('hard-cards')
+      class HardCard {
+        @Field() deletedAt!: string;
+      }
+      expect(createEntityDefinition(HardCard).softDelete).toBe(false);
+      @Entity({ name: 'odd-cards', softDelete: 'yes' as never })
+      class OddCard {
+        @Field() title!: string;
+      }
+      expect(metadataError(() => createEntityDefinition(OddCard)).message).toMatch(/^OddCard: @Entity softDelete must be true or false, not "yes"/);
+      @Entity({ name: 'kept-cards', softDelete: true })
+      class KeptCard {
+        @Field() title!: string;
+      }
+      expect(createEntityDefinition(KeptCard).softDelete).toBe(true);
+    });
+
     it('names the class and a field declared with the reserved name id', () => {
       @Entity('withId')
       class WithId {

@@ -23,7 +23,15 @@ class Inspection {
   @Field() result!: string;
 }
 
-const ENTITIES = [Permit, Inspection];
+@Entity({ name: 'sc-notices', softDelete: true })
+@Audited()
+@Historize('full')
+class Notice {
+  @Field() @Index({ unique: true }) code!: string;
+  @Field() text!: string;
+}
+
+const ENTITIES = [Permit, Inspection, Notice];
 /** Short, so the workload can let an idempotency key expire and purge it. */
 const IDEMPOTENCY_TTL = 40;
 
@@ -45,6 +53,14 @@ async function workload(store: OpenStore): Promise<void> {
     tx.create(Inspection, { permit: 'P-0', result: 'pass' });
     tx.update(Permit, p0!.id, { note: 'inspected' });
   });
+
+  const notices = store.repo(Notice);
+  const [n0, n1, n2] = await notices.createMany([0, 1, 2].map((i) => ({ code: `N-${i}`, text: `notice ${i}` })));
+  for (const notice of [n0!, n1!]) await notices.delete(notice.id, { actor: 'carol' });
+  await notices.restore(n0!.id, { actor: 'alice' });
+  await notices.purge(n1!.id, { actor: 'admin' });
+  await notices.purge(n2!.id, { actor: 'admin' });
+  await notices.delete(n0!.id);
 
   await store.acl.grant('erin', 'sc-permits', p0!.id, ['read', 'update']);
   await store.acl.grant('group:clerks', 'sc-permits', p1!.id, ['read']);
@@ -116,6 +132,8 @@ describe('store changes', () => {
     expect(dump(a, '_idempotency')).toHaveLength(1);
     expect(dump(a, '_log')).toHaveLength(6);
     expect(dump(a, '_acl.grants')).toHaveLength(2);
+    expect(dump(a, 'sc-notices.deleted').map(({ key }) => key)).toHaveLength(1);
+    expect(dump(a, 'sc-notices.records')).toHaveLength(0);
     expect(b.acl.version()).toBe(a.acl.version());
     expect(b.storage.verify().problems).toEqual([]);
   });
