@@ -39,7 +39,7 @@ export type { Principal } from './common/principal.interface.js';
 
 // Reading and writing records
 export { EntityRepository } from './repository/entity.repository.js';
-export type { FindOptions, RepositoryWriteContext } from './repository/entity.repository.js';
+export type { FindOptions, RecordDiff, RepositoryWriteContext } from './repository/entity.repository.js';
 export { EntityTransaction } from './repository/entity.transaction.js';
 export type { TransactionWriteContext } from './repository/entity.transaction.js';
 export type { PrincipalContext } from './repository/principal-context.interface.js';
@@ -83,6 +83,7 @@ export { IdempotencyConflictException } from './storage/idempotency-conflict.exc
 export { InvalidQueryException } from './query/invalid-query.exception.js';
 export { InvalidRecordException } from './storage/invalid-record.exception.js';
 export { RecordNotFoundException } from './storage/record-not-found.exception.js';
+export { PastStateGoneException } from './storage/past-state-gone.exception.js';
 export { StorageFailureException } from './storage/storage-failure.exception.js';
 export { UniqueConstraintException } from './storage/unique-constraint.exception.js';
 export { VersionConflictException } from './storage/version-conflict.exception.js';

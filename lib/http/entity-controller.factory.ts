@@ -15,6 +15,7 @@ import type { EntityRepository, RepositoryWriteContext } from '../repository/ent
 import type { WriteContext } from '../storage/write-context.interface.js';
 import type { EntityAction } from '../common/entity-action.constants.js';
 import { createHash } from 'node:crypto';
+import { isoDateOf } from '../common/date-value.util.js';
 import { AuditService } from '../audit/audit.service.js';
 import { EntityCache } from '../cache/entity-cache.service.js';
 import { EntityStorage } from '../storage/entity-storage.store.js';
@@ -78,6 +79,9 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
         purge: gate('DELETE', ':id', 'admin'),
         restore: gate('POST', ':id/restore', 'delete'),
         history: gate('GET', ':id/history', 'history'),
+        findAt: gate('GET', ':id', 'history'),
+        diff: gate('GET', ':id/diff', 'history'),
+        revert: gate('POST', ':id/revert', 'update'),
         audit: gate('GET', ':id/audit', 'audit'),
       };
     }
@@ -121,6 +125,16 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     @docs.findOne()
     findOne(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       const id = paramOf(request, 'id');
+      const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
+      if (url.includes('?')) {
+        let point: PastPointQuery | undefined;
+        try {
+          point = pastPointQuery(url);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        if (point) return this.findAt(request, response, id, point);
+      }
       // Chained rather than awaited: the hottest route makes as few promises as it can (see RouteGate).
       const load = (decision: AccessDecision) => () => this.repository.findById(id, readerOf(decision));
       return this.routes.findOne.serve(request, response, id, (decision) =>
@@ -130,6 +144,39 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
           return view;
         }),
       );
+    }
+
+    /** `GET /P/:id?version=N` or `?asOf=<time>`: the record as it was, read from the log; never cached. */
+    protected findAt(request: HttpRequest, response: object, id: string, point: PastPointQuery) {
+      return this.routes.findAt.serve(request, response, id, async (decision) => {
+        const view = await this.repository.findAt(id, point, readerOf(decision));
+        if (!view) throw new RecordNotFoundException(name, 'version' in point ? `${id} version ${point.version}` : `${id} as of ${point.asOf}`);
+        return view;
+      });
+    }
+
+    @Get(':id/diff')
+    @docs.diff()
+    diff(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      const id = paramOf(request, 'id');
+      return this.routes.diff.serve(request, response, id, async (decision) => {
+        const { from, to } = diffQuery(this.adapterHost.httpAdapter.getRequestUrl(request) as string);
+        const diff = await this.repository.diff(id, from, to, readerOf(decision));
+        if (!diff) throw new RecordNotFoundException(name, `${id} versions ${from} and ${to}`);
+        return diff;
+      });
+    }
+
+    @Post(':id/revert')
+    @HttpCode(200)
+    @docs.revert()
+    revert(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
+      const id = paramOf(request, 'id');
+      return this.routes.revert.serve(request, response, id, async (decision, body) => {
+        const version = revertVersionOf(body);
+        const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
+        return this.respond(response, await this.repository.revert(id, version, context));
+      });
     }
 
     @Put(':id')
@@ -259,11 +306,50 @@ function readerOf(decision: AccessDecision): DecidedContext {
   return { principal: decision.principal ?? null, decision };
 }
 
-type RouteName = 'create' | 'createMany' | 'list' | 'findOne' | 'replace' | 'update' | 'remove' | 'purge' | 'restore' | 'history' | 'audit';
+type RouteName =
+  'create' | 'createMany' | 'list' | 'findOne' | 'findAt' | 'replace' | 'update' | 'remove' | 'purge' | 'restore' | 'history' | 'diff' | 'revert' | 'audit';
+
+type PastPointQuery = { version: number } | { asOf: string };
+
+function searchOf(url: string): URLSearchParams {
+  return new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+}
+
+/** `?version=N` or `?asOf=<time>` of `GET /P/:id`, if either; both at once, or a malformed one, is refused. */
+function pastPointQuery(url: string): PastPointQuery | undefined {
+  const search = searchOf(url);
+  const version = search.get('version');
+  const asOf = search.get('asOf');
+  if (version !== null && asOf !== null) throw new BadRequestException('give version or asOf, not both');
+  if (version !== null) return { version: positiveInteger('version', version) };
+  if (asOf === null) return undefined;
+  const time = isoDateOf(asOf);
+  if (time === undefined) throw new BadRequestException('asOf must be an ISO-8601 date');
+  return { asOf: time };
+}
+
+function diffQuery(url: string): { from: number; to: number } {
+  const search = searchOf(url);
+  return { from: positiveInteger('from', search.get('from') ?? ''), to: positiveInteger('to', search.get('to') ?? '') };
+}
+
+function positiveInteger(name: string, raw: string): number {
+  if (!/^[1-9]\d{0,14}$/.test(raw)) throw new BadRequestException(`${name} must be a positive integer`);
+  return Number(raw);
+}
+
+/** The body of `POST /P/:id/revert`: `{ "toVersion": N }` and nothing else (`version` in a body is the record's own, and ignored). */
+function revertVersionOf(body: unknown): number {
+  const { toVersion, ...rest } = body as { toVersion?: unknown };
+  const extra = Object.keys(rest);
+  if (extra.length > 0) throw new BadRequestException(`property ${extra[0]} should not exist`);
+  if (typeof toVersion !== 'number' || !Number.isSafeInteger(toVersion) || toVersion < 1) throw new BadRequestException('toVersion must be a positive integer');
+  return toVersion;
+}
 
 /** Whether a DELETE asks to purge (`?purge=true`); anything but `true` or `false` is refused. */
 function purgeRequested(url: string): boolean {
-  const value = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '').get('purge');
+  const value = searchOf(url).get('purge');
   if (value === null || value === 'false') return false;
   if (value === 'true') return true;
   throw new BadRequestException('purge must be true or false');

@@ -19,6 +19,8 @@ export interface EntityDtos {
   history: Type<object>;
   /** The body of `GET /P/:id/audit`. */
   audit: Type<object>;
+  /** The body of `GET /P/:id/diff`. */
+  diff: Type<object>;
 }
 
 /** One value in a field's history. */
@@ -125,7 +127,20 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
   const audit = named(class {}, `${stem}AuditTrail`);
   decorateProperty(audit, 'items', [ApiProperty({ type: AuditEntryView, isArray: true, description: 'Oldest first' })]);
 
-  return { create, update, record, page, history, audit };
+  const diff = named(class {}, `${stem}Diff`);
+  decorateProperty(diff, 'id', [ApiProperty({ type: String })]);
+  decorateProperty(diff, 'from', [ApiProperty({ type: Number, description: 'The version compared from' })]);
+  decorateProperty(diff, 'to', [ApiProperty({ type: Number, description: 'The version compared to' })]);
+  decorateProperty(diff, 'changes', [
+    ApiProperty({
+      type: 'object',
+      additionalProperties: { type: 'object', properties: { from: {}, to: {} } },
+      description: 'Per field that differs: { from, to }, null for a value not set',
+      example: { status: { from: 'draft', to: 'approved' } },
+    } as ApiPropertyOptions),
+  ]);
+
+  return { create, update, record, page, history, audit, diff };
 }
 
 function named<T extends Type<object>>(type: T, name: string): T {

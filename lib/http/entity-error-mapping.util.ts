@@ -2,6 +2,7 @@ import {
   BadRequestException,
   ConflictException,
   ForbiddenException,
+  GoneException,
   HttpException,
   HttpStatus,
   NotFoundException,
@@ -15,6 +16,7 @@ import { AccessDeniedException } from '../repository/access-denied.exception.js'
 import { IdempotencyConflictException } from '../storage/idempotency-conflict.exception.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
+import { PastStateGoneException } from '../storage/past-state-gone.exception.js';
 import { StorageFailureException } from '../storage/storage-failure.exception.js';
 import { UniqueConstraintException } from '../storage/unique-constraint.exception.js';
 import { VersionConflictException } from '../storage/version-conflict.exception.js';
@@ -28,6 +30,7 @@ export function entityErrorToHttp(error: unknown): unknown {
   if (error instanceof InvalidRecordException) return new BadRequestException(error.problems);
   if (error instanceof InvalidQueryException) return new BadRequestException(error.message);
   if (error instanceof RecordNotFoundException) return new NotFoundException(error.message);
+  if (error instanceof PastStateGoneException) return new GoneException(error.message);
   if (error instanceof VersionConflictException) {
     return new PreconditionFailedException(`version ${error.expectedVersion} is stale; the record is at version ${error.actualVersion}`);
   }

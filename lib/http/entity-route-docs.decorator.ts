@@ -4,6 +4,7 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiGoneResponse,
   ApiHeader,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -25,6 +26,7 @@ const IfMatch = () => ApiHeader({ name: 'If-Match', required: false, description
 // Documented rather than declared with @Param: every param decorator runs the app's global pipes, a few promises per request.
 export const IdParam = () => ApiParam({ name: 'id', required: true, type: String });
 const NotFound = () => ApiNotFoundResponse({ description: 'No record has this id' });
+const Gone = () => ApiGoneResponse({ description: 'The event log no longer holds that state (eventRetention dropped it)' });
 const NotJson = () => ApiUnsupportedMediaTypeResponse({ description: 'The body is not sent as JSON (Content-Type: application/json)' });
 const IdempotencyKey = () =>
   ApiHeader({
@@ -97,9 +99,57 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
       ),
     findOne: () =>
       stacked(
-        ApiOperation({ summary: `Read one ${noun}` }),
-        ApiOkResponse({ type: dtos.record, headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } } }),
-        NotFound(),
+        ApiOperation({
+          summary: `Read one ${noun}, now or as it was`,
+          description:
+            '`version=N` or `asOf=<ISO-8601 time>` answer the record as it was (needs the history permission; no ETag), ' +
+            'read from the event log: 410 once the retention policy has dropped that part of it.',
+        }),
+        ApiQuery({ name: 'version', required: false, type: 'integer', minimum: 1, description: 'The record at this version' }),
+        ApiQuery({ name: 'asOf', required: false, type: String, format: 'date-time', description: 'The record as it was at this time' }),
+        ApiOkResponse({
+          type: dtos.record,
+          headers: { ETag: { description: 'The record version, as "<version>" (not on past reads)', schema: { type: 'string' } } },
+        }),
+        ApiBadRequestResponse({ description: 'A malformed version or asOf, or both' }),
+        ApiNotFoundResponse({ description: 'No record has this id (or had that version, or existed then)' }),
+        Gone(),
+        IdParam(),
+      ),
+    diff: () =>
+      stacked(
+        ApiOperation({ summary: `How ${aRecord} changed between two versions`, description: 'Needs the history permission.' }),
+        ApiQuery({ name: 'from', required: true, type: 'integer', minimum: 1, description: 'The version compared from' }),
+        ApiQuery({ name: 'to', required: true, type: 'integer', minimum: 1, description: 'The version compared to' }),
+        ApiOkResponse({ type: dtos.diff }),
+        ApiBadRequestResponse({ description: 'from or to is missing or not a positive integer' }),
+        ApiNotFoundResponse({ description: 'No record has this id, or it had no such version' }),
+        Gone(),
+        IdParam(),
+      ),
+    revert: () =>
+      stacked(
+        ApiOperation({
+          summary: `Write the values ${aRecord} had at a version back, as a new version`,
+          description: 'A replace with the values of that version; needs the update and history permissions. Fields the caller may not write keep theirs.',
+        }),
+        IfMatch(),
+        ApiBody({
+          schema: {
+            type: 'object',
+            required: ['toVersion'],
+            additionalProperties: false,
+            properties: { toVersion: { type: 'integer', minimum: 1 } },
+            example: { toVersion: 1 },
+          },
+        }),
+        NotJson(),
+        ApiOkResponse({ type: dtos.record }),
+        ApiBadRequestResponse({ description: 'The body is not { "toVersion": N }, or the old values no longer validate' }),
+        ApiNotFoundResponse({ description: 'No record has this id, or it had no such version' }),
+        ApiConflictResponse({ description: 'A unique index already holds those values' }),
+        Gone(),
+        ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
         IdParam(),
       ),
     replace: () => change({ summary: `Replace ${aRecord} (validated as a create)` }, dtos.create),

@@ -40,6 +40,8 @@ export interface AccessPolicy {
   permits(definition: EntityDefinition, decision: AccessDecision, record: StoredRecord): boolean;
   /** Fields the decision's principal may not read. */
   unreadableFields(definition: EntityDefinition, decision: AccessDecision): ReadonlySet<string>;
+  /** Fields the decision's principal may not write. */
+  unwritableFields(definition: EntityDefinition, decision: AccessDecision): ReadonlySet<string>;
   /** A write's decision applied to its data: the data to write, and the write context to write it under. */
   checkWrite(definition: EntityDefinition, decision: AccessDecision, data: unknown, id?: string): { data: unknown; context: WriteContext };
 }

@@ -4,6 +4,12 @@ import type { FindQuery, FindResult } from '../query/find-query.interface.js';
 import { normalizeQuery } from '../query/query-clause.util.js';
 import { runQuery } from '../query/query-executor.util.js';
 import { recordsFor } from '../query/deleted-records.util.js';
+import { InvalidQueryException } from '../query/invalid-query.exception.js';
+import { isoDateOf } from '../common/date-value.util.js';
+import { pastRecord, type PastPoint } from '../storage/past-record.util.js';
+import { PastStateGoneException } from '../storage/past-state-gone.exception.js';
+import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
+import type { AccessDecision } from './access-policy.interface.js';
 import { explainPlan, planQuery } from '../query/query-planner.util.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
@@ -29,6 +35,25 @@ const QUERY_LOGGER = new EntitiesLogger('EntitiesQuery');
 
 /** Options of a repository write. */
 export interface RepositoryWriteContext extends WriteContext, PrincipalContext {}
+
+/** How a record's fields changed between two versions (`EntityRepository.diff`). */
+export interface RecordDiff {
+  id: string;
+  from: number;
+  to: number;
+  changes: Record<string, { from: unknown; to: unknown }>;
+}
+
+/** A point of `findAt` checked, its time in stored form. */
+function pastPointOf(point: { version: number } | { asOf: Date | string }): PastPoint {
+  if ('version' in point) {
+    if (!Number.isSafeInteger(point.version) || point.version < 1) throw new InvalidQueryException('version must be a positive integer');
+    return { version: point.version };
+  }
+  const asOf = isoDateOf(point.asOf);
+  if (asOf === undefined) throw new InvalidQueryException('asOf must be an ISO-8601 date');
+  return { asOf };
+}
 
 /** Options of `find` beyond the query itself. */
 export type FindOptions = PrincipalContext;
@@ -169,6 +194,90 @@ export class EntityRepository<T extends object> {
       if (!history || !('principal' in options)) return history ?? null;
       return toHistoryView(this.definition, history, unreadableUnder(this.access, this.definition, decision));
     });
+  }
+
+  /**
+   * The record as it was at `point`: `{ version: N }`, or `{ asOf: time }` (a `Date` or an
+   * ISO-8601 string: the state after the last change made at or before it). `null` when it had
+   * no such version or did not exist then, and when a checked principal may not read its
+   * history. Read from the event log: fails with `PastStateGoneException` when the log no longer
+   * holds that state (see `eventRetention`), and `InvalidQueryException` for a malformed point.
+   */
+  findAt(id: string, point: { version: number } | { asOf: Date | string }, options: PrincipalContext = {}): Promise<EntityRecord<T> | null> {
+    return this.observed('findAt', async () => {
+      this.checkOpen();
+      this.storage.renewSnapshot();
+      const decision = decisionOf(this.access, this.definition, options, 'history');
+      const past = this.pastOf(id, pastPointOf(point), decision);
+      if (!past) return null;
+      if (!('principal' in options)) return toDeclaredRecord(this.definition, past) as EntityRecord<T>;
+      return toRecordView(this.definition, past, unreadableUnder(this.access, this.definition, decision)) as EntityRecord<T>;
+    });
+  }
+
+  /**
+   * How the record's fields changed from version `from` to version `to` (either way round):
+   * per field that differs, `{ from, to }`, `null` for a value not set. `null` when either
+   * version is not found; fails like `findAt`.
+   */
+  diff(id: string, from: number, to: number, options: PrincipalContext = {}): Promise<RecordDiff | null> {
+    return this.observed('diff', async () => {
+      this.checkOpen();
+      this.storage.renewSnapshot();
+      const decision = decisionOf(this.access, this.definition, options, 'history');
+      const [before, after] = [from, to].map((version) => this.pastOf(id, pastPointOf({ version }), decision));
+      if (!before || !after) return null;
+      const unreadable = unreadableUnder(this.access, this.definition, decision);
+      const changes: RecordDiff['changes'] = {};
+      for (const field of this.definition.fields) {
+        if ('principal' in options && (field.hidden || unreadable.has(field.name))) continue;
+        const was = before[field.name] ?? null;
+        const is = after[field.name] ?? null;
+        if (was !== is) changes[field.name] = { from: was, to: is };
+      }
+      return { id, from, to, changes };
+    });
+  }
+
+  /**
+   * Writes the values the record had at `version` back, as a new version (a `replaced` event:
+   * history and audit see a replace). With a principal, needs the `history` and `update`
+   * permissions, and fields it may not write keep their current values. Fails with
+   * `RecordNotFoundException` (no live record, or no such version), `PastStateGoneException`,
+   * `VersionConflictException` (under `expectedVersion`) or `UniqueConstraintException`.
+   */
+  revert(id: string, version: number, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
+    const requested = withRequestOf(context);
+    return this.observed('revert', async () => {
+      this.checkOpen();
+      this.storage.renewSnapshot();
+      const reading = decisionOf(this.access, this.definition, requested, 'history');
+      const past = this.pastOf(id, pastPointOf({ version }), reading);
+      if (!past) throw new RecordNotFoundException(this.definition.name, `${id} version ${version}`);
+      const writing = decisionOf(this.access, this.definition, requested, 'update');
+      const kept = writing ? this.access!.unwritableFields(this.definition, writing) : new Set<string>();
+      const data: Record<string, unknown> = {};
+      for (const field of this.definition.fields) if (past[field.name] !== undefined && !kept.has(field.name)) data[field.name] = past[field.name];
+      const checked = checkedWriteFor(this.access, this.definition, requested, 'update', data, id);
+      const record = await this.storage.write((tx) => tx.replace(this.definition, id, checked.data, checked.context));
+      return shapeFor(this.access, this.definition, requested, record) as EntityRecord<T>;
+    });
+  }
+
+  /** A record's past state, or none; `undefined` too when the decision's principal may not read the live record's history. */
+  private pastOf(id: string, point: PastPoint, decision: AccessDecision | undefined): StoredRecord | undefined {
+    if (!isRecordId(id)) return undefined;
+    const tables = this.storage.tablesOf(this.definition);
+    const current = tables.records.get(id);
+    // As for history: owners and grantees see the past of records that still exist.
+    if (decision && !decision.entityWide && (!current || !this.access!.canRead(this.definition, decision, current))) return undefined;
+    if (current && ('version' in point ? current.version === point.version : current.updatedAt <= point.asOf)) return current;
+    const events = [...this.storage.log.recordEvents(this.definition.name, id)];
+    const past = pastRecord(events, point, (current ?? tables.deleted?.get(id))?.createdAt);
+    if (past.kind === 'gone') {
+      throw new PastStateGoneException(this.definition.name, id, 'version' in point ? `version ${point.version}` : point.asOf);
+    }
+    return past.kind === 'found' ? past.record : undefined;
   }
 
   /** This entity's events with a seq greater than `afterSeq`, oldest first, at most `limit` (default 100). */

@@ -1,6 +1,20 @@
 /** The operations of `EntityRepository`, as metrics and spans name them. */
 export type RepositoryOperation =
-  'create' | 'createMany' | 'findById' | 'find' | 'history' | 'events' | 'replace' | 'update' | 'delete' | 'restore' | 'purge' | 'transaction';
+  | 'create'
+  | 'createMany'
+  | 'findById'
+  | 'find'
+  | 'history'
+  | 'events'
+  | 'replace'
+  | 'update'
+  | 'delete'
+  | 'restore'
+  | 'purge'
+  | 'findAt'
+  | 'diff'
+  | 'revert'
+  | 'transaction';
 
 /**
  * Watches every repository operation (timing, spans, slow-query warnings). The repository

@@ -23,7 +23,7 @@ import type { MaintenanceResult } from './maintenance-result.interface.js';
 import { maxDbsFor, META_DB, openEntityTables, openSharedDatabases } from './store-layout.util.js';
 import { reconcileWithDefinitions } from './store-reconciliation.util.js';
 import { DEFAULT_MAINTENANCE_INTERVAL, scheduleMaintenance } from './store-maintenance.util.js';
-import { checkStoreFormat, recordStoreFormat } from './store-format.util.js';
+import { checkStoreFormat, migrateStoreFormat, recordStoreFormat } from './store-format.util.js';
 import { verifyStore, type VerifyReport } from './store-verifier.util.js';
 import { StoreWriters, type StoreWriter } from './store-writers.store.js';
 import { WriteTransaction } from './write-transaction.store.js';
@@ -129,7 +129,7 @@ export class EntityStorage {
     this.sealingKey = secretKey ?? (await loadCursorKey(this.environment));
     const { eventRetention, idempotencyTtl } = this.options;
     const entities = this.registry.all().map((definition) => this.tablesOf(definition));
-    await reconcileWithDefinitions(this.environment, this.indexBuilder, entities, { eventRetention, idempotencyTtl });
+    await reconcileWithDefinitions(this.environment, this.indexBuilder, entities, { eventRetention, idempotencyTtl }, this.log);
     // Maintenance is a change like any other: with replication it waits until this store has caught up.
     await this.sequencer?.start(this.sequencedStore());
     await this.runMaintenance();
@@ -142,6 +142,7 @@ export class EntityStorage {
     checkStoreFormat(meta, this.environment.path);
     if (writerRole === undefined) return;
     // A tool that writes writes this version's format.
+    await migrateStoreFormat(this.environment, meta, this.log);
     await this.environment.write(() => recordStoreFormat(meta));
     await this.writerList.enroll(writerRole);
   }

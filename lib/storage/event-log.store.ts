@@ -1,20 +1,54 @@
 import type { Database } from 'lmdb';
 import type { EntityEvent } from './entity-event.interface.js';
 import type { EventRetention } from '../common/storage-options.interface.js';
+import { afterPrefix, LOWEST_KEY, type IndexKey } from './index-key.util.js';
 
 /**
  * The append-only log of every change in a data directory, keyed by `seq`. LMDB allows
  * one writer at a time across all processes, so reading the last seq and appending in
- * the same write transaction keeps the sequence gap-free.
+ * the same write transaction keeps the sequence gap-free. Each event is also listed under
+ * its record (`[entity, id, seq]`), so one record's events are a range read.
  */
 export class EventLog {
-  constructor(private readonly db: Database<EntityEvent, number>) {}
+  constructor(
+    private readonly db: Database<EntityEvent, number>,
+    private readonly byRecord: Database<null, IndexKey>,
+  ) {}
 
   /** Appends inside the current write transaction and returns the event with its seq. */
   append(event: Omit<EntityEvent, 'seq'>): EntityEvent {
     const stored = { seq: this.lastSeq() + 1, ...event };
     this.db.putSync(stored.seq, stored);
+    this.byRecord.putSync([stored.entity, stored.id, stored.seq], null);
     return stored;
+  }
+
+  /** One record's events still in the log, oldest first. */
+  *recordEvents(entity: string, id: string): Generator<EntityEvent> {
+    const prefix = [entity, id];
+    for (const key of this.byRecord.getKeys({ start: prefix, end: afterPrefix(prefix) }) as Iterable<[string, string, number]>) {
+      const event = this.db.get(key[2]);
+      if (event) yield event;
+    }
+  }
+
+  /**
+   * Lists under their records the events from `afterSeq` on, at most `limit`, inside a write
+   * transaction; answers the last seq it listed, or `undefined` past the end. For stores whose
+   * log was written before the listing existed.
+   */
+  indexRecords(afterSeq: number, limit: number): number | undefined {
+    let last: number | undefined;
+    for (const { key, value } of this.db.getRange({ start: afterSeq + 1, limit })) {
+      this.byRecord.putSync([value.entity, value.id, key], null);
+      last = key;
+    }
+    return last;
+  }
+
+  /** Entries of the per-record listing, for `verify`: `[entity, id, seq]`. */
+  *recordListing(): Generator<[string, string, number]> {
+    for (const key of this.byRecord.getKeys({ start: LOWEST_KEY }) as Iterable<[string, string, number]>) yield key;
   }
 
   lastSeq(): number {
@@ -57,12 +91,15 @@ export class EventLog {
     const last = this.lastSeq();
     const keepFrom = retention.maxEvents === undefined ? 0 : last - Math.max(1, retention.maxEvents) + 1;
     const cutoff = retention.maxAgeMs === undefined ? undefined : new Date(now - retention.maxAgeMs).toISOString();
-    const doomed: number[] = [];
+    const doomed: EntityEvent[] = [];
     for (const { key, value } of this.db.getRange({ end: last })) {
       if (key >= keepFrom && (cutoff === undefined || value.at >= cutoff)) break;
-      doomed.push(key);
+      doomed.push(value);
     }
-    for (const key of doomed) this.db.removeSync(key);
+    for (const event of doomed) {
+      this.db.removeSync(event.seq);
+      this.byRecord.removeSync([event.entity, event.id, event.seq]);
+    }
     return doomed.length;
   }
 }

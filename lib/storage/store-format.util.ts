@@ -1,5 +1,7 @@
 import type { Database } from 'lmdb';
 import type { IndexKey } from './index-key.util.js';
+import type { EventLog } from './event-log.store.js';
+import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import { UnsupportedStoreFormatException } from './unsupported-store-format.exception.js';
 
 /**
@@ -10,18 +12,37 @@ import { UnsupportedStoreFormatException } from './unsupported-store-format.exce
  * - 2: records, history entries, events and audit entries share their msgpack structures (see
  *   `sharesStructures`). A format 1 value stays readable as it is, so moving a store from 1 to
  *   2 rewrites nothing; but a version that reads only format 1 cannot decode what 2 writes.
+ * - 3: each event is also listed under its record (`_log.by-record`), for reads of a record as it
+ *   was. Moving a store from 2 lists the events its log holds, in batches, before the format is
+ *   recorded, so a move cut short starts again; a version that reads only 2 would append events
+ *   without listing them.
  */
-export const STORE_FORMAT = 2;
+export const STORE_FORMAT = 3;
+/** Events listed per write transaction when a store moves to format 3. */
+const LISTING_BATCH = 10_000;
 const FORMAT_KEY: IndexKey = ['format'];
 
 /** Refuses the store whose `_meta` database this is when its format is newer than this version reads. */
 export function checkStoreFormat(meta: Database<unknown, IndexKey>, path: string): void {
-  const stored = meta.get(FORMAT_KEY);
-  const format = typeof stored === 'number' ? stored : 1;
+  const format = storedFormat(meta);
   if (format > STORE_FORMAT) throw new UnsupportedStoreFormatException(path, format, STORE_FORMAT);
 }
 
 /** Marks the store as being in this version's format; inside a write transaction. */
 export function recordStoreFormat(meta: Database<unknown, IndexKey>): void {
   meta.putSync(FORMAT_KEY, STORE_FORMAT);
+}
+
+/** Brings an older store's data to this version's format (see STORE_FORMAT); the caller then records it. */
+export async function migrateStoreFormat(environment: LmdbEnvironment, meta: Database<unknown, IndexKey>, log: EventLog): Promise<void> {
+  if (storedFormat(meta) >= 3) return;
+  for (let after: number | undefined = 0; after !== undefined;) {
+    const from: number = after;
+    after = await environment.write(() => log.indexRecords(from, LISTING_BATCH));
+  }
+}
+
+function storedFormat(meta: Database<unknown, IndexKey>): number {
+  const stored = meta.get(FORMAT_KEY);
+  return typeof stored === 'number' ? stored : 1;
 }

@@ -15,11 +15,13 @@ import type { LmdbEnvironment } from './lmdb-environment.store.js';
  * companions (audit trail, grants).
  */
 const LOG_DB = '_log';
+/** `[entity, id, seq]` → null: each record's events, for reading a record as it was. */
+const LOG_BY_RECORD_DB = '_log.by-record';
 /** Catalog, change marks, index signatures, writers, the cursor key. */
 export const META_DB = '_meta';
 const IDEMPOTENCY_DB = '_idempotency';
 const IDEMPOTENCY_EXPIRY_DB = '_idempotency.expiry';
-const SHARED_DBS = 4;
+const SHARED_DBS = 5;
 /** Room for entities registered after the environment opened (lmdb's maxDbs is fixed per open). */
 const SPARE_DBS = 16;
 
@@ -34,7 +36,7 @@ export function maxDbsFor(definitions: readonly EntityDefinition[], companions: 
 export function openSharedDatabases(environment: LmdbEnvironment, idempotencyTtl: number): { log: EventLog; idempotency: IdempotencyStore } {
   environment.database(META_DB);
   return {
-    log: new EventLog(environment.database<EntityEvent, number>(LOG_DB)),
+    log: new EventLog(environment.database<EntityEvent, number>(LOG_DB), environment.database<null, IndexKey>(LOG_BY_RECORD_DB)),
     idempotency: new IdempotencyStore(environment.database(IDEMPOTENCY_DB), environment.database(IDEMPOTENCY_EXPIRY_DB), idempotencyTtl),
   };
 }

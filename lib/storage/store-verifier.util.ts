@@ -104,13 +104,22 @@ export function verifyStore(entities: readonly EntityTables[], log: EventLog, on
   let expected = log.firstSeq();
   const complete = expected <= 1;
   const lastEvent = new Map<string, { type: string; version: number; soft?: true }>();
+  const eventOwners = new Map<number, string>();
   for (const event of log.all()) {
     checked.events++;
     progress.step();
     if (event.seq !== expected) problems.push(`event log: seq ${event.seq} where ${expected} was expected`);
     expected = event.seq + 1;
+    eventOwners.set(event.seq, `${event.entity}\u0000${event.id}`);
     lastEvent.set(`${event.entity}\u0000${event.id}`, { type: event.type, version: event.version, ...(event.soft && { soft: true }) });
   }
+  for (const [entity, id, seq] of log.recordListing()) {
+    const owner = eventOwners.get(seq);
+    if (owner === undefined) problems.push(`event log: ${entity} ${id} lists event ${seq}, which the log does not hold`);
+    else if (owner !== `${entity}\u0000${id}`) problems.push(`event log: ${entity} ${id} lists event ${seq}, which is another record's`);
+    eventOwners.delete(seq);
+  }
+  for (const seq of eventOwners.keys()) problems.push(`event log: event ${seq} is not listed under its record`);
   if (complete) {
     for (const [entity, versions] of live) {
       for (const [id, version] of versions) {

@@ -1,0 +1,45 @@
+import type { EntityEvent, StoredRecord } from './entity-event.interface.js';
+import { nextState } from './event-applier.util.js';
+
+/** Which state of a record to read: the one at a version, or the one in force at a time (ISO-8601). */
+export type PastPoint = { version: number } | { asOf: string };
+
+/**
+ * A record as it was: `found` with its state; `absent` when it had no such version, or did not
+ * exist (yet, or any more) at that time; `gone` when the log no longer holds what it would take
+ * to tell, its older events having been dropped by the retention policy.
+ */
+export type PastRecord = { kind: 'found'; record: StoredRecord } | { kind: 'absent' } | { kind: 'gone' };
+
+/**
+ * Folds one record's events still in the log, oldest first, up to `point`, as `applyEvent`
+ * folded them. Its history is whole when its `created` event is still there. Otherwise the
+ * fold knows the record from its first `replaced` event on, when `createdAt` (which never
+ * changes, and which that event does not carry) comes from the record as it is now: given
+ * exactly when the record exists, live or soft-deleted.
+ */
+export function pastRecord(events: readonly EntityEvent[], point: PastPoint, createdAt?: string): PastRecord {
+  const whole = events[0]?.type === 'created';
+  let state: StoredRecord | undefined;
+  /** The state a soft delete left, which a restore brings back. */
+  let deleted: StoredRecord | undefined;
+  let known = false;
+  for (const event of events) {
+    if ('asOf' in point && event.at > point.asOf) break;
+    const starts = !known && (event.type === 'created' || (event.type === 'replaced' && createdAt !== undefined));
+    if (starts) known = true;
+    if (!known) continue;
+    if (event.type === 'deleted') deleted = event.soft ? state : undefined;
+    state = nextState(event.type === 'restored' ? deleted : state, event);
+    if (starts && event.type === 'replaced') state = { ...state!, createdAt: createdAt! };
+    if ('version' in point && state?.version === point.version) return { kind: 'found', record: state };
+    if ('version' in point && state !== undefined && state.version > point.version) break;
+  }
+  if ('asOf' in point && state) return { kind: 'found', record: state };
+  // Without the record's first event, a state before the first whole one cannot be told. A record
+  // gone from the store with none of its events left cannot be told from one that never was.
+  if (whole || (events.length === 0 && createdAt === undefined)) return { kind: 'absent' };
+  if ('asOf' in point) return known ? { kind: 'absent' } : { kind: 'gone' };
+  const firstKnown = createdAt === undefined ? undefined : events.find((event) => event.type === 'replaced')?.version;
+  return firstKnown !== undefined && point.version >= firstKnown ? { kind: 'absent' } : { kind: 'gone' };
+}
