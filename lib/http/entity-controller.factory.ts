@@ -11,11 +11,12 @@ import type { EntitiesModuleOptions } from '../common/entities-module-options.in
 import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
 import { documentReplication } from './replication-docs.util.js';
 import { RouteGate, type RouteMethod, type RouteServices } from './route.gate.js';
-import type { EntityRepository, RepositoryWriteContext } from '../repository/entity.repository.js';
+import type { EntityChange, EntityRepository, RepositoryWriteContext } from '../repository/entity.repository.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
 import type { EntityAction } from '../common/entity-action.constants.js';
 import { createHash } from 'node:crypto';
 import { isoDateOf } from '../common/date-value.util.js';
+import { streamChanges } from './change-stream.util.js';
 import { AuditService } from '../audit/audit.service.js';
 import { EntityCache } from '../cache/entity-cache.service.js';
 import { EntityStorage } from '../storage/entity-storage.store.js';
@@ -80,6 +81,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
         restore: gate('POST', ':id/restore', 'delete'),
         history: gate('GET', ':id/history', 'history'),
         findAt: gate('GET', ':id', 'history'),
+        changes: gate('GET', 'changes', 'read'),
         diff: gate('GET', ':id/diff', 'history'),
         revert: gate('POST', ':id/revert', 'update'),
         audit: gate('GET', ':id/audit', 'audit'),
@@ -118,6 +120,18 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
           () => `list:${digest(url.slice(url.indexOf('?') + 1))}`,
           () => this.repository.find(query, readerOf(decision)),
         );
+      });
+    }
+
+    // Declared before `:id`, which would otherwise take `changes` for an id on Express.
+    @Get('changes')
+    @docs.changes()
+    changes(@Req() request: HttpRequest, @Res() response: object): Promise<void> {
+      return this.routes.changes.serve(request, response, undefined, async (decision) => {
+        const afterSeq = afterSeqOf(request.headers['last-event-id'], this.adapterHost.httpAdapter.getRequestUrl(request) as string);
+        const abort = new AbortController();
+        const changes = this.repository.subscribe({ ...readerOf(decision), ...(afterSeq !== undefined && { afterSeq }), signal: abort.signal });
+        await streamChanges(response, changes as AsyncIterableIterator<EntityChange>, abort);
       });
     }
 
@@ -160,9 +174,9 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     diff(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       const id = paramOf(request, 'id');
       return this.routes.diff.serve(request, response, id, async (decision) => {
-        const { from, to } = diffQuery(this.adapterHost.httpAdapter.getRequestUrl(request) as string);
-        const diff = await this.repository.diff(id, from, to, readerOf(decision));
-        if (!diff) throw new RecordNotFoundException(name, `${id} versions ${from} and ${to}`);
+        const versions = diffQuery(this.adapterHost.httpAdapter.getRequestUrl(request) as string);
+        const diff = await this.repository.diff(id, versions, readerOf(decision));
+        if (!diff) throw new RecordNotFoundException(name, id);
         return diff;
       });
     }
@@ -307,12 +321,40 @@ function readerOf(decision: AccessDecision): DecidedContext {
 }
 
 type RouteName =
-  'create' | 'createMany' | 'list' | 'findOne' | 'findAt' | 'replace' | 'update' | 'remove' | 'purge' | 'restore' | 'history' | 'diff' | 'revert' | 'audit';
+  | 'changes'
+  | 'create'
+  | 'createMany'
+  | 'list'
+  | 'findOne'
+  | 'findAt'
+  | 'replace'
+  | 'update'
+  | 'remove'
+  | 'purge'
+  | 'restore'
+  | 'history'
+  | 'diff'
+  | 'revert'
+  | 'audit';
 
 type PastPointQuery = { version: number } | { asOf: string };
 
 function searchOf(url: string): URLSearchParams {
   return new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+}
+
+/**
+ * Where a change stream starts: after `Last-Event-ID` (what a browser's EventSource sends when
+ * it reconnects), else after `?after=`, else at the log's end.
+ */
+function afterSeqOf(lastEventId: string | string[] | undefined, url: string): number | undefined {
+  const search = searchOf(url);
+  // Filters, sorts and pages are for lists: silently streaming everything would mislead.
+  for (const key of search.keys()) if (key !== 'after') throw new BadRequestException(`unknown query parameter ${key}: the change feed takes only after`);
+  const raw = typeof lastEventId === 'string' ? lastEventId : (search.get('after') ?? undefined);
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(raw)) throw new BadRequestException('Last-Event-ID and after must be a seq: a whole number');
+  return Number(raw);
 }
 
 /** `?version=N` or `?asOf=<time>` of `GET /P/:id`, if either; both at once, or a malformed one, is refused. */
@@ -328,9 +370,10 @@ function pastPointQuery(url: string): PastPointQuery | undefined {
   return { asOf: time };
 }
 
-function diffQuery(url: string): { from: number; to: number } {
+function diffQuery(url: string): { from?: number; to?: number } {
   const search = searchOf(url);
-  return { from: positiveInteger('from', search.get('from') ?? ''), to: positiveInteger('to', search.get('to') ?? '') };
+  const [from, to] = [search.get('from'), search.get('to')];
+  return { ...(from !== null && { from: positiveInteger('from', from) }), ...(to !== null && { to: positiveInteger('to', to) }) };
 }
 
 function positiveInteger(name: string, raw: string): number {

@@ -13,6 +13,7 @@ import {
   ApiParam,
   ApiPayloadTooLargeResponse,
   ApiPreconditionFailedResponse,
+  ApiProduces,
   ApiQuery,
   ApiUnsupportedMediaTypeResponse,
   type ApiOperationOptions,
@@ -97,6 +98,24 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         ApiOkResponse({ type: dtos.page }),
         ApiBadRequestResponse({ description: 'An unknown field, operator or malformed value' }),
       ),
+    changes: () =>
+      stacked(
+        ApiOperation({
+          summary: `Live changes to ${noun} records, as Server-Sent Events`,
+          description:
+            'Each committed change, by any process on the data directory, as `id: <seq>`, `event: change` and ' +
+            '`data: { seq, entity, id, type, version, at, record? }` (`record`: the record the change left, as the caller reads it; ' +
+            'absent for deletes). Only records the caller may read, in log order, each once; resume after a seq with ' +
+            '`Last-Event-ID` (EventSource sends it) or `after`; from now on without either. 410 when the log no longer holds ' +
+            'the changes after that seq.',
+        }),
+        ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this seq' }),
+        ApiQuery({ name: 'after', required: false, type: 'integer', minimum: 0, description: 'Start after this seq (Last-Event-ID wins)' }),
+        ApiProduces('text/event-stream'),
+        ApiOkResponse({ description: 'A stream of `change` events', content: { 'text/event-stream': { schema: { type: 'string' } } } }),
+        ApiBadRequestResponse({ description: 'Last-Event-ID or after is not a seq' }),
+        ApiGoneResponse({ description: 'The event log no longer holds the changes after that seq (eventRetention dropped them)' }),
+      ),
     findOne: () =>
       stacked(
         ApiOperation({
@@ -118,11 +137,14 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
       ),
     diff: () =>
       stacked(
-        ApiOperation({ summary: `How ${aRecord} changed between two versions`, description: 'Needs the history permission.' }),
-        ApiQuery({ name: 'from', required: true, type: 'integer', minimum: 1, description: 'The version compared from' }),
-        ApiQuery({ name: 'to', required: true, type: 'integer', minimum: 1, description: 'The version compared to' }),
+        ApiOperation({
+          summary: `How ${aRecord} changed between two versions`,
+          description: 'Needs the history permission. Without `to`, the current version; without `from`, the one before `to`: its last change.',
+        }),
+        ApiQuery({ name: 'from', required: false, type: 'integer', minimum: 1, description: 'The version compared from (default: the one before `to`)' }),
+        ApiQuery({ name: 'to', required: false, type: 'integer', minimum: 1, description: 'The version compared to (default: the current one)' }),
         ApiOkResponse({ type: dtos.diff }),
-        ApiBadRequestResponse({ description: 'from or to is missing or not a positive integer' }),
+        ApiBadRequestResponse({ description: 'from or to is not a positive integer' }),
         ApiNotFoundResponse({ description: 'No record has this id, or it had no such version' }),
         Gone(),
         IdParam(),

@@ -1,4 +1,4 @@
-import { Global, Inject, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Global, Inject, Module, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { EntitiesMaintenance } from '../storage/entities-maintenance.service.js';
 import { EntityStorage } from '../storage/entity-storage.store.js';
 import { ENTITIES_MODULE_OPTIONS } from '../common/entity-tokens.util.js';
@@ -52,7 +52,7 @@ import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
     ENTITIES_MODULE_OPTIONS,
   ],
 })
-export class EntitiesCoreModule extends EntitiesCoreModuleBase implements OnModuleInit, OnApplicationShutdown {
+export class EntitiesCoreModule extends EntitiesCoreModuleBase implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     @Inject(EntityStorage) private readonly storage: EntityStorage,
     @Inject(EntityCache) private readonly cache: EntityCache,
@@ -64,6 +64,11 @@ export class EntitiesCoreModule extends EntitiesCoreModuleBase implements OnModu
   async onModuleInit(): Promise<void> {
     await this.storage.open();
     this.telemetry.metrics?.track(this.storage, this.cache);
+  }
+
+  /** Open change streams would hold the HTTP server's close, which comes before onApplicationShutdown. */
+  beforeApplicationShutdown(): void {
+    this.storage.endSubscriptions();
   }
 
   async onApplicationShutdown(): Promise<void> {

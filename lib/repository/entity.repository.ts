@@ -36,6 +36,30 @@ const QUERY_LOGGER = new EntitiesLogger('EntitiesQuery');
 /** Options of a repository write. */
 export interface RepositoryWriteContext extends WriteContext, PrincipalContext {}
 
+/** Log events a subscriber reads at a time. */
+const CHANGE_BATCH = 500;
+
+/** One committed change as `EntityRepository.subscribe` and `GET /P/changes` deliver it. */
+export interface EntityChange<R = Record<string, unknown>> {
+  /** The event's seq in the log: resume after it with `afterSeq` (or SSE's `Last-Event-ID`). */
+  seq: number;
+  entity: string;
+  id: string;
+  type: EntityEvent['type'];
+  version: number;
+  at: string;
+  /** The record the change left, shaped for the subscriber; absent for `deleted` and `purged`, and when the log no longer holds that state. */
+  record?: R;
+}
+
+/** Options of `EntityRepository.subscribe`. */
+export interface SubscribeOptions extends PrincipalContext {
+  /** Deliver changes with a greater seq; default: the log's last seq, so only changes from now on. */
+  afterSeq?: number;
+  /** Ends the subscription: a pending `next()` resolves as done. */
+  signal?: AbortSignal;
+}
+
 /** How a record's fields changed between two versions (`EntityRepository.diff`). */
 export interface RecordDiff {
   id: string;
@@ -217,14 +241,19 @@ export class EntityRepository<T extends object> {
 
   /**
    * How the record's fields changed from version `from` to version `to` (either way round):
-   * per field that differs, `{ from, to }`, `null` for a value not set. `null` when either
-   * version is not found; fails like `findAt`.
+   * per field that differs, `{ from, to }`, `null` for a value not set. `to` defaults to the
+   * live record's version and `from` to the one before `to`, so `diff(id)` is its last change.
+   * `null` when either version is not found (or, without `to`, no live record has the id);
+   * fails like `findAt`.
    */
-  diff(id: string, from: number, to: number, options: PrincipalContext = {}): Promise<RecordDiff | null> {
+  diff(id: string, versions: { from?: number; to?: number } = {}, options: PrincipalContext = {}): Promise<RecordDiff | null> {
     return this.observed('diff', async () => {
       this.checkOpen();
       this.storage.renewSnapshot();
       const decision = decisionOf(this.access, this.definition, options, 'history');
+      const to = versions.to ?? (isRecordId(id) ? this.storage.tablesOf(this.definition).records.get(id)?.version : undefined);
+      if (to === undefined) return null;
+      const from = versions.from ?? Math.max(1, to - 1);
       const [before, after] = [from, to].map((version) => this.pastOf(id, pastPointOf({ version }), decision));
       if (!before || !after) return null;
       const unreadable = unreadableUnder(this.access, this.definition, decision);
@@ -275,9 +304,101 @@ export class EntityRepository<T extends object> {
     const events = [...this.storage.log.recordEvents(this.definition.name, id)];
     const past = pastRecord(events, point, (current ?? tables.deleted?.get(id))?.createdAt);
     if (past.kind === 'gone') {
-      throw new PastStateGoneException(this.definition.name, id, 'version' in point ? `version ${point.version}` : point.asOf);
+      throw new PastStateGoneException(
+        this.definition.name,
+        `${JSON.stringify(id)} ${'version' in point ? `at version ${point.version}` : `as of ${point.asOf}`}`,
+      );
     }
     return past.kind === 'found' ? past.record : undefined;
+  }
+
+  /**
+   * This entity's changes as they are committed, by this process or another on the same data
+   * directory, from the one after `afterSeq` (default: the log's end, so only new ones), in log
+   * order, each once; for as long as the caller iterates, or until `signal` aborts. With a
+   * principal, only changes to records it may read, shaped as it reads them (see EntityChange).
+   * Fails at once with `AccessDeniedException`, `InvalidQueryException` (a malformed `afterSeq`)
+   * or `PastStateGoneException` (the log no longer holds the changes after `afterSeq`).
+   */
+  subscribe(options: SubscribeOptions = {}): AsyncIterableIterator<EntityChange<EntityRecord<T>>> {
+    this.checkOpen();
+    const decision = decisionOf(this.access, this.definition, options, 'read');
+    const log = this.storage.log;
+    this.storage.renewSnapshot();
+    const after = options.afterSeq ?? log.lastSeq();
+    if (!Number.isSafeInteger(after) || after < 0) throw new InvalidQueryException('afterSeq must be a whole number from 0');
+    if (log.firstSeq() > after + 1) throw new PastStateGoneException(this.definition.name, `changes after seq ${after}`);
+    const shape = (record: StoredRecord) =>
+      ('principal' in options
+        ? toRecordView(this.definition, record, unreadableUnder(this.access, this.definition, decision))
+        : toDeclaredRecord(this.definition, record)) as EntityRecord<T>;
+    return this.changesAfter(after, decision, shape, options.signal);
+  }
+
+  private async *changesAfter(
+    after: number,
+    decision: AccessDecision | undefined,
+    shape: (record: StoredRecord) => EntityRecord<T>,
+    signal?: AbortSignal,
+  ): AsyncGenerator<EntityChange<EntityRecord<T>>> {
+    let cursor = after;
+    let grew = true;
+    let wake: (() => void) | undefined;
+    const nudge = () => {
+      grew = true;
+      wake?.();
+    };
+    const unwatch = this.storage.watchLog(nudge);
+    signal?.addEventListener('abort', nudge);
+    try {
+      while (!signal?.aborted && this.storage.subscriptionsOpen) {
+        if (!grew) await new Promise<void>((resolve) => (wake = resolve));
+        if (signal?.aborted || !this.storage.subscriptionsOpen) return;
+        grew = false;
+        this.checkOpen();
+        this.storage.renewSnapshot();
+        const events = this.storage.log.read(cursor, CHANGE_BATCH);
+        // Trimmed while this subscriber was behind: what it missed cannot be told.
+        if (events[0] && events[0].seq !== cursor + 1) throw new PastStateGoneException(this.definition.name, `changes after seq ${cursor}`);
+        if (events.length === CHANGE_BATCH) grew = true;
+        for (const event of events) {
+          cursor = event.seq;
+          if (event.entity !== this.definition.name) continue;
+          const change = this.changeOf(event, decision, shape);
+          if (change) yield change;
+          if (signal?.aborted) return;
+        }
+      }
+    } finally {
+      unwatch();
+      signal?.removeEventListener('abort', nudge);
+    }
+  }
+
+  /** An event as a subscriber sees it, or none when its principal may not read the record at that version. */
+  private changeOf(
+    event: EntityEvent,
+    decision: AccessDecision | undefined,
+    shape: (record: StoredRecord) => EntityRecord<T>,
+  ): EntityChange<EntityRecord<T>> | undefined {
+    let state: StoredRecord | undefined;
+    try {
+      // For a delete or a purge, the state it removed; otherwise the one it made.
+      state = this.pastOf(event.id, { version: event.version }, undefined);
+    } catch (error) {
+      if (!(error instanceof PastStateGoneException)) throw error;
+    }
+    if (decision && !decision.entityWide && (!state || !this.access!.canRead(this.definition, decision, state))) return undefined;
+    const removes = event.type === 'deleted' || event.type === 'purged';
+    return {
+      seq: event.seq,
+      entity: event.entity,
+      id: event.id,
+      type: event.type,
+      version: event.version,
+      at: event.at,
+      ...(!removes && state && { record: shape(state) }),
+    };
   }
 
   /** This entity's events with a seq greater than `afterSeq`, oldest first, at most `limit` (default 100). */

@@ -24,6 +24,7 @@ import { maxDbsFor, META_DB, openEntityTables, openSharedDatabases } from './sto
 import { reconcileWithDefinitions } from './store-reconciliation.util.js';
 import { DEFAULT_MAINTENANCE_INTERVAL, scheduleMaintenance } from './store-maintenance.util.js';
 import { checkStoreFormat, migrateStoreFormat, recordStoreFormat } from './store-format.util.js';
+import { LogWatcher } from './log-watcher.util.js';
 import { verifyStore, type VerifyReport } from './store-verifier.util.js';
 import { StoreWriters, type StoreWriter } from './store-writers.store.js';
 import { WriteTransaction } from './write-transaction.store.js';
@@ -42,6 +43,7 @@ export class EntityStorage {
   private applier?: ChangeApplier;
   private opening?: Promise<void>;
   private maintenance?: NodeJS.Timeout;
+  private logWatcher?: LogWatcher;
   private sealingKey?: Buffer;
   private readonly indexBuilder: IndexBuilder;
   private readonly writerList: StoreWriters;
@@ -314,8 +316,35 @@ export class EntityStorage {
     return this.environment.write(() => this.transaction().purge(now, retention));
   }
 
+  /**
+   * Calls `onGrow` whenever the event log may have grown, in this process or another, until
+   * the returned function is called (see LogWatcher).
+   */
+  watchLog(onGrow: () => void): () => void {
+    this.logWatcher ??= new LogWatcher(() => {
+      this.renewSnapshot();
+      return this.log.lastSeq();
+    });
+    return this.logWatcher.watch(onGrow);
+  }
+
+  /**
+   * Ends every subscription to the log (their iterators finish): before the HTTP server
+   * closes, which would otherwise wait for the open change streams.
+   */
+  endSubscriptions(): void {
+    this.logWatcher ??= new LogWatcher(() => this.log.lastSeq());
+    this.logWatcher.end();
+  }
+
+  /** Whether subscriptions may go on: not once the app is shutting down. */
+  get subscriptionsOpen(): boolean {
+    return !this.logWatcher?.ended;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.maintenance);
+    this.logWatcher?.stop();
     await this.opening?.catch(() => undefined);
     await this.sequencer?.close();
     await this.writerList.withdraw();

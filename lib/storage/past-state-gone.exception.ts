@@ -1,15 +1,16 @@
 import { EntitiesException } from '../common/entities.exception.js';
 
 /**
- * A record's past state the log no longer holds: its older events were dropped by the
- * retention policy (`eventRetention`), so what it was then cannot be told. HTTP: 410.
+ * Part of the past the event log no longer holds: its older events were dropped by the
+ * retention policy (`eventRetention`), so a record's state then, or the changes after a seq,
+ * cannot be told. HTTP: 410.
  */
 export class PastStateGoneException extends EntitiesException {
   constructor(
     readonly entity: string,
-    readonly id: string,
-    point: string,
+    /** What was asked for, e.g. `"01J…" at version 3` or `changes after seq 40`. */
+    readonly what: string,
   ) {
-    super(`${entity} ${JSON.stringify(id)} at ${point} is no longer in the event log (eventRetention dropped it)`);
+    super(`${entity}: ${what} is no longer in the event log (eventRetention dropped it)`);
   }
 }

@@ -180,6 +180,8 @@ export class AccessAttacker {
     if (route.method === 'GET' || route.method === 'DELETE') return undefined;
     if (route.action === 'admin') return { subject: 'intruder', rights: ['read', 'update', 'delete'] };
     if (route.template.endsWith('/batch')) return [this.validBody(route.definition), this.validBody(route.definition)];
+    if (route.template.endsWith('/revert')) return { toVersion: 1 };
+    if (route.template.endsWith('/restore')) return {};
     if (route.method === 'POST') return this.validBody(route.definition);
     if (route.method === 'PATCH') return this.patchBody(route.definition);
     return stored ? this.replaceBody(route.definition, stored, actor) : { ...this.validBody(route.definition), ...this.patchBody(route.definition) };

@@ -69,7 +69,7 @@ export async function readsAcrossPrincipals(attacker: AccessAttacker): Promise<v
     for (const id of targets) {
       for (const actor of byPrivilege(attacker)) {
         const verdict = await attacker.verdictFor(route, actor, id);
-        const path = route.onRecord ? attacker.pathOf(route, id!) : `${route.template}?limit=1000`;
+        const path = route.onRecord ? attacker.pathOf(route, id!) : route.stream ? route.template : `${route.template}?limit=1000`;
         await attacker.attempt('reads, privileged reader first', route, actor, attacker.request(actor, 'GET', path), async (response) => {
           if (!verdict.allowed)
             return response.status === verdict.status ? REFUSED : fail(`answered ${response.status} where README's rules say ${verdict.status}`);
@@ -93,7 +93,12 @@ export async function readsAcrossPrincipals(attacker: AccessAttacker): Promise<v
  */
 export async function overPosting(attacker: AccessAttacker, before: Snapshot): Promise<void> {
   for (const route of attacker.routes.filter(
-    (candidate) => !candidate.handWritten && ['POST', 'PUT', 'PATCH'].includes(candidate.method) && candidate.action !== 'admin',
+    // Revert and restore take no record fields: nothing to over-post.
+    (candidate) =>
+      !candidate.handWritten &&
+      ['POST', 'PUT', 'PATCH'].includes(candidate.method) &&
+      candidate.action !== 'admin' &&
+      !/\/(revert|restore)$/.test(candidate.template),
   )) {
     const definition = route.definition;
     const owner = definition.permissions?.owner;

@@ -17,7 +17,7 @@ const items = (response: RawResponse) => ((response.json as { items?: Data[] } |
  * not open anything either.
  */
 export async function queryOracles(attacker: AccessAttacker): Promise<void> {
-  for (const route of attacker.routes.filter((candidate) => candidate.method === 'GET' && !candidate.onRecord)) {
+  for (const route of attacker.routes.filter((candidate) => candidate.method === 'GET' && !candidate.onRecord && !candidate.stream)) {
     const definition = route.definition;
     for (const actor of attacker.scenario.actors) {
       if (!(await attacker.verdictFor(route, actor, undefined)).allowed) continue;

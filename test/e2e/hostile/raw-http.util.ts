@@ -28,6 +28,9 @@ export interface RawClient {
 
 export class RequestTimeoutError extends Error {}
 
+/** How long an event stream is read before the client hangs up. */
+const STREAM_SAMPLE_MS = 100;
+
 /**
  * Listens on a free port of 127.0.0.1 and returns a keep-alive client that sends bytes
  * exactly as written (supertest would re-encode paths and bodies), failing any request
@@ -46,7 +49,14 @@ export async function listenRaw(app: INestApplication, timeoutMs: number): Promi
         const chunks: Buffer[] = [];
         incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
         incoming.on('error', reject);
-        incoming.on('end', () => {
+        // An event stream never ends by itself: what it sends in a moment is its answer.
+        if (String(incoming.headers['content-type']).startsWith('text/event-stream')) {
+          setTimeout(() => {
+            outgoing.destroy();
+            incoming.emit('end');
+          }, STREAM_SAMPLE_MS);
+        }
+        incoming.once('end', () => {
           clearTimeout(timer);
           const text = Buffer.concat(chunks).toString('utf8');
           let json: unknown;

@@ -16,6 +16,8 @@ export interface AppRoute {
   onRecord: boolean;
   /** Not one of the package's generated routes: its action is inferred from the method. */
   handWritten: boolean;
+  /** The change feed: an event stream, not a list (no filters, sorts or pages). */
+  stream: boolean;
 }
 
 const GENERATED: Record<string, RouteAction> = {
@@ -26,7 +28,11 @@ const GENERATED: Record<string, RouteAction> = {
   'PUT /{id}': 'update',
   'PATCH /{id}': 'update',
   'DELETE /{id}': 'delete',
+  'GET /changes': 'read',
   'GET /{id}/history': 'history',
+  'GET /{id}/diff': 'history',
+  'POST /{id}/revert': 'update',
+  'POST /{id}/restore': 'delete',
   'GET /{id}/audit': 'audit',
   'GET /{id}/grants': 'admin',
   'POST /{id}/grants': 'admin',
@@ -58,6 +64,7 @@ export function appRoutes(app: INestApplication, definitions: readonly EntityDef
         action: generated ?? (upper === 'GET' ? 'read' : 'update'),
         onRecord: rest.startsWith('/{id}'),
         handWritten: generated === undefined,
+        stream: generated !== undefined && rest === '/changes',
       });
     }
   }

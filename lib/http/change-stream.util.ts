@@ -1,0 +1,50 @@
+import { once } from 'node:events';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { EntityChange } from '../repository/entity.repository.js';
+
+/** A comment line this often keeps proxies and load balancers from closing a quiet stream. */
+const PING_MS = 15_000;
+
+/** A Fastify reply, which the stream takes over from Fastify (`hijack`). */
+interface FastifyReply {
+  raw: ServerResponse;
+  hijack(): void;
+  getHeaders(): OutgoingHttpHeaders;
+}
+
+/**
+ * Writes `changes` to the response as Server-Sent Events (`id: <seq>`, `event: change`, the
+ * change as JSON in `data`), until the client goes away or the changes end. Once the headers
+ * are out an error can no longer be an HTTP status: it goes out as an `error` event, and the
+ * stream ends; the client reconnects with `Last-Event-ID` and gets the status then.
+ */
+export async function streamChanges(response: object, changes: AsyncIterableIterator<EntityChange>, abort: AbortController): Promise<void> {
+  const fastify = typeof (response as Partial<FastifyReply>).hijack === 'function';
+  const raw = fastify ? (response as FastifyReply).raw : (response as ServerResponse);
+  // Headers the route set on Fastify's reply (X-Request-Id) would be lost with it.
+  const set = fastify ? (response as FastifyReply).getHeaders() : {};
+  if (fastify) (response as FastifyReply).hijack();
+  raw.writeHead(200, {
+    ...set,
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  raw.flushHeaders();
+  const closed = once(raw, 'close').then(() => abort.abort());
+  const ping = setInterval(() => raw.write(': ping\n\n'), PING_MS);
+  ping.unref();
+  try {
+    for await (const change of changes) {
+      if (raw.write(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`)) continue;
+      await Promise.race([once(raw, 'drain'), closed]);
+    }
+  } catch (error) {
+    raw.write(`event: error\ndata: ${JSON.stringify({ message: (error as Error).message })}\n\n`);
+  } finally {
+    clearInterval(ping);
+    abort.abort();
+    raw.end();
+  }
+}

@@ -1,0 +1,56 @@
+/** How often the log's last seq is read while someone watches it. */
+const POLL_MS = 25;
+
+/**
+ * Tells watchers when the event log may have grown. Other processes append to the same log,
+ * and LMDB has no cross-process notification, so the last seq is polled, once for every
+ * watcher, and only while there is one; the timer never keeps the process alive.
+ */
+export class LogWatcher {
+  private readonly watchers = new Set<() => void>();
+  private timer?: NodeJS.Timeout;
+  private lastSeen = -1;
+  /** Set once the app shuts down: subscribers finish rather than wait. */
+  ended = false;
+
+  constructor(private readonly lastSeq: () => number) {}
+
+  /** Calls `onGrow` whenever the log's last seq moves, until the returned function is called. */
+  watch(onGrow: () => void): () => void {
+    this.watchers.add(onGrow);
+    if (!this.timer) {
+      this.lastSeen = this.lastSeq();
+      this.timer = setInterval(() => this.poll(), POLL_MS);
+      this.timer.unref();
+    }
+    return () => {
+      this.watchers.delete(onGrow);
+      if (this.watchers.size === 0) this.stop();
+    };
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Stops watching for good and wakes every watcher, so each sees `ended` and finishes. */
+  end(): void {
+    this.ended = true;
+    this.stop();
+    for (const watcher of [...this.watchers]) watcher();
+  }
+
+  private poll(): void {
+    let last: number;
+    try {
+      last = this.lastSeq();
+    } catch {
+      // The store closed under the watchers: wake them, their next read fails and ends them.
+      last = Number.NaN;
+    }
+    if (last === this.lastSeen) return;
+    this.lastSeen = last;
+    for (const watcher of [...this.watchers]) watcher();
+  }
+}
