@@ -10,7 +10,7 @@ import { makeTempDir } from '../support/temp-dir.util.js';
 import { PLATFORMS, type Platform, type TestApp } from '../support/test-app.util.js';
 import { expectErrorStatus, expectNestError, http, principalFromHeader, PRINCIPAL_HEADER, unique } from './support/e2e.util.js';
 
-@Entity('typed-notes')
+@Entity({ name: 'typed-notes', softDelete: true })
 @Permission({ read: 'typed-notes:read', create: 'typed-notes:create', update: 'typed-notes:update', admin: 'typed-notes:admin' })
 class TypedNote {
   @Field() title!: string;
@@ -163,6 +163,16 @@ describe.each(PLATFORMS.flatMap((platform) => (['default', 'added'] as const).ma
         expect(await notes.findById(note.id)).toEqual(expect.objectContaining({ title: 'seed', version: 1 }));
       });
 
+      it('is refused with 415 on POST /P/:id/revert and /restore, changing nothing', async () => {
+        const note = await notes.create({ title: 'seed' });
+        await notes.update(note.id, { title: 'second' });
+        expectUnsupported(await sendAs(kind, { toVersion: '1' })(call('post', `/typed-notes/${note.id}/revert`)), kind);
+        expect(await notes.findById(note.id)).toEqual(expect.objectContaining({ title: 'second', version: 2 }));
+        await notes.delete(note.id);
+        expectUnsupported(await sendAs(kind, {})(call('post', `/typed-notes/${note.id}/restore`)), kind);
+        expect(await notes.findById(note.id)).toBeNull();
+      });
+
       it('is refused with 415 on POST /P/:id/grants, granting nothing', async () => {
         const note = await notes.create({ title: 'seed' });
         const grant = sendAs(kind, { subject: 'eve', rights: ['read', 'update'] });
@@ -220,7 +230,15 @@ describe('the OpenAPI document', () => {
         }
       }
       expect(documented.sort()).toEqual(
-        ['POST /typed-notes', 'POST /typed-notes/batch', 'PUT /typed-notes/{id}', 'PATCH /typed-notes/{id}', 'POST /typed-notes/{id}/grants'].sort(),
+        [
+          'POST /typed-notes',
+          'POST /typed-notes/batch',
+          'PUT /typed-notes/{id}',
+          'PATCH /typed-notes/{id}',
+          'POST /typed-notes/{id}/grants',
+          'POST /typed-notes/{id}/revert',
+          'POST /typed-notes/{id}/restore',
+        ].sort(),
       );
     } finally {
       await t.close();
