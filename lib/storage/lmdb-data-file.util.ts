@@ -8,11 +8,12 @@ import { DamagedStoreException } from './damaged-store.exception.js';
  * package writes. Pages 0 and 1 are meta pages; each starts with a 24-byte page header
  * (pgno u64, txnid u64, pad u16, flags u16, bounds u32), then the meta: magic u32, version
  * u32, address u64, map size u64, two MDB_db records of 48 bytes (the first one's leading u32
- * is the page size), last used page u64.
+ * is the page size), last used page u64, id of the transaction that wrote it u64.
  */
 const MAGIC_AT = 24;
-const PAGE_SIZE_AT = 48;
+export const PAGE_SIZE_AT = 48;
 const LAST_PAGE_AT = 144;
+export const META_TXNID_AT = LAST_PAGE_AT + 8;
 const META_END = LAST_PAGE_AT + 8;
 const LMDB_MAGIC = 0xbeefc0de;
 const MIN_PAGE_SIZE = 512;
@@ -43,7 +44,7 @@ export function assertWholeDataFile(directory: string): void {
 }
 
 /** What is wrong with the file, or `undefined` when it is sound or missing. */
-function dataFileProblem(file: string): string | undefined {
+export function dataFileProblem(file: string): string | undefined {
   let fd: number;
   try {
     fd = openSync(file, 'r');

@@ -7,6 +7,7 @@ import type { EnvironmentStat, LmdbStats } from './environment-stat.interface.js
 import { environmentStat } from './environment-stat.util.js';
 import { backupEnvironment } from './lmdb-backup.util.js';
 import { assertWholeDataFile } from './lmdb-data-file.util.js';
+import { readsBehindLastCommit, resetLastTxn, StaleWriteTransaction, startsBehindLastCommit } from './lmdb-last-txn.util.js';
 import { lmdbDatabaseOptions, lmdbOpenOptions } from './lmdb-open-options.util.js';
 import { PanicWatchdog } from './panic-watchdog.service.js';
 import { SharedStructures } from './shared-structures.service.js';
@@ -14,6 +15,8 @@ import { StorageFailureException } from './storage-failure.exception.js';
 import { WriteFailures } from './write-failures.service.js';
 
 const CLOSE_TIMEOUT = 5_000;
+/** Each retry follows a reset; another opener racing every one of them is no accident. */
+const STALE_WRITE_ATTEMPTS = 5;
 
 /**
  * The one LMDB environment of a data directory. Writes go through `write`, which
@@ -28,6 +31,7 @@ export class LmdbEnvironment {
   private readonly structures = new SharedStructures();
   private writing = 0;
   private pending = 0;
+  private resettingLastTxn?: Promise<void>;
 
   /**
    * `readOnly` opens the environment as LMDB's read-only one: the tools that only read (the
@@ -42,6 +46,7 @@ export class LmdbEnvironment {
     this.watchdog = new PanicWatchdog(
       () => (this.pending > 0 && !this.failures.stoppedBy ? this.root : undefined),
       (error) => this.failures.failStop(error instanceof Error ? error.message : String(error), error),
+      () => void this.resetLastTxn().catch((error: unknown) => this.logger.warn(error instanceof Error ? error.message : String(error))),
     );
   }
 
@@ -56,6 +61,12 @@ export class LmdbEnvironment {
     // process with SIGBUS, garbage sends it into a crash or an endless loop (issue 14).
     assertWholeDataFile(this.path);
     this.root = open(lmdbOpenOptions(this.path, this.tuning, maxDbs, this.readOnly));
+    // Opening may itself have set the shared last-transaction id back (see lmdb-last-txn.util):
+    // every process would then read an older state until the next write.
+    if (readsBehindLastCommit(this.root)) {
+      this.logger.warn(`opening ${this.path} set LMDB's last transaction back (another process committed meanwhile): resetting it`);
+      void this.resetLastTxn().catch((error: unknown) => this.logger.warn(error instanceof Error ? error.message : String(error)));
+    }
   }
 
   database<V, K extends Key>(name: string, options: { encoding?: 'msgpack' | 'binary' } = {}): Database<V, K> {
@@ -84,6 +95,21 @@ export class LmdbEnvironment {
    * writes batched into the same LMDB transaction still commit.
    */
   async write<R>(fn: () => R): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.writeOnce(fn);
+      } catch (error) {
+        if (!(error instanceof StaleWriteTransaction)) throw error;
+        if (attempt === STALE_WRITE_ATTEMPTS) {
+          throw new StorageFailureException(`the store at ${this.path} kept starting writes behind its last commit; nothing was stored`, false);
+        }
+        this.logger.warn(`${error.message} (another process opened the store during a commit): resetting it before writing again`);
+        await this.resetLastTxn();
+      }
+    }
+  }
+
+  private async writeOnce<R>(fn: () => R): Promise<R> {
     const root = this.requireRoot();
     if (this.readOnly) throw new StorageFailureException(`the store at ${this.path} is open read-only`, false);
     const stopped = this.failures.stoppedBy;
@@ -94,8 +120,10 @@ export class LmdbEnvironment {
     let txnId: number | undefined;
     let savedStructures: ReturnType<SharedStructures['end']>;
     const guarded = () => {
-      this.writing++;
       txnId = root.getWriteTxnId();
+      // Committed, it would overwrite the commit it started behind; thrown, nothing of it is.
+      if (startsBehindLastCommit(root)) throw new StaleWriteTransaction(txnId);
+      this.writing++;
       this.structures.begin();
       try {
         return fn();
@@ -120,7 +148,8 @@ export class LmdbEnvironment {
       this.structures.settle(savedStructures, true);
     } catch (error) {
       this.structures.settle(savedStructures, false);
-      throw error instanceof StorageFailureException ? error : await this.failures.classify(error, thrown !== undefined && thrown.error === error, txnId);
+      if (error instanceof StorageFailureException || error instanceof StaleWriteTransaction) throw error;
+      throw await this.failures.classify(error, thrown !== undefined && thrown.error === error, txnId);
     } finally {
       this.pending--;
     }
@@ -187,7 +216,7 @@ export class LmdbEnvironment {
    * out free pages and renumbers the rest: smaller, and slower to make.
    */
   async backup(path: string, compact = false): Promise<void> {
-    return backupEnvironment(this.requireRoot(), path, compact);
+    return backupEnvironment(this.requireRoot(), path, compact, () => this.resetLastTxn());
   }
 
   async close(): Promise<void> {
@@ -206,6 +235,12 @@ export class LmdbEnvironment {
   }
 
   /** The id of the newest commit readers can see, or +Infinity when the environment cannot tell (it failed). */
+  /** One reset at a time, shared by the writes and the watchdog that need it. */
+  private resetLastTxn(): Promise<void> {
+    this.resettingLastTxn ??= resetLastTxn(this.path).finally(() => (this.resettingLastTxn = undefined));
+    return this.resettingLastTxn;
+  }
+
   private lastCommittedTxnId(): number {
     try {
       return (this.requireRoot().getStats() as LmdbStats).lastTxnId;

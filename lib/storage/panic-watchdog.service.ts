@@ -6,7 +6,9 @@ const PROBE_KEY = Buffer.from('watchdog');
 /**
  * lmdb-js only logs a panic (a failed meta-page write) and leaves queued transactions
  * pending forever. While writes wait, the environment is probed every few seconds; a read
- * that fails with an LMDB error means it panicked.
+ * that fails with an LMDB error means it panicked. A commit also hangs, without a panic, on
+ * a shared last-transaction id another process's open set back: `onStillWaiting` is told at
+ * each probe that finds writes still waiting.
  */
 export class PanicWatchdog {
   private timer?: NodeJS.Timeout;
@@ -15,6 +17,7 @@ export class PanicWatchdog {
   constructor(
     private readonly watched: () => RootDatabase | undefined,
     private readonly onPanic: (error: unknown) => void,
+    private readonly onStillWaiting: () => void = () => undefined,
   ) {}
 
   /** Probes in a few seconds, and on from there while writes wait; a no-op while a probe is due. */
@@ -32,6 +35,7 @@ export class PanicWatchdog {
         this.onPanic(error);
         return;
       }
+      this.onStillWaiting();
       this.arm();
     }, WATCHDOG_MS).unref();
   }

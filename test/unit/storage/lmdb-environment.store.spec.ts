@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
@@ -27,6 +29,58 @@ describe('LmdbEnvironment.write', () => {
     expect(db.get('a')).toEqual({ n: 1 });
   });
 
+  // What a process opening the store during a commit does to LMDB 3.5's shared record of the
+  // last commit (ITS#9496, still in lmdb's fork): the next write once started from the state
+  // before that commit and overwrote it, acknowledged or not.
+  it('never commits from behind the last commit when another opener set LMDB back by one', async () => {
+    const db = environment.database<{ n: number }, string>('things');
+    await environment.write(() => db.putSync('a', { n: 1 }));
+    await environment.write(() => db.putSync('b', { n: 2 }));
+    setLastTxnBack(dir.path);
+    await environment.write(() => db.putSync('c', { n: 3 }));
+    await environment.write(() => db.putSync('d', { n: 4 }));
+    expect(['a', 'b', 'c', 'd'].map((key) => db.get(key)?.n)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('reads the newest commit again soon after an open of its own set LMDB back by one', async () => {
+    const db = environment.database<{ n: number }, string>('things');
+    await environment.write(() => db.putSync('a', { n: 1 }));
+    setLastTxnBack(dir.path);
+    // lmdb shares the environment within a process, so this open checks without opening anew.
+    const reader = new LmdbEnvironment(dir.path, {}, true);
+    reader.open(4);
+    try {
+      const things = reader.database<{ n: number }, string>('things');
+      const deadline = Date.now() + 10_000;
+      while (things.get('a') === undefined && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        reader.renewSnapshot();
+      }
+      expect(things.get('a')).toEqual({ n: 1 });
+    } finally {
+      await reader.close();
+    }
+  });
+
+  // Taken then, the copy held the older snapshot's pages under the newest meta pages: a file
+  // shorter than its meta page says, which crashes whoever maps it.
+  it('backs up the newest commit whole while another opener has set LMDB back by one', async () => {
+    const db = environment.database<{ text: string }, string>('things');
+    await environment.write(() => db.putSync('small', { text: 'x' }));
+    // Its pages lie past the end of the file as it was before: the copy must reach them.
+    await environment.write(() => db.putSync('large', { text: 'y'.repeat(1 << 20) }));
+    setLastTxnBack(dir.path);
+    const target = join(dir.path, 'copy');
+    await environment.backup(target);
+    const copy = new LmdbEnvironment(target, {}, true);
+    copy.open(4);
+    try {
+      expect(copy.database<{ text: string }, string>('things').get('large')?.text.length).toBe(1 << 20);
+    } finally {
+      await copy.close();
+    }
+  });
+
   // Writes once raced against a promise that only settles when the store stops; each race left
   // its reaction, holding the write's result, on that promise for the life of the process.
   it('keeps nothing of a finished write: its result can be collected', async () => {
@@ -50,4 +104,19 @@ async function weaklyHeldResults(environment: LmdbEnvironment, count: number): P
     results.push(new WeakRef(result));
   }
   return results;
+}
+
+/**
+ * Writes LMDB's shared last transaction id (`mti_txnid`, after the lock file's magic and format)
+ * one lower, from another process: closing a descriptor of the lock file here would drop the
+ * file locks this process's environment holds on it.
+ */
+function setLastTxnBack(dataPath: string): void {
+  const script = `const fs = require('node:fs');
+const fd = fs.openSync(process.argv[1], 'r+');
+const id = Buffer.alloc(8);
+fs.readSync(fd, id, 0, 8, 8);
+id.writeBigUInt64LE(id.readBigUInt64LE(0) - 1n);
+fs.writeSync(fd, id, 0, 8, 8);`;
+  execFileSync(process.execPath, ['-e', script, join(dataPath, 'lock.mdb')]);
 }
