@@ -10,6 +10,7 @@ export { Field } from './decorators/field.decorator.js';
 export { Historize } from './decorators/historize.decorator.js';
 export { Index } from './decorators/index.decorator.js';
 export { Permission } from './decorators/permission.decorator.js';
+export { Reference } from './decorators/reference.decorator.js';
 export type {
   CachedOptions,
   CompositeOptions,
@@ -20,8 +21,10 @@ export type {
   FieldType,
   HistoryPolicy,
   IndexOptions,
+  ReferenceDeleteRule,
+  ReferenceOptions,
 } from './metadata/decorator-options.interface.js';
-export type { EntityDefinition, FieldConstraints, FieldDefinition, IndexDefinition } from './metadata/entity-definition.interface.js';
+export type { EntityDefinition, FieldConstraints, FieldDefinition, IndexDefinition, ReferenceDefinition } from './metadata/entity-definition.interface.js';
 export { FIELD_TYPES } from './common/metadata.constants.js';
 
 // The module and its options
@@ -85,5 +88,6 @@ export { InvalidRecordException } from './storage/invalid-record.exception.js';
 export { RecordNotFoundException } from './storage/record-not-found.exception.js';
 export { PastStateGoneException } from './storage/past-state-gone.exception.js';
 export { StorageFailureException } from './storage/storage-failure.exception.js';
+export { ReferenceConflictException } from './storage/reference-conflict.exception.js';
 export { UniqueConstraintException } from './storage/unique-constraint.exception.js';
 export { VersionConflictException } from './storage/version-conflict.exception.js';

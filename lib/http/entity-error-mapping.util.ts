@@ -18,6 +18,7 @@ import { InvalidRecordException } from '../storage/invalid-record.exception.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { PastStateGoneException } from '../storage/past-state-gone.exception.js';
 import { StorageFailureException } from '../storage/storage-failure.exception.js';
+import { ReferenceConflictException } from '../storage/reference-conflict.exception.js';
 import { UniqueConstraintException } from '../storage/unique-constraint.exception.js';
 import { VersionConflictException } from '../storage/version-conflict.exception.js';
 
@@ -34,7 +35,7 @@ export function entityErrorToHttp(error: unknown): unknown {
   if (error instanceof VersionConflictException) {
     return new PreconditionFailedException(`version ${error.expectedVersion} is stale; the record is at version ${error.actualVersion}`);
   }
-  if (error instanceof UniqueConstraintException || error instanceof IdempotencyConflictException) {
+  if (error instanceof UniqueConstraintException || error instanceof ReferenceConflictException || error instanceof IdempotencyConflictException) {
     return new ConflictException(error.message);
   }
   if (error instanceof StorageFailureException) {

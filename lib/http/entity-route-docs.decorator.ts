@@ -50,6 +50,11 @@ function stacked(...decorators: Array<MethodDecorator>): MethodDecorator {
 export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) {
   const noun = classStem(definition);
   const aRecord = aRecordOf(definition);
+  /** A write's 409: a unique index, and on an entity with `@Reference` fields, a reference to a missing record. */
+  const Conflict = (unique: string) =>
+    ApiConflictResponse({ description: definition.references.length > 0 ? `${unique}, or a @Reference field names a record that does not exist` : unique });
+  const DeleteConflict = () =>
+    ApiConflictResponse({ description: "Records of an entity whose @Reference to this one has onDelete 'restrict' (the default) still refer to it" });
   /** PUT and PATCH: the same answers, with their own summary and body. */
   const change = (operation: ApiOperationOptions, body: Type<object>) =>
     stacked(
@@ -60,7 +65,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
       ApiOkResponse({ type: dtos.record }),
       ApiBadRequestResponse({ description: 'The body is not valid, or changes an immutable field' }),
       NotFound(),
-      ApiConflictResponse({ description: 'A unique index already holds these values' }),
+      Conflict('A unique index already holds these values'),
       ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
       IdParam(),
     );
@@ -72,7 +77,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         NotJson(),
         ApiCreatedResponse({ type: dtos.record }),
         ApiBadRequestResponse({ description: 'The body is not valid; the message names each problem' }),
-        ApiConflictResponse({ description: 'A unique index already holds these values' }),
+        Conflict('A unique index already holds these values'),
         ApiPayloadTooLargeResponse({ description: 'The body is too large' }),
         IdempotencyKey(),
       ),
@@ -83,7 +88,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         NotJson(),
         ApiCreatedResponse({ type: dtos.record, isArray: true }),
         ApiBadRequestResponse({ description: 'An element is not valid; the message names its index' }),
-        ApiConflictResponse({ description: 'A unique index already holds values of an element' }),
+        Conflict('A unique index already holds values of an element'),
         IdempotencyKey(),
       ),
     list: () =>
@@ -169,7 +174,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         ApiOkResponse({ type: dtos.record }),
         ApiBadRequestResponse({ description: 'The body is not { "toVersion": N }, or the old values no longer validate' }),
         ApiNotFoundResponse({ description: 'No record has this id, or it had no such version' }),
-        ApiConflictResponse({ description: 'A unique index already holds those values' }),
+        Conflict('A unique index already holds those values'),
         Gone(),
         ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
         IdParam(),
@@ -189,6 +194,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
             ApiQuery({ name: 'purge', required: false, type: Boolean, description: 'Remove the record for good (admin permission)' }),
             ApiNoContentResponse({ description: 'Deleted (or purged)' }),
             ApiNotFoundResponse({ description: 'No record has this id (with purge: no live or deleted record)' }),
+            DeleteConflict(),
             ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
             IdParam(),
           )
@@ -197,6 +203,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
             IfMatch(),
             ApiNoContentResponse({ description: 'Deleted' }),
             NotFound(),
+            DeleteConflict(),
             ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
             IdParam(),
           ),
@@ -213,7 +220,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         ApiHeader({ name: 'If-Match', required: false, description: 'The ETag ("<version>") the deleted record must still have; 412 otherwise' }),
         ApiOkResponse({ type: dtos.record, headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } } }),
         ApiNotFoundResponse({ description: 'No deleted record has this id' }),
-        ApiConflictResponse({ description: 'Another record took one of its unique values since it was deleted' }),
+        Conflict('Another record took one of its unique values since it was deleted'),
         ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
         IdParam(),
       ),

@@ -59,6 +59,8 @@ export class RouteGate {
     private readonly action: EntityAction,
     /** Validates the body of a route that takes one. */
     private readonly bodyValidator?: BodyValidator,
+    /** The controller's path, when not the entity's (a nested route lives below the entity it refers to). */
+    private readonly controllerPath = services.definition.path,
   ) {
     this.maxBodyBytes = services.options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   }
@@ -167,7 +169,7 @@ export class RouteGate {
   private observerOf(): RequestObserver | undefined {
     const metrics = this.services.telemetry.metrics;
     if (!metrics) return undefined;
-    this.observer ??= metrics.route(this.services.definition.name, this.method, routeOf(this.services.definition.path, this.path));
+    this.observer ??= metrics.route(this.services.definition.name, this.method, routeOf(this.controllerPath, this.path));
     return this.observer;
   }
 }

@@ -31,6 +31,20 @@ export interface IndexOptions {
   name?: string;
 }
 
+/** What deleting a record does to the records that refer to it through a `@Reference`. */
+export type ReferenceDeleteRule = 'restrict' | 'cascade' | 'setNull';
+
+/** Options of `@Reference()`. */
+export interface ReferenceOptions {
+  /**
+   * What deleting the record referred to does to the records referring to it, in the same
+   * transaction: `'restrict'` (default) refuses the delete with 409 while any refers to it,
+   * `'cascade'` deletes them too (soft-deletes them on a `softDelete` entity), `'setNull'`
+   * removes the field from them (it must be `@Field({ required: false })`).
+   */
+  onDelete?: ReferenceDeleteRule;
+}
+
 /** Options of `@Composite()`. */
 export interface CompositeOptions {
   /** Index name; default the field names joined by `_`. */

@@ -1,7 +1,7 @@
 import type { Type } from '@nestjs/common';
 import { storableTimeOf } from '../common/date-value.util.js';
 import type { FieldType, HistoryPolicy } from './decorator-options.interface.js';
-import type { EntityDefinition, FieldDefinition, IndexDefinition } from './entity-definition.interface.js';
+import type { EntityDefinition, FieldDefinition, IndexDefinition, ReferenceDefinition } from './entity-definition.interface.js';
 import { EntityMetadataException } from './entity-metadata.exception.js';
 import { DELETED_AT, FIELD_NAME, FIELD_TYPES, FORBIDDEN_KEYS, RESERVED_FIELDS, STORAGE_NAME } from '../common/metadata.constants.js';
 import {
@@ -13,6 +13,7 @@ import {
   readComposites,
   readDesignType,
   readPropertyFacts,
+  type ReferenceFacts,
 } from './metadata.reflector.js';
 import { readValidationConstraints } from './validation-constraints.reflector.js';
 
@@ -55,13 +56,14 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
   const constraints = readValidationConstraints(target);
   const fields: FieldDefinition[] = [];
   const indexes: IndexDefinition[] = [];
+  const references: ReferenceDefinition[] = [];
   /** Where each index was declared, so an error about it names the field (or the composite's fields). */
   const declaredOn = new Map<string, string>();
 
   for (const [property, facts] of Object.entries(readPropertyFacts(target))) {
     const failField = (problem: string): never => fail(property, problem);
     if (!facts.field) {
-      const used = facts.index ? '@Index' : facts.historize ? '@Historize' : '@Permission';
+      const used = facts.index ? '@Index' : facts.reference ? '@Reference' : facts.historize ? '@Historize' : '@Permission';
       failField(`${used} needs @Field() on the same property`);
     }
     if (!FIELD_NAME.test(property) || FORBIDDEN_KEYS.has(property)) failField('is not a usable field name');
@@ -101,6 +103,7 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
       indexes.push({ name: facts.index.name ?? property, fields: [property], unique: facts.index.unique ?? false });
       declaredOn.set(indexes.at(-1)!.name, property);
     }
+    if (facts.reference) references.push(referenceOf(property, facts.reference, fields.at(-1)!, failField));
   }
   if (fields.length === 0) fail(undefined, 'declares no @Field()');
   const fieldsByName = new Map(fields.map((field) => [field.name, field]));
@@ -113,6 +116,13 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
     }
     if (new Set(composite.fields).size !== composite.fields.length) fail(undefined, `${label} names a field twice`);
     indexes.push({ name: composite.name ?? composite.fields.join('_'), fields: [...composite.fields], unique: composite.unique ?? false });
+  }
+  // The records referring to one record are found through an index led by the field.
+  for (const { field } of references) {
+    if (!indexes.some((index) => index.fields[0] === field)) {
+      indexes.push({ name: field, fields: [field], unique: false });
+      declaredOn.set(field, field);
+    }
   }
   const indexNames = new Set<string>();
   for (const index of indexes) {
@@ -141,11 +151,28 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
     fields: Object.freeze(fields),
     fieldsByName,
     indexes: Object.freeze(indexes.map((index) => Object.freeze({ ...index, fields: Object.freeze([...index.fields]) }))),
+    references: Object.freeze(references),
     permissions: permissions && Object.freeze({ ...permissions }),
     audited: auditedReflector.get(target) ?? false,
     cached: cachedReflector.get(target) && Object.freeze({ ...cachedReflector.get(target) }),
     softDelete,
   });
+}
+
+const DELETE_RULES: readonly string[] = ['restrict', 'cascade', 'setNull'];
+
+/** A `@Reference` as declared on `field`, checked: ids are strings, and `setNull` needs a field that may be absent. */
+function referenceOf(property: string, facts: ReferenceFacts, field: FieldDefinition, fail: (problem: string) => never): ReferenceDefinition {
+  // A class is a function too, but calling one throws: the arrow is what lets entities refer to each other.
+  if (typeof facts.target !== 'function' || /^class\b/.test(Function.prototype.toString.call(facts.target))) {
+    fail('@Reference needs a function returning the entity class, e.g. @Reference(() => Permit)');
+  }
+  if (field.type !== 'string') fail(`@Reference holds a record id, so the field must be a string, not ${field.type}`);
+  const onDelete = facts.onDelete ?? 'restrict';
+  if (!DELETE_RULES.includes(onDelete)) fail(`@Reference onDelete must be one of ${DELETE_RULES.join(', ')}, not ${describeValue(onDelete)}`);
+  if (onDelete === 'setNull' && field.required) fail("@Reference({ onDelete: 'setNull' }) removes the field, so it needs @Field({ required: false })");
+  if (onDelete === 'setNull' && field.immutable) fail("@Reference({ onDelete: 'setNull' }) changes the field, which is immutable");
+  return Object.freeze({ field: property, target: facts.target, onDelete });
 }
 
 /**

@@ -1,5 +1,12 @@
 import type { Type } from '@nestjs/common';
-import type { CachedOptions, EntityPermissionRules, FieldPermissionRules, FieldType, HistoryPolicy } from './decorator-options.interface.js';
+import type {
+  CachedOptions,
+  EntityPermissionRules,
+  FieldPermissionRules,
+  FieldType,
+  HistoryPolicy,
+  ReferenceDeleteRule,
+} from './decorator-options.interface.js';
 
 /** Constraints found in class-validator metadata, surfaced in OpenAPI. */
 export interface FieldConstraints {
@@ -31,6 +38,14 @@ export interface IndexDefinition {
   readonly unique: boolean;
 }
 
+/** A `@Reference` field: it holds the id of a record of `target`'s entity. */
+export interface ReferenceDefinition {
+  readonly field: string;
+  /** The entity class referred to, resolved when first needed so entities may refer to each other. */
+  readonly target: () => Type<object>;
+  readonly onDelete: ReferenceDeleteRule;
+}
+
 /** Everything downstream needs to know about an entity, read once and frozen. */
 export interface EntityDefinition<T extends object = object> {
   readonly target: Type<T>;
@@ -40,6 +55,8 @@ export interface EntityDefinition<T extends object = object> {
   readonly fields: readonly FieldDefinition[];
   readonly fieldsByName: ReadonlyMap<string, FieldDefinition>;
   readonly indexes: readonly IndexDefinition[];
+  /** The `@Reference` fields; each one is the first field of one of `indexes`. */
+  readonly references: readonly ReferenceDefinition[];
   /** The class-level `@Permission` rules as written: a missing action needs its default, `null` is open. */
   readonly permissions?: Readonly<EntityPermissionRules>;
   readonly audited: boolean;

@@ -8,7 +8,9 @@ import type {
   FieldPermissionRules,
   HistoryPolicy,
   IndexOptions,
+  ReferenceOptions,
 } from './decorator-options.interface.js';
+import type { Type } from '@nestjs/common';
 import { METADATA_KEYS } from '../common/metadata.constants.js';
 
 type Target = object;
@@ -22,6 +24,11 @@ export interface PropertyFacts {
   index?: IndexOptions;
   historize?: HistoryPolicy;
   permission?: FieldPermissionRules;
+  reference?: ReferenceFacts;
+}
+
+export interface ReferenceFacts extends ReferenceOptions {
+  target: () => Type<object>;
 }
 
 export interface CompositeFacts extends CompositeOptions {

@@ -1,9 +1,11 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
 import { createEntityController } from '../http/entity-controller.factory.js';
+import { createReferringListController } from '../http/referring-list-controller.factory.js';
 import { createEntityDtos } from '../http/entity-dto.factory.js';
 import { createGrantsController } from '../http/grants-controller.factory.js';
 import { createEntityDefinition } from '../metadata/entity-definition.factory.js';
+import type { EntityDefinition, ReferenceDefinition } from '../metadata/entity-definition.interface.js';
 import { createMetricsController, DEFAULT_METRICS_PATH } from '../http/metrics-controller.factory.js';
 import { EntitiesCoreModule } from './entities-core.module.js';
 import type { EntitiesModuleAsyncOptions } from './entities-module-async-options.interface.js';
@@ -45,12 +47,30 @@ export class EntitiesModule {
     const definitions = entities.map((entity) => createEntityDefinition(entity));
     return {
       module: EntitiesModule,
-      controllers: definitions.flatMap((definition) => [
-        createEntityController(definition, createEntityDtos(definition)),
-        ...(definition.permissions ? [createGrantsController(definition)] : []),
-      ]),
+      controllers: definitions.flatMap((definition) => {
+        const dtos = createEntityDtos(definition);
+        return [
+          createEntityController(definition, dtos),
+          ...(definition.permissions ? [createGrantsController(definition)] : []),
+          ...nestedRoutesOf(definition).map(({ reference, target }) => createReferringListController(definition, reference, target, dtos)),
+        ];
+      }),
       providers: createRepositoryProviders(definitions),
       exports: entities.map((entity) => getRepositoryToken(entity)),
     };
   }
+}
+
+/**
+ * The references of an entity that get a nested route: one per entity referred to. An entity
+ * referring to another through several fields gets none for it (which field would the route
+ * follow?); filtering `GET /P?field=<id>` does the same.
+ */
+function nestedRoutesOf(definition: EntityDefinition): Array<{ reference: ReferenceDefinition; target: EntityDefinition }> {
+  const byTarget = new Map<Function, ReferenceDefinition[]>();
+  for (const reference of definition.references) byTarget.set(reference.target(), [...(byTarget.get(reference.target()) ?? []), reference]);
+  return [...byTarget.entries()]
+    // A target that is no class here fails start-up when the store opens, naming the field.
+    .filter(([target, references]) => typeof target === 'function' && references.length === 1)
+    .map(([target, [reference]]) => ({ reference: reference!, target: createEntityDefinition(target as Type<object>) }));
 }

@@ -1,14 +1,28 @@
-import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import type { EntityDefinition, ReferenceDefinition } from '../metadata/entity-definition.interface.js';
+
+/** A reference to an entity, with the entity that holds it. */
+export interface IncomingReference {
+  readonly source: EntityDefinition;
+  readonly reference: ReferenceDefinition;
+}
+
+/** How a write finds the entities references point to and the references that point to an entity. */
+export interface EntityRelations {
+  targetOf(source: EntityDefinition, reference: ReferenceDefinition): EntityDefinition;
+  referencesTo(target: EntityDefinition): readonly IncomingReference[];
+}
 
 /**
  * The entities of one store, by name and by class. A name keys the entity's databases and a
  * path its routes, so two entities sharing either fail start-up, naming both classes.
  */
-export class EntityRegistry {
+export class EntityRegistry implements EntityRelations {
   private readonly byName = new Map<string, EntityDefinition>();
   /** Every write through a repository or transaction looks its entity up by class. */
   private readonly byTarget = new Map<Function, EntityDefinition>();
   private readonly routed = new Set<string>();
+  /** Worked out when first asked, and again after an entity is added. */
+  private incoming?: Map<string, IncomingReference[]>;
 
   /** Adds an entity; `false` when its class is registered already. */
   add(definition: EntityDefinition): boolean {
@@ -24,6 +38,7 @@ export class EntityRegistry {
     }
     this.byName.set(definition.name, definition);
     this.byTarget.set(definition.target, definition);
+    this.incoming = undefined;
     return true;
   }
 
@@ -39,6 +54,39 @@ export class EntityRegistry {
     const definition = this.byTarget.get(target);
     if (definition) return definition;
     throw new Error(`${target.name} is not an entity of this store: list it in EntitiesModule.forFeature()`);
+  }
+
+  /** The entity a reference points to; fails naming the field when that class is not an entity of this store. */
+  targetOf(source: EntityDefinition, reference: ReferenceDefinition): EntityDefinition {
+    const target = reference.target();
+    const definition = typeof target === 'function' ? this.byTarget.get(target) : undefined;
+    if (definition) return definition;
+    const named = typeof target === 'function' ? target.name : String(target);
+    throw new Error(
+      `${source.target.name}.${reference.field}: @Reference(() => ${named}) refers to a class that is not an entity of this store; list it in EntitiesModule.forFeature()`,
+    );
+  }
+
+  /** The references of every entity of this store to `target`. */
+  referencesTo(target: EntityDefinition): readonly IncomingReference[] {
+    this.incoming ??= this.incomingReferences();
+    return this.incoming.get(target.name) ?? [];
+  }
+
+  /** Fails start-up on a reference to a class that is not an entity of this store. */
+  checkReferences(): void {
+    this.incoming = this.incomingReferences();
+  }
+
+  private incomingReferences(): Map<string, IncomingReference[]> {
+    const incoming = new Map<string, IncomingReference[]>();
+    for (const source of this.byName.values()) {
+      for (const reference of source.references) {
+        const target = this.targetOf(source, reference);
+        incoming.set(target.name, [...(incoming.get(target.name) ?? []), { source, reference }]);
+      }
+    }
+    return incoming;
   }
 
   named(name: string): EntityDefinition | undefined {

@@ -62,7 +62,10 @@ export class EntityStorage {
 
   /** Adds an entity; a second entity with the same name or path fails start-up. */
   register(definition: EntityDefinition): void {
-    if (this.registry.add(definition) && this.environment.isOpen) this.tablesOf(definition);
+    if (this.registry.add(definition) && this.environment.isOpen) {
+      this.registry.checkReferences();
+      this.tablesOf(definition);
+    }
   }
 
   /** The seq of the last replicated message this store applied; 0 for a store that never was replicated. */
@@ -124,6 +127,7 @@ export class EntityStorage {
   private async openOnce(writerRole: string): Promise<void> {
     // A secret too short fails start-up before anything is written.
     const secretKey = this.options.cursorSecret === undefined ? undefined : cursorKeyFromSecret(this.options.cursorSecret);
+    this.registry.checkReferences();
     this.openDatabases();
     // Checked before anything is written; recorded with the catalog, in the write start-up makes anyway.
     checkStoreFormat(this.environment.database(META_DB), this.environment.path);
@@ -202,7 +206,7 @@ export class EntityStorage {
 
   private transaction(applied?: StoreChange[]): WriteTransaction {
     if (!this.applier) throw new Error('the entity store is not open yet');
-    return new WriteTransaction((definition) => this.tablesOf(definition), this.applier, this.idempotency!, applied);
+    return new WriteTransaction((definition) => this.tablesOf(definition), this.registry, this.applier, this.idempotency!, applied);
   }
 
   /** What the write sequencer (replication) decides, applies and stops writes through. */

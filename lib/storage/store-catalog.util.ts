@@ -96,6 +96,8 @@ export function definitionFromCatalog(entity: CatalogEntity): EntityDefinition {
     fields: Object.freeze(fields),
     fieldsByName: new Map(fields.map((field) => [field.name, field])),
     indexes: Object.freeze(entity.indexes.map((index) => Object.freeze({ ...index, fields: Object.freeze([...index.fields]) }))),
+    // The catalog does not record references: the tools that write (import, drop-fields) do not check them.
+    references: Object.freeze([]),
     audited: entity.audited,
     softDelete: entity.softDelete ?? false,
   });

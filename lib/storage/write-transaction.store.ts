@@ -11,7 +11,9 @@ import { fingerprintOf, type IdempotencyStore } from './idempotency.store.js';
 import type { MaintenanceResult } from './maintenance-result.interface.js';
 import type { PurgeChange, StoreChange } from './store-change.interface.js';
 import { afterPrefix, indexKeyOf, MISSING, sameKey, type IndexKey } from './index-key.util.js';
+import type { EntityRelations } from './entity-registry.service.js';
 import { InvalidRecordException } from './invalid-record.exception.js';
+import { ReferenceConflictException } from './reference-conflict.exception.js';
 import { isRecordId, nextRecordId } from './record-id.util.js';
 import { normalizeRecordInput } from './record-input.util.js';
 import { checkWriteContext } from './write-context.util.js';
@@ -20,6 +22,9 @@ import { undeclaredFields } from './undeclared-fields.util.js';
 import { UniqueConstraintException } from './unique-constraint.exception.js';
 import { VersionConflictException } from './version-conflict.exception.js';
 import type { WriteContext } from './write-context.interface.js';
+
+/** Beyond this many records referring to it, a refused delete says "more than". */
+const RESTRICT_COUNT_LIMIT = 100;
 
 /** Event ids sort in the order this process made them, even within one millisecond. */
 const nextEventId = ulidFactory();
@@ -31,8 +36,12 @@ const nextEventId = ulidFactory();
  * and the write it guards cannot be separated by another writer, in this process or another.
  */
 export class WriteTransaction implements ChangeApplying {
+  /** Records whose delete is under way in this transaction (`entity\0id`): a cycle of cascades ends at them. */
+  private readonly deleting = new Set<string>();
+
   constructor(
     private readonly tablesOf: (definition: EntityDefinition) => EntityTables,
+    private readonly relations: EntityRelations,
     private readonly applier: ChangeApplier,
     private readonly idempotency: IdempotencyStore,
     /** Where the changes applied are listed, in order, when the caller ships them (replication). */
@@ -233,11 +242,74 @@ export class WriteTransaction implements ChangeApplying {
     // and carries on must find nothing of this write stored.
     const before = tables.records.get(id);
     const after = nextState(prior ?? before, event);
-    if (after) this.checkUnique(tables, after, before);
+    if (after) {
+      this.checkUnique(tables, after, before);
+      // A restored record's references are checked anew: what it referred to may be gone since.
+      this.checkReferences(definition, after, type === 'restored' ? undefined : before);
+    }
+    if (type === 'deleted') this.releaseReferences(definition, id, context);
     const change: StoreChange = { kind: 'event', event };
     this.applied?.push(change);
     this.applier.apply(change, { before });
     return after;
+  }
+
+  /** Refuses a record whose `@Reference` fields name records that do not exist; a value the change leaves as it was is skipped. */
+  private checkReferences(definition: EntityDefinition, record: StoredRecord, before: StoredRecord | undefined): void {
+    for (const reference of definition.references) {
+      const value = record[reference.field];
+      if (value === undefined || (before !== undefined && before[reference.field] === value)) continue;
+      const target = this.relations.targetOf(definition, reference);
+      if (typeof value !== 'string' || !this.get(target, value)) {
+        throw new ReferenceConflictException(definition.name, `${reference.field} refers to no ${target.name} record ${JSON.stringify(value)}`);
+      }
+    }
+  }
+
+  /**
+   * Before a record is deleted, applies each `onDelete` of the references to it: refuses the
+   * delete while a record refers to it through a `restrict` one, deletes the records referring
+   * through a `cascade` one and clears the field of those referring through a `setNull` one,
+   * each as its own event in this transaction, acting as the delete's actor.
+   */
+  private releaseReferences(target: EntityDefinition, id: string, context: WriteContext): void {
+    const incoming = this.relations.referencesTo(target);
+    if (incoming.length === 0) return;
+    const key = `${target.name}\0${id}`;
+    this.deleting.add(key);
+    try {
+      const inherited: WriteContext = { ...(context.actor !== undefined && { actor: context.actor }), ...(context.request && { request: context.request }) };
+      for (const { source, reference } of incoming) {
+        const limit = reference.onDelete === 'restrict' ? RESTRICT_COUNT_LIMIT + 1 : undefined;
+        const referring = this.referringIds(source, reference.field, id, limit).filter((other) => !this.deleting.has(`${source.name}\0${other}`));
+        if (referring.length === 0) continue;
+        if (reference.onDelete === 'restrict') {
+          const count = referring.length > RESTRICT_COUNT_LIMIT ? `more than ${RESTRICT_COUNT_LIMIT}` : String(referring.length);
+          throw new ReferenceConflictException(
+            target.name,
+            `record ${id} is referred to by ${count} ${source.name} record(s) through ${reference.field}, whose @Reference restricts its delete`,
+          );
+        }
+        for (const other of referring) {
+          // An earlier cascade of this delete may have taken it already.
+          const record = this.get(source, other);
+          if (!record) continue;
+          if (reference.onDelete === 'cascade') this.delete(source, other, inherited);
+          else this.commit(source, 'updated', other, record.version + 1, { [reference.field]: null }, inherited);
+        }
+      }
+    } finally {
+      this.deleting.delete(key);
+    }
+  }
+
+  /** Ids of the live records of `source` whose `field` holds `id`, read from an index the field leads. */
+  private referringIds(source: EntityDefinition, field: string, id: string, limit?: number): string[] {
+    const { db } = this.tablesOf(source).indexes.find(({ index }) => index.fields[0] === field)!;
+    const ids: string[] = [];
+    const keys = db.getKeys({ start: [id], end: afterPrefix([id]), ...(limit !== undefined && { limit }) }) as Iterable<unknown[]>;
+    for (const key of keys) ids.push(key[key.length - 1] as string);
+    return ids;
   }
 
   /**

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Type } from '@nestjs/common';
 import { IsIn, Max, MaxLength, Min } from 'class-validator';
 import { Audited } from '../../../lib/decorators/audited.decorator.js';
 import { Cached } from '../../../lib/decorators/cached.decorator.js';
@@ -8,6 +9,7 @@ import { Field } from '../../../lib/decorators/field.decorator.js';
 import { Historize } from '../../../lib/decorators/historize.decorator.js';
 import { Index } from '../../../lib/decorators/index.decorator.js';
 import { Permission } from '../../../lib/decorators/permission.decorator.js';
+import { Reference } from '../../../lib/decorators/reference.decorator.js';
 import type { FieldType } from '../../../lib/metadata/decorator-options.interface.js';
 import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
 import { EntityMetadataException } from '../../../lib/metadata/entity-metadata.exception.js';
@@ -729,6 +731,92 @@ describe('createEntityDefinition', () => {
       expect(createEntityDefinition(Dog).indexes.map((index) => index.name)).toEqual(['name_good']);
       expect(createEntityDefinition(Animal).fields.map((field) => field.name)).toEqual(['name']);
       expect(createEntityDefinition(Animal).indexes).toEqual([]);
+    });
+
+    describe('@Reference', () => {
+      @Entity('ref-targets')
+      class Target {
+        @Field() name!: string;
+      }
+
+      it('reads the reference, restrict by default, and indexes the field unless an index starts with it', () => {
+        @Entity('ref-sources')
+        @Composite(['ownerId', 'name'])
+        class Source {
+          @Field() @Reference(() => Target) targetId!: string;
+          @Field() @Reference(() => Target, { onDelete: 'cascade' }) ownerId!: string;
+          @Field() name!: string;
+        }
+        const definition = createEntityDefinition(Source);
+        expect(definition.references.map(({ field, onDelete, target }) => ({ field, onDelete, target: target() }))).toEqual([
+          { field: 'targetId', onDelete: 'restrict', target: Target },
+          { field: 'ownerId', onDelete: 'cascade', target: Target },
+        ]);
+        expect(definition.indexes.map((index) => index.fields)).toEqual([['ownerId', 'name'], ['targetId']]);
+      });
+
+      it.each([
+        [
+          'a field that is not a string',
+          'must be a string, not number',
+          () => {
+            @Entity('ref-bad-type')
+            class BadType {
+              @Field() @Reference(() => Target) targetId!: number;
+            }
+            return BadType;
+          },
+        ],
+        [
+          "'setNull' on a required field",
+          'needs @Field({ required: false })',
+          () => {
+            @Entity('ref-bad-null')
+            class BadNull {
+              @Field() @Reference(() => Target, { onDelete: 'setNull' }) targetId!: string;
+            }
+            return BadNull;
+          },
+        ],
+        [
+          'an unknown delete rule',
+          'onDelete must be one of restrict, cascade, setNull, not "drop"',
+          () => {
+            @Entity('ref-bad-rule')
+            class BadRule {
+              @Field() @Reference(() => Target, { onDelete: 'drop' as never }) targetId!: string;
+            }
+            return BadRule;
+          },
+        ],
+        [
+          'a target that is not a function',
+          'needs a function returning the entity class',
+          () => {
+            @Entity('ref-bad-target')
+            class BadTarget {
+              @Field() @Reference(Target as never) targetId!: string;
+            }
+            return BadTarget;
+          },
+        ],
+        [
+          'no @Field',
+          '@Reference needs @Field() on the same property',
+          () => {
+            @Entity('ref-no-field')
+            class NoField {
+              @Field() name!: string;
+              @Reference(() => Target) targetId!: string;
+            }
+            return NoField;
+          },
+        ],
+      ])('fails start-up on %s, naming the field', (_case, problem, declare) => {
+        const error = metadataError(() => createEntityDefinition(declare() as Type<object>));
+        expect(error.message).toContain('targetId');
+        expect(error.message).toContain(problem);
+      });
     });
   });
 });
