@@ -69,8 +69,10 @@ export class EntitiesModule {
 function nestedRoutesOf(definition: EntityDefinition): Array<{ reference: ReferenceDefinition; target: EntityDefinition }> {
   const byTarget = new Map<Function, ReferenceDefinition[]>();
   for (const reference of definition.references) byTarget.set(reference.target(), [...(byTarget.get(reference.target()) ?? []), reference]);
-  return [...byTarget.entries()]
-    // A target that is no class here fails start-up when the store opens, naming the field.
-    .filter(([target, references]) => typeof target === 'function' && references.length === 1)
-    .map(([target, [reference]]) => ({ reference: reference!, target: createEntityDefinition(target as Type<object>) }));
+  return (
+    [...byTarget.entries()]
+      // A target that is no class here fails start-up when the store opens, naming the field.
+      .filter(([target, references]) => typeof target === 'function' && references.length === 1)
+      .map(([target, [reference]]) => ({ reference: reference!, target: createEntityDefinition(target as Type<object>) }))
+  );
 }
