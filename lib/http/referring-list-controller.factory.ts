@@ -24,6 +24,7 @@ import { IdParam } from './entity-route-docs.decorator.js';
 import { ListQueryParameters } from './list-query-parameters.decorator.js';
 import { parseListQuery } from './list-query.util.js';
 import { paramOf, type HttpRequest } from './request-meta.util.js';
+import { documentReplication } from './replication-docs.util.js';
 import { RouteGate } from './route.gate.js';
 
 /** The routes below a record's own path; a nested route there would shadow one of them. */
@@ -65,6 +66,7 @@ export function createReferringListController(
       telemetry: EntitiesTelemetry,
       storage: EntityStorage,
     ) {
+      if (storage.replication) documentReplication(Object.getPrototypeOf(this) as object);
       const services = { definition: source, options, access, audit, telemetry, adapterHost, replication: storage.replication };
       this.route = new RouteGate(services, 'GET', path, 'read', undefined, target.path);
     }

@@ -13,6 +13,7 @@ import {
   getRepositoryToken,
   Historize,
   Index,
+  Reference,
   UniqueConstraintException,
   type EntitiesModuleOptions,
   type EntityRepository,
@@ -35,6 +36,13 @@ class Permit {
   @Field({ required: false }) @Historize('full') note?: string;
 }
 
+/** Deleted with its permit, on every instance. */
+@Entity('rep-inspections')
+class Inspection {
+  @Field() @Reference(() => Permit, { onDelete: 'cascade' }) permitId!: string;
+  @Field() inspector!: string;
+}
+
 const STREAM = 'REP';
 /** Every database of the store that holds replicated state (`_meta` also holds each store's own). */
 const STATE_DATABASES = [
@@ -51,6 +59,8 @@ const STATE_DATABASES = [
   'rep-permits.records',
   'rep-permits.history',
   'rep-permits.index.number',
+  'rep-inspections.records',
+  'rep-inspections.index.permitId',
 ];
 
 /** Every entry of the store's state databases, as bytes, read from a copy so the app's handles stay untouched. */
@@ -82,7 +92,12 @@ describeWhen(natsServerMissing(), 'the replication suite')('replication over NAT
   }
 
   function startInstance(node: number, path?: string): Promise<TestApp> {
-    return createTestApp({ entities: [Permit], platform: node % 2 ? 'fastify' : 'express', ...(path && { path }), module: { replication: replication(node) } });
+    return createTestApp({
+      entities: [Permit, Inspection],
+      platform: node % 2 ? 'fastify' : 'express',
+      ...(path && { path }),
+      module: { replication: replication(node) },
+    });
   }
 
   beforeAll(async () => {
@@ -172,6 +187,19 @@ describeWhen(natsServerMissing(), 'the replication suite')('replication over NAT
     );
     expect(answers.map((answer) => answer.status)).toEqual([201, 201, 201]);
     expect(new Set(answers.map((answer) => answer.body.id)).size).toBe(1);
+  });
+
+  it('checks references and cascades a delete as one decided change, equal on every instance', async () => {
+    const permit = (await http(0).post('/rep-permits').send({ number: 'R-1', status: 'draft' }).expect(201)).body;
+    // Instance 1 decides against the stream's state, whether or not it had applied the permit yet.
+    const inspection = (await http(1).post('/rep-inspections').send({ permitId: permit.id, inspector: 'R. Diaz' }).expect(201)).body;
+    await http(2).post('/rep-inspections').send({ permitId: 'no-such-permit', inspector: 'R. Diaz' }).expect(409);
+    await http(2).delete(`/rep-permits/${permit.id}`).expect(204);
+    await settled();
+    for (let i = 0; i < 3; i++) await http(i).get(`/rep-inspections/${inspection.id}`).expect(404);
+    const states = await Promise.all(instances.map((instance) => stateOf(instance)));
+    expect(states[1]!['rep-inspections.records']).toEqual(states[0]!['rep-inspections.records']);
+    expect(states[2]!['rep-inspections.records']).toEqual(states[0]!['rep-inspections.records']);
   });
 
   it('keeps grants, memberships, refused writes and every record byte for byte equal on every instance', async () => {
@@ -281,7 +309,7 @@ describeWhen(natsServerMissing(), 'the replication suite')('replication over NAT
   async function startInstance(node: number, options: { path?: string; timeout?: number } = {}): Promise<TestApp> {
     const servers = [cluster.servers[node]!, ...cluster.servers.filter((_, i) => i !== node)];
     const instance = await createTestApp({
-      entities: [Permit],
+      entities: [Permit, Inspection],
       ...(options.path && { path: options.path }),
       module: { replication: { servers, stream, replicas: 3, timeout: options.timeout ?? 10_000 } },
     });
