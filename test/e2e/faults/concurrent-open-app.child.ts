@@ -1,11 +1,11 @@
 /**
- * The app run as a child process by concurrent-open.spec.ts. `write <dataPath> <ms>` creates
- * notes from two concurrent callers for `ms` milliseconds and prints `@@ {"id":…}` for each
- * acknowledged create; `find <dataPath> <idsFile>` prints `@@ {"missing":[…]}` for the ids
+ * The app run as a child process by concurrent-open.spec.ts. `write <dataPath> <stopFile>`
+ * creates notes from two concurrent callers until `stopFile` exists and prints `@@ {"id":…}`
+ * for each acknowledged create (`-` for no stop file: it just starts and stops); `find <dataPath> <idsFile>` prints `@@ {"missing":[…]}` for the ids
  * (a JSON array) the store does not hold.
  */
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EntitiesModule, Entity, EntityRepository, Field, getRepositoryToken } from 'nestjs-declarative-entities';
@@ -27,9 +27,9 @@ const [mode, path, ...rest] = process.argv.slice(2);
 const app = await NestFactory.createApplicationContext(NotesModule.register(path!), { logger: ['error'] });
 const notes = app.get<EntityRepository<Note>>(getRepositoryToken(Note));
 if (mode === 'write') {
-  const until = Date.now() + Number(rest[0]);
+  const stopFile = rest[0]!;
   const caller = async (name: string) => {
-    for (let n = 0; Date.now() < until; n++) {
+    for (let n = 0; stopFile !== '-' && !existsSync(stopFile); n++) {
       const note = await notes.create({ text: `${name}-${n}` });
       process.stdout.write(`@@ ${JSON.stringify({ id: note.id })}\n`);
     }
