@@ -234,13 +234,13 @@ export class LmdbEnvironment {
     if (!closed) this.logger.warn(`closing ${this.path} timed out after a failed commit; the process keeps the store open`);
   }
 
-  /** The id of the newest commit readers can see, or +Infinity when the environment cannot tell (it failed). */
   /** One reset at a time, shared by the writes and the watchdog that need it. */
   private resetLastTxn(): Promise<void> {
     this.resettingLastTxn ??= resetLastTxn(this.path).finally(() => (this.resettingLastTxn = undefined));
     return this.resettingLastTxn;
   }
 
+  /** The id of the newest commit readers can see, or +Infinity when the environment cannot tell (it failed). */
   private lastCommittedTxnId(): number {
     try {
       return (this.requireRoot().getStats() as LmdbStats).lastTxnId;
