@@ -68,7 +68,10 @@ export class EntitiesModule {
  */
 function nestedRoutesOf(definition: EntityDefinition): Array<{ reference: ReferenceDefinition; target: EntityDefinition }> {
   const byTarget = new Map<Function, ReferenceDefinition[]>();
-  for (const reference of definition.references) byTarget.set(reference.target(), [...(byTarget.get(reference.target()) ?? []), reference]);
+  for (const reference of definition.references) {
+    const target = reference.target();
+    byTarget.set(target, [...(byTarget.get(target) ?? []), reference]);
+  }
   return (
     [...byTarget.entries()]
       // A target that is no class here fails start-up when the store opens, naming the field.

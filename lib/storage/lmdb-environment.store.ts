@@ -8,6 +8,7 @@ import { environmentStat } from './environment-stat.util.js';
 import { backupEnvironment } from './lmdb-backup.util.js';
 import { assertWholeDataFile } from './lmdb-data-file.util.js';
 import { readsBehindLastCommit, resetLastTxn, StaleWriteTransaction, startsBehindLastCommit } from './lmdb-last-txn.util.js';
+import { openFailure } from './lmdb-open-failure.util.js';
 import { lmdbDatabaseOptions, lmdbOpenOptions } from './lmdb-open-options.util.js';
 import { PanicWatchdog } from './panic-watchdog.service.js';
 import { SharedStructures } from './shared-structures.service.js';
@@ -60,7 +61,11 @@ export class LmdbEnvironment {
     // lmdb maps a damaged file as it is: a page past the end of a truncated file kills the
     // process with SIGBUS, garbage sends it into a crash or an endless loop (issue 14).
     assertWholeDataFile(this.path);
-    this.root = open(lmdbOpenOptions(this.path, this.tuning, maxDbs, this.readOnly));
+    try {
+      this.root = open(lmdbOpenOptions(this.path, this.tuning, maxDbs, this.readOnly));
+    } catch (error) {
+      throw openFailure(this.path, error);
+    }
     // Opening may itself have set the shared last-transaction id back (see lmdb-last-txn.util):
     // every process would then read an older state until the next write.
     if (readsBehindLastCommit(this.root)) {

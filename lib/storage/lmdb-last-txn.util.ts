@@ -24,8 +24,12 @@ interface EnvironmentHandle {
  * from the meta pages every process writes to, so a commit elsewhere counts too.
  */
 export function startsBehindLastCommit(root: RootDatabase): boolean {
-  const env = (root as unknown as { env: EnvironmentHandle }).env;
-  return root.getWriteTxnId() <= env.info().lastTxnId;
+  return root.getWriteTxnId() <= newestCommitOf(root);
+}
+
+/** The id of the newest commit in the data file's meta pages, as lmdb reads them now. */
+function newestCommitOf(root: RootDatabase): number {
+  return (root as unknown as { env: EnvironmentHandle }).env.info().lastTxnId;
 }
 
 const PROBE_KEY = Buffer.from('last-txn-probe');
@@ -40,7 +44,7 @@ const READER_SLOT = /^\s*(\d+)\s+[0-9a-f]+\s+(\d+)\s*$/;
 export function readsBehindLastCommit(root: RootDatabase): boolean {
   root.resetReadTxn();
   root.get(PROBE_KEY);
-  const newest = (root as unknown as { env: EnvironmentHandle }).env.info().lastTxnId;
+  const newest = newestCommitOf(root);
   let reading = -1;
   for (const line of root.readerList().split('\n')) {
     const slot = READER_SLOT.exec(line);

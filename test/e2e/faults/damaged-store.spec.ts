@@ -8,7 +8,7 @@ import { makeTempDir } from '../../support/temp-dir.util.js';
 import { seedSampleStore } from '../cli/cli-store.util.js';
 import { compileChildScript } from './child-script.util.js';
 
-const APP_WITHOUT_HOOKS = join(dirname(fileURLToPath(import.meta.url)), 'damaged-store-app.child.ts');
+const APP_WITHOUT_HOOKS = join(dirname(fileURLToPath(import.meta.url)), 'notes-app.child.ts');
 /** Refusing takes a moment (the check looks again before it counts); a process still running after this hangs. */
 const EXIT_MS = 20_000;
 
@@ -68,7 +68,7 @@ describe('an app starting on a damaged data.mdb', () => {
 
   const apps: ReadonlyArray<{ name: string; start: (dataPath: string) => Promise<Ended> }> = [
     { name: 'the sample (enableShutdownHooks)', start: (dataPath) => runToEnd([SAMPLE_MAIN], { PORT: '0', HOST: '127.0.0.1', DATA_PATH: dataPath }) },
-    { name: 'an app without enableShutdownHooks', start: (dataPath) => runToEnd([appWithoutHooks, dataPath], {}) },
+    { name: 'an app without enableShutdownHooks', start: (dataPath) => runToEnd([appWithoutHooks, 'start', dataPath], {}) },
   ];
 
   for (const { name: damaged, damage, says } of DAMAGES) {
