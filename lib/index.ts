@@ -42,7 +42,7 @@ export type { Principal } from './common/principal.interface.js';
 
 // Reading and writing records
 export { EntityRepository } from './repository/entity.repository.js';
-export type { EntityChange, FindOptions, RecordDiff, RepositoryWriteContext, SubscribeOptions } from './repository/entity.repository.js';
+export type { EntityChange, FindOptions, ReadOptions, RecordDiff, RepositoryWriteContext, SubscribeOptions } from './repository/entity.repository.js';
 export { EntityTransaction } from './repository/entity.transaction.js';
 export type { TransactionWriteContext } from './repository/entity.transaction.js';
 export type { PrincipalContext } from './repository/principal-context.interface.js';

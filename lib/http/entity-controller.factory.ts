@@ -25,6 +25,7 @@ import { createBodyValidator, validateBatch } from './entity-body.util.js';
 import { classStem, type EntityDtos } from './entity-dto.factory.js';
 import { entityRouteDocs } from './entity-route-docs.decorator.js';
 import { etagOf, expectedVersionOf } from './if-match.util.js';
+import { includeOf } from './include-query.util.js';
 import { parseListQuery } from './list-query.util.js';
 import { toAuditView } from './audit-view.util.js';
 import { idempotencyKeyOf, paramOf, requestMetaOf } from './request-meta.util.js';
@@ -113,7 +114,10 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       return this.routes.list.serve(request, response, undefined, async (decision) => {
         const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
         const query = parseListQuery(definition, url);
-        // Who sees a deleted record depends on the delete rule too, which the cache's view key does not hold.
+        const include = includeOf(url);
+        // Who sees a deleted record depends on the delete rule too, and an included record on its
+        // own entity's rules and changes: neither is in the cache's keys.
+        if (include) return this.repository.find(query, { ...readerOf(decision), include });
         if (query.deleted !== undefined && query.deleted !== 'exclude') return this.repository.find(query, readerOf(decision));
         return this.cachedRead(
           decision,
@@ -142,12 +146,16 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
       if (url.includes('?')) {
         let point: PastPointQuery | undefined;
+        let include: string[] | undefined;
         try {
           point = pastPointQuery(url);
+          include = includeOf(url);
+          if (point && include) throw new BadRequestException('include reads the records referred to as they are now: not with version or asOf');
         } catch (error) {
           return Promise.reject(error);
         }
         if (point) return this.findAt(request, response, id, point);
+        if (include) return this.findIncluding(request, response, id, include);
       }
       // Chained rather than awaited: the hottest route makes as few promises as it can (see RouteGate).
       const load = (decision: AccessDecision) => () => this.repository.findById(id, readerOf(decision));
@@ -158,6 +166,16 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
           return view;
         }),
       );
+    }
+
+    /** `GET /P/:id?include=<names>`: the record with the records it refers to; never cached, as those change on their own. */
+    protected findIncluding(request: HttpRequest, response: object, id: string, include: string[]) {
+      return this.routes.findOne.serve(request, response, id, async (decision) => {
+        const view = await this.repository.findById(id, { ...readerOf(decision), include });
+        if (!view) throw new RecordNotFoundException(name, id);
+        this.adapterHost.httpAdapter.setHeader(response, 'ETag', etagOf(view.version));
+        return view;
+      });
     }
 
     /** `GET /P/:id?version=N` or `?asOf=<time>`: the record as it was, read from the log; never cached. */

@@ -21,7 +21,7 @@ import {
 import { FILTER_OPERATORS, type FilterOperator } from '../common/filter-operators.constants.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { aRecordOf, classStem, type EntityDtos } from './entity-dto.factory.js';
-import { ListQueryParameters } from './list-query-parameters.decorator.js';
+import { includableNames, IncludeParameter, ListQueryParameters } from './list-query-parameters.decorator.js';
 
 const IfMatch = () => ApiHeader({ name: 'If-Match', required: false, description: 'The ETag ("<version>") the record must still have; 412 otherwise' });
 // Documented rather than declared with @Param: every param decorator runs the app's global pipes, a few promises per request.
@@ -50,6 +50,7 @@ function stacked(...decorators: Array<MethodDecorator>): MethodDecorator {
 export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) {
   const noun = classStem(definition);
   const aRecord = aRecordOf(definition);
+  const including = includableNames(definition).length > 0;
   /** A write's 409: a unique index, and on an entity with `@Reference` fields, a reference to a missing record. */
   const Conflict = (unique: string) =>
     ApiConflictResponse({ description: definition.references.length > 0 ? `${unique}, or a @Reference field names a record that does not exist` : unique });
@@ -101,7 +102,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         }),
         ListQueryParameters(definition),
         ApiOkResponse({ type: dtos.page }),
-        ApiBadRequestResponse({ description: 'An unknown field, operator or malformed value' }),
+        ApiBadRequestResponse({ description: `An unknown field, operator${including ? ', include' : ''} or malformed value` }),
       ),
     changes: () =>
       stacked(
@@ -131,11 +132,12 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         }),
         ApiQuery({ name: 'version', required: false, type: 'integer', minimum: 1, description: 'The record at this version' }),
         ApiQuery({ name: 'asOf', required: false, type: String, format: 'date-time', description: 'The record as it was at this time' }),
+        ...IncludeParameter(definition),
         ApiOkResponse({
           type: dtos.record,
           headers: { ETag: { description: 'The record version, as "<version>" (not on past reads)', schema: { type: 'string' } } },
         }),
-        ApiBadRequestResponse({ description: 'A malformed version or asOf, or both' }),
+        ApiBadRequestResponse({ description: `A malformed version or asOf, or both${including ? ', or an unknown include' : ''}` }),
         ApiNotFoundResponse({ description: 'No record has this id (or had that version, or existed then)' }),
         Gone(),
         IdParam(),

@@ -5,7 +5,7 @@ import { DEFAULT_LIMIT, MAX_LIMIT } from '../common/page-limits.constants.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { fieldSchema } from './entity-dto.factory.js';
 
-/** The list route's query parameters in OpenAPI: one equality filter per visible field, then sort, limit, cursor. */
+/** The list route's query parameters in OpenAPI: one equality filter per visible field, then sort, limit, cursor, include. */
 export function ListQueryParameters(definition: EntityDefinition): MethodDecorator {
   const visible = definition.fields.filter((field) => !field.hidden);
   const sortable = ['id', 'createdAt', 'updatedAt', 'version', ...visible.map((field) => field.name)];
@@ -24,6 +24,7 @@ export function ListQueryParameters(definition: EntityDefinition): MethodDecorat
     ApiQuery({ name: 'sort', required: false, enum: sortable.flatMap((field) => [field, `-${field}`]), description: 'Sort field, `-` for descending' }),
     ApiQuery({ name: 'limit', required: false, type: Number, minimum: 1, maximum: MAX_LIMIT, description: `Page size (default ${DEFAULT_LIMIT})` }),
     ApiQuery({ name: 'cursor', required: false, type: String, description: 'The `nextCursor` of the previous page' }),
+    ...IncludeParameter(definition),
     ...(definition.softDelete
       ? [
           ApiQuery({
@@ -35,4 +36,26 @@ export function ListQueryParameters(definition: EntityDefinition): MethodDecorat
         ]
       : []),
   );
+}
+
+/** The names callers may `include`: a reference through a hidden field is as unknown to them as the field. */
+export function includableNames(definition: EntityDefinition): string[] {
+  return definition.references.flatMap((reference) => (reference.as && !definition.fieldsByName.get(reference.field)?.hidden ? [reference.as] : []));
+}
+
+/** `include` in OpenAPI, for an entity with names to include: none otherwise. */
+export function IncludeParameter(definition: EntityDefinition): MethodDecorator[] {
+  const names = includableNames(definition);
+  if (names.length === 0) return [];
+  return [
+    ApiQuery({
+      name: 'include',
+      required: false,
+      isArray: true,
+      enum: names,
+      style: 'form',
+      explode: false,
+      description: 'References to add to each record, comma-separated: each as the record it refers to, as the caller may read it, or null',
+    }),
+  ];
 }

@@ -33,6 +33,8 @@ export function parseListQuery(definition: EntityDefinition, url: string): FindQ
     if (key === 'sort') query.sort = checkedSort(definition, raw);
     else if (key === 'limit') query.limit = parseLimit(raw);
     else if (key === 'cursor') query.cursor = raw;
+    // What a page's records bring along, not which records: read by `includeOf`.
+    else if (key === 'include') continue;
     // On an entity with soft delete, `deleted` picks the records listed, as `sort` picks their order.
     else if (key === 'deleted' && definition.softDelete) query.deleted = raw as FindQuery['deleted'];
     else {

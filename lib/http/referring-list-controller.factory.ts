@@ -22,6 +22,7 @@ import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
 import { classStem, type EntityDtos } from './entity-dto.factory.js';
 import { IdParam } from './entity-route-docs.decorator.js';
 import { ListQueryParameters } from './list-query-parameters.decorator.js';
+import { includeOf } from './include-query.util.js';
 import { parseListQuery } from './list-query.util.js';
 import { paramOf, type HttpRequest } from './request-meta.util.js';
 import { documentReplication } from './replication-docs.util.js';
@@ -55,6 +56,8 @@ export function createReferringListController(
   @Controller(target.path)
   class ReferringListController {
     private readonly route: RouteGate;
+    /** Looked up when first needed: the target's repository may come from another feature module. */
+    private targets?: EntityRepository<object>;
 
     constructor(
       @Inject(getRepositoryToken(source.target)) private readonly repository: EntityRepository<object>,
@@ -84,13 +87,15 @@ export function createReferringListController(
     list(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       const id = paramOf(request, 'id');
       return this.route.serve(request, response, id, async (decision) => {
-        const query = parseListQuery(source, this.adapterHost.httpAdapter.getRequestUrl(request) as string);
+        const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
+        const query = parseListQuery(source, url);
+        const include = includeOf(url);
         if (query.where?.[reference.field] !== undefined) throw new BadRequestException(`${reference.field} is set by the route; filter on other fields`);
         const principal = decision.principal ?? null;
-        const targets = this.moduleRef.get<EntityRepository<object>>(getRepositoryToken(target.target), { strict: false });
-        if (!(await targets.findById(id, { principal }))) throw new RecordNotFoundException(target.name, id);
+        this.targets ??= this.moduleRef.get<EntityRepository<object>>(getRepositoryToken(target.target), { strict: false });
+        if (!(await this.targets.findById(id, { principal }))) throw new RecordNotFoundException(target.name, id);
         const reader: DecidedContext = { principal, decision };
-        return this.repository.find({ ...query, where: { ...query.where, [reference.field]: id } }, reader);
+        return this.repository.find({ ...query, where: { ...query.where, [reference.field]: id } }, { ...reader, ...(include && { include }) });
       });
     }
   }

@@ -43,6 +43,12 @@ export interface ReferenceOptions {
    * removes the field from them (it must be `@Field({ required: false })`).
    */
   onDelete?: ReferenceDeleteRule;
+  /**
+   * The name the record referred to takes in a read with `include` (`?include=permit`), and
+   * in filters through the reference (`?permit.status=open`). Default: the field without its
+   * `Id` or `_id` suffix (`permitId` → `permit`); a field without one needs `as` for either.
+   */
+  as?: string;
 }
 
 /** Options of `@Composite()`. */

@@ -17,6 +17,8 @@ import {
 } from './metadata.reflector.js';
 import { readValidationConstraints } from './validation-constraints.reflector.js';
 
+/** The list route's own query parameters: a reference named like one could not be filtered through. */
+const QUERY_KEYS: ReadonlySet<string> = new Set(['sort', 'limit', 'cursor', 'deleted', 'include']);
 const PATH_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/;
 const ENTITY_PERMISSION_KEYS = new Set(['read', 'create', 'update', 'delete', 'history', 'audit', 'admin', 'owner']);
 /** Entity rules that may be `null` (open to everyone); `admin: null` would let anyone grant themselves any right. */
@@ -151,7 +153,7 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
     fields: Object.freeze(fields),
     fieldsByName,
     indexes: Object.freeze(indexes.map((index) => Object.freeze({ ...index, fields: Object.freeze([...index.fields]) }))),
-    references: Object.freeze(references),
+    references: Object.freeze(namedReferences(references, fieldsByName, softDelete, fail)),
     permissions: permissions && Object.freeze({ ...permissions }),
     audited: auditedReflector.get(target) ?? false,
     cached: cachedReflector.get(target) && Object.freeze({ ...cachedReflector.get(target) }),
@@ -172,7 +174,40 @@ function referenceOf(property: string, facts: ReferenceFacts, field: FieldDefini
   if (!DELETE_RULES.includes(onDelete)) fail(`@Reference onDelete must be one of ${DELETE_RULES.join(', ')}, not ${describeValue(onDelete)}`);
   if (onDelete === 'setNull' && field.required) fail("@Reference({ onDelete: 'setNull' }) removes the field, so it needs @Field({ required: false })");
   if (onDelete === 'setNull' && field.immutable) fail("@Reference({ onDelete: 'setNull' }) changes the field, which is immutable");
-  return Object.freeze({ field: property, target: facts.target, onDelete });
+  if (facts.as !== undefined && (typeof facts.as !== 'string' || !FIELD_NAME.test(facts.as) || FORBIDDEN_KEYS.has(facts.as))) {
+    fail(`@Reference as must be a usable field name, not ${describeValue(facts.as)}`);
+  }
+  return { field: property, target: facts.target, onDelete, ...(facts.as !== undefined && { as: facts.as }) };
+}
+
+/** A reference field's default name in `include` and filters: `permitId` or `permit_id` → `permit`. */
+const ID_SUFFIX = /(?<=.)(?:Id|_id)$/;
+
+/**
+ * Names each reference for `include` and filters through it: its `as`, else its field without
+ * the id suffix. Such a name appears beside the fields in a record and a query string, so it
+ * may be none of them: a chosen one that is fails start-up, a derived one is dropped.
+ */
+function namedReferences(
+  references: readonly ReferenceDefinition[],
+  fieldsByName: ReadonlyMap<string, FieldDefinition>,
+  softDelete: boolean,
+  fail: (field: string, problem: string) => never,
+): ReferenceDefinition[] {
+  const taken = (name: string) =>
+    fieldsByName.has(name) || (RESERVED_FIELDS as readonly string[]).includes(name) || (softDelete && name === DELETED_AT) || QUERY_KEYS.has(name);
+  const named = new Map<string, string>();
+  return references.map((reference) => {
+    const chosen = reference.as;
+    if (chosen !== undefined && taken(chosen)) fail(reference.field, `@Reference as "${chosen}" is already the name of a field or query parameter`);
+    const derived = reference.field.replace(ID_SUFFIX, '');
+    const as = chosen ?? (derived !== reference.field && !taken(derived) ? derived : undefined);
+    if (as === undefined) return Object.freeze({ ...reference });
+    const other = named.get(as);
+    if (other) fail(reference.field, `@Reference is named "${as}" like ${other}'s; give one of them another name with as`);
+    named.set(as, reference.field);
+    return Object.freeze({ ...reference, as });
+  });
 }
 
 /**

@@ -44,6 +44,8 @@ export interface ReferenceDefinition {
   /** The entity class referred to, resolved when first needed so entities may refer to each other. */
   readonly target: () => Type<object>;
   readonly onDelete: ReferenceDeleteRule;
+  /** Its name in `include` and in filters through it; absent when it has none (see `ReferenceOptions.as`). */
+  readonly as?: string;
 }
 
 /** Everything downstream needs to know about an entity, read once and frozen. */

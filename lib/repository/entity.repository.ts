@@ -22,6 +22,7 @@ import type { EntityInput, EntityRecord } from './entity-record.interface.js';
 import { EntityTransaction, type TransactionRules } from './entity.transaction.js';
 import type { PrincipalContext } from './principal-context.interface.js';
 import { checkedWriteFor, checkQueryFields, withRequestOf, decisionOf, readFor, shapeFor, unreadableTo, unreadableUnder } from './principal-access.util.js';
+import { includedReferences, withIncluded } from './included-records.util.js';
 import { toDeclaredRecord, toHistoryView, toRecordView } from './record-view.util.js';
 import type { AccessPolicy } from './access-policy.interface.js';
 import type { Principal } from '../common/principal.interface.js';
@@ -79,8 +80,17 @@ function pastPointOf(point: { version: number } | { asOf: Date | string }): Past
   return { asOf };
 }
 
+/** Options of a read beyond the query itself. */
+export interface ReadOptions extends PrincipalContext {
+  /**
+   * References to add to each record, by name (`@Reference`'s `as`: `['permit']`), each as the
+   * record it points to, shaped for the principal like a read of that entity, or `null`.
+   */
+  include?: readonly string[];
+}
+
 /** Options of `find` beyond the query itself. */
-export type FindOptions = PrincipalContext;
+export type FindOptions = ReadOptions;
 
 /**
  * Reads and writes the records of one entity. Inject it with
@@ -147,30 +157,38 @@ export class EntityRepository<T extends object> {
     });
   }
 
-  /** The record with this id, or `null` (also when a checked principal may not see it). */
-  findById(id: string, options: PrincipalContext = {}): Promise<EntityRecord<T> | null> {
+  /**
+   * The record with this id, or `null` (also when a checked principal may not see it). With
+   * `include`, type what it adds: `findById<{ permit: EntityRecord<Permit> | null }>(id, { include: ['permit'] })`.
+   */
+  findById<Included extends object = object>(id: string, options: ReadOptions = {}): Promise<(EntityRecord<T> & Included) | null> {
     return this.observed('findById', async () => {
       this.checkOpen();
+      const included = options.include ? includedReferences(this.storage, this.access, this.definition, options, options.include) : [];
       this.storage.renewSnapshot();
       const record = isRecordId(id) ? this.storage.tablesOf(this.definition).records.get(id) : undefined;
-      return readFor(this.access, this.definition, options, record) as EntityRecord<T> | null;
+      const view = readFor(this.access, this.definition, options, record);
+      return (view && withIncluded(this.storage, this.access, this.definition, options, [view], included)[0]!) as (EntityRecord<T> & Included) | null;
     });
   }
 
-  /** One page of the records that match `query`, in its sort order. Fails with `InvalidQueryException`. */
-  find(query: FindQuery = {}, options: FindOptions = {}): Promise<FindResult<EntityRecord<T>>> {
+  /** One page of the records that match `query`, in its sort order. Fails with `InvalidQueryException`. `Included` types what `include` adds, as for `findById`. */
+  find<Included extends object = object>(query: FindQuery = {}, options: FindOptions = {}): Promise<FindResult<EntityRecord<T> & Included>> {
     return this.observed(
       'find',
       async () => {
         this.checkOpen();
         const normalized = normalizeQuery(this.definition, query);
+        const included = options.include ? includedReferences(this.storage, this.access, this.definition, options, options.include) : [];
+        const including = (items: Record<string, unknown>[]) =>
+          withIncluded(this.storage, this.access, this.definition, options, items, included) as (EntityRecord<T> & Included)[];
         const { tables, definition: planned } = recordsFor(this.storage.tablesOf(this.definition), normalized.deleted);
         const plan = planQuery(planned, normalized.clauses, normalized.sort);
         if (Logger.isLevelEnabled('debug')) QUERY_LOGGER.debug(`${this.definition.name}: ${explainPlan(plan)}`);
         this.storage.renewSnapshot();
         if (!('principal' in options)) {
           const page = runQuery(tables, normalized, plan, this.storage.cursorKey);
-          return { items: page.items.map((record) => toDeclaredRecord(this.definition, record) as EntityRecord<T>), nextCursor: page.nextCursor };
+          return { items: including(page.items.map((record) => toDeclaredRecord(this.definition, record))), nextCursor: page.nextCursor };
         }
         const decision = decisionOf(this.access, this.definition, options, 'read');
         const unreadable = unreadableUnder(this.access, this.definition, decision);
@@ -186,7 +204,7 @@ export class EntityRepository<T extends object> {
           (!decision || this.access!.canRead(this.definition, decision, record)) &&
           (!deleting || !(record as Partial<DeletedRecord>).deletedAt || this.access!.permits(this.definition, deleting, record));
         const page = runQuery(tables, normalized, plan, this.storage.cursorKey, visible);
-        return { items: page.items.map((record) => toRecordView(this.definition, record, unreadable) as EntityRecord<T>), nextCursor: page.nextCursor };
+        return { items: including(page.items.map((record) => toRecordView(this.definition, record, unreadable))), nextCursor: page.nextCursor };
       },
       () => `${this.explain(query)}; filters: ${Object.keys(query.where ?? {}).join(', ') || 'none'}; sort: ${query.sort ?? 'id'}`,
     );

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import type { EntityDefinition, ReferenceDefinition } from '../metadata/entity-definition.interface.js';
 import type { EventRetention, StorageOptions } from '../common/storage-options.interface.js';
 import { cursorKeyFromSecret, loadCursorKey } from './cursor-key.util.js';
 import { ChangeApplier } from './change-applier.service.js';
@@ -92,6 +92,11 @@ export class EntityStorage {
   /** The definition registered for an entity class. */
   definitionOf(target: Function): EntityDefinition {
     return this.registry.of(target);
+  }
+
+  /** The entity a reference of `source` points to. */
+  referenceTarget(source: EntityDefinition, reference: ReferenceDefinition): EntityDefinition {
+    return this.registry.targetOf(source, reference);
   }
 
   registered(): EntityDefinition[] {

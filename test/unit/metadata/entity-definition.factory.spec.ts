@@ -755,6 +755,26 @@ describe('createEntityDefinition', () => {
         expect(definition.indexes.map((index) => index.fields)).toEqual([['ownerId', 'name'], ['targetId']]);
       });
 
+      it('names each reference for include: its as, else its field without the id suffix, else none', () => {
+        @Entity('ref-named')
+        class Named {
+          @Field() @Reference(() => Target) targetId!: string;
+          @Field() @Reference(() => Target) parent_id!: string;
+          @Field() @Reference(() => Target, { as: 'boss' }) manager!: string;
+          @Field() @Reference(() => Target) sponsor!: string;
+          // Its derived name, `label`, is a field: it has no name unless it is given one.
+          @Field() @Reference(() => Target) labelId!: string;
+          @Field() label!: string;
+        }
+        expect(createEntityDefinition(Named).references.map(({ field, as }) => ({ field, as }))).toEqual([
+          { field: 'targetId', as: 'target' },
+          { field: 'parent_id', as: 'parent' },
+          { field: 'manager', as: 'boss' },
+          { field: 'sponsor', as: undefined },
+          { field: 'labelId', as: undefined },
+        ]);
+      });
+
       it.each([
         [
           'a field that is not a string',
@@ -810,6 +830,52 @@ describe('createEntityDefinition', () => {
               @Reference(() => Target) targetId!: string;
             }
             return NoField;
+          },
+        ],
+        [
+          'an as naming a field',
+          '@Reference as "name" is already the name of a field or query parameter',
+          () => {
+            @Entity('ref-as-field')
+            class AsField {
+              @Field() name!: string;
+              @Field() @Reference(() => Target, { as: 'name' }) targetId!: string;
+            }
+            return AsField;
+          },
+        ],
+        [
+          'an as naming a query parameter',
+          '@Reference as "sort" is already the name of a field or query parameter',
+          () => {
+            @Entity('ref-as-query')
+            class AsQuery {
+              @Field() @Reference(() => Target, { as: 'sort' }) targetId!: string;
+            }
+            return AsQuery;
+          },
+        ],
+        [
+          'an as that is no field name',
+          '@Reference as must be a usable field name, not "a.b"',
+          () => {
+            @Entity('ref-as-dotted')
+            class AsDotted {
+              @Field() @Reference(() => Target, { as: 'a.b' }) targetId!: string;
+            }
+            return AsDotted;
+          },
+        ],
+        [
+          'two references of one name',
+          `@Reference is named "target" like other_target_id's`,
+          () => {
+            @Entity('ref-as-twice')
+            class AsTwice {
+              @Field() @Reference(() => Target, { as: 'target' }) other_target_id!: string;
+              @Field() @Reference(() => Target) targetId!: string;
+            }
+            return AsTwice;
           },
         ],
       ])('fails start-up on %s, naming the field', (_case, problem, declare) => {

@@ -1,0 +1,15 @@
+import { BadRequestException } from '@nestjs/common';
+
+/**
+ * `include=permit,site` of a read route's query string: the reference names it lists, or
+ * `undefined` without one. Which names an entity has is the repository's to check.
+ */
+export function includeOf(url: string): string[] | undefined {
+  const search = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+  const values = search.getAll('include');
+  if (values.length === 0) return undefined;
+  if (values.length > 1) throw new BadRequestException('query parameter include is repeated');
+  const names = values[0]!.split(',');
+  if (names.includes('')) throw new BadRequestException('include lists reference names separated by commas, e.g. include=permit');
+  return names;
+}

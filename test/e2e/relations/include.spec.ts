@@ -1,0 +1,198 @@
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import {
+  Cached,
+  Entity,
+  type EntityRecord,
+  EntityRepository,
+  Field,
+  getRepositoryToken,
+  InvalidQueryException,
+  Permission,
+  Reference,
+} from '../../../lib/index.js';
+import { createTestApp, PLATFORMS, type TestApp } from '../../support/test-app.util.js';
+import { asPrincipal, expectNestError, http, principalFromHeader } from '../support/e2e.util.js';
+
+/** Read by everyone, but `secret` by no one and `phone` only with `owners:phone`. */
+@Entity('inc-owners')
+@Permission({ read: null, create: null, update: null, delete: null })
+class Owner {
+  @Field() name!: string;
+  @Field({ hidden: true }) secret!: string;
+  @Field({ required: false }) @Permission({ read: 'owners:phone' }) phone?: string;
+}
+
+/** `lockers:read` reads every locker; without it, a principal reads only the lockers it holds. */
+@Entity('inc-lockers')
+@Permission({ read: 'lockers:read', create: null, update: null, delete: null, owner: 'holder' })
+class Locker {
+  @Field() code!: string;
+  @Field({ required: false }) holder?: string;
+}
+
+/** Only holders of `vaults:read` read vaults at all. */
+@Entity('inc-vaults')
+@Permission({ read: 'vaults:read', create: null, update: null, delete: null })
+class Vault {
+  @Field() label!: string;
+}
+
+@Entity({ name: 'inc-cars', softDelete: true })
+@Permission({ read: null, create: null, update: null, delete: null })
+@Cached()
+class Car {
+  @Field() plate!: string;
+  @Field() @Reference(() => Owner) ownerId!: string;
+  @Field({ required: false }) @Reference(() => Locker, { onDelete: 'setNull' }) lockerId?: string;
+  @Field({ required: false }) @Reference(() => Vault, { as: 'safe', onDelete: 'setNull' }) vault?: string;
+  @Field({ required: false }) @Permission({ read: 'cars:broker' }) @Reference(() => Owner, { onDelete: 'setNull' }) brokerId?: string;
+  @Field({ required: false, hidden: true }) @Reference(() => Owner, { as: 'previous', onDelete: 'setNull' }) previousOwnerId?: string;
+}
+
+const ALICE = asPrincipal({ id: 'alice', permissions: ['lockers:read', 'vaults:read', 'owners:phone', 'cars:broker'] });
+const BOB = asPrincipal({ id: 'bob', permissions: [] });
+const CAROL = asPrincipal({ id: 'carol', permissions: [] });
+
+describe.each(PLATFORMS)('include on %s', (platform) => {
+  let t: TestApp;
+  let owner: { id: string };
+  let broker: { id: string };
+  let locker: { id: string };
+  let vault: { id: string };
+  let car: { id: string; version: number };
+  let bare: { id: string };
+
+  beforeAll(async () => {
+    t = await createTestApp({ entities: [Owner, Locker, Vault, Car], platform, module: { getPrincipal: principalFromHeader } });
+    // Through the repositories: hidden fields take no value over HTTP.
+    const repository = <T extends object>(entity: new () => T) => t.app.get<EntityRepository<T>>(getRepositoryToken(entity));
+    owner = await repository(Owner).create({ name: 'Ada', secret: 's3cret', phone: '555-0100' });
+    broker = await repository(Owner).create({ name: 'Bea', secret: 'b', phone: '555-0199' });
+    locker = await repository(Locker).create({ code: 'L-1', holder: 'bob' });
+    vault = await repository(Vault).create({ label: 'V-1' });
+    car = await repository(Car).create({
+      plate: 'AB-123',
+      ownerId: owner.id,
+      lockerId: locker.id,
+      vault: vault.id,
+      brokerId: broker.id,
+      previousOwnerId: broker.id,
+    });
+    bare = await repository(Car).create({ plate: 'ZZ-999', ownerId: owner.id });
+  });
+  afterAll(() => t.close());
+
+  it('adds each record referred to under its name, as the caller may read it, and null for an empty field', async () => {
+    const response = await http(t).get(`/inc-cars/${car.id}?include=owner,locker,safe`).set(ALICE).expect(200);
+    expect(response.headers.etag).toBe(`"${car.version}"`);
+    expect(response.body).toEqual(
+      expect.objectContaining({
+        id: car.id,
+        ownerId: owner.id,
+        owner: expect.objectContaining({ id: owner.id, name: 'Ada', phone: '555-0100' }),
+        locker: expect.objectContaining({ id: locker.id, code: 'L-1' }),
+        safe: expect.objectContaining({ id: vault.id, label: 'V-1' }),
+      }),
+    );
+    expect(response.body.owner).not.toHaveProperty('secret');
+    expect(response.body).not.toHaveProperty('broker');
+
+    const empty = await http(t).get(`/inc-cars/${bare.id}?include=locker,owner`).set(ALICE).expect(200);
+    expect(empty.body).toEqual(expect.objectContaining({ locker: null, owner: expect.objectContaining({ id: owner.id }) }));
+  });
+
+  it("applies the included entity's field rules, record rules and entity rules", async () => {
+    // Without owners:phone the owner comes without its phone.
+    const asBob = await http(t).get(`/inc-cars/${car.id}?include=owner,locker`).set(BOB).expect(200);
+    expect(asBob.body.owner).toEqual(expect.objectContaining({ id: owner.id, name: 'Ada' }));
+    expect(asBob.body.owner).not.toHaveProperty('phone');
+    // Bob holds the locker, so reads it without lockers:read; Carol does not, and learns nothing of it.
+    expect(asBob.body.locker).toEqual(expect.objectContaining({ id: locker.id, code: 'L-1' }));
+    const asCarol = await http(t).get(`/inc-cars/${car.id}?include=locker`).set(CAROL).expect(200);
+    expect(asCarol.body.locker).toBeNull();
+    // Vaults are closed to those without vaults:read, so including one is refused as reading it would be.
+    expect(expectNestError(await http(t).get(`/inc-cars/${car.id}?include=safe`).set(CAROL), 403)).toContain('vaults:read');
+    expectNestError(await http(t).get(`/inc-cars/${car.id}?include=safe`), 401);
+    expectNestError(await http(t).get(`/inc-cars?include=safe`).set(BOB), 403);
+  });
+
+  it('never reveals a reference field the caller may not read', async () => {
+    // A hidden field is no field to a caller: nor is its reference.
+    expect(expectNestError(await http(t).get(`/inc-cars/${car.id}?include=previous`).set(ALICE), 400)).toBe(
+      'cannot include previous: inc-cars can include owner, locker, safe, broker',
+    );
+    expect(expectNestError(await http(t).get(`/inc-cars/${car.id}?include=broker`).set(BOB), 403)).toContain('brokerId');
+    const asAlice = await http(t).get(`/inc-cars/${car.id}?include=broker`).set(ALICE).expect(200);
+    expect(asAlice.body.broker).toEqual(expect.objectContaining({ id: broker.id, name: 'Bea' }));
+  });
+
+  it('includes in lists and in the nested route', async () => {
+    const list = await http(t).get('/inc-cars?include=owner,locker&sort=plate').set(BOB).expect(200);
+    expect(list.body.items.map((item: { plate: string; owner: { id: string }; locker: unknown }) => [item.plate, item.owner.id, item.locker === null])).toEqual(
+      [
+        ['AB-123', owner.id, false],
+        ['ZZ-999', owner.id, true],
+      ],
+    );
+    // Bob reads the locker he holds, and so the cars in it, each with its owner.
+    const nested = await http(t).get(`/inc-lockers/${locker.id}/inc-cars?include=owner,locker`).set(BOB).expect(200);
+    expect(nested.body.items).toEqual([
+      expect.objectContaining({ id: car.id, owner: expect.objectContaining({ id: owner.id }), locker: expect.objectContaining({ code: 'L-1' }) }),
+    ]);
+    expectNestError(await http(t).get(`/inc-lockers/${locker.id}/inc-cars?include=nope`).set(BOB), 400);
+  });
+
+  it('is never served from the cache: an included record is read as it is now', async () => {
+    await http(t).get(`/inc-cars/${car.id}?include=owner`).expect(200);
+    await http(t).get(`/inc-cars?include=owner`).expect(200);
+    await http(t).patch(`/inc-owners/${owner.id}`).send({ name: 'Ada Lovelace' }).expect(200);
+    expect((await http(t).get(`/inc-cars/${car.id}?include=owner`).expect(200)).body.owner.name).toBe('Ada Lovelace');
+    const items = (await http(t).get(`/inc-cars?include=owner`).expect(200)).body.items as Array<{ owner: { name: string } }>;
+    expect(items.map((item) => item.owner.name)).toEqual(['Ada Lovelace', 'Ada Lovelace']);
+    await http(t).patch(`/inc-owners/${owner.id}`).send({ name: 'Ada' }).expect(200);
+  });
+
+  it.each([
+    ['an unknown name', 'include=nope', 'cannot include nope: inc-cars can include owner, locker, safe, broker'],
+    ['a name twice', 'include=owner,owner', 'include names a reference twice'],
+    ['the parameter twice', 'include=owner&include=locker', 'query parameter include is repeated'],
+    ['an empty name', 'include=owner,', 'include lists reference names separated by commas, e.g. include=permit'],
+    ['a past version', 'include=owner&version=1', 'include reads the records referred to as they are now: not with version or asOf'],
+  ])('answers 400 to %s', async (_case, query, message) => {
+    expect(expectNestError(await http(t).get(`/inc-cars/${car.id}?${query}`).set(ALICE), 400)).toBe(message);
+  });
+
+  it('includes through the repository: every declared field for trusted code, as a route would for a principal', async () => {
+    const cars = t.app.get<EntityRepository<Car>>(getRepositoryToken(Car));
+    const trusted = await cars.findById<{ owner: EntityRecord<Owner> }>(car.id, { include: ['owner'] });
+    expect(trusted!.owner).toEqual(expect.objectContaining({ name: 'Ada', secret: 's3cret' }));
+    const forCarol = await cars.findById<{ owner: object; locker: object | null }>(car.id, {
+      principal: { id: 'carol', permissions: [] },
+      include: ['owner', 'locker'],
+    });
+    expect(forCarol!.locker).toBeNull();
+    expect(forCarol!.owner).not.toHaveProperty('secret');
+    const page = await cars.find({ where: { plate: 'ZZ-999' } }, { include: ['safe'] });
+    expect(page.items).toEqual([expect.objectContaining({ id: bare.id, safe: null })]);
+    await expect(cars.find({}, { include: ['nope'] })).rejects.toBeInstanceOf(InvalidQueryException);
+    // Trusted code may include through a hidden field, which it reads anyway.
+    expect((await cars.findById<{ previous: { id: string } }>(car.id, { include: ['previous'] }))!.previous.id).toBe(broker.id);
+  });
+
+  it('documents include on the read routes, with the names an entity can include', () => {
+    const document = SwaggerModule.createDocument(t.app, new DocumentBuilder().build());
+    const includeOf = (path: string) => document.paths[path]!.get!.parameters!.find((parameter) => 'name' in parameter && parameter.name === 'include');
+    for (const path of ['/inc-cars', '/inc-cars/{id}', '/inc-lockers/{id}/inc-cars']) {
+      expect(includeOf(path)).toEqual(
+        expect.objectContaining({
+          in: 'query',
+          required: false,
+          style: 'form',
+          explode: false,
+          schema: { type: 'array', items: { type: 'string', enum: ['owner', 'locker', 'safe', 'broker'] } },
+        }),
+      );
+    }
+    expect(includeOf('/inc-owners')).toBeUndefined();
+  });
+});
