@@ -1,7 +1,7 @@
 import { BadRequestException, Controller, Delete, Get, HttpCode, Inject, Patch, Post, Put, Req, Res, SetMetadata, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApiForbiddenResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import type { EntityDefinition, ReferenceDefinition } from '../metadata/entity-definition.interface.js';
 import { METADATA_KEYS } from '../common/metadata.constants.js';
 import { ENTITIES_MODULE_OPTIONS, getRepositoryToken } from '../common/entity-tokens.util.js';
 import type { AccessDecision } from '../repository/access-policy.interface.js';
@@ -55,6 +55,8 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   class EntityController {
     /** Each route's stages (request id, metrics, access, body and id checks): see `RouteGate`. */
     protected readonly routes: Record<RouteName, RouteGate>;
+    /** The entity a reference points to, for filters through it (`?permit.status=open`). */
+    protected readonly targetOf: (reference: ReferenceDefinition) => EntityDefinition;
 
     constructor(
       @Inject(getRepositoryToken(definition.target)) protected readonly repository: EntityRepository<object>,
@@ -67,6 +69,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       storage: EntityStorage,
     ) {
       storage.claimRoutes(definition);
+      this.targetOf = (reference) => storage.referenceTarget(definition, reference);
       if (storage.replication) documentReplication(Object.getPrototypeOf(this) as object);
       const services: RouteServices = { definition, options, access, audit, telemetry, adapterHost, replication: storage.replication };
       const gate = (method: RouteMethod, path: string, action: EntityAction, body?: typeof createBody) => new RouteGate(services, method, path, action, body);
@@ -113,11 +116,13 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     list(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       return this.routes.list.serve(request, response, undefined, async (decision) => {
         const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
-        const query = parseListQuery(definition, url);
+        const query = parseListQuery(definition, url, this.targetOf);
         const include = includeOf(url);
-        // Who sees a deleted record depends on the delete rule too, and an included record on its
-        // own entity's rules and changes: neither is in the cache's keys.
-        if (include) return this.repository.find(query, { ...readerOf(decision), include });
+        // Who sees a deleted record depends on the delete rule too, and an included record or a
+        // filter through a reference on another entity's rules and changes: none is in the cache's keys.
+        if (include || Object.keys(query.where ?? {}).some((key) => key.includes('.'))) {
+          return this.repository.find(query, { ...readerOf(decision), ...(include && { include }) });
+        }
         if (query.deleted !== undefined && query.deleted !== 'exclude') return this.repository.find(query, readerOf(decision));
         return this.cachedRead(
           decision,

@@ -98,7 +98,11 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
           summary: `List ${noun} records`,
           description:
             `Filter with \`field=value\` (equality) or \`field[op]=value\`, op one of ${OPERATORS_TEXT}. ` +
-            'Sort with `sort=field` or `sort=-field` (default: id, i.e. creation order). Page with `limit` and the `nextCursor` of the previous page.',
+            'Sort with `sort=field` or `sort=-field` (default: id, i.e. creation order). Page with `limit` and the `nextCursor` of the previous page.' +
+            (including
+              ? ` Filter through a reference with \`name.field=value\` or \`name.field[op]=value\` (references: ${includableNames(definition).join(', ')}): ` +
+                'records whose reference points to a record that matches, among those the caller may read.'
+              : ''),
         }),
         ListQueryParameters(definition),
         ApiOkResponse({ type: dtos.page }),

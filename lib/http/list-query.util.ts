@@ -3,14 +3,14 @@ import { isoDateOf } from '../common/date-value.util.js';
 import { isFilterOperator } from '../common/filter-operators.constants.js';
 import { FIELD_NAME } from '../common/metadata.constants.js';
 import { MAX_LIMIT } from '../common/page-limits.constants.js';
-import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import type { EntityDefinition, ReferenceDefinition } from '../metadata/entity-definition.interface.js';
 import type { FindQuery } from '../query/find-query.interface.js';
 import { queryableFieldType } from '../query/query-clause.util.js';
 
 const MAX_PARAMETERS = 64;
 const MAX_IN_VALUES = 100;
-/** `field` or `field[op]`. */
-const PARAMETER = new RegExp(`^(${FIELD_NAME.source.slice(1, -1)})(?:\\[([a-z]+)\\])?$`);
+/** `field` or `field[op]`, and through a reference `name.field` or `name.field[op]`. */
+const PARAMETER = new RegExp(`^(?:(${FIELD_NAME.source.slice(1, -1)})\\.)?(${FIELD_NAME.source.slice(1, -1)})(?:\\[([a-z]+)\\])?$`);
 /** JSON's number grammar, leading zeros allowed: no sign but `-`, no hex, binary or octal, no blanks, `Infinity` or `NaN`. */
 const DECIMAL = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
@@ -20,7 +20,7 @@ const DECIMAL = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
  * here, so the result is the same whichever query parser the platform is set up with.
  * Hidden fields are treated as absent: filtering on them would reveal their values.
  */
-export function parseListQuery(definition: EntityDefinition, url: string): FindQuery {
+export function parseListQuery(definition: EntityDefinition, url: string, targetOf?: (reference: ReferenceDefinition) => EntityDefinition): FindQuery {
   const search = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
   const query: FindQuery = {};
   const where: Record<string, Record<string, unknown>> = {};
@@ -39,22 +39,35 @@ export function parseListQuery(definition: EntityDefinition, url: string): FindQ
     else if (key === 'deleted' && definition.softDelete) query.deleted = raw as FindQuery['deleted'];
     else {
       const match = PARAMETER.exec(key);
-      const field = match?.[1];
-      const op = match?.[2] ?? 'eq';
-      if (!field || !isVisibleField(definition, field)) {
-        throw new BadRequestException(`unknown query parameter ${key}: ${definition.name} has no field ${field ?? key}`);
+      const [through, field, op = 'eq'] = [match?.[1], match?.[2], match?.[3]];
+      const owner = through === undefined ? definition : referredEntity(definition, key, through, targetOf);
+      if (!field || !isVisibleField(owner, field)) {
+        throw new BadRequestException(`unknown query parameter ${key}: ${owner.name} has no field ${field ?? key}`);
       }
       if (!isFilterOperator(op)) throw new BadRequestException(`unknown operator [${op}] in ${key}`);
-      const type = queryableFieldType(definition, field)!;
+      const type = queryableFieldType(owner, field)!;
       const value = op === 'in' ? splitList(key, raw).map((item) => convert(key, type, item)) : op === 'prefix' ? raw : convert(key, type, raw);
-      const conditions = (where[field] ??= {});
+      const name = through === undefined ? field : `${through}.${field}`;
+      const conditions = (where[name] ??= {});
       // `status=open&status[eq]=closed` says the same thing twice; refuse rather than pick one.
-      if (Object.hasOwn(conditions, op)) throw new BadRequestException(`query parameter ${key} repeats a condition on ${field}`);
+      if (Object.hasOwn(conditions, op)) throw new BadRequestException(`query parameter ${key} repeats a condition on ${name}`);
       conditions[op] = value;
     }
   }
   if (Object.keys(where).length > 0) query.where = where;
   return query;
+}
+
+/** The entity a `name.field` parameter filters through; a reference through a hidden field is as unknown as the field. */
+function referredEntity(
+  definition: EntityDefinition,
+  key: string,
+  name: string,
+  targetOf: ((reference: ReferenceDefinition) => EntityDefinition) | undefined,
+): EntityDefinition {
+  const reference = definition.references.find((candidate) => candidate.as === name && !definition.fieldsByName.get(candidate.field)?.hidden);
+  if (!reference || !targetOf) throw new BadRequestException(`unknown query parameter ${key}: ${definition.name} has no reference named ${name}`);
+  return targetOf(reference);
 }
 
 function isVisibleField(definition: EntityDefinition, field: string): boolean {

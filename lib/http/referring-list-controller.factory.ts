@@ -56,6 +56,7 @@ export function createReferringListController(
   @Controller(target.path)
   class ReferringListController {
     private readonly route: RouteGate;
+    private readonly targetOf: (reference: ReferenceDefinition) => EntityDefinition;
     /** Looked up when first needed: the target's repository may come from another feature module. */
     private targets?: EntityRepository<object>;
 
@@ -72,6 +73,7 @@ export function createReferringListController(
       if (storage.replication) documentReplication(Object.getPrototypeOf(this) as object);
       const services = { definition: source, options, access, audit, telemetry, adapterHost, replication: storage.replication };
       this.route = new RouteGate(services, 'GET', path, 'read', undefined, target.path);
+      this.targetOf = (through) => storage.referenceTarget(source, through);
     }
 
     @Get(path)
@@ -88,7 +90,7 @@ export function createReferringListController(
       const id = paramOf(request, 'id');
       return this.route.serve(request, response, id, async (decision) => {
         const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
-        const query = parseListQuery(source, url);
+        const query = parseListQuery(source, url, this.targetOf);
         const include = includeOf(url);
         if (query.where?.[reference.field] !== undefined) throw new BadRequestException(`${reference.field} is set by the route; filter on other fields`);
         const principal = decision.principal ?? null;

@@ -15,7 +15,10 @@ export type FieldCondition =
 
 /** A query of `EntityRepository.find` and of `GET /P`. */
 export interface FindQuery {
-  /** Conditions per field (declared fields and `id`, `version`, `createdAt`, `updatedAt`). */
+  /**
+   * Conditions per field (declared fields and `id`, `version`, `createdAt`, `updatedAt`), and
+   * through a named `@Reference` on the record it points to: `'permit.status': 'open'`.
+   */
   where?: Record<string, FieldCondition>;
   /** A field name, `-field` for descending. Default `id` (creation order). */
   sort?: string;

@@ -23,6 +23,7 @@ import { EntityTransaction, type TransactionRules } from './entity.transaction.j
 import type { PrincipalContext } from './principal-context.interface.js';
 import { checkedWriteFor, checkQueryFields, withRequestOf, decisionOf, readFor, shapeFor, unreadableTo, unreadableUnder } from './principal-access.util.js';
 import { includedReferences, withIncluded } from './included-records.util.js';
+import { narrowByReferences, splitReferenceConditions } from './reference-filter.util.js';
 import { toDeclaredRecord, toHistoryView, toRecordView } from './record-view.util.js';
 import type { AccessPolicy } from './access-policy.interface.js';
 import type { Principal } from '../common/principal.interface.js';
@@ -178,31 +179,41 @@ export class EntityRepository<T extends object> {
       'find',
       async () => {
         this.checkOpen();
-        const normalized = normalizeQuery(this.definition, query);
+        const forPrincipal = 'principal' in options;
+        const { own, through } = splitReferenceConditions(this.definition, query, forPrincipal);
+        let normalized = normalizeQuery(this.definition, own);
         const included = options.include ? includedReferences(this.storage, this.access, this.definition, options, options.include) : [];
         const including = (items: Record<string, unknown>[]) =>
           withIncluded(this.storage, this.access, this.definition, options, items, included) as (EntityRecord<T> & Included)[];
+        const decision = decisionOf(this.access, this.definition, options, 'read');
+        const unreadable = unreadableUnder(this.access, this.definition, decision);
+        if (forPrincipal) {
+          checkQueryFields(
+            this.definition,
+            unreadable,
+            normalized.clauses.map((clause) => clause.field),
+            normalized.sort.field,
+          );
+        }
+        this.storage.renewSnapshot();
+        // Resolved in the snapshot the query reads, before planning: few records referred to become an `in` its index answers.
+        const narrowing = through.length > 0 ? narrowByReferences(this.storage, this.access, this.definition, options, through) : undefined;
+        if (narrowing?.none) return { items: [], nextCursor: null };
+        if (narrowing) normalized = { ...normalized, clauses: [...normalized.clauses, ...narrowing.clauses] };
         const { tables, definition: planned } = recordsFor(this.storage.tablesOf(this.definition), normalized.deleted);
         const plan = planQuery(planned, normalized.clauses, normalized.sort);
         if (Logger.isLevelEnabled('debug')) QUERY_LOGGER.debug(`${this.definition.name}: ${explainPlan(plan)}`);
-        this.storage.renewSnapshot();
-        if (!('principal' in options)) {
-          const page = runQuery(tables, normalized, plan, this.storage.cursorKey);
+        const related = narrowing?.matches ?? (() => true);
+        if (!forPrincipal) {
+          const page = runQuery(tables, normalized, plan, this.storage.cursorKey, related);
           return { items: including(page.items.map((record) => toDeclaredRecord(this.definition, record))), nextCursor: page.nextCursor };
         }
-        const decision = decisionOf(this.access, this.definition, options, 'read');
-        const unreadable = unreadableUnder(this.access, this.definition, decision);
-        checkQueryFields(
-          this.definition,
-          unreadable,
-          normalized.clauses.map((clause) => clause.field),
-          normalized.sort.field,
-        );
         // Deleted records are for those who could restore them: readers who may also delete them.
         const deleting = normalized.deleted === 'exclude' ? undefined : decisionOf(this.access, this.definition, options, 'delete');
         const visible = (record: StoredRecord) =>
           (!decision || this.access!.canRead(this.definition, decision, record)) &&
-          (!deleting || !(record as Partial<DeletedRecord>).deletedAt || this.access!.permits(this.definition, deleting, record));
+          (!deleting || !(record as Partial<DeletedRecord>).deletedAt || this.access!.permits(this.definition, deleting, record)) &&
+          related(record);
         const page = runQuery(tables, normalized, plan, this.storage.cursorKey, visible);
         return { items: including(page.items.map((record) => toRecordView(this.definition, record, unreadable))), nextCursor: page.nextCursor };
       },
@@ -210,9 +221,9 @@ export class EntityRepository<T extends object> {
     );
   }
 
-  /** How `find(query)` would read the store, in one line (for logs and tests). */
+  /** How `find(query)` would read the store, in one line (for logs and tests); conditions through references are left out. */
   explain(query: FindQuery = {}): string {
-    const normalized = normalizeQuery(this.definition, query);
+    const normalized = normalizeQuery(this.definition, splitReferenceConditions(this.definition, query, false).own);
     const { definition: planned } = recordsFor(this.storage.tablesOf(this.definition), normalized.deleted);
     return explainPlan(planQuery(planned, normalized.clauses, normalized.sort));
   }

@@ -20,6 +20,7 @@ class Owner {
   @Field() name!: string;
   @Field({ hidden: true }) secret!: string;
   @Field({ required: false }) @Permission({ read: 'owners:phone' }) phone?: string;
+  @Field({ required: false }) age?: number;
 }
 
 /** `lockers:read` reads every locker; without it, a principal reads only the lockers it holds. */
@@ -53,7 +54,7 @@ const ALICE = asPrincipal({ id: 'alice', permissions: ['lockers:read', 'vaults:r
 const BOB = asPrincipal({ id: 'bob', permissions: [] });
 const CAROL = asPrincipal({ id: 'carol', permissions: [] });
 
-describe.each(PLATFORMS)('include on %s', (platform) => {
+describe.each(PLATFORMS)('reading through references on %s', (platform) => {
   let t: TestApp;
   let owner: { id: string };
   let broker: { id: string };
@@ -66,8 +67,8 @@ describe.each(PLATFORMS)('include on %s', (platform) => {
     t = await createTestApp({ entities: [Owner, Locker, Vault, Car], platform, module: { getPrincipal: principalFromHeader } });
     // Through the repositories: hidden fields take no value over HTTP.
     const repository = <T extends object>(entity: new () => T) => t.app.get<EntityRepository<T>>(getRepositoryToken(entity));
-    owner = await repository(Owner).create({ name: 'Ada', secret: 's3cret', phone: '555-0100' });
-    broker = await repository(Owner).create({ name: 'Bea', secret: 'b', phone: '555-0199' });
+    owner = await repository(Owner).create({ name: 'Ada', secret: 's3cret', phone: '555-0100', age: 36 });
+    broker = await repository(Owner).create({ name: 'Bea', secret: 'b', phone: '555-0199', age: 29 });
     locker = await repository(Locker).create({ code: 'L-1', holder: 'bob' });
     vault = await repository(Vault).create({ label: 'V-1' });
     car = await repository(Car).create({
@@ -177,6 +178,76 @@ describe.each(PLATFORMS)('include on %s', (platform) => {
     await expect(cars.find({}, { include: ['nope'] })).rejects.toBeInstanceOf(InvalidQueryException);
     // Trusted code may include through a hidden field, which it reads anyway.
     expect((await cars.findById<{ previous: { id: string } }>(car.id, { include: ['previous'] }))!.previous.id).toBe(broker.id);
+  });
+
+  describe('filters through a reference', () => {
+    const platesOf = async (query: string, as: Record<string, string> = ALICE) =>
+      ((await http(t).get(`/inc-cars?${query}`).set(as).expect(200)).body.items as Array<{ plate: string }>).map((item) => item.plate);
+
+    it('lists the records whose reference points to a record that matches, with any operator and the own filters', async () => {
+      expect(await platesOf('owner.name=Ada&sort=plate')).toEqual(['AB-123', 'ZZ-999']);
+      expect(await platesOf('owner.name=Bea')).toEqual([]);
+      expect(await platesOf('broker.age[lt]=30')).toEqual(['AB-123']);
+      expect(await platesOf('owner.age[gte]=30&plate[prefix]=ZZ')).toEqual(['ZZ-999']);
+      expect(await platesOf('owner.name[in]=Bea,Ada&locker.code=L-1')).toEqual(['AB-123']);
+      expect(await platesOf('safe.label=V-1')).toEqual(['AB-123']);
+    });
+
+    it('counts only records referred to that the caller may read, on fields it may read', async () => {
+      // Carol may not see the locker, so cannot learn which car is in it; Bob holds it.
+      expect(await platesOf('locker.code=L-1', CAROL)).toEqual([]);
+      expect(await platesOf('locker.code=L-1', BOB)).toEqual(['AB-123']);
+      expect(expectNestError(await http(t).get('/inc-cars?owner.phone=555-0100').set(BOB), 403)).toContain('phone');
+      expect(await platesOf('owner.phone=555-0100', ALICE)).toEqual(['AB-123', 'ZZ-999']);
+      expectNestError(await http(t).get('/inc-cars?safe.label=V-1').set(BOB), 403);
+      expectNestError(await http(t).get('/inc-cars?safe.label=V-1'), 401);
+      expect(expectNestError(await http(t).get('/inc-cars?broker.name=Bea').set(BOB), 403)).toContain('brokerId');
+    });
+
+    it.each([
+      ['an unknown reference', 'nope.name=x', 'unknown query parameter nope.name: inc-cars has no reference named nope'],
+      ['a reference through a hidden field', 'previous.name=Bea', 'unknown query parameter previous.name: inc-cars has no reference named previous'],
+      ['an unknown field of the record referred to', 'owner.colour=red', 'unknown query parameter owner.colour: inc-owners has no field colour'],
+      ['a hidden field of the record referred to', 'owner.secret=s3cret', 'unknown query parameter owner.secret: inc-owners has no field secret'],
+      ['a malformed value', 'owner.age=old', 'owner.age must be a decimal number such as 10, -1.5 or 1e3'],
+    ])('answers 400 to %s', async (_case, query, message) => {
+      expect(expectNestError(await http(t).get(`/inc-cars?${query}`).set(ALICE), 400)).toBe(message);
+    });
+
+    it('is never served from the cache: a change of the record referred to shows at once', async () => {
+      expect(await platesOf('owner.age=36')).toEqual(['AB-123', 'ZZ-999']);
+      await http(t).patch(`/inc-owners/${owner.id}`).send({ age: 37 }).expect(200);
+      expect(await platesOf('owner.age=36')).toEqual([]);
+      await http(t).patch(`/inc-owners/${owner.id}`).send({ age: 36 }).expect(200);
+      expect(await platesOf('owner.age=36')).toEqual(['AB-123', 'ZZ-999']);
+    });
+
+    it('pages through a filter that matches more records referred to than it looks up at once', async () => {
+      const owners = t.app.get<EntityRepository<Owner>>(getRepositoryToken(Owner));
+      const cars = t.app.get<EntityRepository<Car>>(getRepositoryToken(Car));
+      const many = await owners.createMany(Array.from({ length: 130 }, (_, n) => ({ name: 'Many', secret: 'x', age: n })));
+      // Every third owner has a car; others have none, and one car belongs to an owner of another name.
+      const expected = (
+        await cars.createMany(many.filter((_, n) => n % 3 === 0).map((o, n) => ({ plate: `M-${String(n).padStart(3, '0')}`, ownerId: o.id })))
+      ).map((car) => car.plate);
+      const plates: string[] = [];
+      let cursor: string | null = '';
+      while (cursor !== null) {
+        const page: { body: { items: Array<{ plate: string }>; nextCursor: string | null } } = await http(t)
+          .get(`/inc-cars?owner.name=Many&sort=-plate&limit=7${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+          .expect(200);
+        plates.push(...page.body.items.map((item) => item.plate));
+        cursor = page.body.nextCursor;
+      }
+      expect(plates).toEqual([...expected].sort().reverse());
+      expect(await platesOf('owner.name=Many&owner.age[lt]=6&sort=plate')).toEqual(['M-000', 'M-001']);
+      // In code, trusted: the same filter.
+      expect((await cars.find({ where: { 'owner.name': 'Many', 'owner.age': { gte: 126 } } })).items.map((car) => car.plate)).toEqual(['M-042', 'M-043']);
+      // And on the nested route of another reference.
+      expect((await http(t).get(`/inc-lockers/${locker.id}/inc-cars?owner.name=Ada`).set(BOB).expect(200)).body.items).toEqual([
+        expect.objectContaining({ id: car.id }),
+      ]);
+    });
   });
 
   it('documents include on the read routes, with the names an entity can include', () => {
