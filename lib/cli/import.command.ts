@@ -6,6 +6,10 @@ import { EXIT_CODES } from './exit-code.constants.js';
 import { importBatch, type InputLine } from './import-batch.util.js';
 import { headerCatalog, inputLines, inputSize, openInput } from './ndjson-input.util.js';
 import { withStore } from './store-session.util.js';
+import { describeDangling } from '../storage/dangling-references.util.js';
+
+/** How many dangling references a failed import names; `verify` lists every one. */
+const DANGLING_LISTED = 20;
 
 interface ImportOptions {
   batchSize: number;
@@ -71,7 +75,22 @@ export function registerImportCommand(program: Command): void {
         }
         await flush();
         progress.stop();
-        tell(`imported ${totals.imported} records (${totals.skipped} already stored) in ${totals.batches} batch(es)`);
+        const summary = `imported ${totals.imported} records (${totals.skipped} already stored) in ${totals.batches} batch(es)`;
+        const dangling = storage.danglingReferences();
+        if (dangling.length > 0) {
+          const listed = dangling.slice(0, DANGLING_LISTED).map((reference) => `  ${describeDangling(reference)}`);
+          const more = dangling.length > DANGLING_LISTED ? [`  and ${dangling.length - DANGLING_LISTED} more (verify lists them all)`] : [];
+          throw new CliFailure(
+            [
+              `${summary}, but ${dangling.length} record(s) refer to records the store does not hold:`,
+              ...listed,
+              ...more,
+              'Import the records they refer to (the same import again skips what is stored), or change or delete the records referring.',
+            ].join('\n'),
+            EXIT_CODES.failed,
+          );
+        }
+        tell(summary);
       });
     });
 }

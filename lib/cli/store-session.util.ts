@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
-import { definitionFromCatalog, readCatalogAt, type StoreCatalog } from '../storage/store-catalog.util.js';
+import { definitionsFromCatalog, readCatalogAt, type StoreCatalog } from '../storage/store-catalog.util.js';
 import { isLiveWriterOf, type StoreWriter } from '../storage/store-writers.store.js';
 import { createStoreParts } from '../wiring/store-parts.factory.js';
 import { CliFailure } from './cli-failure.exception.js';
@@ -65,7 +65,7 @@ export async function withStore<R>(path: string, access: StoreAccess, fn: (sessi
   const readOnly = access.writerRole === undefined && !creating;
   const environment = new LmdbEnvironment(absolute, {}, readOnly);
   const { storage } = createStoreParts(environment, catalog?.options ?? {});
-  const definitions = (catalog?.entities ?? []).map(definitionFromCatalog);
+  const definitions = definitionsFromCatalog(catalog?.entities ?? []);
   for (const definition of definitions) storage.register(definition);
   try {
     await (creating ? storage.open(access.writerRole) : storage.attach(access.writerRole));

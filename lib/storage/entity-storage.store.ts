@@ -26,6 +26,7 @@ import { DEFAULT_MAINTENANCE_INTERVAL, scheduleMaintenance } from './store-maint
 import { checkStoreFormat, migrateStoreFormat, recordStoreFormat } from './store-format.util.js';
 import { LogWatcher } from './log-watcher.util.js';
 import { verifyStore, type VerifyReport } from './store-verifier.util.js';
+import { danglingReferences, describeDangling, type DanglingReference } from './dangling-references.util.js';
 import { StoreWriters, type StoreWriter } from './store-writers.store.js';
 import { WriteTransaction } from './write-transaction.store.js';
 
@@ -300,10 +301,21 @@ export class EntityStorage {
    * `onProgress` hears, as the walk goes, how many more entries were checked.
    */
   verify(onProgress?: (checked: number) => void): VerifyReport {
-    return verifyStore(
+    const report = verifyStore(
       this.registry.all().map((definition) => this.tablesOf(definition)),
       this.log,
       onProgress,
+    );
+    const problems = [...report.problems, ...this.danglingReferences().map(describeDangling)];
+    return { ...report, ok: problems.length === 0, problems };
+  }
+
+  /** The live records that refer to a record the store does not hold (see `danglingReferences`). */
+  danglingReferences(): DanglingReference[] {
+    this.renewSnapshot();
+    return danglingReferences(
+      this.registry.all().map((definition) => this.tablesOf(definition)),
+      (source, reference) => this.tablesOf(this.registry.targetOf(source, reference)),
     );
   }
 

@@ -1,6 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { Database } from 'lmdb';
-import type { FieldType, HistoryPolicy } from '../metadata/decorator-options.interface.js';
+import type { FieldType, HistoryPolicy, ReferenceDeleteRule } from '../metadata/decorator-options.interface.js';
 import type { EntityDefinition, FieldDefinition, IndexDefinition } from '../metadata/entity-definition.interface.js';
 import { afterPrefix, type IndexKey } from './index-key.util.js';
 import { LmdbEnvironment } from './lmdb-environment.store.js';
@@ -27,6 +27,16 @@ export interface CatalogEntity {
   audited: boolean;
   /** Absent in catalogs recorded before soft delete existed, and when off. */
   softDelete?: boolean;
+  /** Absent in catalogs recorded before references existed, and when there are none. */
+  references?: CatalogReference[];
+}
+
+/** A `@Reference` field, its target named by entity: what the tools that write need to keep references whole. */
+export interface CatalogReference {
+  field: string;
+  target: string;
+  onDelete: ReferenceDeleteRule;
+  as?: string;
 }
 
 /** The storage options an app last opened the store with. */
@@ -53,7 +63,8 @@ export function recordCatalog(meta: Database<unknown, IndexKey>, definitions: re
   for (const entity of readCatalog(meta)?.entities ?? []) {
     if (!registered.has(entity.name) && paths.has(entity.path)) meta.removeSync([...ENTITY_KEY, entity.name]);
   }
-  for (const definition of definitions) meta.putSync([...ENTITY_KEY, definition.name], catalogEntityOf(definition));
+  const entityNameOf = entityNamesOf(definitions);
+  for (const definition of definitions) meta.putSync([...ENTITY_KEY, definition.name], catalogEntityOf(definition, entityNameOf));
   meta.putSync(OPTIONS_KEY, {
     ...(options.eventRetention && { eventRetention: { ...options.eventRetention } }),
     ...(options.idempotencyTtl !== undefined && { idempotencyTtl: options.idempotencyTtl }),
@@ -83,27 +94,36 @@ export async function readCatalogAt(path: string, tuning?: LmdbTuning): Promise<
 }
 
 /**
- * A definition rebuilt from the catalog, for storage work only: its class is an empty
- * stand-in named after the entity, and it carries no permissions, cache or validators.
+ * The definitions rebuilt from the catalog, for storage work only: each class is an empty
+ * stand-in named after its entity, and they carry no permissions, cache or validators. Their
+ * references point to each other's stand-ins, so the writes of a tool check them as the app's
+ * do; a catalog recorded before references were has none to check.
  */
-export function definitionFromCatalog(entity: CatalogEntity): EntityDefinition {
-  const target = { [entity.name]: class {} }[entity.name] as Type<object>;
-  const fields: FieldDefinition[] = entity.fields.map((field) => Object.freeze({ ...field, constraints: Object.freeze({}) }));
-  return Object.freeze({
-    target,
-    name: entity.name,
-    path: entity.path,
-    fields: Object.freeze(fields),
-    fieldsByName: new Map(fields.map((field) => [field.name, field])),
-    indexes: Object.freeze(entity.indexes.map((index) => Object.freeze({ ...index, fields: Object.freeze([...index.fields]) }))),
-    // The catalog does not record references: the tools that write (import, drop-fields) do not check them.
-    references: Object.freeze([]),
-    audited: entity.audited,
-    softDelete: entity.softDelete ?? false,
+export function definitionsFromCatalog(entities: readonly CatalogEntity[]): EntityDefinition[] {
+  const classes = new Map(entities.map((entity) => [entity.name, { [entity.name]: class {} }[entity.name] as Type<object>]));
+  return entities.map((entity) => {
+    const fields: FieldDefinition[] = entity.fields.map((field) => Object.freeze({ ...field, constraints: Object.freeze({}) }));
+    const references = (entity.references ?? []).map(({ field, target, onDelete, as }) => {
+      const targetClass = classes.get(target);
+      if (!targetClass) throw new Error(`the catalog's ${entity.name}.${field} refers to ${target}, which the catalog does not hold`);
+      return Object.freeze({ field, target: () => targetClass, onDelete, ...(as !== undefined && { as }) });
+    });
+    return Object.freeze({
+      target: classes.get(entity.name)!,
+      name: entity.name,
+      path: entity.path,
+      fields: Object.freeze(fields),
+      fieldsByName: new Map(fields.map((field) => [field.name, field])),
+      indexes: Object.freeze(entity.indexes.map((index) => Object.freeze({ ...index, fields: Object.freeze([...index.fields]) }))),
+      references: Object.freeze(references),
+      audited: entity.audited,
+      softDelete: entity.softDelete ?? false,
+    });
   });
 }
 
-export function catalogEntityOf(definition: EntityDefinition): CatalogEntity {
+/** The catalog entry of a definition; `entityNameOf` names the entity a reference's class is. */
+export function catalogEntityOf(definition: EntityDefinition, entityNameOf: (target: Function) => string): CatalogEntity {
   return {
     name: definition.name,
     path: definition.path,
@@ -119,5 +139,23 @@ export function catalogEntityOf(definition: EntityDefinition): CatalogEntity {
     indexes: definition.indexes.map((index) => ({ name: index.name, fields: [...index.fields], unique: index.unique })),
     audited: definition.audited,
     ...(definition.softDelete && { softDelete: true }),
+    ...(definition.references.length > 0 && {
+      references: definition.references.map(({ field, target, onDelete, as }) => ({
+        field,
+        target: entityNameOf(target()),
+        onDelete,
+        ...(as !== undefined && { as }),
+      })),
+    }),
+  };
+}
+
+/** Names the entity of each class among `definitions`; a class that is none of them fails, naming it. */
+export function entityNamesOf(definitions: readonly EntityDefinition[]): (target: Function) => string {
+  const names = new Map<Function, string>(definitions.map((definition) => [definition.target, definition.name]));
+  return (target) => {
+    const name = names.get(target);
+    if (name === undefined) throw new Error(`${target.name} is referred to but is not an entity of this store`);
+    return name;
   };
 }

@@ -105,7 +105,8 @@ export class WriteTransaction implements ChangeApplying {
       throw new InvalidRecordException(definition.name, [`id ${String(id)} is already taken`]);
     }
     const data = { ...this.checked(definition, record, 'create'), createdAt: times[0], updatedAt: times[1] };
-    return this.commit(definition, 'created', id as string, (version as number | undefined) ?? 1, data, context)!;
+    // An export may hold a record before the one it refers to: the import checks references once all is in.
+    return this.commit(definition, 'created', id as string, (version as number | undefined) ?? 1, data, context, { uncheckedReferences: true })!;
   }
 
   replace(definition: EntityDefinition, id: string, input: unknown, context: WriteContext = {}): StoredRecord {
@@ -220,8 +221,11 @@ export class WriteTransaction implements ChangeApplying {
     version: number,
     data: Record<string, unknown> | undefined,
     context: WriteContext,
-    /** `soft`: a delete that keeps the record; `prior`: the state the event starts from when not the live record (a restore's). */
-    { soft = false, prior }: { soft?: boolean; prior?: StoredRecord } = {},
+    /**
+     * `soft`: a delete that keeps the record; `prior`: the state the event starts from when not
+     * the live record (a restore's); `uncheckedReferences`: an imported record's, checked later.
+     */
+    { soft = false, prior, uncheckedReferences = false }: { soft?: boolean; prior?: StoredRecord; uncheckedReferences?: boolean } = {},
   ): StoredRecord | undefined {
     checkWriteContext(definition.name, context);
     const event: Omit<EntityEvent, 'seq'> = {
@@ -245,7 +249,7 @@ export class WriteTransaction implements ChangeApplying {
     if (after) {
       this.checkUnique(tables, after, before);
       // A restored record's references are checked anew: what it referred to may be gone since.
-      this.checkReferences(definition, after, type === 'restored' ? undefined : before);
+      if (!uncheckedReferences) this.checkReferences(definition, after, type === 'restored' ? undefined : before);
     }
     if (type === 'deleted') this.releaseReferences(definition, id, context);
     const change: StoreChange = { kind: 'event', event };
