@@ -15,7 +15,7 @@ export interface TransactionRules {
   checkWrite(
     definition: EntityDefinition,
     context: TransactionWriteContext,
-    action: 'create' | 'update' | 'delete',
+    action: 'create' | 'update' | 'delete' | 'admin',
     data: unknown,
     id?: string,
   ): { data: unknown; context: WriteContext };
@@ -74,5 +74,21 @@ export class EntityTransaction {
     const definition = this.definitionOf(entity);
     const checked = this.rules.checkWrite(definition, { ...this.defaults, ...context }, 'delete', {}, id);
     this.tx.delete(definition, id, checked.context);
+  }
+
+  /** Brings back a soft-deleted record, as `EntityRepository.restore` does (a principal needs `delete`). */
+  restore<T extends object>(entity: Type<T>, id: string, context?: TransactionWriteContext): EntityRecord<T> {
+    const definition = this.definitionOf(entity);
+    if (!definition.softDelete) throw new TypeError(`${definition.name} keeps no deleted records: declare @Entity({ softDelete: true })`);
+    const merged = { ...this.defaults, ...context };
+    const checked = this.rules.checkWrite(definition, merged, 'delete', {}, id);
+    return this.rules.view(definition, merged, this.tx.restoreDeleted(definition, id, checked.context)) as EntityRecord<T>;
+  }
+
+  /** Removes a record for good, as `EntityRepository.purge` does (a principal needs `admin`). */
+  purge<T extends object>(entity: Type<T>, id: string, context?: TransactionWriteContext): void {
+    const definition = this.definitionOf(entity);
+    const checked = this.rules.checkWrite(definition, { ...this.defaults, ...context }, 'admin', {}, id);
+    this.tx.purgeRecord(definition, id, checked.context);
   }
 }

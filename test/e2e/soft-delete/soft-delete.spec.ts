@@ -235,6 +235,36 @@ describe.each(PLATFORMS)('soft delete on %s', (platform) => {
     await expect(repo.restore(record.id)).rejects.toThrow(/not found/);
   });
 
+  it('restores and purges inside a transaction, with the same rules, all or nothing', async () => {
+    const kept = await repo.create({ number: `T-${platform}-${++counter}`, title: 'kept' });
+    const gone = await repo.create({ number: `T-${platform}-${++counter}`, title: 'gone' });
+    await repo.delete(kept.id);
+    await repo.delete(gone.id);
+    const olive = { id: 'olive', permissions: ['permits:write'] };
+    // The owner rule lets no one but the owner restore, and purging needs admin: the whole transaction is refused.
+    await expect(repo.transaction((tx) => tx.restore(SoftPermit, kept.id, { principal: olive }))).rejects.toThrow(/not found/);
+    const officer = { id: 'officer', permissions: ['permits:read', 'permits:write', 'permits:delete'] };
+    await expect(
+      repo.transaction((tx) => {
+        tx.restore(SoftPermit, kept.id, { principal: officer });
+        tx.purge(SoftPermit, gone.id, { principal: officer });
+      }),
+    ).rejects.toThrow(/admin/);
+    expect(await repo.findById(kept.id)).toBeNull();
+
+    const restored = await repo.transaction((tx) => {
+      const record = tx.restore(SoftPermit, kept.id, { principal: officer });
+      tx.purge(SoftPermit, gone.id);
+      return record;
+    });
+    expect(restored).toEqual(expect.objectContaining({ id: kept.id, version: 2, title: 'kept' }));
+    expect(await repo.findById(kept.id)).toEqual(expect.objectContaining({ id: kept.id }));
+    expect((await repo.find({ where: { number: gone.number }, deleted: 'include' })).items).toEqual([]);
+    await expect(t.app.get<EntityRepository<PlainNote>>(getRepositoryToken(PlainNote)).transaction((tx) => tx.restore(PlainNote, kept.id))).rejects.toThrow(
+      /softDelete/,
+    );
+  });
+
   it('changes nothing for an entity without soft delete', async () => {
     const note = await http(t).post('/sd-plain').send({ text: 'final' }).expect(201);
     expectErrorStatus(await http(t).get('/sd-plain?deleted=only'), 400);
