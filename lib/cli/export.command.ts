@@ -18,15 +18,25 @@ export function registerExportCommand(program: Command): void {
           catalog: { entities: session.catalog!.entities.filter((entity) => exported.has(entity.name)), options: session.catalog!.options },
         };
         await writeLine(JSON.stringify(header));
-        const progress = startProgress(() => tables.reduce((sum, { records }) => sum + records.getCount(), 0), 'records');
+        const progress = startProgress(() => tables.reduce((sum, { records, deleted }) => sum + records.getCount() + (deleted?.getCount() ?? 0), 0), 'records');
         let written = 0;
-        // Each entity is read from one snapshot, held by its range for as long as the export of it takes.
-        for (const { definition, records } of tables) {
-          for (const { value } of records.getRange({})) {
-            const line: ExportLine = { entity: definition.name, record: value };
-            await writeLine(JSON.stringify(line));
-            progress.increment();
-            written++;
+        // Soft-deleted records are data too (restorable until purged): they follow the live ones,
+        // with their deletedAt. Both are read in one transaction, held for as long as the export of
+        // the entity takes, so a record deleted or restored meanwhile is written once.
+        for (const { definition, records, deleted } of tables) {
+          session.storage.renewSnapshot();
+          const transaction = records.useReadTransaction();
+          try {
+            for (const source of deleted ? [records, deleted] : [records]) {
+              for (const { value } of source.getRange({ transaction })) {
+                const line: ExportLine = { entity: definition.name, record: value };
+                await writeLine(JSON.stringify(line));
+                progress.increment();
+                written++;
+              }
+            }
+          } finally {
+            transaction.done();
           }
         }
         progress.stop();

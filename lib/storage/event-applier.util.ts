@@ -29,7 +29,9 @@ export function applyEvent(
   else if (before) tables.records.removeSync(event.id);
   if (deleted) tables.deleted!.removeSync(event.id);
   // Without a table of deleted records (softDelete turned off since), a soft delete replays as a final one.
-  if (event.soft && before && tables.deleted) tables.deleted.putSync(event.id, { ...before, deletedAt: event.at });
+  // An imported deleted record keeps the time it was deleted at, which its event carries.
+  if (event.soft && before && tables.deleted)
+    tables.deleted.putSync(event.id, { ...before, deletedAt: (event.data?.deletedAt as string | undefined) ?? event.at });
   tables.history.record(event, prior, after);
   // Cached reads are keyed by this counter, so committing the change makes them unreachable.
   const mark: IndexKey = ['changes', tables.definition.name];

@@ -92,21 +92,36 @@ export class WriteTransaction implements ChangeApplying {
    * Stores a record exported from a store (the command line's `import`): its id, version,
    * `createdAt` and `updatedAt` are kept and its fields are checked as a create's. It goes
    * through the log as a `created` event whose data also carries the two times, so history,
-   * audit and replay see it like any other create. Fails if the id is taken.
+   * audit and replay see it like any other create. A record with `deletedAt` (of a `softDelete`
+   * entity) is stored among the deleted records, through a soft `deleted` event carrying that
+   * time. Fails if the id is taken.
    */
   importRecord(definition: EntityDefinition, record: unknown, context: WriteContext = {}): StoredRecord {
-    const { id, version, createdAt, updatedAt } = (record ?? {}) as Partial<Record<string, unknown>>;
+    const { deletedAt, ...kept } = (record ?? {}) as Partial<Record<string, unknown>>;
+    const { id, version, createdAt, updatedAt } = kept;
     const problems: string[] = [];
     if (!isRecordId(id)) problems.push('id must be 1 to 128 letters, digits, "-" or "_"');
     if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1)) problems.push('version must be a positive integer');
     const times = [createdAt, updatedAt].map((time, i) => restoredTime(time, i === 0 ? 'createdAt' : 'updatedAt', problems));
+    const deletedTime = deletedAt === undefined ? undefined : isoDateOf(deletedAt);
+    if (deletedAt !== undefined && !definition.softDelete) problems.push(`deletedAt: ${definition.name} keeps no deleted records (no softDelete)`);
+    else if (deletedAt !== undefined && deletedTime === undefined) problems.push('deletedAt must be an ISO 8601 date');
     if (problems.length > 0) throw new InvalidRecordException(definition.name, problems);
     if (this.get(definition, id as string) || this.getDeleted(definition, id as string)) {
       throw new InvalidRecordException(definition.name, [`id ${String(id)} is already taken`]);
     }
-    const data = { ...this.checked(definition, record, 'create'), createdAt: times[0], updatedAt: times[1] };
+    const data = {
+      ...this.checked(definition, record === null || typeof record !== 'object' ? record : kept, 'create'),
+      createdAt: times[0],
+      updatedAt: times[1],
+    };
+    const at = (version as number | undefined) ?? 1;
     // An export may hold a record before the one it refers to: the import checks references once all is in.
-    return this.commit(definition, 'created', id as string, (version as number | undefined) ?? 1, data, context, { uncheckedReferences: true })!;
+    if (deletedTime === undefined) return this.commit(definition, 'created', id as string, at, data, context, { imported: 'live' })!;
+    // A deleted record gave up its unique values and released its references when it was deleted.
+    const created = this.commit(definition, 'created', id as string, at, data, context, { imported: 'deleted' })!;
+    this.commit(definition, 'deleted', id as string, at, { deletedAt: deletedTime }, context, { soft: true, imported: 'deleted' });
+    return created;
   }
 
   replace(definition: EntityDefinition, id: string, input: unknown, context: WriteContext = {}): StoredRecord {
@@ -223,9 +238,10 @@ export class WriteTransaction implements ChangeApplying {
     context: WriteContext,
     /**
      * `soft`: a delete that keeps the record; `prior`: the state the event starts from when not
-     * the live record (a restore's); `uncheckedReferences`: an imported record's, checked later.
+     * the live record (a restore's); `imported`: a record of an export, whose references the
+     * import checks once all is in, and a deleted one's unique values and references settled.
      */
-    { soft = false, prior, uncheckedReferences = false }: { soft?: boolean; prior?: StoredRecord; uncheckedReferences?: boolean } = {},
+    { soft = false, prior, imported }: { soft?: boolean; prior?: StoredRecord; imported?: 'live' | 'deleted' } = {},
   ): StoredRecord | undefined {
     checkWriteContext(definition.name, context);
     const event: Omit<EntityEvent, 'seq'> = {
@@ -247,11 +263,11 @@ export class WriteTransaction implements ChangeApplying {
     const before = tables.records.get(id);
     const after = nextState(prior ?? before, event);
     if (after) {
-      this.checkUnique(tables, after, before);
+      if (imported !== 'deleted') this.checkUnique(tables, after, before);
       // A restored record's references are checked anew: what it referred to may be gone since.
-      if (!uncheckedReferences) this.checkReferences(definition, after, type === 'restored' ? undefined : before);
+      if (!imported) this.checkReferences(definition, after, type === 'restored' ? undefined : before);
     }
-    if (type === 'deleted') this.releaseReferences(definition, id, context);
+    if (type === 'deleted' && !imported) this.releaseReferences(definition, id, context);
     const change: StoreChange = { kind: 'event', event };
     this.applied?.push(change);
     this.applier.apply(change, { before });
