@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
+import type { Database } from 'lmdb';
+import { DELETED_AT } from '../common/metadata.constants.js';
+import type { StoredRecord } from '../storage/entity-event.interface.js';
 import { undeclaredFields } from '../storage/undeclared-fields.util.js';
+import type { WriteTransaction } from '../storage/write-transaction.store.js';
 import { integerAtLeast } from './cli-arguments.util.js';
 import { tell, withProgress, writeLine, type Progress } from './cli-output.util.js';
 import { entityNamed, withStore } from './store-session.util.js';
@@ -33,7 +37,11 @@ export function registerDropFieldsCommand(program: Command): void {
         const targets = entity === undefined ? session.definitions : [entityNamed(session, entity)];
         const summary: string[] = [];
         await withProgress(
-          () => targets.reduce((sum, definition) => sum + session.storage.tablesOf(definition).records.getCount(), 0),
+          () =>
+            targets.reduce((sum, definition) => {
+              const { records, deleted } = session.storage.tablesOf(definition);
+              return sum + records.getCount() + (deleted?.getCount() ?? 0);
+            }, 0),
           'records',
           async (progress) => {
             for (const definition of targets) {
@@ -55,40 +63,51 @@ export function registerDropFieldsCommand(program: Command): void {
 }
 
 /**
- * Walks one entity's records in id order, a batch at a time, each batch read from a fresh
- * snapshot and changed in one write transaction; prints `<entity> <id>: <fields>` for each
- * record it changes (or would). Returns how many records held each dropped field.
+ * Walks one entity's records in id order, then its soft-deleted ones (which a restore would
+ * bring back with the fields), a batch at a time, each batch read from a fresh snapshot and
+ * changed in one write transaction; prints `<entity> <id>: <fields>` for each record it
+ * changes (or would), `<entity> <id> (deleted): <fields>` for a deleted one. Returns how many
+ * records held each dropped field.
  */
 async function dropFields(storage: EntityStorage, definition: EntityDefinition, options: DropFieldsOptions, progress: Progress): Promise<Map<string, number>> {
-  const { records } = storage.tablesOf(definition);
+  const { records, deleted } = storage.tablesOf(definition);
   const dropped = new Map<string, number>();
   const context = options.actor === undefined ? {} : { actor: options.actor };
-  let after: string | undefined;
-  for (;;) {
-    storage.renewSnapshot();
-    const page = [...records.getRange({ ...(after !== undefined && { start: after }), limit: options.batchSize + 1 })]
-      .filter(({ key }) => key !== after)
-      .slice(0, options.batchSize);
-    if (page.length === 0) return dropped;
-    after = page.at(-1)!.key;
-    const planned = page.flatMap(({ key, value }) => {
-      const fields = undeclaredFields(definition, value);
-      return fields.length === 0 ? [] : [{ id: key, fields }];
-    });
-    // Decided again inside the transaction, on the records as they are then.
-    const changes =
-      options.dryRun || planned.length === 0
-        ? planned
-        : await storage.write((tx) =>
-            planned.flatMap(({ id }) => {
-              const fields = tx.get(definition, id) ? tx.dropUndeclaredFields(definition, id, context) : [];
-              return fields.length === 0 ? [] : [{ id, fields }];
-            }),
-          );
-    for (const { id, fields } of changes) {
-      await writeLine(`${definition.name} ${id}: ${fields.join(', ')}`);
-      for (const field of fields) dropped.set(field, (dropped.get(field) ?? 0) + 1);
+  const sources = [
+    { table: records, label: '', drop: (tx: WriteTransaction, id: string) => (tx.get(definition, id) ? tx.dropUndeclaredFields(definition, id, context) : []) },
+    ...(deleted
+      ? [{ table: deleted, label: ' (deleted)', drop: (tx: WriteTransaction, id: string) => tx.dropUndeclaredFieldsOfDeleted(definition, id, context) }]
+      : []),
+  ];
+  for (const { table, label, drop } of sources) {
+    let after: string | undefined;
+    for (;;) {
+      storage.renewSnapshot();
+      const page = [...(table as Database<StoredRecord, string>).getRange({ ...(after !== undefined && { start: after }), limit: options.batchSize + 1 })]
+        .filter(({ key }) => key !== after)
+        .slice(0, options.batchSize);
+      if (page.length === 0) break;
+      after = page.at(-1)!.key;
+      const planned = page.flatMap(({ key, value }) => {
+        const fields = undeclaredFields(definition, value).filter((field) => field !== DELETED_AT);
+        return fields.length === 0 ? [] : [{ id: key, fields }];
+      });
+      // Decided again inside the transaction, on the records as they are then.
+      const changes =
+        options.dryRun || planned.length === 0
+          ? planned
+          : await storage.write((tx) =>
+              planned.flatMap(({ id }) => {
+                const fields = drop(tx, id);
+                return fields.length === 0 ? [] : [{ id, fields }];
+              }),
+            );
+      for (const { id, fields } of changes) {
+        await writeLine(`${definition.name} ${id}${label}: ${fields.join(', ')}`);
+        for (const field of fields) dropped.set(field, (dropped.get(field) ?? 0) + 1);
+      }
+      progress.increment(page.length);
     }
-    progress.increment(page.length);
   }
+  return dropped;
 }

@@ -117,10 +117,10 @@ export class WriteTransaction implements ChangeApplying {
     };
     const at = (version as number | undefined) ?? 1;
     // An export may hold a record before the one it refers to: the import checks references once all is in.
-    if (deletedTime === undefined) return this.commit(definition, 'created', id as string, at, data, context, { imported: 'live' })!;
+    if (deletedTime === undefined) return this.commit(definition, 'created', id as string, at, data, context, { checks: 'unique' })!;
     // A deleted record gave up its unique values and released its references when it was deleted.
-    const created = this.commit(definition, 'created', id as string, at, data, context, { imported: 'deleted' })!;
-    this.commit(definition, 'deleted', id as string, at, { deletedAt: deletedTime }, context, { soft: true, imported: 'deleted' });
+    const created = this.commit(definition, 'created', id as string, at, data, context, { checks: 'none' })!;
+    this.commit(definition, 'deleted', id as string, at, { deletedAt: deletedTime }, context, { soft: true, checks: 'none' });
     return created;
   }
 
@@ -154,6 +154,24 @@ export class WriteTransaction implements ChangeApplying {
     const before = this.current(definition, id, context);
     const fields = undeclaredFields(definition, before);
     if (fields.length > 0) this.commit(definition, 'updated', id, before.version + 1, Object.fromEntries(fields.map((field) => [field, null])), context);
+    return fields;
+  }
+
+  /**
+   * The same for a soft-deleted record. No event changes a deleted record, so it is restored,
+   * changed and deleted again in this transaction, keeping its `deletedAt`; its unique values
+   * and references are left as they were. Returns the fields removed.
+   */
+  dropUndeclaredFieldsOfDeleted(definition: EntityDefinition, id: string, context: WriteContext = {}): string[] {
+    const deleted = this.getDeleted(definition, id);
+    if (!deleted) return [];
+    const record = withoutDeletedAt(deleted);
+    const fields = undeclaredFields(definition, record);
+    if (fields.length === 0) return [];
+    const settled = { checks: 'none' as const };
+    this.commit(definition, 'restored', id, record.version + 1, undefined, context, { ...settled, prior: record });
+    this.commit(definition, 'updated', id, record.version + 2, Object.fromEntries(fields.map((field) => [field, null])), context, settled);
+    this.commit(definition, 'deleted', id, record.version + 2, { deletedAt: deleted.deletedAt }, context, { ...settled, soft: true });
     return fields;
   }
 
@@ -238,10 +256,11 @@ export class WriteTransaction implements ChangeApplying {
     context: WriteContext,
     /**
      * `soft`: a delete that keeps the record; `prior`: the state the event starts from when not
-     * the live record (a restore's); `imported`: a record of an export, whose references the
-     * import checks once all is in, and a deleted one's unique values and references settled.
+     * the live record (a restore's); `checks`: `'unique'` for an imported record, whose
+     * references the import checks once all is in, `'none'` for a deleted record stored or
+     * changed as it was, its unique values freed and its references released when it was deleted.
      */
-    { soft = false, prior, imported }: { soft?: boolean; prior?: StoredRecord; imported?: 'live' | 'deleted' } = {},
+    { soft = false, prior, checks = 'all' }: { soft?: boolean; prior?: StoredRecord; checks?: 'all' | 'unique' | 'none' } = {},
   ): StoredRecord | undefined {
     checkWriteContext(definition.name, context);
     const event: Omit<EntityEvent, 'seq'> = {
@@ -263,11 +282,11 @@ export class WriteTransaction implements ChangeApplying {
     const before = tables.records.get(id);
     const after = nextState(prior ?? before, event);
     if (after) {
-      if (imported !== 'deleted') this.checkUnique(tables, after, before);
+      if (checks !== 'none') this.checkUnique(tables, after, before);
       // A restored record's references are checked anew: what it referred to may be gone since.
-      if (!imported) this.checkReferences(definition, after, type === 'restored' ? undefined : before);
+      if (checks === 'all') this.checkReferences(definition, after, type === 'restored' ? undefined : before);
     }
-    if (type === 'deleted' && !imported) this.releaseReferences(definition, id, context);
+    if (type === 'deleted' && checks === 'all') this.releaseReferences(definition, id, context);
     const change: StoreChange = { kind: 'event', event };
     this.applied?.push(change);
     this.applier.apply(change, { before });

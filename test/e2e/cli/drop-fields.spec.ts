@@ -146,3 +146,61 @@ describe('cli drop-fields', () => {
     expect(dryRun.stdout.trimEnd().split('\n')).toHaveLength(6);
   });
 });
+
+/** Version 1 of an entity with soft delete. */
+@Entity({ name: 'badges', softDelete: true })
+class BadgeV1 {
+  @Field() @Index({ unique: true }) code!: string;
+  @Field({ required: false }) pin?: string;
+}
+
+/** Version 2: `pin` was removed from the class. */
+@Entity({ name: 'badges', softDelete: true })
+class BadgeV2 {
+  @Field() @Index({ unique: true }) code!: string;
+}
+
+describe('cli drop-fields on soft-deleted records', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+  beforeEach(() => (dir = makeTempDir('nde-cli-drop-deleted-')));
+  afterEach(() => dir.remove());
+
+  it('drops the fields from deleted records too, which stay deleted with their deletedAt and unique values free', async () => {
+    const path = join(dir.path, 'data');
+    const { deletedId, liveId, deletedAt } = await asApp(path, BadgeV1, async (storage) => {
+      const definition = storage.definitionOf(BadgeV1);
+      // The deleted badge gave "B-1" up, and a live one holds it now.
+      const old = await storage.write((tx) => tx.create(definition, { code: 'B-1', pin: '1234' }));
+      await storage.write((tx) => tx.delete(definition, old.id));
+      const live = await storage.write((tx) => tx.create(definition, { code: 'B-1', pin: '9876' }));
+      return { deletedId: old.id, liveId: live.id, deletedAt: storage.tablesOf(definition).deleted!.get(old.id)!.deletedAt };
+    });
+    await asApp(path, BadgeV2, async () => undefined);
+
+    const dryRun = await runCli(['drop-fields', '--dry-run', '--path', path]);
+    expect(dryRun.stdout.trimEnd().split('\n')).toEqual([`badges ${liveId}: pin`, `badges ${deletedId} (deleted): pin`]);
+    const result = await runCli(['drop-fields', '--actor', 'privacy', '--path', path]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('dropped badges: pin (2 records)');
+    expect((await runCli(['verify', '--path', path])).code).toBe(0);
+
+    await asApp(path, BadgeV2, async (storage) => {
+      const definition = storage.definitionOf(BadgeV2);
+      const deleted = storage.tablesOf(definition).deleted!.get(deletedId)!;
+      expect(deleted).not.toHaveProperty('pin');
+      expect(deleted.deletedAt).toBe(deletedAt);
+      expect(storage.tablesOf(definition).records.get(liveId)).not.toHaveProperty('pin');
+      expect(storage.tablesOf(definition).records.get(deletedId)).toBeUndefined();
+      // The change is in the log as any other: brought back, cleared and deleted again, by the actor.
+      const events = [...storage.log.all()].filter((event) => event.id === deletedId);
+      expect(events.map((event) => `${event.type}${event.soft ? ' soft' : ''} ${event.actor ?? '-'}`)).toEqual([
+        'created -',
+        'deleted soft -',
+        'restored privacy',
+        'updated privacy',
+        'deleted soft privacy',
+      ]);
+    });
+    expect((await runCli(['drop-fields', '--dry-run', '--path', path])).stderr).toContain('no stored record holds a field its entity no longer declares');
+  });
+});
