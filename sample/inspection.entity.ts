@@ -1,9 +1,12 @@
 import { IsIn, Length } from 'class-validator';
-import { Composite, Entity, Field, Historize, Index, Permission } from 'nestjs-declarative-entities';
+import { Composite, Entity, Field, Historize, Index, Permission, Reference } from 'nestjs-declarative-entities';
+import { Permit } from './permit.entity.js';
 
 /**
- * An inspection of a permit's site: related to `Permit` through `permitId`. The schedule is
- * public; clerks schedule and record inspections; deleting one needs `inspections:delete`
+ * An inspection of a permit's site: `permitId` refers to a `Permit`, checked on every write;
+ * deleting the permit deletes its inspections. They are listed at
+ * `GET /permits/:id/inspections`, and `?include=permit` reads each with its permit. The
+ * schedule is public; clerks schedule and record inspections; deleting one needs `inspections:delete`
  * and managing grants `inspections:admin`, the defaults, which only the admin role holds.
  */
 @Entity({ name: 'inspections', path: 'inspections' })
@@ -12,6 +15,7 @@ import { Composite, Entity, Field, Historize, Index, Permission } from 'nestjs-d
 export class Inspection {
   @Field({ immutable: true, description: 'Id of the inspected permit', example: '01JD3Q4ZB6WQ6V4M9KX2T8R7HN' })
   @Index()
+  @Reference(() => Permit, { onDelete: 'cascade' })
   permitId!: string;
 
   @Field({ description: 'Inspector name', example: 'R. Diaz' })

@@ -43,6 +43,8 @@ export class AccessAttacker {
   readonly scratch = new Set<string>();
   private readonly canaries = new Map<string, Map<string, string>>();
   private serial = 0;
+  /** Per entity referred to, the id of its anchor record (see `anchorReferencesOf`). */
+  private readonly anchors = new Map<string, string>();
   readonly acl: AclService;
   readonly storage: EntityStorage;
 
@@ -76,6 +78,7 @@ export class AccessAttacker {
 
   /** One record per owner and entity it may create (created over HTTP, as the owner), one by the admin, canaries planted in every guarded field. */
   async setup(): Promise<void> {
+    for (const definition of this.definitions) await this.anchorReferencesOf(definition);
     for (const definition of this.definitions) {
       for (const owner of [...this.scenario.owners, this.scenario.admin]) {
         // An owner README's rules do not let create one owns no record of this entity.
@@ -132,13 +135,34 @@ export class AccessAttacker {
     this.canaries.set(id, planted);
   }
 
-  /** A body every field rule and validation accepts, from the definition: examples, enum values, placeholders, unique where indexed. */
+  /**
+   * A record of each entity `definition` refers to, made by trusted code and never attacked,
+   * so valid bodies name a record that exists (and no attack's delete cascades to them).
+   */
+  private async anchorReferencesOf(definition: EntityDefinition): Promise<void> {
+    for (const reference of definition.references) {
+      const target = this.storage.referenceTarget(definition, reference);
+      if (this.anchors.has(target.name) || target === definition) continue;
+      await this.anchorReferencesOf(target);
+      this.anchors.set(target.name, (await this.repository(target).create(this.validBody(target) as never)).id);
+    }
+  }
+
+  /** A body every field rule and validation accepts, from the definition: examples, enum values, placeholders, unique where indexed, anchors for references. */
   validBody(definition: EntityDefinition): Data {
     this.serial += 1;
     const body: Data = {};
     for (const field of definition.fields) {
       if (field.name === definition.permissions?.owner || field.permission?.write !== undefined || field.hidden) continue;
       if (!field.required || field.default !== undefined) continue;
+      const reference = definition.references.find((candidate) => candidate.field === field.name);
+      if (reference) {
+        // The admin's seeded record once there is one, so nested routes list something; the anchor before.
+        const target = this.storage.referenceTarget(definition, reference).name;
+        const seeded = this.records.find((record) => record.definition.name === target && record.owner === this.scenario.admin);
+        body[field.name] = seeded?.id ?? this.anchors.get(target);
+        continue;
+      }
       const unique = definition.indexes.some((index) => index.unique && index.fields.includes(field.name));
       const base =
         field.constraints.enum?.[0] ??
@@ -210,6 +234,12 @@ export class AccessAttacker {
     const record = id === undefined ? undefined : await this.stored(route.definition, id);
     const granted = (who: Principal, recordId: string) => this.acl.rightsOn(who, route.definition.name, recordId);
     const hasGrants = principal !== undefined && this.acl.hasGrantsIn(principal, route.definition.name);
+    if (route.lists) {
+      // The route's own check first, read on the entity it lists; then the record it names, as its read route.
+      const hasListedGrants = principal !== undefined && this.acl.hasGrantsIn(principal, route.lists.name);
+      const listing = verdict(route.lists, 'read', principal, this.scenario.roles, 'collection', () => [], hasListedGrants);
+      if (!listing.allowed) return listing;
+    }
     const own = verdict(route.definition, route.action, principal, this.scenario.roles, route.onRecord ? record : 'collection', granted, hasGrants);
     if (!own.allowed) return own;
     // A hand-written route's later writes to other entities are checked as the repository checks them.
@@ -253,7 +283,7 @@ export class AccessAttacker {
       if (shape) problems.push(shape);
     }
     if (response.status < 300 && route) {
-      const leaked = this.forbiddenValues(route.definition, actor).find((value) => response.text.includes(value));
+      const leaked = this.forbiddenValues(route.lists ?? route.definition, actor).find((value) => response.text.includes(value));
       if (leaked !== undefined) problems.push('a value this principal may not see is in the answer');
     }
     const judged = await judge(response);

@@ -74,9 +74,11 @@ export async function readsAcrossPrincipals(attacker: AccessAttacker): Promise<v
           if (!verdict.allowed)
             return response.status === verdict.status ? REFUSED : fail(`answered ${response.status} where README's rules say ${verdict.status}`);
           if (response.status !== 200) return fail(`answered ${response.status} to a read README's rules allow`);
-          if (route.onRecord) return REFUSED;
+          if (route.onRecord && !route.lists) return REFUSED;
+          // A nested route's items are records of the entity it lists, each one the principal must be able to read.
+          const itemRoute: AppRoute = route.lists ? { ...route, definition: route.lists, lists: undefined } : route;
           for (const item of items(response)) {
-            const itemVerdict = await attacker.verdictFor({ ...route, onRecord: true }, actor, item.id as string);
+            const itemVerdict = await attacker.verdictFor({ ...itemRoute, onRecord: true }, actor, item.id as string);
             if (!itemVerdict.allowed) return fail('the list holds a record this principal may not read');
           }
           return REFUSED;

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { IsIn, Length } from 'class-validator';
-import { Audited, Cached, Entity, Field, Historize, Index, Permission, type EntitiesModuleOptions } from '../../../lib/index.js';
+import { Audited, Cached, Entity, Field, Historize, Index, Permission, Reference, type EntitiesModuleOptions } from '../../../lib/index.js';
 import { AppModule, SAMPLE_ROLES } from '../../../sample/app.module.js';
 import { demoPrincipal } from '../../../sample/demo-principal.util.js';
 import { Inspection } from '../../../sample/inspection.entity.js';
@@ -50,6 +50,14 @@ export class Claim {
   @Field({ required: false }) filedBy?: string;
   @Field({ required: false }) @Permission({ read: 'claims:finance', write: 'claims:finance' }) @Index() payout?: number;
   @Field({ required: false, hidden: true }) adjusterNotes?: string;
+}
+
+/** Photos of a claim: anyone lists them, but below a claim only who may read that claim (`GET /claims/{id}/claim-photos`). */
+@Entity('claim-photos')
+@Permission({ read: null, create: 'claims:file', update: 'claims:review', delete: 'claims:close' })
+export class ClaimPhoto {
+  @Field() @Length(1, 80) caption!: string;
+  @Field() @Reference(() => Claim, { onDelete: 'cascade' }) claimId!: string;
 }
 
 /**
@@ -109,9 +117,9 @@ const CLAIM_ROLES: Roles = {
 
 export const CLAIMS_SCENARIO: AccessScenario = {
   name: 'a claims app',
-  entities: [Claim],
+  entities: [Claim, ClaimPhoto],
   roles: CLAIM_ROLES,
-  boot: (platform, path) => bootTestApp([Claim], CLAIM_ROLES, platform, path),
+  boot: (platform, path) => bootTestApp([Claim, ClaimPhoto], CLAIM_ROLES, platform, path),
   actors: [
     { name: 'an anonymous caller' },
     { name: 'olga the filer', header: 'olga:filer' },

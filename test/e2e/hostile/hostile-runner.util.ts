@@ -9,7 +9,7 @@ import { createBody, filterableFields } from './definition-arbitraries.util.js';
 import { describeExchange, errorShapeProblem, messageOf, ViolationLog } from './error-contract.util.js';
 import type { HostileCase } from './hostile-case.interface.js';
 import { ADMIN_USER, aimAt, buildRequest, refineExpectation, type Aim, type Pool, type SentRequest } from './hostile-request.util.js';
-import { jsonText } from './json-text.util.js';
+import { jsonText, type JsonText } from './json-text.util.js';
 import type { RawClient, RawResponse } from './raw-http.util.js';
 import {
   expectedFields,
@@ -40,6 +40,21 @@ interface Timing {
  * hang, Nest's error shape, a refused request changes nothing, an accepted one stored
  * exactly what was sent. Problems are collected, not thrown, so one run shows them all.
  */
+/** Entities in an order that seeds each after the ones it refers to. */
+function referredFirst(definitions: readonly EntityDefinition[], storage: EntityStorage): EntityDefinition[] {
+  const ordered: EntityDefinition[] = [];
+  const visit = (definition: EntityDefinition) => {
+    if (ordered.includes(definition)) return;
+    for (const reference of definition.references) {
+      const target = definitions.find((candidate) => candidate.name === storage.referenceTarget(definition, reference).name);
+      if (target && target !== definition && !ordered.includes(target)) visit(target);
+    }
+    ordered.push(definition);
+  };
+  for (const definition of definitions) visit(definition);
+  return ordered;
+}
+
 export class HostileRunner {
   readonly violations = new ViolationLog();
   readonly statuses = new Map<string, number>();
@@ -70,8 +85,15 @@ export class HostileRunner {
 
   /** Creates `count` valid records per entity over HTTP, so record routes have targets from the first case. */
   async seed(definitions: readonly EntityDefinition[], count: number, seed: number): Promise<void> {
-    for (const definition of definitions) {
-      for (const body of fc.sample(createBody(definition), { numRuns: count, seed })) {
+    for (const definition of referredFirst(definitions, this.storage)) {
+      const references = definition.references.map((reference) => ({
+        field: reference.field,
+        pool: this.poolOf(this.storage.referenceTarget(definition, reference)),
+      }));
+      for (const [n, generated] of fc.sample(createBody(definition), { numRuns: count, seed }).entries()) {
+        // A reference names a seeded record of its entity: a made-up id would only get 409s.
+        const body: Record<string, JsonText> = { ...generated };
+        for (const { field, pool } of references) if (pool.live.length > 0) body[field] = pool.live[n % pool.live.length]!;
         const response = await this.client.send({
           method: 'POST',
           path: `/${definition.path}`,
@@ -225,10 +247,12 @@ export class HostileRunner {
         return;
       }
       case 'delete': {
-        if (moved !== 1) problem(`a delete appended ${moved} events`);
         if (await repository.findById(aim.id!)) problem('answered 204, yet the record is still there');
         pool.live.splice(pool.live.indexOf(aim.id!), 1);
         pool.deleted.push(aim.id!);
+        // A @Reference with onDelete 'cascade' deletes the records referring to it in the same transaction, each its own event.
+        const cascaded = await this.forgetDeleted();
+        if (moved !== 1 + cascaded) problem(`a delete appended ${moved} events, not 1 and one per record its cascade took (${cascaded})`);
         return;
       }
       case 'read': {
@@ -301,6 +325,21 @@ export class HostileRunner {
       pool.cursors.push({ query: params.toString(), sort: params.get('sort') ?? 'id', cursor: page.nextCursor });
       if (pool.cursors.length > MAX_CURSORS) pool.cursors.shift();
     }
+  }
+
+  /** Moves every pooled live id whose record is gone to its pool's deleted ids; returns how many there were. */
+  private async forgetDeleted(): Promise<number> {
+    let gone = 0;
+    for (const [name, pool] of this.pools) {
+      const repository = this.repository(this.storage.registered().find((definition) => definition.name === name)!);
+      for (const id of [...pool.live]) {
+        if (await repository.findById(id)) continue;
+        pool.live.splice(pool.live.indexOf(id), 1);
+        pool.deleted.push(id);
+        gone++;
+      }
+    }
+    return gone;
   }
 
   private poolOf(definition: EntityDefinition): Pool {

@@ -18,6 +18,11 @@ export interface AppRoute {
   handWritten: boolean;
   /** The change feed: an event stream, not a list (no filters, sorts or pages). */
   stream: boolean;
+  /**
+   * A reference's nested route (`GET /permits/{id}/inspections`): the entity whose records it
+   * lists. It needs read on that entity, then the record at `{id}` as `GET /permits/{id}` does.
+   */
+  lists?: EntityDefinition;
 }
 
 const GENERATED: Record<string, RouteAction> = {
@@ -56,7 +61,8 @@ export function appRoutes(app: INestApplication, definitions: readonly EntityDef
         .find((candidate) => template === `/${candidate.path}` || template.startsWith(`/${candidate.path}/`));
       if (!definition) throw new Error(`${upper} ${template} belongs to no entity of this suite; teach the access suite about it`);
       const rest = template.slice(definition.path.length + 1);
-      const generated = GENERATED[`${upper} ${rest}`];
+      const lists = upper === 'GET' ? referringEntity(definitions, definition, rest) : undefined;
+      const generated = lists ? 'read' : GENERATED[`${upper} ${rest}`];
       routes.push({
         method: upper,
         template,
@@ -65,8 +71,15 @@ export function appRoutes(app: INestApplication, definitions: readonly EntityDef
         onRecord: rest.startsWith('/{id}'),
         handWritten: generated === undefined,
         stream: generated !== undefined && rest === '/changes',
+        ...(lists && { lists }),
       });
     }
   }
   return routes;
+}
+
+/** The entity a nested route `/{id}/<name>` below `target` lists: one whose @Reference points to `target`. */
+function referringEntity(definitions: readonly EntityDefinition[], target: EntityDefinition, rest: string): EntityDefinition | undefined {
+  const segment = /^\/\{id\}\/([^/]+)$/.exec(rest)?.[1];
+  return definitions.find((candidate) => candidate.name === segment && candidate.references.some((reference) => reference.target() === target.target));
 }
