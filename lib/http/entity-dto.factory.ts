@@ -108,6 +108,19 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
     ]);
   }
 
+  for (const reference of definition.references) {
+    if (reference.as === undefined || definition.fieldsByName.get(reference.field)?.hidden) continue;
+    decorateProperty(record, reference.as, [
+      ApiProperty({
+        type: 'object',
+        additionalProperties: true,
+        nullable: true,
+        selfRequired: false,
+        description: `Only with include=${reference.as}: the ${reference.target().name} record ${reference.field} refers to, as the caller may read it, or null`,
+      }),
+    ]);
+  }
+
   const page = named(class {}, `${stem}Page`);
   decorateProperty(page, 'items', [ApiProperty({ type: record, isArray: true })]);
   decorateProperty(page, 'nextCursor', [

@@ -265,5 +265,14 @@ describe.each(PLATFORMS)('reading through references on %s', (platform) => {
       );
     }
     expect(includeOf('/inc-owners')).toBeUndefined();
+    const record = document.components!.schemas!['CarRecord'] as { properties: Record<string, object>; required: string[] };
+    expect(record.properties['owner']).toEqual({
+      type: 'object',
+      additionalProperties: true,
+      nullable: true,
+      description: 'Only with include=owner: the Owner record ownerId refers to, as the caller may read it, or null',
+    });
+    expect(record.properties).not.toHaveProperty('previous');
+    expect(record.required).not.toContain('owner');
   });
 });
