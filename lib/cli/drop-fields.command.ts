@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import type { Database } from 'lmdb';
-import { DELETED_AT } from '../common/metadata.constants.js';
-import type { StoredRecord } from '../storage/entity-event.interface.js';
+import type { DeletedRecord, StoredRecord } from '../storage/entity-event.interface.js';
+import { withoutDeletedAt } from '../storage/event-applier.util.js';
 import { undeclaredFields } from '../storage/undeclared-fields.util.js';
 import type { WriteTransaction } from '../storage/write-transaction.store.js';
 import { integerAtLeast } from './cli-arguments.util.js';
@@ -74,22 +74,34 @@ async function dropFields(storage: EntityStorage, definition: EntityDefinition, 
   const dropped = new Map<string, number>();
   const context = options.actor === undefined ? {} : { actor: options.actor };
   const sources = [
-    { table: records, label: '', drop: (tx: WriteTransaction, id: string) => (tx.get(definition, id) ? tx.dropUndeclaredFields(definition, id, context) : []) },
+    {
+      table: records,
+      label: '',
+      undeclared: (record: StoredRecord) => undeclaredFields(definition, record),
+      drop: (tx: WriteTransaction, id: string) => (tx.get(definition, id) ? tx.dropUndeclaredFields(definition, id, context) : []),
+    },
     ...(deleted
-      ? [{ table: deleted, label: ' (deleted)', drop: (tx: WriteTransaction, id: string) => tx.dropUndeclaredFieldsOfDeleted(definition, id, context) }]
+      ? [
+          {
+            table: deleted as Database<StoredRecord, string>,
+            label: ' (deleted)',
+            undeclared: (record: StoredRecord) => undeclaredFields(definition, withoutDeletedAt(record as DeletedRecord)),
+            drop: (tx: WriteTransaction, id: string) => tx.dropUndeclaredFieldsOfDeleted(definition, id, context),
+          },
+        ]
       : []),
   ];
-  for (const { table, label, drop } of sources) {
+  for (const { table, label, undeclared, drop } of sources) {
     let after: string | undefined;
     for (;;) {
       storage.renewSnapshot();
-      const page = [...(table as Database<StoredRecord, string>).getRange({ ...(after !== undefined && { start: after }), limit: options.batchSize + 1 })]
+      const page = [...table.getRange({ ...(after !== undefined && { start: after }), limit: options.batchSize + 1 })]
         .filter(({ key }) => key !== after)
         .slice(0, options.batchSize);
       if (page.length === 0) break;
       after = page.at(-1)!.key;
       const planned = page.flatMap(({ key, value }) => {
-        const fields = undeclaredFields(definition, value).filter((field) => field !== DELETED_AT);
+        const fields = undeclared(value);
         return fields.length === 0 ? [] : [{ id: key, fields }];
       });
       // Decided again inside the transaction, on the records as they are then.

@@ -25,6 +25,8 @@ export function importBatch(
   lines: readonly InputLine[],
   definitionOf: (entity: string) => EntityDefinition | undefined,
   actor: string | undefined,
+  /** Hears each record stored, for the reference check once the import is in. */
+  stored: (definition: EntityDefinition, id: string) => void = () => undefined,
 ): BatchOutcome {
   const outcome: BatchOutcome = { imported: 0, skipped: 0 };
   for (const line of lines) {
@@ -38,7 +40,7 @@ export function importBatch(
         outcome.skipped++;
         continue;
       }
-      tx.importRecord(definition, record, actor === undefined ? {} : { actor });
+      stored(definition, tx.importRecord(definition, record, actor === undefined ? {} : { actor }).id);
       outcome.imported++;
     } catch (error) {
       throw new LineFailure(line.number, (error as Error).message);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { integerAtLeast } from './cli-arguments.util.js';
 import { CliFailure } from './cli-failure.exception.js';
 import { startProgress, tell } from './cli-output.util.js';
@@ -48,13 +49,34 @@ export function registerImportCommand(program: Command): void {
         const progress = startProgress(() => inputSize(file), 'bytes');
         if (catalog) progress.increment(first.value!.bytes);
         const totals = { imported: 0, skipped: 0, batches: 0 };
+        // What this import stored with references, checked once all is in: dangling references
+        // the store held before are verify's to report, not this import's.
+        const referring = new Map<string, string[]>();
+        const stored = (definition: EntityDefinition, id: string) => {
+          if (definition.references.length === 0) return;
+          const ids = referring.get(definition.name);
+          if (ids) ids.push(id);
+          else referring.set(definition.name, [id]);
+        };
         let batch: InputLine[] = [];
         const flush = async () => {
           if (batch.length === 0) return;
           const current = batch;
           batch = [];
           try {
-            const outcome = await storage.write((tx) => importBatch(tx, current, (name) => byName.get(name), options.actor));
+            const imported: Array<[EntityDefinition, string]> = [];
+            const outcome = await storage.write((tx) => {
+              // A write that has to start again runs this again: only its last run is stored.
+              imported.length = 0;
+              return importBatch(
+                tx,
+                current,
+                (name) => byName.get(name),
+                options.actor,
+                (definition, id) => imported.push([definition, id]),
+              );
+            });
+            for (const [definition, id] of imported) stored(definition, id);
             totals.imported += outcome.imported;
             totals.skipped += outcome.skipped;
             totals.batches++;
@@ -76,7 +98,7 @@ export function registerImportCommand(program: Command): void {
         await flush();
         progress.stop();
         const summary = `imported ${totals.imported} records (${totals.skipped} already stored) in ${totals.batches} batch(es)`;
-        const dangling = storage.danglingReferences();
+        const dangling = referring.size > 0 ? storage.danglingReferences(referring) : [];
         if (dangling.length > 0) {
           const listed = dangling.slice(0, DANGLING_LISTED).map((reference) => `  ${describeDangling(reference)}`);
           const more = dangling.length > DANGLING_LISTED ? [`  and ${dangling.length - DANGLING_LISTED} more (verify lists them all)`] : [];

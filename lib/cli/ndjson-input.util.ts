@@ -61,10 +61,11 @@ export function headerCatalog(line: InputLine): StoreCatalog | undefined {
 }
 
 const FIELD_TYPE_SET: ReadonlySet<string> = new Set(FIELD_TYPES);
+const DELETE_RULES: ReadonlySet<string> = new Set(['restrict', 'cascade', 'setNull']);
 
 /** Enough of an entity's shape that a store can be created from it; names end up as database names. */
 function isCatalogEntity(entity: unknown): boolean {
-  const { name, path, fields, indexes } = (entity ?? {}) as Partial<CatalogEntity>;
+  const { name, path, fields, indexes, references } = (entity ?? {}) as Partial<CatalogEntity>;
   return (
     typeof name === 'string' &&
     STORAGE_NAME.test(name) &&
@@ -72,6 +73,9 @@ function isCatalogEntity(entity: unknown): boolean {
     Array.isArray(fields) &&
     fields.every((field) => typeof field?.name === 'string' && FIELD_TYPE_SET.has(field.type)) &&
     Array.isArray(indexes) &&
-    indexes.every((index) => typeof index?.name === 'string' && STORAGE_NAME.test(index.name) && Array.isArray(index.fields))
+    indexes.every((index) => typeof index?.name === 'string' && STORAGE_NAME.test(index.name) && Array.isArray(index.fields)) &&
+    (references === undefined ||
+      (Array.isArray(references) &&
+        references.every((reference) => typeof reference?.field === 'string' && typeof reference.target === 'string' && DELETE_RULES.has(reference.onDelete))))
   );
 }

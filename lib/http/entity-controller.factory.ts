@@ -173,12 +173,15 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       );
     }
 
-    /** `GET /P/:id?include=<names>`: the record with the records it refers to; never cached, as those change on their own. */
+    /**
+     * `GET /P/:id?include=<names>`: the record with the records it refers to; never cached, as
+     * those change on their own, and without an ETag, which names the record's version only
+     * (an `If-None-Match` would get 304 while an included record had changed).
+     */
     protected findIncluding(request: HttpRequest, response: object, id: string, include: string[]) {
       return this.routes.findOne.serve(request, response, id, async (decision) => {
         const view = await this.repository.findById(id, { ...readerOf(decision), include });
         if (!view) throw new RecordNotFoundException(name, id);
-        this.adapterHost.httpAdapter.setHeader(response, 'ETag', etagOf(view.version));
         return view;
       });
     }

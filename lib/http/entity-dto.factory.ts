@@ -4,6 +4,7 @@ import { ApiProperty, ApiSchema, PartialType, PickType, type ApiPropertyOptions 
 import { IsBoolean, IsNumber, IsOptional, IsString, ValidateBy } from 'class-validator';
 import { storableTimeOf } from '../common/date-value.util.js';
 import type { EntityDefinition, FieldDefinition } from '../metadata/entity-definition.interface.js';
+import { nameableReferences } from '../metadata/reference-names.util.js';
 
 /** The classes that describe an entity's bodies and responses to validation and OpenAPI. */
 export interface EntityDtos {
@@ -108,9 +109,8 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
     ]);
   }
 
-  for (const reference of definition.references) {
-    if (reference.as === undefined || definition.fieldsByName.get(reference.field)?.hidden) continue;
-    decorateProperty(record, reference.as, [
+  for (const reference of nameableReferences(definition)) {
+    decorateProperty(record, reference.as!, [
       ApiProperty({
         type: 'object',
         additionalProperties: true,

@@ -3,6 +3,7 @@ import { ApiQuery } from '@nestjs/swagger';
 import { FILTER_OPERATORS } from '../common/filter-operators.constants.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../common/page-limits.constants.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { nameableReferences } from '../metadata/reference-names.util.js';
 import { fieldSchema } from './entity-dto.factory.js';
 
 /** The list route's query parameters in OpenAPI: one equality filter per visible field, then sort, limit, cursor, include. */
@@ -38,9 +39,9 @@ export function ListQueryParameters(definition: EntityDefinition): MethodDecorat
   );
 }
 
-/** The names callers may `include`: a reference through a hidden field is as unknown to them as the field. */
+/** The names callers may `include` (see `nameableReferences`). */
 export function includableNames(definition: EntityDefinition): string[] {
-  return definition.references.flatMap((reference) => (reference.as && !definition.fieldsByName.get(reference.field)?.hidden ? [reference.as] : []));
+  return nameableReferences(definition).map((reference) => reference.as!);
 }
 
 /** `include` in OpenAPI, for an entity with names to include: none otherwise. */

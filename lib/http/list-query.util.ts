@@ -4,6 +4,7 @@ import { isFilterOperator } from '../common/filter-operators.constants.js';
 import { FIELD_NAME } from '../common/metadata.constants.js';
 import { MAX_LIMIT } from '../common/page-limits.constants.js';
 import type { EntityDefinition, ReferenceDefinition } from '../metadata/entity-definition.interface.js';
+import { referenceNamed } from '../metadata/reference-names.util.js';
 import type { FindQuery } from '../query/find-query.interface.js';
 import { queryableFieldType } from '../query/query-clause.util.js';
 
@@ -65,7 +66,7 @@ function referredEntity(
   name: string,
   targetOf: ((reference: ReferenceDefinition) => EntityDefinition) | undefined,
 ): EntityDefinition {
-  const reference = definition.references.find((candidate) => candidate.as === name && !definition.fieldsByName.get(candidate.field)?.hidden);
+  const reference = referenceNamed(definition, name);
   if (!reference || !targetOf) throw new BadRequestException(`unknown query parameter ${key}: ${definition.name} has no reference named ${name}`);
   return targetOf(reference);
 }

@@ -1,4 +1,5 @@
 import type { EntityDefinition, ReferenceDefinition } from '../metadata/entity-definition.interface.js';
+import { nameableReferences } from '../metadata/reference-names.util.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import { isRecordId } from '../storage/record-id.util.js';
@@ -23,10 +24,7 @@ export function includedReferences(
 ): ReferenceDefinition[] {
   if (!Array.isArray(include)) throw new InvalidQueryException('include must be a list of reference names');
   if (include.length > MAX_INCLUDES) throw new InvalidQueryException(`include names at most ${MAX_INCLUDES} references`);
-  // A hidden field is no field to a principal, nor is a reference through it; trusted code reads it anyway.
-  const includable = definition.references.filter(
-    (reference) => reference.as !== undefined && !('principal' in context && definition.fieldsByName.get(reference.field)?.hidden),
-  );
+  const includable = nameableReferences(definition, 'principal' in context);
   const references = include.map((name) => {
     const reference = includable.find((candidate) => candidate.as === name);
     if (reference) return reference;

@@ -1,4 +1,5 @@
 import type { EntityDefinition, ReferenceDefinition } from '../metadata/entity-definition.interface.js';
+import { referenceNamed } from '../metadata/reference-names.util.js';
 import type { FieldCondition, FindQuery, QueryClause } from '../query/find-query.interface.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
 import { matchesClause, normalizeQuery } from '../query/query-clause.util.js';
@@ -44,9 +45,7 @@ export function splitReferenceConditions(
       continue;
     }
     const name = key.slice(0, dot);
-    const reference = definition.references.find(
-      (candidate) => candidate.as === name && !(forPrincipal && definition.fieldsByName.get(candidate.field)?.hidden),
-    );
+    const reference = referenceNamed(definition, name, forPrincipal);
     if (!reference) throw new InvalidQueryException(`cannot filter on ${key}: ${definition.name} has no reference named ${name}`);
     const conditions = through.get(reference) ?? {};
     conditions[key.slice(dot + 1)] = condition;
@@ -97,7 +96,7 @@ export function narrowByReferences(
     const caller: PrincipalContext = 'principal' in context ? { principal: context.principal } : {};
     const decision = decisionOf(access, target, caller, 'read');
     const targetQuery = normalizeQuery(target, { where, limit: FEW_TARGETS });
-    if (decision) {
+    if ('principal' in context) {
       checkQueryFields(
         target,
         unreadableUnder(access, target, decision),

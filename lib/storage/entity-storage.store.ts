@@ -310,12 +310,13 @@ export class EntityStorage {
     return { ...report, ok: problems.length === 0, problems };
   }
 
-  /** The live records that refer to a record the store does not hold (see `danglingReferences`). */
-  danglingReferences(): DanglingReference[] {
+  /** The live records (all, or `only` these ids by entity name) that refer to a record the store does not hold. */
+  danglingReferences(only?: ReadonlyMap<string, Iterable<string>>): DanglingReference[] {
     this.renewSnapshot();
     return danglingReferences(
       this.registry.all().map((definition) => this.tablesOf(definition)),
       (source, reference) => this.tablesOf(this.registry.targetOf(source, reference)),
+      only,
     );
   }
 

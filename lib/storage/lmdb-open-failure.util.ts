@@ -7,7 +7,7 @@ const EINVAL = 22;
  * another process is opening it: the opener then fails with EINVAL ("Invalid argument"), and
  * so does every later open in that process. It happens only while no other process holds the
  * store (two command-line runs, or an app starting as one ends); a new process opens it again.
- * Other causes of EINVAL at open are passed on as they are.
+ * Every EINVAL at open is explained so, its cause kept; any other failure is passed on as it is.
  */
 export function openFailure(path: string, error: unknown): unknown {
   if (!(error instanceof Error) || (error as { code?: unknown }).code !== EINVAL) return error;

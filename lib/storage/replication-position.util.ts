@@ -4,7 +4,7 @@ import type { EntityDefinition } from '../metadata/entity-definition.interface.j
 import type { ChangeApplying } from './entity-projection.interface.js';
 import type { IndexKey } from './index-key.util.js';
 import { ReplicationDivergedException } from './replication-diverged.exception.js';
-import { catalogEntityOf, entityNamesOf } from './store-catalog.util.js';
+import { catalogEntityOf } from './store-catalog.util.js';
 import type { TransactionMessage } from './transaction-message.util.js';
 
 /** The last replicated message a store applied: written in the same transaction as its changes. */
@@ -55,9 +55,8 @@ export function applyMessage(
  * on it would apply the same change differently.
  */
 export function catalogHash(definitions: readonly EntityDefinition[]): string {
-  const entityNameOf = entityNamesOf(definitions);
-  const entities = [...definitions]
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map((definition) => catalogEntityOf(definition, entityNameOf));
+  // Without references: the instance that decides a change applies their rules and ships the
+  // outcome as events, so instances that name or handle them differently apply it the same.
+  const entities = [...definitions].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((definition) => catalogEntityOf(definition));
   return createHash('sha256').update(JSON.stringify(entities)).digest('base64url').slice(0, 22);
 }

@@ -97,16 +97,18 @@ export async function readCatalogAt(path: string, tuning?: LmdbTuning): Promise<
  * The definitions rebuilt from the catalog, for storage work only: each class is an empty
  * stand-in named after its entity, and they carry no permissions, cache or validators. Their
  * references point to each other's stand-ins, so the writes of a tool check them as the app's
- * do; a catalog recorded before references were has none to check.
+ * do; a catalog recorded before references were has none to check, and a reference to an
+ * entity the catalog does not hold is left out.
  */
 export function definitionsFromCatalog(entities: readonly CatalogEntity[]): EntityDefinition[] {
   const classes = new Map(entities.map((entity) => [entity.name, { [entity.name]: class {} }[entity.name] as Type<object>]));
   return entities.map((entity) => {
     const fields: FieldDefinition[] = entity.fields.map((field) => Object.freeze({ ...field, constraints: Object.freeze({}) }));
-    const references = (entity.references ?? []).map(({ field, target, onDelete, as }) => {
+    // An export of one entity carries only its catalog entry: a reference to an entity it does
+    // not hold cannot be checked here, and the app's next start records the whole catalog again.
+    const references = (entity.references ?? []).flatMap(({ field, target, onDelete, as }) => {
       const targetClass = classes.get(target);
-      if (!targetClass) throw new Error(`the catalog's ${entity.name}.${field} refers to ${target}, which the catalog does not hold`);
-      return Object.freeze({ field, target: () => targetClass, onDelete, ...(as !== undefined && { as }) });
+      return targetClass ? [Object.freeze({ field, target: () => targetClass, onDelete, ...(as !== undefined && { as }) })] : [];
     });
     return Object.freeze({
       target: classes.get(entity.name)!,
@@ -122,8 +124,8 @@ export function definitionsFromCatalog(entities: readonly CatalogEntity[]): Enti
   });
 }
 
-/** The catalog entry of a definition; `entityNameOf` names the entity a reference's class is. */
-export function catalogEntityOf(definition: EntityDefinition, entityNameOf: (target: Function) => string): CatalogEntity {
+/** The catalog entry of a definition; with `entityNameOf`, which names the entity of a reference's class, its references too. */
+export function catalogEntityOf(definition: EntityDefinition, entityNameOf?: (target: Function) => string): CatalogEntity {
   return {
     name: definition.name,
     path: definition.path,
@@ -139,14 +141,15 @@ export function catalogEntityOf(definition: EntityDefinition, entityNameOf: (tar
     indexes: definition.indexes.map((index) => ({ name: index.name, fields: [...index.fields], unique: index.unique })),
     audited: definition.audited,
     ...(definition.softDelete && { softDelete: true }),
-    ...(definition.references.length > 0 && {
-      references: definition.references.map(({ field, target, onDelete, as }) => ({
-        field,
-        target: entityNameOf(target()),
-        onDelete,
-        ...(as !== undefined && { as }),
-      })),
-    }),
+    ...(entityNameOf &&
+      definition.references.length > 0 && {
+        references: definition.references.map(({ field, target, onDelete, as }) => ({
+          field,
+          target: entityNameOf(target()),
+          onDelete,
+          ...(as !== undefined && { as }),
+        })),
+      }),
   };
 }
 

@@ -75,11 +75,36 @@ describe('the command line and @Reference', () => {
     expect(verify.stdout + verify.stderr).toContain(`cli-permits 01JAAAAAAAAAAAAAAAAAAAAAAA: siteId refers to no cli-sites record "${MISSING_SITE}"`);
 
     const siteLine = lines.find((line) => line.entity === 'cli-sites');
+    // An import that brings nothing dangling succeeds, whatever the store held before.
+    const unrelated = { entity: 'cli-sites', record: { ...siteLine.record, id: '01JBBBBBBBBBBBBBBBBBBBBBBB', name: 'East yard' } };
+    const other = await runCli(['import', '--path', copy], `${JSON.stringify(unrelated)}\n`);
+    expect(other.stderr).toBe('imported 1 records (0 already stored) in 1 batch(es)\n');
+    expect(other.code).toBe(0);
+
     const missing = { entity: 'cli-sites', record: { ...siteLine.record, id: MISSING_SITE, name: 'South yard' } };
     const completed = await runCli(['import', '--path', copy], `${JSON.stringify(missing)}\n`);
     expect(completed.stderr).toBe('imported 1 records (0 already stored) in 1 batch(es)\n');
     expect(completed.code).toBe(0);
     expect((await runCli(['verify', '--path', copy])).code).toBe(0);
+  });
+
+  it('imports an export of one entity into a new store, without the entity it refers to', async () => {
+    const permitsOnly = await runCli(['export', 'cli-permits', '--path', source]);
+    expect(permitsOnly.code).toBe(0);
+    const copy = join(dir.path, 'permits-only');
+    const imported = await runCli(['import', '--create', '--path', copy], permitsOnly.stdout);
+    expect(imported.stderr).toBe('imported 3 records (0 already stored) in 1 batch(es)\n');
+    expect(imported.code).toBe(0);
+  });
+
+  it('refuses a catalog line whose references are malformed', async () => {
+    const [header] = ndjson(result());
+    const broken = {
+      catalog: { ...header.catalog, entities: header.catalog.entities.map((entity: object) => ({ ...entity, references: [{ field: 'siteId' }] })) },
+    };
+    const result2 = await runCli(['import', '--create', '--path', join(dir.path, 'broken')], `${JSON.stringify(broken)}\n`);
+    expect(result2.code).toBe(1);
+    expect(result2.stderr).toContain('line 1: the catalog line is malformed');
   });
 
   const result = () => readFileSync(exported, 'utf8');

@@ -85,7 +85,9 @@ describe.each(PLATFORMS)('reading through references on %s', (platform) => {
 
   it('adds each record referred to under its name, as the caller may read it, and null for an empty field', async () => {
     const response = await http(t).get(`/inc-cars/${car.id}?include=owner,locker,safe`).set(ALICE).expect(200);
-    expect(response.headers.etag).toBe(`"${car.version}"`);
+    // No ETag of the car's version alone, which would let If-None-Match hide a change of the owner
+    // (Express may add its own, a digest of the whole answer).
+    expect(response.headers.etag).not.toBe(`"${car.version}"`);
     expect(response.body).toEqual(
       expect.objectContaining({
         id: car.id,
