@@ -35,7 +35,7 @@ export { ENTITIES_MODULE_OPTIONS, getRepositoryToken } from './common/entity-tok
 export type { EntitiesModuleOptions } from './common/entities-module-options.interface.js';
 export type { ReplicationOptions } from './common/replication-options.interface.js';
 export type { EntityCacheMetrics, EntityCacheOptions } from './common/entity-cache-options.interface.js';
-export type { EntitiesHealthDetails, EntitiesHealthOptions, EntitiesHealthResult } from './common/health-options.interface.js';
+export type { EntitiesHealthDetails, EntitiesHealthOptions, EntitiesHealthResult, ReplicationHealth } from './common/health-options.interface.js';
 export type { EntitiesMetricsOptions, MetricsRegistry } from './common/metrics-options.interface.js';
 export type { EventRetention, LmdbTuning } from './common/storage-options.interface.js';
 export type { Principal } from './common/principal.interface.js';

@@ -20,8 +20,16 @@ export interface EntitiesHealthDetails {
   /** Free space the store can still grow into. */
   headroomBytes?: number;
   minHeadroomBytes: number;
+  /** With replication: the last message this instance applied, and the stream's last one when the stream answered. */
+  replication?: ReplicationHealth;
   /** Why the store is `down`. */
   message?: string;
+}
+
+/** The replication part of a health check. */
+export interface ReplicationHealth {
+  appliedSeq: number;
+  streamLastSeq?: number;
 }
 
 /**

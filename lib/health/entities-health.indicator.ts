@@ -60,6 +60,12 @@ export class EntitiesHealthIndicator {
         problem = `the store does not take writes: ${(error as Error).message}`;
       }
     }
+    const replication = this.storage.replication;
+    if (replication) {
+      const { details: replicated, problem: unreplicated } = await replication.health();
+      details.replication = replicated;
+      problem ??= unreplicated;
+    }
     try {
       const { mapSize, usedBytes } = environment.stat();
       Object.assign(details, { mapSizeBytes: mapSize, mapUsedBytes: usedBytes, headroomBytes: await freeDiskBytes(environment.path) });

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ConsumerMessages } from '@nats-io/jetstream';
+import type { ReplicationHealth } from '../common/health-options.interface.js';
 import { EntitiesLogger } from '../common/entities.logger.js';
 import type { ReplicationOptions } from '../common/replication-options.interface.js';
 import { ReplicationDivergedException } from '../storage/replication-diverged.exception.js';
@@ -167,6 +168,29 @@ export class StoreReplicator implements WriteSequencer {
       }
       this.waiters.add(waiter);
     });
+  }
+
+  /**
+   * Whether this instance can take writes now: it still follows the stream, and the stream
+   * answers within the write timeout. A stream that lost its quorum has no leader to answer,
+   * so the check fails as writes would (503), while reads go on.
+   */
+  async health(): Promise<{ details: ReplicationHealth; problem?: string }> {
+    const details: ReplicationHealth = { appliedSeq: this.applied };
+    if (this.failure) return { details, problem: `replication stopped: ${this.failure.message}` };
+    if (!this.log) return { details, problem: 'replication is not connected' };
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.timeout} ms`)), this.timeout);
+    });
+    try {
+      details.streamLastSeq = (await Promise.race([this.log.bounds(), timedOut])).last;
+      return { details };
+    } catch (error) {
+      return { details, problem: `NATS stream ${this.log.stream} does not answer (has it lost its quorum?): ${(error as Error).message}` };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import type { ReplicationHealth } from '../common/health-options.interface.js';
 import type { ReplicationPosition } from './replication-position.util.js';
 import type { StorageFailureException } from './storage-failure.exception.js';
 import type { StoreChange } from './store-change.interface.js';
@@ -47,5 +48,7 @@ export interface WriteSequencer {
   readonly appliedSeq: number;
   /** Resolves once this instance has applied the message at `seq`; a `StorageFailureException` if it has not in time. */
   waitFor(seq: number): Promise<void>;
+  /** Whether writes can go through now: the sequencer follows and the stream answers; `problem` says why not. */
+  health(): Promise<{ details: ReplicationHealth; problem?: string }>;
   close(): Promise<void>;
 }

@@ -405,6 +405,11 @@ describeWhen(natsServerMissing(), 'the replication suite')('replication over NAT
     expect(refused.status).toBe(503);
     await request(a.server()).get('/rep-permits').expect(200);
     await request(b.server()).get('/rep-permits').expect(200);
+    // Health reads down as writes fail, naming the stream, so a load balancer can tell.
+    const health = a.app.get(EntitiesHealthIndicator);
+    const down = (await health.isHealthy('store')).store;
+    expect(down).toEqual(expect.objectContaining({ status: 'down', replication: expect.objectContaining({ appliedSeq: expect.any(Number) }) }));
+    expect(down.message).toMatch(/NATS stream .* does not answer/);
     cluster.nodes[1]!.start();
     cluster.nodes[2]!.start();
     await cluster.ready();
@@ -414,6 +419,8 @@ describeWhen(natsServerMissing(), 'the replication suite')('replication over NAT
     while (Date.now() < deadline && ![201, 409].includes(retried))
       retried = (await request(a.server()).post('/rep-permits').send({ number: 'Q-2', status: 'draft' })).status;
     expect([201, 409]).toContain(retried);
+    const up = (await health.isHealthy('store')).store;
+    expect(up).toEqual(expect.objectContaining({ status: 'up', replication: expect.objectContaining({ streamLastSeq: expect.any(Number) }) }));
     const seq = (await streamInfo()).state.last_seq;
     // b's server came back too: it catches up within seconds.
     let read = await request(b.server()).get('/rep-permits').set('X-Entities-Min-Seq', String(seq));
