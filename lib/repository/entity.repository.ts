@@ -529,6 +529,28 @@ export class EntityRepository<T extends object> {
   }
 
   /**
+   * With replication, the seq of the last replicated message this instance applied: every
+   * write this instance has resolved is in it. Hand it to another instance (its `waitForSeq`,
+   * or `X-Entities-Min-Seq` over HTTP) to read there what was written here. `undefined`
+   * without replication.
+   */
+  get appliedSeq(): number | undefined {
+    return this.storage.replication?.appliedSeq;
+  }
+
+  /**
+   * With replication, resolves once this instance has applied the message at `seq` (an
+   * `appliedSeq`, or an `X-Entities-Seq`, from any instance), so reads after it see that
+   * write; fails with `StorageFailureException` when it has not within the replication
+   * `timeout`. Without replication it resolves at once. A `RangeError` for a seq that is not
+   * a whole number.
+   */
+  waitForSeq(seq: number): Promise<void> {
+    if (!Number.isSafeInteger(seq) || seq < 0) return Promise.reject(new RangeError(`seq must be a whole number, not ${String(seq)}`));
+    return this.storage.replication?.waitFor(seq) ?? Promise.resolve();
+  }
+
+  /**
    * `record` as the generated routes answer `principal` (anonymous when left out): the
    * managed fields, then the declared fields that are neither hidden nor unreadable to it.
    * For records a trusted call returned, before your code hands them out. It shapes only:

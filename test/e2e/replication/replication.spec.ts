@@ -135,6 +135,19 @@ describeWhen(natsServerMissing(), 'the replication suite')('replication over NAT
     }
   });
 
+  it('gives repository callers the seq of their writes, and lets another instance wait for it', async () => {
+    const repositories = instances.map((instance) => instance.app.get<EntityRepository<Permit>>(getRepositoryToken(Permit)));
+    const created = await repositories[0]!.create({ number: 'A-2', status: 'draft' });
+    const seq = repositories[0]!.appliedSeq!;
+    expect(seq).toBeGreaterThan(0);
+    for (const repository of repositories.slice(1)) {
+      await repository.waitForSeq(seq);
+      expect(repository.appliedSeq).toBeGreaterThanOrEqual(seq);
+      expect(await repository.findById(created.id)).toEqual(created);
+    }
+    await expect(repositories[1]!.waitForSeq(-1)).rejects.toBeInstanceOf(RangeError);
+  });
+
   it('lets exactly one of three concurrent PATCHes with the same If-Match win, whatever instance they reach', async () => {
     const created = await http(0).post('/rep-permits').send({ number: 'B-1', status: 'draft' }).expect(201);
     await settled();

@@ -160,6 +160,14 @@ describe('EntityRepository', () => {
     });
   });
 
+  describe('appliedSeq and waitForSeq', () => {
+    it('have nothing to wait for without replication, and refuse a seq that is no whole number', async () => {
+      expect(permits.appliedSeq).toBeUndefined();
+      await expect(permits.waitForSeq(12)).resolves.toBeUndefined();
+      await expect(permits.waitForSeq(1.5)).rejects.toThrow(new RangeError('seq must be a whole number, not 1.5'));
+    });
+  });
+
   describe('replace', () => {
     it('replaces every field, bumps the version and keeps createdAt', async () => {
       const created = await permits.create({ number: 'P-1', county: 'Travis', amount: 5, note: 'x' } as Permit);
