@@ -18,6 +18,7 @@ import {
   type EntitiesModuleOptions,
   type EntityRepository,
 } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
 import { encodeMessage } from '../../../lib/storage/transaction-message.util.js';
 import { NatsCluster, natsServerMissing } from '../../support/nats-cluster.util.js';
@@ -146,6 +147,31 @@ describeWhen(natsServerMissing(), 'the replication suite')('replication over NAT
       expect(await repository.findById(created.id)).toEqual(created);
     }
     await expect(repositories[1]!.waitForSeq(-1)).rejects.toBeInstanceOf(RangeError);
+  });
+
+  it('stores a write once, and answers it 201, when the PubAck of its first append is lost', async () => {
+    const before = await settled();
+    // The first append reaches the stream, but its answer is lost on the way back.
+    const log = (instances[0]!.app.get(EntityStorage).replication as unknown as { log: { append: (...args: unknown[]) => Promise<number> } }).log;
+    const append = log.append.bind(log);
+    let lost = 0;
+    log.append = async (...args: unknown[]) => {
+      const seq = await append(...args);
+      if (lost++ === 0) throw new Error('TIMEOUT: the PubAck was lost');
+      return seq;
+    };
+    try {
+      const created = await http(0).post('/rep-permits').send({ number: 'A-3', status: 'draft' }).expect(201);
+      expect(lost).toBe(2);
+      expect(Number(created.headers['x-entities-seq'])).toBe(before + 1);
+      expect(await settled()).toBe(before + 1);
+      for (const i of [0, 1, 2]) {
+        const listed = await http(i).get('/rep-permits?number=A-3').expect(200);
+        expect(listed.body.items).toEqual([created.body]);
+      }
+    } finally {
+      log.append = append;
+    }
   });
 
   it('lets exactly one of three concurrent PATCHes with the same If-Match win, whatever instance they reach', async () => {
