@@ -20,6 +20,8 @@ const MAX_GROUP = 100;
  * its max_payload, 1 MiB unless the servers set another.
  */
 const GROUP_BYTES = 256 * 1024;
+/** How long health reads down after an append the stream did not confirm, at least (or 5 write timeouts). */
+const UNCONFIRMED_FOR = 10_000;
 /** Between attempts to append a message whose first attempt had no answer. */
 const RETRY_PAUSE = 100;
 const nextOrigin = ulidFactory();
@@ -66,6 +68,8 @@ export class StoreReplicator implements WriteSequencer {
   private readonly waiters = new Set<Waiter>();
   /** Why this instance stopped following the stream; it never resumes without a restart. */
   private failure?: StorageFailureException;
+  /** The last group of writes the stream did not take, until an append is confirmed again. */
+  private unconfirmed?: { at: number; message: string };
 
   constructor(private readonly options: ReplicationOptions) {
     checkReplicationOptions(options);
@@ -132,6 +136,8 @@ export class StoreReplicator implements WriteSequencer {
         try {
           await this.sequence(group);
         } catch (error) {
+          // Whatever failed on the way (an append, a catch-up), the stream did not take these writes.
+          this.unconfirmed = { at: Date.now(), message: (error as Error).message };
           for (const write of group) write.reject(error);
         }
       }
@@ -179,6 +185,11 @@ export class StoreReplicator implements WriteSequencer {
     const details: ReplicationHealth = { appliedSeq: this.applied };
     if (this.failure) return { details, problem: `replication stopped: ${this.failure.message}` };
     if (!this.log) return { details, problem: 'replication is not connected' };
+    // A stream leader cut off from its quorum may still answer its info for a while; a write it
+    // could not confirm tells sooner. Until one is confirmed again, or for a while with no writes.
+    if (this.unconfirmed && Date.now() - this.unconfirmed.at < Math.max(UNCONFIRMED_FOR, 5 * this.timeout)) {
+      return { details, problem: `NATS stream ${this.log.stream} did not confirm the last write (has it lost its quorum?): ${this.unconfirmed.message}` };
+    }
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${this.timeout} ms`)), this.timeout);
@@ -242,9 +253,12 @@ export class StoreReplicator implements WriteSequencer {
     let unsure: unknown;
     for (;;) {
       try {
-        return await log.append(bytes, last, msgID, Math.max(1, deadline - Date.now()));
+        const seq = await log.append(bytes, last, msgID, Math.max(1, deadline - Date.now()));
+        this.unconfirmed = undefined;
+        return seq;
       } catch (error) {
         if (error instanceof StreamMovedOnError) {
+          this.unconfirmed = undefined;
           if (unsure === undefined) return undefined;
           const stored = await log.messageAt(last + 1).catch(() => undefined);
           if (stored !== undefined && Buffer.from(stored).equals(bytes)) return last + 1;
