@@ -5,6 +5,8 @@ import { BadRequestException } from '@nestjs/common';
  * `undefined` without one. Which names an entity has is the repository's to check.
  */
 export function includeOf(url: string): string[] | undefined {
+  // Most reads name no include: they skip parsing the query string once more.
+  if (!url.includes('include')) return undefined;
   const search = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
   const values = search.getAll('include');
   if (values.length === 0) return undefined;

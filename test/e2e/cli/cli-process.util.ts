@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -70,4 +70,11 @@ export function ndjson(text: string): any[] {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line));
+}
+
+/** Exports every entity of the store at `path` into `file`; fails unless the export succeeds. */
+export async function exportStore(path: string, file: string): Promise<void> {
+  const result = await runCli(['export', '--path', path]);
+  if (result.code !== 0) throw new Error(`export of ${path} failed (${result.code}): ${result.stderr}`);
+  writeFileSync(file, result.stdout);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { withSampleStore } from '../../support/sample-store.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
-import { CLI_MAIN, ndjson, runCli } from './cli-process.util.js';
+import { CLI_MAIN, exportStore, ndjson, runCli } from './cli-process.util.js';
 import { definitionNamed, seedSampleStore, type SeededStore } from './cli-store.util.js';
 
 describe('cli export and import', () => {
@@ -16,9 +16,7 @@ describe('cli export and import', () => {
 
   beforeAll(async () => {
     seeded = await seedSampleStore(source);
-    const result = await runCli(['export', '--path', source]);
-    expect(result.code).toBe(0);
-    writeFileSync(exported, result.stdout);
+    await exportStore(source, exported);
   }, 60_000);
   afterAll(() => dir.remove());
 

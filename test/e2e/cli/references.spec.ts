@@ -1,10 +1,10 @@
 import 'reflect-metadata';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Entity, EntityRepository, Field, getRepositoryToken, Reference } from '../../../lib/index.js';
 import { createTestApp } from '../../support/test-app.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
-import { ndjson, runCli } from './cli-process.util.js';
+import { exportStore, ndjson, runCli } from './cli-process.util.js';
 
 @Entity('cli-sites')
 class Site {
@@ -35,9 +35,7 @@ describe('the command line and @Reference', () => {
     } finally {
       await t.close();
     }
-    const result = await runCli(['export', '--path', source]);
-    expect(result.code).toBe(0);
-    writeFileSync(exported, result.stdout);
+    await exportStore(source, exported);
   }, 60_000);
   afterAll(() => dir.remove());
 
