@@ -14,6 +14,7 @@ export { Reference } from './decorators/reference.decorator.js';
 export type {
   CachedOptions,
   CompositeOptions,
+  EntityMigration,
   EntityOptions,
   EntityPermissionRules,
   FieldOptions,
@@ -80,6 +81,7 @@ export { EntitiesException } from './common/entities.exception.js';
 export { AccessDeniedException } from './repository/access-denied.exception.js';
 export { DamagedStoreException } from './storage/damaged-store.exception.js';
 export { UnsupportedStoreFormatException } from './storage/unsupported-store-format.exception.js';
+export { MigrationFailedException, MigrationsPendingException, StoreSchemaNewerException } from './storage/schema-migration.exception.js';
 export { ReplicationDivergedException } from './storage/replication-diverged.exception.js';
 export { EntityMetadataException } from './metadata/entity-metadata.exception.js';
 export { IdempotencyConflictException } from './storage/idempotency-conflict.exception.js';

@@ -19,6 +19,8 @@ export interface AuditEntry {
   at: string;
   /** The record's version after the change (for `delete`, the version deleted). */
   version?: number;
+  /** On an update made by a schema migration: the entity version it brought the record to. */
+  migration?: number;
   /** Per changed field, its value before and after; hidden fields show `'[hidden]'`. */
   changes: Record<string, { from: unknown; to: unknown }>;
   request?: RequestMeta;

@@ -71,6 +71,7 @@ export class AuditService {
       ...(event.actor !== undefined && { actor: event.actor }),
       at: event.at,
       version: event.version,
+      ...(event.migration !== undefined && { migration: event.migration }),
       changes: changesBetween(definition, before, after),
       ...(event.request && { request: event.request }),
     });

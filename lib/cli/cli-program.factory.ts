@@ -6,6 +6,7 @@ import { registerDropFieldsCommand } from './drop-fields.command.js';
 import { registerEventsCommand } from './events.command.js';
 import { registerExportCommand } from './export.command.js';
 import { registerImportCommand } from './import.command.js';
+import { registerMigrateCommand } from './migrate.command.js';
 import { registerRebuildIndexesCommand } from './rebuild-indexes.command.js';
 import { registerStatCommand } from './stat.command.js';
 import { registerVerifyCommand } from './verify.command.js';
@@ -39,6 +40,7 @@ export function createCliProgram(): Command {
     registerEventsCommand,
     registerCompactCommand,
     registerDropFieldsCommand,
+    registerMigrateCommand,
   ]) {
     register(program);
   }

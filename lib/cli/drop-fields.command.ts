@@ -8,7 +8,7 @@ import { undeclaredFields } from '../storage/undeclared-fields.util.js';
 import type { WriteTransaction } from '../storage/write-transaction.store.js';
 import { integerAtLeast } from './cli-arguments.util.js';
 import { tell, withProgress, writeLine, type Progress } from './cli-output.util.js';
-import { entityNamed, withStore } from './store-session.util.js';
+import { entityNamed, refuseUnsettledSchemas, withStore } from './store-session.util.js';
 
 interface DropFieldsOptions {
   dryRun?: boolean;
@@ -34,6 +34,7 @@ export function registerDropFieldsCommand(program: Command): void {
       // A dry run only reads, so it opens the store read-only and runs beside an app.
       const access = options.dryRun ? {} : { writerRole: 'cli drop-fields', force: options.force, changesState: true };
       await withStore(path, access, async (session) => {
+        refuseUnsettledSchemas(session);
         const targets = entity === undefined ? session.definitions : [entityNamed(session, entity)];
         const summary: string[] = [];
         await withProgress(

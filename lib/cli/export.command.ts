@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { startProgress, tell, writeLine } from './cli-output.util.js';
 import type { ExportHeader, ExportLine } from './export-line.interface.js';
-import { entityNamed, withStore } from './store-session.util.js';
+import { entityNamed, refuseUnsettledSchemas, withStore } from './store-session.util.js';
 
 export function registerExportCommand(program: Command): void {
   program
@@ -14,6 +14,8 @@ export function registerExportCommand(program: Command): void {
         const targets = entity === undefined ? session.definitions : [entityNamed(session, entity)];
         const tables = targets.map((definition) => session.storage.tablesOf(definition));
         const exported = new Set(targets.map((definition) => definition.name));
+        // The header's versions are then the records' own, which an import checks.
+        refuseUnsettledSchemas(session);
         const header: ExportHeader = {
           catalog: { entities: session.catalog!.entities.filter((entity) => exported.has(entity.name)), options: session.catalog!.options },
         };

@@ -6,8 +6,10 @@ import { startProgress, tell } from './cli-output.util.js';
 import { EXIT_CODES } from './exit-code.constants.js';
 import { importBatch, type InputLine } from './import-batch.util.js';
 import { headerCatalog, inputLines, inputSize, openInput } from './ndjson-input.util.js';
-import { withStore } from './store-session.util.js';
+import { refuseUnsettledSchemas, withStore } from './store-session.util.js';
 import { describeDangling } from '../storage/dangling-references.util.js';
+import type { EntityStorage } from '../storage/entity-storage.store.js';
+import type { StoreCatalog } from '../storage/store-catalog.util.js';
 
 /** How many dangling references a failed import names; `verify` lists every one. */
 const DANGLING_LISTED = 20;
@@ -44,7 +46,10 @@ export function registerImportCommand(program: Command): void {
         createWith: options.create ? catalog : undefined,
         missingStoreHint: 'check --path, or pass --create to make a new store there from the export',
       };
-      await withStore(path, access, async ({ storage, definitions }) => {
+      await withStore(path, access, async (session) => {
+        const { storage, definitions } = session;
+        refuseUnsettledSchemas(session);
+        if (catalog) refuseOtherSchemaVersions(storage, catalog);
         const byName = new Map(definitions.map((definition) => [definition.name, definition]));
         const progress = startProgress(() => inputSize(file), 'bytes');
         if (catalog) progress.increment(first.value!.bytes);
@@ -120,4 +125,23 @@ export function registerImportCommand(program: Command): void {
 async function* pendingThen<T>(pending: readonly T[], rest: AsyncIterable<T>): AsyncGenerator<T> {
   yield* pending;
   yield* rest;
+}
+
+/**
+ * Records are stored as the export has them, so they must be at the version the store's
+ * records are at: older ones would never go through the steps they missed, and a store
+ * created by this import starts at the export's versions.
+ */
+function refuseOtherSchemaVersions(storage: EntityStorage, catalog: StoreCatalog): void {
+  for (const entity of catalog.entities) {
+    const exported = entity.version ?? 1;
+    const { version, migrating } = storage.schema.of(entity.name);
+    if (exported !== version || migrating) {
+      throw new CliFailure(
+        `the export holds ${entity.name} records at schema version ${exported}, the store's are at ${migrating ? `${version} (migrating to ${migrating.to})` : version}: ` +
+          'import into a store at the same version (a new one with --create), then let the app migrate them',
+        EXIT_CODES.failed,
+      );
+    }
+  }
 }

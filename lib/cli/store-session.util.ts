@@ -6,6 +6,7 @@ import type { EntityStorage } from '../storage/entity-storage.store.js';
 import { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
 import { definitionsFromCatalog, readCatalogAt, type StoreCatalog } from '../storage/store-catalog.util.js';
 import { isLiveWriterOf, type StoreWriter } from '../storage/store-writers.store.js';
+import type { MigrationRunOptions } from '../storage/schema-migrator.service.js';
 import { createStoreParts } from '../wiring/store-parts.factory.js';
 import { CliFailure } from './cli-failure.exception.js';
 import { EXIT_CODES } from './exit-code.constants.js';
@@ -27,6 +28,13 @@ export interface StoreAccess {
   createWith?: StoreCatalog;
   /** Added to the message when `--path` holds no store. */
   missingStoreHint?: string;
+  /** Open the store with these definitions rather than the catalog's (`migrate`: the user's classes, with their steps). */
+  definitions?: EntityDefinition[];
+  /**
+   * Open the store as an app would (`migrate`): indexes built, history trimmed and migrations
+   * run as `migration` says, then the catalog recorded; the checks above come first.
+   */
+  asApp?: { migration: MigrationRunOptions };
 }
 
 /** The store at `--path`, opened as an app would wire it (audit trail, grants), with the catalog's entities. */
@@ -65,12 +73,18 @@ export async function withStore<R>(path: string, access: StoreAccess, fn: (sessi
   const readOnly = access.writerRole === undefined && !creating;
   const environment = new LmdbEnvironment(absolute, {}, readOnly);
   const { storage } = createStoreParts(environment, catalog?.options ?? {});
-  const definitions = definitionsFromCatalog(catalog?.entities ?? []);
+  const definitions = access.definitions ?? definitionsFromCatalog(catalog?.entities ?? []);
   for (const definition of definitions) storage.register(definition);
-  try {
-    await (creating ? storage.open(access.writerRole) : storage.attach(access.writerRole));
+  const admit = () => {
     if (access.writerRole !== undefined && !access.force) refuseIfOtherWriters(absolute, storage.writers());
     if (access.changesState) refuseIfReplicated(absolute, storage.replicatedSeq());
+  };
+  try {
+    if (creating || access.asApp) await storage.open(access.writerRole, { admit, migration: access.asApp?.migration });
+    else {
+      await storage.attach(access.writerRole);
+      admit();
+    }
     return await fn({ path: absolute, storage, environment, definitions, catalog });
   } finally {
     await storage.close();
@@ -83,6 +97,24 @@ export function entityNamed(session: StoreSession, name: string): EntityDefiniti
   if (definition) return definition;
   const known = session.definitions.map((candidate) => candidate.name).join(', ') || 'none';
   throw new CliFailure(`the store has no entity "${name}" (its entities: ${known})`, EXIT_CODES.usage);
+}
+
+/**
+ * Refuses to work from the catalog while the records are not at the versions it describes: a
+ * migration cut short, or one the app that recorded the catalog has not finished. A tool
+ * would otherwise take the fields of records already migrated, or not yet, for undeclared ones.
+ */
+export function refuseUnsettledSchemas(session: StoreSession): void {
+  for (const definition of session.definitions) {
+    const { version, migrating } = session.storage.schema.of(definition.name);
+    if (version === definition.version && !migrating) continue;
+    const stored = migrating ? `part way from version ${version} to ${migrating.to}` : `at version ${version}`;
+    throw new CliFailure(
+      `the records of ${definition.name} are ${stored}, while the store's catalog describes version ${definition.version}: ` +
+        'start the app (or run migrate) to finish the migration, then run this command again',
+      EXIT_CODES.failed,
+    );
+  }
 }
 
 /** A change made by a tool to one instance of a replicated store would make it differ from the others for ever. */

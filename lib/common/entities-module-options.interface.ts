@@ -33,6 +33,12 @@ export interface EntitiesModuleOptions {
   /** How much of the event log to keep. Default: all of it (needed to replay a store from scratch). */
   eventRetention?: EventRetention;
   /**
+   * When stored records go through their entities' `@Entity({ migrations })`: `'on-start'`
+   * (default) as the store opens, before the app serves; `'manual'` only by the `migrate`
+   * command, the app refusing to start while records wait for a step. README, "Schema evolution".
+   */
+  migrate?: 'on-start' | 'manual';
+  /**
    * Keeps several instances, each on its own data directory, equal through one NATS JetStream
    * stream (README, "Several instances"). Needs `@nats-io/transport-node` and
    * `@nats-io/jetstream`. Default: off, every write commits to this directory alone.

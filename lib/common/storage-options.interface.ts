@@ -20,6 +20,12 @@ export interface StorageOptions {
   maintenanceInterval?: number;
   /** Seals list cursors with a key derived from this secret instead of the store's own random key. */
   cursorSecret?: string | Uint8Array;
+  /**
+   * When records go through their entities' `@Entity({ migrations })`: `'on-start'` (default)
+   * as the store opens, before the app serves; `'manual'` only by the `migrate` command, the
+   * app refusing to start while records wait for a step.
+   */
+  migrate?: 'on-start' | 'manual';
   /** Times and traces every transaction of `EntityStorage.write`. */
   observer?: StorageObserver;
 }

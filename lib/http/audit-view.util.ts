@@ -11,6 +11,7 @@ export function toAuditView(entry: AuditEntry, unreadable: ReadonlySet<string> =
     ...(entry.actor !== undefined && { actor: entry.actor }),
     at: entry.at,
     ...(entry.version !== undefined && { version: entry.version }),
+    ...(entry.migration !== undefined && { migration: entry.migration }),
     changes,
     ...(entry.request && { request: entry.request }),
   };

@@ -36,10 +36,12 @@ class FieldHistoryEntryView {
 /** One entry of a record's audit trail. */
 @ApiSchema({ name: 'AuditEntry' })
 class AuditEntryView {
-  @ApiProperty({ enum: ['create', 'replace', 'update', 'delete', 'denied'] }) action!: string;
+  @ApiProperty({ enum: ['create', 'replace', 'update', 'delete', 'restore', 'purge', 'denied'] }) action!: string;
   @ApiProperty({ required: false, description: 'Principal id, or the actor of a repository write' }) actor?: string;
   @ApiProperty({ format: 'date-time' }) at!: string;
   @ApiProperty({ required: false, example: 2 }) version?: number;
+  @ApiProperty({ required: false, description: 'On an update made by a schema migration: the entity version it brought the record to', example: 2 })
+  migration?: number;
   @ApiProperty({
     type: Object,
     additionalProperties: { type: 'object', properties: { from: {}, to: {} } },

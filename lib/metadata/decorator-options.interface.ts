@@ -71,6 +71,39 @@ export interface EntityOptions {
    * `DELETE /P/:id?purge=true` removes it for good. Default `false`: a delete is final.
    */
   softDelete?: boolean;
+  /**
+   * The steps that brought the entity's stored records to the class as it is now, oldest
+   * first, numbered 2, 3, ... (an entity without migrations is at version 1). At start-up, or
+   * by the `migrate` command, the records stored at an older version go through the steps
+   * they have not had, each record changed by one update event; a store whose records are at
+   * a newer version than the class refuses to open.
+   */
+  migrations?: readonly EntityMigration[];
+}
+
+/**
+ * One step of an entity's schema, from `version - 1` to `version`. Its parts apply in this
+ * order: `rename`, `remove`, `fill`, `update`. What the steps leave must be a valid record of
+ * the entity as declared now: a step that leaves one invalid stops the migration, naming the
+ * record, before anything of the batch is stored.
+ */
+export interface EntityMigration {
+  /** The entity version the step brings records to: 2 for the first step, then one more each. */
+  version: number;
+  /** Said in the log and by the `migrate` command. */
+  description?: string;
+  /** Fields renamed, `{ oldName: 'newName' }`: the value moves, and so does the field's history. */
+  rename?: Readonly<Record<string, string>>;
+  /** Fields removed: their values are cleared from every record. */
+  remove?: readonly string[];
+  /** Values given to records that lack the field (a new required field, a default set on records stored without one). */
+  fill?: Readonly<Record<string, unknown>>;
+  /**
+   * Any other change: given the record as the parts before left it (without `id`, `version`,
+   * `createdAt`, `updatedAt`), returns the fields to set (`null` clears one), or nothing to
+   * leave it as it is. It must decide from the record alone: the same record, the same result.
+   */
+  update?: (record: Readonly<Record<string, unknown>>) => Record<string, unknown> | undefined | void;
 }
 
 /** How much history of a field's values is kept. */

@@ -15,6 +15,7 @@ import {
   readPropertyFacts,
   type ReferenceFacts,
 } from './metadata.reflector.js';
+import { checkedMigrations } from './entity-migrations.util.js';
 import { readValidationConstraints } from './validation-constraints.reflector.js';
 
 /** The list route's own query parameters: a reference named like one could not be filtered through. */
@@ -45,7 +46,7 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
 
   const entity = entityReflector.get(target);
   if (!entity) fail(undefined, 'is not decorated with @Entity()');
-  const { name, path: rawPath, softDelete = false } = entity!;
+  const { name, path: rawPath, softDelete = false, migrations: declaredMigrations } = entity!;
   if (typeof softDelete !== 'boolean') fail(undefined, `@Entity softDelete must be true or false, not ${describeValue(softDelete)}`);
   if (typeof name !== 'string' || !STORAGE_NAME.test(name)) {
     fail(undefined, `@Entity name ${JSON.stringify(name)} must start with a letter and hold only letters, digits, "-" and "_" (64 at most)`);
@@ -146,6 +147,8 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
     }
   }
 
+  const migrations = checkedMigrations(declaredMigrations, fieldsByName, (problem) => fail(undefined, problem));
+
   return Object.freeze({
     target,
     name,
@@ -158,6 +161,8 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
     audited: auditedReflector.get(target) ?? false,
     cached: cachedReflector.get(target) && Object.freeze({ ...cachedReflector.get(target) }),
     softDelete,
+    version: migrations.at(-1)?.version ?? 1,
+    migrations,
   });
 }
 

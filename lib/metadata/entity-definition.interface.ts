@@ -1,6 +1,7 @@
 import type { Type } from '@nestjs/common';
 import type {
   CachedOptions,
+  EntityMigration,
   EntityPermissionRules,
   FieldPermissionRules,
   FieldType,
@@ -65,4 +66,8 @@ export interface EntityDefinition<T extends object = object> {
   readonly cached?: Readonly<CachedOptions>;
   /** Deletes keep the record, restorable, until it is purged (`@Entity({ softDelete: true })`). */
   readonly softDelete: boolean;
+  /** The schema version of the records this class describes: the last migration's, 1 without any. */
+  readonly version: number;
+  /** `@Entity({ migrations })`, checked: versions 2, 3, ... in order. */
+  readonly migrations: readonly EntityMigration[];
 }

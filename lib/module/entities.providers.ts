@@ -35,6 +35,7 @@ export const storePartsProvider: Provider = {
         idempotencyTtl: options.idempotencyTtl,
         eventRetention: options.eventRetention,
         cursorSecret: options.cursorSecret,
+        migrate: options.migrate,
         observer: telemetry,
       },
       options.replication,

@@ -6,6 +6,7 @@ import type { EventLog } from './event-log.store.js';
 import type { IdempotencyStore } from './idempotency.store.js';
 import { purgeExpired } from './store-maintenance.util.js';
 import type { MaintenanceResult } from './maintenance-result.interface.js';
+import type { SchemaVersions } from './schema-versions.store.js';
 import type { CompanionChange, PurgeChange, StoreChange } from './store-change.interface.js';
 
 /**
@@ -21,6 +22,7 @@ export class ChangeApplier {
     private readonly log: EventLog,
     private readonly idempotency: IdempotencyStore,
     private readonly tablesNamed: (entity: string) => EntityTables | undefined,
+    private readonly schema: SchemaVersions,
     companions: readonly StoreCompanion[],
   ) {
     for (const companion of companions) if (companion.changePrefix !== undefined) this.companions.set(companion.changePrefix, companion);
@@ -47,6 +49,9 @@ export class ChangeApplier {
         return;
       case 'purge':
         return purgeExpired(this.idempotency, this.log, change.now, change.retention);
+      case 'schema':
+        this.schema.apply(change);
+        return;
       default:
         this.companionOf(change).applyChange!(change);
     }

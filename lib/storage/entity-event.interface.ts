@@ -25,6 +25,10 @@ export interface EntityEvent {
    * A record restored from an export (`import`) is `created` with its `createdAt` and `updatedAt` here too.
    */
   data?: Record<string, unknown>;
+  /** On an `updated` event made by a schema migration: the entity version it brought the record to. */
+  migration?: number;
+  /** On such an event: fields the migration renamed, old name → new; their history moves with them. */
+  renamed?: Record<string, string>;
   /** Who made the change: a principal id, a repository context actor, or absent. */
   actor?: string;
   /** ISO-8601 time of the change. */

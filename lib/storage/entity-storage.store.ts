@@ -21,7 +21,7 @@ import type { SequencedStore, WriteSequencer } from './write-sequencer.interface
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import type { MaintenanceResult } from './maintenance-result.interface.js';
 import { maxDbsFor, META_DB, openEntityTables, openSharedDatabases } from './store-layout.util.js';
-import { reconcileWithDefinitions } from './store-reconciliation.util.js';
+import { reconcileWithDefinitions, recordDefinitions } from './store-reconciliation.util.js';
 import { DEFAULT_MAINTENANCE_INTERVAL, scheduleMaintenance } from './store-maintenance.util.js';
 import { checkStoreFormat, migrateStoreFormat, recordStoreFormat } from './store-format.util.js';
 import { LogWatcher } from './log-watcher.util.js';
@@ -29,6 +29,11 @@ import { verifyStore, type VerifyReport } from './store-verifier.util.js';
 import { danglingReferences, describeDangling, type DanglingReference } from './dangling-references.util.js';
 import { StoreWriters, type StoreWriter } from './store-writers.store.js';
 import { WriteTransaction } from './write-transaction.store.js';
+import { SchemaVersions } from './schema-versions.store.js';
+import { SchemaMigrator, type MigrationRunOptions } from './schema-migrator.service.js';
+import { refusePendingMigrations, runPendingMigrations } from './start-up-migrations.util.js';
+import { readCatalog } from './store-catalog.util.js';
+import { unfilledRequiredFields } from './unfilled-required-fields.util.js';
 
 /**
  * All entities of one data directory: their LMDB databases, the event log, and the one
@@ -42,6 +47,9 @@ export class EntityStorage {
   private eventLog?: EventLog;
   private idempotency?: IdempotencyStore;
   private applier?: ChangeApplier;
+  private schemaVersions?: SchemaVersions;
+  /** Takes records through their entities' `migrations`. */
+  readonly migrations = new SchemaMigrator(this);
   private opening?: Promise<void>;
   private maintenance?: NodeJS.Timeout;
   private logWatcher?: LogWatcher;
@@ -105,12 +113,15 @@ export class EntityStorage {
   }
 
   /**
-   * Opens the environment and brings every index in line with its definition. Records the
-   * registered definitions and storage options (the catalog the command line works from)
-   * and this process as a writer (`writerRole`, default `app`) until `close()`. Idempotent.
+   * Opens the environment, brings every index in line with its definition and runs pending
+   * migrations (unless `migrate: 'manual'`). Records the registered definitions and storage
+   * options (the catalog the command line works from) and this process as a writer
+   * (`writerRole`, default `app`) until `close()`. Idempotent. A tool that opens the store as
+   * an app would (`migrate`) passes `admit`, which may refuse the open by throwing once this
+   * process is listed as a writer and before anything else is written, and how migrations run.
    */
-  open(writerRole = 'app'): Promise<void> {
-    this.opening ??= this.openOnce(writerRole);
+  open(writerRole = 'app', tool: { admit?: () => void; migration?: MigrationRunOptions } = {}): Promise<void> {
+    this.opening ??= this.openOnce(writerRole, tool);
     return this.opening;
   }
 
@@ -130,22 +141,47 @@ export class EntityStorage {
     return this.writerList.list();
   }
 
-  private async openOnce(writerRole: string): Promise<void> {
+  private async openOnce(writerRole: string, { admit, migration }: { admit?: () => void; migration?: MigrationRunOptions }): Promise<void> {
     // A secret too short fails start-up before anything is written.
     const secretKey = this.options.cursorSecret === undefined ? undefined : cursorKeyFromSecret(this.options.cursorSecret);
     this.registry.checkReferences();
     this.openDatabases();
-    // Checked before anything is written; recorded with the catalog, in the write start-up makes anyway.
+    // Checked before anything is written; `reconcileWithDefinitions` records this version's.
     checkStoreFormat(this.environment.database(META_DB), this.environment.path);
+    const definitions = this.registry.all();
+    const manual = this.migrateManually();
+    this.migrations.checkNotNewer(definitions);
+    if (manual) refusePendingMigrations(this.migrations, definitions, (definition) => this.tablesOf(definition));
     await this.writerList.enroll(writerRole);
+    admit?.();
     this.sealingKey = secretKey ?? (await loadCursorKey(this.environment));
     const { eventRetention, idempotencyTtl } = this.options;
     const entities = this.registry.all().map((definition) => this.tablesOf(definition));
-    await reconcileWithDefinitions(this.environment, this.indexBuilder, entities, { eventRetention, idempotencyTtl }, this.log);
+    const previous = readCatalog(this.environment.database(META_DB));
+    await reconcileWithDefinitions(this.environment, this.indexBuilder, entities, this.log);
     // Maintenance is a change like any other: with replication it waits until this store has caught up.
     await this.sequencer?.start(this.sequencedStore());
+    // Another instance may have migrated further while this one was stopped.
+    if (this.sequencer) this.migrations.checkNotNewer(definitions);
+    await runPendingMigrations(this.migrations, definitions, (definition) => this.tablesOf(definition), this.logger, migration);
+    for (const { entity, field, records } of unfilledRequiredFields(previous, definitions, (definition) => this.tablesOf(definition))) {
+      this.logger.warn(`${entity}.${field} is required now, but ${records} stored records lack it: add a migration step that fills it`);
+    }
+    await recordDefinitions(this.environment, definitions, { eventRetention, idempotencyTtl });
     await this.runMaintenance();
     this.maintenance = scheduleMaintenance(() => this.runMaintenance(), this.options.maintenanceInterval ?? DEFAULT_MAINTENANCE_INTERVAL, this.logger);
+  }
+
+  private migrateManually(): boolean {
+    const { migrate } = this.options;
+    if (migrate !== undefined && migrate !== 'on-start' && migrate !== 'manual') {
+      throw new Error(`EntitiesModule.forRoot migrate must be 'on-start' or 'manual', not ${JSON.stringify(migrate)}`);
+    }
+    // The command line changes no replicated store, so nothing could run the steps.
+    if (migrate === 'manual' && this.sequencer) {
+      throw new Error("EntitiesModule.forRoot migrate: 'manual' cannot be used with replication: replicated instances migrate as they start");
+    }
+    return migrate === 'manual';
   }
 
   private async attachOnce(writerRole: string | undefined): Promise<void> {
@@ -167,6 +203,7 @@ export class EntityStorage {
     const { log, idempotency } = openSharedDatabases(this.environment, this.options.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL);
     this.eventLog = log;
     this.idempotency = idempotency;
+    this.schemaVersions = new SchemaVersions(this.environment.database(META_DB));
     this.applier = new ChangeApplier(
       log,
       idempotency,
@@ -174,6 +211,7 @@ export class EntityStorage {
         const definition = this.registry.named(entity);
         return definition && this.tablesOf(definition);
       },
+      this.schemaVersions,
       companions,
     );
     for (const definition of this.registry.all()) this.tablesOf(definition);
@@ -188,6 +226,12 @@ export class EntityStorage {
   get log(): EventLog {
     if (!this.eventLog) throw new Error('the entity store is not open yet');
     return this.eventLog;
+  }
+
+  /** Each entity's schema version as stored (see `SchemaVersions`). */
+  get schema(): SchemaVersions {
+    if (!this.schemaVersions) throw new Error('the entity store is not open yet');
+    return this.schemaVersions;
   }
 
   tablesOf(definition: EntityDefinition): EntityTables {
@@ -374,6 +418,7 @@ export class EntityStorage {
     this.eventLog = undefined;
     this.idempotency = undefined;
     this.applier = undefined;
+    this.schemaVersions = undefined;
     this.opening = undefined;
     await this.environment.close();
   }

@@ -45,13 +45,41 @@ export class FieldHistory {
     }
     // A restored record is stored again, so it is no longer marked deleted.
     if (event.type === 'restored') this.db.removeSync([event.id, DELETED]);
+    // A renamed field keeps its past under its new name, and its value moving is no new value.
+    const prior = event.renamed && before ? this.renameFields(event.id, event.renamed, before) : before;
     for (const field of this.historized) {
       const value = after[field.name];
-      if (value === before?.[field.name] || (before === undefined && value === undefined)) continue;
+      if (value === prior?.[field.name] || (prior === undefined && value === undefined)) continue;
       this.db.putSync([event.id, field.name, event.version], { value: value ?? null, version: event.version, at: event.at, ...actorOf(event) });
       // A record holds at most one entry per field and version, so nothing is over the limit before it.
       if (typeof field.history === 'object' && event.version > field.history.versions) this.trim(event.id, field.name, field.history.versions);
     }
+  }
+
+  /**
+   * Moves a record's entries of each renamed field under its new name (trimmed to the new
+   * field's policy; dropped when it keeps none) and answers `before` with the values renamed.
+   * A name this class does not declare (a step of older code, renamed again by a later one)
+   * keeps every entry, as the history of a removed field stays.
+   */
+  private renameFields(id: string, renamed: Readonly<Record<string, string>>, before: StoredRecord): StoredRecord {
+    const moves = Object.entries(renamed).map(([from, to]) => ({
+      from,
+      to,
+      entries: [...this.db.getRange({ start: [id, from], end: afterPrefix([id, from]) })],
+    }));
+    // Read before anything is written: a swap of two fields moves each history once.
+    for (const { entries } of moves) for (const { key } of entries) this.db.removeSync(key);
+    const moved: Record<string, unknown> = { ...before };
+    for (const { from } of moves) delete moved[from];
+    for (const { from, to, entries } of moves) {
+      const field = this.definition.fieldsByName.get(to);
+      const kept = field ? versionsKept(field.history) : Infinity;
+      if (kept > 0) for (const { key, value } of entries) this.db.putSync([id, to, (key as unknown[])[2] as number], value);
+      if (kept > 0 && kept !== Infinity) this.trim(id, to, kept);
+      if (before[from] !== undefined) moved[to] = before[from];
+    }
+    return moved as StoredRecord;
   }
 
   /** The history of a record, or `undefined` if no record with this id ever existed. */

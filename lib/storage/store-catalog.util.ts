@@ -29,6 +29,8 @@ export interface CatalogEntity {
   softDelete?: boolean;
   /** Absent in catalogs recorded before references existed, and when there are none. */
   references?: CatalogReference[];
+  /** The entity's schema version in the code that recorded it (`migrations`); absent for 1. */
+  version?: number;
 }
 
 /** A `@Reference` field, its target named by entity: what the tools that write need to keep references whole. */
@@ -120,6 +122,9 @@ export function definitionsFromCatalog(entities: readonly CatalogEntity[]): Enti
       references: Object.freeze(references),
       audited: entity.audited,
       softDelete: entity.softDelete ?? false,
+      // The steps themselves are code, which a catalog cannot hold: tools migrate nothing.
+      version: entity.version ?? 1,
+      migrations: Object.freeze([]),
     });
   });
 }
@@ -141,6 +146,7 @@ export function catalogEntityOf(definition: EntityDefinition, entityNameOf?: (ta
     indexes: definition.indexes.map((index) => ({ name: index.name, fields: [...index.fields], unique: index.unique })),
     audited: definition.audited,
     ...(definition.softDelete && { softDelete: true }),
+    ...(definition.version > 1 && { version: definition.version }),
     ...(entityNameOf &&
       definition.references.length > 0 && {
         references: definition.references.map(({ field, target, onDelete, as }) => ({

@@ -1,5 +1,6 @@
 import type { EventRetention } from '../common/storage-options.interface.js';
 import type { EntityEvent } from './entity-event.interface.js';
+import type { SchemaState } from './schema-state.interface.js';
 
 /**
  * One change of the store's state with everything decided: ids, times, versions, results and
@@ -8,7 +9,7 @@ import type { EntityEvent } from './entity-event.interface.js';
  * machine. Writers decide and then apply; nothing else changes the state (records, indexes,
  * history, the log, audit trail, idempotency results, grants).
  */
-export type StoreChange = EventChange | RememberChange | PurgeChange | CompanionChange;
+export type StoreChange = EventChange | RememberChange | PurgeChange | SchemaChange | CompanionChange;
 
 /** An entity change: appended to the log with the next seq, then applied by `applyEvent`. */
 export interface EventChange {
@@ -35,6 +36,13 @@ export interface PurgeChange {
   /** Epoch milliseconds. */
   now: number;
   retention?: EventRetention;
+}
+
+/** An entity's schema version, or how far a migration of its records has got (`SchemaVersions`). */
+export interface SchemaChange {
+  kind: 'schema';
+  entity: string;
+  state: SchemaState;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
 import { HistoryTrimmer } from './history-trimmer.service.js';
 import type { IndexBuilder } from './index-builder.service.js';
@@ -10,26 +11,30 @@ import { META_DB } from './store-layout.util.js';
 
 /**
  * Brings the store in line with the definitions an app opens it with, before it serves:
- * the data moves to this version's format, indexes new or changed since the last open are built, history is trimmed to narrowed
- * `@Historize` policies, and the catalog records the definitions and `options` (with the
- * store's format).
+ * the data moves to this version's format, indexes new or changed since the last open are
+ * built, and history is trimmed to narrowed `@Historize` policies. The catalog is recorded
+ * after that (`recordDefinitions`), once migrations have run too.
  */
 export async function reconcileWithDefinitions(
   environment: LmdbEnvironment,
   indexBuilder: IndexBuilder,
   entities: readonly EntityTables[],
-  options: CatalogOptions,
   log: EventLog,
 ): Promise<void> {
   const meta = environment.database<unknown, IndexKey>(META_DB);
   await migrateStoreFormat(environment, meta, log);
   await indexBuilder.reconcile(entities);
   await new HistoryTrimmer(environment).reconcile(entities, readCatalog(meta));
-  // Recorded once the indexes and the history match it: a tool trusts the catalog's indexes
-  // as built, and a narrowed history policy is told from the catalog before it.
-  const definitions = entities.map((tables) => tables.definition);
-  await environment.write(() => {
-    recordStoreFormat(meta);
-    recordCatalog(meta, definitions, options);
-  });
+  await environment.write(() => recordStoreFormat(meta));
+}
+
+/**
+ * Records the definitions and `options` as the store's catalog, once the indexes, the history
+ * and the records match them: a tool trusts the catalog's indexes as built and its fields as
+ * what the records hold, and a narrowed history policy or a migration cut short is told from
+ * the catalog before it.
+ */
+export async function recordDefinitions(environment: LmdbEnvironment, definitions: readonly EntityDefinition[], options: CatalogOptions): Promise<void> {
+  const meta = environment.database<unknown, IndexKey>(META_DB);
+  await environment.write(() => recordCatalog(meta, definitions, options));
 }

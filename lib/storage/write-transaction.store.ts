@@ -16,6 +16,7 @@ import { InvalidRecordException } from './invalid-record.exception.js';
 import { ReferenceConflictException } from './reference-conflict.exception.js';
 import { isRecordId, nextRecordId } from './record-id.util.js';
 import { normalizeRecordInput } from './record-input.util.js';
+import type { RecordMigration } from './record-migration.util.js';
 import { checkWriteContext } from './write-context.util.js';
 import { RecordNotFoundException } from './record-not-found.exception.js';
 import { undeclaredFields } from './undeclared-fields.util.js';
@@ -175,6 +176,27 @@ export class WriteTransaction implements ChangeApplying {
     return fields;
   }
 
+  /**
+   * Stores what a schema migration made of a record (`migrateRecord`) as one update event
+   * that names the version reached; its unique values and references are checked as any
+   * update's are.
+   */
+  migrate(definition: EntityDefinition, id: string, migration: RecordMigration, to: number, context: WriteContext = {}): void {
+    const before = this.current(definition, id, context);
+    this.commit(definition, 'updated', id, before.version + 1, migration.data, context, { migration: { to, renamed: migration.renamed } });
+  }
+
+  /** The same for a soft-deleted record: restored, changed and deleted again, keeping its `deletedAt` (see `dropUndeclaredFieldsOfDeleted`). */
+  migrateDeleted(definition: EntityDefinition, id: string, migration: RecordMigration, to: number, context: WriteContext = {}): void {
+    const deleted = this.getDeleted(definition, id);
+    if (!deleted) return;
+    const record = withoutDeletedAt(deleted);
+    const settled = { checks: 'none' as const };
+    this.commit(definition, 'restored', id, record.version + 1, undefined, context, { ...settled, prior: record });
+    this.commit(definition, 'updated', id, record.version + 2, migration.data, context, { ...settled, migration: { to, renamed: migration.renamed } });
+    this.commit(definition, 'deleted', id, record.version + 2, { deletedAt: deleted.deletedAt }, context, { ...settled, soft: true });
+  }
+
   /** Deletes a record: for an entity with `softDelete`, it is kept among its deleted records, restorable. */
   delete(definition: EntityDefinition, id: string, context: WriteContext = {}): StoredRecord {
     const before = this.current(definition, id, context);
@@ -258,9 +280,15 @@ export class WriteTransaction implements ChangeApplying {
      * `soft`: a delete that keeps the record; `prior`: the state the event starts from when not
      * the live record (a restore's); `checks`: `'unique'` for an imported record, whose
      * references the import checks once all is in, `'none'` for a deleted record stored or
-     * changed as it was, its unique values freed and its references released when it was deleted.
+     * changed as it was, its unique values freed and its references released when it was deleted;
+     * `migration`: the schema version a migration's update brings the record to, and what it renamed.
      */
-    { soft = false, prior, checks = 'all' }: { soft?: boolean; prior?: StoredRecord; checks?: 'all' | 'unique' | 'none' } = {},
+    {
+      soft = false,
+      prior,
+      checks = 'all',
+      migration,
+    }: { soft?: boolean; prior?: StoredRecord; checks?: 'all' | 'unique' | 'none'; migration?: { to: number; renamed?: Record<string, string> } } = {},
   ): StoredRecord | undefined {
     checkWriteContext(definition.name, context);
     const event: Omit<EntityEvent, 'seq'> = {
@@ -271,6 +299,8 @@ export class WriteTransaction implements ChangeApplying {
       version,
       ...(soft && { soft: true as const }),
       ...(data && { data }),
+      ...(migration && { migration: migration.to }),
+      ...(migration?.renamed && { renamed: migration.renamed }),
       ...(context.actor !== undefined && { actor: context.actor }),
       at: new Date().toISOString(),
       ...(context.idempotencyKey !== undefined && { idempotencyKey: context.idempotencyKey }),

@@ -1,14 +1,9 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Type } from '@nestjs/common';
-import type { AuditService } from '../../../lib/audit/audit.service.js';
 import { Audited, Entity, Field, Historize, Index } from '../../../lib/index.js';
-import type { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
-import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
-import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
-import { createStoreParts } from '../../../lib/wiring/store-parts.factory.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
+import { asApp } from './app-store.util.js';
 import { runCli } from './cli-process.util.js';
 
 /** Version 1 of an app's entity. */
@@ -30,19 +25,6 @@ class ParcelV2 {
 }
 
 const RECORDS = 7;
-
-/** Opens the store at `path` as an app with `entity` would, runs `fn`, closes it. */
-async function asApp<R>(path: string, entity: Type<object>, fn: (storage: EntityStorage, audit: AuditService) => Promise<R>): Promise<R> {
-  const environment = new LmdbEnvironment(path);
-  const { storage, audit } = createStoreParts(environment);
-  storage.register(createEntityDefinition(entity));
-  await storage.open();
-  try {
-    return await fn(storage, audit);
-  } finally {
-    await storage.close();
-  }
-}
 
 /**
  * A store written by version 1 (records with and without the fields version 2 drops, a
