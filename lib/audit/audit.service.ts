@@ -57,6 +57,11 @@ export class AuditService {
   }
 
   /** @internal */
+  holdsState(): boolean {
+    return this.entries.getKeysCount({ limit: 1 }) > 0;
+  }
+
+  /** @internal */
   follows(definition: EntityDefinition): boolean {
     return definition.audited;
   }

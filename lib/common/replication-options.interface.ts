@@ -15,4 +15,12 @@ export interface ReplicationOptions {
    * this instance to catch up, in ms. Default 5000.
    */
   timeout?: number;
+  /**
+   * On the one instance whose data directory holds a store written without replication: make
+   * that store the start of the stream, which must be empty. Its first message marks the store's
+   * data as the stream's beginning without carrying it, so the other instances join from a
+   * `backup` of this one; an instance on an empty directory refuses that stream. Without it, a
+   * store written without replication refuses to start. Default `false`.
+   */
+  adoptLocalStore?: boolean;
 }

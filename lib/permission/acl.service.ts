@@ -64,6 +64,11 @@ export class AclService {
     this.writer = writer;
   }
 
+  /** @internal */
+  holdsState(): boolean {
+    return this.grants.getKeysCount({ limit: 1 }) > 0 || this.members.getKeysCount({ limit: 1 }) > 0;
+  }
+
   /** Gives `subject` (a user id or `group:<name>`) `rights` on one record, adding to what it had. */
   async grant(subject: string, entity: string, id: string, rights: readonly RecordRight[]): Promise<RecordGrant> {
     const checkedRights = checkRights(rights);

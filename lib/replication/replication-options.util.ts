@@ -22,5 +22,6 @@ export function checkReplicationOptions(options: ReplicationOptions): void {
   if (options.timeout !== undefined && (typeof options.timeout !== 'number' || !Number.isFinite(options.timeout) || options.timeout <= 0)) {
     problems.push('timeout must be a positive number of milliseconds');
   }
+  if (options.adoptLocalStore !== undefined && typeof options.adoptLocalStore !== 'boolean') problems.push('adoptLocalStore must be true or false');
   if (problems.length > 0) throw new Error(`replication options: ${problems.join('; ')}`);
 }

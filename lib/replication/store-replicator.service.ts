@@ -5,7 +5,7 @@ import { EntitiesLogger } from '../common/entities.logger.js';
 import type { ReplicationOptions } from '../common/replication-options.interface.js';
 import { ReplicationDivergedException } from '../storage/replication-diverged.exception.js';
 import { StorageFailureException } from '../storage/storage-failure.exception.js';
-import { encodeMessage, MESSAGE_FORMAT } from '../storage/transaction-message.util.js';
+import { decodeMessage, encodeMessage, MESSAGE_FORMAT } from '../storage/transaction-message.util.js';
 import { ulidFactory } from '../storage/ulid.util.js';
 import type { SequencedStore, WriteSequencer } from '../storage/write-sequencer.interface.js';
 import type { WriteTransaction } from '../storage/write-transaction.store.js';
@@ -94,12 +94,16 @@ export class StoreReplicator implements WriteSequencer {
 
   /** Checks that the store can follow the stream from where it is, then follows it until caught up. */
   private async follow(store: SequencedStore, log: JetStreamLog): Promise<void> {
-    const position = store.position();
-    if (position.seq === 0 && store.hasLocalChanges()) {
-      throw new ReplicationDivergedException(
-        `this store holds changes made without replication, which the other instances lack; start from an empty data directory or a backup of an instance of stream ${log.stream}`,
-      );
+    if (store.position().seq === 0 && store.hasLocalChanges()) {
+      if (!this.options.adoptLocalStore) {
+        throw new ReplicationDivergedException(
+          `this store holds changes made without replication, which the other instances lack; start from an empty data directory or a backup of an instance of stream ${log.stream}, ` +
+            'or set replication.adoptLocalStore on the one instance whose store is to start an empty stream',
+        );
+      }
+      await this.adopt(store, log);
     }
+    const position = store.position();
     const { first, last } = await log.bounds();
     if (position.seq > last) {
       throw new ReplicationDivergedException(
@@ -117,6 +121,41 @@ export class StoreReplicator implements WriteSequencer {
     // However long the backlog a backup brings takes to apply: start-up is done once it is.
     await this.waitFor(last, Number.POSITIVE_INFINITY);
     this.logger.log(`following stream ${log.stream} from message ${position.seq + 1}; caught up at ${this.applied}`);
+  }
+
+  /**
+   * Starts the empty stream from this store's data: appends a baseline message, which carries
+   * none of it, after nothing, and applies it here. The message holds the store's adoption id
+   * (its Nats-Msg-Id too), so a start cut short after the append, or another process on this
+   * directory, finds the stream's first message to be this store's and goes on from it. A
+   * stream begun by any other message is refused: this store's changes are in none of them.
+   */
+  private async adopt(store: SequencedStore, log: JetStreamLog): Promise<void> {
+    const id = await store.adoption();
+    const refused = (why: string) =>
+      new ReplicationDivergedException(
+        `adoptLocalStore: ${why}, so this store's changes, made without replication, cannot start it; ` +
+          `start from a backup of an instance of stream ${log.stream}, or adopt into a new stream (delete and create it again: a purged stream keeps its seqs)`,
+      );
+    const ownFirst = async (): Promise<Uint8Array | undefined> => {
+      const first = await log.messageAt(1).catch(() => undefined);
+      try {
+        return first && decodeMessage(first).baseline === id ? first : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const { last } = await log.bounds();
+    let bytes = last > 0 ? await ownFirst() : undefined;
+    if (last > 0 && !bytes) throw refused(`stream ${log.stream} has begun (its last seq is ${last})`);
+    if (!bytes) {
+      const baseline = encodeMessage({ format: MESSAGE_FORMAT, origin: this.origin, catalog: store.catalog, prev: '', changes: [], baseline: id });
+      const seq = await this.append(baseline, 0, `adopt.${id}`);
+      bytes = seq === 1 ? baseline : await ownFirst();
+      if (!bytes) throw refused(`another instance started stream ${log.stream} first`);
+    }
+    await store.applyReplicated(1, bytes, true);
+    this.logger.log(`this store's data starts stream ${log.stream} (message 1); start the other instances from a backup of it`);
   }
 
   write<R>(fn: (tx: WriteTransaction) => R): Promise<R> {
@@ -246,9 +285,8 @@ export class StoreReplicator implements WriteSequencer {
    * same Nats-Msg-Id, which the stream stores at most once, until `timeout` has passed; if the
    * stream then says another message came first, that message may be this one.
    */
-  private async append(bytes: Uint8Array, last: number): Promise<number | undefined> {
+  private async append(bytes: Uint8Array, last: number, msgID = `${this.origin}.${++this.appended}`): Promise<number | undefined> {
     const log = this.log!;
-    const msgID = `${this.origin}.${++this.appended}`;
     const deadline = Date.now() + this.timeout;
     let unsure: unknown;
     for (;;) {

@@ -27,6 +27,8 @@ export interface StoreCompanion {
   open(writer: ChangeWriter): void;
   /** Applies one of its own changes inside the current write transaction; reads only what the change names. */
   applyChange?(change: CompanionChange): void;
+  /** Whether its databases hold anything: state a store written without replication has and a stream lacks. */
+  holdsState(): boolean;
 }
 
 /**

@@ -14,7 +14,7 @@ import { DEFAULT_IDEMPOTENCY_TTL, type IdempotencyStore } from './idempotency.st
 import { IndexBuilder } from './index-builder.service.js';
 import type { IndexKey } from './index-key.util.js';
 import { ReplicationDivergedException } from './replication-diverged.exception.js';
-import { applyMessage, catalogHash, readPosition, type ReplicationPosition } from './replication-position.util.js';
+import { adoptionOf, applyMessage, catalogHash, readPosition, type ReplicationPosition } from './replication-position.util.js';
 import type { StoreChange } from './store-change.interface.js';
 import { decodeMessage, messageHash, type TransactionMessage } from './transaction-message.util.js';
 import type { SequencedStore, WriteSequencer } from './write-sequencer.interface.js';
@@ -280,21 +280,25 @@ export class EntityStorage {
           });
           return { outcomes, changes, position: readPosition(meta) };
         }),
-      applyReplicated: (seq, bytes) => {
+      applyReplicated: (seq, bytes, adopting) => {
         let message: TransactionMessage;
         try {
           message = decodeMessage(bytes);
         } catch (error) {
           return Promise.reject(new ReplicationDivergedException(`message ${seq} cannot be read: ${(error as Error).message}`));
         }
-        return this.environment.write(() => applyMessage(meta, this.transaction(), catalog, seq, message, messageHash(bytes)));
+        return this.environment.write(() => applyMessage(meta, this.transaction(), catalog, seq, message, messageHash(bytes), adopting));
       },
       position: () => this.replicationPosition(),
       hasLocalChanges: () => {
         this.renewSnapshot();
-        // Compaction keeps the newest event, so a log that ever held one still does.
-        return this.log.lastSeq() > 0;
+        // Compaction keeps the newest event, so a log that ever held one still does. Grants, the
+        // audit of refused writes and idempotency results are state without events.
+        return (
+          this.log.lastSeq() > 0 || this.idempotency!.holdsResults() || [...this.projections, ...this.companions].some((companion) => companion.holdsState())
+        );
       },
+      adoption: () => adoptionOf(this.environment),
       stop: (failure) => this.environment.stop(failure),
     };
   }

@@ -24,6 +24,11 @@ export class IdempotencyStore {
     readonly ttl: number,
   ) {}
 
+  /** Whether any result is remembered, expired or not. */
+  holdsResults(): boolean {
+    return this.results.getKeysCount({ limit: 1 }) > 0;
+  }
+
   /**
    * The first result of a write made with this key and input, if it is still remembered at
    * `now`; a repeat with another input throws, an expired key counts as new.

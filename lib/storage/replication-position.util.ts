@@ -6,6 +6,9 @@ import type { IndexKey } from './index-key.util.js';
 import { ReplicationDivergedException } from './replication-diverged.exception.js';
 import { catalogEntityOf } from './store-catalog.util.js';
 import type { TransactionMessage } from './transaction-message.util.js';
+import type { LmdbEnvironment } from './lmdb-environment.store.js';
+import { META_DB } from './store-layout.util.js';
+import { ulidFactory } from './ulid.util.js';
 
 /** The last replicated message a store applied: written in the same transaction as its changes. */
 export interface ReplicationPosition {
@@ -16,6 +19,24 @@ export interface ReplicationPosition {
 }
 
 const POSITION_KEY: IndexKey = ['replication'];
+const ADOPTION_KEY: IndexKey = ['adoption'];
+const nextAdoptionId = ulidFactory();
+
+/**
+ * The id under which this store starts a stream from its own data (`adoptLocalStore`), made
+ * and stored durably the first time it is asked for: a start cut short after appending the
+ * baseline finds the stream's first message carrying it, and so knows that message for its own.
+ */
+export async function adoptionOf(environment: LmdbEnvironment): Promise<string> {
+  const meta = environment.database<unknown, IndexKey>(META_DB);
+  return environment.write(() => {
+    const stored = meta.get(ADOPTION_KEY);
+    if (typeof stored === 'string') return stored;
+    const id = nextAdoptionId();
+    meta.putSync(ADOPTION_KEY, id);
+    return id;
+  });
+}
 
 export function readPosition(meta: Database<unknown, IndexKey>): ReplicationPosition {
   return (meta.get(POSITION_KEY) as ReplicationPosition | undefined) ?? { seq: 0, hash: '' };
@@ -25,7 +46,9 @@ export function readPosition(meta: Database<unknown, IndexKey>): ReplicationPosi
  * Applies the message at `seq` inside the current write transaction, unless it was applied
  * already (the instance that decided it applies it on its acknowledgement, then receives it).
  * Throws `ReplicationDivergedException`, having changed nothing, for a message that skips one,
- * does not chain on the hash of the last one applied, or was decided under another catalog.
+ * does not chain on the hash of the last one applied, was decided under another catalog, or
+ * starts the stream from another store's data (`baseline`) unless this store is that one
+ * (`adopting`).
  */
 export function applyMessage(
   meta: Database<unknown, IndexKey>,
@@ -34,9 +57,15 @@ export function applyMessage(
   seq: number,
   message: TransactionMessage,
   hash: string,
+  adopting = false,
 ): boolean {
   const position = readPosition(meta);
   if (seq <= position.seq) return false;
+  if (message.baseline !== undefined && !adopting) {
+    throw new ReplicationDivergedException(
+      `message ${seq} starts the stream from the data of an existing store, which it does not carry: start this instance from a backup of an instance of the stream`,
+    );
+  }
   if (seq !== position.seq + 1) throw new ReplicationDivergedException(`message ${seq} arrived after ${position.seq}: ${seq - position.seq - 1} missing`);
   if (message.prev !== position.hash)
     throw new ReplicationDivergedException(`message ${seq} does not follow the message this store applied before it (hash mismatch)`);

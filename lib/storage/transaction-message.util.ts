@@ -19,6 +19,12 @@ export interface TransactionMessage {
   /** Hash of the message before it in the stream; '' for the first. */
   prev: string;
   changes: StoreChange[];
+  /**
+   * The stream starts here from the data of the store that appended it (`adoptLocalStore`),
+   * which the message does not carry: only a copy of that store can follow it. The store's
+   * adoption id (`adoptionOf`).
+   */
+  baseline?: string;
 }
 
 // Self-contained messages: no structures shared between them, which a reader joining later would lack.

@@ -24,12 +24,15 @@ export interface SequencedStore {
   /**
    * Applies the message at `seq` (its encoded bytes) in one durable write transaction, unless
    * it was applied already; throws `ReplicationDivergedException` for one that does not follow.
+   * `adopting`: the message is the baseline this store appended to start the stream.
    */
-  applyReplicated(seq: number, bytes: Uint8Array): Promise<boolean>;
+  applyReplicated(seq: number, bytes: Uint8Array, adopting?: boolean): Promise<boolean>;
   /** The last message applied, as every process has committed it so far. */
   position(): ReplicationPosition;
   /** Whether the store holds changes no replicated message made (it was written without replication). */
   hasLocalChanges(): boolean;
+  /** The id this store starts a stream from its own data under, the same at every start (`adoptionOf`). */
+  adoption(): Promise<string>;
   /** Hash of how the entities are stored; on every message. */
   readonly catalog: string;
   /** Refuses every write from now on (health reports it); reads go on. */

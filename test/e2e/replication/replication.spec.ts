@@ -19,6 +19,7 @@ import {
   type EntityRepository,
 } from '../../../lib/index.js';
 import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
+import type { IndexKey } from '../../../lib/storage/index-key.util.js';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
 import { encodeMessage } from '../../../lib/storage/transaction-message.util.js';
 import { NatsCluster, natsServerMissing } from '../../support/nats-cluster.util.js';
@@ -330,8 +331,12 @@ describeWhen(natsServerMissing(), 'the replication suite')('replication over NAT
     cluster = await NatsCluster.start(3);
   }, 60_000);
 
+  /** Data directories a test's instances use, removed once they are closed. */
+  let directories: Array<ReturnType<typeof makeTempDir>>;
+
   beforeEach(() => {
     started = [];
+    directories = [];
     stream = `FAIL${++streams}`;
   });
 
@@ -339,18 +344,19 @@ describeWhen(natsServerMissing(), 'the replication suite')('replication over NAT
     for (const node of cluster.nodes) node.start();
     await cluster.ready();
     for (const instance of started) await instance.close();
+    for (const directory of directories) directory.remove();
   });
 
   afterAll(async () => {
     await cluster?.stop();
   });
 
-  async function startInstance(node: number, options: { path?: string; timeout?: number } = {}): Promise<TestApp> {
+  async function startInstance(node: number, options: { path?: string; timeout?: number; adopt?: boolean } = {}): Promise<TestApp> {
     const servers = [cluster.servers[node]!, ...cluster.servers.filter((_, i) => i !== node)];
     const instance = await createTestApp({
       entities: [Permit, Inspection],
       ...(options.path && { path: options.path }),
-      module: { replication: { servers, stream, replicas: 3, timeout: options.timeout ?? 10_000 } },
+      module: { replication: { servers, stream, replicas: 3, timeout: options.timeout ?? 10_000, ...(options.adopt && { adoptLocalStore: true }) } },
     });
     started.push(instance);
     return instance;
@@ -381,6 +387,64 @@ describeWhen(natsServerMissing(), 'the replication suite')('replication over NAT
     } finally {
       await local.close();
     }
+  });
+
+  it('refuses a store that holds only grants made without replication: they are state the stream lacks', async () => {
+    const own = makeTempDir();
+    directories.push(own);
+    const local = await createTestApp({ entities: [Permit], path: own.path });
+    await local.app.get(AclService).grant('alice', 'rep-permits', '01J00000000000000000000000', ['read']);
+    await local.close();
+    await expect(startInstance(0, { path: own.path })).rejects.toThrow(/changes made without replication/);
+  });
+
+  it('starts an empty stream from a store written without replication, which the others join from a backup of', async () => {
+    const [own, copy, empty, other] = [makeTempDir(), makeTempDir(), makeTempDir(), makeTempDir()];
+    directories.push(own, copy, empty, other);
+    const local = await createTestApp({ entities: [Permit], path: own.path });
+    const first = await request(local.server()).post('/rep-permits').send({ number: 'A-1', status: 'draft' }).expect(201);
+    await local.close();
+
+    const a = await startInstance(0, { path: own.path, adopt: true });
+    const info = await streamInfo();
+    expect(info.state.messages).toBe(1);
+    await request(a.server()).get(`/rep-permits/${first.body.id}`).expect(200);
+    await request(a.server()).post('/rep-permits').send({ number: 'A-2', status: 'draft' }).expect(201);
+    await a.app.get(EntitiesMaintenance).backup(copy.path);
+    const seq = (await request(a.server()).post('/rep-permits').send({ number: 'A-3', status: 'draft' }).expect(201)).headers['x-entities-seq'];
+
+    const b = await startInstance(1, { path: copy.path });
+    const listed = await request(b.server()).get('/rep-permits').set('X-Entities-Min-Seq', String(seq)).expect(200);
+    expect(listed.body.items.map((permit: { number: string }) => permit.number).sort()).toEqual(['A-1', 'A-2', 'A-3']);
+    // The stream does not carry the adopted data: an instance without it cannot follow.
+    await expect(startInstance(2, { path: empty.path })).rejects.toThrow(/starts the stream from the data of an existing store/);
+    // Nor can a second store made without replication adopt a stream that has begun.
+    const another = await createTestApp({ entities: [Permit], path: other.path });
+    await request(another.server()).post('/rep-permits').send({ number: 'Z-1', status: 'draft' }).expect(201);
+    await another.close();
+    await expect(startInstance(2, { path: other.path, adopt: true })).rejects.toThrow(/adoptLocalStore: stream \S+ has begun/);
+  });
+
+  it('goes on with an adoption whose start ended after the baseline was appended and before it was applied', async () => {
+    const own = makeTempDir();
+    directories.push(own);
+    const local = await createTestApp({ entities: [Permit], path: own.path });
+    await request(local.server()).post('/rep-permits').send({ number: 'B-1', status: 'draft' }).expect(201);
+    await local.close();
+    const a = await startInstance(0, { path: own.path, adopt: true });
+    await a.close();
+    started.splice(started.indexOf(a), 1);
+    // As if the process had died between the append and recording the message as applied.
+    const environment = new LmdbEnvironment(own.path);
+    environment.open(64);
+    const meta = environment.database<unknown, IndexKey>('_meta');
+    await environment.write(() => meta.removeSync(['replication']));
+    await environment.close();
+
+    const again = await startInstance(0, { path: own.path, adopt: true });
+    expect((await streamInfo()).state.messages).toBe(1);
+    await request(again.server()).post('/rep-permits').send({ number: 'B-2', status: 'draft' }).expect(201);
+    expect((await streamInfo()).state.messages).toBe(2);
   });
 
   it('refuses to start from a backup whose next message the stream no longer holds', async () => {

@@ -24,6 +24,7 @@ describe('replication options', () => {
     [{ servers: 'nats://a:4222', replicas: 2.5 }, /replicas must be/],
     [{ servers: 'nats://a:4222', timeout: 0 }, /timeout must be a positive number/],
     [{ servers: 'nats://a:4222', timeout: Number.NaN }, /timeout must be/],
+    [{ servers: 'nats://a:4222', adoptLocalStore: 'yes' }, /adoptLocalStore must be true or false/],
   ])('refuses %j', (options, problem) => {
     expect(() => checkReplicationOptions(options as never)).toThrow(problem);
   });

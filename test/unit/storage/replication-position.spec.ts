@@ -83,6 +83,15 @@ describe('applying replicated messages', () => {
     expect(dump(store, 'rp-notes.records').map(({ key }) => key)).toEqual(['a']);
   });
 
+  it('refuses a baseline message (a stream started from another store) unless this store appended it', async () => {
+    const [baseline] = chain([]);
+    const marked = { message: { ...baseline!.message, baseline: '01J0ADOPTION00000000000000' }, hash: baseline!.hash };
+    await expect(apply(1, marked)).rejects.toThrow(/starts the stream from the data of an existing store, which it does not carry/);
+    expect(readPosition(meta())).toEqual({ seq: 0, hash: '' });
+    expect(await store.storage.write((tx) => applyMessage(meta(), tx, CATALOG, 1, marked.message, marked.hash, true))).toBe(true);
+    expect(readPosition(meta())).toEqual({ seq: 1, hash: baseline!.hash });
+  });
+
   it('reads back what it encodes, and refuses another format or a message missing its parts', () => {
     const [first] = chain([event('a', 'one')]);
     expect(decodeMessage(first!.bytes)).toEqual(first!.message);
