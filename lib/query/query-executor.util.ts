@@ -79,20 +79,31 @@ function mergeRuns(
 ): Generator<StoredRecord> | undefined {
   const count = plan.index.fields.length;
   const db = tables.indexes.find((entry) => entry.index === plan.index)!.db;
-  const prefix = plan.equalities.map((value) => toKeyComponent(value, count));
-  const end = afterPrefix(prefix);
   const runs: KeyComponent[][] = [];
-  let start: Key = prefix;
-  for (;;) {
-    let first: KeyComponent[] | undefined;
-    for (const key of db.getKeys({ start: start as IndexKey, end, limit: 1 }) as Iterable<KeyComponent[]>) first = key;
-    if (!first) break;
-    if (runs.length === MAX_MERGED_RUNS) return undefined;
-    const run = first.slice(0, count);
-    runs.push(run);
-    start = afterPrefix(run);
+  for (const prefix of prefixesOf(plan)) {
+    const end = afterPrefix(prefix);
+    let start: Key = prefix;
+    for (;;) {
+      let first: KeyComponent[] | undefined;
+      for (const key of db.getKeys({ start: start as IndexKey, end, limit: 1 }) as Iterable<KeyComponent[]>) first = key;
+      if (!first) break;
+      if (runs.length === MAX_MERGED_RUNS) return undefined;
+      const run = first.slice(0, count);
+      runs.push(run);
+      start = afterPrefix(run);
+    }
   }
   return mergedRecords(tables, db, runs, descending, cursor?.id);
+}
+
+/** The equality prefixes an index plan reads: one, or one per value of its `in` alternatives. */
+function prefixesOf(plan: Extract<QueryPlan, { kind: 'index' }>): KeyComponent[][] {
+  const count = plan.index.fields.length;
+  const prefix = plan.equalities.map((value) => toKeyComponent(value, count));
+  if (!plan.alternatives) return [prefix];
+  // Two long strings could share a key form (cut and hashed): their range is read once.
+  const prefixes = new Map(plan.alternatives.map((value) => [...prefix, toKeyComponent(value, count)]).map((key) => [encodeKey(key).toString('hex'), key]));
+  return [...prefixes.values()];
 }
 
 function* mergedRecords(
@@ -145,10 +156,20 @@ function* walk(tables: QueryTables, plan: QueryPlan, descending: boolean, cursor
     return;
   }
   const count = plan.index.fields.length;
+  const db = tables.indexes.find((entry) => entry.index === plan.index)!.db;
+  if (plan.alternatives) {
+    // Never ordered: the caller collects and sorts what the ranges hold.
+    for (const prefix of prefixesOf(plan)) {
+      for (const key of db.getKeys({ start: prefix as IndexKey, end: afterPrefix(prefix) }) as Iterable<KeyComponent[]>) {
+        const record = tables.records.get(key[key.length - 1] as string);
+        if (record) yield record;
+      }
+    }
+    return;
+  }
   const prefix = plan.equalities.map((value) => toKeyComponent(value, count));
   const bounds = indexBounds(prefix, plan.range, count);
   bounds.lower ??= LOWEST_KEY;
-  const db = tables.indexes.find((entry) => entry.index === plan.index)!.db;
   let resume: KeyComponent[] | undefined;
   if (cursor) resume = prefix.length === count ? [...prefix, cursor.id] : [...prefix, cursor.value, cursor.id];
   // Only the cursor's own key is skipped, not every key of its record: a record changed since

@@ -10,6 +10,11 @@ export type QueryPlan =
       equalities: unknown[];
       /** Clauses on the next index field that bound the scanned key range. */
       range: QueryClause[];
+      /**
+       * The values of an `in` clause on the next index field instead: one key range per value
+       * is read (a record holds one key per index, so none is read twice).
+       */
+      alternatives?: unknown[];
       /** The walk yields records in the requested sort order, so it can stop after one page. */
       ordered: boolean;
       /**

@@ -38,6 +38,12 @@ function planForIndex(index: IndexDefinition, clauses: readonly QueryClause[], s
     equalities.push(clause.value);
   }
   const next = index.fields[equalities.length];
+  const alternatives = next === undefined ? undefined : alternativesOf(clauses, next);
+  if (alternatives) {
+    // A few equalities in one: above a range, below one more equality.
+    const score = equalities.length * 4 + 3 + (sort.field === 'id' ? 0.5 : 0);
+    return { plan: { kind: 'index', index, equalities, range: [], alternatives, ordered: false, mergeRuns: sort.field === 'id' }, score };
+  }
   const range = next === undefined ? [] : rangeClauses(clauses, next, index.fields.length);
   const ordered = (sort.field === 'id' && equalities.length === index.fields.length) || (sort.field === next && equalities.length === index.fields.length - 1);
   const mergeRuns = sort.field === 'id' && equalities.length > 0 && !ordered && range.length === 0;
@@ -47,6 +53,16 @@ function planForIndex(index: IndexDefinition, clauses: readonly QueryClause[], s
     plan: { kind: 'index', index, equalities, range, ordered, mergeRuns },
     score: equalities.length + range.length > 0 || ordered ? score : 0,
   };
+}
+
+/** Past this many values an `in` reads more ranges than a walk is worth; the filter alone decides it. */
+const MAX_ALTERNATIVES = 100;
+
+/** The distinct values of an `in` clause on `field`, when there are few enough to read one range each. */
+function alternativesOf(clauses: readonly QueryClause[], field: string): unknown[] | undefined {
+  const clause = clauses.find((c) => c.field === field && c.op === 'in');
+  if (!clause || !Array.isArray(clause.value) || clause.value.length > MAX_ALTERNATIVES) return undefined;
+  return [...new Set(clause.value)];
 }
 
 /**
@@ -69,7 +85,8 @@ export function explainPlan(plan: QueryPlan): string {
     .slice(0, plan.equalities.length)
     .map((f) => `${f}=`)
     .join(' ');
-  const bounds = [fields, range].filter(Boolean).join(' ');
+  const alternatives = plan.alternatives ? `${plan.index.fields[plan.equalities.length]}[in ${plan.alternatives.length}]` : '';
+  const bounds = [fields, range, alternatives].filter(Boolean).join(' ');
   const order = plan.ordered ? ' in order' : plan.mergeRuns ? ', merging its runs in id order' : ', then sort';
   return `index ${plan.index.name}${bounds ? ` by ${bounds}` : ''}${order}`;
 }

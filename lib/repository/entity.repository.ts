@@ -11,6 +11,7 @@ import { PastStateGoneException } from '../storage/past-state-gone.exception.js'
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import type { AccessDecision } from './access-policy.interface.js';
 import { explainPlan, planQuery } from '../query/query-planner.util.js';
+import type { QueryPlan } from '../query/query-plan.interface.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
 import { StorageFailureException } from '../storage/storage-failure.exception.js';
@@ -175,6 +176,8 @@ export class EntityRepository<T extends object> {
 
   /** One page of the records that match `query`, in its sort order. Fails with `InvalidQueryException`. `Included` types what `include` adds, as for `findById`. */
   find<Included extends object = object>(query: FindQuery = {}, options: FindOptions = {}): Promise<FindResult<EntityRecord<T> & Included>> {
+    /** The plan run, which conditions through references may have narrowed: what a slow-query line names. */
+    let ran: QueryPlan | undefined;
     return this.observed(
       'find',
       async () => {
@@ -202,6 +205,7 @@ export class EntityRepository<T extends object> {
         if (narrowing) normalized = { ...normalized, clauses: [...normalized.clauses, ...narrowing.clauses] };
         const { tables, definition: planned } = recordsFor(this.storage.tablesOf(this.definition), normalized.deleted);
         const plan = planQuery(planned, normalized.clauses, normalized.sort);
+        ran = plan;
         if (Logger.isLevelEnabled('debug')) QUERY_LOGGER.debug(`${this.definition.name}: ${explainPlan(plan)}`);
         const related = narrowing?.matches ?? (() => true);
         if (!forPrincipal) {
@@ -217,7 +221,7 @@ export class EntityRepository<T extends object> {
         const page = runQuery(tables, normalized, plan, this.storage.cursorKey, visible);
         return { items: including(page.items.map((record) => toRecordView(this.definition, record, unreadable))), nextCursor: page.nextCursor };
       },
-      () => `${this.explain(query)}; filters: ${Object.keys(query.where ?? {}).join(', ') || 'none'}; sort: ${query.sort ?? 'id'}`,
+      () => `${ran ? explainPlan(ran) : this.explain(query)}; filters: ${Object.keys(query.where ?? {}).join(', ') || 'none'}; sort: ${query.sort ?? 'id'}`,
     );
   }
 

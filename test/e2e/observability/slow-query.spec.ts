@@ -1,5 +1,15 @@
 import { Registry } from 'prom-client';
-import { Composite, Entity, EntityRepository, Field, getRepositoryToken, Index, type EntitiesModuleOptions, type FindQuery } from '../../../lib/index.js';
+import {
+  Composite,
+  Entity,
+  EntityRepository,
+  Field,
+  getRepositoryToken,
+  Index,
+  Reference,
+  type EntitiesModuleOptions,
+  type FindQuery,
+} from '../../../lib/index.js';
 import { parsePrometheusText, sampleValue } from './prometheus-text.util.js';
 import type { TestApp } from '../../support/test-app.util.js';
 import { CapturingLogger, createObservedApp } from './observability-app.util.js';
@@ -11,6 +21,17 @@ class Parcel {
   @Field() status!: string;
   @Field() @Index() weight!: number;
   @Field({ required: false }) note?: string;
+}
+
+@Entity('sq-owners')
+class Owner {
+  @Field() name!: string;
+}
+
+@Entity('sq-lots')
+class Lot {
+  @Field() @Reference(() => Owner) ownerId!: string;
+  @Field() size!: number;
 }
 
 const SLOW = /^slow query: find on parcels took \d+(\.\d)? ms \(slowQueryMs 0\); (.*)$/;
@@ -53,6 +74,23 @@ describe('slow-query warnings', () => {
     expect(lines).toEqual(QUERIES.map(({ plan, rest }) => `${plan}; ${rest}`));
     for (const { query, plan } of QUERIES) expect(parcels.explain(query)).toBe(plan);
     expect(sampleValue(parsePrometheusText(await registry.metrics()), 'entities_slow_queries_total', { entity: 'parcels' })).toBe(QUERIES.length);
+  });
+
+  it('name the plan that ran when a condition through a reference narrowed it, not the one without', async () => {
+    const logger = new CapturingLogger();
+    t = await createObservedApp({ entities: [Owner, Lot], platform: 'express', logger, module: { slowQueryMs: 0 } });
+    const owners = t.app.get<EntityRepository<Owner>>(getRepositoryToken(Owner));
+    const lots = t.app.get<EntityRepository<Lot>>(getRepositoryToken(Lot));
+    const [ada] = await owners.createMany([{ name: 'Ada' }, { name: 'Grace' }]);
+    await lots.createMany([
+      { ownerId: ada!.id, size: 1 },
+      { ownerId: ada!.id, size: 2 },
+    ]);
+    const query: FindQuery = { where: { 'owner.name': 'Ada' } };
+    expect((await lots.find(query)).items).toHaveLength(2);
+    const [line] = logger.of('EntitiesQuery').filter((entry) => entry.message.includes('find on sq-lots'));
+    expect(lots.explain(query)).toBe('scan records in order');
+    expect(line!.message).toMatch(/; index ownerId by ownerId\[in 1\], merging its runs in id order; filters: owner\.name; sort: id$/);
   });
 
   it('stay quiet for queries under the threshold', async () => {

@@ -119,7 +119,22 @@ describe('planQuery', () => {
     expect(plan({ where: { amount: { gt: 5 } } })).toEqual({ kind: 'scan', range: [], ordered: true });
     expect(plan({ where: { note: 'x' }, sort: 'amount' })).toEqual({ kind: 'scan', range: [], ordered: false });
     expect(plan({ where: { client: { ne: 'acme' } } }).kind).toBe('scan');
-    expect(plan({ where: { client: { in: ['a', 'b'] } } }).kind).toBe('scan');
+    // More values than ranges worth reading one by one.
+    expect(plan({ where: { client: { in: Array.from({ length: 101 }, (_, i) => `c${i}`) } } }).kind).toBe('scan');
+  });
+
+  it('reads one key range per value of an `in` on the field after the equalities, merged in id order', () => {
+    const single = indexPlan({ where: { status: { in: ['open', 'closed', 'open'] } } });
+    expect(single).toMatchObject({ equalities: [], alternatives: ['open', 'closed'], range: [], ordered: false, mergeRuns: true });
+    expect(explain({ where: { status: { in: ['open', 'closed'] } } })).toBe('index status by status[in 2], merging its runs in id order');
+    // After an equality prefix of a composite, and sorted otherwise than by id: collected, then sorted.
+    const composite = indexPlan({ where: { client: 'acme', county: { in: ['Travis', 'Hays'] } }, sort: 'amount' });
+    expect(composite).toMatchObject({ equalities: ['acme'], alternatives: ['Travis', 'Hays'], mergeRuns: false });
+    expect(explain({ where: { client: 'acme', county: { in: ['Travis', 'Hays'] } }, sort: 'amount' })).toBe(
+      'index client_county_status by client= county[in 2], then sort',
+    );
+    // One more equality still counts for more.
+    expect(indexPlan({ where: { client: 'acme', county: 'Travis', status: { in: ['a', 'b'] } } }).equalities).toEqual(['acme', 'Travis']);
   });
 
   it('scans by id range for a filter on id, even beside an indexed equality', () => {

@@ -215,6 +215,21 @@ describe('EntityRepository against an in-memory model (property)', () => {
         ),
       },
     ];
+    // An `in` on an index reads one range per value: merged in id order, or collected and sorted.
+    const having = (field: 'owner' | 'code' | 'size', values: readonly unknown[]) =>
+      modelIds.filter((id) => values.includes((model.get(id)!.data as Record<string, unknown>)[field]));
+    const someOwners = ['alice', '😀'.repeat(400)];
+    const someCodes = ['a', `${LONG}1`, `${LONG}2`];
+    const someSizes = [0, 1, 1e6];
+    walks.push(
+      { query: { where: { owner: { in: someOwners } } }, expected: having('owner', someOwners) },
+      { query: { where: { owner: { in: someOwners } }, sort: '-id' }, expected: having('owner', someOwners).reverse() },
+      { query: { where: { code: { in: someCodes } }, sort: 'owner' }, expected: sorted('owner', false, having('code', someCodes)) },
+      {
+        query: { where: { color: someColor, size: { in: someSizes } } },
+        expected: having('size', someSizes).filter((id) => model.get(id)!.data.color === someColor),
+      },
+    );
     for (const { query, expected } of walks) {
       const walked: string[] = [];
       let cursor: string | undefined;
