@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import { MigrationFailedException, StoreSchemaNewerException } from '../storage/schema-migration.exception.js';
+import { MigrationFailedException } from '../storage/schema-migration.exception.js';
 import type { MigratedRecord } from '../storage/schema-migrator.service.js';
 import type { RecordMigration } from '../storage/record-migration.util.js';
 import { integerAtLeast } from './cli-arguments.util.js';
@@ -8,7 +8,7 @@ import { CliFailure } from './cli-failure.exception.js';
 import { tell, writeLine } from './cli-output.util.js';
 import { EXIT_CODES } from './exit-code.constants.js';
 import { loadEntityDefinitions } from './entities-module-loader.util.js';
-import { withStore, type StoreSession } from './store-session.util.js';
+import { withStore } from './store-session.util.js';
 
 interface MigrateOptions {
   entities: string;
@@ -46,7 +46,8 @@ export function registerMigrateCommand(program: Command): void {
 async function dryRun(path: string, declared: readonly EntityDefinition[]): Promise<void> {
   await withStore(path, {}, async (session) => {
     const stored = declared.filter((definition) => session.definitions.some(({ name }) => name === definition.name));
-    checkNotNewer(session, stored);
+    // A newer store fails the command (exit 1) with the exception's message, as any failure does.
+    session.storage.migrations.checkNotNewer(stored);
     const summary: string[] = [];
     let failed = 0;
     for (const { definition, from, to } of session.storage.migrations.pending(stored)) {
@@ -94,15 +95,6 @@ async function migrate(path: string, declared: EntityDefinition[], options: Migr
   }
   // Each entity migrated has said so in the log already.
   if (changed.size === 0) tell('no record needed a change');
-}
-
-function checkNotNewer(session: StoreSession, definitions: readonly EntityDefinition[]): void {
-  try {
-    session.storage.migrations.checkNotNewer(definitions);
-  } catch (error) {
-    if (error instanceof StoreSchemaNewerException) throw new CliFailure(error.message, EXIT_CODES.failed);
-    throw error;
-  }
 }
 
 /** `<entity> <id>: set a, b; cleared c; renamed d → e`. */

@@ -156,9 +156,9 @@ export class EntityStorage {
     admit?.();
     this.sealingKey = secretKey ?? (await loadCursorKey(this.environment));
     const { eventRetention, idempotencyTtl } = this.options;
-    const entities = this.registry.all().map((definition) => this.tablesOf(definition));
+    const entities = definitions.map((definition) => this.tablesOf(definition));
     const previous = readCatalog(this.environment.database(META_DB));
-    await reconcileWithDefinitions(this.environment, this.indexBuilder, entities, this.log);
+    await reconcileWithDefinitions(this.environment, this.indexBuilder, entities, this.log, previous);
     // Maintenance is a change like any other: with replication it waits until this store has caught up.
     await this.sequencer?.start(this.sequencedStore());
     // Another instance may have migrated further while this one was stopped.

@@ -18,6 +18,12 @@ function passed(progress: MigrationProgress, phase: MigrationProgress['phase'], 
   return progress.after !== undefined && id <= progress.after;
 }
 
+/** Fails when the records are at, or part way to, a newer version than `definition` declares. */
+function refuseNewer(definition: EntityDefinition, state: SchemaState): void {
+  const stored = Math.max(state.version, state.migrating?.to ?? 0);
+  if (stored > definition.version) throw new StoreSchemaNewerException(definition.name, stored, definition.version);
+}
+
 /** Records looked at per write transaction of a migration. */
 export const MIGRATION_BATCH = 1000;
 /**
@@ -86,11 +92,7 @@ export class SchemaMigrator {
 
   /** Refuses a store any of whose entities' records are at a newer version than its class. */
   checkNotNewer(definitions: readonly EntityDefinition[]): void {
-    for (const definition of definitions) {
-      const state = this.store.schema.of(definition.name);
-      const stored = Math.max(state.version, state.migrating?.to ?? 0);
-      if (stored > definition.version) throw new StoreSchemaNewerException(definition.name, stored, definition.version);
-    }
+    for (const definition of definitions) refuseNewer(definition, this.store.schema.of(definition.name));
   }
 
   /** The entities whose records have migrations to go through, as of now. */
@@ -140,8 +142,7 @@ export class SchemaMigrator {
   private batch(tx: WriteTransaction, definition: EntityDefinition, limits: BatchLimits, context: WriteContext): { records: MigratedRecord[]; done: boolean } {
     const state = this.store.schema.of(definition.name);
     // Another process may have started a newer migration since this one checked at its start.
-    const stored = Math.max(state.version, state.migrating?.to ?? 0);
-    if (stored > definition.version) throw new StoreSchemaNewerException(definition.name, stored, definition.version);
+    refuseNewer(definition, state);
     if (state.version >= definition.version && !state.migrating) return { records: [], done: true };
     // A run cut short by a crash, or by a record that could not be migrated, goes on from its mark.
     const progress = state.migrating ?? { to: definition.version, phase: 'live' };

@@ -4,7 +4,7 @@ import { HistoryTrimmer } from './history-trimmer.service.js';
 import type { IndexBuilder } from './index-builder.service.js';
 import type { IndexKey } from './index-key.util.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
-import { readCatalog, recordCatalog, type CatalogOptions } from './store-catalog.util.js';
+import { recordCatalog, type CatalogOptions, type StoreCatalog } from './store-catalog.util.js';
 import { migrateStoreFormat, recordStoreFormat } from './store-format.util.js';
 import type { EventLog } from './event-log.store.js';
 import { META_DB } from './store-layout.util.js';
@@ -20,11 +20,13 @@ export async function reconcileWithDefinitions(
   indexBuilder: IndexBuilder,
   entities: readonly EntityTables[],
   log: EventLog,
+  /** The catalog as the last open recorded it, which narrowed history policies are told from. */
+  previous: StoreCatalog | undefined,
 ): Promise<void> {
   const meta = environment.database<unknown, IndexKey>(META_DB);
   await migrateStoreFormat(environment, meta, log);
   await indexBuilder.reconcile(entities);
-  await new HistoryTrimmer(environment).reconcile(entities, readCatalog(meta));
+  await new HistoryTrimmer(environment).reconcile(entities, previous);
   await environment.write(() => recordStoreFormat(meta));
 }
 

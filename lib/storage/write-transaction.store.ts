@@ -168,11 +168,7 @@ export class WriteTransaction implements ChangeApplying {
     if (!deleted) return [];
     const record = withoutDeletedAt(deleted);
     const fields = undeclaredFields(definition, record);
-    if (fields.length === 0) return [];
-    const settled = { checks: 'none' as const };
-    this.commit(definition, 'restored', id, record.version + 1, undefined, context, { ...settled, prior: record });
-    this.commit(definition, 'updated', id, record.version + 2, Object.fromEntries(fields.map((field) => [field, null])), context, settled);
-    this.commit(definition, 'deleted', id, record.version + 2, { deletedAt: deleted.deletedAt }, context, { ...settled, soft: true });
+    if (fields.length > 0) this.updateDeleted(definition, deleted, Object.fromEntries(fields.map((field) => [field, null])), context);
     return fields;
   }
 
@@ -189,12 +185,26 @@ export class WriteTransaction implements ChangeApplying {
   /** The same for a soft-deleted record: restored, changed and deleted again, keeping its `deletedAt` (see `dropUndeclaredFieldsOfDeleted`). */
   migrateDeleted(definition: EntityDefinition, id: string, migration: RecordMigration, to: number, context: WriteContext = {}): void {
     const deleted = this.getDeleted(definition, id);
-    if (!deleted) return;
+    if (deleted) this.updateDeleted(definition, deleted, migration.data, context, { to, renamed: migration.renamed });
+  }
+
+  /**
+   * Changes a soft-deleted record, which no event can: restored, updated with `data` and
+   * deleted again in this transaction, keeping its `deletedAt`; its unique values and
+   * references are left as they were when it was deleted.
+   */
+  private updateDeleted(
+    definition: EntityDefinition,
+    deleted: DeletedRecord,
+    data: Record<string, unknown>,
+    context: WriteContext,
+    migration?: { to: number; renamed?: Record<string, string> },
+  ): void {
     const record = withoutDeletedAt(deleted);
     const settled = { checks: 'none' as const };
-    this.commit(definition, 'restored', id, record.version + 1, undefined, context, { ...settled, prior: record });
-    this.commit(definition, 'updated', id, record.version + 2, migration.data, context, { ...settled, migration: { to, renamed: migration.renamed } });
-    this.commit(definition, 'deleted', id, record.version + 2, { deletedAt: deleted.deletedAt }, context, { ...settled, soft: true });
+    this.commit(definition, 'restored', record.id, record.version + 1, undefined, context, { ...settled, prior: record });
+    this.commit(definition, 'updated', record.id, record.version + 2, data, context, { ...settled, ...(migration && { migration }) });
+    this.commit(definition, 'deleted', record.id, record.version + 2, { deletedAt: deleted.deletedAt }, context, { ...settled, soft: true });
   }
 
   /** Deletes a record: for an entity with `softDelete`, it is kept among its deleted records, restorable. */
