@@ -81,10 +81,7 @@ export async function withStore<R>(path: string, access: StoreAccess, fn: (sessi
   };
   try {
     if (creating || access.asApp) await storage.open(access.writerRole, { admit, migration: access.asApp?.migration });
-    else {
-      await storage.attach(access.writerRole);
-      admit();
-    }
+    else await storage.attach(access.writerRole, admit);
     return await fn({ path: absolute, storage, environment, definitions, catalog });
   } finally {
     await storage.close();

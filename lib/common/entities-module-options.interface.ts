@@ -27,7 +27,8 @@ export interface EntitiesModuleOptions {
    * Seals list cursors (`nextCursor`) with a key derived from this secret (at least 32 bytes)
    * instead of the random key each store keeps, so that instances on different data
    * directories, behind one load balancer, accept each other's cursors. Cursors sealed
-   * before the secret was set (or changed) get 400. Default: the store's own key.
+   * before the secret was set (or changed) get 400; those of pages in `id` order are not
+   * sealed (the id they hold is on the page) and go on anywhere. Default: the store's own key.
    */
   cursorSecret?: string | Uint8Array;
   /** How much of the event log to keep. Default: all of it (needed to replay a store from scratch). */

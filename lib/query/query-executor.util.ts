@@ -77,23 +77,71 @@ function mergeRuns(
   descending: boolean,
   cursor?: CursorPosition,
 ): Generator<StoredRecord> | undefined {
-  const count = plan.index.fields.length;
   const db = tables.indexes.find((entry) => entry.index === plan.index)!.db;
+  const { runs, opening } = findRuns(db, plan, !descending && cursor === undefined);
+  if (opening && runs.length === 1) return runRecords(tables, opening.keys, opening.first);
+  opening?.keys.return?.();
+  return runs.length > MAX_MERGED_RUNS ? undefined : mergedRecords(tables, db, runs, descending, cursor?.id);
+}
+
+/** Where a walk of the first prefix, opened to find its first run, stands: on that run's first key. */
+interface OpenedRun {
+  keys: Iterator<KeyComponent[]>;
+  first: KeyComponent[];
+}
+
+/**
+ * The runs under the plan's prefixes, up to one past MAX_MERGED_RUNS. With `openFirst` (a first
+ * page in ascending order) the first run is found by a walk of its whole prefix, left open: when
+ * that run is the only one, its records are read on from there, one cursor fewer than merging
+ * (cursors are most of what such a page costs beside the reads).
+ */
+function findRuns(
+  db: EntityTables['indexes'][number]['db'],
+  plan: Extract<QueryPlan, { kind: 'index' }>,
+  openFirst: boolean,
+): { runs: KeyComponent[][]; opening?: OpenedRun } {
+  const count = plan.index.fields.length;
   const runs: KeyComponent[][] = [];
-  for (const prefix of prefixesOf(plan)) {
-    const end = afterPrefix(prefix);
-    let start: Key = prefix;
-    for (;;) {
-      let first: KeyComponent[] | undefined;
-      for (const key of db.getKeys({ start: start as IndexKey, end, limit: 1 }) as Iterable<KeyComponent[]>) first = key;
-      if (!first) break;
-      if (runs.length === MAX_MERGED_RUNS) return undefined;
-      const run = first.slice(0, count);
-      runs.push(run);
-      start = afterPrefix(run);
+  let opening: OpenedRun | undefined;
+  try {
+    for (const prefix of prefixesOf(plan)) {
+      const end = afterPrefix(prefix);
+      let start: Key = prefix;
+      while (runs.length <= MAX_MERGED_RUNS) {
+        let first: KeyComponent[] | undefined;
+        if (openFirst && runs.length === 0) {
+          const keys = (db.getKeys({ start: prefix as IndexKey, end }) as Iterable<KeyComponent[]>)[Symbol.iterator]();
+          const next = keys.next();
+          if (next.done) break;
+          first = next.value;
+          opening = { keys, first };
+        } else {
+          for (const key of db.getKeys({ start: start as IndexKey, end, limit: 1 }) as Iterable<KeyComponent[]>) first = key;
+        }
+        if (!first) break;
+        const run = first.slice(0, count);
+        runs.push(run);
+        start = afterPrefix(run);
+      }
     }
+  } catch (error) {
+    opening?.keys.return?.();
+    throw error;
   }
-  return mergedRecords(tables, db, runs, descending, cursor?.id);
+  return { runs, ...(opening && { opening }) };
+}
+
+/** The records of the index keys `first` and then what `keys` holds, in that order. */
+function* runRecords(tables: QueryTables, keys: Iterator<KeyComponent[]>, first: KeyComponent[]): Generator<StoredRecord> {
+  try {
+    for (let next: IteratorResult<KeyComponent[]> = { done: false, value: first }; !next.done; next = keys.next()) {
+      const record = tables.records.get(next.value[next.value.length - 1] as string);
+      if (record) yield record;
+    }
+  } finally {
+    keys.return?.();
+  }
 }
 
 /** The equality prefixes an index plan reads: one, or one per value of its `in` alternatives. */

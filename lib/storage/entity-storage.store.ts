@@ -128,10 +128,12 @@ export class EntityStorage {
   /**
    * Opens the environment for a maintenance tool: no index is rebuilt, no maintenance runs
    * and nothing is written, unless `writerRole` is given, which lists this process as a
-   * writer (e.g. `cli import`) until `close()`.
+   * writer (e.g. `cli import`) until `close()` and brings the store to this version's format.
+   * `admit` may refuse the tool by throwing, once it is listed and before the format moves:
+   * a store another process writes in its older format must stay in it.
    */
-  attach(writerRole?: string): Promise<void> {
-    this.opening ??= this.attachOnce(writerRole);
+  attach(writerRole?: string, admit?: () => void): Promise<void> {
+    this.opening ??= this.attachOnce(writerRole, admit);
     return this.opening;
   }
 
@@ -184,15 +186,16 @@ export class EntityStorage {
     return migrate === 'manual';
   }
 
-  private async attachOnce(writerRole: string | undefined): Promise<void> {
+  private async attachOnce(writerRole: string | undefined, admit: (() => void) | undefined): Promise<void> {
     this.openDatabases();
     const meta = this.environment.database<unknown, IndexKey>(META_DB);
     checkStoreFormat(meta, this.environment.path);
+    if (writerRole !== undefined) await this.writerList.enroll(writerRole);
+    admit?.();
     if (writerRole === undefined) return;
     // A tool that writes writes this version's format.
     await migrateStoreFormat(this.environment, meta, this.log);
     await this.environment.write(() => recordStoreFormat(meta));
-    await this.writerList.enroll(writerRole);
   }
 
   /** Every database is opened here, outside any write: one first opened in a write that rolls back is dead. */

@@ -3,24 +3,38 @@ import type { EntityEvent } from './entity-event.interface.js';
 import type { EventRetention } from '../common/storage-options.interface.js';
 import { afterPrefix, LOWEST_KEY, type IndexKey } from './index-key.util.js';
 
+/** In `_meta`: the seq of the newest event appended (store format 4). */
+const LAST_SEQ_KEY: IndexKey = ['log', 'last-seq'];
+
 /**
  * The append-only log of every change in a data directory, keyed by `seq`. LMDB allows
  * one writer at a time across all processes, so reading the last seq and appending in
  * the same write transaction keeps the sequence gap-free. Each event is also listed under
- * its record (`[entity, id, seq]`), so one record's events are a range read.
+ * its record (`[entity, id, seq]`), so one record's events are a range read. The last seq is
+ * kept under a key of its own: a get where the log's last key took a cursor, which cost a
+ * write more than any of its puts.
  */
 export class EventLog {
   constructor(
     private readonly db: Database<EntityEvent, number>,
     private readonly byRecord: Database<null, IndexKey>,
+    private readonly meta: Database<unknown, IndexKey>,
   ) {}
 
   /** Appends inside the current write transaction and returns the event with its seq. */
   append(event: Omit<EntityEvent, 'seq'>): EntityEvent {
-    const stored = { seq: this.lastSeq() + 1, ...event };
-    this.db.putSync(stored.seq, stored);
-    this.byRecord.putSync([stored.entity, stored.id, stored.seq], null);
+    const seq = this.lastSeq() + 1;
+    const stored = { seq, ...event };
+    this.db.putSync(seq, stored);
+    this.byRecord.putSync([stored.entity, stored.id, seq], null);
+    this.meta.putSync(LAST_SEQ_KEY, seq);
     return stored;
+  }
+
+  /** Counts the log's last seq under its key, for a store written before the key existed; inside a write transaction. */
+  countLastSeq(): void {
+    const newest = this.newestKey();
+    if (newest > 0) this.meta.putSync(LAST_SEQ_KEY, newest);
   }
 
   /** One record's events still in the log, oldest first. */
@@ -52,6 +66,21 @@ export class EventLog {
   }
 
   lastSeq(): number {
+    const counted = this.countedSeq();
+    // An event after the count: a process of an older format, still running on the directory,
+    // appended without counting. The log's last key then says, for appends and readers alike.
+    if (counted !== undefined && !this.db.doesExist(counted + 1)) return counted;
+    return this.newestKey();
+  }
+
+  /** The last seq as counted under its key; `undefined` in a store written before the count (format 3). */
+  countedSeq(): number | undefined {
+    const counted = this.meta.get(LAST_SEQ_KEY);
+    return typeof counted === 'number' ? counted : undefined;
+  }
+
+  /** The seq the log's last key holds (0 when empty), for `verify` to hold the counted one against. */
+  newestKey(): number {
     for (const key of this.db.getKeys({ reverse: true, limit: 1 })) return key;
     return 0;
   }

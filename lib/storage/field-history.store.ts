@@ -18,6 +18,9 @@ export interface RecordHistory {
   fields: Record<string, FieldHistoryEntry[]>;
 }
 
+/** Up to this many kept versions, trimming lets lmdb step over them (see `trim`). */
+const NATIVE_SKIP_LIMIT = 16;
+
 /** Field names cannot hold `#`, so this key never collides with a field's entries. */
 const DELETED = '#deleted';
 
@@ -130,7 +133,13 @@ export class FieldHistory {
   /** Removes a record's values of `field` past the newest `keep`, `limit` at most; `done` once none are left. */
   private trim(id: string, field: string, keep: number, limit = Infinity): { removed: number; done: boolean } {
     const range = { start: afterPrefix([id, field]), end: [id, field], reverse: true };
-    const surplus = [...this.db.getKeys(limit === Infinity ? range : { ...range, limit: keep + limit + 1 })].slice(keep);
+    // For a few kept versions lmdb steps over them itself, without reading their keys out. Its
+    // step ignores the range's end (a field with fewer entries walks on into the next ones) and
+    // counts in 32 bits, so many kept versions are read and skipped here.
+    const surplus =
+      keep <= NATIVE_SKIP_LIMIT
+        ? [...this.db.getKeys({ ...range, offset: keep, ...(limit !== Infinity && { limit: limit + 1 }) })]
+        : [...this.db.getKeys(limit === Infinity ? range : { ...range, limit: keep + limit + 1 })].slice(keep);
     for (const key of surplus.slice(0, limit)) this.db.removeSync(key);
     return { removed: Math.min(surplus.length, limit), done: surplus.length <= limit };
   }

@@ -32,6 +32,8 @@ export class LmdbEnvironment {
   private readonly structures = new SharedStructures();
   private writing = 0;
   private pending = 0;
+  /** The LMDB transaction whose start `startsBehindLastCommit` last checked, until the next microtask. */
+  private checkedTxn: { id: number; behind: boolean } | undefined;
   private resettingLastTxn?: Promise<void>;
 
   /**
@@ -127,7 +129,7 @@ export class LmdbEnvironment {
     const guarded = () => {
       txnId = root.getWriteTxnId();
       // Committed, it would overwrite the commit it started behind; thrown, nothing of it is.
-      if (startsBehindLastCommit(root)) throw new StaleWriteTransaction(txnId);
+      if (this.startsBehind(root, txnId)) throw new StaleWriteTransaction(txnId);
       this.writing++;
       this.structures.begin();
       try {
@@ -162,6 +164,21 @@ export class LmdbEnvironment {
       throw new StorageFailureException('the disk failed before the write was confirmed durable; it may or may not be stored', false);
     }
     return result;
+  }
+
+  /**
+   * Whether the write transaction `txnId` started behind the last commit, asked once per LMDB
+   * transaction rather than once per write lmdb batched into it (reading it costs a write a
+   * few microseconds). The writes of one transaction run in one synchronous stretch, during
+   * which no process can commit; a microtask ends the stretch, so an id that a transaction
+   * aborted and the next one took again is asked anew.
+   */
+  private startsBehind(root: RootDatabase, txnId: number): boolean {
+    if (this.checkedTxn?.id !== txnId) {
+      this.checkedTxn = { id: txnId, behind: startsBehindLastCommit(root) };
+      queueMicrotask(() => (this.checkedTxn = undefined));
+    }
+    return this.checkedTxn.behind;
   }
 
   /**

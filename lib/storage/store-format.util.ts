@@ -16,8 +16,12 @@ import { UnsupportedStoreFormatException } from './unsupported-store-format.exce
  *   was. Moving a store from 2 lists the events its log holds, in batches, before the format is
  *   recorded, so a move cut short starts again; a version that reads only 2 would append events
  *   without listing them.
+ * - 4: the log's last seq is kept in `_meta` (`['log', 'last-seq']`) rather than read from the
+ *   log's last key with a cursor. Moving a store from 3 counts it once; a version that reads
+ *   only 3 would append without counting (an append that finds its seq taken reads the log's
+ *   last key, so such events are never overwritten).
  */
-export const STORE_FORMAT = 3;
+export const STORE_FORMAT = 4;
 /** Events listed per write transaction when a store moves to format 3. */
 const LISTING_BATCH = 10_000;
 const FORMAT_KEY: IndexKey = ['format'];
@@ -35,11 +39,14 @@ export function recordStoreFormat(meta: Database<unknown, IndexKey>): void {
 
 /** Brings an older store's data to this version's format (see STORE_FORMAT); the caller then records it. */
 export async function migrateStoreFormat(environment: LmdbEnvironment, meta: Database<unknown, IndexKey>, log: EventLog): Promise<void> {
-  if (storedFormat(meta) >= 3) return;
-  for (let after: number | undefined = 0; after !== undefined;) {
-    const from: number = after;
-    after = await environment.write(() => log.indexRecords(from, LISTING_BATCH));
+  const format = storedFormat(meta);
+  if (format < 3) {
+    for (let after: number | undefined = 0; after !== undefined;) {
+      const from: number = after;
+      after = await environment.write(() => log.indexRecords(from, LISTING_BATCH));
+    }
   }
+  if (format < 4) await environment.write(() => log.countLastSeq());
 }
 
 function storedFormat(meta: Database<unknown, IndexKey>): number {

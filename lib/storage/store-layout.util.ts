@@ -17,7 +17,7 @@ import type { LmdbEnvironment } from './lmdb-environment.store.js';
 const LOG_DB = '_log';
 /** `[entity, id, seq]` → null: each record's events, for reading a record as it was. */
 const LOG_BY_RECORD_DB = '_log.by-record';
-/** Catalog, change marks, index signatures, writers, the cursor key. */
+/** Catalog, change marks, index signatures, writers, the cursor key, the log's last seq. */
 export const META_DB = '_meta';
 const IDEMPOTENCY_DB = '_idempotency';
 const IDEMPOTENCY_EXPIRY_DB = '_idempotency.expiry';
@@ -34,9 +34,9 @@ export function maxDbsFor(definitions: readonly EntityDefinition[], companions: 
 
 /** Opens the databases every store has, whatever its entities. */
 export function openSharedDatabases(environment: LmdbEnvironment, idempotencyTtl: number): { log: EventLog; idempotency: IdempotencyStore } {
-  environment.database(META_DB);
+  const meta = environment.database<unknown, IndexKey>(META_DB);
   return {
-    log: new EventLog(environment.database<EntityEvent, number>(LOG_DB), environment.database<null, IndexKey>(LOG_BY_RECORD_DB)),
+    log: new EventLog(environment.database<EntityEvent, number>(LOG_DB), environment.database<null, IndexKey>(LOG_BY_RECORD_DB), meta),
     idempotency: new IdempotencyStore(environment.database(IDEMPOTENCY_DB), environment.database(IDEMPOTENCY_EXPIRY_DB), idempotencyTtl),
   };
 }

@@ -16,6 +16,9 @@ import { META_DB } from '../../../lib/storage/store-layout.util.js';
 import { UnsupportedStoreFormatException } from '../../../lib/storage/unsupported-store-format.exception.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 
+/** Where format 4 counts the log's last seq. */
+const LAST_SEQ_KEY: IndexKey = ['log', 'last-seq'];
+
 @Entity('permits')
 class Permit {
   @Field() number!: string;
@@ -215,8 +218,10 @@ describe('moving a store from format 2 to format 3', () => {
     const environment = new LmdbEnvironment(path);
     environment.open(16);
     const listing = environment.database<null, IndexKey>('_log.by-record');
+    const meta = environment.database<unknown, IndexKey>(META_DB);
     await environment.write(() => {
       for (const key of [...listing.getKeys({})]) listing.removeSync(key as IndexKey);
+      meta.removeSync(LAST_SEQ_KEY);
     });
     await environment.close();
     await setFormat(path, 2);
@@ -243,5 +248,89 @@ describe('moving a store from format 2 to format 3', () => {
       }
     });
     expect(await formatOf(dir.path)).toBe(STORE_FORMAT);
+  });
+});
+
+describe('moving a store from format 3 to format 4', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+
+  beforeEach(() => {
+    dir = makeTempDir('nde-format-4-');
+  });
+  afterEach(() => dir.remove());
+
+  /** Leaves the store as format 3 wrote it: no count of the log's last seq. */
+  async function downgradeToFormat3(path: string): Promise<void> {
+    const environment = new LmdbEnvironment(path);
+    environment.open(16);
+    const meta = environment.database<unknown, IndexKey>(META_DB);
+    await environment.write(() => meta.removeSync(LAST_SEQ_KEY));
+    await environment.close();
+    await setFormat(path, 3);
+  }
+
+  async function countedSeq(path: string): Promise<unknown> {
+    const environment = new LmdbEnvironment(path, {}, true);
+    environment.open(16);
+    try {
+      return environment.database<unknown, IndexKey>(META_DB).get(LAST_SEQ_KEY);
+    } finally {
+      await environment.close();
+    }
+  }
+
+  it('counts the last seq once, then appends after it without a gap, and verifies clean', async () => {
+    await withStorage(dir.path, async (storage) => {
+      for (let i = 0; i < 4; i++) await storage.write((tx) => tx.create(permits, { number: `P-${i}` }));
+    });
+    expect(await countedSeq(dir.path)).toBe(4);
+    await downgradeToFormat3(dir.path);
+    expect(await countedSeq(dir.path)).toBeUndefined();
+
+    await withStorage(dir.path, async (storage) => {
+      expect(storage.log.lastSeq()).toBe(4);
+      await storage.write((tx) => tx.create(permits, { number: 'P-4' }));
+      expect(storage.events(0, 100).map((event) => event.seq)).toEqual([1, 2, 3, 4, 5]);
+      expect(storage.verify().problems).toEqual([]);
+    });
+    expect(await countedSeq(dir.path)).toBe(5);
+    expect(await formatOf(dir.path)).toBe(STORE_FORMAT);
+  });
+
+  it('is left as it was by a writing tool that is refused (another process writes the store in format 3)', async () => {
+    await withStorage(dir.path, (storage) => storage.write((tx) => tx.create(permits, { number: 'P-0' })));
+    await downgradeToFormat3(dir.path);
+    const storage = new EntityStorage(new LmdbEnvironment(dir.path));
+    storage.register(permits);
+    const refused = storage.attach('cli import', () => {
+      throw new Error('the store is open for writing by app');
+    });
+    await expect(refused).rejects.toThrow('the store is open for writing by app');
+    await storage.close();
+    expect(await formatOf(dir.path)).toBe(3);
+    expect(await countedSeq(dir.path)).toBeUndefined();
+  });
+
+  it('never overwrites an event a writer of format 3 appended without counting it', async () => {
+    await withStorage(dir.path, async (storage) => {
+      await storage.write((tx) => tx.create(permits, { number: 'P-0' }));
+      // As a process of the older version, already running on the directory, would append.
+      const [first] = storage.events(0, 1);
+      const log = storage.environment.database<unknown, number>('_log');
+      await storage.environment.write(() => log.putSync(2, { ...first!, seq: 2, eventId: 'older-writer' }));
+      expect(storage.verify().problems).toContain('event log: counts 1 as its last seq, its newest event is 2');
+      // Readers (change feeds, `X-Entities-Seq`, replay) see the uncounted event.
+      expect(storage.log.lastSeq()).toBe(2);
+
+      await storage.write((tx) => tx.create(permits, { number: 'P-1' }));
+      const events = storage.events(0, 100);
+      expect(events.map((event) => [event.seq, event.eventId === 'older-writer'])).toEqual([
+        [1, false],
+        [2, true],
+        [3, false],
+      ]);
+      expect(storage.log.lastSeq()).toBe(3);
+      expect(storage.verify().problems.filter((problem) => problem.includes('last seq'))).toEqual([]);
+    });
   });
 });

@@ -18,18 +18,40 @@ class Note {
   @Field({ required: false }) tag?: string;
 }
 
+@Entity('hist-ledgers')
+class Ledger {
+  @Field() @Historize({ versions: 20 }) balance!: number;
+  @Field() @Historize({ versions: 2 }) owner!: string;
+}
+
 describe('EntityRepository.history', () => {
   let dir: ReturnType<typeof makeTempDir>;
   let store: OpenStore;
 
   beforeEach(async () => {
     dir = makeTempDir();
-    store = await openStore(dir.path, [Permit, Note]);
+    store = await openStore(dir.path, [Permit, Note, Ledger]);
   });
 
   afterEach(async () => {
     await store.close();
     dir.remove();
+  });
+
+  it('trims each field to its own policy, many or few versions kept, whatever the fields and records beside it hold', async () => {
+    const ledgers = store.repo(Ledger);
+    const a = await ledgers.create({ balance: 0, owner: 'ann' });
+    const b = await ledgers.create({ balance: 0, owner: 'bo' });
+    for (let i = 1; i <= 30; i++) await ledgers.update(a.id, { balance: i, ...(i % 10 === 0 && { owner: `ann${i}` }) });
+    for (let i = 1; i <= 3; i++) await ledgers.update(b.id, { balance: i });
+
+    const values = (entries: Array<{ value: unknown }> | undefined) => entries?.map((entry) => entry.value);
+    const first = await ledgers.history(a.id);
+    expect(values(first?.fields['balance'])).toEqual(Array.from({ length: 20 }, (_, k) => 30 - k));
+    expect(values(first?.fields['owner'])).toEqual(['ann30', 'ann20']);
+    const second = await ledgers.history(b.id);
+    expect(values(second?.fields['balance'])).toEqual([3, 2, 1, 0]);
+    expect(values(second?.fields['owner'])).toEqual(['bo']);
   });
 
   it("keeps every value of a 'full' field, newest first, with version, time and actor", async () => {
