@@ -39,7 +39,12 @@ describe('cli backup', () => {
     const after = acknowledged;
     running = false;
     await Promise.all(writers);
-    expect(plain.stderr).toBe(`backed up ${dataPath} to ${copies[0]}\n`);
+    // Opening beside a committing app may meet LMDB's ITS#9496, which the open notices and repairs, saying so.
+    const lines = plain.stderr.trimEnd().split('\n');
+    expect(lines.at(-1)).toBe(`backed up ${dataPath} to ${copies[0]}`);
+    for (const line of lines.slice(0, -1)) {
+      expect(line).toBe(`warning: opening ${dataPath} set LMDB's last transaction back (another process committed meanwhile): resetting it`);
+    }
     expect(plain.code).toBe(0);
     expect(compacted.code).toBe(0);
     // Writes went on during the copies; each copy holds every write acknowledged before it began, at most those acknowledged by its end.
