@@ -18,8 +18,8 @@ import { UnsupportedStoreFormatException } from './unsupported-store-format.exce
  *   without listing them.
  * - 4: the log's last seq is kept in `_meta` (`['log', 'last-seq']`) rather than read from the
  *   log's last key with a cursor. Moving a store from 3 counts it once; a version that reads
- *   only 3 would append without counting (an append that finds its seq taken reads the log's
- *   last key, so such events are never overwritten).
+ *   only 3 would append without counting (an event past the count makes `lastSeq` read the
+ *   log's last key, so such events are never overwritten).
  */
 export const STORE_FORMAT = 4;
 /** Events listed per write transaction when a store moves to format 3. */

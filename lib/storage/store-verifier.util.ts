@@ -121,8 +121,8 @@ export function verifyStore(entities: readonly EntityTables[], log: EventLog, on
   }
   for (const seq of eventOwners.keys()) problems.push(`event log: event ${seq} is not listed under its record`);
   const counted = log.countedSeq();
-  if (counted !== undefined && counted !== log.newestKey())
-    problems.push(`event log: counts ${counted} as its last seq, its newest event is ${log.newestKey()}`);
+  const newest = log.newestKey();
+  if (counted !== undefined && counted !== newest) problems.push(`event log: counts ${counted} as its last seq, its newest event is ${newest}`);
   if (complete) {
     for (const [entity, versions] of live) {
       for (const [id, version] of versions) {

@@ -46,15 +46,19 @@ async function setFormat(path: string, format: number | undefined): Promise<void
   await environment.close();
 }
 
-async function formatOf(path: string): Promise<unknown> {
+/** What `_meta` holds under `key`, read with the store opened read-only. */
+async function metaValue(path: string, key: IndexKey): Promise<unknown> {
   const environment = new LmdbEnvironment(path, {}, true);
-  environment.open(8);
+  environment.open(16);
   try {
-    return environment.database<unknown, IndexKey>(META_DB).get(['format']);
+    return environment.database<unknown, IndexKey>(META_DB).get(key);
   } finally {
     await environment.close();
   }
 }
+
+const formatOf = (path: string) => metaValue(path, ['format']);
+const countedSeq = (path: string) => metaValue(path, LAST_SEQ_KEY);
 
 describe('the store format', () => {
   let dir: ReturnType<typeof makeTempDir>;
@@ -267,16 +271,6 @@ describe('moving a store from format 3 to format 4', () => {
     await environment.write(() => meta.removeSync(LAST_SEQ_KEY));
     await environment.close();
     await setFormat(path, 3);
-  }
-
-  async function countedSeq(path: string): Promise<unknown> {
-    const environment = new LmdbEnvironment(path, {}, true);
-    environment.open(16);
-    try {
-      return environment.database<unknown, IndexKey>(META_DB).get(LAST_SEQ_KEY);
-    } finally {
-      await environment.close();
-    }
   }
 
   it('counts the last seq once, then appends after it without a gap, and verifies clean', async () => {
