@@ -7,9 +7,10 @@ import type { EnvironmentStat, LmdbStats } from './environment-stat.interface.js
 import { environmentStat } from './environment-stat.util.js';
 import { backupEnvironment } from './lmdb-backup.util.js';
 import { assertWholeDataFile } from './lmdb-data-file.util.js';
-import { readsBehindLastCommit, resetLastTxn, StaleWriteTransaction, startsBehindLastCommit } from './lmdb-last-txn.util.js';
+import { newestCommitOf, resetLastTxn, StaleWriteTransaction, startsBehindLastCommit } from './lmdb-last-txn.util.js';
 import { openFailure } from './lmdb-open-failure.util.js';
 import { lmdbDatabaseOptions, lmdbOpenOptions } from './lmdb-open-options.util.js';
+import { SharedTxnId } from './lmdb-shared-txn-id.js';
 import { PanicWatchdog } from './panic-watchdog.service.js';
 import { SharedStructures } from './shared-structures.service.js';
 import { StorageFailureException } from './storage-failure.exception.js';
@@ -33,7 +34,8 @@ export class LmdbEnvironment {
   private writing = 0;
   private pending = 0;
   /** The LMDB transaction whose start `startsBehindLastCommit` last checked, until the next microtask. */
-  private checkedTxn: { id: number; behind: boolean } | undefined;
+  private checkedTxn: { id: number; behind: boolean; repaired: boolean } | undefined;
+  private sharedTxnId?: SharedTxnId;
   private resettingLastTxn?: Promise<void>;
 
   /**
@@ -63,16 +65,26 @@ export class LmdbEnvironment {
     // lmdb maps a damaged file as it is: a page past the end of a truncated file kills the
     // process with SIGBUS, garbage sends it into a crash or an endless loop (issue 14).
     assertWholeDataFile(this.path);
+    let root: RootDatabase;
     try {
-      this.root = open(lmdbOpenOptions(this.path, this.tuning, maxDbs, this.readOnly));
+      root = open(lmdbOpenOptions(this.path, this.tuning, maxDbs, this.readOnly));
     } catch (error) {
       throw openFailure(this.path, error);
     }
+    try {
+      this.sharedTxnId = SharedTxnId.attach(this.path);
+    } catch (error) {
+      void root.close();
+      throw openFailure(this.path, error);
+    }
+    this.root = root;
     // Opening may itself have set the shared last-transaction id back (see lmdb-last-txn.util):
-    // every process would then read an older state until the next write.
-    if (readsBehindLastCommit(this.root)) {
-      this.logger.warn(`opening ${this.path} set LMDB's last transaction back (another process committed meanwhile): resetting it`);
-      void this.resetLastTxn().catch((error: unknown) => this.logger.warn(error instanceof Error ? error.message : String(error)));
+    // every process would then read an older state until it is set right.
+    if (this.sharedTxnId.read() < newestCommitOf(root)) {
+      this.logger.warn(`opening ${this.path} set LMDB's last transaction back (another process committed meanwhile): setting it right`);
+      if (!this.catchUpNow()) {
+        void this.resetLastTxn().catch((error: unknown) => this.logger.warn(error instanceof Error ? error.message : String(error)));
+      }
     }
   }
 
@@ -110,8 +122,10 @@ export class LmdbEnvironment {
         if (attempt === STALE_WRITE_ATTEMPTS) {
           throw new StorageFailureException(`the store at ${this.path} kept starting writes behind its last commit; nothing was stored`, false);
         }
-        this.logger.warn(`${error.message} (another process opened the store during a commit): resetting it before writing again`);
-        await this.resetLastTxn();
+        this.logger.warn(
+          `${error.message} (another process opened the store during a commit): ${error.repaired ? 'set it right' : 'resetting it'} before writing again`,
+        );
+        if (!error.repaired) await this.resetLastTxn();
       }
     }
   }
@@ -129,7 +143,8 @@ export class LmdbEnvironment {
     const guarded = () => {
       txnId = root.getWriteTxnId();
       // Committed, it would overwrite the commit it started behind; thrown, nothing of it is.
-      if (this.startsBehind(root, txnId)) throw new StaleWriteTransaction(txnId);
+      const start = this.checkStart(root, txnId);
+      if (start.behind) throw new StaleWriteTransaction(txnId, start.repaired);
       this.writing++;
       this.structures.begin();
       try {
@@ -171,14 +186,41 @@ export class LmdbEnvironment {
    * transaction rather than once per write lmdb batched into it (reading it costs a write a
    * few microseconds). The writes of one transaction run in one synchronous stretch, during
    * which no process can commit; a microtask ends the stretch, so an id that a transaction
-   * aborted and the next one took again is asked anew.
+   * aborted and the next one took again is asked anew. One that did is set right from here,
+   * under the write lock it holds.
    */
-  private startsBehind(root: RootDatabase, txnId: number): boolean {
+  private checkStart(root: RootDatabase, txnId: number): { behind: boolean; repaired: boolean } {
     if (this.checkedTxn?.id !== txnId) {
-      this.checkedTxn = { id: txnId, behind: startsBehindLastCommit(root) };
+      const behind = startsBehindLastCommit(root);
+      this.checkedTxn = { id: txnId, behind, repaired: behind && this.catchUpInWriteLock(root) };
       queueMicrotask(() => (this.checkedTxn = undefined));
     }
-    return this.checkedTxn.behind;
+    return this.checkedTxn;
+  }
+
+  /**
+   * Inside a write transaction, where no process can commit: sets the shared id of the last
+   * commit to the newest commit in the data file when it is behind, as LMDB's own open does
+   * but without its race. False when this process cannot write lock.mdb.
+   */
+  private catchUpInWriteLock(root: RootDatabase): boolean {
+    const newest = newestCommitOf(root);
+    return this.sharedTxnId!.read() >= newest || this.sharedTxnId!.write(newest);
+  }
+
+  /**
+   * Sets the shared id right now, in a write transaction then rolled back; it blocks while
+   * another process holds the write lock. False when this process cannot (read-only).
+   */
+  private catchUpNow(): boolean {
+    if (this.readOnly) return false;
+    const root = this.requireRoot();
+    let repaired = false;
+    root.transactionSync(() => {
+      repaired = this.catchUpInWriteLock(root);
+      return ABORT;
+    });
+    return repaired;
   }
 
   /**
@@ -238,13 +280,16 @@ export class LmdbEnvironment {
    * out free pages and renumbers the rest: smaller, and slower to make.
    */
   async backup(path: string, compact = false): Promise<void> {
-    return backupEnvironment(this.requireRoot(), path, compact, () => this.resetLastTxn());
+    // A write, even one that changes nothing, sets the id right if it is behind (see `checkStart`).
+    return backupEnvironment(this.requireRoot(), path, compact, () => (this.readOnly ? this.resetLastTxn() : this.write(() => undefined)));
   }
 
   async close(): Promise<void> {
     const root = this.root;
     if (!root) return;
     this.root = undefined;
+    const sharedTxnId = this.sharedTxnId;
+    this.sharedTxnId = undefined;
     this.databases.clear();
     this.watchdog.disarm();
     // A panicked or failed environment can block the thread inside lmdb's close; LMDB needs no
@@ -253,7 +298,9 @@ export class LmdbEnvironment {
     // After a failed commit lmdb's close waits for a flush that never comes; do not hang shutdown on it.
     // Unref'd: once the close is done, the timer must not keep the process alive (a CLI run would wait it out).
     const closed = await Promise.race([root.close().then(() => true), delay(CLOSE_TIMEOUT, false, { ref: false })]);
-    if (!closed) this.logger.warn(`closing ${this.path} timed out after a failed commit; the process keeps the store open`);
+    // While the process keeps the environment, the lock file must stay open too (see lmdb-shared-txn-id).
+    if (closed) sharedTxnId?.release();
+    else this.logger.warn(`closing ${this.path} timed out after a failed commit; the process keeps the store open`);
   }
 
   /** One reset at a time, shared by the writes and the watchdog that need it. */

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { RootDatabase } from 'lmdb';
 import { META_TXNID_AT, PAGE_SIZE_AT } from './lmdb-data-file.util.js';
+import { LOCK_TXNID_AT } from './lmdb-shared-txn-id.js';
 
 /**
  * The LMDB inside lmdb 3.5 still has the race upstream fixed as ITS#9496: a process that opens
@@ -28,41 +29,25 @@ export function startsBehindLastCommit(root: RootDatabase): boolean {
 }
 
 /** The id of the newest commit in the data file's meta pages, as lmdb reads them now. */
-function newestCommitOf(root: RootDatabase): number {
+export function newestCommitOf(root: RootDatabase): number {
   return (root as unknown as { env: EnvironmentHandle }).env.info().lastTxnId;
 }
 
-const PROBE_KEY = Buffer.from('last-txn-probe');
-/** A slot of `mdb_reader_list`: pid, thread, and the snapshot it reads ('-' when idle). */
-const READER_SLOT = /^\s*(\d+)\s+[0-9a-f]+\s+(\d+)\s*$/;
-
 /**
- * Whether this process's reads start behind the newest commit in the data file: right after
- * it opened the environment, that its own open set the shared id back. lmdb tells no read
- * transaction's id, but its reader table lists the snapshot each slot reads.
+ * Thrown inside a write transaction that started behind the last commit, so that nothing of
+ * it is committed. `repaired`: the shared id was set right from inside it, under LMDB's write
+ * lock, so the next transaction starts from the newest commit.
  */
-export function readsBehindLastCommit(root: RootDatabase): boolean {
-  root.resetReadTxn();
-  root.get(PROBE_KEY);
-  const newest = newestCommitOf(root);
-  let reading = -1;
-  for (const line of root.readerList().split('\n')) {
-    const slot = READER_SLOT.exec(line);
-    if (slot && Number(slot[1]) === process.pid) reading = Math.max(reading, Number(slot[2]));
-  }
-  return reading >= 0 && reading < newest;
-}
-
-/** Thrown inside a write transaction that started behind the last commit, so that nothing of it is committed. */
 export class StaleWriteTransaction extends Error {
-  constructor(readonly txnId: number) {
+  constructor(
+    readonly txnId: number,
+    readonly repaired: boolean,
+  ) {
     super(`write transaction ${txnId} started behind the last commit`);
   }
 }
 
 const LMDB_MAIN = createRequire(import.meta.url).resolve('lmdb');
-/** MDB_txbody, at the start of lock.mdb: magic u32, format u32, then the last commit's id u64. */
-const LOCK_TXNID_AT = 8;
 
 /**
  * Run by a child process, which holds no lock of its own on lock.mdb: this process must not
@@ -92,10 +77,12 @@ if (shared >= newest) process.exit(0);
 open({ path, readOnly: true }).close().then(() => process.exit(0));`;
 
 /**
- * Sets the shared id forward to the newest commit in the data file when it is behind. LMDB
- * does that when an environment is opened, and this process cannot open its own environment
- * a second time, so a child process checks and opens. Writes that start meanwhile refuse to
- * commit from the old state, in every process of this package.
+ * Sets the shared id forward to the newest commit in the data file when it is behind, for a
+ * process that cannot take LMDB's write lock to do it itself (a read-only one, or one whose
+ * commit waits on the id). LMDB does that when an environment is opened, and this process
+ * cannot open its own environment a second time, so a child process checks and opens.
+ * Writes that start meanwhile refuse to commit from the old state, in every process of this
+ * package.
  */
 export function resetLastTxn(path: string, timeoutMs = 15_000): Promise<void> {
   return new Promise((resolve, reject) => {

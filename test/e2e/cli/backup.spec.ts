@@ -43,7 +43,7 @@ describe('cli backup', () => {
     const lines = plain.stderr.trimEnd().split('\n');
     expect(lines.at(-1)).toBe(`backed up ${dataPath} to ${copies[0]}`);
     for (const line of lines.slice(0, -1)) {
-      expect(line).toBe(`warning: opening ${dataPath} set LMDB's last transaction back (another process committed meanwhile): resetting it`);
+      expect(line).toBe(`warning: opening ${dataPath} set LMDB's last transaction back (another process committed meanwhile): setting it right`);
     }
     expect(plain.code).toBe(0);
     expect(compacted.code).toBe(0);

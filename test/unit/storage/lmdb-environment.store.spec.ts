@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { META_TXNID_AT, PAGE_SIZE_AT } from '../../../lib/storage/lmdb-data-file.util.js';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 
@@ -62,6 +64,43 @@ describe('LmdbEnvironment.write', () => {
     }
   });
 
+  it('sets LMDB back right before a writable open of its own returns', async () => {
+    const db = environment.database<{ n: number }, string>('things');
+    await environment.write(() => db.putSync('a', { n: 1 }));
+    setLastTxnBack(dir.path);
+    const second = new LmdbEnvironment(dir.path);
+    second.open(4);
+    try {
+      second.renewSnapshot();
+      expect(second.database<{ n: number }, string>('things').get('a')).toEqual({ n: 1 });
+      expect(sharedLastTxn(dir.path)).toBe(newestCommit(dir.path));
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('answers a write behind the last commit only once reads start from the newest commit again', async () => {
+    const db = environment.database<{ n: number }, string>('things');
+    await environment.write(() => db.putSync('a', { n: 1 }));
+    setLastTxnBack(dir.path);
+    await environment.write(() => db.putSync('b', { n: 2 }));
+    environment.renewSnapshot();
+    expect([db.get('a'), db.get('b')]).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(sharedLastTxn(dir.path)).toBe(newestCommit(dir.path));
+  });
+
+  // Closing any descriptor of lock.mdb drops the file locks the process's LMDB holds on it.
+  it('keeps its descriptor of lock.mdb while any environment of the process is open on the directory', async () => {
+    const reader = new LmdbEnvironment(dir.path, {}, true);
+    reader.open(4);
+    const opened = lockFileDescriptors(dir.path);
+    expect(opened).toBeGreaterThanOrEqual(2);
+    await reader.close();
+    expect(lockFileDescriptors(dir.path)).toBe(opened);
+    await environment.close();
+    expect(lockFileDescriptors(dir.path)).toBe(0);
+  });
+
   // Taken then, the copy held the older snapshot's pages under the newest meta pages: a file
   // shorter than its meta page says, which crashes whoever maps it.
   it('backs up the newest commit whole while another opener has set LMDB back by one', async () => {
@@ -104,6 +143,35 @@ async function weaklyHeldResults(environment: LmdbEnvironment, count: number): P
     results.push(new WeakRef(result));
   }
   return results;
+}
+
+/** Descriptors of this process open on the directory's lock.mdb. */
+function lockFileDescriptors(dataPath: string): number {
+  const lockFile = join(realpathSync(dataPath), 'lock.mdb');
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === lockFile;
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+/** The shared last transaction id, read from another process (see `setLastTxnBack`). */
+function sharedLastTxn(dataPath: string): number {
+  const script = `const fs = require('node:fs');
+const fd = fs.openSync(process.argv[1], 'r');
+const id = Buffer.alloc(8);
+fs.readSync(fd, id, 0, 8, 8);
+process.stdout.write(String(id.readBigUInt64LE(0)));`;
+  return Number(execFileSync(process.execPath, ['-e', script, join(dataPath, 'lock.mdb')], { encoding: 'utf8' }));
+}
+
+/** The id of the newest commit in the data file's two meta pages. */
+function newestCommit(dataPath: string): number {
+  const file = readFileSync(join(dataPath, 'data.mdb'));
+  const pageSize = file.readUInt32LE(PAGE_SIZE_AT);
+  return Math.max(Number(file.readBigUInt64LE(META_TXNID_AT)), Number(file.readBigUInt64LE(pageSize + META_TXNID_AT)));
 }
 
 /**

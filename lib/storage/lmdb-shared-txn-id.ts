@@ -1,0 +1,84 @@
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** MDB_txbody, at the start of lock.mdb: magic u32, format u32, then the last commit's id u64. */
+export const LOCK_TXNID_AT = 8;
+
+interface LockFileDescriptor {
+  fd: number;
+  writable: boolean;
+  /** Environments of this process open on the directory. */
+  users: number;
+}
+
+/**
+ * Closing any descriptor of lock.mdb drops every file lock this process holds on it (POSIX
+ * record locks belong to the process, not to the descriptor), among them the one by which
+ * LMDB tells the first opener of a directory from the others. So each directory gets one
+ * descriptor per process, closed only once no environment of this process is open on it.
+ */
+const descriptors = new Map<string, LockFileDescriptor>();
+
+/**
+ * LMDB's shared id of the last commit (`mti_txnid` in lock.mdb), from which every process
+ * starts its read and write transactions. Read and written through the file, which shares
+ * its pages with the mapping every LMDB process reads it through.
+ */
+export class SharedTxnId {
+  private readonly bytes = Buffer.alloc(8);
+  private released = false;
+
+  private constructor(
+    private readonly directory: string,
+    private readonly descriptor: LockFileDescriptor,
+  ) {}
+
+  /** Call once the environment on `path` is open (lock.mdb exists from then on); `release` once it is closed. */
+  static attach(path: string): SharedTxnId {
+    const directory = resolve(path);
+    let descriptor = descriptors.get(directory);
+    if (!descriptor) {
+      const file = join(directory, 'lock.mdb');
+      let writable = true;
+      let fd: number;
+      try {
+        fd = openSync(file, 'r+');
+      } catch {
+        // A read-only directory: the id can still be watched, a child process sets it right.
+        fd = openSync(file, 'r');
+        writable = false;
+      }
+      descriptor = { fd, writable, users: 0 };
+      descriptors.set(directory, descriptor);
+    }
+    descriptor.users++;
+    return new SharedTxnId(directory, descriptor);
+  }
+
+  read(): number {
+    readSync(this.descriptor.fd, this.bytes, 0, 8, LOCK_TXNID_AT);
+    return Number(this.bytes.readBigUInt64LE(0));
+  }
+
+  /**
+   * Sets the shared id to `txnId`, which must be the newest commit in the data file, while
+   * this process holds LMDB's write lock: no commit can then move it meanwhile. Returns
+   * false when the file could only be opened for reading.
+   */
+  write(txnId: number): boolean {
+    if (!this.descriptor.writable) return false;
+    const bytes = Buffer.alloc(8);
+    bytes.writeBigUInt64LE(BigInt(txnId));
+    writeSync(this.descriptor.fd, bytes, 0, 8, LOCK_TXNID_AT);
+    return true;
+  }
+
+  /** Once the environment it was attached for is closed; the last user of the directory closes the descriptor. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (--this.descriptor.users > 0) return;
+    descriptors.delete(this.directory);
+    closeSync(this.descriptor.fd);
+  }
+}
