@@ -23,6 +23,7 @@ export function registerBackupCommand(program: Command): void {
       const environment = new LmdbEnvironment(source, {}, true);
       environment.open(1);
       try {
+        await environment.caughtUp();
         await environment.backup(target, options.compact ?? false);
       } finally {
         await environment.close();

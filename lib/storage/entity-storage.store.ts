@@ -188,6 +188,7 @@ export class EntityStorage {
 
   private async attachOnce(writerRole: string | undefined, admit: (() => void) | undefined): Promise<void> {
     this.openDatabases();
+    await this.environment.caughtUp();
     const meta = this.environment.database<unknown, IndexKey>(META_DB);
     checkStoreFormat(meta, this.environment.path);
     if (writerRole !== undefined) await this.writerList.enroll(writerRole);

@@ -10,7 +10,7 @@ import { assertWholeDataFile } from './lmdb-data-file.util.js';
 import { newestCommitOf, resetLastTxn, StaleWriteTransaction, startsBehindLastCommit } from './lmdb-last-txn.util.js';
 import { openFailure } from './lmdb-open-failure.util.js';
 import { lmdbDatabaseOptions, lmdbOpenOptions } from './lmdb-open-options.util.js';
-import { SharedTxnId } from './lmdb-shared-txn-id.js';
+import { SharedTxnId } from './lmdb-shared-txn-id.store.js';
 import { PanicWatchdog } from './panic-watchdog.service.js';
 import { SharedStructures } from './shared-structures.service.js';
 import { StorageFailureException } from './storage-failure.exception.js';
@@ -36,6 +36,8 @@ export class LmdbEnvironment {
   /** The LMDB transaction whose start `startsBehindLastCommit` last checked, until the next microtask. */
   private checkedTxn: { id: number; behind: boolean; repaired: boolean } | undefined;
   private sharedTxnId?: SharedTxnId;
+  /** Setting the shared id right after this process's own open found it behind. */
+  private catchingUp?: Promise<void>;
   private resettingLastTxn?: Promise<void>;
 
   /**
@@ -79,13 +81,20 @@ export class LmdbEnvironment {
     }
     this.root = root;
     // Opening may itself have set the shared last-transaction id back (see lmdb-last-txn.util):
-    // every process would then read an older state until it is set right.
-    if (this.sharedTxnId.read() < newestCommitOf(root)) {
+    // every process would then read an older state until it is set right. The newest commit
+    // is read first: a commit between the two reads then only moves the shared id on.
+    const newest = newestCommitOf(root);
+    if (this.sharedTxnId && this.sharedTxnId.read() < newest) {
       this.logger.warn(`opening ${this.path} set LMDB's last transaction back (another process committed meanwhile): setting it right`);
-      if (!this.catchUpNow()) {
-        void this.resetLastTxn().catch((error: unknown) => this.logger.warn(error instanceof Error ? error.message : String(error)));
-      }
+      this.catchingUp = this.catchUp()
+        .catch((error: unknown) => this.logger.warn(error instanceof Error ? error.message : String(error)))
+        .finally(() => (this.catchingUp = undefined));
     }
+  }
+
+  /** Resolves once reads start from the newest commit again, if this process's open found them behind. */
+  async caughtUp(): Promise<void> {
+    await this.catchingUp;
   }
 
   database<V, K extends Key>(name: string, options: { encoding?: 'msgpack' | 'binary' } = {}): Database<V, K> {
@@ -132,6 +141,7 @@ export class LmdbEnvironment {
 
   private async writeOnce<R>(fn: () => R): Promise<R> {
     const root = this.requireRoot();
+    const sharedTxnId = this.sharedTxnId;
     if (this.readOnly) throw new StorageFailureException(`the store at ${this.path} is open read-only`, false);
     const stopped = this.failures.stoppedBy;
     if (stopped) throw stopped;
@@ -143,7 +153,7 @@ export class LmdbEnvironment {
     const guarded = () => {
       txnId = root.getWriteTxnId();
       // Committed, it would overwrite the commit it started behind; thrown, nothing of it is.
-      const start = this.checkStart(root, txnId);
+      const start = this.checkStart(root, txnId, sharedTxnId);
       if (start.behind) throw new StaleWriteTransaction(txnId, start.repaired);
       this.writing++;
       this.structures.begin();
@@ -189,38 +199,23 @@ export class LmdbEnvironment {
    * aborted and the next one took again is asked anew. One that did is set right from here,
    * under the write lock it holds.
    */
-  private checkStart(root: RootDatabase, txnId: number): { behind: boolean; repaired: boolean } {
+  private checkStart(root: RootDatabase, txnId: number, sharedTxnId: SharedTxnId | undefined): { behind: boolean; repaired: boolean } {
     if (this.checkedTxn?.id !== txnId) {
       const behind = startsBehindLastCommit(root);
-      this.checkedTxn = { id: txnId, behind, repaired: behind && this.catchUpInWriteLock(root) };
+      this.checkedTxn = { id: txnId, behind, repaired: behind && sharedTxnId !== undefined && catchUpInWriteLock(root, sharedTxnId) };
       queueMicrotask(() => (this.checkedTxn = undefined));
     }
     return this.checkedTxn;
   }
 
   /**
-   * Inside a write transaction, where no process can commit: sets the shared id of the last
-   * commit to the newest commit in the data file when it is behind, as LMDB's own open does
-   * but without its race. False when this process cannot write lock.mdb.
+   * Sets the shared id right when it is behind. A write does it, even one that changes
+   * nothing (see `checkStart`), without blocking this thread while another process holds the
+   * write lock; a process that cannot write has a child process do it.
    */
-  private catchUpInWriteLock(root: RootDatabase): boolean {
-    const newest = newestCommitOf(root);
-    return this.sharedTxnId!.read() >= newest || this.sharedTxnId!.write(newest);
-  }
-
-  /**
-   * Sets the shared id right now, in a write transaction then rolled back; it blocks while
-   * another process holds the write lock. False when this process cannot (read-only).
-   */
-  private catchUpNow(): boolean {
-    if (this.readOnly) return false;
-    const root = this.requireRoot();
-    let repaired = false;
-    root.transactionSync(() => {
-      repaired = this.catchUpInWriteLock(root);
-      return ABORT;
-    });
-    return repaired;
+  private catchUp(): Promise<void> {
+    if (this.readOnly || this.failures.stoppedBy) return this.resetLastTxn();
+    return this.write(() => undefined).catch(() => this.resetLastTxn());
   }
 
   /**
@@ -280,8 +275,7 @@ export class LmdbEnvironment {
    * out free pages and renumbers the rest: smaller, and slower to make.
    */
   async backup(path: string, compact = false): Promise<void> {
-    // A write, even one that changes nothing, sets the id right if it is behind (see `checkStart`).
-    return backupEnvironment(this.requireRoot(), path, compact, () => (this.readOnly ? this.resetLastTxn() : this.write(() => undefined)));
+    return backupEnvironment(this.requireRoot(), path, compact, () => this.catchUp());
   }
 
   async close(): Promise<void> {
@@ -322,4 +316,14 @@ export class LmdbEnvironment {
     if (!this.root) throw new StorageFailureException(`the store at ${this.path} is not open`, false);
     return this.root;
   }
+}
+
+/**
+ * Inside a write transaction, where no process can commit: sets the shared id of the last
+ * commit to the newest commit in the data file when it is behind, as LMDB's own open does but
+ * without its race. False when this process cannot write lock.mdb.
+ */
+function catchUpInWriteLock(root: RootDatabase, sharedTxnId: SharedTxnId): boolean {
+  const newest = newestCommitOf(root);
+  return sharedTxnId.read() >= newest || sharedTxnId.write(newest);
 }

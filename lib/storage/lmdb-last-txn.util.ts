@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { RootDatabase } from 'lmdb';
 import { META_TXNID_AT, PAGE_SIZE_AT } from './lmdb-data-file.util.js';
-import { LOCK_TXNID_AT } from './lmdb-shared-txn-id.js';
+import { LOCK_TXNID_AT } from './lmdb-shared-txn-id.store.js';
 
 /**
  * The LMDB inside lmdb 3.5 still has the race upstream fixed as ITS#9496: a process that opens

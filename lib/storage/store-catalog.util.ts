@@ -89,6 +89,7 @@ export async function readCatalogAt(path: string, tuning?: LmdbTuning): Promise<
   const environment = new LmdbEnvironment(path, tuning, true);
   environment.open(1);
   try {
+    await environment.caughtUp();
     return readCatalog(environment.database(META_DB));
   } finally {
     await environment.close();

@@ -1,5 +1,7 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -64,13 +66,15 @@ describe('LmdbEnvironment.write', () => {
     }
   });
 
-  it('sets LMDB back right before a writable open of its own returns', async () => {
+  // lmdb shares the environment within a process, so the second open finds what the test set.
+  it('catches up, before callers read, when a writable open of its own finds LMDB set back', async () => {
     const db = environment.database<{ n: number }, string>('things');
     await environment.write(() => db.putSync('a', { n: 1 }));
     setLastTxnBack(dir.path);
     const second = new LmdbEnvironment(dir.path);
     second.open(4);
     try {
+      await second.caughtUp();
       second.renewSnapshot();
       expect(second.database<{ n: number }, string>('things').get('a')).toEqual({ n: 1 });
       expect(sharedLastTxn(dir.path)).toBe(newestCommit(dir.path));
@@ -79,11 +83,18 @@ describe('LmdbEnvironment.write', () => {
     }
   });
 
-  it('answers a write behind the last commit only once reads start from the newest commit again', async () => {
+  it('sets LMDB right from inside the write that found its transaction behind, with no child process', async () => {
     const db = environment.database<{ n: number }, string>('things');
     await environment.write(() => db.putSync('a', { n: 1 }));
     setLastTxnBack(dir.path);
-    await environment.write(() => db.putSync('b', { n: 2 }));
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      await environment.write(() => db.putSync('b', { n: 2 }));
+      expect(warn.mock.calls.map(([message]) => String(message))).toEqual([expect.stringContaining('behind the last commit')]);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/: set it right before writing again$/);
+    } finally {
+      warn.mockRestore();
+    }
     environment.renewSnapshot();
     expect([db.get('a'), db.get('b')]).toEqual([{ n: 1 }, { n: 2 }]);
     expect(sharedLastTxn(dir.path)).toBe(newestCommit(dir.path));
@@ -93,8 +104,15 @@ describe('LmdbEnvironment.write', () => {
   it('keeps its descriptor of lock.mdb while any environment of the process is open on the directory', async () => {
     const reader = new LmdbEnvironment(dir.path, {}, true);
     reader.open(4);
+    // Another path to the same directory is the same environment to lmdb.
+    const alias = join(dir.path, 'alias');
+    symlinkSync(dir.path, alias);
+    const aliased = new LmdbEnvironment(alias, {}, true);
+    aliased.open(4);
     const opened = lockFileDescriptors(dir.path);
     expect(opened).toBeGreaterThanOrEqual(2);
+    await aliased.close();
+    expect(lockFileDescriptors(dir.path)).toBe(opened);
     await reader.close();
     expect(lockFileDescriptors(dir.path)).toBe(opened);
     await environment.close();

@@ -1,5 +1,5 @@
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** MDB_txbody, at the start of lock.mdb: magic u32, format u32, then the last commit's id u64. */
 export const LOCK_TXNID_AT = 8;
@@ -7,15 +7,17 @@ export const LOCK_TXNID_AT = 8;
 interface LockFileDescriptor {
   fd: number;
   writable: boolean;
-  /** Environments of this process open on the directory. */
+  /** Environments of this process open on the file. */
   users: number;
 }
 
 /**
  * Closing any descriptor of lock.mdb drops every file lock this process holds on it (POSIX
  * record locks belong to the process, not to the descriptor), among them the one by which
- * LMDB tells the first opener of a directory from the others. So each directory gets one
+ * LMDB tells the first opener of a directory from the others. So each lock file gets one
  * descriptor per process, closed only once no environment of this process is open on it.
+ * Keyed by the file itself (device and inode), as lmdb shares its environments: two paths
+ * to one directory are one environment.
  */
 const descriptors = new Map<string, LockFileDescriptor>();
 
@@ -29,30 +31,40 @@ export class SharedTxnId {
   private released = false;
 
   private constructor(
-    private readonly directory: string,
+    private readonly key: string,
     private readonly descriptor: LockFileDescriptor,
   ) {}
 
-  /** Call once the environment on `path` is open (lock.mdb exists from then on); `release` once it is closed. */
-  static attach(path: string): SharedTxnId {
-    const directory = resolve(path);
-    let descriptor = descriptors.get(directory);
+  /**
+   * Call once the environment on `path` is open, `release` once it is closed. Undefined when
+   * the directory has no lock.mdb: LMDB opens a read-only medium without one.
+   */
+  static attach(path: string): SharedTxnId | undefined {
+    const file = join(path, 'lock.mdb');
+    let key: string;
+    try {
+      const { dev, ino } = statSync(file, { bigint: true });
+      key = `${dev}:${ino}`;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    let descriptor = descriptors.get(key);
     if (!descriptor) {
-      const file = join(directory, 'lock.mdb');
       let writable = true;
       let fd: number;
       try {
         fd = openSync(file, 'r+');
       } catch {
-        // A read-only directory: the id can still be watched, a child process sets it right.
+        // A read-only directory: the id can still be watched; a child process sets it right.
         fd = openSync(file, 'r');
         writable = false;
       }
       descriptor = { fd, writable, users: 0 };
-      descriptors.set(directory, descriptor);
+      descriptors.set(key, descriptor);
     }
     descriptor.users++;
-    return new SharedTxnId(directory, descriptor);
+    return new SharedTxnId(key, descriptor);
   }
 
   read(): number {
@@ -73,12 +85,12 @@ export class SharedTxnId {
     return true;
   }
 
-  /** Once the environment it was attached for is closed; the last user of the directory closes the descriptor. */
+  /** Once the environment it was attached for is closed; the last user of the file closes the descriptor. */
   release(): void {
     if (this.released) return;
     this.released = true;
     if (--this.descriptor.users > 0) return;
-    descriptors.delete(this.directory);
+    descriptors.delete(this.key);
     closeSync(this.descriptor.fd);
   }
 }
