@@ -148,6 +148,7 @@ export class EntityStorage {
     const secretKey = this.options.cursorSecret === undefined ? undefined : cursorKeyFromSecret(this.options.cursorSecret);
     this.registry.checkReferences();
     this.openDatabases();
+    await this.environment.caughtUp();
     // Checked before anything is written; `reconcileWithDefinitions` records this version's.
     checkStoreFormat(this.environment.database(META_DB), this.environment.path);
     const definitions = this.registry.all();

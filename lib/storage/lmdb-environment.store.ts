@@ -76,7 +76,7 @@ export class LmdbEnvironment {
     try {
       this.sharedTxnId = SharedTxnId.attach(this.path);
     } catch (error) {
-      void root.close();
+      root.close().catch(() => undefined);
       throw openFailure(this.path, error);
     }
     this.root = root;
@@ -86,9 +86,12 @@ export class LmdbEnvironment {
     const newest = newestCommitOf(root);
     if (this.sharedTxnId && this.sharedTxnId.read() < newest) {
       this.logger.warn(`opening ${this.path} set LMDB's last transaction back (another process committed meanwhile): setting it right`);
-      this.catchingUp = this.catchUp()
+      const catchingUp = this.catchUp()
         .catch((error: unknown) => this.logger.warn(error instanceof Error ? error.message : String(error)))
-        .finally(() => (this.catchingUp = undefined));
+        .finally(() => {
+          if (this.catchingUp === catchingUp) this.catchingUp = undefined;
+        });
+      this.catchingUp = catchingUp;
     }
   }
 
@@ -215,7 +218,8 @@ export class LmdbEnvironment {
    */
   private catchUp(): Promise<void> {
     if (this.readOnly || this.failures.stoppedBy) return this.resetLastTxn();
-    return this.write(() => undefined).catch(() => this.resetLastTxn());
+    // Closed meanwhile: a child's open of a closed store would only risk the race again.
+    return this.write(() => undefined).catch(() => (this.root ? this.resetLastTxn() : undefined));
   }
 
   /**

@@ -20,6 +20,8 @@ interface LockFileDescriptor {
  * to one directory are one environment.
  */
 const descriptors = new Map<string, LockFileDescriptor>();
+/** Why lock.mdb may open for reading only; any other failure is one. */
+const READ_ONLY_CODES = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 /**
  * LMDB's shared id of the last commit (`mti_txnid` in lock.mdb), from which every process
@@ -55,7 +57,8 @@ export class SharedTxnId {
       let fd: number;
       try {
         fd = openSync(file, 'r+');
-      } catch {
+      } catch (error) {
+        if (!READ_ONLY_CODES.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
         // A read-only directory: the id can still be watched; a child process sets it right.
         fd = openSync(file, 'r');
         writable = false;

@@ -72,9 +72,19 @@ describe('LmdbEnvironment.write', () => {
     await environment.write(() => db.putSync('a', { n: 1 }));
     setLastTxnBack(dir.path);
     const second = new LmdbEnvironment(dir.path);
-    second.open(4);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     try {
+      second.open(4);
       await second.caughtUp();
+      // Set right by a write of its own, not by a child process.
+      expect(warn.mock.calls.map(([message]) => String(message))).toEqual([
+        expect.stringMatching(/set LMDB's last transaction back .*: setting it right$/),
+        expect.stringMatching(/behind the last commit .*: set it right before writing again$/),
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+    try {
       second.renewSnapshot();
       expect(second.database<{ n: number }, string>('things').get('a')).toEqual({ n: 1 });
       expect(sharedLastTxn(dir.path)).toBe(newestCommit(dir.path));
