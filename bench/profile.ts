@@ -12,9 +12,15 @@ import { freePort, runScript } from './http/server-process.util.js';
  * loads it from another, then prints the functions with the most self time and writes the
  * profile to bench/out/ (open it in Chrome DevTools).
  */
-const [kind = 'package', platform = 'fastify', scenario = 'get', dir] = process.argv.slice(2) as [AppKind, Platform, LoadSpec['scenario'], string];
+const [kind = 'package', platform = 'fastify', scenario = 'get', dir, connections = '10'] = process.argv.slice(2) as [
+  AppKind,
+  Platform,
+  LoadSpec['scenario'],
+  string,
+  string?,
+];
 if (!APP_KINDS.includes(kind) || !dir) {
-  process.stderr.write('usage: npm run bench:profile -- <app> <express|fastify> <get|list|post|patch> <seeded dir>\n');
+  process.stderr.write('usage: npm run bench:profile -- <app> <express|fastify> <get|list|post|patch> <seeded dir> [connections, 10]\n');
   process.exit(2);
 }
 const app = await createBenchApp(kind, platform, dir);
@@ -24,7 +30,7 @@ const session = new Session();
 session.connect();
 await session.post('Profiler.enable');
 await session.post('Profiler.start');
-const spec: LoadSpec = { url: `http://127.0.0.1:${port}`, scenario, connections: 10, seconds: 10, idsFile: `${dir}/ids.json` };
+const spec: LoadSpec = { url: `http://127.0.0.1:${port}`, scenario, connections: Number(connections), seconds: 10, idsFile: `${dir}/ids.json` };
 const result = await runScript('load-runner', [JSON.stringify(spec)]);
 const { profile } = await session.post('Profiler.stop');
 await app.close();
@@ -40,7 +46,7 @@ for (const node of profile.nodes) {
 }
 const out = fileURLToPath(new URL('../out/', import.meta.url));
 mkdirSync(out, { recursive: true });
-const file = `${out}${kind}-${platform}-${scenario}.cpuprofile`;
+const file = `${out}${kind}-${platform}-${scenario}-${connections}.cpuprofile`;
 writeFileSync(file, JSON.stringify(profile));
 process.stdout.write(`load: ${result.trim()}\nprofile: ${file}\nself time:\n`);
 for (const [where, count] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) {

@@ -78,44 +78,47 @@ function mergeRuns(
   cursor?: CursorPosition,
 ): Generator<StoredRecord> | undefined {
   const db = tables.indexes.find((entry) => entry.index === plan.index)!.db;
-  const { runs, opening } = findRuns(db, plan, !descending && cursor === undefined);
-  if (opening && runs.length === 1) return runRecords(tables, opening.keys, opening.first);
-  opening?.keys.return?.();
-  return runs.length > MAX_MERGED_RUNS ? undefined : mergedRecords(tables, db, runs, descending, cursor?.id);
+  const { runs, opened } = findRuns(db, plan, !descending && cursor === undefined);
+  if (runs.length > MAX_MERGED_RUNS) {
+    for (const run of opened ?? []) run.keys.return?.();
+    return undefined;
+  }
+  if (opened?.length === 1) return runRecords(tables, opened[0]!.keys, opened[0]!.first);
+  return mergedRecords(tables, db, runs, descending, cursor?.id, opened);
 }
 
-/** Where a walk of the first prefix, opened to find its first run, stands: on that run's first key. */
+/** A walk opened to find a run, standing on the run's first key; it reads on to its prefix's end. */
 interface OpenedRun {
   keys: Iterator<KeyComponent[]>;
   first: KeyComponent[];
 }
 
 /**
- * The runs under the plan's prefixes, up to one past MAX_MERGED_RUNS. With `openFirst` (a first
- * page in ascending order) the first run is found by a walk of its whole prefix, left open: when
- * that run is the only one, its records are read on from there, one cursor fewer than merging
- * (cursors are most of what such a page costs beside the reads).
+ * The runs under the plan's prefixes, up to one past MAX_MERGED_RUNS. With `openWalks` (a first
+ * page in ascending order) each run is found by a walk from where the run before it ends to the
+ * end of its prefix, left open: the merge reads each run on from there, one cursor per run
+ * rather than a seek and then a walk (cursors are most of what such a page costs beside the reads).
  */
 function findRuns(
   db: EntityTables['indexes'][number]['db'],
   plan: Extract<QueryPlan, { kind: 'index' }>,
-  openFirst: boolean,
-): { runs: KeyComponent[][]; opening?: OpenedRun } {
+  openWalks: boolean,
+): { runs: KeyComponent[][]; opened?: OpenedRun[] } {
   const count = plan.index.fields.length;
   const runs: KeyComponent[][] = [];
-  let opening: OpenedRun | undefined;
+  const opened: OpenedRun[] | undefined = openWalks ? [] : undefined;
   try {
     for (const prefix of prefixesOf(plan)) {
       const end = afterPrefix(prefix);
       let start: Key = prefix;
       while (runs.length <= MAX_MERGED_RUNS) {
         let first: KeyComponent[] | undefined;
-        if (openFirst && runs.length === 0) {
-          const keys = (db.getKeys({ start: prefix as IndexKey, end }) as Iterable<KeyComponent[]>)[Symbol.iterator]();
+        if (opened) {
+          const keys = (db.getKeys({ start: start as IndexKey, end }) as Iterable<KeyComponent[]>)[Symbol.iterator]();
           const next = keys.next();
           if (next.done) break;
           first = next.value;
-          opening = { keys, first };
+          opened.push({ keys, first });
         } else {
           for (const key of db.getKeys({ start: start as IndexKey, end, limit: 1 }) as Iterable<KeyComponent[]>) first = key;
         }
@@ -126,10 +129,10 @@ function findRuns(
       }
     }
   } catch (error) {
-    opening?.keys.return?.();
+    for (const run of opened ?? []) run.keys.return?.();
     throw error;
   }
-  return { runs, ...(opening && { opening }) };
+  return { runs, ...(opened && { opened }) };
 }
 
 /** The records of the index keys `first` and then what `keys` holds, in that order. */
@@ -154,22 +157,36 @@ function prefixesOf(plan: Extract<QueryPlan, { kind: 'index' }>): KeyComponent[]
   return [...prefixes.values()];
 }
 
+/**
+ * The records of `runs` in id order. `opened` holds a walk of each run standing on its first key
+ * (see `findRuns`); such a walk runs on past its run, so a key of another run ends it.
+ */
 function* mergedRecords(
   tables: QueryTables,
   db: EntityTables['indexes'][number]['db'],
   runs: KeyComponent[][],
   descending: boolean,
   resumeId?: string,
+  opened?: OpenedRun[],
 ): Generator<StoredRecord> {
-  const heads = runs.map((run) => {
-    const bounds = { lower: run, upper: afterPrefix(run) };
-    const iterator = (db.getKeys(rangeOptions(bounds, descending, resumeId === undefined ? undefined : [...run, resumeId])) as Iterable<KeyComponent[]>)[
-      Symbol.iterator
-    ]();
-    return { iterator, id: undefined as string | undefined };
+  const heads = runs.map((run, i) => {
+    const iterator =
+      opened?.[i]?.keys ??
+      (
+        db.getKeys(rangeOptions({ lower: run, upper: afterPrefix(run) }, descending, resumeId === undefined ? undefined : [...run, resumeId])) as Iterable<
+          KeyComponent[]
+        >
+      )[Symbol.iterator]();
+    return { iterator, run, pending: opened?.[i]?.first, id: undefined as string | undefined };
   });
   const advance = (head: (typeof heads)[number]) => {
-    for (let next = head.iterator.next(); !next.done; next = head.iterator.next()) {
+    let next: IteratorResult<KeyComponent[]>;
+    if (head.pending) {
+      next = { done: false, value: head.pending };
+      head.pending = undefined;
+    } else next = head.iterator.next();
+    for (; !next.done; next = head.iterator.next()) {
+      if (opened && !inRun(next.value, head.run)) break;
       const id = next.value[next.value.length - 1] as string;
       if (id !== resumeId) return (head.id = id);
     }
@@ -190,6 +207,12 @@ function* mergedRecords(
   } finally {
     for (const head of heads) head.iterator.return?.();
   }
+}
+
+/** Whether an index key belongs to the run: its leading components are the run's (one key form each). */
+function inRun(key: KeyComponent[], run: KeyComponent[]): boolean {
+  for (let i = 0; i < run.length; i++) if (key[i] !== run[i]) return false;
+  return true;
 }
 
 /** Records in the plan's key range, in key order (reversed when `descending`), resuming after `cursor`. */
