@@ -157,7 +157,8 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
           include = includeOf(url);
           if (point && include) throw new BadRequestException('include reads the records referred to as they are now: not with version or asOf');
         } catch (error) {
-          return Promise.reject(error);
+          const search = searchOf(url);
+          return this.refuse(search.has('version') || search.has('asOf') ? this.routes.findAt : this.routes.findOne, request, response, id, error);
         }
         if (point) return this.findAt(request, response, id, point);
         if (include) return this.findIncluding(request, response, id, include);
@@ -240,7 +241,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       try {
         purge = definition.softDelete && purgeRequested(this.adapterHost.httpAdapter.getRequestUrl(request) as string);
       } catch (error) {
-        return Promise.reject(error);
+        return this.refuse(this.routes.remove, request, response, id, error);
       }
       const route = purge ? this.routes.purge : this.routes.remove;
       return route.serve(request, response, id, async (decision) => {
@@ -291,6 +292,15 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     }
 
     /** The write context of a request: the route's decision (its principal the actor), and its details for the audit trail. */
+    /**
+     * Answers a query string that chose no route (it could not be read) through `route`'s
+     * checks: 401 and 403 come before its 400, as on every route, so a caller who may not take
+     * the action learns nothing of what it asked.
+     */
+    protected refuse(route: RouteGate, request: HttpRequest, response: object, id: string, error: unknown): Promise<never> {
+      return route.serve(request, response, id, () => Promise.reject(error));
+    }
+
     protected context(request: HttpRequest, decision: AccessDecision, extra: WriteContext): RepositoryWriteContext & DecidedContext {
       return { ...extra, ...readerOf(decision), request: this.requestMeta(request) };
     }

@@ -38,6 +38,14 @@ class Vault {
   @Field() label!: string;
 }
 
+/** Closed to anonymous callers and to those without its permissions, for every action. */
+@Entity({ name: 'inc-archives', softDelete: true })
+@Permission({ read: 'vaults:read', create: 'vaults:write', update: 'vaults:write', delete: 'vaults:write' })
+class Archive {
+  @Field() label!: string;
+  @Field({ required: false }) @Reference(() => Owner, { onDelete: 'setNull' }) ownerId?: string;
+}
+
 @Entity({ name: 'inc-cars', softDelete: true })
 @Permission({ read: null, create: null, update: null, delete: null })
 @Cached()
@@ -64,7 +72,7 @@ describe.each(PLATFORMS)('reading through references on %s', (platform) => {
   let bare: { id: string };
 
   beforeAll(async () => {
-    t = await createTestApp({ entities: [Owner, Locker, Vault, Car], platform, module: { getPrincipal: principalFromHeader } });
+    t = await createTestApp({ entities: [Owner, Locker, Vault, Car, Archive], platform, module: { getPrincipal: principalFromHeader } });
     // Through the repositories: hidden fields take no value over HTTP.
     const repository = <T extends object>(entity: new () => T) => t.app.get<EntityRepository<T>>(getRepositoryToken(entity));
     owner = await repository(Owner).create({ name: 'Ada', secret: 's3cret', phone: '555-0100', age: 36 });
@@ -163,6 +171,29 @@ describe.each(PLATFORMS)('reading through references on %s', (platform) => {
     ['a past version', 'include=owner&version=1', 'include reads the records referred to as they are now: not with version or asOf'],
   ])('answers 400 to %s', async (_case, query, message) => {
     expect(expectNestError(await http(t).get(`/inc-cars/${car.id}?${query}`).set(ALICE), 400)).toBe(message);
+  });
+
+  it('checks who asks before reading the query: 401 and 403 come before 400', async () => {
+    const archive = await t.app.get<EntityRepository<Archive>>(getRepositoryToken(Archive)).create({ label: 'A-1', ownerId: owner.id });
+    for (const query of ['include=owner,', 'include=nope', 'version=abc', 'asOf=yesterday', 'version=1&asOf=2026-01-01T00:00:00Z', 'include=owner&version=1']) {
+      const url = `/inc-archives/${archive.id}?${query}`;
+      expectNestError(await http(t).get(url), 401);
+      expectNestError(await http(t).get(url).set(BOB), 403);
+      expectNestError(await http(t).get(url).set(ALICE), 400);
+    }
+    const purge = `/inc-archives/${archive.id}?purge=maybe`;
+    expectNestError(await http(t).delete(purge), 401);
+    expectNestError(await http(t).delete(purge).set(ALICE), 403);
+    expect(
+      expectNestError(
+        await http(t)
+          .delete(purge)
+          .set(asPrincipal({ id: 'dee', permissions: ['vaults:write'] })),
+        400,
+      ),
+    ).toBe('purge must be true or false');
+    // The refusal carries the request id like any other answer of the route.
+    expect((await http(t).get(`/inc-archives/${archive.id}?version=abc`)).headers['x-request-id']).toEqual(expect.any(String));
   });
 
   it('includes through the repository: every declared field for trusted code, as a route would for a principal', async () => {
