@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ABORT, open, type Database, type Key, type RootDatabase } from 'lmdb';
+import { ABORT, open, TransactionFlags, type Database, type DatabaseOptions, type Key, type RootDatabase } from 'lmdb';
 import type { LmdbTuning } from '../common/storage-options.interface.js';
 import { EntitiesLogger } from '../common/entities.logger.js';
 import type { EnvironmentStat, LmdbStats } from './environment-stat.interface.js';
@@ -106,13 +106,53 @@ export class LmdbEnvironment {
       // A handle first opened in a transaction that rolls back is dead; open databases up front.
       if (this.writing > 0) throw new Error(`database ${name} must be opened before any write, not inside one`);
       const databaseOptions = lmdbDatabaseOptions(name, options.encoding);
-      db = this.requireRoot().openDB(name, databaseOptions);
+      db = this.readOnly ? this.requireRoot().openDB(name, databaseOptions) : this.openWritable(name, databaseOptions);
       // A read-only environment cannot create a database; lmdb answers undefined for a missing one.
       if (!db) throw new StorageFailureException(`the store at ${this.path} has no database ${name}; start the app on it once`, false);
       if (databaseOptions.sharedStructuresKey !== undefined) this.structures.watch(db);
       this.databases.set(name, db);
     }
     return db as Database<V, K>;
+  }
+
+  /**
+   * Opens a database of a writable environment, creating it when missing. lmdb creates one in
+   * a write transaction of its own, which `write`'s check never sees: started behind the last
+   * commit (see lmdb-last-txn.util), creating a database would replace that commit (a new
+   * entity's or index's database, as an app starts beside others). So the database is opened
+   * inside a transaction that checks first, and sets the shared id right when it is behind.
+   */
+  private openWritable(name: string, options: DatabaseOptions): Database {
+    const root = this.requireRoot();
+    for (let attempt = 1; ; attempt++) {
+      let opened: Database | undefined;
+      let repaired = false;
+      root.transactionSync(
+        () => {
+          if (startsBehindLastCommit(root)) {
+            repaired = this.sharedTxnId !== undefined && catchUpInWriteLock(root, this.sharedTxnId);
+            return ABORT;
+          }
+          opened = root.openDB(name, options);
+          return undefined;
+        },
+        // As lmdb's own transaction for opening a database, committed at once and synced with the
+        // next commit (a sync per database made a new store's start a second slower), but abortable.
+        (TransactionFlags.ABORTABLE |
+          TransactionFlags.SYNCHRONOUS_COMMIT |
+          ((root as unknown as { overlappingSync?: boolean }).overlappingSync ? TransactionFlags.NO_SYNC_FLUSH : 0)) as TransactionFlags,
+      );
+      if (opened) return opened;
+      if (!repaired || attempt === STALE_WRITE_ATTEMPTS) {
+        throw new StorageFailureException(
+          `the store at ${this.path} started opening database ${name} behind its last commit and could not set that right`,
+          false,
+        );
+      }
+      this.logger.warn(
+        `opening database ${name} of ${this.path} started behind the last commit (another process opened the store during a commit): set it right before opening it again`,
+      );
+    }
   }
 
   /** Starts a fresh read snapshot for the next reads (outside a write transaction). */
