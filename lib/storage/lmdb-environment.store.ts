@@ -124,6 +124,8 @@ export class LmdbEnvironment {
    */
   private openWritable(name: string, options: DatabaseOptions): Database {
     const root = this.requireRoot();
+    // Nested in a transaction of lmdb's, an abort would undo only this part of it, and a retry start from the same place.
+    if ((root as unknown as { env: { writeTxn?: unknown } }).env.writeTxn) throw new Error(`database ${name} must be opened outside any transaction`);
     for (let attempt = 1; ; attempt++) {
       let opened: Database | undefined;
       let repaired = false;
@@ -136,21 +138,23 @@ export class LmdbEnvironment {
           opened = root.openDB(name, options);
           return undefined;
         },
-        // As lmdb's own transaction for opening a database, committed at once and synced with the
-        // next commit (a sync per database made a new store's start a second slower), but abortable.
+        // lmdb's own flags for opening a database, made abortable so that one started behind commits nothing.
         (TransactionFlags.ABORTABLE |
           TransactionFlags.SYNCHRONOUS_COMMIT |
           ((root as unknown as { overlappingSync?: boolean }).overlappingSync ? TransactionFlags.NO_SYNC_FLUSH : 0)) as TransactionFlags,
       );
       if (opened) return opened;
-      if (!repaired || attempt === STALE_WRITE_ATTEMPTS) {
+      if (!repaired) {
         throw new StorageFailureException(
-          `the store at ${this.path} started opening database ${name} behind its last commit and could not set that right`,
+          `opening database ${name} of ${this.path} started behind the last commit, and LMDB's record of it could not be set right`,
           false,
         );
       }
+      if (attempt === STALE_WRITE_ATTEMPTS) {
+        throw new StorageFailureException(`the store at ${this.path} kept starting writes behind its last commit; database ${name} was not opened`, false);
+      }
       this.logger.warn(
-        `opening database ${name} of ${this.path} started behind the last commit (another process opened the store during a commit): set it right before opening it again`,
+        `opening database ${name} of ${this.path} started behind the last commit (an open of the store set LMDB back): set it right before opening it again`,
       );
     }
   }

@@ -45,10 +45,15 @@ describe('opening a store whose last commit LMDB set back', () => {
   });
 
   afterEach(async () => {
-    await holder.close();
-    dir.remove();
-    warn.mockReset();
+    try {
+      await holder.close();
+    } finally {
+      dir.remove();
+      warn.mockReset();
+    }
   });
+
+  afterAll(() => warn.mockRestore());
 
   it('reads the catalog of the newest commit (the command line reads it first)', async () => {
     await holder.write(() => holder.environment.database('_meta').putSync(['catalog', 'entity', 'catch-up-licenses'], { name: 'catch-up-licenses' }));
@@ -80,6 +85,10 @@ describe('opening a store whose last commit LMDB set back', () => {
     app.register(createEntityDefinition(License));
     try {
       await app.open();
+      // Set right by the first database the app opened, before any of the new entity's was created.
+      expect(warn.mock.calls.map(([message]) => String(message))).toContainEqual(
+        expect.stringMatching(/^opening database \S+ of .* set it right before opening it again$/),
+      );
       for (const storage of [app, holder]) {
         storage.renewSnapshot();
         expect(storage.tablesOf(storage.definitionOf(Permit)).records.get(created.id)).toEqual(expect.objectContaining({ number: 'BP-2' }));
