@@ -291,7 +291,6 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       });
     }
 
-    /** The write context of a request: the route's decision (its principal the actor), and its details for the audit trail. */
     /**
      * Answers a query string that chose no route (it could not be read) through `route`'s
      * checks: 401 and 403 come before its 400, as on every route, so a caller who may not take
@@ -301,6 +300,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       return route.serve(request, response, id, () => Promise.reject(error));
     }
 
+    /** The write context of a request: the route's decision (its principal the actor), and its details for the audit trail. */
     protected context(request: HttpRequest, decision: AccessDecision, extra: WriteContext): RepositoryWriteContext & DecidedContext {
       return { ...extra, ...readerOf(decision), request: this.requestMeta(request) };
     }
