@@ -1,8 +1,6 @@
 import 'reflect-metadata';
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { Entity } from '../../../lib/decorators/entity.decorator.js';
 import { Field } from '../../../lib/decorators/field.decorator.js';
 import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
@@ -10,6 +8,7 @@ import type { EntityStorage } from '../../../lib/storage/entity-storage.store.js
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
 import { readCatalogAt } from '../../../lib/storage/store-catalog.util.js';
 import { createStoreParts } from '../../../lib/wiring/store-parts.factory.js';
+import { setLastTxnBack } from '../../support/lmdb-shared-txn-id.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 
 @Entity('catch-up-permits')
@@ -98,14 +97,3 @@ describe('opening a store whose last commit LMDB set back', () => {
     }
   });
 });
-
-/** Writes LMDB's shared last transaction id one lower, from another process (see lmdb-environment.store.spec). */
-function setLastTxnBack(dataPath: string): void {
-  const script = `const fs = require('node:fs');
-const fd = fs.openSync(process.argv[1], 'r+');
-const id = Buffer.alloc(8);
-fs.readSync(fd, id, 0, 8, 8);
-id.writeBigUInt64LE(id.readBigUInt64LE(0) - 1n);
-fs.writeSync(fd, id, 0, 8, 8);`;
-  execFileSync(process.execPath, ['-e', script, join(dataPath, 'lock.mdb')]);
-}

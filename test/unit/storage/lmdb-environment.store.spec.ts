@@ -1,12 +1,12 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { META_TXNID_AT, PAGE_SIZE_AT } from '../../../lib/storage/lmdb-data-file.util.js';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
+import { setLastTxnBack, sharedLastTxn } from '../../support/lmdb-shared-txn-id.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 
 setFlagsFromString('--expose-gc');
@@ -185,34 +185,9 @@ function lockFileDescriptors(dataPath: string): number {
   }).length;
 }
 
-/** The shared last transaction id, read from another process (see `setLastTxnBack`). */
-function sharedLastTxn(dataPath: string): number {
-  const script = `const fs = require('node:fs');
-const fd = fs.openSync(process.argv[1], 'r');
-const id = Buffer.alloc(8);
-fs.readSync(fd, id, 0, 8, 8);
-process.stdout.write(String(id.readBigUInt64LE(0)));`;
-  return Number(execFileSync(process.execPath, ['-e', script, join(dataPath, 'lock.mdb')], { encoding: 'utf8' }));
-}
-
 /** The id of the newest commit in the data file's two meta pages. */
 function newestCommit(dataPath: string): number {
   const file = readFileSync(join(dataPath, 'data.mdb'));
   const pageSize = file.readUInt32LE(PAGE_SIZE_AT);
   return Math.max(Number(file.readBigUInt64LE(META_TXNID_AT)), Number(file.readBigUInt64LE(pageSize + META_TXNID_AT)));
-}
-
-/**
- * Writes LMDB's shared last transaction id (`mti_txnid`, after the lock file's magic and format)
- * one lower, from another process: closing a descriptor of the lock file here would drop the
- * file locks this process's environment holds on it.
- */
-function setLastTxnBack(dataPath: string): void {
-  const script = `const fs = require('node:fs');
-const fd = fs.openSync(process.argv[1], 'r+');
-const id = Buffer.alloc(8);
-fs.readSync(fd, id, 0, 8, 8);
-id.writeBigUInt64LE(id.readBigUInt64LE(0) - 1n);
-fs.writeSync(fd, id, 0, 8, 8);`;
-  execFileSync(process.execPath, ['-e', script, join(dataPath, 'lock.mdb')]);
 }
