@@ -104,7 +104,10 @@ export class LmdbEnvironment {
     let db = this.databases.get(name);
     if (!db) {
       // A handle first opened in a transaction that rolls back is dead; open databases up front.
-      if (this.writing > 0) throw new Error(`database ${name} must be opened before any write, not inside one`);
+      // (Nested in a transaction of lmdb's, `openWritable`'s abort would also undo only its own part.)
+      if (this.writing > 0 || (this.root as unknown as { env?: { writeTxn?: unknown } } | undefined)?.env?.writeTxn) {
+        throw new Error(`database ${name} must be opened before any write, not inside one`);
+      }
       const databaseOptions = lmdbDatabaseOptions(name, options.encoding);
       db = this.readOnly ? this.requireRoot().openDB(name, databaseOptions) : this.openWritable(name, databaseOptions);
       // A read-only environment cannot create a database; lmdb answers undefined for a missing one.
@@ -124,15 +127,14 @@ export class LmdbEnvironment {
    */
   private openWritable(name: string, options: DatabaseOptions): Database {
     const root = this.requireRoot();
-    // Nested in a transaction of lmdb's, an abort would undo only this part of it, and a retry start from the same place.
-    if ((root as unknown as { env: { writeTxn?: unknown } }).env.writeTxn) throw new Error(`database ${name} must be opened outside any transaction`);
     for (let attempt = 1; ; attempt++) {
       let opened: Database | undefined;
       let repaired = false;
       root.transactionSync(
         () => {
-          if (startsBehindLastCommit(root)) {
-            repaired = this.sharedTxnId !== undefined && catchUpInWriteLock(root, this.sharedTxnId);
+          const start = this.repairIfBehind(root);
+          if (start.behind) {
+            repaired = start.repaired;
             return ABORT;
           }
           opened = root.openDB(name, options);
@@ -248,11 +250,16 @@ export class LmdbEnvironment {
    */
   private checkStart(root: RootDatabase, txnId: number, sharedTxnId: SharedTxnId | undefined): { behind: boolean; repaired: boolean } {
     if (this.checkedTxn?.id !== txnId) {
-      const behind = startsBehindLastCommit(root);
-      this.checkedTxn = { id: txnId, behind, repaired: behind && sharedTxnId !== undefined && catchUpInWriteLock(root, sharedTxnId) };
+      this.checkedTxn = { id: txnId, ...this.repairIfBehind(root, sharedTxnId) };
       queueMicrotask(() => (this.checkedTxn = undefined));
     }
     return this.checkedTxn;
+  }
+
+  /** Inside a write transaction: whether it started behind the last commit, and if so whether the shared id was set right. */
+  private repairIfBehind(root: RootDatabase, sharedTxnId = this.sharedTxnId): { behind: boolean; repaired: boolean } {
+    const behind = startsBehindLastCommit(root);
+    return { behind, repaired: behind && sharedTxnId !== undefined && catchUpInWriteLock(root, sharedTxnId) };
   }
 
   /**
