@@ -168,6 +168,30 @@ function httpTable(rows: HttpRow[], apps: AppKind[], reference: AppKind): string
   ];
 }
 
+const COST_APPS: AppKind[] = ['package', 'raw-lmdb', 'typeorm-normal', 'typeorm-full'];
+
+/**
+ * What each request cost the server: CPU across its threads, and for writes the bytes the disk
+ * was sent for it, which is what a commit's sync waits on.
+ */
+function costTable(rows: HttpRow[]): string[] {
+  return [
+    'Server cost per request (medians over the rounds): CPU of all its threads, and for writes the KiB the disk holding its store was sent.',
+    '',
+    `| route | connections | ${COST_APPS.map((app) => APP_NAMES[app]).join(' | ')} |`,
+    `|---|---|${COST_APPS.map(() => '---').join('|')}|`,
+    ...rows.map((row) => {
+      const cells = COST_APPS.map((app) => {
+        const cost = row.apps[app]?.cost;
+        if (!cost) return '–';
+        const reads = row.scenario === 'get' || row.scenario === 'list';
+        return reads || cost.writtenKiB === undefined ? `${int(cost.cpuMicros)} µs` : `${int(cost.cpuMicros)} µs, ${int(cost.writtenKiB)} KiB`;
+      });
+      return `| ${routeOf(row)} | ${row.connections} | ${cells.join(' | ')} |`;
+    }),
+  ];
+}
+
 function routeOf(row: HttpRow): string {
   return { get: '`GET /P/:id`', list: '`GET /P?client&county&limit=50`', post: '`POST /P`', patch: '`PATCH /P/:id` + If-Match' }[row.scenario];
 }
@@ -198,6 +222,7 @@ function httpSections(http: HttpReport): string[] {
       return `| ${routeOf(row)} | ${row.connections} | ${a && b ? times(a / b) : '–'} | ${a && c ? times(a / c) : '–'} |`;
     });
     lines.push('Against the peer:', '', '| route | connections | ÷ SQLite NORMAL | ÷ SQLite FULL |', '|---|---|---|---|', ...peer, '');
+    lines.push(...costTable(rows), '');
   }
   lines.push('### The cache: the same reads with `@Cached` on and off', '');
   lines.push('| platform | route | without cache req/s, p50/p99 ms | with `@Cached` req/s, p50/p99 ms | gain |', '|---|---|---|---|---|');

@@ -5,7 +5,7 @@ import { summarize, type Summary } from '../measure.util.js';
 import type { AppKind } from './bench-apps.js';
 import type { LoadSpec } from './load-runner.js';
 import type { Platform } from './nest-app.util.js';
-import { load, runScript, startServer, stopServer, type BenchServer, type Rss } from './server-process.util.js';
+import { load, runScript, startServer, stopServer, type BenchServer, type Rss, type ServerCost } from './server-process.util.js';
 
 export interface HttpOptions {
   rounds: number;
@@ -29,6 +29,8 @@ export interface HttpFigures {
   p99: number;
   failures: number;
   rss: Rss;
+  /** Medians over the rounds. */
+  cost: ServerCost;
 }
 
 export interface HttpRow extends HttpScenario {
@@ -85,15 +87,17 @@ export async function runHttpSuite(options: HttpOptions, log: (line: string) => 
         }
         for (const { scenario, connections } of scenarios) {
           const apps = scenario === 'get' || scenario === 'list' ? READ_APPS : WRITE_APPS;
-          const runs = new Map<AppKind, { rps: number[]; p50: number[]; p99: number[]; failures: number; rss: Rss }>();
+          const runs = new Map<AppKind, { rps: number[]; p50: number[]; p99: number[]; cpu: number[]; written: number[]; failures: number; rss: Rss }>();
           for (let round = 0; round < options.rounds; round++) {
             const order = apps.map((_, k) => apps[(k + round) % apps.length]!);
             for (const kind of order) {
               const result = await load(servers.get(kind)!, { scenario, connections, seconds: options.seconds, idsFile: join(dirOf(kind), 'ids.json') });
-              const entry = runs.get(kind) ?? { rps: [], p50: [], p99: [], failures: 0, rss: { anon: 0, file: 0 } };
+              const entry = runs.get(kind) ?? { rps: [], p50: [], p99: [], cpu: [], written: [], failures: 0, rss: { anon: 0, file: 0 } };
               entry.rps.push(result.requestsPerSecond);
               entry.p50.push(result.p50);
               entry.p99.push(result.p99);
+              entry.cpu.push(result.cost.cpuMicros);
+              if (result.cost.writtenKiB !== undefined) entry.written.push(result.cost.writtenKiB);
               entry.failures += result.failures;
               entry.rss = { anon: Math.max(entry.rss.anon, result.rss.anon), file: Math.max(entry.rss.file, result.rss.file) };
               runs.set(kind, entry);
@@ -107,6 +111,7 @@ export async function runHttpSuite(options: HttpOptions, log: (line: string) => 
               p99: summarize(entry.p99).median,
               failures: entry.failures,
               rss: entry.rss,
+              cost: { cpuMicros: summarize(entry.cpu).median, ...(entry.written.length > 0 && { writtenKiB: summarize(entry.written).median }) },
             };
           }
           rows.push(row);

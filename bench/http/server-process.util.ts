@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { AppKind } from './bench-apps.js';
@@ -17,6 +17,8 @@ export interface BenchServer {
   startupMs: number;
   /** Lines the server printed (`heap ...` for the soak). */
   lines: string[];
+  /** The kernel's I/O statistics of the block device holding its store, when it has one. */
+  deviceStat?: string;
 }
 
 /** Memory of a process in MiB: anonymous pages (heap and the like) and file-backed ones (lmdb's map). */
@@ -74,7 +76,8 @@ export async function startServer(kind: AppKind, platform: Platform, dir: string
   const url = `http://127.0.0.1:${port}`;
   const answer = await fetch(`${url}/bench-permits?limit=1&client=client-0&county=Travis`);
   await answer.arrayBuffer();
-  return { kind, platform, url, child, startupMs: performance.now() - spawned, lines };
+  const deviceStat = deviceStatOf(dir);
+  return { kind, platform, url, child, startupMs: performance.now() - spawned, lines, ...(deviceStat && { deviceStat }) };
 }
 
 export async function stopServer(server: BenchServer): Promise<void> {
@@ -92,19 +95,76 @@ export function rssOf(pid: number): Rss {
   return { anon: kib('RssAnon') / 1024, file: kib('RssFile') / 1024 };
 }
 
-/** One autocannon run from its own process, sampling the server's memory meanwhile; `rss` is the peak. */
-export async function load(server: BenchServer, spec: Omit<LoadSpec, 'url'>): Promise<LoadResult & { rss: Rss }> {
+/** CPU time of every thread of a process so far, in microseconds (user and system). */
+function cpuOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name, in parentheses, may itself hold spaces and parentheses.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS;
+}
+
+/**
+ * Where Linux counts the I/O of the block device holding `dir`; undefined elsewhere (tmpfs,
+ * overlays, other systems). A process's own `write_bytes` will not do: it counts each page a
+ * write dirties as the whole cached folio holding it, tens of KiB for a 4 KiB LMDB page in a
+ * store loaded in bulk, where the device is sent the page.
+ */
+function deviceStatOf(dir: string): string | undefined {
+  const dev = statSync(dir, { bigint: true }).dev;
+  const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
+  const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
+  const path = `/sys/dev/block/${major}:${minor}/stat`;
+  return existsSync(path) ? path : undefined;
+}
+
+/** Bytes written to the device so far, once every dirty page of the system is on it. */
+function deviceWritten(deviceStat: string): number {
+  execFileSync('sync');
+  return Number(readFileSync(deviceStat, 'utf8').trim().split(/\s+/)[6]) * SECTOR_BYTES;
+}
+
+/** The unit of the device statistics' sector counts, whatever the device's own sector size. */
+const SECTOR_BYTES = 512;
+
+/** Linux reports process times in USER_HZ ticks, 100 a second on the architectures Node runs on. */
+const CLOCK_TICKS = 100;
+
+/** What the server spent per answered request during one run. */
+export interface ServerCost {
+  /** Microseconds of CPU across all its threads (the event loop, lmdb's commits, the garbage collector). */
+  cpuMicros: number;
+  /**
+   * KiB sent to the device holding its store, synced at the end of the run so that writes the
+   * kernel had not yet flushed (SQLite's at `NORMAL`) count; every writer on the device counts,
+   * and the loaded server is the only busy one. Undefined when the store is on no block device.
+   */
+  writtenKiB?: number;
+}
+
+/**
+ * One autocannon run from its own process, sampling the server's memory meanwhile; `rss` is the
+ * peak, `cost` the server's CPU and writes per request.
+ */
+export async function load(server: BenchServer, spec: Omit<LoadSpec, 'url'>): Promise<LoadResult & { rss: Rss; cost: ServerCost }> {
   const peak: Rss = { anon: 0, file: 0 };
   const sample = () => {
     const rss = rssOf(server.child.pid!);
     peak.anon = Math.max(peak.anon, rss.anon);
     peak.file = Math.max(peak.file, rss.file);
   };
+  const pid = server.child.pid!;
+  const cpuBefore = cpuOf(pid);
+  const device = server.deviceStat;
+  const writtenBefore = device === undefined ? undefined : deviceWritten(device);
   const timer = setInterval(sample, 250);
   try {
     const out = await runScript('load-runner', [JSON.stringify({ ...spec, url: server.url })]);
     sample();
-    return { ...(JSON.parse(out.trim().split('\n').pop()!) as LoadResult), rss: peak };
+    const result = JSON.parse(out.trim().split('\n').pop()!) as LoadResult;
+    const requests = Math.max(result.total, 1);
+    const cost: ServerCost = { cpuMicros: (cpuOf(pid) - cpuBefore) / requests };
+    if (device !== undefined && writtenBefore !== undefined) cost.writtenKiB = (deviceWritten(device) - writtenBefore) / 1024 / requests;
+    return { ...result, rss: peak, cost };
   } finally {
     clearInterval(timer);
   }

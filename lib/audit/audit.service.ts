@@ -9,6 +9,7 @@ import type { EntityEvent, RequestMeta, StoredRecord } from '../storage/entity-e
 import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
 import type { ChangeWriter } from '../storage/entity-projection.interface.js';
 import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
+import { RECORD_LISTING_DB } from '../storage/store-layout.util.js';
 import type { CompanionChange } from '../storage/store-change.interface.js';
 import { isRecordId } from '../storage/record-id.util.js';
 import { ulidFactory } from '../storage/ulid.util.js';
@@ -36,7 +37,9 @@ interface DeniedChange {
  * The audit trail of every `@Audited` entity: one entry per change, written by
  * `applyEvent` in the change's transaction, plus entries for refused writes. Entries are
  * keyed by a time-ordered id, with secondary keys per record and per actor, so each
- * query of `AuditService.find` is a range read. Inject it as `AuditService`.
+ * query of `AuditService.find` is a range read. A change's entry is listed under its record
+ * next to the change's event (see `RECORD_LISTING_DB`); a refused write's, and every entry of a
+ * store before format 5, in `_audit.byRecord`. Inject it as `AuditService`.
  */
 export class AuditService {
   /** @internal */
@@ -68,18 +71,21 @@ export class AuditService {
 
   /** @internal */
   apply(definition: EntityDefinition, event: EntityEvent, before: StoredRecord | undefined, after: StoredRecord | undefined): void {
-    this.put({
-      auditId: event.eventId,
-      entity: event.entity,
-      id: event.id,
-      action: ACTIONS[event.type],
-      ...(event.actor !== undefined && { actor: event.actor }),
-      at: event.at,
-      version: event.version,
-      ...(event.migration !== undefined && { migration: event.migration }),
-      changes: changesBetween(definition, before, after),
-      ...(event.request && { request: event.request }),
-    });
+    this.put(
+      {
+        auditId: event.eventId,
+        entity: event.entity,
+        id: event.id,
+        action: ACTIONS[event.type],
+        ...(event.actor !== undefined && { actor: event.actor }),
+        at: event.at,
+        version: event.version,
+        ...(event.migration !== undefined && { migration: event.migration }),
+        changes: changesBetween(definition, before, after),
+        ...(event.request && { request: event.request }),
+      },
+      event.seq,
+    );
   }
 
   /** Records a refused write; durable when the promise resolves. */
@@ -141,17 +147,33 @@ export class AuditService {
   async forRecord(entity: string, id: string): Promise<AuditEntry[]> {
     if (!couldMatch(entity, id, undefined)) return [];
     const entries: AuditEntry[] = [];
-    for (const key of this.byRecord.getKeys({ start: [entity, id], end: afterPrefix([entity, id]) }) as Iterable<string[]>) {
-      const entry = this.entries.get(key[2]!);
+    for (const auditId of this.recordEntryIds(entity, id)) {
+      const entry = this.entries.get(auditId);
       if (entry) entries.push(entry);
     }
     return entries;
   }
 
+  /**
+   * The ids of one record's entries from `from` on, oldest first: those listed beside the
+   * record's events and those in `_audit.byRecord` (refused writes, entries of older formats),
+   * merged. The listing beside the events is in the order of the log, which is not the order of
+   * ids written by several processes or replicas, so every page of a record's trail reads all
+   * of its keys: a write saves a page for it (see `RECORD_LISTING_DB`).
+   */
+  private recordEntryIds(entity: string, id: string, from = ''): string[] {
+    const prefix = [entity, id];
+    const ids: string[] = [];
+    for (const key of this.listing.getKeys({ start: prefix, end: afterPrefix(prefix) }) as Iterable<unknown[]>) {
+      if (key.length === 4 && (key[3] as string) >= from) ids.push(key[3] as string);
+    }
+    for (const key of this.byRecord.getKeys({ start: [...prefix, from], end: afterPrefix(prefix) }) as Iterable<string[]>) ids.push(key[2]!);
+    return ids.sort();
+  }
+
   private *candidates(query: AuditQuery, from: string | undefined, after: string | undefined): Generator<string> {
     if (query.entity !== undefined && query.id !== undefined) {
-      const prefix = [query.entity, query.id];
-      for (const key of this.byRecord.getKeys({ start: [...prefix, after ?? from ?? ''], end: afterPrefix(prefix) }) as Iterable<string[]>) yield key[2]!;
+      yield* this.recordEntryIds(query.entity, query.id, after ?? from);
     } else if (query.actor !== undefined) {
       for (const key of this.byActor.getKeys({ start: [query.actor, after ?? from ?? ''], end: afterPrefix([query.actor]) }) as Iterable<string[]>)
         yield key[1]!;
@@ -160,14 +182,20 @@ export class AuditService {
     }
   }
 
-  private put(entry: AuditEntry): void {
+  /** Stores an entry; `seq`, the event of the change it records, lists it next to that event. */
+  private put(entry: AuditEntry, seq?: number): void {
     this.entries.putSync(entry.auditId, entry);
-    this.byRecord.putSync([entry.entity, entry.id, entry.auditId], null);
+    if (seq === undefined) this.byRecord.putSync([entry.entity, entry.id, entry.auditId], null);
+    else this.listing.putSync([entry.entity, entry.id, seq, entry.auditId], null);
     if (entry.actor !== undefined) this.byActor.putSync([entry.actor, entry.auditId], null);
   }
 
   private get entries(): Database<AuditEntry, string> {
     return this.environment.database('_audit');
+  }
+
+  private get listing(): Database<null, IndexKey> {
+    return this.environment.database(RECORD_LISTING_DB);
   }
 
   private get byRecord(): Database<null, IndexKey> {

@@ -10,7 +10,8 @@ const LAST_SEQ_KEY: IndexKey = ['log', 'last-seq'];
  * The append-only log of every change in a data directory, keyed by `seq`. LMDB allows
  * one writer at a time across all processes, so reading the last seq and appending in
  * the same write transaction keeps the sequence gap-free. Each event is also listed under
- * its record (`[entity, id, seq]`), so one record's events are a range read. The last seq is
+ * its record (`[entity, id, seq]`), so one record's events are a range read; the audit trail
+ * lists its entries there too, one element longer (see `RECORD_LISTING_DB`). The last seq is
  * kept under a key of its own: a get where the log's last key took a cursor, which cost a
  * write more than any of its puts.
  */
@@ -40,7 +41,11 @@ export class EventLog {
   /** One record's events still in the log, oldest first. */
   *recordEvents(entity: string, id: string): Generator<EntityEvent> {
     const prefix = [entity, id];
-    for (const key of this.byRecord.getKeys({ start: prefix, end: afterPrefix(prefix) }) as Iterable<[string, string, number]>) {
+    // The audit entries of compacted events stay listed below the log's first seq: a record
+    // with a long trail would otherwise be walked in full to find its few events left.
+    const start = [...prefix, this.firstSeq()];
+    for (const key of this.byRecord.getKeys({ start, end: afterPrefix(prefix) }) as Iterable<[string, string, number]>) {
+      if (!isEventListing(key)) continue;
       const event = this.db.get(key[2]);
       if (event) yield event;
     }
@@ -60,9 +65,9 @@ export class EventLog {
     return last;
   }
 
-  /** Entries of the per-record listing, for `verify`: `[entity, id, seq]`. */
+  /** The events' entries of the per-record listing, for `verify`: `[entity, id, seq]`. */
   *recordListing(): Generator<[string, string, number]> {
-    for (const key of this.byRecord.getKeys({ start: LOWEST_KEY }) as Iterable<[string, string, number]>) yield key;
+    for (const key of this.byRecord.getKeys({ start: LOWEST_KEY }) as Iterable<[string, string, number]>) if (isEventListing(key)) yield key;
   }
 
   lastSeq(): number {
@@ -125,12 +130,18 @@ export class EventLog {
       if (key >= keepFrom && (cutoff === undefined || value.at >= cutoff)) break;
       doomed.push(value);
     }
+    // An audit entry listed after an event stays: the trail outlives the log.
     for (const event of doomed) {
       this.db.removeSync(event.seq);
       this.byRecord.removeSync([event.entity, event.id, event.seq]);
     }
     return doomed.length;
   }
+}
+
+/** An event's own key in the per-record listing, not the audit entry listed after it. */
+function isEventListing(key: readonly unknown[]): boolean {
+  return key.length === 3;
 }
 
 /** A seq that is not a whole number would read from the wrong key, and a limit that is not one would read the whole log. */

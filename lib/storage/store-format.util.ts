@@ -20,8 +20,15 @@ import { UnsupportedStoreFormatException } from './unsupported-store-format.exce
  *   log's last key with a cursor. Moving a store from 3 counts it once; a version that reads
  *   only 3 would append without counting (an event past the count makes `lastSeq` read the
  *   log's last key, so such events are never overwritten).
+ * - 5: a change's audit entry is listed under its record beside the change's event
+ *   (`[entity, id, seq, auditId]` in `_log.by-record`) rather than in `_audit.byRecord`, which
+ *   keeps refused writes and the entries of older formats; each write then changes one leaf
+ *   page where it changed a page in each of two databases. Moving a store from 4 rewrites
+ *   nothing: readers merge both listings. A process of an older version still running on the
+ *   directory would miss those entries in a record's trail and fold each of their events twice
+ *   when reading a record as it was, so every process of it must stop before the upgrade.
  */
-export const STORE_FORMAT = 4;
+export const STORE_FORMAT = 5;
 /** Events listed per write transaction when a store moves to format 3. */
 const LISTING_BATCH = 10_000;
 const FORMAT_KEY: IndexKey = ['format'];

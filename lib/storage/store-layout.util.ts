@@ -15,8 +15,13 @@ import type { LmdbEnvironment } from './lmdb-environment.store.js';
  * companions (audit trail, grants).
  */
 const LOG_DB = '_log';
-/** `[entity, id, seq]` → null: each record's events, for reading a record as it was. */
-const LOG_BY_RECORD_DB = '_log.by-record';
+/**
+ * What the log and the audit trail list under each record: `[entity, id, seq]` → null for its
+ * events (reading a record as it was), `[entity, id, seq, auditId]` → null for the audit entry
+ * of event `seq` (store format 5). A change's keys sort next to each other, so a write adds
+ * them to one leaf page, where two databases took a page each.
+ */
+export const RECORD_LISTING_DB = '_log.by-record';
 /** Catalog, change marks, index signatures, writers, the cursor key, the log's last seq. */
 export const META_DB = '_meta';
 const IDEMPOTENCY_DB = '_idempotency';
@@ -36,7 +41,7 @@ export function maxDbsFor(definitions: readonly EntityDefinition[], companions: 
 export function openSharedDatabases(environment: LmdbEnvironment, idempotencyTtl: number): { log: EventLog; idempotency: IdempotencyStore } {
   const meta = environment.database<unknown, IndexKey>(META_DB);
   return {
-    log: new EventLog(environment.database<EntityEvent, number>(LOG_DB), environment.database<null, IndexKey>(LOG_BY_RECORD_DB), meta),
+    log: new EventLog(environment.database<EntityEvent, number>(LOG_DB), environment.database<null, IndexKey>(RECORD_LISTING_DB), meta),
     idempotency: new IdempotencyStore(environment.database(IDEMPOTENCY_DB), environment.database(IDEMPOTENCY_EXPIRY_DB), idempotencyTtl),
   };
 }

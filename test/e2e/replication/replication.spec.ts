@@ -49,6 +49,7 @@ const STREAM = 'REP';
 /** Every database of the store that holds replicated state (`_meta` also holds each store's own). */
 const STATE_DATABASES = [
   '_log',
+  '_log.by-record',
   '_idempotency',
   '_idempotency.expiry',
   '_audit',

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { open, type RootDatabase } from 'lmdb';
+import type { AuditEntry } from '../../../lib/audit/audit-entry.interface.js';
 import { AuditService } from '../../../lib/audit/audit.service.js';
 import { Audited } from '../../../lib/decorators/audited.decorator.js';
 import { Historize } from '../../../lib/decorators/historize.decorator.js';
@@ -326,5 +327,69 @@ describe('moving a store from format 3 to format 4', () => {
       expect(storage.log.lastSeq()).toBe(3);
       expect(storage.verify().problems.filter((problem) => problem.includes('last seq'))).toEqual([]);
     });
+  });
+});
+
+describe('moving a store from format 4 to format 5', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+
+  beforeEach(() => {
+    dir = makeTempDir('nde-format-5-');
+  });
+  afterEach(() => dir.remove());
+
+  /** Leaves the store as format 4 wrote it: every audit entry listed under its record in `_audit.byRecord`. */
+  async function downgradeToFormat4(path: string): Promise<number> {
+    const environment = new LmdbEnvironment(path);
+    environment.open(16);
+    const listing = environment.database<null, IndexKey>('_log.by-record');
+    const byRecord = environment.database<null, IndexKey>('_audit.byRecord');
+    const moved = await environment.write(() => {
+      const keys = [...listing.getKeys({})].filter((key) => (key as unknown[]).length === 4) as [string, string, number, string][];
+      for (const [entity, id, seq, auditId] of keys) {
+        listing.removeSync([entity, id, seq, auditId]);
+        byRecord.putSync([entity, id, auditId], null);
+      }
+      return keys.length;
+    });
+    await environment.close();
+    await setFormat(path, 4);
+    return moved;
+  }
+
+  it("reads each record's trail from both listings, lists new entries beside their events, and verifies clean", async () => {
+    const before = await withAuditedStorage(dir.path, async (storage, audit) => {
+      for (let i = 0; i < 6; i++) {
+        const created = await storage.write((tx) => tx.create(inspections, { site: `s${i}`, result: 'open' }, { actor: 'u1' }));
+        if (i % 2 === 0) await storage.write((tx) => tx.update(inspections, created.id, { result: 'passed' }, { actor: 'u2' }));
+        if (i === 1) await audit.recordDenied({ entity: 'inspections', id: created.id, actor: 'u3' });
+      }
+      return contentsOf(storage, audit);
+    });
+    expect(await downgradeToFormat4(dir.path)).toBe(9);
+    expect(await formatOf(dir.path)).toBe(4);
+
+    await withAuditedStorage(dir.path, async (storage, audit) => {
+      expect(await contentsOf(storage, audit)).toEqual(before);
+      const [first] = (before as { records: Array<{ id: string }> }).records;
+      await storage.write((tx) => tx.update(inspections, first!.id, { result: 'reopened' }, { actor: 'u2' }));
+      const trail = await audit.forRecord('inspections', first!.id);
+      expect(trail.map((entry) => [entry.action, entry.version])).toEqual([
+        ['create', 1],
+        ['update', 2],
+        ['update', 3],
+      ]);
+      const paged: AuditEntry[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await audit.find({ entity: 'inspections', id: first!.id, limit: 1, ...(cursor !== null && { cursor }) });
+        paged.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      expect(paged).toEqual(trail);
+      expect([...storage.log.recordEvents('inspections', first!.id)].map((event) => event.version)).toEqual([1, 2, 3]);
+      expect(storage.verify().problems).toEqual([]);
+    });
+    expect(await formatOf(dir.path)).toBe(STORE_FORMAT);
   });
 });

@@ -1,4 +1,5 @@
 import { Audited, Entity, Field, InvalidQueryException, type AuditEntry } from '../../../../lib/index.js';
+import { decodeTime } from 'ulid';
 import { makeTempDir } from '../../../support/temp-dir.util.js';
 import { ISO, openStore, sleep, type OpenStore } from './store-harness.util.js';
 
@@ -191,6 +192,32 @@ describe('AuditService', () => {
     expect(byActor.items.map((entry) => entry.auditId)).toEqual(everything.filter((e) => e.actor === 'bob').map((e) => e.auditId));
     const byRecord = await walk({ entity: 'aud-permits', id: created[0]!.id, limit: 1 });
     expect(byRecord.items.map((entry) => entry.action)).toEqual(['create', 'update']);
+  });
+
+  it("keeps a record's trail, refused writes among its changes in order, after the log drops the record's events", async () => {
+    await store.close();
+    store = await openStore(dir.path, [Permit, Inspection, Plain], { eventRetention: { maxEvents: 1 } });
+    const permits = store.repo(Permit);
+    const created = await permits.create({ status: 'draft' }, { actor: 'alice' });
+    await store.audit.recordDenied({ entity: 'aud-permits', id: created.id, actor: 'mallory' });
+    await permits.update(created.id, { status: 'review' }, { actor: 'bob' });
+    await store.audit.recordDenied({ entity: 'aud-permits', id: created.id, actor: 'mallory' });
+    await permits.update(created.id, { status: 'final' }, { actor: 'bob' });
+    await store.repo(Inspection).create({ result: 'noise' });
+    const actions = ['create', 'denied', 'update', 'denied', 'update'];
+    const trail = await store.audit.forRecord('aud-permits', created.id);
+    expect(trail.map((entry) => entry.action)).toEqual(actions);
+
+    expect((await store.storage.runMaintenance()).events).toBe(3);
+    expect([...store.storage.log.recordEvents('aud-permits', created.id)]).toEqual([]);
+    expect(await store.audit.forRecord('aud-permits', created.id)).toEqual(trail);
+    for (const limit of [1, 2, 5]) expect((await walk({ entity: 'aud-permits', id: created.id, limit })).items).toEqual(trail);
+    // `from` bounds the time an entry's id holds, read from a clock of its own.
+    const from = new Date(decodeTime(trail[1]!.auditId));
+    const fromSecond = await store.audit.find({ entity: 'aud-permits', id: created.id, from });
+    expect(fromSecond.items).toEqual(trail.filter((entry) => decodeTime(entry.auditId) >= from.getTime()));
+    expect(fromSecond.items.length).toBeGreaterThanOrEqual(4);
+    expect(store.storage.verify().problems).toEqual([]);
   });
 
   it('rejects a query by id without the entity, and a limit out of range', async () => {

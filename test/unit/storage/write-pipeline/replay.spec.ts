@@ -73,7 +73,7 @@ async function workload(store: OpenStore): Promise<void> {
 
 /** The names of every database that replaying the log must rebuild. */
 function derivedDatabases(store: OpenStore): string[] {
-  const names = ['_log'];
+  const names = ['_log', '_log.by-record'];
   for (const definition of store.definitions) {
     const tables = store.storage.tablesOf(definition);
     names.push(`${definition.name}.records`, `${definition.name}.history`);

@@ -42,6 +42,7 @@ describe('EntityRepository.transaction', () => {
       'tx-inspections.index.permit',
       'tx-inspections.history',
       '_log',
+      '_log.by-record',
       '_audit',
       '_audit.byRecord',
       '_audit.byActor',
