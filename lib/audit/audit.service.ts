@@ -37,9 +37,10 @@ interface DeniedChange {
  * The audit trail of every `@Audited` entity: one entry per change, written by
  * `applyEvent` in the change's transaction, plus entries for refused writes. Entries are
  * keyed by a time-ordered id, with secondary keys per record and per actor, so each
- * query of `AuditService.find` is a range read. A change's entry is listed under its record
- * next to the change's event (see `RECORD_LISTING_DB`); a refused write's, and every entry of a
- * store before format 5, in `_audit.byRecord`. Inject it as `AuditService`.
+ * query of `AuditService.find` is a range read (of a record's whole listing, for a query by
+ * record). A change's entry is listed under its record next to the change's event (see
+ * `RECORD_LISTING_DB`); a refused write's, and every entry of a store before format 5, in
+ * `_audit.byRecord`. Inject it as `AuditService`.
  */
 export class AuditService {
   /** @internal */
