@@ -9,7 +9,7 @@ import type { EntityEvent, RequestMeta, StoredRecord } from '../storage/entity-e
 import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
 import type { ChangeWriter } from '../storage/entity-projection.interface.js';
 import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
-import { RECORD_LISTING_DB } from '../storage/store-layout.util.js';
+import { auditListingKey, listedAuditId, RECORD_LISTING_DB } from '../storage/record-listing.util.js';
 import type { CompanionChange } from '../storage/store-change.interface.js';
 import { isRecordId } from '../storage/record-id.util.js';
 import { ulidFactory } from '../storage/ulid.util.js';
@@ -166,7 +166,8 @@ export class AuditService {
     const prefix = [entity, id];
     const ids: string[] = [];
     for (const key of this.listing.getKeys({ start: prefix, end: afterPrefix(prefix) }) as Iterable<unknown[]>) {
-      if (key.length === 4 && (key[3] as string) >= from) ids.push(key[3] as string);
+      const auditId = listedAuditId(key);
+      if (auditId !== undefined && auditId >= from) ids.push(auditId);
     }
     for (const key of this.byRecord.getKeys({ start: [...prefix, from], end: afterPrefix(prefix) }) as Iterable<string[]>) ids.push(key[2]!);
     return ids.sort();
@@ -187,7 +188,7 @@ export class AuditService {
   private put(entry: AuditEntry, seq?: number): void {
     this.entries.putSync(entry.auditId, entry);
     if (seq === undefined) this.byRecord.putSync([entry.entity, entry.id, entry.auditId], null);
-    else this.listing.putSync([entry.entity, entry.id, seq, entry.auditId], null);
+    else this.listing.putSync(auditListingKey(entry.entity, entry.id, seq, entry.auditId), null);
     if (entry.actor !== undefined) this.byActor.putSync([entry.actor, entry.auditId], null);
   }
 

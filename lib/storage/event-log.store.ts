@@ -1,6 +1,7 @@
 import type { Database } from 'lmdb';
 import type { EntityEvent } from './entity-event.interface.js';
 import type { EventRetention } from '../common/storage-options.interface.js';
+import { isEventListing } from './record-listing.util.js';
 import { afterPrefix, LOWEST_KEY, type IndexKey } from './index-key.util.js';
 
 /** In `_meta`: the seq of the newest event appended (store format 4). */
@@ -137,11 +138,6 @@ export class EventLog {
     }
     return doomed.length;
   }
-}
-
-/** An event's own key in the per-record listing, not the audit entry listed after it. */
-function isEventListing(key: readonly unknown[]): boolean {
-  return key.length === 3;
 }
 
 /** A seq that is not a whole number would read from the wrong key, and a limit that is not one would read the whole log. */

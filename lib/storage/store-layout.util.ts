@@ -7,6 +7,7 @@ import { FieldHistory, type FieldHistoryEntry } from './field-history.store.js';
 import { IdempotencyStore } from './idempotency.store.js';
 import type { IndexKey } from './index-key.util.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
+import { RECORD_LISTING_DB } from './record-listing.util.js';
 
 /*
  * The databases of a store in its LMDB environment: the shared ones named here, then per
@@ -15,13 +16,6 @@ import type { LmdbEnvironment } from './lmdb-environment.store.js';
  * companions (audit trail, grants).
  */
 const LOG_DB = '_log';
-/**
- * What the log and the audit trail list under each record: `[entity, id, seq]` → null for its
- * events (reading a record as it was), `[entity, id, seq, auditId]` → null for the audit entry
- * of event `seq` (store format 5). A change's keys sort next to each other, so a write adds
- * them to one leaf page, where two databases took a page each.
- */
-export const RECORD_LISTING_DB = '_log.by-record';
 /** Catalog, change marks, index signatures, writers, the cursor key, the log's last seq. */
 export const META_DB = '_meta';
 const IDEMPOTENCY_DB = '_idempotency';

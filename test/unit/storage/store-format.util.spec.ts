@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { open, type RootDatabase } from 'lmdb';
+import { open, type Database, type RootDatabase } from 'lmdb';
 import type { AuditEntry } from '../../../lib/audit/audit-entry.interface.js';
 import { AuditService } from '../../../lib/audit/audit.service.js';
 import { Audited } from '../../../lib/decorators/audited.decorator.js';
@@ -45,6 +45,26 @@ async function setFormat(path: string, format: number | undefined): Promise<void
   const meta = environment.database<unknown, IndexKey>(META_DB);
   await environment.write(() => (format === undefined ? meta.removeSync(['format']) : meta.putSync(['format'], format)));
   await environment.close();
+}
+
+/**
+ * Leaves the store as an older version would have: `change` runs on the named databases and
+ * `_meta` records `format`, in one write.
+ */
+async function rewriteAs<R>(path: string, format: number, names: readonly string[], change: (...databases: Database<unknown, IndexKey>[]) => R): Promise<R> {
+  const environment = new LmdbEnvironment(path);
+  environment.open(16);
+  const meta = environment.database<unknown, IndexKey>(META_DB);
+  const databases = names.map((name) => environment.database<unknown, IndexKey>(name));
+  try {
+    return await environment.write(() => {
+      const result = change(...databases);
+      meta.putSync(['format'], format);
+      return result;
+    });
+  } finally {
+    await environment.close();
+  }
 }
 
 /** What `_meta` holds under `key`, read with the store opened read-only. */
@@ -219,17 +239,11 @@ describe('moving a store from format 2 to format 3', () => {
   afterEach(() => dir.remove());
 
   /** Leaves the store as format 2 wrote it: the same log, no per-record listing of its events. */
-  async function downgradeToFormat2(path: string): Promise<void> {
-    const environment = new LmdbEnvironment(path);
-    environment.open(16);
-    const listing = environment.database<null, IndexKey>('_log.by-record');
-    const meta = environment.database<unknown, IndexKey>(META_DB);
-    await environment.write(() => {
+  function downgradeToFormat2(path: string): Promise<void> {
+    return rewriteAs(path, 2, ['_log.by-record', META_DB], (listing, meta) => {
       for (const key of [...listing.getKeys({})]) listing.removeSync(key as IndexKey);
-      meta.removeSync(LAST_SEQ_KEY);
+      meta!.removeSync(LAST_SEQ_KEY);
     });
-    await environment.close();
-    await setFormat(path, 2);
   }
 
   it('lists every event of the log under its record, so past states read as before, and verifies clean', async () => {
@@ -265,13 +279,10 @@ describe('moving a store from format 3 to format 4', () => {
   afterEach(() => dir.remove());
 
   /** Leaves the store as format 3 wrote it: no count of the log's last seq. */
-  async function downgradeToFormat3(path: string): Promise<void> {
-    const environment = new LmdbEnvironment(path);
-    environment.open(16);
-    const meta = environment.database<unknown, IndexKey>(META_DB);
-    await environment.write(() => meta.removeSync(LAST_SEQ_KEY));
-    await environment.close();
-    await setFormat(path, 3);
+  function downgradeToFormat3(path: string): Promise<void> {
+    return rewriteAs(path, 3, [META_DB], (meta) => {
+      meta!.removeSync(LAST_SEQ_KEY);
+    });
   }
 
   it('counts the last seq once, then appends after it without a gap, and verifies clean', async () => {
@@ -339,22 +350,15 @@ describe('moving a store from format 4 to format 5', () => {
   afterEach(() => dir.remove());
 
   /** Leaves the store as format 4 wrote it: every audit entry listed under its record in `_audit.byRecord`. */
-  async function downgradeToFormat4(path: string): Promise<number> {
-    const environment = new LmdbEnvironment(path);
-    environment.open(16);
-    const listing = environment.database<null, IndexKey>('_log.by-record');
-    const byRecord = environment.database<null, IndexKey>('_audit.byRecord');
-    const moved = await environment.write(() => {
-      const keys = [...listing.getKeys({})].filter((key) => (key as unknown[]).length === 4) as [string, string, number, string][];
+  function downgradeToFormat4(path: string): Promise<number> {
+    return rewriteAs(path, 4, ['_log.by-record', '_audit.byRecord'], (listing, byRecord) => {
+      const keys = [...listing!.getKeys({})].filter((key) => (key as unknown[]).length === 4) as [string, string, number, string][];
       for (const [entity, id, seq, auditId] of keys) {
-        listing.removeSync([entity, id, seq, auditId]);
-        byRecord.putSync([entity, id, auditId], null);
+        listing!.removeSync([entity, id, seq, auditId]);
+        byRecord!.putSync([entity, id, auditId], null);
       }
       return keys.length;
     });
-    await environment.close();
-    await setFormat(path, 4);
-    return moved;
   }
 
   it("reads each record's trail from both listings, lists new entries beside their events, and verifies clean", async () => {
