@@ -6,13 +6,14 @@ import { STORAGE_NAME } from '../common/metadata.constants.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../common/page-limits.constants.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
 import type { EntityEvent, RequestMeta, StoredRecord } from '../storage/entity-event.interface.js';
-import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
-import type { ChangeWriter } from '../storage/entity-projection.interface.js';
+import { afterPrefix, LOWEST_KEY, type IndexKey } from '../storage/index-key.util.js';
+import type { ChangeWriter, ProjectionCheck } from '../storage/entity-projection.interface.js';
+import type { EventLog } from '../storage/event-log.store.js';
 import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
 import { auditListingKey, listedAuditId, RECORD_LISTING_DB } from '../storage/record-listing.util.js';
 import type { CompanionChange } from '../storage/store-change.interface.js';
 import { isRecordId } from '../storage/record-id.util.js';
-import { ulidFactory } from '../storage/ulid.util.js';
+import { nextEventId } from '../storage/event-id.util.js';
 import { ACTOR } from '../storage/write-context.util.js';
 import type { AuditAction, AuditEntry, AuditPage, AuditQuery } from './audit-entry.interface.js';
 
@@ -25,7 +26,6 @@ const ACTIONS: Readonly<Record<EntityEvent['type'], AuditAction>> = {
   restored: 'restore',
   purged: 'purge',
 };
-const nextDenialId = ulidFactory();
 
 /** A refused write, entered in the trail with its id and time decided. */
 interface DeniedChange {
@@ -95,7 +95,7 @@ export class AuditService {
     const denied: DeniedChange = {
       kind: 'audit.denied',
       entry: {
-        auditId: nextDenialId(),
+        auditId: nextEventId(),
         entity: entry.entity,
         id: entry.id,
         action: 'denied',
@@ -182,6 +182,61 @@ export class AuditService {
     } else {
       for (const key of this.entries.getKeys((after ?? from) ? { start: after ?? from } : {})) yield key;
     }
+  }
+
+  /**
+   * For `verify`: every listing (beside a change's event, in `_audit.byRecord`, under an
+   * actor) names an entry of that record or actor, and none is listed both beside its event
+   * and in `_audit.byRecord`; an entry listed beside an event the log still holds is that
+   * event's; there are as many record listings as entries, and each entry with an actor is
+   * listed under it. `onEntry` hears each key walked.
+   * @internal
+   */
+  verify(log: EventLog, onEntry: () => void): ProjectionCheck {
+    const problems: string[] = [];
+    let entries = 0;
+    for (const { key, value } of this.entries.getRange({})) {
+      entries++;
+      onEntry();
+      if (value?.auditId !== key) problems.push(`audit entry ${key}: stored under another id (${String(value?.auditId)})`);
+      else if (value.actor !== undefined && !this.byActor.doesExist([value.actor, key])) {
+        problems.push(`audit entry ${key}: not listed under its actor ${value.actor}`);
+      }
+    }
+    const named = (entity: string, id: string, auditId: string, where: string): void => {
+      const entry = this.entries.get(auditId);
+      if (!entry) problems.push(`${entity} ${id}: ${where} lists audit entry ${auditId}, which the trail does not hold`);
+      else if (entry.entity !== entity || entry.id !== id) problems.push(`${entity} ${id}: ${where} lists audit entry ${auditId}, which is another record's`);
+    };
+    let listed = 0;
+    for (const key of this.listing.getKeys({ start: LOWEST_KEY }) as Iterable<unknown[]>) {
+      onEntry();
+      const auditId = listedAuditId(key);
+      if (auditId === undefined) continue;
+      listed++;
+      const [entity, id, seq] = key as [string, string, number];
+      named(entity, id, auditId, 'the record listing');
+      if (this.byRecord.doesExist([entity, id, auditId]))
+        problems.push(`${entity} ${id}: audit entry ${auditId} is listed both beside its change and in _audit.byRecord`);
+      // Compacted events are gone while their entries stay listed; two events never share an id.
+      const event = log.eventAt(seq);
+      if (event && (event.eventId !== auditId || event.entity !== entity || event.id !== id)) {
+        problems.push(`${entity} ${id}: audit entry ${auditId} is listed beside event ${seq}, which is another change's`);
+      }
+    }
+    for (const [entity, id, auditId] of this.byRecord.getKeys({ start: LOWEST_KEY }) as Iterable<[string, string, string]>) {
+      onEntry();
+      listed++;
+      named(entity, id, auditId, '_audit.byRecord');
+    }
+    if (listed !== entries) problems.push(`audit trail: holds ${entries} entries, its record listings name ${listed}`);
+    for (const [actor, auditId] of this.byActor.getKeys({ start: LOWEST_KEY }) as Iterable<[string, string]>) {
+      onEntry();
+      const entry = this.entries.get(auditId);
+      if (!entry) problems.push(`audit trail: actor ${actor} is listed with entry ${auditId}, which the trail does not hold`);
+      else if (entry.actor !== actor) problems.push(`audit trail: actor ${actor} is listed with entry ${auditId}, which is another actor's`);
+    }
+    return { entries, problems };
   }
 
   /** Stores an entry; `seq`, the event of the change it records, lists it next to that event. */

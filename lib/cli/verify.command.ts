@@ -2,11 +2,12 @@ import type { Command } from 'commander';
 import { tell, withProgress, writeLine } from './cli-output.util.js';
 import { EXIT_CODES } from './exit-code.constants.js';
 import { withStore, type StoreSession } from './store-session.util.js';
+import { RECORD_LISTING_DB } from '../storage/record-listing.util.js';
 
 export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
-    .description('check records, indexes, unique constraints, history and the log; exit 1 when anything is inconsistent')
+    .description('check records, indexes, unique constraints, history, the log and the audit trail; exit 1 when anything is inconsistent')
     .option('--json', 'print the report as one JSON object')
     .action(async (options: { json?: boolean }, command: Command) => {
       const { path } = command.optsWithGlobals<{ path: string }>();
@@ -19,10 +20,10 @@ export function registerVerifyCommand(program: Command): void {
         if (options.json) await writeLine(JSON.stringify(report, null, 2));
         else {
           for (const problem of report.problems) await writeLine(problem);
-          const { records, indexEntries, historyEntries, events } = report.checked;
+          const { records, indexEntries, historyEntries, events, auditEntries } = report.checked;
           tell(
             `${report.ok ? 'ok' : `${report.problems.length} problem(s)`}: checked ${records} records, ${indexEntries} index entries, ` +
-              `${historyEntries} history entries, ${events} events`,
+              `${historyEntries} history entries, ${events} events, ${auditEntries} audit entries`,
           );
         }
         if (!report.ok) process.exitCode = EXIT_CODES.failed;
@@ -30,13 +31,18 @@ export function registerVerifyCommand(program: Command): void {
     });
 }
 
-/** What verify walks: every entity's records, index entries and history, and the log, as LMDB counts them. */
+/**
+ * What verify walks, as LMDB counts it: every entity's records (deleted ones too), index entries
+ * and history, the log, and the audit trail with every listing of it (the record listing holds
+ * the events' keys too).
+ */
 function entriesToCheck(session: StoreSession): number {
   const { databases } = session.environment.stat();
   const names = session.definitions.flatMap((definition) => [
     `${definition.name}.records`,
+    `${definition.name}.deleted`,
     `${definition.name}.history`,
     ...definition.indexes.map((index) => `${definition.name}.index.${index.name}`),
   ]);
-  return [...names, '_log'].reduce((sum, name) => sum + (databases[name]?.entries ?? 0), 0);
+  return [...names, '_log', '_audit', RECORD_LISTING_DB, '_audit.byRecord', '_audit.byActor'].reduce((sum, name) => sum + (databases[name]?.entries ?? 0), 0);
 }

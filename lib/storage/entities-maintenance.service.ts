@@ -20,8 +20,8 @@ export class EntitiesMaintenance {
   constructor(@Inject(EntityStorage) private readonly storage: EntityStorage) {}
 
   /**
-   * Checks records, indexes, unique constraints, history and the log, as every process has
-   * committed them so far, and lists every inconsistency.
+   * Checks records, indexes, unique constraints, history, the log and the audit trail, as
+   * every process has committed them so far, and lists every inconsistency.
    */
   verify(): VerifyReport {
     this.storage.renewSnapshot();

@@ -1,5 +1,6 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityEvent, StoredRecord } from './entity-event.interface.js';
+import type { EventLog } from './event-log.store.js';
 import type { CompanionChange, StoreChange } from './store-change.interface.js';
 
 /** A write transaction as a companion sees it: every change it makes goes through `apply`. */
@@ -40,4 +41,12 @@ export interface EntityProjection extends StoreCompanion {
   /** Whether this projection follows the entity at all. */
   follows(definition: EntityDefinition): boolean;
   apply(definition: EntityDefinition, event: EntityEvent, before: StoredRecord | undefined, after: StoredRecord | undefined): void;
+  /** For `verify`: checks its databases against each other and against the log; `onEntry` hears each of its entries walked. */
+  verify(log: EventLog, onEntry: () => void): ProjectionCheck;
+}
+
+/** What a projection's `verify` found: how many entries it holds and every inconsistency. */
+export interface ProjectionCheck {
+  entries: number;
+  problems: string[];
 }

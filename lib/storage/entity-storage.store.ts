@@ -350,13 +350,14 @@ export class EntityStorage {
   }
 
   /**
-   * Checks records, indexes, unique constraints, history and the log; lists every inconsistency.
+   * Checks records, indexes, unique constraints, history, the log and the audit trail; lists every inconsistency.
    * `onProgress` hears, as the walk goes, how many more entries were checked.
    */
   verify(onProgress?: (checked: number) => void): VerifyReport {
     const report = verifyStore(
       this.registry.all().map((definition) => this.tablesOf(definition)),
       this.log,
+      this.projections,
       onProgress,
     );
     const problems = [...report.problems, ...this.danglingReferences().map(describeDangling)];

@@ -71,6 +71,11 @@ export class EventLog {
     for (const key of this.byRecord.getKeys({ start: LOWEST_KEY }) as Iterable<[string, string, number]>) if (isEventListing(key)) yield key;
   }
 
+  /** The event at `seq`, if the log still holds it. */
+  eventAt(seq: number): EntityEvent | undefined {
+    return this.db.get(seq);
+  }
+
   lastSeq(): number {
     const counted = this.countedSeq();
     // An event after the count: a process of an older format, still running on the directory,

@@ -1,3 +1,4 @@
+import type { EntityProjection } from './entity-projection.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
 import type { EventLog } from './event-log.store.js';
 import { FieldHistory } from './field-history.store.js';
@@ -7,21 +8,27 @@ import { progressCounter } from './progress-counter.util.js';
 /** Event types after which a record is not live. */
 const GONE: ReadonlySet<string> = new Set(['deleted', 'purged']);
 
-/** What `verify()` found. `ok` only when `problems` is empty. */
+/** What `verify()` found. `ok` only when `problems` is empty; `checked` counts what was walked. */
 export interface VerifyReport {
   ok: boolean;
   problems: string[];
-  checked: { records: number; indexEntries: number; historyEntries: number; events: number };
+  checked: { records: number; indexEntries: number; historyEntries: number; events: number; auditEntries: number };
 }
 
 /**
  * Walks everything and lists every inconsistency: records against their indexes and back,
- * unique constraints, history against its policies, and the log against the records (the
- * log must be gap-free, and when it is complete each record must be what its events made).
+ * unique constraints, history against its policies, the log against the records (the log
+ * must be gap-free, and when it is complete each record must be what its events made), and
+ * each projection (the audit trail) against its listings and the log.
  */
-export function verifyStore(entities: readonly EntityTables[], log: EventLog, onProgress?: (checked: number) => void): VerifyReport {
+export function verifyStore(
+  entities: readonly EntityTables[],
+  log: EventLog,
+  projections: readonly EntityProjection[],
+  onProgress?: (checked: number) => void,
+): VerifyReport {
   const problems: string[] = [];
-  const checked = { records: 0, indexEntries: 0, historyEntries: 0, events: 0 };
+  const checked = { records: 0, indexEntries: 0, historyEntries: 0, events: 0, auditEntries: 0 };
   const progress = progressCounter(onProgress);
   const live = new Map<string, Map<string, number>>();
   const deletedIds = new Map<string, Set<string>>();
@@ -138,6 +145,11 @@ export function verifyStore(entities: readonly EntityTables[], log: EventLog, on
       if (deleted && last.soft && !deleted.has(id)) problems.push(`${entity} ${id}: deleted softly in the log, missing from the deleted records`);
       if (deleted?.has(id) && !last.soft) problems.push(`${entity} ${id}: among the deleted records, but the log does not delete it softly`);
     }
+  }
+  for (const projection of projections) {
+    const found = projection.verify(log, () => progress.step());
+    checked.auditEntries += found.entries;
+    problems.push(...found.problems);
   }
   progress.flush();
   return { ok: problems.length === 0, problems, checked };

@@ -1,5 +1,5 @@
 import { isoDateOf } from '../common/date-value.util.js';
-import { ulidFactory } from './ulid.util.js';
+import { nextEventId } from './event-id.util.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { DeletedRecord, EntityEvent, EntityEventType, StoredRecord } from './entity-event.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
@@ -26,9 +26,6 @@ import type { WriteContext } from './write-context.interface.js';
 
 /** Beyond this many records referring to it, a refused delete says "more than". */
 const RESTRICT_COUNT_LIMIT = 100;
-
-/** Event ids sort in the order this process made them, even within one millisecond. */
-const nextEventId = ulidFactory();
 
 /**
  * The changes one LMDB write transaction makes. Every method is synchronous and runs

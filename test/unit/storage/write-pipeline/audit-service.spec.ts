@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { Audited, Entity, Field, InvalidQueryException, type AuditEntry } from '../../../../lib/index.js';
 import { decodeTime } from 'ulid';
 import { makeTempDir } from '../../../support/temp-dir.util.js';
@@ -192,6 +193,27 @@ describe('AuditService', () => {
     expect(byActor.items.map((entry) => entry.auditId)).toEqual(everything.filter((e) => e.actor === 'bob').map((e) => e.auditId));
     const byRecord = await walk({ entity: 'aud-permits', id: created[0]!.id, limit: 1 });
     expect(byRecord.items.map((entry) => entry.action)).toEqual(['create', 'update']);
+  });
+
+  it('orders a change, a refusal and the next change made within one millisecond as they happened', async () => {
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+    try {
+      const permits = store.repo(Permit);
+      for (let round = 0; round < 20; round++) {
+        const created = await permits.create({ status: 'draft' }, { actor: 'alice' });
+        await store.audit.recordDenied({ entity: 'aud-permits', id: created.id, actor: 'mallory' });
+        await permits.update(created.id, { status: 'review' }, { actor: 'bob' });
+        const trail = await store.audit.forRecord('aud-permits', created.id);
+        expect(trail.map((entry) => [entry.action, decodeTime(entry.auditId)])).toEqual([
+          ['create', now],
+          ['denied', now],
+          ['update', now],
+        ]);
+      }
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it("keeps a record's trail, refused writes among its changes in order, after the log drops the record's events", async () => {

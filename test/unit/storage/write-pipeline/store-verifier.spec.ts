@@ -3,7 +3,7 @@ import type { VerifyReport } from '../../../../lib/index.js';
 import type { StoredRecord } from '../../../../lib/storage/entity-event.interface.js';
 import type { IndexKey } from '../../../../lib/storage/index-key.util.js';
 import { makeTempDir } from '../../../support/temp-dir.util.js';
-import { openStore, type OpenStore } from './store-harness.util.js';
+import { dump, openStore, type OpenStore } from './store-harness.util.js';
 
 @Entity('vf-permits')
 @Audited()
@@ -39,7 +39,7 @@ describe('EntityStorage.verify', () => {
       { number: 'P-4', county: 'Essex', status: 'draft' },
     ]);
     await repo.update(created[0]!.id, { status: 'review', note: 'a' });
-    await repo.update(created[0]!.id, { note: 'b' });
+    await repo.update(created[0]!.id, { note: 'b' }, { actor: 'alice' });
     await repo.update(created[0]!.id, { note: 'c' });
     await repo.replace(created[1]!.id, { number: 'P-2', county: 'Surrey', status: 'issued' });
     await repo.delete(created[3]!.id);
@@ -78,7 +78,8 @@ describe('EntityStorage.verify', () => {
     expect(report).toEqual({
       ok: true,
       problems: [],
-      checked: { records: 4, indexEntries: 6, historyEntries: expect.any(Number), events: 10 },
+      // vf-notes is not audited: 4 creates, 3 updates, a replace and a delete of permits.
+      checked: { records: 4, indexEntries: 6, historyEntries: expect.any(Number), events: 10, auditEntries: 9 },
     });
     expect(report.checked.historyEntries).toBeGreaterThan(0);
   });
@@ -143,6 +144,109 @@ describe('EntityStorage.verify', () => {
     const report = store.storage.verify();
     expect(report.ok).toBe(false);
     expect(report.problems).toEqual(expect.arrayContaining([expect.stringMatching(/seq 4 .*3/)]));
+  });
+});
+
+describe('EntityStorage.verify on the audit trail', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+  let store: OpenStore;
+  let first: StoredRecord<Record<string, unknown>>;
+  let second: StoredRecord<Record<string, unknown>>;
+
+  beforeEach(async () => {
+    dir = makeTempDir();
+    store = await openStore(dir.path, [Permit]);
+    const repo = store.repo(Permit);
+    first = (await repo.create({ number: 'A-1', county: 'Kent', status: 'draft' }, { actor: 'alice' })) as never;
+    await repo.update(first.id, { status: 'review' }, { actor: 'bob' });
+    second = (await repo.create({ number: 'A-2', county: 'Kent', status: 'draft' })) as never;
+    expect(store.storage.verify()).toMatchObject({ ok: true, checked: { auditEntries: 3 } });
+  });
+
+  afterEach(async () => {
+    await store.close();
+    dir.remove();
+  });
+
+  const corrupt = (change: () => void) => store.environment.write(change);
+  const listing = () => store.environment.database<null, IndexKey>('_log.by-record');
+  /** The listing keys of a record's audit entries: `[entity, id, seq, auditId]`. */
+  const auditKeys = (id: string) => (dump(store, '_log.by-record').map(({ key }) => key) as unknown[][]).filter((key) => key[1] === id && key.length === 4);
+
+  it('reports an entry its record listing names but the trail does not hold, and the count that no longer adds up', async () => {
+    const [, , , auditId] = auditKeys(first.id)[0]! as [string, string, number, string];
+    await corrupt(() => store.environment.database('_audit').removeSync(auditId as never));
+    expect(store.storage.verify().problems).toEqual([
+      `vf-permits ${first.id}: the record listing lists audit entry ${auditId}, which the trail does not hold`,
+      'audit trail: holds 2 entries, its record listings name 3',
+      `audit trail: actor alice is listed with entry ${auditId}, which the trail does not hold`,
+    ]);
+  });
+
+  it('reports an entry no record listing names', async () => {
+    await corrupt(() => listing().removeSync(auditKeys(second.id)[0]! as IndexKey));
+    expect(store.storage.verify().problems).toEqual(['audit trail: holds 3 entries, its record listings name 2']);
+  });
+
+  it('reports an entry listed both beside its change and in _audit.byRecord, even when another goes unlisted', async () => {
+    const [entity, id, , auditId] = auditKeys(second.id)[0]! as [string, string, number, string];
+    await corrupt(() => {
+      listing().removeSync(auditKeys(first.id)[0]! as IndexKey);
+      store.environment.database('_audit.byRecord').putSync([entity, id, auditId] as never, null as never);
+    });
+    expect(store.storage.verify().problems).toEqual([
+      `vf-permits ${second.id}: audit entry ${auditId} is listed both beside its change and in _audit.byRecord`,
+    ]);
+  });
+
+  it("reports an entry listed under another record, and beside another change's event", async () => {
+    const [entity, , seq, auditId] = auditKeys(first.id)[0]! as [string, string, number, string];
+    await corrupt(() => {
+      listing().removeSync(auditKeys(first.id)[0]! as IndexKey);
+      listing().putSync([entity, second.id, seq, auditId], null);
+    });
+    expect(store.storage.verify().problems).toEqual([
+      `vf-permits ${second.id}: the record listing lists audit entry ${auditId}, which is another record's`,
+      `vf-permits ${second.id}: audit entry ${auditId} is listed beside event ${seq}, which is another change's`,
+    ]);
+  });
+
+  it('reports an entry listed twice under its record', async () => {
+    const [entity, id, seq, auditId] = auditKeys(first.id)[0]! as [string, string, number, string];
+    await corrupt(() => listing().putSync([entity, id, seq + 1, auditId], null));
+    expect(store.storage.verify().problems).toEqual([
+      `vf-permits ${first.id}: audit entry ${auditId} is listed beside event ${seq + 1}, which is another change's`,
+      'audit trail: holds 3 entries, its record listings name 4',
+    ]);
+  });
+
+  it('reports an entry missing from its actor listing, and an actor listing naming another actor', async () => {
+    const [, , , auditId] = auditKeys(first.id)[1]! as [string, string, number, string];
+    await corrupt(() => {
+      store.environment.database('_audit.byActor').removeSync(['bob', auditId] as never);
+      store.environment.database('_audit.byActor').putSync(['carol', auditId] as never, null as never);
+    });
+    expect(store.storage.verify().problems).toEqual([
+      `audit entry ${auditId}: not listed under its actor bob`,
+      `audit trail: actor carol is listed with entry ${auditId}, which is another actor's`,
+    ]);
+  });
+
+  it('checks the entries listed in _audit.byRecord (refused writes, with or without an actor) too', async () => {
+    await store.audit.recordDenied({ entity: 'vf-permits', id: second.id, actor: 'mallory' });
+    await store.audit.recordDenied({ entity: 'vf-permits', id: second.id });
+    expect(store.storage.verify()).toMatchObject({ ok: true, checked: { auditEntries: 5 } });
+    const [key] = dump(store, '_audit.byRecord').map(({ key }) => key) as [string, string, string][];
+    await corrupt(() => {
+      store.environment.database('_audit.byRecord').removeSync(key as never);
+      store.environment.database('_audit.byRecord').putSync([key![0], first.id, key![2]] as never, null as never);
+    });
+    expect(store.storage.verify().problems).toEqual([`vf-permits ${first.id}: _audit.byRecord lists audit entry ${key![2]}, which is another record's`]);
+  });
+
+  it('accepts the entries of compacted events, listed below the log', async () => {
+    await store.environment.write(() => store.storage.log.compact({ maxEvents: 1 }, Date.now()));
+    expect(store.storage.verify()).toMatchObject({ ok: true, problems: [], checked: { events: 1, auditEntries: 3 } });
   });
 });
 
