@@ -10,7 +10,7 @@ import { afterPrefix, LOWEST_KEY, type IndexKey } from '../storage/index-key.uti
 import type { ChangeWriter, ProjectionCheck } from '../storage/entity-projection.interface.js';
 import type { EventLog } from '../storage/event-log.store.js';
 import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
-import { auditListingKey, listedAuditId, RECORD_LISTING_DB } from '../storage/record-listing.util.js';
+import { auditListingKey, historyStartOf, listedAuditId, RECORD_LISTING_DB } from '../storage/record-listing.util.js';
 import type { CompanionChange } from '../storage/store-change.interface.js';
 import { isRecordId } from '../storage/record-id.util.js';
 import { nextEventId } from '../storage/event-id.util.js';
@@ -165,7 +165,7 @@ export class AuditService {
   private recordEntryIds(entity: string, id: string, from = ''): string[] {
     const prefix = [entity, id];
     const ids: string[] = [];
-    for (const key of this.listing.getKeys({ start: prefix, end: afterPrefix(prefix) }) as Iterable<unknown[]>) {
+    for (const key of this.listing.getKeys({ start: prefix, end: historyStartOf(entity, id) }) as Iterable<unknown[]>) {
       const auditId = listedAuditId(key);
       if (auditId !== undefined && auditId >= from) ids.push(auditId);
     }
@@ -209,7 +209,8 @@ export class AuditService {
       else if (entry.entity !== entity || entry.id !== id) problems.push(`${entity} ${id}: ${where} lists audit entry ${auditId}, which is another record's`);
     };
     let listed = 0;
-    for (const key of this.listing.getKeys({ start: LOWEST_KEY }) as Iterable<unknown[]>) {
+    // A range from no start leaves out the key of the listing's shared msgpack structures.
+    for (const key of this.listing.getKeys({}) as Iterable<unknown[]>) {
       onEntry();
       const auditId = listedAuditId(key);
       if (auditId === undefined) continue;

@@ -196,7 +196,12 @@ export class EntityStorage {
     admit?.();
     if (writerRole === undefined) return;
     // A tool that writes writes this version's format.
-    await migrateStoreFormat(this.environment, meta, this.log);
+    await migrateStoreFormat(
+      this.environment,
+      meta,
+      this.log,
+      this.registry.all().map((definition) => this.tablesOf(definition)),
+    );
     await this.environment.write(() => recordStoreFormat(meta));
   }
 

@@ -1,8 +1,8 @@
 import type { Database } from 'lmdb';
 import type { EntityEvent } from './entity-event.interface.js';
 import type { EventRetention } from '../common/storage-options.interface.js';
-import { isEventListing } from './record-listing.util.js';
-import { afterPrefix, LOWEST_KEY, type IndexKey } from './index-key.util.js';
+import { historyStartOf, isEventListing } from './record-listing.util.js';
+import type { IndexKey } from './index-key.util.js';
 
 /** In `_meta`: the seq of the newest event appended (store format 4). */
 const LAST_SEQ_KEY: IndexKey = ['log', 'last-seq'];
@@ -12,7 +12,7 @@ const LAST_SEQ_KEY: IndexKey = ['log', 'last-seq'];
  * one writer at a time across all processes, so reading the last seq and appending in
  * the same write transaction keeps the sequence gap-free. Each event is also listed under
  * its record (`[entity, id, seq]`), so one record's events are a range read; the audit trail
- * lists its entries there too, one element longer (see `RECORD_LISTING_DB`). The last seq is
+ * and the history list their entries there too (see `RECORD_LISTING_DB`). The last seq is
  * kept under a key of its own: a get where the log's last key took a cursor, which cost a
  * write more than any of its puts.
  */
@@ -45,7 +45,7 @@ export class EventLog {
     // The audit entries of compacted events stay listed below the log's first seq: a record
     // with a long trail would otherwise be walked in full to find its few events left.
     const start = [...prefix, this.firstSeq()];
-    for (const key of this.byRecord.getKeys({ start, end: afterPrefix(prefix) }) as Iterable<[string, string, number]>) {
+    for (const key of this.byRecord.getKeys({ start, end: historyStartOf(entity, id) }) as Iterable<[string, string, number]>) {
       if (!isEventListing(key)) continue;
       const event = this.db.get(key[2]);
       if (event) yield event;
@@ -68,7 +68,7 @@ export class EventLog {
 
   /** The events' entries of the per-record listing, for `verify`: `[entity, id, seq]`. */
   *recordListing(): Generator<[string, string, number]> {
-    for (const key of this.byRecord.getKeys({ start: LOWEST_KEY }) as Iterable<[string, string, number]>) if (isEventListing(key)) yield key;
+    for (const key of this.byRecord.getKeys({}) as Iterable<[string, string, number]>) if (isEventListing(key)) yield key;
   }
 
   /** The event at `seq`, if the log still holds it. */

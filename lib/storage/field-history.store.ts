@@ -2,7 +2,8 @@ import type { Database } from 'lmdb';
 import type { HistoryPolicy } from '../metadata/decorator-options.interface.js';
 import type { EntityDefinition, FieldDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityEvent, StoredRecord } from './entity-event.interface.js';
-import { afterPrefix, type IndexKey } from './index-key.util.js';
+import { afterPrefix, type IndexKey, type KeyComponent } from './index-key.util.js';
+import { historyStartOf } from './record-listing.util.js';
 
 /** One past (or the current) value of a field. */
 export interface FieldHistoryEntry {
@@ -24,36 +25,55 @@ const NATIVE_SKIP_LIMIT = 16;
 /** Field names cannot hold `#`, so this key never collides with a field's entries. */
 const DELETED = '#deleted';
 
+/** History entries one write transaction moves out of an older store's own database (see `moveLegacyEntries`). */
+const MOVE_BATCH = 10_000;
+
 /**
- * Per-field history of one entity, keyed `[id, field, version]`, so one record's history
- * is one range read and never a scan of the log. Written by `applyEvent` in the same
- * transaction as the change; `{ versions: N }` is trimmed there too. A delete leaves a
- * marker so the history of deleted records stays readable.
+ * Per-field history of one entity, listed under each record in the record listing as
+ * `[entity, id, field, version]` (see `RECORD_LISTING_DB`), next to the record's events, so a
+ * write adds its history to the leaf page its event listing goes to, and one record's history
+ * is one range read, never a scan of the log. Written by `applyEvent` in the same transaction
+ * as the change; `{ versions: N }` is trimmed there too. A delete leaves a marker so the
+ * history of deleted records stays readable. A store older than format 6 kept it in a database
+ * of its own, keyed `[id, field, version]`: read too while it holds entries, until a writer
+ * moves them (`moveLegacyEntries`).
  */
 export class FieldHistory {
   private readonly historized: readonly FieldDefinition[];
+  private readonly prefix: string[];
 
   constructor(
     private readonly definition: EntityDefinition,
-    private readonly db: Database<FieldHistoryEntry, IndexKey>,
+    private readonly listing: Database<FieldHistoryEntry, IndexKey>,
+    /** `<entity>.history` of a store older than format 6, while it holds entries. */
+    private legacy?: Database<FieldHistoryEntry, IndexKey>,
   ) {
     this.historized = definition.fields.filter((field) => field.history !== 'never');
+    this.prefix = [definition.name];
   }
 
   /** Records what `event` changed; runs inside the event's write transaction. */
   record(event: EntityEvent, before: StoredRecord | undefined, after: StoredRecord | undefined): void {
+    // An entity registered after the store opened moved nothing yet: a record's own entries
+    // move before it changes, so restores, renames and trims find all of them in one place.
+    if (this.legacy) this.moveLegacyRecord(event.id);
     if (!after) {
-      this.db.putSync([event.id, DELETED], { value: null, version: event.version, at: event.at, ...actorOf(event) });
+      this.listing.putSync(this.key(event.id, DELETED), { value: null, version: event.version, at: event.at, ...actorOf(event) });
       return;
     }
     // A restored record is stored again, so it is no longer marked deleted.
-    if (event.type === 'restored') this.db.removeSync([event.id, DELETED]);
+    if (event.type === 'restored') this.listing.removeSync(this.key(event.id, DELETED));
     // A renamed field keeps its past under its new name, and its value moving is no new value.
     const prior = event.renamed && before ? this.renameFields(event.id, event.renamed, before) : before;
     for (const field of this.historized) {
       const value = after[field.name];
       if (value === prior?.[field.name] || (prior === undefined && value === undefined)) continue;
-      this.db.putSync([event.id, field.name, event.version], { value: value ?? null, version: event.version, at: event.at, ...actorOf(event) });
+      this.listing.putSync(this.key(event.id, field.name, event.version), {
+        value: value ?? null,
+        version: event.version,
+        at: event.at,
+        ...actorOf(event),
+      });
       // A record holds at most one entry per field and version, so nothing is over the limit before it.
       if (typeof field.history === 'object' && event.version > field.history.versions) this.trim(event.id, field.name, field.history.versions);
     }
@@ -69,16 +89,16 @@ export class FieldHistory {
     const moves = Object.entries(renamed).map(([from, to]) => ({
       from,
       to,
-      entries: [...this.db.getRange({ start: [id, from], end: afterPrefix([id, from]) })],
+      entries: [...this.listing.getRange({ start: this.key(id, from), end: afterPrefix(this.key(id, from)) })],
     }));
     // Read before anything is written: a swap of two fields moves each history once.
-    for (const { entries } of moves) for (const { key } of entries) this.db.removeSync(key);
+    for (const { entries } of moves) for (const { key } of entries) this.listing.removeSync(key);
     const moved: Record<string, unknown> = { ...before };
     for (const { from } of moves) delete moved[from];
     for (const { from, to, entries } of moves) {
       const field = this.definition.fieldsByName.get(to);
       const kept = field ? versionsKept(field.history) : Infinity;
-      if (kept > 0) for (const { key, value } of entries) this.db.putSync([id, to, (key as unknown[])[2] as number], value);
+      if (kept > 0) for (const { value } of entries) this.listing.putSync(this.key(id, to, value.version), value);
       if (kept > 0 && kept !== Infinity) this.trim(id, to, kept);
       if (before[from] !== undefined) moved[to] = before[from];
     }
@@ -90,32 +110,42 @@ export class FieldHistory {
     const fields: Record<string, FieldHistoryEntry[]> = {};
     for (const field of this.historized) fields[field.name] = [];
     let found = exists;
-    for (const { key, value } of this.db.getRange({ start: [id], end: afterPrefix([id]), reverse: false })) {
-      found = true;
-      const field = (key as unknown[])[1] as string;
-      fields[field]?.unshift(value);
+    const ranges = [{ db: this.listing, start: historyStartOf(this.definition.name, id), end: afterPrefix(this.key(id)), at: 2 }];
+    if (this.legacy) ranges.push({ db: this.legacy, start: [id], end: afterPrefix([id]), at: 1 });
+    for (const { db, start, end, at } of ranges) {
+      for (const { key, value } of db.getRange({ start, end })) {
+        found = true;
+        fields[(key as unknown[])[at] as string]?.push(value);
+      }
     }
+    for (const entries of Object.values(fields)) entries.sort((a, b) => b.version - a.version);
     return found ? { id, fields } : undefined;
   }
 
   /**
    * One bounded step of bringing kept history down to policies that keep less than they did
-   * (`fields`, by name): from `from` (the first entry when undefined), each record's values of
-   * those fields beyond what the field's policy keeps now are removed, oldest first, the
-   * newest staying, as `record` would have kept them. Stops once about `budget` entries were
+   * (`fields`, by name): from `from` (the entity's first listing when undefined), each record's
+   * values of those fields beyond what the field's policy keeps now are removed, oldest first,
+   * the newest staying, as `record` would have kept them. Stops once about `budget` entries were
    * looked at; runs inside a write transaction. `resumeAt` is where the next step starts,
    * absent once every entry is done.
    */
   trimToPolicy(fields: ReadonlySet<string>, from: IndexKey | undefined, budget: number): { removed: number; resumeAt?: IndexKey } {
     let removed = 0;
     let spent = 0;
-    let at = from;
+    let at: IndexKey = from ?? this.prefix;
+    const end = afterPrefix(this.prefix);
     while (spent < budget) {
       let next: unknown[] | undefined;
-      for (const key of this.db.getKeys({ ...(at !== undefined && { start: at }), limit: 1 }) as Iterable<unknown[]>) next = key;
+      for (const key of this.listing.getKeys({ start: at, end, limit: 1 }) as Iterable<unknown[]>) next = key;
       if (!next) return { removed };
-      const [id, field] = next as [string, string];
+      const [, id, field] = next as [string, string, unknown];
       spent++;
+      // A record's events and audit entries come before its history: step over them at once.
+      if (typeof field !== 'string') {
+        at = historyStartOf(this.definition.name, id);
+        continue;
+      }
       const policy = fields.has(field) ? this.definition.fieldsByName.get(field)?.history : undefined;
       if (policy !== undefined) {
         // At least one removal per step, so a step that ends inside a record still moves on.
@@ -123,32 +153,83 @@ export class FieldHistory {
         removed += trimmed.removed;
         spent += trimmed.removed;
         // A record with more surplus than this step may remove is taken up again by the next one.
-        if (!trimmed.done) return { removed, resumeAt: [id, field] };
+        if (!trimmed.done) return { removed, resumeAt: this.key(id, field) };
       }
-      at = afterPrefix([id, field]);
+      at = afterPrefix(this.key(id, field));
     }
     return { removed, resumeAt: at };
   }
 
   /** Removes a record's values of `field` past the newest `keep`, `limit` at most; `done` once none are left. */
   private trim(id: string, field: string, keep: number, limit = Infinity): { removed: number; done: boolean } {
-    const range = { start: afterPrefix([id, field]), end: [id, field], reverse: true };
+    const range = { start: afterPrefix(this.key(id, field)), end: this.key(id, field), reverse: true };
     // For a few kept versions lmdb steps over them itself, without reading their keys out. Its
     // step ignores the range's end (a field with fewer entries walks on into the next ones) and
     // counts in 32 bits, so many kept versions are read and skipped here.
     const surplus =
       keep <= NATIVE_SKIP_LIMIT
-        ? [...this.db.getKeys({ ...range, offset: keep, ...(limit !== Infinity && { limit: limit + 1 }) })]
-        : [...this.db.getKeys(limit === Infinity ? range : { ...range, limit: keep + limit + 1 })].slice(keep);
-    for (const key of surplus.slice(0, limit)) this.db.removeSync(key);
+        ? [...this.listing.getKeys({ ...range, offset: keep, ...(limit !== Infinity && { limit: limit + 1 }) })]
+        : [...this.listing.getKeys(limit === Infinity ? range : { ...range, limit: keep + limit + 1 })].slice(keep);
+    for (const key of surplus.slice(0, limit)) this.listing.removeSync(key);
     return { removed: Math.min(surplus.length, limit), done: surplus.length <= limit };
   }
 
-  /** Every entry key, for verification. */
-  *entries(): Generator<{ id: string; field: string; version?: number }> {
-    for (const key of this.db.getKeys({}) as Iterable<unknown[]>) {
+  /**
+   * Every entry, for verification; `onKey` hears each key walked (the entity's events and
+   * audit entries are listed among them).
+   */
+  *entries(onKey: () => void = () => undefined): Generator<{ id: string; field: string; version?: number }> {
+    for (const key of this.listing.getKeys({ start: this.prefix, end: afterPrefix(this.prefix) }) as Iterable<unknown[]>) {
+      onKey();
+      if (typeof key[2] === 'string') yield { id: key[1] as string, field: key[2], version: key[3] as number | undefined };
+    }
+    for (const key of (this.legacy?.getKeys({}) ?? []) as Iterable<unknown[]>) {
+      onKey();
       yield { id: key[0] as string, field: key[1] as string, version: key[2] as number | undefined };
     }
+  }
+
+  /** How many keys `entries` walks, as LMDB counts them. */
+  keysToWalk(): number {
+    return this.listing.getKeysCount({ start: this.prefix, end: afterPrefix(this.prefix) }) + (this.legacy?.getKeysCount() ?? 0);
+  }
+
+  /** How many entries the history holds, delete markers included (walks the entity's listing). */
+  count(): number {
+    let count = this.legacy?.getKeysCount() ?? 0;
+    for (const key of this.listing.getKeys({ start: this.prefix, end: afterPrefix(this.prefix) }) as Iterable<unknown[]>) {
+      if (typeof key[2] === 'string') count++;
+    }
+    return count;
+  }
+
+  /**
+   * Moves up to a batch of entries a store older than format 6 kept in `<entity>.history` into
+   * the record listing, inside a write transaction; answers how many it moved, 0 once none are
+   * left. A move cut short leaves every entry in one place or the other, read from both.
+   */
+  moveLegacyEntries(batch = MOVE_BATCH): number {
+    if (!this.legacy) return 0;
+    // Read out before anything is removed: no cursor walks a database this transaction changes under it.
+    const entries = [...this.legacy.getRange({ limit: batch })];
+    for (const { key, value } of entries) {
+      this.listing.putSync([...this.prefix, ...(key as string[])], value);
+      this.legacy.removeSync(key);
+    }
+    if (entries.length === 0) this.legacy = undefined;
+    return entries.length;
+  }
+
+  private moveLegacyRecord(id: string): void {
+    const entries = [...this.legacy!.getRange({ start: [id], end: afterPrefix([id]) })];
+    for (const { key, value } of entries) {
+      this.listing.putSync([...this.prefix, ...(key as string[])], value);
+      this.legacy!.removeSync(key);
+    }
+  }
+
+  private key(...parts: KeyComponent[]): KeyComponent[] {
+    return [...this.prefix, ...parts];
   }
 
   static readonly deletedMarker = DELETED;

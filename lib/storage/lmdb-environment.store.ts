@@ -161,6 +161,14 @@ export class LmdbEnvironment {
     }
   }
 
+  /** Whether the environment holds a database of this name; asking creates none. */
+  hasDatabase(name: string): boolean {
+    // The unnamed database lists the named ones by name (its keys, which `get` does not find).
+    if (this.databases.has(name)) return true;
+    for (const key of this.requireRoot().getKeys({})) if (key === name) return true;
+    return false;
+  }
+
   /** Starts a fresh read snapshot for the next reads (outside a write transaction). */
   renewSnapshot(): void {
     if (this.root && this.writing === 0) this.root.resetReadTxn();

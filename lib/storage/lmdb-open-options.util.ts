@@ -1,5 +1,6 @@
 import type { DatabaseOptions, RootDatabaseOptions } from 'lmdb';
 import type { LmdbTuning } from '../common/storage-options.interface.js';
+import { RECORD_LISTING_DB } from './record-listing.util.js';
 
 /** How every store opens its environment: the user's tuning, never at the cost of durability. */
 export function lmdbOpenOptions(path: string, tuning: LmdbTuning, maxDbs: number, readOnly: boolean): RootDatabaseOptions & { path: string } {
@@ -29,14 +30,21 @@ export function lmdbOpenOptions(path: string, tuning: LmdbTuning, maxDbs: number
 export const STRUCTURES_KEY = Symbol.for('structures');
 
 /**
- * Databases whose values are objects of a few recurring shapes (records, deleted records, history entries,
- * events, audit entries) share their msgpack structures, stored once in the database, rather
+ * Databases whose values are objects of a few recurring shapes (records, deleted records, history entries
+ * in the record listing, events, audit entries) share their msgpack structures, stored once in the database, rather
  * than carrying each shape's keys in every value: a third smaller, decoded in about half the
  * time. Values written without (store format 1) stay readable. Index, metadata and ACL
  * databases hold no such values.
  */
 export function sharesStructures(database: string): boolean {
-  return database.endsWith('.records') || database.endsWith('.deleted') || database.endsWith('.history') || database === '_log' || database === '_audit';
+  return (
+    database.endsWith('.records') ||
+    database.endsWith('.deleted') ||
+    database.endsWith('.history') ||
+    database === '_log' ||
+    database === '_audit' ||
+    database === RECORD_LISTING_DB
+  );
 }
 
 /** How every store opens one of its databases. */

@@ -1,5 +1,6 @@
 import type { Database } from 'lmdb';
 import type { IndexKey } from './index-key.util.js';
+import type { EntityTables } from './entity-tables.interface.js';
 import type { EventLog } from './event-log.store.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import { UnsupportedStoreFormatException } from './unsupported-store-format.exception.js';
@@ -27,8 +28,18 @@ import { UnsupportedStoreFormatException } from './unsupported-store-format.exce
  *   nothing: readers merge both listings. A process of an older version still running on the
  *   directory would miss those entries in a record's trail and fold each of their events twice
  *   when reading a record as it was, so every process of it must stop before the upgrade.
+ * - 6: history entries are listed under their record too (`[entity, id, field, version]` and
+ *   the delete marker `[entity, id, '#deleted']` in `_log.by-record`, after the record's events
+ *   and audit entries) rather than in `<entity>.history`, so a write changes one leaf page where
+ *   it changed one in each of two databases. Moving a store from 5 moves every entry, in
+ *   batches, once the format is recorded (so older versions refuse a store whose move was cut
+ *   short); until the move is done (a move cut short, a read-only tool) history is read from
+ *   both places, and a record's entries move before it changes. A process of an older version
+ *   still running on the directory would read history keys as events and audit entries, miss
+ *   every entry moved, and write history a process of this version stops reading once its move
+ *   is done, so every process of it must stop before the upgrade.
  */
-export const STORE_FORMAT = 5;
+export const STORE_FORMAT = 6;
 /** Events listed per write transaction when a store moves to format 3. */
 const LISTING_BATCH = 10_000;
 const FORMAT_KEY: IndexKey = ['format'];
@@ -44,8 +55,17 @@ export function recordStoreFormat(meta: Database<unknown, IndexKey>): void {
   meta.putSync(FORMAT_KEY, STORE_FORMAT);
 }
 
-/** Brings an older store's data to this version's format (see STORE_FORMAT); the caller then records it. */
-export async function migrateStoreFormat(environment: LmdbEnvironment, meta: Database<unknown, IndexKey>, log: EventLog): Promise<void> {
+/**
+ * Brings an older store's data to this version's format (see STORE_FORMAT) for the `entities`
+ * given; the caller then records it. History an older version left in `<entity>.history` moves
+ * whatever the format recorded, so an entity declared again after it was dropped moves too.
+ */
+export async function migrateStoreFormat(
+  environment: LmdbEnvironment,
+  meta: Database<unknown, IndexKey>,
+  log: EventLog,
+  entities: readonly EntityTables[],
+): Promise<void> {
   const format = storedFormat(meta);
   if (format < 3) {
     for (let after: number | undefined = 0; after !== undefined;) {
@@ -54,6 +74,10 @@ export async function migrateStoreFormat(environment: LmdbEnvironment, meta: Dat
     }
   }
   if (format < 4) await environment.write(() => log.countLastSeq());
+  // Recorded before the first batch: a version that would read the moved entries as events and
+  // audit entries must refuse a store whose move was cut short.
+  if (format < 6) await environment.write(() => recordStoreFormat(meta));
+  for (const { history } of entities) while ((await environment.write(() => history.moveLegacyEntries())) > 0);
 }
 
 function storedFormat(meta: Database<unknown, IndexKey>): number {

@@ -1,3 +1,4 @@
+import type { Database } from 'lmdb';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityProjection, StoreCompanion } from './entity-projection.interface.js';
 import type { EntityEvent } from './entity-event.interface.js';
@@ -11,7 +12,7 @@ import { RECORD_LISTING_DB } from './record-listing.util.js';
 
 /*
  * The databases of a store in its LMDB environment: the shared ones named here, then per
- * entity `<name>.records`, `<name>.history`, `<name>.index.<index>` and, with soft delete,
+ * entity `<name>.records`, `<name>.index.<index>` (`<name>.history` in a store older than format 6) and, with soft delete,
  * `<name>.deleted` (id → deleted record, outside every index), and those of the
  * companions (audit trail, grants).
  */
@@ -40,6 +41,16 @@ export function openSharedDatabases(environment: LmdbEnvironment, idempotencyTtl
   };
 }
 
+/** `<entity>.history`, where a store older than format 6 kept the entity's history, while it holds entries. */
+function legacyHistory(environment: LmdbEnvironment, definition: EntityDefinition): Database<FieldHistoryEntry, IndexKey> | undefined {
+  const name = `${definition.name}.history`;
+  if (!environment.hasDatabase(name)) return undefined;
+  const db = environment.database<FieldHistoryEntry, IndexKey>(name);
+  // One key says enough (lmdb's count ignores a limit and would walk them all).
+  for (const key of db.getKeys({ limit: 1 })) if (key !== undefined) return db;
+  return undefined;
+}
+
 /** Opens the databases of one entity, with the projections that follow its changes. */
 export function openEntityTables(environment: LmdbEnvironment, definition: EntityDefinition, projections: readonly EntityProjection[]): EntityTables {
   const db = (suffix: string) => environment.database(`${definition.name}.${suffix}`);
@@ -48,7 +59,7 @@ export function openEntityTables(environment: LmdbEnvironment, definition: Entit
     records: db('records'),
     indexes: definition.indexes.map((index) => ({ index, db: db(`index.${index.name}`) })),
     ...(definition.softDelete && { deleted: db('deleted') }),
-    history: new FieldHistory(definition, environment.database<FieldHistoryEntry, IndexKey>(`${definition.name}.history`)),
+    history: new FieldHistory(definition, environment.database<FieldHistoryEntry, IndexKey>(RECORD_LISTING_DB), legacyHistory(environment, definition)),
     counters: environment.database<ChangeMark, IndexKey>(META_DB),
     projections: projections.filter((projection) => projection.follows(definition)),
   } as EntityTables;

@@ -24,7 +24,7 @@ export async function reconcileWithDefinitions(
   previous: StoreCatalog | undefined,
 ): Promise<void> {
   const meta = environment.database<unknown, IndexKey>(META_DB);
-  await migrateStoreFormat(environment, meta, log);
+  await migrateStoreFormat(environment, meta, log, entities);
   await indexBuilder.reconcile(entities);
   await new HistoryTrimmer(environment).reconcile(entities, previous);
   await environment.write(() => recordStoreFormat(meta));

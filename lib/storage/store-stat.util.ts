@@ -18,13 +18,15 @@ export async function storeStat(storage: EntityStorage, definitions: readonly En
   const take = (name: string) => (own.add(name), db(name));
   const entities = definitions.map((definition) => {
     const records = take(`${definition.name}.records`);
+    // Where a store older than format 6 kept history: counted with the entries below.
+    own.add(`${definition.name}.history`);
     return {
       name: definition.name,
       records: records.entries,
       bytes: records.bytes,
       ...(definition.softDelete && { deletedRecords: take(`${definition.name}.deleted`).entries }),
       changes: storage.changeMark(definition).count,
-      historyEntries: take(`${definition.name}.history`).entries,
+      historyEntries: storage.tablesOf(definition).history.count(),
       indexes: definition.indexes.map((index) => {
         const stat = take(`${definition.name}.index.${index.name}`);
         return { name: index.name, fields: index.fields, unique: index.unique, entries: stat.entries, bytes: stat.bytes };

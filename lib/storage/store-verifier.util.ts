@@ -88,9 +88,8 @@ export function verifyStore(
       }
     }
     const counts = new Map<string, number>();
-    for (const entry of tables.history.entries()) {
+    for (const entry of tables.history.entries(() => progress.step())) {
       checked.historyEntries++;
-      progress.step();
       if (entry.field === FieldHistory.deletedMarker) {
         if (versions.has(entry.id)) problems.push(`${name} ${entry.id}: marked deleted but still stored`);
         continue;

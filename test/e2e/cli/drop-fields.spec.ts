@@ -101,8 +101,8 @@ describe('cli drop-fields', () => {
       const trail = await audit.find({ entity: 'parcels', actor: 'ops' });
       expect(trail.items.map((entry) => [entry.id, entry.version, entry.changes])).toEqual([...changed].map(([id]) => [id, 3, {}]));
       // The history of the removed field stays, as it was.
-      const legacy = [...storage.environment.database<{ value: string }, never>('parcels.history').getRange({})].filter(
-        ({ key }) => (key as unknown as string[])[1] === 'legacyRef',
+      const legacy = [...storage.environment.database<{ value: string }, never>('_log.by-record').getRange({})].filter(
+        ({ key }) => (key as unknown as string[])[0] === 'parcels' && (key as unknown as string[])[2] === 'legacyRef',
       );
       expect(legacy).toHaveLength(8);
       expect(storage.verify().problems).toEqual([]);

@@ -60,7 +60,6 @@ const STATE_DATABASES = [
   '_acl.members',
   '_acl.meta',
   'rep-permits.records',
-  'rep-permits.history',
   'rep-permits.index.number',
   'rep-inspections.records',
   'rep-inspections.index.permitId',

@@ -43,9 +43,10 @@ async function fill(store: OpenStore): Promise<string[]> {
 /** Per field, the values of a record's history as stored, newest first (fields the class no longer declares included). */
 function storedHistory(store: OpenStore, id: string): Record<string, string[]> {
   const fields: Record<string, string[]> = {};
-  for (const { key, value } of store.environment.database<{ value: string }, never>('trim-permits.history').getRange({})) {
-    const [owner, field] = key as unknown as [string, string];
-    if (owner === id) (fields[field] ??= []).unshift(value.value);
+  // History is listed under each record after its events (store format 6).
+  for (const { key, value } of store.environment.database<{ value: string }, never>('_log.by-record').getRange({})) {
+    const [entity, owner, field] = key as unknown as [string, string, unknown];
+    if (entity === 'trim-permits' && owner === id && typeof field === 'string') (fields[field] ??= []).unshift(value.value);
   }
   return fields;
 }
@@ -95,7 +96,7 @@ describe('narrowing a @Historize policy', () => {
     const tables = {
       ...store.storage.tablesOf(store.storage.definitionOf(PermitV1)),
       definition: v2,
-      history: new FieldHistory(v2, store.environment.database<FieldHistoryEntry, IndexKey>('trim-permits.history')),
+      history: new FieldHistory(v2, store.environment.database<FieldHistoryEntry, IndexKey>('_log.by-record')),
     };
     const write = jest.spyOn(store.environment, 'write');
 

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { jest } from '@jest/globals';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { AuditEntry } from '../../../lib/audit/audit-entry.interface.js';
 import { AuditService } from '../../../lib/audit/audit.service.js';
@@ -10,6 +11,7 @@ import { Entity } from '../../../lib/decorators/entity.decorator.js';
 import { Field } from '../../../lib/decorators/field.decorator.js';
 import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
 import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
+import { FieldHistory } from '../../../lib/storage/field-history.store.js';
 import type { IndexKey } from '../../../lib/storage/index-key.util.js';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
 import { STORE_FORMAT } from '../../../lib/storage/store-format.util.js';
@@ -62,6 +64,33 @@ async function rewriteAs<R>(path: string, format: number, names: readonly string
       meta.putSync(['format'], format);
       return result;
     });
+  } finally {
+    await environment.close();
+  }
+}
+
+/**
+ * Leaves the store as format 5 wrote it: history in `<entity>.history`, keyed `[id, field,
+ * version]`, rather than listed under each record. Answers how many entries it moved.
+ */
+async function downgradeToFormat5(path: string): Promise<number> {
+  const environment = new LmdbEnvironment(path);
+  environment.open(32);
+  try {
+    const listing = environment.database<unknown, IndexKey>('_log.by-record');
+    const history = [...listing.getRange({})].filter(({ key }) => typeof (key as unknown[])[2] === 'string');
+    const entities = [...new Set(history.map(({ key }) => (key as string[])[0]!))];
+    const legacy = new Map(entities.map((entity) => [entity, environment.database<unknown, IndexKey>(`${entity}.history`)]));
+    const meta = environment.database<unknown, IndexKey>(META_DB);
+    await environment.write(() => {
+      for (const { key, value } of history) {
+        const [entity, ...rest] = key as [string, ...string[]];
+        listing.removeSync(key);
+        legacy.get(entity)!.putSync(rest, value);
+      }
+      meta.putSync(['format'], 5);
+    });
+    return history.length;
   } finally {
     await environment.close();
   }
@@ -175,7 +204,8 @@ async function withAuditedStorage<R>(path: string, fn: (storage: EntityStorage, 
 function downgradeToFormat1(path: string): void {
   const root = open({ path, maxDbs: 64, compression: false, cache: false } as never) as RootDatabase;
   try {
-    const names = [...root.getKeys({})].map(String).filter(sharesStructures);
+    // Format 1 had no record listing (format 3 added it).
+    const names = [...root.getKeys({})].map(String).filter((name) => sharesStructures(name) && name !== '_log.by-record');
     expect(names).toEqual(expect.arrayContaining(['_audit', '_log', 'inspections.history', 'inspections.records']));
     root.transactionSync(() => {
       for (const name of names) {
@@ -212,6 +242,7 @@ describe('moving a store from format 1 to format 2', () => {
       }
       return contentsOf(storage, audit);
     });
+    await downgradeToFormat5(dir.path);
     downgradeToFormat1(dir.path);
     expect(await formatOf(dir.path)).toBe(1);
 
@@ -239,7 +270,8 @@ describe('moving a store from format 2 to format 3', () => {
   afterEach(() => dir.remove());
 
   /** Leaves the store as format 2 wrote it: the same log, no per-record listing of its events. */
-  function downgradeToFormat2(path: string): Promise<void> {
+  async function downgradeToFormat2(path: string): Promise<void> {
+    await downgradeToFormat5(path);
     return rewriteAs(path, 2, ['_log.by-record', META_DB], (listing, meta) => {
       for (const key of [...listing.getKeys({})]) listing.removeSync(key as IndexKey);
       meta!.removeSync(LAST_SEQ_KEY);
@@ -279,7 +311,8 @@ describe('moving a store from format 3 to format 4', () => {
   afterEach(() => dir.remove());
 
   /** Leaves the store as format 3 wrote it: no count of the log's last seq. */
-  function downgradeToFormat3(path: string): Promise<void> {
+  async function downgradeToFormat3(path: string): Promise<void> {
+    await downgradeToFormat5(path);
     return rewriteAs(path, 3, [META_DB], (meta) => {
       meta!.removeSync(LAST_SEQ_KEY);
     });
@@ -350,7 +383,8 @@ describe('moving a store from format 4 to format 5', () => {
   afterEach(() => dir.remove());
 
   /** Leaves the store as format 4 wrote it: every audit entry listed under its record in `_audit.byRecord`. */
-  function downgradeToFormat4(path: string): Promise<number> {
+  async function downgradeToFormat4(path: string): Promise<number> {
+    await downgradeToFormat5(path);
     return rewriteAs(path, 4, ['_log.by-record', '_audit.byRecord'], (listing, byRecord) => {
       const keys = [...listing!.getKeys({})].filter((key) => (key as unknown[]).length === 4) as [string, string, number, string][];
       for (const [entity, id, seq, auditId] of keys) {
@@ -395,5 +429,161 @@ describe('moving a store from format 4 to format 5', () => {
       expect(storage.verify().problems).toEqual([]);
     });
     expect(await formatOf(dir.path)).toBe(STORE_FORMAT);
+  });
+});
+
+describe('moving a store from format 5 to format 6', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+
+  beforeEach(() => {
+    dir = makeTempDir('nde-format-6-');
+  });
+  afterEach(() => dir.remove());
+
+  /** Writes records with history (updates, a delete, a restore-free trail), then leaves the store as format 5 wrote it. */
+  async function storeInFormat5(): Promise<unknown> {
+    const before = await withAuditedStorage(dir.path, async (storage, audit) => {
+      for (let i = 0; i < 8; i++) {
+        const created = await storage.write((tx) => tx.create(inspections, { site: `s${i}`, result: 'open' }, { actor: 'u1' }));
+        for (let v = 0; v < i % 3; v++) await storage.write((tx) => tx.update(inspections, created.id, { result: `r${v}` }, { actor: 'u2' }));
+        if (i === 4) await storage.write((tx) => tx.delete(inspections, created.id, { actor: 'u3' }));
+      }
+      return contentsOf(storage, audit);
+    });
+    expect(await downgradeToFormat5(dir.path)).toBeGreaterThan(8);
+    expect(await formatOf(dir.path)).toBe(5);
+    return before;
+  }
+
+  /** The history keys of the record listing, and the entries left in `inspections.history`. */
+  async function whereHistoryIs(): Promise<{ listed: number; legacy: number }> {
+    const environment = new LmdbEnvironment(dir.path, {}, true);
+    environment.open(32);
+    try {
+      const listed = [...environment.database<unknown, IndexKey>('_log.by-record').getKeys({})].filter((key) => typeof (key as unknown[])[2] === 'string');
+      return { listed: listed.length, legacy: environment.database<unknown, IndexKey>('inspections.history').getKeysCount() };
+    } finally {
+      await environment.close();
+    }
+  }
+
+  it('moves every history entry beside its record, reads the same history, writes on there, and verifies clean', async () => {
+    const before = await storeInFormat5();
+    const moved = (await whereHistoryIs()).legacy;
+
+    await withAuditedStorage(dir.path, async (storage, audit) => {
+      expect(await contentsOf(storage, audit)).toEqual(before);
+      const [first] = (before as { records: Array<{ id: string }> }).records;
+      await storage.write((tx) => tx.update(inspections, first!.id, { result: 'reopened' }, { actor: 'u2' }));
+      expect(storage.history(inspections, first!.id)!.fields['result']!.map((entry) => entry.value)).toEqual(['reopened', 'open']);
+      expect(storage.verify().problems).toEqual([]);
+    });
+    expect(await whereHistoryIs()).toEqual({ listed: moved + 1, legacy: 0 });
+    expect(await formatOf(dir.path)).toBe(STORE_FORMAT);
+  });
+
+  it('reads the history of a store a move left halfway from both places, until a writer moves the rest', async () => {
+    const before = await storeInFormat5();
+    // A move cut short after its first batches: some entries beside their records, the rest where format 5 kept them.
+    const environment = new LmdbEnvironment(dir.path);
+    environment.open(32);
+    const legacy = environment.database<unknown, IndexKey>('inspections.history');
+    const listing = environment.database<unknown, IndexKey>('_log.by-record');
+    const half = [...legacy.getRange({})].filter((_, i) => i % 2 === 0);
+    await environment.write(() => {
+      for (const { key, value } of half) {
+        legacy.removeSync(key);
+        listing.putSync(['inspections', ...(key as string[])], value);
+      }
+    });
+    await environment.close();
+
+    const readOnly = new LmdbEnvironment(dir.path, {}, true);
+    const reader = new EntityStorage(readOnly, {}, [new AuditService(readOnly)]);
+    let deleted = '';
+    let deletedHistory: ReturnType<EntityStorage['history']>;
+    reader.register(inspections);
+    await reader.attach();
+    try {
+      const { records, history, events } = before as { records: Array<{ id: string }>; history: unknown[]; events: Array<{ id: string; type: string }> };
+      expect(records.map((record) => reader.history(inspections, record.id))).toEqual(history);
+      deleted = events.find((event) => event.type === 'deleted')!.id;
+      deletedHistory = reader.history(inspections, deleted);
+      expect(reader.verify()).toMatchObject({ ok: true, problems: [] });
+    } finally {
+      await reader.close();
+    }
+    expect(await formatOf(dir.path)).toBe(5);
+
+    await withAuditedStorage(dir.path, async (storage, audit) => {
+      expect(await contentsOf(storage, audit)).toEqual(before);
+      // A deleted record's history (its delete marker among it) read the same from both places as from one.
+      expect(storage.history(inspections, deleted)).toEqual(deletedHistory);
+      expect(deletedHistory!.fields['result']!.length).toBeGreaterThan(0);
+    });
+    expect((await whereHistoryIs()).legacy).toBe(0);
+  });
+
+  it('moves history in batches of a bounded size', async () => {
+    await storeInFormat5();
+    const environment = new LmdbEnvironment(dir.path);
+    const storage = new EntityStorage(environment, {}, [new AuditService(environment)]);
+    storage.register(inspections);
+    await storage.attach();
+    try {
+      // attach without a writer role moves nothing: the entries are still where format 5 kept them.
+      const history = storage.tablesOf(inspections).history;
+      const total = (await whereHistoryIs()).legacy;
+      const batches: number[] = [];
+      for (let moved = -1; moved !== 0;) {
+        moved = await environment.write(() => history.moveLegacyEntries(4));
+        batches.push(moved);
+      }
+      expect(batches.slice(0, -1).every((size) => size === 4 || size === total % 4)).toBe(true);
+      expect(batches.reduce((sum, size) => sum + size, 0)).toBe(total);
+      expect(batches.at(-1)).toBe(0);
+    } finally {
+      await storage.close();
+    }
+    expect(await whereHistoryIs()).toMatchObject({ legacy: 0 });
+  });
+
+  it('records format 6 before it moves anything, so a move cut short is refused by older versions and finished by the next start', async () => {
+    const before = await storeInFormat5();
+    const moving = jest.spyOn(FieldHistory.prototype, 'moveLegacyEntries').mockImplementationOnce(() => {
+      throw new Error('cut short');
+    });
+    try {
+      await expect(withAuditedStorage(dir.path, async () => undefined)).rejects.toThrow('cut short');
+    } finally {
+      moving.mockRestore();
+    }
+    expect(await formatOf(dir.path)).toBe(6);
+    expect((await whereHistoryIs()).listed).toBe(0);
+
+    await withAuditedStorage(dir.path, async (storage, audit) => expect(await contentsOf(storage, audit)).toEqual(before));
+    expect((await whereHistoryIs()).legacy).toBe(0);
+  });
+
+  it('moves the entries of an entity registered after the store opened record by record, as each changes', async () => {
+    const before = (await storeInFormat5()) as { records: Array<{ id: string }>; history: unknown[] };
+    const environment = new LmdbEnvironment(dir.path);
+    const audit = new AuditService(environment);
+    const storage = new EntityStorage(environment, {}, [audit]);
+    await storage.open();
+    try {
+      // Not declared at the open: nothing of it moved.
+      storage.register(inspections);
+      expect((await whereHistoryIs()).listed).toBe(0);
+      expect(before.records.map((record) => storage.history(inspections, record.id))).toEqual(before.history);
+      const [first] = before.records;
+      const kept = storage.history(inspections, first!.id)!.fields['result']!;
+      await storage.write((tx) => tx.update(inspections, first!.id, { result: 'late' }, { actor: 'u2' }));
+      expect(storage.history(inspections, first!.id)!.fields['result']!.map((entry) => entry.value)).toEqual(['late', ...kept.map((entry) => entry.value)]);
+      expect((await whereHistoryIs()).listed).toBe(kept.length + 1);
+      expect(storage.verify().problems).toEqual([]);
+    } finally {
+      await storage.close();
+    }
   });
 });

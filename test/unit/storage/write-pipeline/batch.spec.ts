@@ -29,7 +29,8 @@ describe('EntityRepository.createMany', () => {
     expect(store.storage.events(0, 100)).toEqual([]);
     expect((await store.audit.find({})).items).toEqual([]);
     expect(store.environment.database('batch-permits.index.number').getKeysCount()).toBe(0);
-    expect(store.environment.database('batch-permits.history').getKeysCount()).toBe(0);
+    // Events, audit entries and history are listed under their records.
+    expect(store.environment.database('_log.by-record').getKeysCount()).toBe(0);
   }
 
   it('creates every record in order, one event each with consecutive seqs', async () => {

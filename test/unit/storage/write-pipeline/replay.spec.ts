@@ -76,7 +76,7 @@ function derivedDatabases(store: OpenStore): string[] {
   const names = ['_log', '_log.by-record'];
   for (const definition of store.definitions) {
     const tables = store.storage.tablesOf(definition);
-    names.push(`${definition.name}.records`, `${definition.name}.history`);
+    names.push(`${definition.name}.records`);
     for (const { index } of tables.indexes) names.push(`${definition.name}.index.${index.name}`);
   }
   return [...names, '_audit', '_audit.byRecord', '_audit.byActor'];

@@ -3,6 +3,7 @@ import type { VerifyReport } from '../../../../lib/index.js';
 import type { StoredRecord } from '../../../../lib/storage/entity-event.interface.js';
 import type { IndexKey } from '../../../../lib/storage/index-key.util.js';
 import { makeTempDir } from '../../../support/temp-dir.util.js';
+import { listedAuditId } from '../../../../lib/storage/record-listing.util.js';
 import { dump, openStore, type OpenStore } from './store-harness.util.js';
 
 @Entity('vf-permits')
@@ -171,7 +172,8 @@ describe('EntityStorage.verify on the audit trail', () => {
   const corrupt = (change: () => void) => store.environment.write(change);
   const listing = () => store.environment.database<null, IndexKey>('_log.by-record');
   /** The listing keys of a record's audit entries: `[entity, id, seq, auditId]`. */
-  const auditKeys = (id: string) => (dump(store, '_log.by-record').map(({ key }) => key) as unknown[][]).filter((key) => key[1] === id && key.length === 4);
+  const auditKeys = (id: string) =>
+    (dump(store, '_log.by-record').map(({ key }) => key) as unknown[][]).filter((key) => key[1] === id && listedAuditId(key) !== undefined);
 
   it('reports an entry its record listing names but the trail does not hold, and the count that no longer adds up', async () => {
     const [, , , auditId] = auditKeys(first.id)[0]! as [string, string, number, string];

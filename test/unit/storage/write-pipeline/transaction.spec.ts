@@ -37,10 +37,8 @@ describe('EntityRepository.transaction', () => {
     const names = [
       'tx-permits.records',
       'tx-permits.index.number',
-      'tx-permits.history',
       'tx-inspections.records',
       'tx-inspections.index.permit',
-      'tx-inspections.history',
       '_log',
       '_log.by-record',
       '_audit',
