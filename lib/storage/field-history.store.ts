@@ -1,4 +1,4 @@
-import type { Database } from 'lmdb';
+import type { Database, RangeOptions } from 'lmdb';
 import type { HistoryPolicy } from '../metadata/decorator-options.interface.js';
 import type { EntityDefinition, FieldDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityEvent, StoredRecord } from './entity-event.interface.js';
@@ -210,22 +210,23 @@ export class FieldHistory {
    */
   moveLegacyEntries(batch = MOVE_BATCH): number {
     if (!this.legacy) return 0;
-    // Read out before anything is removed: no cursor walks a database this transaction changes under it.
-    const entries = [...this.legacy.getRange({ limit: batch })];
-    for (const { key, value } of entries) {
-      this.listing.putSync([...this.prefix, ...(key as string[])], value);
-      this.legacy.removeSync(key);
-    }
-    if (entries.length === 0) this.legacy = undefined;
-    return entries.length;
+    const moved = this.moveFromLegacy({ limit: batch });
+    if (moved === 0) this.legacy = undefined;
+    return moved;
   }
 
   private moveLegacyRecord(id: string): void {
-    const entries = [...this.legacy!.getRange({ start: [id], end: afterPrefix([id]) })];
+    this.moveFromLegacy({ start: [id], end: afterPrefix([id]) });
+  }
+
+  private moveFromLegacy(range: RangeOptions): number {
+    // Read out before anything is removed: no cursor walks a database this transaction changes under it.
+    const entries = [...this.legacy!.getRange(range)];
     for (const { key, value } of entries) {
       this.listing.putSync([...this.prefix, ...(key as string[])], value);
       this.legacy!.removeSync(key);
     }
+    return entries.length;
   }
 
   private key(...parts: KeyComponent[]): KeyComponent[] {
