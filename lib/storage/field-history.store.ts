@@ -41,6 +41,11 @@ const MOVE_BATCH = 10_000;
 export class FieldHistory {
   private readonly historized: readonly FieldDefinition[];
   private readonly prefix: string[];
+  /**
+   * Every key listed under the entity's records: its events and audit entries, then its history.
+   * Passed as a copy: lmdb writes its own flags (`values`, `onlyCount`) into the options it is given.
+   */
+  private readonly entityRange: RangeOptions;
 
   constructor(
     private readonly definition: EntityDefinition,
@@ -50,6 +55,7 @@ export class FieldHistory {
   ) {
     this.historized = definition.fields.filter((field) => field.history !== 'never');
     this.prefix = [definition.name];
+    this.entityRange = { start: this.prefix, end: afterPrefix(this.prefix) };
   }
 
   /** Records what `event` changed; runs inside the event's write transaction. */
@@ -118,7 +124,11 @@ export class FieldHistory {
         fields[(key as unknown[])[at] as string]?.push(value);
       }
     }
-    for (const entries of Object.values(fields)) entries.sort((a, b) => b.version - a.version);
+    // Each range reads oldest first; only entries from two places need merging.
+    for (const entries of Object.values(fields)) {
+      if (this.legacy) entries.sort((a, b) => b.version - a.version);
+      else entries.reverse();
+    }
     return found ? { id, fields } : undefined;
   }
 
@@ -134,10 +144,9 @@ export class FieldHistory {
     let removed = 0;
     let spent = 0;
     let at: IndexKey = from ?? this.prefix;
-    const end = afterPrefix(this.prefix);
     while (spent < budget) {
       let next: unknown[] | undefined;
-      for (const key of this.listing.getKeys({ start: at, end, limit: 1 }) as Iterable<unknown[]>) next = key;
+      for (const key of this.listing.getKeys({ ...this.entityRange, start: at, limit: 1 }) as Iterable<unknown[]>) next = key;
       if (!next) return { removed };
       const [, id, field] = next as [string, string, unknown];
       spent++;
@@ -179,7 +188,7 @@ export class FieldHistory {
    * audit entries are listed among them).
    */
   *entries(onKey: () => void = () => undefined): Generator<{ id: string; field: string; version?: number }> {
-    for (const key of this.listing.getKeys({ start: this.prefix, end: afterPrefix(this.prefix) }) as Iterable<unknown[]>) {
+    for (const key of this.listing.getKeys({ ...this.entityRange }) as Iterable<unknown[]>) {
       onKey();
       if (typeof key[2] === 'string') yield { id: key[1] as string, field: key[2], version: key[3] as number | undefined };
     }
@@ -191,15 +200,13 @@ export class FieldHistory {
 
   /** How many keys `entries` walks, as LMDB counts them. */
   keysToWalk(): number {
-    return this.listing.getKeysCount({ start: this.prefix, end: afterPrefix(this.prefix) }) + (this.legacy?.getKeysCount() ?? 0);
+    return this.listing.getKeysCount({ ...this.entityRange }) + (this.legacy?.getKeysCount() ?? 0);
   }
 
   /** How many entries the history holds, delete markers included (walks the entity's listing). */
   count(): number {
-    let count = this.legacy?.getKeysCount() ?? 0;
-    for (const key of this.listing.getKeys({ start: this.prefix, end: afterPrefix(this.prefix) }) as Iterable<unknown[]>) {
-      if (typeof key[2] === 'string') count++;
-    }
+    let count = 0;
+    for (const entries = this.entries(); !entries.next().done;) count++;
     return count;
   }
 
@@ -223,7 +230,7 @@ export class FieldHistory {
     // Read out before anything is removed: no cursor walks a database this transaction changes under it.
     const entries = [...this.legacy!.getRange(range)];
     for (const { key, value } of entries) {
-      this.listing.putSync([...this.prefix, ...(key as string[])], value);
+      this.listing.putSync(this.key(...(key as string[])), value);
       this.legacy!.removeSync(key);
     }
     return entries.length;
