@@ -8,7 +8,7 @@ import { environmentStat } from './environment-stat.util.js';
 import { backupEnvironment } from './lmdb-backup.util.js';
 import { assertWholeDataFile } from './lmdb-data-file.util.js';
 import { newestCommitOf, resetLastTxn, StaleWriteTransaction, startsBehindLastCommit } from './lmdb-last-txn.util.js';
-import { openFailure } from './lmdb-open-failure.util.js';
+import { databaseOpenFailure, openFailure } from './lmdb-open-failure.util.js';
 import { lmdbDatabaseOptions, lmdbOpenOptions } from './lmdb-open-options.util.js';
 import { SharedTxnId } from './lmdb-shared-txn-id.store.js';
 import { PanicWatchdog } from './panic-watchdog.service.js';
@@ -109,7 +109,11 @@ export class LmdbEnvironment {
         throw new Error(`database ${name} must be opened before any write, not inside one`);
       }
       const databaseOptions = lmdbDatabaseOptions(name, options.encoding);
-      db = this.readOnly ? this.requireRoot().openDB(name, databaseOptions) : this.openWritable(name, databaseOptions);
+      try {
+        db = this.readOnly ? this.requireRoot().openDB(name, databaseOptions) : this.openWritable(name, databaseOptions);
+      } catch (error) {
+        throw databaseOpenFailure(this.path, name, error);
+      }
       // A read-only environment cannot create a database; lmdb answers undefined for a missing one.
       if (!db) throw new StorageFailureException(`the store at ${this.path} has no database ${name}; start the app on it once`, false);
       if (databaseOptions.sharedStructuresKey !== undefined) this.structures.watch(db);
@@ -127,6 +131,9 @@ export class LmdbEnvironment {
    */
   private openWritable(name: string, options: DatabaseOptions): Database {
     const root = this.requireRoot();
+    // Creating a database is a commit: a store stopped by a failed write takes none.
+    const stopped = this.failures.stoppedBy;
+    if (stopped) throw stopped;
     for (let attempt = 1; ; attempt++) {
       let opened: Database | undefined;
       let repaired = false;

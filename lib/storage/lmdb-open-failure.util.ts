@@ -1,3 +1,4 @@
+import { isNativeError } from 'node:util/types';
 import { StorageFailureException } from './storage-failure.exception.js';
 
 const EINVAL = 22;
@@ -17,4 +18,26 @@ export function openFailure(path: string, error: unknown): unknown {
     false,
     { cause: error },
   );
+}
+
+/** lmdb's code when an environment holds as many databases as it was opened for. */
+const MDB_DBS_FULL = -30791;
+
+/**
+ * What opening one database of an open store failed with, for the caller: the store's own
+ * failures as they are, the rest (a full table of databases, an I/O error on lock.mdb or the
+ * data file) as a `StorageFailureException` naming the store and database, its cause kept.
+ */
+export function databaseOpenFailure(path: string, name: string, error: unknown): unknown {
+  // lmdb's native errors may come from another realm than this module's `Error` (under test runners).
+  if (error instanceof StorageFailureException || !isNativeError(error)) return error;
+  if ((error as { code?: unknown }).code === MDB_DBS_FULL) {
+    return new StorageFailureException(
+      `the store at ${path} was opened for fewer databases than database ${name} needs: import every module registering ` +
+        'entities (EntitiesModule.forFeature) before the application initialises, so that the store opens for all of them',
+      false,
+      { cause: error },
+    );
+  }
+  return new StorageFailureException(`could not open database ${name} of the store at ${path}: ${error.message}`, false, { cause: error });
 }

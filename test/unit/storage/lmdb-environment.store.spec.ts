@@ -7,6 +7,7 @@ import { runInNewContext } from 'node:vm';
 import { META_TXNID_AT, PAGE_SIZE_AT } from '../../../lib/storage/lmdb-data-file.util.js';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
 import { setLastTxnBack, sharedLastTxn } from '../../support/lmdb-shared-txn-id.util.js';
+import { StorageFailureException } from '../../../lib/storage/storage-failure.exception.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 
 setFlagsFromString('--expose-gc');
@@ -156,6 +157,46 @@ describe('LmdbEnvironment.write', () => {
     await new Promise((resolve) => setImmediate(resolve));
     collectGarbage();
     expect(results.flatMap((ref, i) => (ref.deref() ? [i] : []))).toEqual([]);
+  });
+});
+
+describe('LmdbEnvironment.database', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+  let environment: LmdbEnvironment;
+
+  beforeEach(() => {
+    dir = makeTempDir();
+    environment = new LmdbEnvironment(dir.path);
+    environment.open(2);
+  });
+
+  afterEach(async () => {
+    await environment.close();
+    dir.remove();
+  });
+
+  it("explains a database the store was not opened for, keeping lmdb's error as the cause", () => {
+    environment.database('first');
+    environment.database('second');
+    let failure: unknown;
+    try {
+      environment.database('third');
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(StorageFailureException);
+    expect((failure as Error).message).toMatch(/opened for fewer databases than database third needs: import every module registering entities/);
+    expect(((failure as Error).cause as { code?: unknown }).code).toBe(-30791);
+  });
+
+  it('creates no database once a failure stopped its writes, and keeps serving those it opened', async () => {
+    const opened = environment.database<{ n: number }, string>('first');
+    await environment.write(() => opened.putSync('a', { n: 1 }));
+    const failure = new StorageFailureException('the disk failed', false);
+    environment.stop(failure);
+    expect(() => environment.database('second')).toThrow(failure);
+    expect(environment.hasDatabase('second')).toBe(false);
+    expect(environment.database('first').get('a')).toEqual({ n: 1 });
   });
 });
 
