@@ -2,7 +2,7 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { CommanderError } from 'commander';
 import { CliFailure } from './cli-failure.exception.js';
-import { createCliProgram } from './cli-program.factory.js';
+import { createCliProgram, USAGE_HINT } from './cli-program.factory.js';
 import { exitQuietlyOnClosedStdout } from './cli-output.util.js';
 import { EXIT_CODES } from './exit-code.constants.js';
 
@@ -15,15 +15,20 @@ const stderrLogger: LoggerService = {
 Logger.overrideLogger(stderrLogger);
 exitQuietlyOnClosedStdout();
 
+const program = createCliProgram();
 try {
-  await createCliProgram().parseAsync(process.argv);
+  await program.parseAsync(process.argv);
 } catch (error) {
   process.exitCode = exitCodeOf(error);
 }
 
 function exitCodeOf(error: unknown): number {
   if (error instanceof CommanderError) {
-    // Commander has printed its message already; --help and --version end well.
+    // Commander has printed its message already, except when it found no command to run (its help).
+    if (error.code === 'commander.help' && error.exitCode !== 0) {
+      process.stderr.write(`error: expected one of the commands ${program.commands.map((command) => command.name()).join(', ')} ${USAGE_HINT}\n`);
+    }
+    // --help and --version end well.
     return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
   }
   if (error instanceof CliFailure) {

@@ -28,6 +28,7 @@ import { etagOf, expectedVersionOf } from './if-match.util.js';
 import { includeOf } from './include-query.util.js';
 import { parseListQuery } from './list-query.util.js';
 import { toAuditView } from './audit-view.util.js';
+import { toHistoryResponse } from './history-view.util.js';
 import { idempotencyKeyOf, paramOf, requestMetaOf } from './request-meta.util.js';
 
 type HttpRequest = Parameters<typeof requestMetaOf>[0];
@@ -270,7 +271,10 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
         const view = await this.cachedRead(
           decision,
           () => `history:${id}`,
-          () => this.repository.history(id, readerOf(decision)),
+          async () => {
+            const history = await this.repository.history(id, readerOf(decision));
+            return history && toHistoryResponse(history);
+          },
         );
         if (!view) throw new RecordNotFoundException(name, id);
         return view;

@@ -30,16 +30,18 @@ class FieldHistoryEntryView {
   @ApiProperty({ description: 'The value (null when cleared)', nullable: true }) value!: unknown;
   @ApiProperty({ description: 'Record version that set it', example: 2 }) version!: number;
   @ApiProperty({ format: 'date-time' }) at!: string;
-  @ApiProperty({ required: false, description: 'Principal id of who set it' }) actor?: string;
+  @ApiProperty({ type: String, nullable: true, description: 'Principal id of who set it; null for an anonymous write' }) actor!: string | null;
 }
 
 /** One entry of a record's audit trail. */
 @ApiSchema({ name: 'AuditEntry' })
 class AuditEntryView {
   @ApiProperty({ enum: ['create', 'replace', 'update', 'delete', 'restore', 'purge', 'denied'] }) action!: string;
-  @ApiProperty({ required: false, description: 'Principal id, or the actor of a repository write' }) actor?: string;
+  @ApiProperty({ type: String, nullable: true, description: 'Principal id, or the actor of a repository write; null for an anonymous one' })
+  actor!: string | null;
   @ApiProperty({ format: 'date-time' }) at!: string;
-  @ApiProperty({ required: false, example: 2 }) version?: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'Record version the change made; null for a refused write', example: 2 })
+  version!: number | null;
   @ApiProperty({ required: false, description: 'On an update made by a schema migration: the entity version it brought the record to', example: 2 })
   migration?: number;
   @ApiProperty({

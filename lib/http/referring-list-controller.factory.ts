@@ -27,6 +27,7 @@ import { parseListQuery } from './list-query.util.js';
 import { paramOf, type HttpRequest } from './request-meta.util.js';
 import { documentReplication } from './replication-docs.util.js';
 import { RouteGate } from './route.gate.js';
+import { EntityMetadataException } from '../metadata/entity-metadata.exception.js';
 
 /** The routes below a record's own path; a nested route there would shadow one of them. */
 const RECORD_ROUTES: ReadonlySet<string> = new Set(['history', 'audit', 'diff', 'restore', 'revert', 'grants']);
@@ -46,7 +47,11 @@ export function createReferringListController(
 ): Type<unknown> {
   const segment = source.name;
   if (RECORD_ROUTES.has(segment)) {
-    throw new Error(`${source.target.name}.${reference.field}: the nested route /${target.path}/:id/${segment} would shadow a route of ${target.target.name}`);
+    throw new EntityMetadataException(
+      source.target.name,
+      reference.field,
+      `the nested route /${target.path}/:id/${segment} would shadow a route of ${target.target.name}`,
+    );
   }
   const path = `:id/${segment}`;
 

@@ -239,7 +239,7 @@ function* walk(tables: QueryTables, plan: QueryPlan, descending: boolean, cursor
     return;
   }
   const prefix = plan.equalities.map((value) => toKeyComponent(value, count));
-  const bounds = indexBounds(prefix, plan.range, count);
+  const bounds = plan.idRange.length > 0 ? idBoundsWithin(prefix, plan.idRange) : indexBounds(prefix, plan.range, count);
   bounds.lower ??= LOWEST_KEY;
   let resume: KeyComponent[] | undefined;
   if (cursor) resume = prefix.length === count ? [...prefix, cursor.id] : [...prefix, cursor.value, cursor.id];
@@ -258,14 +258,17 @@ function* walk(tables: QueryTables, plan: QueryPlan, descending: boolean, cursor
   }
 }
 
-function rangeOptions(bounds: Bounds, descending: boolean, resume?: Key): { start?: IndexKey; end?: IndexKey; reverse?: boolean } {
+function rangeOptions(bounds: Bounds, descending: boolean, resume?: Key): { start?: IndexKey; end?: IndexKey; reverse?: boolean; inclusiveEnd?: boolean } {
   const [start, end] = descending ? [resume ?? bounds.upper, bounds.lower] : [resume ?? bounds.lower, bounds.upper];
   // An open end is left out, not set to undefined: lmdb then reads `undefined` as the lowest key,
   // and the range would take in the entry where a database keeps its shared msgpack structures.
-  return { ...(start !== undefined && { start }), ...(end !== undefined && { end }), ...(descending && { reverse: true }) } as {
+  // Walking down, the end is a lower bound, which may be a key itself (`id[gte]=X`, `id=X`): lmdb
+  // leaves an end out unless told, and the upper bounds a walk up ends at are never keys.
+  return { ...(start !== undefined && { start }), ...(end !== undefined && { end }), ...(descending && { reverse: true, inclusiveEnd: true }) } as {
     start?: IndexKey;
     end?: IndexKey;
     reverse?: boolean;
+    inclusiveEnd?: boolean;
   };
 }
 
@@ -293,6 +296,25 @@ function indexBounds(prefix: KeyComponent[], range: readonly QueryClause[], coun
           ? afterPrefix(prefix)
           : undefined,
   };
+}
+
+/**
+ * Key bounds of a walk within the run of one full set of index values (`prefix`), from range
+ * clauses on `id`, the keys' last component. Each bound may take in a key too many; the
+ * query's filter, which every record passes through, leaves it out.
+ */
+function idBoundsWithin(prefix: KeyComponent[], range: readonly QueryClause[]): Bounds {
+  let lower: string | undefined;
+  let upper: Buffer | undefined;
+  for (const clause of range) {
+    const id = clause.value as string;
+    if ((clause.op === 'gt' || clause.op === 'gte' || clause.op === 'prefix') && (lower === undefined || compareValues(id, lower) > 0)) lower = id;
+    if (clause.op === 'lt' || clause.op === 'lte' || clause.op === 'prefix') {
+      const end = clause.op === 'prefix' ? afterStringPrefix([...prefix, id]) : afterPrefix([...prefix, id]);
+      if (upper === undefined || Buffer.compare(end, upper) < 0) upper = end;
+    }
+  }
+  return { lower: lower === undefined ? prefix : [...prefix, lower], upper: upper ?? afterPrefix(prefix) };
 }
 
 /** Key bounds of a walk over records, from clauses on `id` (plain string keys). */

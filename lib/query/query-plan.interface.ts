@@ -15,6 +15,11 @@ export type QueryPlan =
        * is read (a record holds one key per index, so none is read twice).
        */
       alternatives?: unknown[];
+      /**
+       * Range clauses on `id` that bound the walk within the run the equalities select, when
+       * they cover every field of the index (its keys then run in id order).
+       */
+      idRange: QueryClause[];
       /** The walk yields records in the requested sort order, so it can stop after one page. */
       ordered: boolean;
       /**

@@ -1,6 +1,7 @@
 import { RANGE_OPERATORS } from '../common/filter-operators.constants.js';
 import type { EntityDefinition, IndexDefinition } from '../metadata/entity-definition.interface.js';
 import { boundsExactly } from '../storage/index-key.util.js';
+import { isRecordId } from '../storage/record-id.util.js';
 import type { QueryClause, SortOrder } from './find-query.interface.js';
 import type { QueryPlan } from './query-plan.interface.js';
 
@@ -13,24 +14,24 @@ const MAX_ID_BOUND = 256;
  * over the records (in id order) when no index helps.
  */
 export function planQuery(definition: EntityDefinition, clauses: readonly QueryClause[], sort: SortOrder): QueryPlan {
+  // An id bound longer than any id would not fit in a key; the filter alone decides it.
+  const idClauses = clauses.filter((c) => c.field === 'id' && ID_RANGE_OPS.has(c.op) && String(c.value).length <= MAX_ID_BOUND);
   let best: { plan: QueryPlan; score: number } = {
-    // An id bound longer than any id would not fit in a key; the filter alone decides it.
-    plan: {
-      kind: 'scan',
-      range: clauses.filter((c) => c.field === 'id' && ID_RANGE_OPS.has(c.op) && String(c.value).length <= MAX_ID_BOUND),
-      ordered: sort.field === 'id',
-    },
+    plan: { kind: 'scan', range: idClauses, ordered: sort.field === 'id' },
     score: sort.field === 'id' ? 1 : 0,
   };
-  if (best.plan.range.length > 0) best.score += 8;
+  if (idClauses.length > 0) best.score += 8;
+  // An id equality reads one record; a range of ids may hold many that other equalities rule out.
+  // In an index key the id follows the other fields, where only an id's length is sure to fit.
+  const idRange = idClauses.some((c) => c.op === 'eq') ? [] : idClauses.filter((c) => isRecordId(c.value));
   for (const index of definition.indexes) {
-    const candidate = planForIndex(index, clauses, sort);
+    const candidate = planForIndex(index, clauses, sort, idRange);
     if (candidate.score > best.score) best = candidate;
   }
   return best.plan;
 }
 
-function planForIndex(index: IndexDefinition, clauses: readonly QueryClause[], sort: SortOrder): { plan: QueryPlan; score: number } {
+function planForIndex(index: IndexDefinition, clauses: readonly QueryClause[], sort: SortOrder, idClauses: QueryClause[]): { plan: QueryPlan; score: number } {
   const equalities: unknown[] = [];
   for (const field of index.fields) {
     const clause = clauses.find((c) => c.field === field && c.op === 'eq');
@@ -42,15 +43,17 @@ function planForIndex(index: IndexDefinition, clauses: readonly QueryClause[], s
   if (alternatives) {
     // A few equalities in one: above a range, below one more equality.
     const score = equalities.length * 4 + 3 + (sort.field === 'id' ? 0.5 : 0);
-    return { plan: { kind: 'index', index, equalities, range: [], alternatives, ordered: false, mergeRuns: sort.field === 'id' }, score };
+    return { plan: { kind: 'index', index, equalities, range: [], idRange: [], alternatives, ordered: false, mergeRuns: sort.field === 'id' }, score };
   }
   const range = next === undefined ? [] : rangeClauses(clauses, next, index.fields.length);
+  const idRange = next === undefined ? idClauses : [];
   const ordered = (sort.field === 'id' && equalities.length === index.fields.length) || (sort.field === next && equalities.length === index.fields.length - 1);
   const mergeRuns = sort.field === 'id' && equalities.length > 0 && !ordered && range.length === 0;
   // Equality counts most, then a range, then the order (a true order above merged runs); a tie keeps the earlier plan.
-  const score = equalities.length * 4 + (range.length > 0 ? 2 : 0) + (ordered ? 1 : mergeRuns ? 0.5 : 0);
+  // A range of ids within the run of every field's equality reads less than that range over all records.
+  const score = equalities.length * 4 + (range.length > 0 ? 2 : 0) + (idRange.length > 0 ? 8 : 0) + (ordered ? 1 : mergeRuns ? 0.5 : 0);
   return {
-    plan: { kind: 'index', index, equalities, range, ordered, mergeRuns },
+    plan: { kind: 'index', index, equalities, range, idRange, ordered, mergeRuns },
     score: equalities.length + range.length > 0 || ordered ? score : 0,
   };
 }
@@ -77,7 +80,7 @@ function rangeClauses(clauses: readonly QueryClause[], field: string, componentC
 
 /** One line describing a plan, for debug logs and tests. */
 export function explainPlan(plan: QueryPlan): string {
-  const range = plan.range.map((c) => `${c.field}[${c.op}]`).join(' ');
+  const range = [...plan.range, ...(plan.kind === 'index' ? plan.idRange : [])].map((c) => `${c.field}[${c.op}]`).join(' ');
   if (plan.kind === 'scan') {
     return `scan records${range ? ` by ${range}` : ''}${plan.ordered ? ' in order' : ', then sort'}`;
   }

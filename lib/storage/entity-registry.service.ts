@@ -1,4 +1,5 @@
 import type { EntityDefinition, ReferenceDefinition } from '../metadata/entity-definition.interface.js';
+import { EntityMetadataException } from '../metadata/entity-metadata.exception.js';
 
 /** A reference to an entity, with the entity that holds it. */
 export interface IncomingReference {
@@ -29,11 +30,11 @@ export class EntityRegistry implements EntityRelations {
     const existing = this.byName.get(definition.name);
     if (existing?.target === definition.target) return false;
     if (existing) {
-      throw new Error(`${definition.target.name}: entity name "${definition.name}" is already used by ${existing.target.name}`);
+      throw new EntityMetadataException(definition.target.name, undefined, `entity name "${definition.name}" is already used by ${existing.target.name}`);
     }
     for (const other of this.byName.values()) {
       if (other.path === definition.path) {
-        throw new Error(`${definition.target.name}: route path "/${definition.path}" is already used by ${other.target.name}`);
+        throw new EntityMetadataException(definition.target.name, undefined, `route path "/${definition.path}" is already used by ${other.target.name}`);
       }
     }
     this.byName.set(definition.name, definition);
@@ -45,7 +46,7 @@ export class EntityRegistry implements EntityRelations {
   /** One entity's routes may be served once, however many modules list it. */
   claimRoutes(definition: EntityDefinition): void {
     if (this.routed.has(definition.name)) {
-      throw new Error(`${definition.target.name}: is listed in more than one EntitiesModule.forFeature(); list each entity once`);
+      throw new EntityMetadataException(definition.target.name, undefined, 'is listed in more than one EntitiesModule.forFeature(); list each entity once');
     }
     this.routed.add(definition.name);
   }
@@ -62,8 +63,10 @@ export class EntityRegistry implements EntityRelations {
     const definition = typeof target === 'function' ? this.byTarget.get(target) : undefined;
     if (definition) return definition;
     const named = typeof target === 'function' ? target.name : String(target);
-    throw new Error(
-      `${source.target.name}.${reference.field}: @Reference(() => ${named}) refers to a class that is not an entity of this store; list it in EntitiesModule.forFeature()`,
+    throw new EntityMetadataException(
+      source.target.name,
+      reference.field,
+      `@Reference(() => ${named}) refers to a class that is not an entity of this store; list it in EntitiesModule.forFeature()`,
     );
   }
 

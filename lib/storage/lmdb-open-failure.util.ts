@@ -39,5 +39,6 @@ export function databaseOpenFailure(path: string, name: string, error: unknown):
       { cause: error },
     );
   }
-  return new StorageFailureException(`could not open database ${name} of the store at ${path}: ${error.message}`, false, { cause: error });
+  const diskFull = /MDB_MAP_FULL|ENOSPC|No space left/i.test(error.message);
+  return new StorageFailureException(`could not open database ${name} of the store at ${path}: ${error.message}`, diskFull, { cause: error });
 }

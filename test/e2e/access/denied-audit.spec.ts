@@ -119,6 +119,16 @@ describe.each(PLATFORMS)('the audit of refused writes on %s', (platform) => {
     expect(entries[1]).not.toHaveProperty('actor');
   });
 
+  it('answers every key of an entry over HTTP: actor null for an anonymous write, version null for a refused one', async () => {
+    const { id } = await docs.create({ title: 'seed' });
+    expectNestError(await http(t).put(`/docs/${id}`).send({ title: 'x' }), 401);
+    const trail = await http(t).get(`/docs/${id}/audit`).set(as(AUDITOR)).expect(200);
+    expect(trail.body.items).toEqual([
+      expect.objectContaining({ action: 'create', actor: null, version: 1 }),
+      expect.objectContaining({ action: 'denied', actor: null, version: null, changes: {} }),
+    ]);
+  });
+
   it('records a write refused with 404 because the grantee may not see the record', async () => {
     const granted = await docs.create({ title: 'granted' });
     const hidden = await docs.create({ title: 'hidden' });

@@ -40,10 +40,19 @@ describe('cli paths and exit codes', () => {
     expect(inFile.stderr).toContain(`error: no store at ${file}: it is not a directory`);
   }, 60_000);
 
-  it('answers exit code 2 for usage errors, and 0 for --help and --version', async () => {
+  it('answers exit code 2 and one line on stderr for usage errors, and 0 for --help and --version', async () => {
     const usages = [[], ['stats'], ['stat', '--jsn'], ['backup'], ['import', '--batch-size', '0'], ['events', '--limit', 'ten']];
     const results = await Promise.all(usages.map((args) => runCli([...args, '--path', dir.path])));
     expect(results.map((result, i) => [usages[i], result.code])).toEqual(usages.map((args) => [args, 2]));
+    for (const result of results) expect(result.stderr).toMatch(/^error: [^\n]+ \(run with --help for usage\)\n$/);
+    expect(results.map((result) => result.stderr)).toEqual([
+      expect.stringMatching(/^error: expected one of the commands stat, verify, /),
+      expect.stringMatching(/^error: unknown command 'stats' \(Did you mean stat\?\) /),
+      expect.stringMatching(/^error: unknown option '--jsn' \(Did you mean --json\?\) /),
+      expect.stringMatching(/^error: missing required argument 'dir' /),
+      expect.stringMatching(/^error: option '--batch-size <n>' argument '0' is invalid/),
+      expect.stringMatching(/^error: option '--limit <n>' argument 'ten' is invalid/),
+    ]);
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Exit codes: 0 done; 1 failed');

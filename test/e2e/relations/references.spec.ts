@@ -138,8 +138,8 @@ describe.each(PLATFORMS)('@Reference on %s', (platform) => {
     expect(cleared.body).toEqual(expect.objectContaining({ text: 'see permit', version: 2 }));
     expect(cleared.body).not.toHaveProperty('permitId');
     const trail = await http(t).get(`/ref-inspections/${inspections[0]!.id}/audit`).expect(200);
-    expect(trail.body.items.map((entry: { action: string; actor?: string }) => [entry.action, entry.actor])).toEqual([
-      ['create', undefined],
+    expect(trail.body.items.map((entry: { action: string; actor: string | null }) => [entry.action, entry.actor])).toEqual([
+      ['create', null],
       ['delete', 'clerk'],
     ]);
     // Restoring the permit brings neither the inspections nor the note's reference back.

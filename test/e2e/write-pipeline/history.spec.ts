@@ -45,6 +45,8 @@ describe.each(PLATFORMS)('GET /P/:id/history on %s', (platform) => {
       for (const text of ['t2', 't3', 't4', 't5']) await api(t).patch(`/notes/${id}`).send({ text }).expect(200);
 
       const response = await api(t).get(`/notes/${id}/history`).expect(200);
+      // Anonymous writes: every entry still has its actor key.
+      expect(response.body.fields.text[0]).toEqual({ value: 't5', version: 5, at: expect.stringMatching(ISO), actor: null });
       expect(response.body.fields.text.map(({ value, version }: { value: string; version: number }) => ({ value, version }))).toEqual([
         { value: 't5', version: 5 },
         { value: 't4', version: 4 },

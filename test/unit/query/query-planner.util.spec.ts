@@ -149,6 +149,28 @@ describe('planQuery', () => {
     const byId = plan({ where: { id: '01J0', client: 'acme' } });
     expect(byId.kind).toBe('scan');
     expect(byId.range).toEqual([{ field: 'id', op: 'eq', value: '01J0' }]);
+    // An equality no index leads with leaves the walk by ids.
+    expect(plan({ where: { id: { gt: '01J0' }, county: 'Travis' } }).kind).toBe('scan');
+  });
+
+  it('bounds the run of an equality on every field of an index by a range of ids', () => {
+    const result = indexPlan({ where: { status: 'open', id: { gt: '01J0', lte: '01J9' } } });
+    expect(result).toMatchObject({
+      equalities: ['open'],
+      range: [],
+      idRange: [
+        { field: 'id', op: 'gt', value: '01J0' },
+        { field: 'id', op: 'lte', value: '01J9' },
+      ],
+      ordered: true,
+    });
+    expect(result.index.name).toBe('status');
+    expect(explain({ where: { status: 'open', id: { gt: '01J0' } } })).toBe('index status by status= id[gt] in order');
+    // A bound no id can be may not fit in an index key: it bounds the walk over the records instead.
+    expect(explain({ where: { status: 'open', id: { gt: '€'.repeat(200) } } })).toBe('scan records by id[gt] in order');
+    expect(explain({ where: { client: 'acme', county: 'Travis', status: 'open', id: { prefix: '01J' } }, sort: 'amount' })).toBe(
+      'index client_county_status by client= county= status= id[prefix], then sort',
+    );
   });
 
   it('scans in id order for a query with no filter and the default sort', () => {

@@ -230,6 +230,28 @@ describe('EntityRepository against an in-memory model (property)', () => {
         expected: having('size', someSizes).filter((id) => model.get(id)!.data.color === someColor),
       },
     );
+    // A range of ids within the run of a full index equality bounds that run's walk.
+    const pivot = modelIds[Math.floor(modelIds.length / 2)] ?? '0';
+    const later = modelIds[Math.floor((modelIds.length * 3) / 4)] ?? '0';
+    const owned = modelIds.filter((id) => model.get(id)!.data.owner === 'alice');
+    walks.push(
+      { query: { where: { owner: 'alice', id: { gt: pivot } } }, expected: owned.filter((id) => id > pivot) },
+      { query: { where: { owner: 'alice', id: { lte: pivot } }, sort: '-id' }, expected: owned.filter((id) => id <= pivot).reverse() },
+      // Walking down, a lower bound that is a key itself is taken in.
+      { query: { where: { owner: 'alice', id: { gte: pivot } }, sort: '-id' }, expected: owned.filter((id) => id >= pivot).reverse() },
+      { query: { where: { id: { gte: pivot } }, sort: '-id' }, expected: modelIds.filter((id) => id >= pivot).reverse() },
+      { query: { where: { id: pivot }, sort: '-id' }, expected: modelIds.filter((id) => id === pivot) },
+      { query: { where: { owner: 'alice', id: { gte: pivot, lt: later } } }, expected: owned.filter((id) => id >= pivot && id < later) },
+      { query: { where: { owner: 'alice', id: { prefix: pivot.slice(0, 12) } } }, expected: owned.filter((id) => id.startsWith(pivot.slice(0, 12))) },
+      {
+        query: { where: { owner: 'alice', id: { gte: pivot } }, sort: 'size' },
+        expected: sorted(
+          'size',
+          false,
+          owned.filter((id) => id >= pivot),
+        ),
+      },
+    );
     for (const { query, expected } of walks) {
       const walked: string[] = [];
       let cursor: string | undefined;

@@ -1,0 +1,80 @@
+import { Module, type Type } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { EntitiesModule, Entity, EntityMetadataException, Field, Reference } from '../../lib/index.js';
+import { makeTempDir } from '../support/temp-dir.util.js';
+
+@Entity('startup-sites')
+class Site {
+  @Field() name!: string;
+}
+
+/** Boots an app over `features` (one forFeature each) on a store of its own; resolves with what start-up threw. */
+async function startUpFailure(...features: Type<object>[][]): Promise<unknown> {
+  const dir = makeTempDir();
+  try {
+    @Module({ imports: [EntitiesModule.forRoot({ path: dir.path }), ...features.map((entities) => EntitiesModule.forFeature(entities))] })
+    class FailingModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [FailingModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    try {
+      await app.init();
+    } finally {
+      await app.close();
+    }
+    return undefined;
+  } catch (error) {
+    return error;
+  } finally {
+    dir.remove();
+  }
+}
+
+describe('start-up errors between entities', () => {
+  it('refuses two entities on one name, naming both classes', async () => {
+    @Entity({ name: 'startup-sites', path: 'other-sites' })
+    class OtherSite {
+      @Field() name!: string;
+    }
+    const failure = await startUpFailure([Site, OtherSite]);
+    expect(failure).toBeInstanceOf(EntityMetadataException);
+    expect((failure as Error).message).toBe('OtherSite: entity name "startup-sites" is already used by Site');
+  });
+
+  it('refuses two entities on one route path, naming both classes', async () => {
+    @Entity({ name: 'startup-places', path: 'startup-sites' })
+    class Place {
+      @Field() name!: string;
+    }
+    const failure = await startUpFailure([Site, Place]);
+    expect(failure).toBeInstanceOf(EntityMetadataException);
+    expect((failure as Error).message).toBe('Place: route path "/startup-sites" is already used by Site');
+  });
+
+  it('refuses an entity listed in two forFeature() calls', async () => {
+    const failure = await startUpFailure([Site], [Site]);
+    expect(failure).toBeInstanceOf(EntityMetadataException);
+    expect((failure as Error).message).toBe('Site: is listed in more than one EntitiesModule.forFeature(); list each entity once');
+  });
+
+  it('refuses a reference whose nested list route would shadow a route of the entity referred to', async () => {
+    @Entity({ name: 'history', path: 'startup-history' })
+    class History {
+      @Field() @Reference(() => Site) siteId!: string;
+    }
+    const failure = await startUpFailure([Site, History]);
+    expect(failure).toBeInstanceOf(EntityMetadataException);
+    expect((failure as Error).message).toBe('History.siteId: the nested route /startup-sites/:id/history would shadow a route of Site');
+  });
+
+  it('refuses a reference to a class that is not an entity of the store, naming the field', async () => {
+    @Entity('startup-orphans')
+    class Orphan {
+      @Field() @Reference(() => Site) siteId!: string;
+    }
+    const failure = await startUpFailure([Orphan]);
+    expect(failure).toBeInstanceOf(EntityMetadataException);
+    expect((failure as Error).message).toBe(
+      'Orphan.siteId: @Reference(() => Site) refers to a class that is not an entity of this store; list it in EntitiesModule.forFeature()',
+    );
+  });
+});
