@@ -4,12 +4,14 @@ import { Permit } from './permit.entity.js';
 
 /**
  * An inspection of a permit's site: `permitId` refers to a `Permit`, checked on every write;
- * deleting the permit deletes its inspections. They are listed at
+ * deleting the permit deletes its inspections. A deleted inspection is kept (`softDelete`):
+ * `GET /inspections?deleted=only` lists them, `POST /inspections/:id/restore` brings one back
+ * and `DELETE /inspections/:id?purge=true` removes it for good. They are listed at
  * `GET /permits/:id/inspections`, and `?include=permit` reads each with its permit. The
  * schedule is public; clerks schedule and record inspections; deleting one needs `inspections:delete`
  * and managing grants `inspections:admin`, the defaults, which only the admin role holds.
  */
-@Entity({ name: 'inspections', path: 'inspections' })
+@Entity({ name: 'inspections', path: 'inspections', softDelete: true })
 @Composite(['permitId', 'scheduledFor'])
 @Permission({ read: null, create: 'inspections:write', update: 'inspections:write' })
 export class Inspection {
