@@ -6,7 +6,14 @@ import type { EntityDefinition } from '../metadata/entity-definition.interface.j
 import { nameableReferences } from '../metadata/reference-names.util.js';
 import { fieldSchema } from './entity-dto.factory.js';
 
-/** The list route's query parameters in OpenAPI: one equality filter per visible field, then sort, limit, cursor, include. */
+/** Names the parameter that carries filters with an operator; it never appears in a query string. */
+const FILTERS_PARAMETER = 'filters';
+
+/**
+ * The list route's query parameters in OpenAPI: one equality filter per visible field, the
+ * filters with an operator or on a managed field as one exploded object (so Swagger UI and
+ * generated clients can send `amount[gte]=100`), then sort, limit, cursor, include.
+ */
 export function ListQueryParameters(definition: EntityDefinition): MethodDecorator {
   const visible = definition.fields.filter((field) => !field.hidden);
   const sortable = ['id', 'createdAt', 'updatedAt', 'version', ...visible.map((field) => field.name)];
@@ -22,6 +29,7 @@ export function ListQueryParameters(definition: EntityDefinition): MethodDecorat
         description: `Equality filter; also ${field.name}[${operators}]`,
       } as never);
     }),
+    ...(visible.some((field) => field.name === FILTERS_PARAMETER) ? [] : [OperatorFilters()]),
     ApiQuery({ name: 'sort', required: false, enum: sortable.flatMap((field) => [field, `-${field}`]), description: 'Sort field, `-` for descending' }),
     ApiQuery({ name: 'limit', required: false, type: Number, minimum: 1, maximum: MAX_LIMIT, description: `Page size (default ${DEFAULT_LIMIT})` }),
     ApiQuery({ name: 'cursor', required: false, type: String, description: 'The `nextCursor` of the previous page' }),
@@ -59,4 +67,24 @@ export function IncludeParameter(definition: EntityDefinition): MethodDecorator[
       description: 'References to add to each record, comma-separated: each as the record it refers to, as the caller may read it, or null',
     }),
   ];
+}
+
+/**
+ * An object whose each property is one query parameter (`style: form`, `explode: true`):
+ * `{ "amount[gte]": "100", "createdAt[lt]": "2026-12-01" }` is sent as
+ * `amount[gte]=100&createdAt[lt]=2026-12-01`. Its empty example keeps Swagger UI from filling in
+ * properties of its own, which would be sent as unknown fields.
+ */
+function OperatorFilters(): MethodDecorator {
+  return ApiQuery({
+    name: FILTERS_PARAMETER,
+    required: false,
+    style: 'form',
+    explode: true,
+    schema: { type: 'object', additionalProperties: { type: 'string' }, example: {} },
+    description:
+      `Filters with an operator, one property each: \`field[op]\` with op one of ${FILTER_OPERATORS.join(', ')} ` +
+      '(`in` takes comma-separated values, `prefix` strings only); also on `id`, `version`, `createdAt` and `updatedAt`. ' +
+      'Each property is sent as its own query parameter, e.g. `{ "amount[gte]": "100" }` as `amount[gte]=100`.',
+  } as never);
 }

@@ -11,7 +11,7 @@ const EINVAL = 22;
  * Every EINVAL at open is explained so, its cause kept; any other failure is passed on as it is.
  */
 export function openFailure(path: string, error: unknown): unknown {
-  if (!(error instanceof Error) || (error as { code?: unknown }).code !== EINVAL) return error;
+  if (!isNativeError(error) || (error as { code?: unknown }).code !== EINVAL) return error;
   return new StorageFailureException(
     `LMDB could not open ${path} (${error.message}): most likely another process closed the store while this one opened it, ` +
       'which LMDB does not survive while no other process holds the store; start this process again',

@@ -94,6 +94,18 @@ describeWithChromium.each(['express', 'fastify'] as const)('Swagger UI of the sa
       expect(listed.status).toBe('200');
       const { items } = JSON.parse(listed.body) as { items: { number: string; createdBy?: string }[] };
       expect(items.map((item) => [item.number, item.createdBy])).toEqual([[number, 'alice']]);
+
+      // Filters with an operator go in as one object, each property its own query parameter.
+      const filters = list.locator('tr[data-param-name="filters"] textarea');
+      expect(JSON.parse(await filters.inputValue())).toEqual({});
+      await filters.fill(JSON.stringify({ 'estimatedCost[gte]': '0', 'createdAt[lte]': '2999-01-01' }));
+      const filtered = await execute(list);
+      await shot('5-filtered');
+      expect(filtered.curl).toMatch(/estimatedCost(%5B|\[)gte(%5D|\])=0&createdAt(%5B|\[)lte(%5D|\])=2999-01-01/);
+      expect(filtered.status).toBe('200');
+      expect((JSON.parse(filtered.body) as { items: { number: string }[] }).items.map((item) => item.number)).toEqual([number]);
+      await filters.fill(JSON.stringify({ 'estimatedCost[lt]': '0' }));
+      expect(JSON.parse((await execute(list)).body)).toEqual({ items: [], nextCursor: null });
       passed = true;
     } catch (error) {
       await shot('failure').catch(() => undefined);
