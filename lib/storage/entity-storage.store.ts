@@ -27,7 +27,7 @@ import { checkStoreFormat, migrateStoreFormat, recordStoreFormat } from './store
 import { LogWatcher } from './log-watcher.util.js';
 import { verifyStore, type VerifyReport } from './store-verifier.util.js';
 import { danglingReferences, describeDangling, type DanglingReference } from './dangling-references.util.js';
-import { StoreWriters, type StoreWriter } from './store-writers.store.js';
+import { refuseOlderWriters, StoreWriters, type StoreWriter } from './store-writers.store.js';
 import { WriteTransaction } from './write-transaction.store.js';
 import { SchemaVersions } from './schema-versions.store.js';
 import { SchemaMigrator, type MigrationRunOptions } from './schema-migrator.service.js';
@@ -157,6 +157,7 @@ export class EntityStorage {
     if (manual) refusePendingMigrations(this.migrations, definitions, (definition) => this.tablesOf(definition));
     await this.writerList.enroll(writerRole);
     admit?.();
+    refuseOlderWriters(this.environment.database(META_DB), this.writerList.others(), this.environment.path);
     this.sealingKey = secretKey ?? (await loadCursorKey(this.environment));
     const { eventRetention, idempotencyTtl } = this.options;
     const entities = definitions.map((definition) => this.tablesOf(definition));
@@ -195,6 +196,7 @@ export class EntityStorage {
     if (writerRole !== undefined) await this.writerList.enroll(writerRole);
     admit?.();
     if (writerRole === undefined) return;
+    refuseOlderWriters(meta, this.writerList.others(), this.environment.path);
     // A tool that writes writes this version's format.
     await migrateStoreFormat(
       this.environment,

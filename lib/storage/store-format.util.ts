@@ -80,7 +80,8 @@ export async function migrateStoreFormat(
   for (const { history } of entities) while ((await environment.write(() => history.moveLegacyEntries())) > 0);
 }
 
-function storedFormat(meta: Database<unknown, IndexKey>): number {
+/** The format recorded in a store's `_meta`: 1 when none is. */
+export function storedFormat(meta: Database<unknown, IndexKey>): number {
   const stored = meta.get(FORMAT_KEY);
   return typeof stored === 'number' ? stored : 1;
 }

@@ -4,6 +4,8 @@ import { hostname } from 'node:os';
 import type { Database } from 'lmdb';
 import { afterPrefix, type IndexKey } from './index-key.util.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
+import { STORE_FORMAT, storedFormat } from './store-format.util.js';
+import { StorageFailureException } from './storage-failure.exception.js';
 
 /** A process that has the store open to write: an app, or a command-line tool changing it. */
 export interface StoreWriter {
@@ -17,6 +19,8 @@ export interface StoreWriter {
   since: string;
   /** Tells apart several stores opened by one process. */
   token: string;
+  /** The store format its version writes (see STORE_FORMAT); absent from the entries of versions before 0.1's format 6. */
+  format?: number;
 }
 
 const WRITERS = ['writers'];
@@ -49,6 +53,7 @@ export class StoreWriters {
       role,
       since: new Date().toISOString(),
       token: randomBytes(8).toString('hex'),
+      format: STORE_FORMAT,
     };
     await this.environment.write(() => {
       for (const other of this.list()) {
@@ -72,6 +77,12 @@ export class StoreWriters {
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, WITHDRAW_TIMEOUT)));
     await Promise.race([this.environment.write(() => this.meta().removeSync(keyOf(writer))).catch(() => undefined), timeout]);
     clearTimeout(timer);
+  }
+
+  /** The other processes listed that may still be writing to this directory, as of the current read snapshot. */
+  others(): StoreWriter[] {
+    const path = realpathSync(this.environment.path);
+    return this.list().filter((writer) => writer.token !== this.own?.token && isLiveWriterOf(writer, path));
   }
 
   /** Every listed writer, as of the current read snapshot; some may have died since. */
@@ -102,4 +113,22 @@ export function isLiveWriterOf(writer: StoreWriter, path: string): boolean {
 
 function keyOf(writer: StoreWriter): IndexKey {
   return [...WRITERS, writer.host, writer.pid, writer.token];
+}
+
+/**
+ * Refuses to move a store older than this version's format while another process that writes
+ * an older one has it open: each move needs every process of the older version stopped (see
+ * STORE_FORMAT), or it would miss or misread what the move changes. `writers` are the other
+ * live writers, as `StoreWriters.others` lists them.
+ */
+export function refuseOlderWriters(meta: Database<unknown, IndexKey>, writers: readonly StoreWriter[], path: string): void {
+  const format = storedFormat(meta);
+  if (format >= STORE_FORMAT) return;
+  const older = writers.find((writer) => (writer.format ?? 0) < STORE_FORMAT);
+  if (!older) return;
+  throw new StorageFailureException(
+    `the store at ${path} is in format ${format}, which this version moves to ${STORE_FORMAT}, but process ${older.pid} on ${older.host} ` +
+      `(${older.role}, since ${older.since}) has it open to write in an older format: stop every process of the older version first`,
+    false,
+  );
 }

@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import { hostname } from 'node:os';
 import 'reflect-metadata';
 import { jest } from '@jest/globals';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -160,6 +162,37 @@ describe('the store format', () => {
     await storage.close();
     expect(await formatOf(dir.path)).toBe(STORE_FORMAT + 1);
   });
+
+  it.each(['open', 'attach'] as const)(
+    'refuses (%s) to move an older store while a process of an older version has it open to write, and not for one of this version',
+    async (mode) => {
+      await withStorage(dir.path, async () => undefined);
+      await setFormat(dir.path, STORE_FORMAT - 1);
+      // As a running process of the version before listed itself: no format in its entry. This process stands in for it, alive.
+      const older = { host: hostname(), pid: process.pid, path: realpathSync(dir.path), role: 'app', since: '2026-12-01T00:00:00.000Z', token: 'older' };
+      await rewriteAs(dir.path, STORE_FORMAT - 1, [META_DB], (meta) => meta.putSync(['writers', older.host, older.pid, older.token], older));
+
+      const storage = new EntityStorage(new LmdbEnvironment(dir.path));
+      storage.register(permits);
+      const opening = mode === 'open' ? storage.open('app') : storage.attach('cli import');
+      await expect(opening).rejects.toThrow(
+        `the store at ${dir.path} is in format ${STORE_FORMAT - 1}, which this version moves to ${STORE_FORMAT}, but process ${process.pid} on ` +
+          `${older.host} (app, since ${older.since}) has it open to write in an older format: stop every process of the older version first`,
+      );
+      await storage.close();
+      expect(await formatOf(dir.path)).toBe(STORE_FORMAT - 1);
+
+      // The same entry from a process of this version does not hold the move back.
+      await rewriteAs(dir.path, STORE_FORMAT - 1, [META_DB], (meta) =>
+        meta.putSync(['writers', older.host, older.pid, older.token], { ...older, format: STORE_FORMAT }),
+      );
+      const again = new EntityStorage(new LmdbEnvironment(dir.path));
+      again.register(permits);
+      await (mode === 'open' ? again.open('app') : again.attach('cli import'));
+      await again.close();
+      expect(await formatOf(dir.path)).toBe(STORE_FORMAT);
+    },
+  );
 });
 
 @Entity('inspections')
