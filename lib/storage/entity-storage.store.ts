@@ -119,6 +119,8 @@ export class EntityStorage {
    * (`writerRole`, default `app`) until `close()`. Idempotent. A tool that opens the store as
    * an app would (`migrate`) passes `admit`, which may refuse the open by throwing once this
    * process is listed as a writer and before anything else is written, and how migrations run.
+   * Without `admit` (an app), an open that would move an older store to this version's format
+   * refuses while a process of an older version writes to it on this host (see `refuseOlderWriters`).
    */
   open(writerRole = 'app', tool: { admit?: () => void; migration?: MigrationRunOptions } = {}): Promise<void> {
     this.opening ??= this.openOnce(writerRole, tool);
@@ -156,8 +158,9 @@ export class EntityStorage {
     this.migrations.checkNotNewer(definitions);
     if (manual) refusePendingMigrations(this.migrations, definitions, (definition) => this.tablesOf(definition));
     await this.writerList.enroll(writerRole);
-    admit?.();
-    refuseOlderWriters(this.environment.database(META_DB), this.writerList.others(), this.environment.path);
+    // A tool's `admit` decides about other writers (the command line's --force overrides it).
+    if (admit) admit();
+    else refuseOlderWriters(this.environment.database(META_DB), this.writerList.others(), this.environment.path, (message) => this.logger.warn(message));
     this.sealingKey = secretKey ?? (await loadCursorKey(this.environment));
     const { eventRetention, idempotencyTtl } = this.options;
     const entities = definitions.map((definition) => this.tablesOf(definition));
@@ -196,7 +199,6 @@ export class EntityStorage {
     if (writerRole !== undefined) await this.writerList.enroll(writerRole);
     admit?.();
     if (writerRole === undefined) return;
-    refuseOlderWriters(meta, this.writerList.others(), this.environment.path);
     // A tool that writes writes this version's format.
     await migrateStoreFormat(
       this.environment,

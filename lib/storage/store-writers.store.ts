@@ -79,10 +79,15 @@ export class StoreWriters {
     clearTimeout(timer);
   }
 
-  /** The other processes listed that may still be writing to this directory, as of the current read snapshot. */
+  /**
+   * The other processes listed that may still be writing to this directory, as of the current
+   * read snapshot. An entry with this process's host and pid is its own, or a dead one's whose
+   * pid it took (a container's pid 1 with a stable hostname).
+   */
   others(): StoreWriter[] {
     const path = realpathSync(this.environment.path);
-    return this.list().filter((writer) => writer.token !== this.own?.token && isLiveWriterOf(writer, path));
+    const host = hostname();
+    return this.list().filter((writer) => !(writer.host === host && writer.pid === process.pid) && isLiveWriterOf(writer, path));
   }
 
   /** Every listed writer, as of the current read snapshot; some may have died since. */
@@ -116,19 +121,24 @@ function keyOf(writer: StoreWriter): IndexKey {
 }
 
 /**
- * Refuses to move a store older than this version's format while another process that writes
- * an older one has it open: each move needs every process of the older version stopped (see
- * STORE_FORMAT), or it would miss or misread what the move changes. `writers` are the other
- * live writers, as `StoreWriters.others` lists them.
+ * Refuses to move a store older than this version's format while a process of an older version
+ * writes to it on this host: each move needs every such process stopped (see STORE_FORMAT), or
+ * it would miss or misread what the move changes. A writer that lists no format ran a version
+ * before formats were listed. A writer listed from another host cannot be asked whether it
+ * still runs (its entry stays until a process on its host opens the store), so it is only
+ * named through `warn`. `writers` are the other live writers, as `StoreWriters.others` lists them.
  */
-export function refuseOlderWriters(meta: Database<unknown, IndexKey>, writers: readonly StoreWriter[], path: string): void {
+export function refuseOlderWriters(meta: Database<unknown, IndexKey>, writers: readonly StoreWriter[], path: string, warn: (message: string) => void): void {
   const format = storedFormat(meta);
   if (format >= STORE_FORMAT) return;
-  const older = writers.find((writer) => (writer.format ?? 0) < STORE_FORMAT);
-  if (!older) return;
-  throw new StorageFailureException(
-    `the store at ${path} is in format ${format}, which this version moves to ${STORE_FORMAT}, but process ${older.pid} on ${older.host} ` +
-      `(${older.role}, since ${older.since}) has it open to write in an older format: stop every process of the older version first`,
-    false,
-  );
+  const describe = (writer: StoreWriter) => `process ${writer.pid} on ${writer.host} (${writer.role}, since ${writer.since})`;
+  for (const writer of writers) {
+    if ((writer.format ?? 0) >= STORE_FORMAT) continue;
+    const moving = `the store at ${path} is in format ${format}, which this version moves to ${STORE_FORMAT}, but ${describe(writer)}`;
+    if (writer.host !== hostname()) {
+      warn(`${moving} is listed as writing to it in an older format: if it still runs, stop it now (this host cannot ask it)`);
+      continue;
+    }
+    throw new StorageFailureException(`${moving} has it open to write in an older format: stop every process of the older version first`, false);
+  }
 }
