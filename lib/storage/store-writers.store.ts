@@ -19,7 +19,7 @@ export interface StoreWriter {
   since: string;
   /** Tells apart several stores opened by one process. */
   token: string;
-  /** The store format its version writes (see STORE_FORMAT); absent from the entries of versions before 0.1's format 6. */
+  /** The store format its version writes (see STORE_FORMAT); absent from the entries of earlier versions. */
   format?: number;
 }
 
