@@ -1,11 +1,10 @@
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
 import { definitionsFromCatalog, readCatalogAt, type StoreCatalog } from '../storage/store-catalog.util.js';
-import { isLiveWriterOf, type StoreWriter } from '../storage/store-writers.store.js';
+import type { StoreWriter } from '../storage/store-writers.store.js';
 import type { MigrationRunOptions } from '../storage/schema-migrator.service.js';
 import { createStoreParts } from '../wiring/store-parts.factory.js';
 import { CliFailure } from './cli-failure.exception.js';
@@ -76,7 +75,7 @@ export async function withStore<R>(path: string, access: StoreAccess, fn: (sessi
   const definitions = access.definitions ?? definitionsFromCatalog(catalog?.entities ?? []);
   for (const definition of definitions) storage.register(definition);
   const admit = () => {
-    if (access.writerRole !== undefined && !access.force) refuseIfOtherWriters(absolute, storage.writers());
+    if (access.writerRole !== undefined && !access.force) refuseIfOtherWriters(absolute, storage.otherWriters());
     if (access.changesState) refuseIfReplicated(absolute, storage.replicatedSeq());
   };
   try {
@@ -127,9 +126,7 @@ function refuseIfReplicated(path: string, seq: number): void {
  * This command has already listed itself, so an app starting from now on is visible to
  * the next tool; any other live writer listed means the store is in use.
  */
-function refuseIfOtherWriters(path: string, writers: readonly StoreWriter[]): void {
-  const real = realpathSync(path);
-  const others = writers.filter((writer) => !(writer.host === hostname() && writer.pid === process.pid) && isLiveWriterOf(writer, real));
+function refuseIfOtherWriters(path: string, others: readonly StoreWriter[]): void {
   if (others.length === 0) return;
   const listed = others.map((writer) => `${writer.role} (pid ${writer.pid} on ${writer.host}, since ${writer.since})`).join('; ');
   throw new CliFailure(

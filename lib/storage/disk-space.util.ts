@@ -5,3 +5,8 @@ export async function freeDiskBytes(path: string): Promise<number> {
   const stats = await statfs(path);
   return stats.bavail * stats.bsize;
 }
+
+/** Whether an lmdb or system error message says the map or the disk is full. */
+export function saysDiskFull(message: string): boolean {
+  return /MDB_MAP_FULL|ENOSPC|No space left/i.test(message);
+}

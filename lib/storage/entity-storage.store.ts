@@ -27,7 +27,7 @@ import { checkStoreFormat, migrateStoreFormat, recordStoreFormat } from './store
 import { LogWatcher } from './log-watcher.util.js';
 import { verifyStore, type VerifyReport } from './store-verifier.util.js';
 import { danglingReferences, describeDangling, type DanglingReference } from './dangling-references.util.js';
-import { refuseOlderWriters, StoreWriters, type StoreWriter } from './store-writers.store.js';
+import { StoreWriters, type StoreWriter } from './store-writers.store.js';
 import { WriteTransaction } from './write-transaction.store.js';
 import { SchemaVersions } from './schema-versions.store.js';
 import { SchemaMigrator, type MigrationRunOptions } from './schema-migrator.service.js';
@@ -120,7 +120,7 @@ export class EntityStorage {
    * an app would (`migrate`) passes `admit`, which may refuse the open by throwing once this
    * process is listed as a writer and before anything else is written, and how migrations run.
    * Without `admit` (an app), an open that would move an older store to this version's format
-   * refuses while a process of an older version writes to it on this host (see `refuseOlderWriters`).
+   * refuses while a process of an older version writes to it on this host (see `StoreWriters.refuseOlderWriters`).
    */
   open(writerRole = 'app', tool: { admit?: () => void; migration?: MigrationRunOptions } = {}): Promise<void> {
     this.opening ??= this.openOnce(writerRole, tool);
@@ -145,6 +145,12 @@ export class EntityStorage {
     return this.writerList.list();
   }
 
+  /** The other processes listed that may still be writing to this store, as of now (see `StoreWriters.others`). */
+  otherWriters(): StoreWriter[] {
+    this.renewSnapshot();
+    return this.writerList.others();
+  }
+
   private async openOnce(writerRole: string, { admit, migration }: { admit?: () => void; migration?: MigrationRunOptions }): Promise<void> {
     // A secret too short fails start-up before anything is written.
     const secretKey = this.options.cursorSecret === undefined ? undefined : cursorKeyFromSecret(this.options.cursorSecret);
@@ -160,7 +166,7 @@ export class EntityStorage {
     await this.writerList.enroll(writerRole);
     // A tool's `admit` decides about other writers (the command line's --force overrides it).
     if (admit) admit();
-    else refuseOlderWriters(this.environment.database(META_DB), this.writerList.others(), this.environment.path, (message) => this.logger.warn(message));
+    else this.writerList.refuseOlderWriters((message) => this.logger.warn(message));
     this.sealingKey = secretKey ?? (await loadCursorKey(this.environment));
     const { eventRetention, idempotencyTtl } = this.options;
     const entities = definitions.map((definition) => this.tablesOf(definition));

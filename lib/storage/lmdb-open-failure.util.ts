@@ -1,4 +1,5 @@
 import { isNativeError } from 'node:util/types';
+import { saysDiskFull } from './disk-space.util.js';
 import { StorageFailureException } from './storage-failure.exception.js';
 
 const EINVAL = 22;
@@ -39,6 +40,7 @@ export function databaseOpenFailure(path: string, name: string, error: unknown):
       { cause: error },
     );
   }
-  const diskFull = /MDB_MAP_FULL|ENOSPC|No space left/i.test(error.message);
-  return new StorageFailureException(`could not open database ${name} of the store at ${path}: ${error.message}`, diskFull, { cause: error });
+  return new StorageFailureException(`could not open database ${name} of the store at ${path}: ${error.message}`, saysDiskFull(error.message), {
+    cause: error,
+  });
 }

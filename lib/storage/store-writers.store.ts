@@ -90,6 +90,29 @@ export class StoreWriters {
     return this.list().filter((writer) => !(writer.host === host && writer.pid === process.pid) && isLiveWriterOf(writer, path));
   }
 
+  /**
+   * Refuses to move a store older than this version's format while a process of an older version
+   * writes to it on this host: each move needs every such process stopped (see STORE_FORMAT), or
+   * it would miss or misread what the move changes. A writer that lists no format ran a version
+   * before formats were listed. A writer listed from another host cannot be asked whether it
+   * still runs (its entry stays until a process on its host opens the store), so it is only
+   * named through `warn`.
+   */
+  refuseOlderWriters(warn: (message: string) => void): void {
+    const format = storedFormat(this.meta());
+    if (format >= STORE_FORMAT) return;
+    const describe = (writer: StoreWriter) => `process ${writer.pid} on ${writer.host} (${writer.role}, since ${writer.since})`;
+    for (const writer of this.others()) {
+      if ((writer.format ?? 0) >= STORE_FORMAT) continue;
+      const moving = `the store at ${this.environment.path} is in format ${format}, which this version moves to ${STORE_FORMAT}, but ${describe(writer)}`;
+      if (writer.host !== hostname()) {
+        warn(`${moving} is listed as writing to it in an older format: if it still runs, stop it now (this host cannot ask it)`);
+        continue;
+      }
+      throw new StorageFailureException(`${moving} has it open to write in an older format: stop every process of the older version first`, false);
+    }
+  }
+
   /** Every listed writer, as of the current read snapshot; some may have died since. */
   list(): StoreWriter[] {
     return [...this.meta().getRange({ start: WRITERS, end: afterPrefix(WRITERS) })].map(({ value }) => value as StoreWriter);
@@ -105,7 +128,7 @@ export class StoreWriters {
  * resolved). A process on another host cannot be asked, so it counts as running; on this
  * host, signal 0 tells (EPERM: it runs as another user).
  */
-export function isLiveWriterOf(writer: StoreWriter, path: string): boolean {
+function isLiveWriterOf(writer: StoreWriter, path: string): boolean {
   if (writer.path !== path) return false;
   if (writer.host !== hostname()) return true;
   try {
@@ -118,27 +141,4 @@ export function isLiveWriterOf(writer: StoreWriter, path: string): boolean {
 
 function keyOf(writer: StoreWriter): IndexKey {
   return [...WRITERS, writer.host, writer.pid, writer.token];
-}
-
-/**
- * Refuses to move a store older than this version's format while a process of an older version
- * writes to it on this host: each move needs every such process stopped (see STORE_FORMAT), or
- * it would miss or misread what the move changes. A writer that lists no format ran a version
- * before formats were listed. A writer listed from another host cannot be asked whether it
- * still runs (its entry stays until a process on its host opens the store), so it is only
- * named through `warn`. `writers` are the other live writers, as `StoreWriters.others` lists them.
- */
-export function refuseOlderWriters(meta: Database<unknown, IndexKey>, writers: readonly StoreWriter[], path: string, warn: (message: string) => void): void {
-  const format = storedFormat(meta);
-  if (format >= STORE_FORMAT) return;
-  const describe = (writer: StoreWriter) => `process ${writer.pid} on ${writer.host} (${writer.role}, since ${writer.since})`;
-  for (const writer of writers) {
-    if ((writer.format ?? 0) >= STORE_FORMAT) continue;
-    const moving = `the store at ${path} is in format ${format}, which this version moves to ${STORE_FORMAT}, but ${describe(writer)}`;
-    if (writer.host !== hostname()) {
-      warn(`${moving} is listed as writing to it in an older format: if it still runs, stop it now (this host cannot ask it)`);
-      continue;
-    }
-    throw new StorageFailureException(`${moving} has it open to write in an older format: stop every process of the older version first`, false);
-  }
 }

@@ -1,4 +1,4 @@
-import { freeDiskBytes } from './disk-space.util.js';
+import { freeDiskBytes, saysDiskFull } from './disk-space.util.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EntitiesLogger } from '../common/entities.logger.js';
 import { FailureSignal } from './failure-signal.service.js';
@@ -101,7 +101,7 @@ export class WriteFailures {
     // that (a sync) leaves what is on disk unknown: the store stops writing.
     if (txnId !== undefined && this.lastCommittedTxnId() < txnId) {
       // LMDB reports a short write, which is how a full disk shows first, as EIO, so the file system is asked too.
-      const diskFull = /MDB_MAP_FULL|ENOSPC|No space left/i.test(detail) || (await nearlyFull);
+      const diskFull = saysDiskFull(detail) || (await nearlyFull);
       if (diskFull)
         return new StorageFailureException('the store is full: free disk space or raise mapSize; nothing was changed', true, { cause: cause ?? error });
       return new StorageFailureException(`the write failed (${detail}); nothing was changed`, false, { cause: cause ?? error });
