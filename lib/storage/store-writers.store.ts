@@ -21,9 +21,19 @@ export interface StoreWriter {
   token: string;
   /** The store format its version writes (see STORE_FORMAT); absent from the entries of earlier versions. */
   format?: number;
+  /** ISO-8601 time it last renewed its entry (see RENEW_EVERY); absent from the entries of earlier versions. */
+  renewed?: string;
 }
 
 const WRITERS = ['writers'];
+/**
+ * How often a writer renews its entry while it has the store open. A process on another host
+ * (in practice another container on the same volume, with a hostname of its own) cannot be
+ * asked whether it runs, so its entry counts as running until it goes unrenewed this long.
+ */
+const RENEW_EVERY = 30_000;
+/** Ten missed renewals: a process blocked that long is not writing either. */
+const GONE_AFTER_UNRENEWED = 10 * RENEW_EVERY;
 /** How long `withdraw` waits for its write before it lets the entry go stale. */
 const WITHDRAW_TIMEOUT = 2_000;
 
@@ -34,45 +44,63 @@ const WITHDRAW_TIMEOUT = 2_000;
  */
 export class StoreWriters {
   private own?: StoreWriter;
+  private renewal?: NodeJS.Timeout;
 
   constructor(
     private readonly environment: LmdbEnvironment,
     private readonly metaDb: string,
+    private readonly renewEvery = RENEW_EVERY,
   ) {}
 
   /**
-   * Adds this process as `role`, and drops the entries that no longer hold: processes on
-   * this host that ended without removing theirs (a crash, a kill), and those copied along
-   * from another directory (a backup).
+   * Adds this process as `role`, renewing its entry every `renewEvery` ms until `withdraw`, and
+   * drops the entries that no longer hold: processes on this host that ended without removing
+   * theirs (a crash, a kill), those of another host left unrenewed (a killed container), and
+   * those copied along from another directory (a backup).
    */
   async enroll(role: string): Promise<void> {
+    const now = new Date().toISOString();
     const writer: StoreWriter = {
       host: hostname(),
       pid: process.pid,
       path: realpathSync(this.environment.path),
       role,
-      since: new Date().toISOString(),
+      since: now,
       token: randomBytes(8).toString('hex'),
       format: STORE_FORMAT,
+      renewed: now,
     };
     await this.environment.write(() => {
-      for (const other of this.list()) {
-        if (other.host === writer.host && !isLiveWriterOf(other, writer.path)) this.meta().removeSync(keyOf(other));
-      }
+      for (const other of this.list()) if (!isLiveWriterOf(other, writer.path)) this.meta().removeSync(keyOf(other));
       this.meta().putSync(keyOf(writer), writer);
     });
     this.own = writer;
+    clearInterval(this.renewal);
+    this.renewal = setInterval(() => void this.renew(), this.renewEvery).unref();
+  }
+
+  /**
+   * Puts this process's entry back with the time renewed, also when another process took it for
+   * gone meanwhile. A failed renewal only ages the entry: the failure is the store's to report,
+   * at the next write that needs it.
+   */
+  private async renew(): Promise<void> {
+    const writer = this.own;
+    if (!writer) return;
+    const renewed: StoreWriter = { ...writer, renewed: new Date().toISOString() };
+    await this.environment.write(() => this.meta().putSync(keyOf(renewed), renewed)).catch(() => undefined);
   }
 
   /**
    * Removes this process's entry. A store that can no longer commit (a full disk) must still
    * close, so a failure or a hang only leaves a stale entry, which tools ignore once the
-   * process is gone and the next `enroll` on this host removes.
+   * process is gone (see `isLiveWriterOf`) and the next `enroll` removes.
    */
   async withdraw(): Promise<void> {
     const writer = this.own;
     if (!writer) return;
     this.own = undefined;
+    clearInterval(this.renewal);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, WITHDRAW_TIMEOUT)));
     await Promise.race([this.environment.write(() => this.meta().removeSync(keyOf(writer))).catch(() => undefined), timeout]);
@@ -95,7 +123,7 @@ export class StoreWriters {
    * writes to it on this host: each move needs every such process stopped (see STORE_FORMAT), or
    * it would miss or misread what the move changes. A writer that lists no format ran a version
    * before formats were listed. A writer listed from another host cannot be asked whether it
-   * still runs (its entry stays until a process on its host opens the store), so it is only
+   * still runs (an older version's entry is never renewed, so it stays listed), so it is only
    * named through `warn`.
    */
   refuseOlderWriters(warn: (message: string) => void): void {
@@ -125,12 +153,13 @@ export class StoreWriters {
 
 /**
  * Whether a listed writer may still be writing to the store in the directory `path` (symlinks
- * resolved). A process on another host cannot be asked, so it counts as running; on this
- * host, signal 0 tells (EPERM: it runs as another user).
+ * resolved). A process on another host cannot be asked, so it counts as running while it renews
+ * its entry (always, for an entry of an earlier version, which never renews); on this host,
+ * signal 0 tells (EPERM: it runs as another user).
  */
 function isLiveWriterOf(writer: StoreWriter, path: string): boolean {
   if (writer.path !== path) return false;
-  if (writer.host !== hostname()) return true;
+  if (writer.host !== hostname()) return writer.renewed === undefined || !(Date.now() - Date.parse(writer.renewed) >= GONE_AFTER_UNRENEWED);
   try {
     process.kill(writer.pid, 0);
     return true;
