@@ -43,7 +43,11 @@ export type { Principal } from './common/principal.interface.js';
 
 // Reading and writing records
 export { EntityRepository } from './repository/entity.repository.js';
-export type { EntityChange, FindOptions, ReadOptions, RecordDiff, RepositoryWriteContext, SubscribeOptions } from './repository/entity.repository.js';
+export type { EntityChange } from './repository/entity-change.interface.js';
+export type { FindOptions, ReadOptions } from './repository/read-options.interface.js';
+export type { RecordDiff } from './repository/record-diff.interface.js';
+export type { RepositoryWriteContext } from './repository/repository-write-context.interface.js';
+export type { SubscribeOptions } from './repository/subscribe-options.interface.js';
 export { EntityTransaction } from './repository/entity.transaction.js';
 export type { TransactionWriteContext } from './repository/entity.transaction.js';
 export type { PrincipalContext } from './repository/principal-context.interface.js';

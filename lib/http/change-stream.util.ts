@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { EntityChange } from '../repository/entity.repository.js';
+import type { EntityChange } from '../repository/entity-change.interface.js';
 
 /** A comment line this often keeps proxies and load balancers from closing a quiet stream. */
 const PING_MS = 15_000;

@@ -10,12 +10,11 @@ import { EntityAccess } from '../permission/entity-access.service.js';
 import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
 import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
 import { documentReplication } from './replication-docs.util.js';
-import { RouteGate, type RouteMethod, type RouteServices } from './route.gate.js';
-import type { EntityChange, EntityRepository, RepositoryWriteContext } from '../repository/entity.repository.js';
+import type { RouteGate, RouteServices } from './route.gate.js';
+import type { EntityChange } from '../repository/entity-change.interface.js';
+import type { EntityRepository } from '../repository/entity.repository.js';
+import type { RepositoryWriteContext } from '../repository/repository-write-context.interface.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
-import type { EntityAction } from '../common/entity-action.constants.js';
-import { createHash } from 'node:crypto';
-import { isoDateOf } from '../common/date-value.util.js';
 import { streamChanges } from './change-stream.util.js';
 import { AuditService } from '../audit/audit.service.js';
 import { EntityCache } from '../cache/entity-cache.service.js';
@@ -29,9 +28,12 @@ import { includeOf } from './include-query.util.js';
 import { parseListQuery } from './list-query.util.js';
 import { toAuditView } from './audit-view.util.js';
 import { toHistoryResponse } from './history-view.util.js';
-import { idempotencyKeyOf, paramOf, requestMetaOf } from './request-meta.util.js';
-
-type HttpRequest = Parameters<typeof requestMetaOf>[0];
+import { idempotencyKeyOf, paramOf, requestMetaOf, type HttpRequest } from './request-meta.util.js';
+import { createEntityRouteGates, refuseThrough, type EntityRouteName } from './entity-route-gates.util.js';
+import { afterSeqOf, diffQuery, pastPointQuery, purgeRequested, searchOf, type PastPointQuery } from './entity-route-query.util.js';
+import { revertVersionOf } from './revert-body.util.js';
+import { readerOf, writeContextOf } from './route-context.util.js';
+import { listKeyOf, viewKeyOf } from './read-cache-key.util.js';
 
 /**
  * Builds the REST controller of one entity: a real class per entity, named after it,
@@ -55,7 +57,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   @SetMetadata(METADATA_KEYS.definition, definition)
   class EntityController {
     /** Each route's stages (request id, metrics, access, body and id checks): see `RouteGate`. */
-    protected readonly routes: Record<RouteName, RouteGate>;
+    protected readonly routes: Record<EntityRouteName, RouteGate>;
     /** The entity a reference points to, for filters through it (`?permit.status=open`). */
     protected readonly targetOf: (reference: ReferenceDefinition) => EntityDefinition;
 
@@ -73,24 +75,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       this.targetOf = (reference) => storage.referenceTarget(definition, reference);
       if (storage.replication) documentReplication(Object.getPrototypeOf(this) as object);
       const services: RouteServices = { definition, options, access, audit, telemetry, adapterHost, replication: storage.replication };
-      const gate = (method: RouteMethod, path: string, action: EntityAction, body?: typeof createBody) => new RouteGate(services, method, path, action, body);
-      this.routes = {
-        create: gate('POST', '', 'create', createBody),
-        createMany: gate('POST', 'batch', 'create'),
-        list: gate('GET', '', 'read'),
-        findOne: gate('GET', ':id', 'read'),
-        replace: gate('PUT', ':id', 'update', createBody),
-        update: gate('PATCH', ':id', 'update', updateBody),
-        remove: gate('DELETE', ':id', 'delete'),
-        purge: gate('DELETE', ':id', 'admin'),
-        restore: gate('POST', ':id/restore', 'delete'),
-        history: gate('GET', ':id/history', 'history'),
-        findAt: gate('GET', ':id', 'history'),
-        changes: gate('GET', 'changes', 'read'),
-        diff: gate('GET', ':id/diff', 'history'),
-        revert: gate('POST', ':id/revert', 'update'),
-        audit: gate('GET', ':id/audit', 'audit'),
-      };
+      this.routes = createEntityRouteGates(services, createBody, updateBody);
     }
 
     @Post()
@@ -127,7 +112,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
         if (query.deleted !== undefined && query.deleted !== 'exclude') return this.repository.find(query, readerOf(decision));
         return this.cachedRead(
           decision,
-          () => `list:${digest(url.slice(url.indexOf('?') + 1))}`,
+          () => listKeyOf(url),
           () => this.repository.find(query, readerOf(decision)),
         );
       });
@@ -159,7 +144,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
           if (point && include) throw new BadRequestException('include reads the records referred to as they are now: not with version or asOf');
         } catch (error) {
           const search = searchOf(url);
-          return this.refuse(search.has('version') || search.has('asOf') ? this.routes.findAt : this.routes.findOne, request, response, id, error);
+          return refuseThrough(search.has('version') || search.has('asOf') ? this.routes.findAt : this.routes.findOne, request, response, id, error);
         }
         if (point) return this.findAt(request, response, id, point);
         if (include) return this.findIncluding(request, response, id, include);
@@ -169,8 +154,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       return this.routes.findOne.serve(request, response, id, (decision) =>
         this.cachedRead(decision, () => `id:${id}`, load(decision)).then((view) => {
           if (!view) throw new RecordNotFoundException(name, id);
-          this.adapterHost.httpAdapter.setHeader(response, 'ETag', etagOf(view.version));
-          return view;
+          return this.respond(response, view);
         }),
       );
     }
@@ -242,7 +226,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       try {
         purge = definition.softDelete && purgeRequested(this.adapterHost.httpAdapter.getRequestUrl(request) as string);
       } catch (error) {
-        return this.refuse(this.routes.remove, request, response, id, error);
+        return refuseThrough(this.routes.remove, request, response, id, error);
       }
       const route = purge ? this.routes.purge : this.routes.remove;
       return route.serve(request, response, id, async (decision) => {
@@ -295,40 +279,17 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       });
     }
 
-    /**
-     * Answers a query string that chose no route (it could not be read) through `route`'s
-     * checks: 401 and 403 come before its 400, as on every route, so a caller who may not take
-     * the action learns nothing of what it asked.
-     */
-    protected refuse(route: RouteGate, request: HttpRequest, response: object, id: string, error: unknown): Promise<never> {
-      return route.serve(request, response, id, () => Promise.reject(error));
-    }
-
-    /** The write context of a request: the route's decision (its principal the actor), and its details for the audit trail. */
+    /** The write context of a request, with its details for the audit trail (see `writeContextOf`). */
     protected context(request: HttpRequest, decision: AccessDecision, extra: WriteContext): RepositoryWriteContext & DecidedContext {
-      return { ...extra, ...readerOf(decision), request: this.requestMeta(request) };
-    }
-
-    protected requestMeta(request: HttpRequest) {
-      return requestMetaOf(request, this.adapterHost.httpAdapter.getRequestUrl(request) as string);
+      return writeContextOf(decision, extra, requestMetaOf(request, this.adapterHost.httpAdapter.getRequestUrl(request) as string));
     }
 
     /** A read through the cache when the entity is cached; straight from `load` otherwise. */
     protected cachedRead<V>(decision: AccessDecision, key: () => string, load: () => Promise<V>): Promise<V> {
-      return this.cache.caches(definition) ? this.cache.read(definition, this.viewKey(decision), key(), load) : load();
+      return this.cache.caches(definition) ? this.cache.read(definition, viewKeyOf(this.access, definition, decision), key(), load) : load();
     }
 
-    /**
-     * What a cached answer depends on besides the data: the fields the principal may not
-     * read and, when records are filtered per principal, who it is and the grants in force.
-     */
-    protected viewKey(decision: AccessDecision): string {
-      const hidden = [...this.access.unreadableFields(definition, decision)].sort().join(',');
-      const records = decision.entityWide ? 'all' : `${digest(decision.principal?.id ?? '')}@${this.access.acl.version()}`;
-      return `${records}|${hidden}`;
-    }
-
-    /** A written record, as the repository shaped it for the route's decision, with its ETag. */
+    /** A record, as the repository shaped it for the route's decision, with its ETag. */
     protected respond<R extends { version: number }>(response: object, record: R): R {
       this.adapterHost.httpAdapter.setHeader(response, 'ETag', etagOf(record.version));
       return record;
@@ -353,91 +314,4 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   const controller = definition.audited ? AuditedEntityController : EntityController;
   Object.defineProperty(controller, 'name', { value: `${noun}Controller` });
   return controller;
-}
-
-/** A read made for the route's decision: the repository applies it rather than deciding again, and shapes the records once. */
-function readerOf(decision: AccessDecision): DecidedContext {
-  return { principal: decision.principal ?? null, decision };
-}
-
-type RouteName =
-  | 'changes'
-  | 'create'
-  | 'createMany'
-  | 'list'
-  | 'findOne'
-  | 'findAt'
-  | 'replace'
-  | 'update'
-  | 'remove'
-  | 'purge'
-  | 'restore'
-  | 'history'
-  | 'diff'
-  | 'revert'
-  | 'audit';
-
-type PastPointQuery = { version: number } | { asOf: string };
-
-function searchOf(url: string): URLSearchParams {
-  return new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
-}
-
-/**
- * Where a change stream starts: after `Last-Event-ID` (what a browser's EventSource sends when
- * it reconnects), else after `?after=`, else at the log's end.
- */
-function afterSeqOf(lastEventId: string | string[] | undefined, url: string): number | undefined {
-  const search = searchOf(url);
-  // Filters, sorts and pages are for lists: silently streaming everything would mislead.
-  for (const key of search.keys()) if (key !== 'after') throw new BadRequestException(`unknown query parameter ${key}: the change feed takes only after`);
-  const raw = typeof lastEventId === 'string' ? lastEventId : (search.get('after') ?? undefined);
-  if (raw === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(raw)) throw new BadRequestException('Last-Event-ID and after must be a seq: a whole number');
-  return Number(raw);
-}
-
-/** `?version=N` or `?asOf=<time>` of `GET /P/:id`, if either; both at once, or a malformed one, is refused. */
-function pastPointQuery(url: string): PastPointQuery | undefined {
-  const search = searchOf(url);
-  const version = search.get('version');
-  const asOf = search.get('asOf');
-  if (version !== null && asOf !== null) throw new BadRequestException('give version or asOf, not both');
-  if (version !== null) return { version: positiveInteger('version', version) };
-  if (asOf === null) return undefined;
-  const time = isoDateOf(asOf);
-  if (time === undefined) throw new BadRequestException('asOf must be an ISO-8601 date');
-  return { asOf: time };
-}
-
-function diffQuery(url: string): { from?: number; to?: number } {
-  const search = searchOf(url);
-  const [from, to] = [search.get('from'), search.get('to')];
-  return { ...(from !== null && { from: positiveInteger('from', from) }), ...(to !== null && { to: positiveInteger('to', to) }) };
-}
-
-function positiveInteger(name: string, raw: string): number {
-  if (!/^[1-9]\d{0,14}$/.test(raw)) throw new BadRequestException(`${name} must be a positive integer`);
-  return Number(raw);
-}
-
-/** The body of `POST /P/:id/revert`: `{ "toVersion": N }` and nothing else (`version` in a body is the record's own, and ignored). */
-function revertVersionOf(body: unknown): number {
-  const { toVersion, ...rest } = body as { toVersion?: unknown };
-  const extra = Object.keys(rest);
-  if (extra.length > 0) throw new BadRequestException(`property ${extra[0]} should not exist`);
-  if (typeof toVersion !== 'number' || !Number.isSafeInteger(toVersion) || toVersion < 1) throw new BadRequestException('toVersion must be a positive integer');
-  return toVersion;
-}
-
-/** Whether a DELETE asks to purge (`?purge=true`); anything but `true` or `false` is refused. */
-function purgeRequested(url: string): boolean {
-  const value = searchOf(url).get('purge');
-  if (value === null || value === 'false') return false;
-  if (value === 'true') return true;
-  throw new BadRequestException('purge must be true or false');
-}
-
-function digest(text: string): string {
-  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }

@@ -5,12 +5,15 @@ import { EntitiesLogger } from '../common/entities.logger.js';
 import type { ReplicationOptions } from '../common/replication-options.interface.js';
 import { ReplicationDivergedException } from '../storage/replication-diverged.exception.js';
 import { StorageFailureException } from '../storage/storage-failure.exception.js';
-import { decodeMessage, encodeMessage, MESSAGE_FORMAT } from '../storage/transaction-message.util.js';
+import { encodeMessage, MESSAGE_FORMAT } from '../storage/transaction-message.util.js';
 import { ulidFactory } from '../storage/ulid.util.js';
 import type { SequencedStore, WriteSequencer } from '../storage/write-sequencer.interface.js';
 import type { WriteTransaction } from '../storage/write-transaction.store.js';
 import { JetStreamLog, StreamMovedOnError } from './jetstream-log.client.js';
 import { checkReplicationOptions } from './replication-options.util.js';
+import { dropWaiters, releaseWaiters, waitForSeq, type SeqWaiter } from './seq-waiters.util.js';
+import { streamHealth, type UnconfirmedAppend } from './stream-health.util.js';
+import { adoptStream, checkFollowable, unreplicatedChanges } from './stream-join.util.js';
 
 const DEFAULT_TIMEOUT = 5_000;
 /** Writes sent in one message at most. */
@@ -20,8 +23,6 @@ const MAX_GROUP = 100;
  * its max_payload, 1 MiB unless the servers set another.
  */
 const GROUP_BYTES = 256 * 1024;
-/** How long health reads down after an append the stream did not confirm, at least (or 5 write timeouts). */
-const UNCONFIRMED_FOR = 10_000;
 /** Between attempts to append a message whose first attempt had no answer. */
 const RETRY_PAUSE = 100;
 const nextOrigin = ulidFactory();
@@ -31,12 +32,6 @@ interface QueuedWrite {
   fn: (tx: WriteTransaction) => unknown;
   resolve: (result: unknown) => void;
   reject: (error: unknown) => void;
-}
-
-interface Waiter {
-  seq: number;
-  resolve: () => void;
-  reject: (error: Error) => void;
 }
 
 /**
@@ -65,11 +60,11 @@ export class StoreReplicator implements WriteSequencer {
   private pumping = false;
   private appended = 0;
   private applied = 0;
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new Set<SeqWaiter>();
   /** Why this instance stopped following the stream; it never resumes without a restart. */
   private failure?: StorageFailureException;
   /** The last group of writes the stream did not take, until an append is confirmed again. */
-  private unconfirmed?: { at: number; message: string };
+  private unconfirmed?: UnconfirmedAppend;
 
   constructor(private readonly options: ReplicationOptions) {
     checkReplicationOptions(options);
@@ -95,67 +90,19 @@ export class StoreReplicator implements WriteSequencer {
   /** Checks that the store can follow the stream from where it is, then follows it until caught up. */
   private async follow(store: SequencedStore, log: JetStreamLog): Promise<void> {
     if (store.position().seq === 0 && store.hasLocalChanges()) {
-      if (!this.options.adoptLocalStore) {
-        throw new ReplicationDivergedException(
-          `this store holds changes made without replication, which the other instances lack; start from an empty data directory or a backup of an instance of stream ${log.stream}, ` +
-            'or set replication.adoptLocalStore on the one instance whose store is to start an empty stream',
-        );
-      }
-      await this.adopt(store, log);
+      if (!this.options.adoptLocalStore) throw unreplicatedChanges(log);
+      await adoptStream(store, log, this.origin, (bytes, last, msgID) => this.append(bytes, last, msgID));
+      this.logger.log(`this store's data starts stream ${log.stream} (message 1); start the other instances from a backup of it`);
     }
     const position = store.position();
     const { first, last } = await log.bounds();
-    if (position.seq > last) {
-      throw new ReplicationDivergedException(
-        `this store applied message ${position.seq} of a stream that ends at ${last} in ${log.stream}: it follows another stream`,
-      );
-    }
-    if (position.seq < last && position.seq + 1 < first) {
-      throw new ReplicationDivergedException(
-        `stream ${log.stream} no longer holds message ${position.seq + 1} (it starts at ${first}); start from a backup of an instance made after message ${first - 1}`,
-      );
-    }
+    checkFollowable(position.seq, first, last, log);
     this.applied = position.seq;
     this.messages = await log.follow(position.seq + 1);
     this.following = this.consume(this.messages);
     // However long the backlog a backup brings takes to apply: start-up is done once it is.
     await this.waitFor(last, Number.POSITIVE_INFINITY);
     this.logger.log(`following stream ${log.stream} from message ${position.seq + 1}; caught up at ${this.applied}`);
-  }
-
-  /**
-   * Starts the empty stream from this store's data: appends a baseline message, which carries
-   * none of it, after nothing, and applies it here. The message holds the store's adoption id
-   * (its Nats-Msg-Id too), so a start cut short after the append, or another process on this
-   * directory, finds the stream's first message to be this store's and goes on from it. A
-   * stream begun by any other message is refused: this store's changes are in none of them.
-   */
-  private async adopt(store: SequencedStore, log: JetStreamLog): Promise<void> {
-    const id = await store.adoption();
-    const refused = (why: string) =>
-      new ReplicationDivergedException(
-        `adoptLocalStore: ${why}, so this store's changes, made without replication, cannot start it; ` +
-          `start from a backup of an instance of stream ${log.stream}, or adopt into a new stream (delete and create it again: a purged stream keeps its seqs)`,
-      );
-    const ownFirst = async (): Promise<Uint8Array | undefined> => {
-      const first = await log.messageAt(1).catch(() => undefined);
-      try {
-        return first && decodeMessage(first).baseline === id ? first : undefined;
-      } catch {
-        return undefined;
-      }
-    };
-    const { last } = await log.bounds();
-    let bytes = last > 0 ? await ownFirst() : undefined;
-    if (last > 0 && !bytes) throw refused(`stream ${log.stream} has begun (its last seq is ${last})`);
-    if (!bytes) {
-      const baseline = encodeMessage({ format: MESSAGE_FORMAT, origin: this.origin, catalog: store.catalog, prev: '', changes: [], baseline: id });
-      const seq = await this.append(baseline, 0, `adopt.${id}`);
-      bytes = seq === 1 ? baseline : await ownFirst();
-      if (!bytes) throw refused(`another instance started stream ${log.stream} first`);
-    }
-    await store.applyReplicated(1, bytes, true);
-    this.logger.log(`this store's data starts stream ${log.stream} (message 1); start the other instances from a backup of it`);
   }
 
   write<R>(fn: (tx: WriteTransaction) => R): Promise<R> {
@@ -192,27 +139,7 @@ export class StoreReplicator implements WriteSequencer {
   waitFor(seq: number, timeout = this.timeout): Promise<void> {
     if (this.applied >= seq) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const waiter: Waiter = {
-        seq,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      if (Number.isFinite(timeout)) {
-        timer = setTimeout(() => {
-          this.waiters.delete(waiter);
-          reject(new StorageFailureException(`this instance has applied the replicated changes up to ${this.applied}, not yet ${seq}`, false));
-        }, timeout);
-      }
-      this.waiters.add(waiter);
-    });
+    return waitForSeq(this.waiters, seq, timeout, this);
   }
 
   /**
@@ -224,23 +151,7 @@ export class StoreReplicator implements WriteSequencer {
     const details: ReplicationHealth = { appliedSeq: this.applied };
     if (this.failure) return { details, problem: `replication stopped: ${this.failure.message}` };
     if (!this.log) return { details, problem: 'replication is not connected' };
-    // A stream leader cut off from its quorum may still answer its info for a while; a write it
-    // could not confirm tells sooner. Until one is confirmed again, or for a while with no writes.
-    if (this.unconfirmed && Date.now() - this.unconfirmed.at < Math.max(UNCONFIRMED_FOR, 5 * this.timeout)) {
-      return { details, problem: `NATS stream ${this.log.stream} did not confirm the last write (has it lost its quorum?): ${this.unconfirmed.message}` };
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.timeout} ms`)), this.timeout);
-    });
-    try {
-      details.streamLastSeq = (await Promise.race([this.log.bounds(), timedOut])).last;
-      return { details };
-    } catch (error) {
-      return { details, problem: `NATS stream ${this.log.stream} does not answer (has it lost its quorum?): ${(error as Error).message}` };
-    } finally {
-      clearTimeout(timer);
-    }
+    return streamHealth(details, this.log, this.unconfirmed, this.timeout);
   }
 
   async close(): Promise<void> {
@@ -329,30 +240,21 @@ export class StoreReplicator implements WriteSequencer {
         this.advance(message.seq);
       }
       // Closed: nothing more will be applied here.
-      this.dropWaiters(new StorageFailureException('replication is closing', false));
+      dropWaiters(this.waiters, new StorageFailureException('replication is closing', false));
     } catch (error) {
       const failure = error instanceof StorageFailureException ? error : new ReplicationDivergedException((error as Error).message);
       this.failure = failure;
       this.logger.error(failure.message);
       store.stop(failure);
       messages.stop();
-      this.dropWaiters(failure);
+      dropWaiters(this.waiters, failure);
     }
-  }
-
-  private dropWaiters(error: StorageFailureException): void {
-    for (const waiter of this.waiters) waiter.reject(error);
-    this.waiters.clear();
   }
 
   private advance(seq: number): void {
     if (seq <= this.applied) return;
     this.applied = seq;
-    for (const waiter of this.waiters) {
-      if (waiter.seq > seq) continue;
-      this.waiters.delete(waiter);
-      waiter.resolve();
-    }
+    releaseWaiters(this.waiters, seq);
   }
 
   private requireStore(): SequencedStore {

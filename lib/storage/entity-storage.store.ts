@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { EntityDefinition, ReferenceDefinition } from '../metadata/entity-definition.interface.js';
 import type { EventRetention, StorageOptions } from '../common/storage-options.interface.js';
 import { cursorKeyFromSecret, loadCursorKey } from './cursor-key.util.js';
-import { ChangeApplier } from './change-applier.service.js';
+import type { ChangeApplier } from './change-applier.service.js';
 import type { EntityEvent } from './entity-event.interface.js';
 import type { EntityProjection, StoreCompanion } from './entity-projection.interface.js';
 import { EntityRegistry } from './entity-registry.service.js';
@@ -13,14 +13,14 @@ import type { RecordHistory } from './field-history.store.js';
 import { DEFAULT_IDEMPOTENCY_TTL, type IdempotencyStore } from './idempotency.store.js';
 import { IndexBuilder } from './index-builder.service.js';
 import type { IndexKey } from './index-key.util.js';
-import { ReplicationDivergedException } from './replication-diverged.exception.js';
-import { adoptionOf, applyMessage, catalogHash, readPosition, type ReplicationPosition } from './replication-position.util.js';
+import { readPosition, type ReplicationPosition } from './replication-position.util.js';
 import type { StoreChange } from './store-change.interface.js';
-import { decodeMessage, messageHash, type TransactionMessage } from './transaction-message.util.js';
+import { sequencedStoreOf } from './sequenced-store.util.js';
+import { migratesManually } from './migrate-option.util.js';
 import type { SequencedStore, WriteSequencer } from './write-sequencer.interface.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import type { MaintenanceResult } from './maintenance-result.interface.js';
-import { maxDbsFor, META_DB, openEntityTables, openSharedDatabases } from './store-layout.util.js';
+import { META_DB, openEntityTables } from './store-layout.util.js';
 import { reconcileWithDefinitions, recordDefinitions } from './store-reconciliation.util.js';
 import { DEFAULT_MAINTENANCE_INTERVAL, scheduleMaintenance } from './store-maintenance.util.js';
 import { checkStoreFormat, migrateStoreFormat, recordStoreFormat } from './store-format.util.js';
@@ -29,7 +29,8 @@ import { verifyStore, type VerifyReport } from './store-verifier.util.js';
 import { danglingReferences, describeDangling, type DanglingReference } from './dangling-references.util.js';
 import { StoreWriters, type StoreWriter } from './store-writers.store.js';
 import { WriteTransaction } from './write-transaction.store.js';
-import { SchemaVersions } from './schema-versions.store.js';
+import type { SchemaVersions } from './schema-versions.store.js';
+import { openStoreCore } from './store-core.util.js';
 import { SchemaMigrator, type MigrationRunOptions } from './schema-migrator.service.js';
 import { refusePendingMigrations, runPendingMigrations } from './start-up-migrations.util.js';
 import { readCatalog } from './store-catalog.util.js';
@@ -160,7 +161,7 @@ export class EntityStorage {
     // Checked before anything is written; `reconcileWithDefinitions` records this version's.
     checkStoreFormat(this.environment.database(META_DB), this.environment.path);
     const definitions = this.registry.all();
-    const manual = this.migrateManually();
+    const manual = migratesManually(this.options.migrate, !!this.sequencer);
     this.migrations.checkNotNewer(definitions);
     if (manual) refusePendingMigrations(this.migrations, definitions, (definition) => this.tablesOf(definition));
     await this.writerList.enroll(writerRole);
@@ -185,18 +186,6 @@ export class EntityStorage {
     this.maintenance = scheduleMaintenance(() => this.runMaintenance(), this.options.maintenanceInterval ?? DEFAULT_MAINTENANCE_INTERVAL, this.logger);
   }
 
-  private migrateManually(): boolean {
-    const { migrate } = this.options;
-    if (migrate !== undefined && migrate !== 'on-start' && migrate !== 'manual') {
-      throw new Error(`EntitiesModule.forRoot migrate must be 'on-start' or 'manual', not ${JSON.stringify(migrate)}`);
-    }
-    // The command line changes no replicated store, so nothing could run the steps.
-    if (migrate === 'manual' && this.sequencer) {
-      throw new Error("EntitiesModule.forRoot migrate: 'manual' cannot be used with replication: replicated instances migrate as they start");
-    }
-    return migrate === 'manual';
-  }
-
   private async attachOnce(writerRole: string | undefined, admit: (() => void) | undefined): Promise<void> {
     this.openDatabases();
     await this.environment.caughtUp();
@@ -218,22 +207,11 @@ export class EntityStorage {
   /** Every database is opened here, outside any write: one first opened in a write that rolls back is dead. */
   private openDatabases(): void {
     const companions = [...this.projections, ...this.companions];
-    this.environment.open(maxDbsFor(this.registry.all(), companions));
-    for (const companion of companions) companion.open(this);
-    const { log, idempotency } = openSharedDatabases(this.environment, this.options.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL);
-    this.eventLog = log;
-    this.idempotency = idempotency;
-    this.schemaVersions = new SchemaVersions(this.environment.database(META_DB));
-    this.applier = new ChangeApplier(
-      log,
-      idempotency,
-      (entity) => {
-        const definition = this.registry.named(entity);
-        return definition && this.tablesOf(definition);
-      },
-      this.schemaVersions,
-      companions,
-    );
+    const core = openStoreCore(this.environment, this.registry.all(), companions, this, this.options.idempotencyTtl ?? DEFAULT_IDEMPOTENCY_TTL, (entity) => {
+      const definition = this.registry.named(entity);
+      return definition && this.tablesOf(definition);
+    });
+    ({ log: this.eventLog, idempotency: this.idempotency, schemaVersions: this.schemaVersions, applier: this.applier } = core);
     for (const definition of this.registry.all()) this.tablesOf(definition);
   }
 
@@ -281,46 +259,21 @@ export class EntityStorage {
 
   /** What the write sequencer (replication) decides, applies and stops writes through. */
   private sequencedStore(): SequencedStore {
-    const meta = this.environment.database<unknown, IndexKey>(META_DB);
-    const catalog = catalogHash(this.registry.all());
-    return {
-      catalog,
-      decide: (writes) =>
-        this.environment.dryRun(() => {
-          const changes: StoreChange[] = [];
-          const outcomes = writes.map((write) => {
-            const own: StoreChange[] = [];
-            try {
-              const result = this.environment.orUndo(() => write(this.transaction(own)));
-              changes.push(...own);
-              return { result };
-            } catch (error) {
-              return { error };
-            }
-          });
-          return { outcomes, changes, position: readPosition(meta) };
-        }),
-      applyReplicated: (seq, bytes, adopting) => {
-        let message: TransactionMessage;
-        try {
-          message = decodeMessage(bytes);
-        } catch (error) {
-          return Promise.reject(new ReplicationDivergedException(`message ${seq} cannot be read: ${(error as Error).message}`));
-        }
-        return this.environment.write(() => applyMessage(meta, this.transaction(), catalog, seq, message, messageHash(bytes), adopting));
-      },
-      position: () => this.replicationPosition(),
-      hasLocalChanges: () => {
-        this.renewSnapshot();
-        // Compaction keeps the newest event, so a log that ever held one still does. Grants, the
-        // audit of refused writes and idempotency results are state without events.
-        return (
-          this.log.lastSeq() > 0 || this.idempotency!.holdsResults() || [...this.projections, ...this.companions].some((companion) => companion.holdsState())
-        );
-      },
-      adoption: () => adoptionOf(this.environment),
-      stop: (failure) => this.environment.stop(failure),
-    };
+    return sequencedStoreOf(
+      this.environment,
+      this.registry.all(),
+      (applied) => this.transaction(applied),
+      () => this.replicationPosition(),
+      () => this.hasLocalChanges(),
+    );
+  }
+
+  /** Whether the store holds changes no replicated message made (see `SequencedStore.hasLocalChanges`). */
+  private hasLocalChanges(): boolean {
+    this.renewSnapshot();
+    // Compaction keeps the newest event, so a log that ever held one still does. Grants, the
+    // audit of refused writes and idempotency results are state without events.
+    return this.log.lastSeq() > 0 || this.idempotency!.holdsResults() || [...this.projections, ...this.companions].some((companion) => companion.holdsState());
   }
 
   /** Writes a heartbeat into the store and resolves once it is durable: proof that the store takes writes now. */

@@ -1,24 +1,21 @@
-import { mkdirSync } from 'node:fs';
-import { setTimeout as delay } from 'node:timers/promises';
-import { ABORT, open, TransactionFlags, type Database, type DatabaseOptions, type Key, type RootDatabase } from 'lmdb';
+import { ABORT, type Database, type Key, type RootDatabase } from 'lmdb';
 import type { LmdbTuning } from '../common/storage-options.interface.js';
 import { EntitiesLogger } from '../common/entities.logger.js';
 import type { EnvironmentStat, LmdbStats } from './environment-stat.interface.js';
 import { environmentStat } from './environment-stat.util.js';
 import { backupEnvironment } from './lmdb-backup.util.js';
-import { assertWholeDataFile } from './lmdb-data-file.util.js';
-import { newestCommitOf, resetLastTxn, StaleWriteTransaction, startsBehindLastCommit } from './lmdb-last-txn.util.js';
-import { databaseOpenFailure, openFailure } from './lmdb-open-failure.util.js';
-import { lmdbDatabaseOptions, lmdbOpenOptions } from './lmdb-open-options.util.js';
-import { SharedTxnId } from './lmdb-shared-txn-id.store.js';
+import { LastTxnCatchUp } from './last-txn-catch-up.service.js';
+import { StaleWriteTransaction } from './lmdb-last-txn.util.js';
+import { databaseOpenFailure } from './lmdb-open-failure.util.js';
+import { lmdbDatabaseOptions } from './lmdb-open-options.util.js';
+import { closeRoot, openRoot } from './lmdb-root.util.js';
+import type { SharedTxnId } from './lmdb-shared-txn-id.store.js';
 import { PanicWatchdog } from './panic-watchdog.service.js';
 import { SharedStructures } from './shared-structures.service.js';
+import { repairIfBehind, STALE_WRITE_ATTEMPTS } from './stale-write-repair.util.js';
 import { StorageFailureException } from './storage-failure.exception.js';
+import { openWritable } from './writable-database.util.js';
 import { WriteFailures } from './write-failures.service.js';
-
-const CLOSE_TIMEOUT = 5_000;
-/** Each retry follows a reset; another opener racing every one of them is no accident. */
-const STALE_WRITE_ATTEMPTS = 5;
 
 /**
  * The one LMDB environment of a data directory. Writes go through `write`, which
@@ -36,9 +33,7 @@ export class LmdbEnvironment {
   /** The LMDB transaction whose start `startsBehindLastCommit` last checked, until the next microtask. */
   private checkedTxn: { id: number; behind: boolean; repaired: boolean } | undefined;
   private sharedTxnId?: SharedTxnId;
-  /** Setting the shared id right after this process's own open found it behind. */
-  private catchingUp?: Promise<void>;
-  private resettingLastTxn?: Promise<void>;
+  private readonly lastTxn: LastTxnCatchUp;
 
   /**
    * `readOnly` opens the environment as LMDB's read-only one: the tools that only read (the
@@ -50,10 +45,16 @@ export class LmdbEnvironment {
     readonly readOnly = false,
   ) {
     this.failures = new WriteFailures(path, this.logger, () => this.lastCommittedTxnId());
+    this.lastTxn = new LastTxnCatchUp(
+      path,
+      this.logger,
+      () => (this.readOnly || this.failures.stoppedBy ? undefined : this.write(() => undefined)),
+      () => this.root !== undefined,
+    );
     this.watchdog = new PanicWatchdog(
       () => (this.pending > 0 && !this.failures.stoppedBy ? this.root : undefined),
       (error) => this.failures.failStop(error instanceof Error ? error.message : String(error), error),
-      () => void this.resetLastTxn().catch((error: unknown) => this.logger.warn(error instanceof Error ? error.message : String(error))),
+      () => void this.lastTxn.reset().catch((error: unknown) => this.logger.warn(error instanceof Error ? error.message : String(error))),
     );
   }
 
@@ -63,41 +64,15 @@ export class LmdbEnvironment {
 
   open(maxDbs: number): void {
     if (this.root) return;
-    if (!this.readOnly) mkdirSync(this.path, { recursive: true });
-    // lmdb maps a damaged file as it is: a page past the end of a truncated file kills the
-    // process with SIGBUS, garbage sends it into a crash or an endless loop (issue 14).
-    assertWholeDataFile(this.path);
-    let root: RootDatabase;
-    try {
-      root = open(lmdbOpenOptions(this.path, this.tuning, maxDbs, this.readOnly));
-    } catch (error) {
-      throw openFailure(this.path, error);
-    }
-    try {
-      this.sharedTxnId = SharedTxnId.attach(this.path);
-    } catch (error) {
-      root.close().catch(() => undefined);
-      throw openFailure(this.path, error);
-    }
+    const { root, sharedTxnId } = openRoot(this.path, this.tuning, maxDbs, this.readOnly);
+    this.sharedTxnId = sharedTxnId;
     this.root = root;
-    // Opening may itself have set the shared last-transaction id back (see lmdb-last-txn.util):
-    // every process would then read an older state until it is set right. The newest commit
-    // is read first: a commit between the two reads then only moves the shared id on.
-    const newest = newestCommitOf(root);
-    if (this.sharedTxnId && this.sharedTxnId.read() < newest) {
-      this.logger.warn(`opening ${this.path} set LMDB's last transaction back (another process committed meanwhile): setting it right`);
-      const catchingUp = this.catchUp()
-        .catch((error: unknown) => this.logger.warn(error instanceof Error ? error.message : String(error)))
-        .finally(() => {
-          if (this.catchingUp === catchingUp) this.catchingUp = undefined;
-        });
-      this.catchingUp = catchingUp;
-    }
+    this.lastTxn.afterOpen(root, sharedTxnId);
   }
 
   /** Resolves once reads start from the newest commit again, if this process's open found them behind. */
-  async caughtUp(): Promise<void> {
-    await this.catchingUp;
+  caughtUp(): Promise<void> {
+    return this.lastTxn.caughtUp();
   }
 
   database<V, K extends Key>(name: string, options: { encoding?: 'msgpack' | 'binary' } = {}): Database<V, K> {
@@ -110,7 +85,10 @@ export class LmdbEnvironment {
       }
       const databaseOptions = lmdbDatabaseOptions(name, options.encoding);
       try {
-        db = this.readOnly ? this.requireRoot().openDB(name, databaseOptions) : this.openWritable(name, databaseOptions);
+        // Creating a database is a commit, which `writableRoot` refuses in a store stopped by a failed write.
+        db = this.readOnly
+          ? this.requireRoot().openDB(name, databaseOptions)
+          : openWritable(this.writableRoot(), this.path, this.sharedTxnId, name, databaseOptions, this.logger);
       } catch (error) {
         throw databaseOpenFailure(this.path, name, error);
       }
@@ -120,52 +98,6 @@ export class LmdbEnvironment {
       this.databases.set(name, db);
     }
     return db as Database<V, K>;
-  }
-
-  /**
-   * Opens a database of a writable environment, creating it when missing. lmdb creates one in
-   * a write transaction of its own, which `write`'s check never sees: started behind the last
-   * commit (see lmdb-last-txn.util), creating a database would replace that commit (a new
-   * entity's or index's database, as an app starts beside others). So the database is opened
-   * inside a transaction that checks first, and sets the shared id right when it is behind.
-   */
-  private openWritable(name: string, options: DatabaseOptions): Database {
-    const root = this.requireRoot();
-    // Creating a database is a commit: a store stopped by a failed write takes none.
-    const stopped = this.failures.stoppedBy;
-    if (stopped) throw stopped;
-    for (let attempt = 1; ; attempt++) {
-      let opened: Database | undefined;
-      let repaired = false;
-      root.transactionSync(
-        () => {
-          const start = this.repairIfBehind(root);
-          if (start.behind) {
-            repaired = start.repaired;
-            return ABORT;
-          }
-          opened = root.openDB(name, options);
-          return undefined;
-        },
-        // lmdb's own flags for opening a database, made abortable so that one started behind commits nothing.
-        (TransactionFlags.ABORTABLE |
-          TransactionFlags.SYNCHRONOUS_COMMIT |
-          ((root as unknown as { overlappingSync?: boolean }).overlappingSync ? TransactionFlags.NO_SYNC_FLUSH : 0)) as TransactionFlags,
-      );
-      if (opened) return opened;
-      if (!repaired) {
-        throw new StorageFailureException(
-          `opening database ${name} of ${this.path} started behind the last commit, and LMDB's record of it could not be set right`,
-          false,
-        );
-      }
-      if (attempt === STALE_WRITE_ATTEMPTS) {
-        throw new StorageFailureException(`the store at ${this.path} kept starting writes behind its last commit; database ${name} was not opened`, false);
-      }
-      this.logger.warn(
-        `opening database ${name} of ${this.path} started behind the last commit (an open of the store set LMDB back): set it right before opening it again`,
-      );
-    }
   }
 
   /** Whether the environment holds a database of this name; asking creates none. */
@@ -198,17 +130,14 @@ export class LmdbEnvironment {
         this.logger.warn(
           `${error.message} (another process opened the store during a commit): ${error.repaired ? 'set it right' : 'resetting it'} before writing again`,
         );
-        if (!error.repaired) await this.resetLastTxn();
+        if (!error.repaired) await this.lastTxn.reset();
       }
     }
   }
 
   private async writeOnce<R>(fn: () => R): Promise<R> {
-    const root = this.requireRoot();
+    const root = this.writableRoot();
     const sharedTxnId = this.sharedTxnId;
-    if (this.readOnly) throw new StorageFailureException(`the store at ${this.path} is open read-only`, false);
-    const stopped = this.failures.stoppedBy;
-    if (stopped) throw stopped;
     const epoch = this.failures.epoch;
     let thrown: { error: unknown } | undefined;
     /** The LMDB transaction this write went into: whether it became visible tells what a failure left behind. */
@@ -265,27 +194,10 @@ export class LmdbEnvironment {
    */
   private checkStart(root: RootDatabase, txnId: number, sharedTxnId: SharedTxnId | undefined): { behind: boolean; repaired: boolean } {
     if (this.checkedTxn?.id !== txnId) {
-      this.checkedTxn = { id: txnId, ...this.repairIfBehind(root, sharedTxnId) };
+      this.checkedTxn = { id: txnId, ...repairIfBehind(root, sharedTxnId) };
       queueMicrotask(() => (this.checkedTxn = undefined));
     }
     return this.checkedTxn;
-  }
-
-  /** Inside a write transaction: whether it started behind the last commit, and if so whether the shared id was set right. */
-  private repairIfBehind(root: RootDatabase, sharedTxnId = this.sharedTxnId): { behind: boolean; repaired: boolean } {
-    const behind = startsBehindLastCommit(root);
-    return { behind, repaired: behind && sharedTxnId !== undefined && catchUpInWriteLock(root, sharedTxnId) };
-  }
-
-  /**
-   * Sets the shared id right when it is behind. A write does it, even one that changes
-   * nothing (see `checkStart`), without blocking this thread while another process holds the
-   * write lock; a process that cannot write has a child process do it.
-   */
-  private catchUp(): Promise<void> {
-    if (this.readOnly || this.failures.stoppedBy) return this.resetLastTxn();
-    // Closed meanwhile: a child's open of a closed store would only risk the race again.
-    return this.write(() => undefined).catch(() => (this.root ? this.resetLastTxn() : undefined));
   }
 
   /**
@@ -294,10 +206,7 @@ export class LmdbEnvironment {
    * it holds LMDB's write lock for as long as `fn` runs.
    */
   dryRun<R>(fn: () => R): R {
-    const root = this.requireRoot();
-    if (this.readOnly) throw new StorageFailureException(`the store at ${this.path} is open read-only`, false);
-    const stopped = this.failures.stoppedBy;
-    if (stopped) throw stopped;
+    const root = this.writableRoot();
     let result: { value: R } | undefined;
     this.writing++;
     this.structures.begin();
@@ -345,7 +254,7 @@ export class LmdbEnvironment {
    * out free pages and renumbers the rest: smaller, and slower to make.
    */
   async backup(path: string, compact = false): Promise<void> {
-    return backupEnvironment(this.requireRoot(), path, compact, () => this.catchUp());
+    return backupEnvironment(this.requireRoot(), path, compact, () => this.lastTxn.catchUp());
   }
 
   async close(): Promise<void> {
@@ -359,18 +268,10 @@ export class LmdbEnvironment {
     // A panicked or failed environment can block the thread inside lmdb's close; LMDB needs no
     // close to stay consistent, so the process just lets go of it.
     if (this.failures.stoppedBy) return;
-    // After a failed commit lmdb's close waits for a flush that never comes; do not hang shutdown on it.
-    // Unref'd: once the close is done, the timer must not keep the process alive (a CLI run would wait it out).
-    const closed = await Promise.race([root.close().then(() => true), delay(CLOSE_TIMEOUT, false, { ref: false })]);
+    const closed = await closeRoot(root);
     // While the process keeps the environment, the lock file must stay open too (see lmdb-shared-txn-id).
     if (closed) sharedTxnId?.release();
     else this.logger.warn(`closing ${this.path} timed out after a failed commit; the process keeps the store open`);
-  }
-
-  /** One reset at a time, shared by the writes and the watchdog that need it. */
-  private resetLastTxn(): Promise<void> {
-    this.resettingLastTxn ??= resetLastTxn(this.path).finally(() => (this.resettingLastTxn = undefined));
-    return this.resettingLastTxn;
   }
 
   /** The id of the newest commit readers can see, or +Infinity when the environment cannot tell (it failed). */
@@ -386,14 +287,13 @@ export class LmdbEnvironment {
     if (!this.root) throw new StorageFailureException(`the store at ${this.path} is not open`, false);
     return this.root;
   }
-}
 
-/**
- * Inside a write transaction, where no process can commit: sets the shared id of the last
- * commit to the newest commit in the data file when it is behind, as LMDB's own open does but
- * without its race. False when this process cannot write lock.mdb.
- */
-function catchUpInWriteLock(root: RootDatabase, sharedTxnId: SharedTxnId): boolean {
-  const newest = newestCommitOf(root);
-  return sharedTxnId.read() >= newest || sharedTxnId.write(newest);
+  /** The root, for a transaction that writes: refused while the store is read-only or stopped by a failed write. */
+  private writableRoot(): RootDatabase {
+    const root = this.requireRoot();
+    if (this.readOnly) throw new StorageFailureException(`the store at ${this.path} is open read-only`, false);
+    const stopped = this.failures.stoppedBy;
+    if (stopped) throw stopped;
+    return root;
+  }
 }

@@ -1,0 +1,57 @@
+import { BadRequestException } from '@nestjs/common';
+import { isoDateOf } from '../common/date-value.util.js';
+
+/** A past point of a record: its version N, or the time it was read as of. */
+export type PastPointQuery = { version: number } | { asOf: string };
+
+/** The query string of a request URL, empty without one. */
+export function searchOf(url: string): URLSearchParams {
+  return new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+}
+
+/**
+ * Where a change stream starts: after `Last-Event-ID` (what a browser's EventSource sends when
+ * it reconnects), else after `?after=`, else at the log's end.
+ */
+export function afterSeqOf(lastEventId: string | string[] | undefined, url: string): number | undefined {
+  const search = searchOf(url);
+  // Filters, sorts and pages are for lists: silently streaming everything would mislead.
+  for (const key of search.keys()) if (key !== 'after') throw new BadRequestException(`unknown query parameter ${key}: the change feed takes only after`);
+  const raw = typeof lastEventId === 'string' ? lastEventId : (search.get('after') ?? undefined);
+  if (raw === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(raw)) throw new BadRequestException('Last-Event-ID and after must be a seq: a whole number');
+  return Number(raw);
+}
+
+/** `?version=N` or `?asOf=<time>` of `GET /P/:id`, if either; both at once, or a malformed one, is refused. */
+export function pastPointQuery(url: string): PastPointQuery | undefined {
+  const search = searchOf(url);
+  const version = search.get('version');
+  const asOf = search.get('asOf');
+  if (version !== null && asOf !== null) throw new BadRequestException('give version or asOf, not both');
+  if (version !== null) return { version: positiveInteger('version', version) };
+  if (asOf === null) return undefined;
+  const time = isoDateOf(asOf);
+  if (time === undefined) throw new BadRequestException('asOf must be an ISO-8601 date');
+  return { asOf: time };
+}
+
+/** `?from=N&to=M` of `GET /P/:id/diff`, either optional. */
+export function diffQuery(url: string): { from?: number; to?: number } {
+  const search = searchOf(url);
+  const [from, to] = [search.get('from'), search.get('to')];
+  return { ...(from !== null && { from: positiveInteger('from', from) }), ...(to !== null && { to: positiveInteger('to', to) }) };
+}
+
+/** Whether a DELETE asks to purge (`?purge=true`); anything but `true` or `false` is refused. */
+export function purgeRequested(url: string): boolean {
+  const value = searchOf(url).get('purge');
+  if (value === null || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new BadRequestException('purge must be true or false');
+}
+
+function positiveInteger(name: string, raw: string): number {
+  if (!/^[1-9]\d{0,14}$/.test(raw)) throw new BadRequestException(`${name} must be a positive integer`);
+  return Number(raw);
+}

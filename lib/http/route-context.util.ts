@@ -1,0 +1,15 @@
+import type { AccessDecision } from '../repository/access-policy.interface.js';
+import type { DecidedContext } from '../repository/decided-context.interface.js';
+import type { RepositoryWriteContext } from '../repository/repository-write-context.interface.js';
+import type { RequestMeta } from '../storage/entity-event.interface.js';
+import type { WriteContext } from '../storage/write-context.interface.js';
+
+/** A read made for the route's decision: the repository applies it rather than deciding again, and shapes the records once. */
+export function readerOf(decision: AccessDecision): DecidedContext {
+  return { principal: decision.principal ?? null, decision };
+}
+
+/** The write context of a request: the route's decision (its principal the actor), and its details for the audit trail. */
+export function writeContextOf(decision: AccessDecision, extra: WriteContext, request: RequestMeta): RepositoryWriteContext & DecidedContext {
+  return { ...extra, ...readerOf(decision), request };
+}

@@ -1,0 +1,40 @@
+import type { ReplicationHealth } from '../common/health-options.interface.js';
+import type { JetStreamLog } from './jetstream-log.client.js';
+
+/** How long health reads down after an append the stream did not confirm, at least (or 5 write timeouts). */
+const UNCONFIRMED_FOR = 10_000;
+
+/** The last group of writes the stream did not take: when, and what the append failed with. */
+export interface UnconfirmedAppend {
+  at: number;
+  message: string;
+}
+
+/**
+ * `details` with the stream's last seq when the stream answers within `timeout` ms, else the
+ * problem that keeps writes from being confirmed.
+ */
+export async function streamHealth(
+  details: ReplicationHealth,
+  log: JetStreamLog,
+  unconfirmed: UnconfirmedAppend | undefined,
+  timeout: number,
+): Promise<{ details: ReplicationHealth; problem?: string }> {
+  // A stream leader cut off from its quorum may still answer its info for a while; a write it
+  // could not confirm tells sooner. Until one is confirmed again, or for a while with no writes.
+  if (unconfirmed && Date.now() - unconfirmed.at < Math.max(UNCONFIRMED_FOR, 5 * timeout)) {
+    return { details, problem: `NATS stream ${log.stream} did not confirm the last write (has it lost its quorum?): ${unconfirmed.message}` };
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout);
+  });
+  try {
+    details.streamLastSeq = (await Promise.race([log.bounds(), timedOut])).last;
+    return { details };
+  } catch (error) {
+    return { details, problem: `NATS stream ${log.stream} does not answer (has it lost its quorum?): ${(error as Error).message}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,101 @@
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { InvalidQueryException } from '../query/invalid-query.exception.js';
+import type { EntityStorage } from '../storage/entity-storage.store.js';
+import type { EntityEvent, StoredRecord } from '../storage/entity-event.interface.js';
+import { PastStateGoneException } from '../storage/past-state-gone.exception.js';
+import type { AccessDecision, AccessPolicy } from './access-policy.interface.js';
+import type { EntityChange } from './entity-change.interface.js';
+import { decisionOf, unreadableUnder } from './principal-access.util.js';
+import { pastOf } from './record-past.util.js';
+import { toDeclaredRecord, toRecordView } from './record-view.util.js';
+import { checkRepositoryOpen } from './repository-open.util.js';
+import type { SubscribeOptions } from './subscribe-options.interface.js';
+
+/** Log events a subscriber reads at a time. */
+const CHANGE_BATCH = 500;
+
+/** What a subscription reads from and how it shapes what it delivers. */
+interface ChangeSource {
+  storage: EntityStorage;
+  access: AccessPolicy | undefined;
+  definition: EntityDefinition;
+  decision: AccessDecision | undefined;
+  shape: (record: StoredRecord) => Record<string, unknown>;
+}
+
+/** `EntityRepository.subscribe`'s work: fails at once on a closed store or bad options, then delivers lazily. */
+export function subscribeChanges(
+  storage: EntityStorage,
+  access: AccessPolicy | undefined,
+  definition: EntityDefinition,
+  options: SubscribeOptions,
+): AsyncIterableIterator<EntityChange> {
+  checkRepositoryOpen(storage, definition);
+  const decision = decisionOf(access, definition, options, 'read');
+  const log = storage.log;
+  storage.renewSnapshot();
+  const after = options.afterSeq ?? log.lastSeq();
+  if (!Number.isSafeInteger(after) || after < 0) throw new InvalidQueryException('afterSeq must be a whole number from 0');
+  if (log.firstSeq() > after + 1) throw new PastStateGoneException(definition.name, `changes after seq ${after}`);
+  const shape = (record: StoredRecord) =>
+    'principal' in options ? toRecordView(definition, record, unreadableUnder(access, definition, decision)) : toDeclaredRecord(definition, record);
+  return changesAfter({ storage, access, definition, decision, shape }, after, options.signal);
+}
+
+async function* changesAfter(source: ChangeSource, after: number, signal?: AbortSignal): AsyncGenerator<EntityChange> {
+  const { storage, definition } = source;
+  let cursor = after;
+  let grew = true;
+  let wake: (() => void) | undefined;
+  const nudge = () => {
+    grew = true;
+    wake?.();
+  };
+  const unwatch = storage.watchLog(nudge);
+  signal?.addEventListener('abort', nudge);
+  try {
+    while (!signal?.aborted && storage.subscriptionsOpen) {
+      if (!grew) await new Promise<void>((resolve) => (wake = resolve));
+      if (signal?.aborted || !storage.subscriptionsOpen) return;
+      grew = false;
+      checkRepositoryOpen(storage, definition);
+      storage.renewSnapshot();
+      const events = storage.log.read(cursor, CHANGE_BATCH);
+      // Trimmed while this subscriber was behind: what it missed cannot be told.
+      if (events[0] && events[0].seq !== cursor + 1) throw new PastStateGoneException(definition.name, `changes after seq ${cursor}`);
+      if (events.length === CHANGE_BATCH) grew = true;
+      for (const event of events) {
+        cursor = event.seq;
+        if (event.entity !== definition.name) continue;
+        const change = changeOf(source, event);
+        if (change) yield change;
+        if (signal?.aborted) return;
+      }
+    }
+  } finally {
+    unwatch();
+    signal?.removeEventListener('abort', nudge);
+  }
+}
+
+/** An event as a subscriber sees it, or none when its principal may not read the record at that version. */
+function changeOf({ storage, access, definition, decision, shape }: ChangeSource, event: EntityEvent): EntityChange | undefined {
+  let state: StoredRecord | undefined;
+  try {
+    // For a delete or a purge, the state it removed; otherwise the one it made.
+    state = pastOf(storage, access, definition, event.id, { version: event.version }, undefined);
+  } catch (error) {
+    if (!(error instanceof PastStateGoneException)) throw error;
+  }
+  if (decision && !decision.entityWide && (!state || !access!.canRead(definition, decision, state))) return undefined;
+  const removes = event.type === 'deleted' || event.type === 'purged';
+  return {
+    seq: event.seq,
+    entity: event.entity,
+    id: event.id,
+    type: event.type,
+    version: event.version,
+    at: event.at,
+    ...(!removes && state && { record: shape(state) }),
+  };
+}

@@ -1,0 +1,142 @@
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { isoDateOf } from '../common/date-value.util.js';
+import { InvalidQueryException } from '../query/invalid-query.exception.js';
+import type { EntityStorage } from '../storage/entity-storage.store.js';
+import type { StoredRecord } from '../storage/entity-event.interface.js';
+import type { RecordHistory } from '../storage/field-history.store.js';
+import { pastRecord, type PastPoint } from '../storage/past-record.util.js';
+import { PastStateGoneException } from '../storage/past-state-gone.exception.js';
+import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
+import { isRecordId } from '../storage/record-id.util.js';
+import type { AccessDecision, AccessPolicy } from './access-policy.interface.js';
+import type { PrincipalContext } from './principal-context.interface.js';
+import type { RecordDiff } from './record-diff.interface.js';
+import { checkedWriteFor, decisionOf, shapeFor, unreadableUnder } from './principal-access.util.js';
+import { toDeclaredRecord, toHistoryView, toRecordView } from './record-view.util.js';
+import type { RepositoryWriteContext } from './repository-write-context.interface.js';
+import { checkRepositoryOpen } from './repository-open.util.js';
+
+/** A point of `findAt` checked, its time in stored form. */
+function pastPointOf(point: { version: number } | { asOf: Date | string }): PastPoint {
+  if ('version' in point) {
+    if (!Number.isSafeInteger(point.version) || point.version < 1) throw new InvalidQueryException('version must be a positive integer');
+    return { version: point.version };
+  }
+  const asOf = isoDateOf(point.asOf);
+  if (asOf === undefined) throw new InvalidQueryException('asOf must be an ISO-8601 date');
+  return { asOf };
+}
+
+/** A record's past state, or none; `undefined` too when the decision's principal may not read the live record's history. */
+export function pastOf(
+  storage: EntityStorage,
+  access: AccessPolicy | undefined,
+  definition: EntityDefinition,
+  id: string,
+  point: PastPoint,
+  decision: AccessDecision | undefined,
+): StoredRecord | undefined {
+  if (!isRecordId(id)) return undefined;
+  const tables = storage.tablesOf(definition);
+  const current = tables.records.get(id);
+  // As for history: owners and grantees see the past of records that still exist.
+  if (decision && !decision.entityWide && (!current || !access!.canRead(definition, decision, current))) return undefined;
+  if (current && ('version' in point ? current.version === point.version : current.updatedAt <= point.asOf)) return current;
+  const events = [...storage.log.recordEvents(definition.name, id)];
+  const past = pastRecord(events, point, (current ?? tables.deleted?.get(id))?.createdAt);
+  if (past.kind === 'gone') {
+    throw new PastStateGoneException(definition.name, `${JSON.stringify(id)} ${'version' in point ? `at version ${point.version}` : `as of ${point.asOf}`}`);
+  }
+  return past.kind === 'found' ? past.record : undefined;
+}
+
+/** `EntityRepository.history`'s work. */
+export async function historyOf(
+  storage: EntityStorage,
+  access: AccessPolicy | undefined,
+  definition: EntityDefinition,
+  id: string,
+  options: PrincipalContext,
+): Promise<RecordHistory | null> {
+  checkRepositoryOpen(storage, definition);
+  storage.renewSnapshot();
+  const decision = decisionOf(access, definition, options, 'history');
+  if (!isRecordId(id)) return null;
+  if (decision && !decision.entityWide) {
+    // Owners and grantees see the history of records that still exist; a deleted record's is for entity-wide readers.
+    const record = storage.tablesOf(definition).records.get(id);
+    if (!record || !access!.canRead(definition, decision, record)) return null;
+  }
+  const history = storage.history(definition, id);
+  if (!history || !('principal' in options)) return history ?? null;
+  return toHistoryView(definition, history, unreadableUnder(access, definition, decision));
+}
+
+/** `EntityRepository.findAt`'s work. */
+export async function recordAt(
+  storage: EntityStorage,
+  access: AccessPolicy | undefined,
+  definition: EntityDefinition,
+  id: string,
+  point: { version: number } | { asOf: Date | string },
+  options: PrincipalContext,
+): Promise<Record<string, unknown> | null> {
+  checkRepositoryOpen(storage, definition);
+  storage.renewSnapshot();
+  const decision = decisionOf(access, definition, options, 'history');
+  const past = pastOf(storage, access, definition, id, pastPointOf(point), decision);
+  if (!past) return null;
+  if (!('principal' in options)) return toDeclaredRecord(definition, past);
+  return toRecordView(definition, past, unreadableUnder(access, definition, decision));
+}
+
+/** `EntityRepository.diff`'s work. */
+export async function diffOf(
+  storage: EntityStorage,
+  access: AccessPolicy | undefined,
+  definition: EntityDefinition,
+  id: string,
+  versions: { from?: number; to?: number },
+  options: PrincipalContext,
+): Promise<RecordDiff | null> {
+  checkRepositoryOpen(storage, definition);
+  storage.renewSnapshot();
+  const decision = decisionOf(access, definition, options, 'history');
+  const to = versions.to ?? (isRecordId(id) ? storage.tablesOf(definition).records.get(id)?.version : undefined);
+  if (to === undefined) return null;
+  const from = versions.from ?? Math.max(1, to - 1);
+  const [before, after] = [from, to].map((version) => pastOf(storage, access, definition, id, pastPointOf({ version }), decision));
+  if (!before || !after) return null;
+  const unreadable = unreadableUnder(access, definition, decision);
+  const changes: RecordDiff['changes'] = {};
+  for (const field of definition.fields) {
+    if ('principal' in options && (field.hidden || unreadable.has(field.name))) continue;
+    const was = before[field.name] ?? null;
+    const is = after[field.name] ?? null;
+    if (was !== is) changes[field.name] = { from: was, to: is };
+  }
+  return { id, from, to, changes };
+}
+
+/** `EntityRepository.revert`'s work, `requested` already bound to the calling request. */
+export async function revertTo(
+  storage: EntityStorage,
+  access: AccessPolicy | undefined,
+  definition: EntityDefinition,
+  id: string,
+  version: number,
+  requested: RepositoryWriteContext,
+): Promise<Record<string, unknown>> {
+  checkRepositoryOpen(storage, definition);
+  storage.renewSnapshot();
+  const reading = decisionOf(access, definition, requested, 'history');
+  const past = pastOf(storage, access, definition, id, pastPointOf({ version }), reading);
+  if (!past) throw new RecordNotFoundException(definition.name, `${id} version ${version}`);
+  const writing = decisionOf(access, definition, requested, 'update');
+  const kept = writing ? access!.unwritableFields(definition, writing) : new Set<string>();
+  const data: Record<string, unknown> = {};
+  for (const field of definition.fields) if (past[field.name] !== undefined && !kept.has(field.name)) data[field.name] = past[field.name];
+  const checked = checkedWriteFor(access, definition, requested, 'update', data, id);
+  const record = await storage.write((tx) => tx.replace(definition, id, checked.data, checked.context));
+  return shapeFor(access, definition, requested, record);
+}

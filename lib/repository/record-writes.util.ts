@@ -1,0 +1,148 @@
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import type { EntityStorage } from '../storage/entity-storage.store.js';
+import { InvalidRecordException } from '../storage/invalid-record.exception.js';
+import type { AccessPolicy } from './access-policy.interface.js';
+import { EntityTransaction, type TransactionRules } from './entity.transaction.js';
+import { checkedWriteFor, readFor, shapeFor, unreadableTo } from './principal-access.util.js';
+import { checkRepositoryOpen } from './repository-open.util.js';
+import type { RepositoryWriteContext } from './repository-write-context.interface.js';
+
+/** `EntityRepository.create`'s work. */
+export async function createRecord(
+  storage: EntityStorage,
+  access: AccessPolicy | undefined,
+  definition: EntityDefinition,
+  data: unknown,
+  requested: RepositoryWriteContext,
+): Promise<Record<string, unknown>> {
+  checkRepositoryOpen(storage, definition);
+  const { data: checked, context: writeContext } = checkedWriteFor(access, definition, requested, 'create', data);
+  const record = await storage.write((tx) => tx.idempotent(definition, writeContext, checked, () => tx.create(definition, checked, writeContext)));
+  return shapeFor(access, definition, requested, record);
+}
+
+/** `EntityRepository.createMany`'s work: at most `maxBatch` records, all or none. */
+export async function createRecords(
+  storage: EntityStorage,
+  access: AccessPolicy | undefined,
+  definition: EntityDefinition,
+  items: readonly unknown[],
+  maxBatch: number,
+  requested: RepositoryWriteContext,
+): Promise<Record<string, unknown>[]> {
+  checkRepositoryOpen(storage, definition);
+  const invalid = (problem: string) => new InvalidRecordException(definition.name, [problem]);
+  if (!Array.isArray(items)) throw invalid('the data must be an array');
+  if (items.length > maxBatch) throw invalid(`a batch holds at most ${maxBatch} records`);
+  const checked = items.map((item) => checkedWriteFor(access, definition, requested, 'create', item));
+  const writeContext = checked[0]?.context ?? checkedWriteFor(access, definition, requested, 'create', {}).context;
+  const records = await storage.write((tx) =>
+    tx.idempotent(definition, writeContext, items, () =>
+      checked.map(({ data: item }, index) => {
+        try {
+          return tx.create(definition, item, writeContext);
+        } catch (error) {
+          if (!(error instanceof InvalidRecordException)) throw error;
+          throw new InvalidRecordException(
+            definition.name,
+            error.problems.map((problem) => `[${index}] ${problem}`),
+          );
+        }
+      }),
+    ),
+  );
+  const unreadable = unreadableTo(access, definition, requested);
+  return records.map((record) => shapeFor(access, definition, requested, record, unreadable));
+}
+
+/** `EntityRepository.replace`'s work. */
+export async function replaceRecord(
+  storage: EntityStorage,
+  access: AccessPolicy | undefined,
+  definition: EntityDefinition,
+  id: string,
+  data: unknown,
+  requested: RepositoryWriteContext,
+): Promise<Record<string, unknown>> {
+  checkRepositoryOpen(storage, definition);
+  const checked = checkedWriteFor(access, definition, requested, 'update', data, id);
+  const record = await storage.write((tx) => tx.replace(definition, id, checked.data, checked.context));
+  return shapeFor(access, definition, requested, record);
+}
+
+/** `EntityRepository.update`'s work. */
+export async function updateRecord(
+  storage: EntityStorage,
+  access: AccessPolicy | undefined,
+  definition: EntityDefinition,
+  id: string,
+  patch: unknown,
+  requested: RepositoryWriteContext,
+): Promise<Record<string, unknown>> {
+  checkRepositoryOpen(storage, definition);
+  const checked = checkedWriteFor(access, definition, requested, 'update', patch, id);
+  const record = await storage.write((tx) => tx.update(definition, id, checked.data, checked.context));
+  return shapeFor(access, definition, requested, record);
+}
+
+/** `EntityRepository.delete`'s work. */
+export async function deleteRecord(
+  storage: EntityStorage,
+  access: AccessPolicy | undefined,
+  definition: EntityDefinition,
+  id: string,
+  requested: RepositoryWriteContext,
+): Promise<void> {
+  checkRepositoryOpen(storage, definition);
+  const checked = checkedWriteFor(access, definition, requested, 'delete', {}, id);
+  await storage.write((tx) => tx.delete(definition, id, checked.context));
+}
+
+/** `EntityRepository.restore`'s work. */
+export async function restoreRecord(
+  storage: EntityStorage,
+  access: AccessPolicy | undefined,
+  definition: EntityDefinition,
+  id: string,
+  requested: RepositoryWriteContext,
+): Promise<Record<string, unknown>> {
+  checkRepositoryOpen(storage, definition);
+  if (!definition.softDelete) throw new TypeError(`${definition.name} keeps no deleted records: declare @Entity({ softDelete: true })`);
+  const checked = checkedWriteFor(access, definition, requested, 'delete', {}, id);
+  const record = await storage.write((tx) => tx.restoreDeleted(definition, id, checked.context));
+  return shapeFor(access, definition, requested, record);
+}
+
+/** `EntityRepository.purge`'s work. */
+export async function purgeRecord(
+  storage: EntityStorage,
+  access: AccessPolicy | undefined,
+  definition: EntityDefinition,
+  id: string,
+  requested: RepositoryWriteContext,
+): Promise<void> {
+  checkRepositoryOpen(storage, definition);
+  const checked = checkedWriteFor(access, definition, requested, 'admin', {}, id);
+  await storage.write((tx) => tx.purgeRecord(definition, id, checked.context));
+}
+
+/** `EntityRepository.transaction`'s work: `fn` run in one write, each change under `access`. */
+export async function runTransaction<R>(
+  storage: EntityStorage,
+  access: AccessPolicy | undefined,
+  definition: EntityDefinition,
+  fn: (tx: EntityTransaction) => R,
+  requested: RepositoryWriteContext,
+): Promise<R> {
+  checkRepositoryOpen(storage, definition);
+  const rules: TransactionRules = {
+    checkWrite: (target, writeContext, action, data, id) => checkedWriteFor(access, target, writeContext, action, data, id),
+    read: (target, readContext, record) => readFor(access, target, readContext, record),
+    view: (target, writeContext, record) => shapeFor(access, target, writeContext, record),
+  };
+  return storage.write((tx) => {
+    const result = fn(new EntityTransaction(tx, (entity) => storage.definitionOf(entity), requested, rules));
+    if (result instanceof Promise) throw new TypeError('a transaction callback must be synchronous; it returned a Promise');
+    return result;
+  });
+}

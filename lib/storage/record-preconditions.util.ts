@@ -1,0 +1,30 @@
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import type { CommittingTransaction } from './committing-transaction.interface.js';
+import type { DeletedRecord, StoredRecord } from './entity-event.interface.js';
+import { RecordNotFoundException } from './record-not-found.exception.js';
+import { VersionConflictException } from './version-conflict.exception.js';
+import type { WriteContext } from './write-context.interface.js';
+
+/** The live record a write changes, as the write expects it; `RecordNotFoundException` when there is none. */
+export function currentOrFail(tx: CommittingTransaction, definition: EntityDefinition, id: string, context: WriteContext): StoredRecord {
+  const record = tx.get(definition, id);
+  if (!record) throw new RecordNotFoundException(definition.name, String(id));
+  checkCurrent(definition, record, context);
+  return record;
+}
+
+/** The soft-deleted record a write changes, as the write expects it; `RecordNotFoundException` when there is none. */
+export function deletedOrFail(tx: CommittingTransaction, definition: EntityDefinition, id: string, context: WriteContext): DeletedRecord {
+  const deleted = tx.getDeleted(definition, id);
+  if (!deleted) throw new RecordNotFoundException(definition.name, String(id));
+  checkCurrent(definition, deleted, context);
+  return deleted;
+}
+
+/** The write's record-level access check and expected version, against the record as it is. */
+function checkCurrent(definition: EntityDefinition, record: StoredRecord, context: WriteContext): void {
+  context.authorize?.(record);
+  if (context.expectedVersion !== undefined && context.expectedVersion !== record.version) {
+    throw new VersionConflictException(definition.name, record.id, context.expectedVersion, record.version);
+  }
+}
