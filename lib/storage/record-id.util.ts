@@ -17,6 +17,15 @@ export function isRecordId(id: unknown): id is string {
 }
 
 /**
+ * Whether `id` is the name of a route beside the records' own, which would answer in place of
+ * a record with that id (`GET /P/changes` is the change feed). Any case: Express matches paths
+ * regardless of case. Generated ids never are; an import refuses them.
+ */
+export function isRouteName(id: string): boolean {
+  return id.toLowerCase() === 'changes';
+}
+
+/**
  * `id`, when a record of `entity` can have it; a `RecordNotFoundException` otherwise, before
  * the id reaches lmdb, whose keys it may not even fit (a `RangeError` there).
  */

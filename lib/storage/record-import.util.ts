@@ -1,7 +1,7 @@
 import { isoDateOf } from '../common/date-value.util.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { InvalidRecordException } from './invalid-record.exception.js';
-import { isRecordId } from './record-id.util.js';
+import { isRecordId, isRouteName } from './record-id.util.js';
 
 /** What `importRecord` keeps of an exported record, its managed values checked. */
 export interface ImportedRecord {
@@ -25,6 +25,7 @@ export function importedRecord(definition: EntityDefinition, record: unknown): I
   const { id, version, createdAt, updatedAt } = kept;
   const problems: string[] = [];
   if (!isRecordId(id)) problems.push('id must be 1 to 128 letters, digits, "-" or "_"');
+  else if (isRouteName(id)) problems.push(`id ${id} is the name of the change feed's route (GET /${definition.path}/changes), which would answer in its place`);
   if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1)) problems.push('version must be a positive integer');
   const times = [createdAt, updatedAt].map((time, i) => restoredTime(time, i === 0 ? 'createdAt' : 'updatedAt', problems));
   const deletedTime = deletedAt === undefined ? undefined : isoDateOf(deletedAt);

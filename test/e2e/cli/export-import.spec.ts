@@ -86,7 +86,7 @@ describe('cli export and import', () => {
     expect((await runCli(['verify', '--path', target])).code).toBe(0);
   });
 
-  it('refuses a record that breaks a unique index, or that takes the id of another, and changes nothing', async () => {
+  it('refuses a record that breaks a unique index, takes the id of another or the name of a route, and changes nothing', async () => {
     const [, first] = readFileSync(exported, 'utf8')
       .split('\n')
       .map((line) => (line ? JSON.parse(line) : undefined));
@@ -99,6 +99,12 @@ describe('cli export and import', () => {
     const clash = await runCli(['import', '--path', source], `${JSON.stringify(taken)}\n`);
     expect(clash.code).toBe(1);
     expect(clash.stderr).toContain(`line 1: ${first.entity}: id ${first.record.id} is already taken`);
+    const routeName = { entity: 'permits', record: { ...permit.record, id: 'Changes', number: 'BP-ROUTE' } };
+    const shadowed = await runCli(['import', '--path', source], `${JSON.stringify(routeName)}\n`);
+    expect(shadowed.code).toBe(1);
+    expect(shadowed.stderr).toContain(
+      "line 1: permits: id Changes is the name of the change feed's route (GET /permits/changes), which would answer in its place",
+    );
     const after = JSON.parse((await runCli(['stat', '--json', '--path', source])).stdout);
     expect(after.log.lastSeq).toBe(seeded.events);
   });
