@@ -99,6 +99,7 @@ export class StoreReplicator implements WriteSequencer {
     checkFollowable(position.seq, first, last, log);
     this.applied = position.seq;
     this.messages = await log.follow(position.seq + 1);
+    void this.reportConsumer(this.messages, log.stream);
     this.following = this.consume(this.messages);
     // However long the backlog a backup brings takes to apply: start-up is done once it is.
     await this.waitFor(last, Number.POSITIVE_INFINITY);
@@ -248,6 +249,35 @@ export class StoreReplicator implements WriteSequencer {
       store.stop(failure);
       messages.stop();
       dropWaiters(this.waiters, failure);
+    }
+  }
+
+  /**
+   * Tells the operator when the stream's consumer goes silent and when it is made again: in
+   * between, this instance applies nothing and answers reads that name a later seq with 503.
+   */
+  private async reportConsumer(messages: ConsumerMessages, stream: string): Promise<void> {
+    let silent = false;
+    for await (const status of messages.status()) {
+      if (status.type === 'heartbeats_missed' && !silent) {
+        silent = true;
+        this.logger.warn(
+          `stream ${stream}: no message or heartbeat from its consumer for ${status.count} heartbeats after message ${this.applied}; looking for it`,
+        );
+      } else if (
+        status.type === 'consumer_not_found' ||
+        status.type === 'consumer_deleted' ||
+        status.type === 'stream_not_found' ||
+        status.type === 'no_responders'
+      ) {
+        this.logger.warn(`stream ${stream}: ${status.type.replaceAll('_', ' ')} while following it after message ${this.applied}`);
+      } else if (status.type === 'ordered_consumer_recreated') {
+        silent = false;
+        this.logger.log(`stream ${stream}: following it again after message ${this.applied} (consumer ${status.name})`);
+      } else if (status.type === 'heartbeat' || status.type === 'next') {
+        if (silent) this.logger.log(`stream ${stream}: its consumer answers again after message ${this.applied}`);
+        silent = false;
+      }
     }
   }
 

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
@@ -18,6 +19,7 @@ import {
   type EntitiesModuleOptions,
   type EntityRepository,
 } from '../../../lib/index.js';
+import { EntitiesLogger } from '../../../lib/common/entities.logger.js';
 import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import type { IndexKey } from '../../../lib/storage/index-key.util.js';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
@@ -136,6 +138,34 @@ describeWhen(natsServerMissing(), 'the replication suite')('replication over NAT
       expect(read.body).toEqual(created.body);
     }
   });
+
+  it('follows the stream again, and tells the operator, when its consumer is deleted from under it', async () => {
+    const said: string[] = [];
+    const warn = jest.spyOn(EntitiesLogger.prototype, 'warn').mockImplementation((message) => void said.push(String(message)));
+    const log = jest.spyOn(EntitiesLogger.prototype, 'log').mockImplementation((message) => void said.push(String(message)));
+    const nc: NatsConnection = await cluster.connect();
+    try {
+      const jsm = await jetstreamManager(nc);
+      const consumers: string[] = [];
+      for await (const consumer of jsm.consumers.list(STREAM)) consumers.push(consumer.name);
+      expect(consumers).toHaveLength(instances.length);
+      for (const name of consumers) await jsm.consumers.delete(STREAM, name);
+
+      const created = await http(0).post('/rep-permits').send({ number: 'C-LOST', status: 'draft' }).expect(201);
+      const seq = created.headers['x-entities-seq'] as string;
+      for (const i of [1, 2]) {
+        const deadline = Date.now() + 30_000;
+        let read = await http(i).get(`/rep-permits/${created.body.id}`).set('X-Entities-Min-Seq', seq);
+        while (read.status === 503 && Date.now() < deadline) read = await http(i).get(`/rep-permits/${created.body.id}`).set('X-Entities-Min-Seq', seq);
+        expect(read.status).toBe(200);
+      }
+      expect(said.filter((line) => line.startsWith(`stream ${STREAM}: following it again after message `))).toHaveLength(instances.length);
+    } finally {
+      warn.mockRestore();
+      log.mockRestore();
+      await nc.close();
+    }
+  }, 60_000);
 
   it('gives repository callers the seq of their writes, and lets another instance wait for it', async () => {
     const repositories = instances.map((instance) => instance.app.get<EntityRepository<Permit>>(getRepositoryToken(Permit)));
