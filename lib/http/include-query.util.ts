@@ -1,4 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
+import { searchOf } from './entity-route-query.util.js';
 
 /**
  * `include=permit,site` of a read route's query string: the reference names it lists, or
@@ -7,7 +8,7 @@ import { BadRequestException } from '@nestjs/common';
 export function includeOf(url: string): string[] | undefined {
   // Most reads name no include: they skip parsing the query string once more.
   if (!url.includes('include')) return undefined;
-  const search = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+  const search = searchOf(url);
   const values = search.getAll('include');
   if (values.length === 0) return undefined;
   if (values.length > 1) throw new BadRequestException('query parameter include is repeated');

@@ -7,6 +7,7 @@ import type { EntityDefinition, ReferenceDefinition } from '../metadata/entity-d
 import { referenceNamed } from '../metadata/reference-names.util.js';
 import type { FindQuery } from '../query/find-query.interface.js';
 import { queryableFieldType } from '../query/query-clause.util.js';
+import { searchOf } from './entity-route-query.util.js';
 
 const MAX_PARAMETERS = 64;
 const MAX_IN_VALUES = 100;
@@ -22,7 +23,7 @@ const DECIMAL = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
  * Hidden fields are treated as absent: filtering on them would reveal their values.
  */
 export function parseListQuery(definition: EntityDefinition, url: string, targetOf?: (reference: ReferenceDefinition) => EntityDefinition): FindQuery {
-  const search = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+  const search = searchOf(url);
   const query: FindQuery = {};
   const where: Record<string, Record<string, unknown>> = {};
   const seen = new Set<string>();

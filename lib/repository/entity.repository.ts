@@ -21,7 +21,7 @@ import { unreadableTo, withRequestOf } from './principal-access.util.js';
 import { diffOf, historyOf, recordAt, revertTo } from './record-past.util.js';
 import { explainFind, findOne, findRecords } from './record-reads.util.js';
 import { toRecordView } from './record-view.util.js';
-import { createRecord, createRecords, deleteRecord, purgeRecord, replaceRecord, restoreRecord, runTransaction, updateRecord } from './record-writes.util.js';
+import { changeRecord, createRecord, createRecords, deleteRecord, purgeRecord, restoreRecord, runTransaction } from './record-writes.util.js';
 import { checkRepositoryOpen } from './repository-open.util.js';
 
 /** Largest number of records one `createMany` takes unless the module says otherwise. */
@@ -161,7 +161,7 @@ export class EntityRepository<T extends object> {
     return this.written(
       'replace',
       context,
-      (requested) => replaceRecord(this.storage, this.access, this.definition, id, data, requested) as Promise<EntityRecord<T>>,
+      (requested) => changeRecord(this.storage, this.access, this.definition, 'replace', id, data, requested) as Promise<EntityRecord<T>>,
     );
   }
 
@@ -170,7 +170,7 @@ export class EntityRepository<T extends object> {
     return this.written(
       'update',
       context,
-      (requested) => updateRecord(this.storage, this.access, this.definition, id, patch, requested) as Promise<EntityRecord<T>>,
+      (requested) => changeRecord(this.storage, this.access, this.definition, 'update', id, patch, requested) as Promise<EntityRecord<T>>,
     );
   }
 

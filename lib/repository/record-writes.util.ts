@@ -55,33 +55,19 @@ export async function createRecords(
   return records.map((record) => shapeFor(access, definition, requested, record, unreadable));
 }
 
-/** `EntityRepository.replace`'s work. */
-export async function replaceRecord(
+/** `EntityRepository.replace`'s and `update`'s work: every field of the record, or the given ones. */
+export async function changeRecord(
   storage: EntityStorage,
   access: AccessPolicy | undefined,
   definition: EntityDefinition,
+  change: 'replace' | 'update',
   id: string,
   data: unknown,
   requested: RepositoryWriteContext,
 ): Promise<Record<string, unknown>> {
   checkRepositoryOpen(storage, definition);
   const checked = checkedWriteFor(access, definition, requested, 'update', data, id);
-  const record = await storage.write((tx) => tx.replace(definition, id, checked.data, checked.context));
-  return shapeFor(access, definition, requested, record);
-}
-
-/** `EntityRepository.update`'s work. */
-export async function updateRecord(
-  storage: EntityStorage,
-  access: AccessPolicy | undefined,
-  definition: EntityDefinition,
-  id: string,
-  patch: unknown,
-  requested: RepositoryWriteContext,
-): Promise<Record<string, unknown>> {
-  checkRepositoryOpen(storage, definition);
-  const checked = checkedWriteFor(access, definition, requested, 'update', patch, id);
-  const record = await storage.write((tx) => tx.update(definition, id, checked.data, checked.context));
+  const record = await storage.write((tx) => tx[change](definition, id, checked.data, checked.context));
   return shapeFor(access, definition, requested, record);
 }
 

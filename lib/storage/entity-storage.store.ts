@@ -17,7 +17,7 @@ import { readPosition, type ReplicationPosition } from './replication-position.u
 import type { StoreChange } from './store-change.interface.js';
 import { sequencedStoreOf } from './sequenced-store.util.js';
 import { migratesManually } from './migrate-option.util.js';
-import type { SequencedStore, WriteSequencer } from './write-sequencer.interface.js';
+import type { WriteSequencer } from './write-sequencer.interface.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import type { MaintenanceResult } from './maintenance-result.interface.js';
 import { META_DB, openEntityTables } from './store-layout.util.js';
@@ -174,7 +174,15 @@ export class EntityStorage {
     const previous = readCatalog(this.environment.database(META_DB));
     await reconcileWithDefinitions(this.environment, this.indexBuilder, entities, this.log, previous);
     // Maintenance is a change like any other: with replication it waits until this store has caught up.
-    await this.sequencer?.start(this.sequencedStore());
+    await this.sequencer?.start(
+      sequencedStoreOf(
+        this.environment,
+        this.registry.all(),
+        (applied) => this.transaction(applied),
+        () => this.replicationPosition(),
+        () => this.hasLocalChanges(),
+      ),
+    );
     // Another instance may have migrated further while this one was stopped.
     if (this.sequencer) this.migrations.checkNotNewer(definitions);
     await runPendingMigrations(this.migrations, definitions, (definition) => this.tablesOf(definition), this.logger, migration);
@@ -255,17 +263,6 @@ export class EntityStorage {
   private transaction(applied?: StoreChange[]): WriteTransaction {
     if (!this.applier) throw new Error('the entity store is not open yet');
     return new WriteTransaction((definition) => this.tablesOf(definition), this.registry, this.applier, this.idempotency!, applied);
-  }
-
-  /** What the write sequencer (replication) decides, applies and stops writes through. */
-  private sequencedStore(): SequencedStore {
-    return sequencedStoreOf(
-      this.environment,
-      this.registry.all(),
-      (applied) => this.transaction(applied),
-      () => this.replicationPosition(),
-      () => this.hasLocalChanges(),
-    );
   }
 
   /** Whether the store holds changes no replicated message made (see `SequencedStore.hasLocalChanges`). */

@@ -159,7 +159,10 @@ export class StoreWriters {
  */
 function isLiveWriterOf(writer: StoreWriter, path: string): boolean {
   if (writer.path !== path) return false;
-  if (writer.host !== hostname()) return writer.renewed === undefined || !(Date.now() - Date.parse(writer.renewed) >= GONE_AFTER_UNRENEWED);
+  if (writer.host !== hostname()) {
+    const unrenewedFor = Date.now() - Date.parse(writer.renewed ?? '');
+    return Number.isNaN(unrenewedFor) || unrenewedFor < GONE_AFTER_UNRENEWED;
+  }
   try {
     process.kill(writer.pid, 0);
     return true;
