@@ -166,7 +166,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
      */
     protected findIncluding(request: HttpRequest, response: object, id: string, include: string[]) {
       return this.routes.findOne.serve(request, response, id, async (decision) => {
-        const view = await this.repository.findById(id, { ...readerOf(decision), include });
+        const view = await this.repository.findById(id, Object.assign(readerOf(decision), { include }));
         if (!view) throw new RecordNotFoundException(name, id);
         return view;
       });

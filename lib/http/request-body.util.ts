@@ -47,6 +47,8 @@ export function checkRequestBody(request: BodyRequest, maxBytes: number): void {
  * without a body: a body route has no use for a request that does not say it is JSON.
  */
 function checkContentType(header: string | string[] | undefined): void {
+  // What nearly every client sends, taken without splitting and lowering it.
+  if (header === 'application/json') return;
   const type = typeof header === 'string' ? header.split(';', 1)[0]!.trim().toLowerCase() : '';
   if (JSON_MEDIA_TYPE.test(type)) return;
   // The type is echoed only when it is one short, plain token: the message may end up in logs and pages.

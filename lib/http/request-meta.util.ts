@@ -39,7 +39,11 @@ export function requestIdOf(request: HttpRequest): string {
 /** The audit details of a request: its id (see `requestIdOf`), client IP and route. */
 export function requestMetaOf(request: HttpRequest, url: string): RequestMeta {
   const path = url.split('?')[0];
-  return { id: requestIdOf(request), ...(request.ip && { ip: request.ip }), route: `${request.method} ${path}` };
+  // Key by key: V8 takes about a microsecond to add a key after a spread that copied some.
+  const meta: RequestMeta = { id: requestIdOf(request) };
+  if (request.ip) meta.ip = request.ip;
+  meta.route = `${request.method} ${path}`;
+  return meta;
 }
 
 /** The `Idempotency-Key` header, if any; refused when it is not one printable key of sane length. */

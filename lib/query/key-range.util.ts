@@ -33,12 +33,15 @@ export function rangeOptions(
   // and the range would take in the entry where a database keeps its shared msgpack structures.
   // Walking down, the end is a lower bound, which may be a key itself (`id[gte]=X`, `id=X`): lmdb
   // leaves an end out unless told, and the upper bounds a walk up ends at are never keys.
-  return { ...(start !== undefined && { start }), ...(end !== undefined && { end }), ...(descending && { reverse: true, inclusiveEnd: true }) } as {
-    start?: IndexKey;
-    end?: IndexKey;
-    reverse?: boolean;
-    inclusiveEnd?: boolean;
-  };
+  // Key by key: V8 takes about a microsecond to add a key after a spread that copied some.
+  const options: { start?: IndexKey; end?: IndexKey; reverse?: boolean; inclusiveEnd?: boolean } = {};
+  if (start !== undefined) options.start = start as IndexKey;
+  if (end !== undefined) options.end = end as IndexKey;
+  if (descending) {
+    options.reverse = true;
+    options.inclusiveEnd = true;
+  }
+  return options;
 }
 
 /** Key bounds of an index walk: the equality prefix, narrowed by range clauses on the next field. */

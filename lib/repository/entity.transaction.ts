@@ -44,13 +44,13 @@ export class EntityTransaction {
   /** The record with this id, or `null` (also when a checked principal may not see it). */
   findById<T extends object>(entity: Type<T>, id: string, context?: PrincipalContext): EntityRecord<T> | null {
     const definition = this.definitionOf(entity);
-    return this.rules.read(definition, { ...this.defaults, ...context }, this.tx.get(definition, id)) as EntityRecord<T> | null;
+    return this.rules.read(definition, this.withDefaults(context), this.tx.get(definition, id)) as EntityRecord<T> | null;
   }
 
   /** Creates a record; with an `idempotencyKey`, a retry returns the first result instead. */
   create<T extends object>(entity: Type<T>, data: EntityInput<T>, context?: TransactionWriteContext): EntityRecord<T> {
     const definition = this.definitionOf(entity);
-    const merged = { ...this.defaults, ...context };
+    const merged = this.withDefaults(context);
     const checked = this.rules.checkWrite(definition, merged, 'create', data);
     const record = this.tx.idempotent(definition, checked.context, data, () => this.tx.create(definition, checked.data, checked.context));
     return this.rules.view(definition, merged, record) as EntityRecord<T>;
@@ -58,21 +58,21 @@ export class EntityTransaction {
 
   replace<T extends object>(entity: Type<T>, id: string, data: EntityInput<T>, context?: TransactionWriteContext): EntityRecord<T> {
     const definition = this.definitionOf(entity);
-    const merged = { ...this.defaults, ...context };
+    const merged = this.withDefaults(context);
     const checked = this.rules.checkWrite(definition, merged, 'update', data, id);
     return this.rules.view(definition, merged, this.tx.replace(definition, id, checked.data, checked.context)) as EntityRecord<T>;
   }
 
   update<T extends object>(entity: Type<T>, id: string, patch: Partial<EntityInput<T>>, context?: TransactionWriteContext): EntityRecord<T> {
     const definition = this.definitionOf(entity);
-    const merged = { ...this.defaults, ...context };
+    const merged = this.withDefaults(context);
     const checked = this.rules.checkWrite(definition, merged, 'update', patch, id);
     return this.rules.view(definition, merged, this.tx.update(definition, id, checked.data, checked.context)) as EntityRecord<T>;
   }
 
   delete<T extends object>(entity: Type<T>, id: string, context?: TransactionWriteContext): void {
     const definition = this.definitionOf(entity);
-    const checked = this.rules.checkWrite(definition, { ...this.defaults, ...context }, 'delete', {}, id);
+    const checked = this.rules.checkWrite(definition, this.withDefaults(context), 'delete', {}, id);
     this.tx.delete(definition, id, checked.context);
   }
 
@@ -80,7 +80,7 @@ export class EntityTransaction {
   restore<T extends object>(entity: Type<T>, id: string, context?: TransactionWriteContext): EntityRecord<T> {
     const definition = this.definitionOf(entity);
     if (!definition.softDelete) throw new TypeError(`${definition.name} keeps no deleted records: declare @Entity({ softDelete: true })`);
-    const merged = { ...this.defaults, ...context };
+    const merged = this.withDefaults(context);
     const checked = this.rules.checkWrite(definition, merged, 'delete', {}, id);
     return this.rules.view(definition, merged, this.tx.restoreDeleted(definition, id, checked.context)) as EntityRecord<T>;
   }
@@ -88,7 +88,12 @@ export class EntityTransaction {
   /** Removes a record for good, as `EntityRepository.purge` does (a principal needs `admin`). */
   purge<T extends object>(entity: Type<T>, id: string, context?: TransactionWriteContext): void {
     const definition = this.definitionOf(entity);
-    const checked = this.rules.checkWrite(definition, { ...this.defaults, ...context }, 'admin', {}, id);
+    const checked = this.rules.checkWrite(definition, this.withDefaults(context), 'admin', {}, id);
     this.tx.purgeRecord(definition, id, checked.context);
+  }
+
+  /** The call's context over the transaction's. Not `{ ...defaults, ...context }`: V8 takes about a microsecond to add a key to an object begun by a spread. */
+  private withDefaults(context: TransactionWriteContext | undefined): TransactionWriteContext {
+    return Object.assign({}, this.defaults, context);
   }
 }

@@ -71,7 +71,7 @@ export function withIncluded(
     };
   });
   return records.map((record) => {
-    const included: Record<string, unknown> = { ...record };
+    const included: Record<string, unknown> = Object.assign({}, record);
     references.forEach((reference, at) => (included[reference.as!] = targets[at]!(record[reference.field])));
     return included;
   });

