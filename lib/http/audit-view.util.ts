@@ -10,13 +10,10 @@ const NONE: ReadonlySet<string> = new Set();
 export function toAuditView(entry: AuditEntry, unreadable: ReadonlySet<string> = NONE): Record<string, unknown> {
   const changes: AuditEntry['changes'] = {};
   for (const [field, change] of Object.entries(entry.changes)) if (!unreadable.has(field)) changes[field] = change;
-  return {
-    action: entry.action,
-    actor: entry.actor ?? null,
-    at: entry.at,
-    version: entry.version ?? null,
-    ...(entry.migration !== undefined && { migration: entry.migration }),
-    changes,
-    ...(entry.request && { request: entry.request }),
-  };
+  // Key by key: V8 takes about a microsecond to add a key after a spread that copied some.
+  const view: Record<string, unknown> = { action: entry.action, actor: entry.actor ?? null, at: entry.at, version: entry.version ?? null };
+  if (entry.migration !== undefined) view.migration = entry.migration;
+  view.changes = changes;
+  if (entry.request) view.request = entry.request;
+  return view;
 }

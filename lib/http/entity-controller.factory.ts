@@ -30,7 +30,7 @@ import { toAuditView } from './audit-view.util.js';
 import { toHistoryResponse } from './history-view.util.js';
 import { idempotencyKeyOf, paramOf, requestMetaOf, type HttpRequest } from './request-meta.util.js';
 import { createEntityRouteGates, refuseThrough, type EntityRouteName } from './entity-route-gates.util.js';
-import { afterSeqOf, diffQuery, pastPointQuery, purgeRequested, searchOf, type PastPointQuery } from './entity-route-query.util.js';
+import { afterSeqOf, auditPageQuery, diffQuery, pastPointQuery, purgeRequested, searchOf, type PastPointQuery } from './entity-route-query.util.js';
 import { revertVersionOf } from './revert-body.util.js';
 import { readerOf, writeContextOf } from './route-context.util.js';
 import { listKeyOf, viewKeyOf } from './read-cache-key.util.js';
@@ -303,10 +303,14 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     auditTrail(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       const id = paramOf(request, 'id');
       return this.routes.audit.serve(request, response, id, async (decision) => {
+        const page = auditPageQuery(this.adapterHost.httpAdapter.getRequestUrl(request) as string);
         // Only a record that exists or existed has a trail; refused writes naming other ids do not make one.
         if (!(await this.repository.history(id))) throw new RecordNotFoundException(name, id);
-        const items = await this.audit.forRecord(name, id);
-        return { items: items.map((entry) => toAuditView(entry, this.access.unreadableFields(definition, decision))) };
+        const { items, nextCursor } = await this.audit.find({ entity: name, id, ...page });
+        const unreadable = this.access.unreadableFields(definition, decision);
+        const views = items.map((entry) => toAuditView(entry, unreadable));
+        // A trail that fits one page is answered as the API names it, without a cursor.
+        return nextCursor === null ? { items: views } : { items: views, nextCursor };
       });
     }
   }

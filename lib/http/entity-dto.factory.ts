@@ -143,6 +143,9 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
 
   const audit = named(class {}, `${stem}AuditTrail`);
   decorateProperty(audit, 'items', [ApiProperty({ type: AuditEntryView, isArray: true, description: 'Oldest first' })]);
+  decorateProperty(audit, 'nextCursor', [
+    ApiProperty({ type: String, required: false, description: 'Present when the trail goes on: pass as `cursor` for the next page' }),
+  ]);
 
   const diff = named(class {}, `${stem}Diff`);
   decorateProperty(diff, 'id', [ApiProperty({ type: String })]);

@@ -19,6 +19,7 @@ import {
   type ApiOperationOptions,
 } from '@nestjs/swagger';
 import { FILTER_OPERATORS, type FilterOperator } from '../common/filter-operators.constants.js';
+import { MAX_LIMIT } from '../common/page-limits.constants.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { aRecordOf, classStem, type EntityDtos } from './entity-dto.factory.js';
 import { includableNames, IncludeParameter, ListQueryParameters } from './list-query-parameters.decorator.js';
@@ -237,6 +238,22 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         NotFound(),
         IdParam(),
       ),
-    audit: () => stacked(ApiOperation({ summary: `Audit trail of ${aRecord}, oldest first` }), ApiOkResponse({ type: dtos.audit }), NotFound(), IdParam()),
+    audit: () =>
+      stacked(
+        ApiOperation({ summary: `Audit trail of ${aRecord}, oldest first, up to ${MAX_LIMIT} entries a page` }),
+        ApiQuery({
+          name: 'limit',
+          required: false,
+          type: Number,
+          minimum: 1,
+          maximum: MAX_LIMIT,
+          description: `Entries per page, 1 to ${MAX_LIMIT} (default ${MAX_LIMIT})`,
+        }),
+        ApiQuery({ name: 'cursor', required: false, type: String, description: 'The `nextCursor` of the page before' }),
+        ApiOkResponse({ type: dtos.audit }),
+        ApiBadRequestResponse({ description: 'An unknown query parameter, a limit out of range or a cursor this route did not give' }),
+        NotFound(),
+        IdParam(),
+      ),
   };
 }

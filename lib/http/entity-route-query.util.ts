@@ -1,5 +1,9 @@
 import { BadRequestException } from '@nestjs/common';
 import { isoDateOf } from '../common/date-value.util.js';
+import { MAX_LIMIT } from '../common/page-limits.constants.js';
+
+/** An audit entry's id: a ULID, as the event ids it shares. */
+const AUDIT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** A past point of a record: its version N, or the time it was read as of. */
 export type PastPointQuery = { version: number } | { asOf: string };
@@ -41,6 +45,26 @@ export function diffQuery(url: string): { from?: number; to?: number } {
   const search = searchOf(url);
   const [from, to] = [search.get('from'), search.get('to')];
   return { ...(from !== null && { from: positiveInteger('from', from) }), ...(to !== null && { to: positiveInteger('to', to) }) };
+}
+
+/** A page of `GET /P/:id/audit`: `?limit=N` (default and most, {@link MAX_LIMIT}) and `?cursor=`, the `nextCursor` of the page before. */
+export function auditPageQuery(url: string): { limit: number; cursor?: string } {
+  const search = searchOf(url);
+  const seen = new Set<string>();
+  for (const key of search.keys()) {
+    if (key !== 'limit' && key !== 'cursor') throw new BadRequestException(`unknown query parameter ${key}: the audit trail takes only limit and cursor`);
+    if (seen.has(key)) throw new BadRequestException(`query parameter ${key} is repeated`);
+    seen.add(key);
+  }
+  const [limit, cursor] = [search.get('limit'), search.get('cursor')];
+  if (limit !== null && (!/^[1-9]\d{0,3}$/.test(limit) || Number(limit) > MAX_LIMIT)) {
+    throw new BadRequestException(`limit must be an integer from 1 to ${MAX_LIMIT}`);
+  }
+  // A cursor is the id of the last entry of the page before: anything else is no cursor this route gave.
+  if (cursor !== null && !AUDIT_ID.test(cursor)) throw new BadRequestException('cursor must be the nextCursor of the page before');
+  const page: { limit: number; cursor?: string } = { limit: limit === null ? MAX_LIMIT : Number(limit) };
+  if (cursor !== null) page.cursor = cursor;
+  return page;
 }
 
 /** Whether a DELETE asks to purge (`?purge=true`); anything but `true` or `false` is refused. */

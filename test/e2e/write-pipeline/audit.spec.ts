@@ -1,4 +1,4 @@
-import { Audited, AuditService, Entity, Field, Index } from '../../../lib/index.js';
+import { Audited, AuditService, Entity, EntityRepository, Field, getRepositoryToken, Index } from '../../../lib/index.js';
 import { PLATFORMS } from '../../support/test-app.util.js';
 import { api, ISO, NEVER_USED_ID, withApp } from './write-pipeline.util.js';
 
@@ -118,6 +118,68 @@ describe.each(PLATFORMS)('GET /P/:id/audit on %s', (platform) => {
       expect(summary((await audit.find({ actor: 'bob' })).items)).toEqual([`${p2} create bob`, `${p1} update bob`]);
       const http = (await api(t).get(`/permits/${p1}/audit`).expect(200)).body.items;
       expect(http.map((e: { at: string }) => e.at)).toEqual((await audit.find({ entity: 'wp-permits', id: p1 })).items.map((e) => e.at));
+    });
+  });
+
+  it('answers a trail that fits one page as { items }, and pages a longer one with limit and cursor', async () => {
+    await withApp(platform, entities, async (t) => {
+      const id = (await api(t).post('/permits').send({ number: 'P-1', status: 's0' }).expect(201)).body.id as string;
+      for (let step = 1; step <= 6; step++)
+        await api(t)
+          .patch(`/permits/${id}`)
+          .send({ status: `s${step}` })
+          .expect(200);
+      const whole = (await api(t).get(`/permits/${id}/audit`).expect(200)).body;
+      expect(Object.keys(whole)).toEqual(['items']);
+      expect(whole.items.map((e: { version: number }) => e.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+
+      const versions: number[] = [];
+      const pages: number[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = (
+          await api(t)
+            .get(`/permits/${id}/audit`)
+            .query({ limit: 3, ...(cursor && { cursor }) })
+            .expect(200)
+        ).body;
+        pages.push(page.items.length);
+        versions.push(...page.items.map((e: { version: number }) => e.version));
+        cursor = page.nextCursor;
+        if (cursor !== undefined) expect(cursor).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+      } while (cursor !== undefined);
+      expect(pages).toEqual([3, 3, 1]);
+      expect(versions).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    });
+  });
+
+  it('answers at most 1000 entries without a limit, and the rest after the cursor', async () => {
+    await withApp(platform, entities, async (t) => {
+      const permits = t.app.get<EntityRepository<Permit>>(getRepositoryToken(Permit));
+      const { id } = await permits.create({ number: 'P-1', status: 's0' });
+      await permits.transaction((tx) => {
+        for (let step = 1; step <= 1000; step++) tx.update(Permit, id, { status: `s${step}` });
+      });
+      const first = (await api(t).get(`/permits/${id}/audit`).expect(200)).body;
+      expect(first.items).toHaveLength(1000);
+      expect(first.items[999].version).toBe(1000);
+      const rest = (await api(t).get(`/permits/${id}/audit`).query({ cursor: first.nextCursor }).expect(200)).body;
+      expect(rest).toEqual({ items: [expect.objectContaining({ action: 'update', version: 1001 })] });
+    });
+  });
+
+  it.each([
+    ['limit=0', /limit must be an integer from 1 to 1000/],
+    ['limit=1001', /limit must be an integer from 1 to 1000/],
+    ['limit=ten', /limit must be an integer from 1 to 1000/],
+    ['limit=2&limit=3', /query parameter limit is repeated/],
+    ['cursor=not-a-cursor', /cursor must be the nextCursor of the page before/],
+    ['status=open', /unknown query parameter status: the audit trail takes only limit and cursor/],
+  ])('refuses ?%s with 400', async (query, message) => {
+    await withApp(platform, entities, async (t) => {
+      const id = (await api(t).post('/permits').send({ number: 'P-1', status: 'a' }).expect(201)).body.id;
+      const response = await api(t).get(`/permits/${id}/audit?${query}`).expect(400);
+      expect(response.body).toEqual(expect.objectContaining({ statusCode: 400, message: expect.stringMatching(message) }));
     });
   });
 
