@@ -13,9 +13,10 @@ export function viewKeyOf(access: EntityAccess, definition: EntityDefinition, de
   return `${records}|${hidden}`;
 }
 
-/** The cache key of a list: its query string, digested. */
+/** The cache key of a list: its query string, digested; empty without one, whatever the path. */
 export function listKeyOf(url: string): string {
-  return `list:${digest(url.slice(url.indexOf('?') + 1))}`;
+  const query = url.indexOf('?');
+  return `list:${digest(query === -1 ? '' : url.slice(query + 1))}`;
 }
 
 function digest(text: string): string {
