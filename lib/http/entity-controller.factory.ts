@@ -13,6 +13,7 @@ import { documentReplication } from './replication-docs.util.js';
 import type { RouteGate, RouteServices } from './route.gate.js';
 import type { EntityChange } from '../repository/entity-change.interface.js';
 import type { EntityRepository } from '../repository/entity.repository.js';
+import { recordExisted } from '../repository/record-past.util.js';
 import type { RepositoryWriteContext } from '../repository/repository-write-context.interface.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
 import { streamChanges } from './change-stream.util.js';
@@ -69,7 +70,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       protected readonly cache: EntityCache,
       @Inject(ENTITIES_MODULE_OPTIONS) options: EntitiesModuleOptions,
       telemetry: EntitiesTelemetry,
-      storage: EntityStorage,
+      protected readonly storage: EntityStorage,
     ) {
       storage.claimRoutes(definition);
       this.targetOf = (reference) => storage.referenceTarget(definition, reference);
@@ -305,7 +306,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       return this.routes.audit.serve(request, response, id, async (decision) => {
         const page = auditPageQuery(this.adapterHost.httpAdapter.getRequestUrl(request) as string);
         // Only a record that exists or existed has a trail; refused writes naming other ids do not make one.
-        if (!(await this.repository.history(id))) throw new RecordNotFoundException(name, id);
+        if (!recordExisted(this.storage, definition, id)) throw new RecordNotFoundException(name, id);
         const { items, nextCursor } = await this.audit.find({ entity: name, id, ...page });
         const unreadable = this.access.unreadableFields(definition, decision);
         const views = items.map((entry) => toAuditView(entry, unreadable));

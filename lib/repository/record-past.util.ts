@@ -50,6 +50,13 @@ export function pastOf(
   return past.kind === 'found' ? past.record : undefined;
 }
 
+/** Whether a record with this id exists or ever existed, read from a fresh snapshot: the audit route answers 404 for any other id. */
+export function recordExisted(storage: EntityStorage, definition: EntityDefinition, id: string): boolean {
+  checkRepositoryOpen(storage, definition);
+  storage.renewSnapshot();
+  return isRecordId(id) && storage.existed(definition, id);
+}
+
 /** `EntityRepository.history`'s work. */
 export async function historyOf(
   storage: EntityStorage,

@@ -133,6 +133,17 @@ export class FieldHistory {
   }
 
   /**
+   * Whether the record has any history entry: every record that was ever stored and is no
+   * longer has one (its delete leaves a mark), so with the live records this tells whether an
+   * id existed, reading one key rather than the whole history.
+   */
+  holdsAny(id: string): boolean {
+    for (const _key of this.listing.getKeys({ start: historyStartOf(this.definition.name, id), end: afterPrefix(this.key(id)), limit: 1 })) return true;
+    if (this.legacy) for (const _key of this.legacy.getKeys({ start: [id], end: afterPrefix([id]), limit: 1 })) return true;
+    return false;
+  }
+
+  /**
    * One bounded step of bringing kept history down to policies that keep less than they did
    * (`fields`, by name): from `from` (the entity's first listing when undefined), each record's
    * values of those fields beyond what the field's policy keeps now are removed, oldest first,

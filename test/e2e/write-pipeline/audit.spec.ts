@@ -1,4 +1,4 @@
-import { Audited, AuditService, Entity, EntityRepository, Field, getRepositoryToken, Index } from '../../../lib/index.js';
+import { Audited, AuditService, Entity, EntityRepository, Field, getRepositoryToken, Historize, Index } from '../../../lib/index.js';
 import { PLATFORMS } from '../../support/test-app.util.js';
 import { api, ISO, NEVER_USED_ID, withApp } from './write-pipeline.util.js';
 
@@ -11,13 +11,20 @@ class Permit {
   @Field({ required: false, hidden: true }) secret?: string;
 }
 
+@Entity({ name: 'wp-tickets', path: 'tickets' })
+@Audited()
+@Historize('never')
+class Ticket {
+  @Field() title!: string;
+}
+
 @Entity({ name: 'wp-notes', path: 'notes' })
 class Note {
   @Field() text!: string;
 }
 
 describe.each(PLATFORMS)('GET /P/:id/audit on %s', (platform) => {
-  const entities = [Permit, Note];
+  const entities = [Permit, Note, Ticket];
 
   it('lists create, replace, update and delete oldest first, with actor, time, version and changes', async () => {
     await withApp(platform, entities, async (t) => {
@@ -93,6 +100,16 @@ describe.each(PLATFORMS)('GET /P/:id/audit on %s', (platform) => {
       const response = await api(t).get(`/permits/${NEVER_USED_ID}/audit`);
       expect(response.status).toBe(404);
       expect(response.body).toEqual(expect.objectContaining({ statusCode: 404, error: 'Not Found' }));
+    });
+  });
+
+  it('answers the trail of a deleted record of an entity that keeps no history, and 404 for an id it never had', async () => {
+    await withApp(platform, entities, async (t) => {
+      const id = (await api(t).post('/tickets').send({ title: 'a' }).expect(201)).body.id;
+      await api(t).delete(`/tickets/${id}`).expect(204);
+      const items = (await api(t).get(`/tickets/${id}/audit`).expect(200)).body.items;
+      expect(items.map((e: { action: string }) => e.action)).toEqual(['create', 'delete']);
+      await api(t).get(`/tickets/${NEVER_USED_ID}/audit`).expect(404);
     });
   });
 
