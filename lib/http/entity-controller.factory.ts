@@ -15,7 +15,6 @@ import type { EntityChange } from '../repository/entity-change.interface.js';
 import type { EntityRepository } from '../repository/entity.repository.js';
 import { recordExisted } from '../repository/record-past.util.js';
 import type { RepositoryWriteContext } from '../repository/repository-write-context.interface.js';
-import type { WriteContext } from '../storage/write-context.interface.js';
 import { streamChanges } from './change-stream.util.js';
 import { AuditService } from '../audit/audit.service.js';
 import { EntityCache } from '../cache/entity-cache.service.js';
@@ -33,7 +32,7 @@ import { idempotencyKeyOf, paramOf, requestMetaOf, type HttpRequest } from './re
 import { createEntityRouteGates, refuseThrough, type EntityRouteName } from './entity-route-gates.util.js';
 import { afterSeqOf, auditPageQuery, diffQuery, pastPointQuery, purgeRequested, searchOf, type PastPointQuery } from './entity-route-query.util.js';
 import { revertVersionOf } from './revert-body.util.js';
-import { readerOf, writeContextOf } from './route-context.util.js';
+import { readerOf, writeContextOf, type RouteWriteOptions } from './route-context.util.js';
 import { listKeyOf, viewKeyOf } from './read-cache-key.util.js';
 
 /**
@@ -281,7 +280,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     }
 
     /** The write context of a request, with its details for the audit trail (see `writeContextOf`). */
-    protected context(request: HttpRequest, decision: AccessDecision, extra: WriteContext): RepositoryWriteContext & DecidedContext {
+    protected context(request: HttpRequest, decision: AccessDecision, extra: RouteWriteOptions): RepositoryWriteContext & DecidedContext {
       return writeContextOf(decision, extra, requestMetaOf(request, this.adapterHost.httpAdapter.getRequestUrl(request) as string));
     }
 

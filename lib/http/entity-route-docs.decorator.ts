@@ -251,7 +251,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         }),
         ApiQuery({ name: 'cursor', required: false, type: String, description: 'The `nextCursor` of the page before' }),
         ApiOkResponse({ type: dtos.audit }),
-        ApiBadRequestResponse({ description: 'An unknown query parameter, a limit out of range or a cursor this route did not give' }),
+        ApiBadRequestResponse({ description: 'An unknown query parameter, a limit out of range or a cursor that is not an entry id' }),
         NotFound(),
         IdParam(),
       ),

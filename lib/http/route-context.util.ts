@@ -9,8 +9,11 @@ export function readerOf(decision: AccessDecision): DecidedContext {
   return { principal: decision.principal ?? null, decision };
 }
 
+/** What a route reads from its request for a write: spread last, it can name nothing the route sets. */
+export type RouteWriteOptions = Pick<WriteContext, 'idempotencyKey' | 'expectedVersion'>;
+
 /** The write context of a request: the route's decision (its principal the actor), and its details for the audit trail. */
-export function writeContextOf(decision: AccessDecision, extra: WriteContext, request: RequestMeta): RepositoryWriteContext & DecidedContext {
+export function writeContextOf(decision: AccessDecision, extra: RouteWriteOptions, request: RequestMeta): RepositoryWriteContext & DecidedContext {
   // Keys before the spread: V8 takes about a microsecond to add a key to an object begun by one.
   return { principal: decision.principal ?? null, decision, request, ...extra };
 }
