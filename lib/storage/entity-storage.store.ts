@@ -297,13 +297,13 @@ export class EntityStorage {
     this.environment.renewSnapshot();
   }
 
-  /** A record's field history, or `undefined` if no record with this id ever existed. */
   /** Whether a record with this id exists or existed (a deleted one leaves history behind). */
   existed(definition: EntityDefinition, id: string): boolean {
     const tables = this.tablesOf(definition);
     return tables.records.doesExist(id) || tables.history.holdsAny(id);
   }
 
+  /** A record's field history, or `undefined` if no record with this id ever existed. */
   history(definition: EntityDefinition, id: string): RecordHistory | undefined {
     const tables = this.tablesOf(definition);
     return tables.history.read(id, tables.records.get(id) !== undefined);
