@@ -1,4 +1,4 @@
-import type { ConsumerMessages, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { ConsumerNotification, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { importOptional, missingDependency } from '../common/optional-dependency.util.js';
 import type { ReplicationOptions } from '../common/replication-options.interface.js';
@@ -11,6 +11,12 @@ const FOLLOW_EXPIRES = 5_000;
 /** JetStream's answer to creating a stream another client created first with another configuration. */
 const STREAM_NAME_IN_USE = 10058;
 const DEFAULT_REPLICAS = 3;
+
+/** The stream's messages in order as a consumer delivers them, and news of that consumer. */
+export interface StreamMessages extends AsyncIterable<{ seq: number; data: Uint8Array }> {
+  status(): AsyncIterable<ConsumerNotification>;
+  stop(): void;
+}
 
 /** Another instance appended first: the stream's last message is not the one the write was decided after. */
 export class StreamMovedOnError extends Error {}
@@ -76,7 +82,7 @@ export class JetStreamLog {
   }
 
   /** Messages from `seq` on, in order, for as long as the log is open; an ordered consumer recreates itself after a disconnect. */
-  async follow(seq: number): Promise<ConsumerMessages> {
+  async follow(seq: number): Promise<StreamMessages> {
     const consumer = await this.client.consumers.get(this.stream, { deliver_policy: this.jetstream.DeliverPolicy.StartSequence, opt_start_seq: seq });
     // Pulls that expire after 5 s rather than 30: heartbeats come every 2.5 s, so after the server
     // it pulled from dies the consumer notices and pulls elsewhere within seconds, not half a minute.

@@ -1,5 +1,4 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ConsumerMessages } from '@nats-io/jetstream';
 import type { ReplicationHealth } from '../common/health-options.interface.js';
 import { EntitiesLogger } from '../common/entities.logger.js';
 import type { ReplicationOptions } from '../common/replication-options.interface.js';
@@ -12,6 +11,7 @@ import type { WriteTransaction } from '../storage/write-transaction.store.js';
 import { JetStreamLog, StreamMovedOnError } from './jetstream-log.client.js';
 import { checkReplicationOptions } from './replication-options.util.js';
 import { dropWaiters, releaseWaiters, waitForSeq, type SeqWaiter } from './seq-waiters.util.js';
+import { StreamFollower } from './stream-follower.service.js';
 import { streamHealth, type UnconfirmedAppend } from './stream-health.util.js';
 import { adoptStream, checkFollowable, unreplicatedChanges } from './stream-join.util.js';
 
@@ -54,8 +54,7 @@ export class StoreReplicator implements WriteSequencer {
   private readonly timeout: number;
   private store?: SequencedStore;
   private log?: JetStreamLog;
-  private messages?: ConsumerMessages;
-  private following?: Promise<void>;
+  private follower?: StreamFollower;
   private readonly queue: QueuedWrite[] = [];
   private pumping = false;
   private appended = 0;
@@ -98,9 +97,19 @@ export class StoreReplicator implements WriteSequencer {
     const { first, last } = await log.bounds();
     checkFollowable(position.seq, first, last, log);
     this.applied = position.seq;
-    this.messages = await log.follow(position.seq + 1);
-    void this.reportConsumer(this.messages, log.stream);
-    this.following = this.consume(this.messages);
+    this.follower = new StreamFollower(
+      log,
+      {
+        appliedSeq: () => this.applied,
+        apply: async (seq, data) => {
+          await store.applyReplicated(seq, data);
+          this.advance(seq);
+        },
+        failed: (error) => this.fail(store, error),
+      },
+      this.logger,
+    );
+    await this.follower.start();
     // However long the backlog a backup brings takes to apply: start-up is done once it is.
     await this.waitFor(last, Number.POSITIVE_INFINITY);
     this.logger.log(`following stream ${log.stream} from message ${position.seq + 1}; caught up at ${this.applied}`);
@@ -156,8 +165,9 @@ export class StoreReplicator implements WriteSequencer {
   }
 
   async close(): Promise<void> {
-    this.messages?.stop();
-    await this.following;
+    await this.follower?.close();
+    // Nothing more will be applied here.
+    dropWaiters(this.waiters, new StorageFailureException('replication is closing', false));
     await this.log?.close();
     this.log = undefined;
   }
@@ -233,52 +243,13 @@ export class StoreReplicator implements WriteSequencer {
     await this.waitFor(last);
   }
 
-  private async consume(messages: ConsumerMessages): Promise<void> {
-    const store = this.requireStore();
-    try {
-      for await (const message of messages) {
-        await store.applyReplicated(message.seq, message.data);
-        this.advance(message.seq);
-      }
-      // Closed: nothing more will be applied here.
-      dropWaiters(this.waiters, new StorageFailureException('replication is closing', false));
-    } catch (error) {
-      const failure = error instanceof StorageFailureException ? error : new ReplicationDivergedException((error as Error).message);
-      this.failure = failure;
-      this.logger.error(failure.message);
-      store.stop(failure);
-      messages.stop();
-      dropWaiters(this.waiters, failure);
-    }
-  }
-
-  /**
-   * Tells the operator when the stream's consumer goes silent and when it is made again: in
-   * between, this instance applies nothing and answers reads that name a later seq with 503.
-   */
-  private async reportConsumer(messages: ConsumerMessages, stream: string): Promise<void> {
-    let silent = false;
-    for await (const status of messages.status()) {
-      if (status.type === 'heartbeats_missed' && !silent) {
-        silent = true;
-        this.logger.warn(
-          `stream ${stream}: no message or heartbeat from its consumer for ${status.count} heartbeats after message ${this.applied}; looking for it`,
-        );
-      } else if (
-        status.type === 'consumer_not_found' ||
-        status.type === 'consumer_deleted' ||
-        status.type === 'stream_not_found' ||
-        status.type === 'no_responders'
-      ) {
-        this.logger.warn(`stream ${stream}: ${status.type.replaceAll('_', ' ')} while following it after message ${this.applied}`);
-      } else if (status.type === 'ordered_consumer_recreated') {
-        silent = false;
-        this.logger.log(`stream ${stream}: following it again after message ${this.applied} (consumer ${status.name})`);
-      } else if (status.type === 'heartbeat' || status.type === 'next') {
-        if (silent) this.logger.log(`stream ${stream}: its consumer answers again after message ${this.applied}`);
-        silent = false;
-      }
-    }
+  /** Stops this instance for good: its state cannot follow the stream's. */
+  private fail(store: SequencedStore, error: unknown): void {
+    const failure = error instanceof StorageFailureException ? error : new ReplicationDivergedException((error as Error).message);
+    this.failure = failure;
+    this.logger.error(failure.message);
+    store.stop(failure);
+    dropWaiters(this.waiters, failure);
   }
 
   private advance(seq: number): void {

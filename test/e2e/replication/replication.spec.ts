@@ -159,7 +159,8 @@ describeWhen(natsServerMissing(), 'the replication suite')('replication over NAT
         while (read.status === 503 && Date.now() < deadline) read = await http(i).get(`/rep-permits/${created.body.id}`).set('X-Entities-Min-Seq', seq);
         expect(read.status).toBe(200);
       }
-      expect(said.filter((line) => line.startsWith(`stream ${STREAM}: following it again after message `))).toHaveLength(instances.length);
+      // Each instance makes its consumer again, or nats.js does first; either way it says so.
+      expect(said.filter((line) => /^stream REP: following it again (after|from) message /.test(line)).length).toBeGreaterThanOrEqual(instances.length);
     } finally {
       warn.mockRestore();
       log.mockRestore();
