@@ -8,9 +8,15 @@ const AUDIT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /** A past point of a record: its version N, or the time it was read as of. */
 export type PastPointQuery = { version: number } | { asOf: string };
 
-/** The query string of a request URL, empty without one. */
+/** The query string of a request URL, without its `?`; empty without one. */
+export function queryStringOf(url: string): string {
+  const at = url.indexOf('?');
+  return at === -1 ? '' : url.slice(at + 1);
+}
+
+/** The query parameters of a request URL, none without a query string. */
 export function searchOf(url: string): URLSearchParams {
-  return new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+  return new URLSearchParams(queryStringOf(url));
 }
 
 /**

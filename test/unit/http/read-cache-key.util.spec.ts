@@ -11,4 +11,12 @@ describe('listKeyOf', () => {
     expect(listKeyOf('/permits')).toBe(listKeyOf('/permits?'));
     expect(listKeyOf('/permits')).not.toBe(listKeyOf('/permits?/permits'));
   });
+
+  it('digests a long query string, or one with bytes a store may refuse, apart from any short one', () => {
+    const long = `/permits?${'client=acme&'.repeat(10)}`;
+    expect(listKeyOf(long)).toMatch(/^list#[\w-]{22}$/);
+    expect(listKeyOf(long)).not.toBe(listKeyOf(`${long}x`));
+    expect(listKeyOf('/permits?name=a b')).toMatch(/^list#/);
+    expect(listKeyOf('/permits?status=open')).toBe('list?status=open');
+  });
 });
