@@ -81,12 +81,25 @@ export class JetStreamLog {
     return (await this.manager.streams.getMessage(this.stream, { seq }))?.data ?? undefined;
   }
 
-  /** Messages from `seq` on, in order, for as long as the log is open; an ordered consumer recreates itself after a disconnect. */
+  /**
+   * Messages from `seq` on, in order, for as long as the log is open; an ordered consumer
+   * recreates itself after a disconnect. `stop()` also deletes the consumer from the server,
+   * which would otherwise keep it for minutes after its last pull.
+   */
   async follow(seq: number): Promise<StreamMessages> {
     const consumer = await this.client.consumers.get(this.stream, { deliver_policy: this.jetstream.DeliverPolicy.StartSequence, opt_start_seq: seq });
     // Pulls that expire after 5 s rather than 30: heartbeats come every 2.5 s, so after the server
     // it pulled from dies the consumer notices and pulls elsewhere within seconds, not half a minute.
-    return consumer.consume({ expires: FOLLOW_EXPIRES });
+    const messages = await consumer.consume({ expires: FOLLOW_EXPIRES });
+    return {
+      [Symbol.asyncIterator]: () => messages[Symbol.asyncIterator](),
+      status: () => messages.status(),
+      stop: () => {
+        messages.stop();
+        // Best effort: a consumer its server lost, or a connection closing, takes it with it.
+        consumer.delete().catch(() => undefined);
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -43,7 +43,8 @@ export class StreamFollower {
   /** Cuts a pause between attempts short when the follower is closed. */
   private readonly closing = new AbortController();
   private lastSeen = -1;
-  private stalledSince?: number;
+  /** When the watch first saw `lastSeen` applied. */
+  private lastProgress = Date.now();
   private failedAttempts = 0;
   /** Consumers this follower stopped itself, to follow the stream with a new one. */
   private readonly remade = new WeakSet<StreamMessages>();
@@ -58,6 +59,7 @@ export class StreamFollower {
   /** Follows the stream from the message after the target's last; fails as the first attempt does. */
   async start(): Promise<void> {
     const messages = await this.log.follow(this.target.appliedSeq() + 1);
+    if (this.closed) return messages.stop();
     this.running = this.run(messages);
     this.watch = setInterval(() => void this.check(), this.timings.watchEvery);
     this.watch.unref();
@@ -78,6 +80,10 @@ export class StreamFollower {
     while (!this.closed) {
       messages ??= await this.followAgain();
       if (!messages) continue;
+      if (this.closed) {
+        messages.stop();
+        break;
+      }
       this.messages = messages;
       void this.report(messages);
       if (!(await this.consume(messages))) return;
@@ -134,23 +140,20 @@ export class StreamFollower {
     const applied = this.target.appliedSeq();
     if (applied !== this.lastSeen) {
       this.lastSeen = applied;
-      this.stalledSince = undefined;
+      this.lastProgress = Date.now();
       return;
     }
+    const still = Date.now() - this.lastProgress;
+    if (still < this.timings.stallAfter) return;
     // A stream that does not answer is not a stalled consumer: health and writes report it.
     const last = await this.log.bounds().then(
       (bounds) => bounds.last,
       () => undefined,
     );
-    if (last === undefined || last <= applied || this.closed) {
-      this.stalledSince = undefined;
-      return;
-    }
-    this.stalledSince ??= Date.now();
-    if (Date.now() - this.stalledSince < this.timings.stallAfter) return;
-    this.stalledSince = undefined;
+    if (last === undefined || last <= applied || this.closed || this.target.appliedSeq() !== applied) return;
+    this.lastProgress = Date.now();
     this.logger.warn(
-      `stream ${this.log.stream}: nothing applied after message ${applied} for ${Math.round(this.timings.stallAfter / 1000)} s while it holds messages up to ${last}; making its consumer again`,
+      `stream ${this.log.stream}: nothing applied after message ${applied} for ${Math.round(still / 1000)} s while it holds messages up to ${last}; making its consumer again`,
     );
     if (this.messages) this.remake(this.messages);
   }

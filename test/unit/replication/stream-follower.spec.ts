@@ -72,8 +72,15 @@ function until(condition: () => boolean, within = 2_000): Promise<void> {
 }
 
 /** A follower of a fake stream that holds messages up to `last`, with what it did. */
-function setUp(options: { applied?: number; failFollows?: number; apply?: (seq: number) => void } = {}) {
-  const stream = { last: 0, follows: [] as number[], consumers: [] as FakeMessages[], failFollows: options.failFollows ?? 0 };
+function setUp(options: { applied?: number; failFollows?: number; apply?: (seq: number) => void; timings?: Partial<typeof TIMINGS> } = {}) {
+  const stream = {
+    last: 0,
+    follows: [] as number[],
+    consumers: [] as FakeMessages[],
+    failFollows: options.failFollows ?? 0,
+    /** While set, a follow waits for it: a consumer the server has not made yet. */
+    pending: undefined as Promise<void> | undefined,
+  };
   const applied: number[] = [];
   const failures: unknown[] = [];
   const said: string[] = [];
@@ -82,6 +89,7 @@ function setUp(options: { applied?: number; failFollows?: number; apply?: (seq: 
     stream: 'S',
     follow: async (seq: number) => {
       stream.follows.push(seq);
+      await stream.pending;
       if (stream.failFollows-- > 0) throw new Error('no responders');
       const messages = new FakeMessages();
       stream.consumers.push(messages);
@@ -101,7 +109,7 @@ function setUp(options: { applied?: number; failFollows?: number; apply?: (seq: 
       failed: (error) => void failures.push(error),
     },
     { log: (message) => void said.push(String(message)), warn: (message) => void said.push(String(message)) },
-    TIMINGS,
+    { ...TIMINGS, ...options.timings },
   );
   const consumer = () => stream.consumers.at(-1)!;
   return { stream, applied, failures, said, follower, consumer };
@@ -224,13 +232,43 @@ describe('StreamFollower', () => {
   });
 
   it('closes at once while it pauses between attempts', async () => {
-    const { stream, follower, consumer } = setUp();
+    const { stream, said, follower, consumer } = setUp({ timings: { retryPause: 60_000 } });
     await follower.start();
-    stream.failFollows = 100;
     consumer().stop();
-    await until(() => stream.follows.length >= 6);
+    await until(() => said.includes('stream S: its consumer stopped after message 0; following it again'));
     const closing = Date.now();
     await follower.close();
-    expect(Date.now() - closing).toBeLessThan(100);
+    expect(Date.now() - closing).toBeLessThan(1_000);
+    expect(stream.follows).toEqual([1]);
+  });
+
+  it('stops, rather than follows, a consumer made while it was closing', async () => {
+    const { stream, follower, consumer } = setUp();
+    await follower.start();
+    let made!: () => void;
+    stream.pending = new Promise((resolve) => (made = resolve));
+    consumer().stop();
+    await until(() => stream.follows.length === 2);
+    const closed = follower.close();
+    made();
+    await closed;
+    expect(stream.consumers).toHaveLength(2);
+    expect(stream.consumers.every((messages) => messages.stopped)).toBe(true);
+  });
+
+  it('stops the first consumer, and watches nothing, when closed while it starts', async () => {
+    const { stream, follower } = setUp();
+    let made!: () => void;
+    stream.pending = new Promise((resolve) => (made = resolve));
+    stream.last = 5;
+    const started = follower.start();
+    await until(() => stream.follows.length === 1);
+    const closed = follower.close();
+    made();
+    await started;
+    await closed;
+    expect(stream.consumers[0]!.stopped).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, TIMINGS.stallAfter * 3));
+    expect(stream.follows).toEqual([1]);
   });
 });
