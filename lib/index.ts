@@ -51,12 +51,13 @@ export type { SubscribeOptions } from './repository/subscribe-options.interface.
 export { EntityTransaction } from './repository/entity.transaction.js';
 export type { TransactionWriteContext } from './repository/entity.transaction.js';
 export type { PrincipalContext } from './repository/principal-context.interface.js';
+export type { HistoryOptions } from './repository/history-options.interface.js';
 export type { EntityData, EntityInput, EntityRecord, ManagedFields } from './repository/entity-record.interface.js';
 export type { WriteContext } from './storage/write-context.interface.js';
 export { FILTER_OPERATORS } from './common/filter-operators.constants.js';
 export { DEFAULT_LIMIT, MAX_LIMIT } from './common/page-limits.constants.js';
 export type { DeletedMode, FieldCondition, FilterOperator, FindQuery, FindResult } from './query/find-query.interface.js';
-export type { FieldHistoryEntry, RecordHistory } from './storage/field-history.store.js';
+export type { FieldHistoryEntry, HistoryPage, RecordHistory } from './storage/field-history.store.js';
 export type { EntityEvent, EntityEventType, RequestMeta } from './storage/entity-event.interface.js';
 
 // Services to inject

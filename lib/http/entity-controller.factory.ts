@@ -30,7 +30,17 @@ import { toAuditView } from './audit-view.util.js';
 import { toHistoryResponse } from './history-view.util.js';
 import { idempotencyKeyOf, paramOf, requestMetaOf, type HttpRequest } from './request-meta.util.js';
 import { createEntityRouteGates, refuseThrough, type EntityRouteName } from './entity-route-gates.util.js';
-import { afterSeqOf, auditPageQuery, diffQuery, pastPointQuery, purgeRequested, searchOf, type PastPointQuery } from './entity-route-query.util.js';
+import {
+  afterSeqOf,
+  auditPageQuery,
+  diffQuery,
+  historyPageQuery,
+  pastPointQuery,
+  purgeRequested,
+  queryStringOf,
+  searchOf,
+  type PastPointQuery,
+} from './entity-route-query.util.js';
 import { revertVersionOf } from './revert-body.util.js';
 import { readerOf, writeContextOf, type RouteWriteOptions } from './route-context.util.js';
 import { listKeyOf, viewKeyOf } from './read-cache-key.util.js';
@@ -252,11 +262,13 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     history(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       const id = paramOf(request, 'id');
       return this.routes.history.serve(request, response, id, async (decision) => {
+        const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
+        const page = historyPageQuery(url);
         const view = await this.cachedRead(
           decision,
-          () => `history:${id}`,
+          () => `history:${id}?${queryStringOf(url)}`,
           async () => {
-            const history = await this.repository.history(id, readerOf(decision));
+            const history = await this.repository.history(id, Object.assign(readerOf(decision), page));
             return history && toHistoryResponse(history);
           },
         );

@@ -28,6 +28,8 @@ const IfMatch = () => ApiHeader({ name: 'If-Match', required: false, description
 // Documented rather than declared with @Param: every param decorator runs the app's global pipes, a few promises per request.
 export const IdParam = () => ApiParam({ name: 'id', required: true, type: String });
 const NotFound = () => ApiNotFoundResponse({ description: 'No record has this id' });
+/** `?limit=` of a route's page, 1 to {@link MAX_LIMIT}. */
+const PageLimit = (description: string) => ApiQuery({ name: 'limit', required: false, type: Number, minimum: 1, maximum: MAX_LIMIT, description });
 const Gone = () => ApiGoneResponse({ description: 'The event log no longer holds that state (eventRetention dropped it)' });
 const NotJson = () => ApiUnsupportedMediaTypeResponse({ description: 'The body is not sent as JSON (Content-Type: application/json)' });
 const IdempotencyKey = () =>
@@ -233,22 +235,23 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
       ),
     history: () =>
       stacked(
-        ApiOperation({ summary: `Field history of ${aRecord}, newest first; also for deleted records` }),
+        ApiOperation({
+          summary: `Field history of ${aRecord}, newest first; also for deleted records`,
+          description:
+            'Every kept value of each historized field, unless `limit` or `before` pages them: the next page of a field is ' +
+            '`?before=` the oldest version of the page before.',
+        }),
+        PageLimit(`Values per field, newest first, 1 to ${MAX_LIMIT} (default: all)`),
+        ApiQuery({ name: 'before', required: false, type: Number, minimum: 1, description: 'Only values older than this version' }),
         ApiOkResponse({ type: dtos.history }),
+        ApiBadRequestResponse({ description: 'An unknown query parameter, a limit out of range or a before that is not a positive integer' }),
         NotFound(),
         IdParam(),
       ),
     audit: () =>
       stacked(
         ApiOperation({ summary: `Audit trail of ${aRecord}, oldest first, up to ${MAX_LIMIT} entries a page` }),
-        ApiQuery({
-          name: 'limit',
-          required: false,
-          type: Number,
-          minimum: 1,
-          maximum: MAX_LIMIT,
-          description: `Entries per page, 1 to ${MAX_LIMIT} (default ${MAX_LIMIT})`,
-        }),
+        PageLimit(`Entries per page, 1 to ${MAX_LIMIT} (default ${MAX_LIMIT})`),
         ApiQuery({ name: 'cursor', required: false, type: String, description: 'The `nextCursor` of the page before' }),
         ApiOkResponse({ type: dtos.audit }),
         ApiBadRequestResponse({ description: 'An unknown query parameter, a limit out of range or a cursor that is not an entry id' }),

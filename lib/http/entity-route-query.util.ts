@@ -1,6 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { isoDateOf } from '../common/date-value.util.js';
 import { MAX_LIMIT } from '../common/page-limits.constants.js';
+import type { HistoryPage } from '../storage/field-history.store.js';
 
 /** An audit entry's id: a ULID, as the event ids it shares. */
 const AUDIT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -55,22 +56,39 @@ export function diffQuery(url: string): { from?: number; to?: number } {
 
 /** A page of `GET /P/:id/audit`: `?limit=N` (default and most, {@link MAX_LIMIT}) and `?cursor=`, the `nextCursor` of the page before. */
 export function auditPageQuery(url: string): { limit: number; cursor?: string } {
-  const search = searchOf(url);
+  const search = onlyParameters(searchOf(url), ['limit', 'cursor'], 'the audit trail');
+  const [limit, cursor] = [search.get('limit'), search.get('cursor')];
+  // A cursor is the id of the last entry of the page before: anything else is no cursor this route gave.
+  if (cursor !== null && !AUDIT_ID.test(cursor)) throw new BadRequestException('cursor must be the nextCursor of the page before');
+  const page: { limit: number; cursor?: string } = { limit: limit === null ? MAX_LIMIT : pageLimit(limit) };
+  if (cursor !== null) page.cursor = cursor;
+  return page;
+}
+
+/** A page of `GET /P/:id/history`: `?limit=N` values of each field (1 to {@link MAX_LIMIT}; all without it), `?before=V` those older than version V. */
+export function historyPageQuery(url: string): HistoryPage {
+  const search = onlyParameters(searchOf(url), ['limit', 'before'], 'the history');
+  const [limit, before] = [search.get('limit'), search.get('before')];
+  const page: HistoryPage = {};
+  if (limit !== null) page.limit = pageLimit(limit);
+  if (before !== null) page.before = positiveInteger('before', before);
+  return page;
+}
+
+/** `search`, once no parameter is unknown or repeated. */
+function onlyParameters(search: URLSearchParams, known: readonly string[], route: string): URLSearchParams {
   const seen = new Set<string>();
   for (const key of search.keys()) {
-    if (key !== 'limit' && key !== 'cursor') throw new BadRequestException(`unknown query parameter ${key}: the audit trail takes only limit and cursor`);
+    if (!known.includes(key)) throw new BadRequestException(`unknown query parameter ${key}: ${route} takes only ${known.join(' and ')}`);
     if (seen.has(key)) throw new BadRequestException(`query parameter ${key} is repeated`);
     seen.add(key);
   }
-  const [limit, cursor] = [search.get('limit'), search.get('cursor')];
-  if (limit !== null && (!/^[1-9]\d{0,3}$/.test(limit) || Number(limit) > MAX_LIMIT)) {
-    throw new BadRequestException(`limit must be an integer from 1 to ${MAX_LIMIT}`);
-  }
-  // A cursor is the id of the last entry of the page before: anything else is no cursor this route gave.
-  if (cursor !== null && !AUDIT_ID.test(cursor)) throw new BadRequestException('cursor must be the nextCursor of the page before');
-  const page: { limit: number; cursor?: string } = { limit: limit === null ? MAX_LIMIT : Number(limit) };
-  if (cursor !== null) page.cursor = cursor;
-  return page;
+  return search;
+}
+
+function pageLimit(raw: string): number {
+  if (!/^[1-9]\d{0,3}$/.test(raw) || Number(raw) > MAX_LIMIT) throw new BadRequestException(`limit must be an integer from 1 to ${MAX_LIMIT}`);
+  return Number(raw);
 }
 
 /** Whether a DELETE asks to purge (`?purge=true`); anything but `true` or `false` is refused. */

@@ -11,6 +11,7 @@ import type { EntityChange } from './entity-change.interface.js';
 import type { EntityInput, EntityRecord } from './entity-record.interface.js';
 import type { EntityTransaction } from './entity.transaction.js';
 import type { OperationObserver, RepositoryOperation } from './operation-observer.interface.js';
+import type { HistoryOptions } from './history-options.interface.js';
 import type { PrincipalContext } from './principal-context.interface.js';
 import type { FindOptions, ReadOptions } from './read-options.interface.js';
 import type { RecordDiff } from './record-diff.interface.js';
@@ -93,9 +94,10 @@ export class EntityRepository<T extends object> {
 
   /**
    * The record's field history, per historized field, newest first; also for deleted
-   * records. `null` only for an id that never existed.
+   * records. `null` only for an id that never existed. `limit` and `before` page each field's
+   * values (see `HistoryOptions`).
    */
-  history(id: string, options: PrincipalContext = {}): Promise<RecordHistory | null> {
+  history(id: string, options: HistoryOptions = {}): Promise<RecordHistory | null> {
     return this.observed('history', () => historyOf(this.storage, this.access, this.definition, id, options));
   }
 

@@ -9,7 +9,7 @@ import { EntityRegistry } from './entity-registry.service.js';
 import type { ChangeMark, EntityTables } from './entity-tables.interface.js';
 import type { EventLog } from './event-log.store.js';
 import { replayEvents } from './event-replay.util.js';
-import type { RecordHistory } from './field-history.store.js';
+import type { HistoryPage, RecordHistory } from './field-history.store.js';
 import { DEFAULT_IDEMPOTENCY_TTL, type IdempotencyStore } from './idempotency.store.js';
 import { IndexBuilder } from './index-builder.service.js';
 import type { IndexKey } from './index-key.util.js';
@@ -303,10 +303,10 @@ export class EntityStorage {
     return tables.records.doesExist(id) || tables.history.holdsAny(id);
   }
 
-  /** A record's field history, or `undefined` if no record with this id ever existed. */
-  history(definition: EntityDefinition, id: string): RecordHistory | undefined {
+  /** A record's field history (the values `page` picks), or `undefined` if no record with this id ever existed. */
+  history(definition: EntityDefinition, id: string, page?: HistoryPage): RecordHistory | undefined {
     const tables = this.tablesOf(definition);
-    return tables.history.read(id, tables.records.get(id) !== undefined);
+    return tables.history.read(id, tables.records.doesExist(id), page);
   }
 
   /** Events with a seq greater than `afterSeq`, oldest first, `limit` at most. */

@@ -19,6 +19,12 @@ export interface RecordHistory {
   fields: Record<string, FieldHistoryEntry[]>;
 }
 
+/** Which values of each field to read: the newest `limit` (all without one) of those older than version `before`. */
+export interface HistoryPage {
+  limit?: number;
+  before?: number;
+}
+
 /** Up to this many kept versions, trimming lets lmdb step over them (see `trim`). */
 const NATIVE_SKIP_LIMIT = 16;
 
@@ -111,8 +117,9 @@ export class FieldHistory {
     return moved as StoredRecord;
   }
 
-  /** The history of a record, or `undefined` if no record with this id ever existed. */
-  read(id: string, exists: boolean): RecordHistory | undefined {
+  /** The history of a record, or `undefined` if no record with this id ever existed; `page` picks the values read. */
+  read(id: string, exists: boolean, page: HistoryPage = {}): RecordHistory | undefined {
+    if ((page.limit !== undefined || page.before !== undefined) && !this.legacy) return this.readPage(id, exists, page);
     const fields: Record<string, FieldHistoryEntry[]> = {};
     for (const field of this.historized) fields[field.name] = [];
     let found = exists;
@@ -125,11 +132,30 @@ export class FieldHistory {
       }
     }
     // Each range reads oldest first; only entries from two places need merging.
-    for (const entries of Object.values(fields)) {
+    for (const [name, entries] of Object.entries(fields)) {
       if (this.legacy) entries.sort((a, b) => b.version - a.version);
       else entries.reverse();
+      // Paged only here while a move is cut short: rare enough to read the whole history.
+      if (page.before !== undefined || page.limit !== undefined)
+        fields[name] = entries.filter((entry) => entry.version < (page.before ?? Infinity)).slice(0, page.limit);
     }
     return found ? { id, fields } : undefined;
+  }
+
+  /** One range per field, newest first from `before`, stopping at `limit`: a long history costs what the page holds. */
+  private readPage(id: string, exists: boolean, { limit, before }: HistoryPage): RecordHistory | undefined {
+    const fields: Record<string, FieldHistoryEntry[]> = {};
+    for (const { name } of this.historized) {
+      // Versions are whole numbers: the newest older than `before` is at most `before - 1`.
+      const range: RangeOptions = {
+        start: before === undefined ? afterPrefix(this.key(id, name)) : this.key(id, name, before - 1),
+        end: this.key(id, name),
+        reverse: true,
+      };
+      if (limit !== undefined) range.limit = limit;
+      fields[name] = [...this.listing.getRange(range)].map(({ value }) => value as FieldHistoryEntry);
+    }
+    return exists || this.holdsAny(id) ? { id, fields } : undefined;
   }
 
   /**

@@ -135,4 +135,60 @@ describe.each(PLATFORMS)('GET /P/:id/history on %s', (platform) => {
       expect(response.text).not.toMatch(/hunter2|correct-horse|secret/);
     });
   });
+
+  it('pages each field with ?limit=, and goes on before the oldest version it gave with ?before=', async () => {
+    await withApp(platform, entities, async (t) => {
+      const id = (await api(t).post('/permits').send({ status: 's1', county: 'c1', note: 'n1' }).expect(201)).body.id as string;
+      for (let i = 2; i <= 7; i++)
+        await api(t)
+          .patch(`/permits/${id}`)
+          .send({ status: `s${i}` })
+          .expect(200);
+      await api(t).patch(`/permits/${id}`).send({ note: 'n8' }).expect(200);
+      const values = (fields: Record<string, { value: string; version: number }[]>) =>
+        Object.fromEntries(Object.entries(fields).map(([name, entries]) => [name, entries.map((entry) => `${entry.value}@${entry.version}`)]));
+
+      const first = (await api(t).get(`/permits/${id}/history?limit=3`).expect(200)).body;
+      expect(first.id).toBe(id);
+      expect(values(first.fields)).toEqual({ status: ['s7@7', 's6@6', 's5@5'], county: ['c1@1'], note: ['n8@8', 'n1@1'] });
+      const second = (await api(t).get(`/permits/${id}/history?limit=3&before=5`).expect(200)).body;
+      expect(values(second.fields)).toEqual({ status: ['s4@4', 's3@3', 's2@2'], county: ['c1@1'], note: ['n1@1'] });
+      const last = (await api(t).get(`/permits/${id}/history?before=2`).expect(200)).body;
+      expect(values(last.fields)).toEqual({ status: ['s1@1'], county: ['c1@1'], note: ['n1@1'] });
+      // Before the first version, a record that exists has no values left, and is no 404.
+      expect(values((await api(t).get(`/permits/${id}/history?before=1`).expect(200)).body.fields)).toEqual({ status: [], county: [], note: [] });
+      // Each page is read on its own, not from another page's cached answer.
+      expect(values((await api(t).get(`/permits/${id}/history`).expect(200)).body.fields).status).toHaveLength(7);
+    });
+  });
+
+  it('pages the history of a deleted record too, and answers 404 for an id that never existed', async () => {
+    await withApp(platform, entities, async (t) => {
+      const id = (await api(t).post('/permits').send({ status: 'a', county: 'b' }).expect(201)).body.id as string;
+      await api(t).patch(`/permits/${id}`).send({ status: 'b' }).expect(200);
+      await api(t).delete(`/permits/${id}`).expect(204);
+      const page = (await api(t).get(`/permits/${id}/history?limit=1`).expect(200)).body;
+      expect(page.fields.status.map((entry: { value: string }) => entry.value)).toEqual(['b']);
+      expect((await api(t).get(`/permits/${id}/history?before=1`).expect(200)).body.fields.status).toEqual([]);
+      await api(t).get(`/permits/${NEVER_USED_ID}/history?limit=1`).expect(404);
+      await api(t).get(`/permits/${NEVER_USED_ID}/history?before=3`).expect(404);
+    });
+  });
+
+  it.each([
+    ['limit=0', /limit must be an integer from 1 to 1000/],
+    ['limit=1001', /limit must be an integer from 1 to 1000/],
+    ['limit=2.5', /limit must be an integer from 1 to 1000/],
+    ['before=0', /before must be a positive integer/],
+    ['before=-1', /before must be a positive integer/],
+    ['before=x', /before must be a positive integer/],
+    ['limit=1&limit=2', /query parameter limit is repeated/],
+    ['cursor=abc', /unknown query parameter cursor: the history takes only limit and before/],
+  ])('answers 400 to ?%s', async (query, message) => {
+    await withApp(platform, entities, async (t) => {
+      const id = (await api(t).post('/permits').send({ status: 'a', county: 'b' }).expect(201)).body.id as string;
+      const response = await api(t).get(`/permits/${id}/history?${query}`).expect(400);
+      expect(response.body.message).toMatch(message);
+    });
+  });
 });

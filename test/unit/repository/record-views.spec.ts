@@ -94,6 +94,18 @@ describe('records the repository returns', () => {
       expect(Object.keys((await notes.history(id))!.fields).sort()).toEqual(['fee', 'reviewerNotes', 'title']);
     });
 
+    it('page the history read for that principal, and refuse a page that is not one', async () => {
+      const { id } = await seed('paged');
+      for (const title of ['p2', 'p3', 'p4']) await notes.update(id, { title });
+      const titles = async (options: Parameters<typeof notes.history>[1]) => (await notes.history(id, options))!.fields['title']!.map((entry) => entry.value);
+      expect(await titles({ principal: CLERK, limit: 2 })).toEqual(['p4', 'p3']);
+      expect(await titles({ principal: CLERK, limit: 2, before: 3 })).toEqual(['p2', 'paged']);
+      expect(await titles({ before: 2 })).toEqual(['paged']);
+      for (const bad of [{ limit: 0 }, { limit: 1.5 }, { before: -1 }, { before: Number.NaN }]) {
+        await expect(notes.history(id, bad)).rejects.toThrow(InvalidQueryException);
+      }
+    });
+
     it('cannot be filtered or sorted on a hidden field, which is refused as an unknown field is over HTTP', async () => {
       await expect(notes.find({ where: { reviewerNotes: 'internal' } }, { principal: FINANCE })).rejects.toThrow(InvalidQueryException);
       await expect(notes.find({ sort: '-reviewerNotes' }, { principal: null })).rejects.toThrow(InvalidQueryException);

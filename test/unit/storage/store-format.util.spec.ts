@@ -565,6 +565,9 @@ describe('moving a store from format 5 to format 6', () => {
     const reader = new EntityStorage(readOnly, {}, [new AuditService(readOnly)]);
     let deleted = '';
     let deletedHistory: ReturnType<EntityStorage['history']>;
+    let ids: string[] = [];
+    let pages: Array<ReturnType<EntityStorage['history']>> = [];
+    const page = { limit: 1, before: 2 };
     reader.register(inspections);
     await reader.attach();
     try {
@@ -572,6 +575,10 @@ describe('moving a store from format 5 to format 6', () => {
       expect(records.map((record) => reader.history(inspections, record.id))).toEqual(history);
       deleted = events.find((event) => event.type === 'deleted')!.id;
       deletedHistory = reader.history(inspections, deleted);
+      // A page is read from both places too: the newest value before version 2, per field.
+      ids = [...records.map((record) => record.id), deleted];
+      pages = ids.map((id) => reader.history(inspections, id, page));
+      expect(pages.some((history) => history!.fields['result']!.length === 1)).toBe(true);
       expect(reader.verify()).toMatchObject({ ok: true, problems: [] });
     } finally {
       await reader.close();
@@ -583,6 +590,7 @@ describe('moving a store from format 5 to format 6', () => {
       // A deleted record's history (its delete marker among it) read the same from both places as from one.
       expect(storage.history(inspections, deleted)).toEqual(deletedHistory);
       expect(deletedHistory!.fields['result']!.length).toBeGreaterThan(0);
+      expect(ids.map((id) => storage.history(inspections, id, page))).toEqual(pages);
     });
     expect((await whereHistoryIs()).legacy).toBe(0);
   });
