@@ -37,7 +37,6 @@ import {
   historyPageQuery,
   pastPointQuery,
   purgeRequested,
-  queryStringOf,
   searchOf,
   type PastPointQuery,
 } from './entity-route-query.util.js';
@@ -262,11 +261,11 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     history(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       const id = paramOf(request, 'id');
       return this.routes.history.serve(request, response, id, async (decision) => {
-        const url = this.adapterHost.httpAdapter.getRequestUrl(request) as string;
-        const page = historyPageQuery(url);
+        const page = historyPageQuery(this.adapterHost.httpAdapter.getRequestUrl(request) as string, definition);
         const view = await this.cachedRead(
           decision,
-          () => `history:${id}?${queryStringOf(url)}`,
+          // From the page read, not the query string: one key per page however it is spelled.
+          () => `history:${id}:${page.field ?? ''}:${page.limit ?? ''}:${page.before ?? ''}`,
           async () => {
             const history = await this.repository.history(id, Object.assign(readerOf(decision), page));
             return history && toHistoryResponse(history);

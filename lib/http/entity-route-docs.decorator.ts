@@ -238,13 +238,14 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         ApiOperation({
           summary: `Field history of ${aRecord}, newest first; also for deleted records`,
           description:
-            'Every kept value of each historized field, unless `limit` or `before` pages them: the next page of a field is ' +
-            '`?before=` the oldest version of the page before.',
+            'Every kept value of each historized field, unless `field`, `limit` or `before` pages them. Fields change at ' +
+            'different versions: page one `field` at a time, its next page `?before=` the oldest version of the page before.',
         }),
+        ApiQuery({ name: 'field', required: false, type: String, description: 'Only this historized field' }),
         PageLimit(`Values per field, newest first, 1 to ${MAX_LIMIT} (default: all)`),
         ApiQuery({ name: 'before', required: false, type: Number, minimum: 1, description: 'Only values older than this version' }),
         ApiOkResponse({ type: dtos.history }),
-        ApiBadRequestResponse({ description: 'An unknown query parameter, a limit out of range or a before that is not a positive integer' }),
+        ApiBadRequestResponse({ description: 'An unknown query parameter or field, a limit out of range or a before that is not a positive integer' }),
         NotFound(),
         IdParam(),
       ),

@@ -1,6 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import { isoDateOf } from '../common/date-value.util.js';
 import { MAX_LIMIT } from '../common/page-limits.constants.js';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { HistoryPage } from '../storage/field-history.store.js';
 
 /** An audit entry's id: a ULID, as the event ids it shares. */
@@ -65,11 +66,18 @@ export function auditPageQuery(url: string): { limit: number; cursor?: string } 
   return page;
 }
 
-/** A page of `GET /P/:id/history`: `?limit=N` values of each field (1 to {@link MAX_LIMIT}; all without it), `?before=V` those older than version V. */
-export function historyPageQuery(url: string): HistoryPage {
-  const search = onlyParameters(searchOf(url), ['limit', 'before'], 'the history');
-  const [limit, before] = [search.get('limit'), search.get('before')];
+/**
+ * A page of `GET /P/:id/history`: `?field=` one field's values only, `?limit=N` of each field's
+ * newest (1 to {@link MAX_LIMIT}; all without it), `?before=V` those older than version V.
+ */
+export function historyPageQuery(url: string, definition: EntityDefinition): HistoryPage {
+  const search = onlyParameters(searchOf(url), ['field', 'limit', 'before'], 'the history');
+  const [field, limit, before] = [search.get('field'), search.get('limit'), search.get('before')];
   const page: HistoryPage = {};
+  // Whether the caller may read its history is the repository's to say, in the same words;
+  // an undeclared name stops here, before it makes a cache key.
+  if (field !== null && !definition.fieldsByName.has(field)) throw new BadRequestException(`${definition.name} has no historized field ${field}`);
+  if (field !== null) page.field = field;
   if (limit !== null) page.limit = pageLimit(limit);
   if (before !== null) page.before = positiveInteger('before', before);
   return page;

@@ -3,13 +3,14 @@ import { isoDateOf } from '../common/date-value.util.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import type { StoredRecord } from '../storage/entity-event.interface.js';
-import type { HistoryPage, RecordHistory } from '../storage/field-history.store.js';
+import type { RecordHistory } from '../storage/field-history.store.js';
 import { pastRecord, type PastPoint } from '../storage/past-record.util.js';
 import { PastStateGoneException } from '../storage/past-state-gone.exception.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { isRecordId } from '../storage/record-id.util.js';
 import type { AccessDecision, AccessPolicy } from './access-policy.interface.js';
 import type { HistoryOptions } from './history-options.interface.js';
+import { historyPageOf } from './history-page.util.js';
 import type { PrincipalContext } from './principal-context.interface.js';
 import type { RecordDiff } from './record-diff.interface.js';
 import { checkedWriteFor, decisionOf, shapeFor, unreadableUnder } from './principal-access.util.js';
@@ -18,20 +19,6 @@ import type { RepositoryWriteContext } from './repository-write-context.interfac
 import { checkRepositoryOpen } from './repository-open.util.js';
 
 /** A point of `findAt` checked, its time in stored form. */
-/** `limit` and `before` of a history read, checked: each a positive integer. */
-function historyPageOf({ limit, before }: HistoryOptions): HistoryPage {
-  const page: HistoryPage = {};
-  for (const [name, value] of [
-    ['limit', limit],
-    ['before', before],
-  ] as const) {
-    if (value === undefined) continue;
-    if (!Number.isSafeInteger(value) || value < 1) throw new InvalidQueryException(`${name} must be a positive integer`);
-    page[name] = value;
-  }
-  return page;
-}
-
 function pastPointOf(point: { version: number } | { asOf: Date | string }): PastPoint {
   if ('version' in point) {
     if (!Number.isSafeInteger(point.version) || point.version < 1) throw new InvalidQueryException('version must be a positive integer');
@@ -81,9 +68,10 @@ export async function historyOf(
   options: HistoryOptions,
 ): Promise<RecordHistory | null> {
   checkRepositoryOpen(storage, definition);
-  const page = historyPageOf(options);
   storage.renewSnapshot();
   const decision = decisionOf(access, definition, options, 'history');
+  const unreadable = 'principal' in options ? unreadableUnder(access, definition, decision) : undefined;
+  const page = historyPageOf(definition, options, unreadable);
   if (!isRecordId(id)) return null;
   if (decision && !decision.entityWide) {
     // Owners and grantees see the history of records that still exist; a deleted record's is for entity-wide readers.
@@ -91,8 +79,8 @@ export async function historyOf(
     if (!record || !access!.canRead(definition, decision, record)) return null;
   }
   const history = storage.history(definition, id, page);
-  if (!history || !('principal' in options)) return history ?? null;
-  return toHistoryView(definition, history, unreadableUnder(access, definition, decision));
+  if (!history || !unreadable) return history ?? null;
+  return toHistoryView(definition, history, unreadable);
 }
 
 /** `EntityRepository.findAt`'s work. */

@@ -19,10 +19,11 @@ export interface RecordHistory {
   fields: Record<string, FieldHistoryEntry[]>;
 }
 
-/** Which values of each field to read: the newest `limit` (all without one) of those older than version `before`. */
+/** Which values to read: of each field (or of `field` alone), the newest `limit` (all without one) of those older than version `before`. */
 export interface HistoryPage {
   limit?: number;
   before?: number;
+  field?: string;
 }
 
 /** Up to this many kept versions, trimming lets lmdb step over them (see `trim`). */
@@ -119,9 +120,10 @@ export class FieldHistory {
 
   /** The history of a record, or `undefined` if no record with this id ever existed; `page` picks the values read. */
   read(id: string, exists: boolean, page: HistoryPage = {}): RecordHistory | undefined {
-    if ((page.limit !== undefined || page.before !== undefined) && !this.legacy) return this.readPage(id, exists, page);
+    const paged = page.limit !== undefined || page.before !== undefined || page.field !== undefined;
+    if (paged && !this.legacy) return this.readPage(id, exists, page);
     const fields: Record<string, FieldHistoryEntry[]> = {};
-    for (const field of this.historized) fields[field.name] = [];
+    for (const field of this.historized) if (page.field === undefined || field.name === page.field) fields[field.name] = [];
     let found = exists;
     const ranges = [{ db: this.listing, start: historyStartOf(this.definition.name, id), end: afterPrefix(this.key(id)), at: 2 }];
     if (this.legacy) ranges.push({ db: this.legacy, start: [id], end: afterPrefix([id]), at: 1 });
@@ -143,9 +145,10 @@ export class FieldHistory {
   }
 
   /** One range per field, newest first from `before`, stopping at `limit`: a long history costs what the page holds. */
-  private readPage(id: string, exists: boolean, { limit, before }: HistoryPage): RecordHistory | undefined {
+  private readPage(id: string, exists: boolean, { limit, before, field }: HistoryPage): RecordHistory | undefined {
     const fields: Record<string, FieldHistoryEntry[]> = {};
     for (const { name } of this.historized) {
+      if (field !== undefined && name !== field) continue;
       // Versions are whole numbers: the newest older than `before` is at most `before - 1`.
       const range: RangeOptions = {
         start: before === undefined ? afterPrefix(this.key(id, name)) : this.key(id, name, before - 1),

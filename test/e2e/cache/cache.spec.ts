@@ -199,6 +199,23 @@ describe.each(PLATFORMS)('cached reads on %s', (platform) => {
       expect((await list()).map(({ id }) => id)).toEqual([first.id, third.body.id]);
     });
 
+    it('caches each page of GET /P/:id/history apart, however its query is spelled', async () => {
+      const note = await notes.create({ text: 'v1', tag: unique('tag') });
+      for (const text of ['v2', 'v3', 'v4']) await notes.update(note.id, { text });
+      const texts = async (query: string) =>
+        (await http(t).get(`/cached-notes/${note.id}/history?${query}`).expect(200)).body.fields.text.map((entry: { value: string }) => entry.value);
+      const before = metricsOf(t, 'cached-notes');
+
+      expect(await texts('limit=2')).toEqual(['v4', 'v3']);
+      expect(await texts('limit=2&before=3')).toEqual(['v2', 'v1']);
+      expect(await texts('field=text&limit=1')).toEqual(['v4']);
+      expect(await texts('before=3&limit=2')).toEqual(['v2', 'v1']);
+      expect(await texts('&limit=2&&before=3')).toEqual(['v2', 'v1']);
+      expect(await texts('')).toEqual(['v4', 'v3', 'v2', 'v1']);
+      // Three pages, the whole history, and the second page asked for twice more in other spellings.
+      expect(metricsSince(t, 'cached-notes', before)).toEqual(expect.objectContaining({ hits: 2, misses: 4 }));
+    });
+
     it('returns the new history from GET /P/:id/history right after a PATCH', async () => {
       const note = await notes.create({ text: 'v1', tag: unique('tag') });
       const before = await http(t).get(`/cached-notes/${note.id}/history`).expect(200);

@@ -162,6 +162,40 @@ describe.each(PLATFORMS)('GET /P/:id/history on %s', (platform) => {
     });
   });
 
+  it('pages one field with ?field=, each page before the oldest version of the one before', async () => {
+    await withApp(platform, entities, async (t) => {
+      const id = (await api(t).post('/permits').send({ status: 's1', county: 'c1', note: 'n1' }).expect(201)).body.id as string;
+      for (let i = 2; i <= 5; i++)
+        await api(t)
+          .patch(`/permits/${id}`)
+          .send({ note: `n${i}` })
+          .expect(200);
+      await api(t).patch(`/permits/${id}`).send({ status: 's6' }).expect(200);
+      const pages: string[][] = [];
+      for (let before: number | undefined; ;) {
+        const query = `field=note&limit=2${before === undefined ? '' : `&before=${before}`}`;
+        const { fields } = (await api(t).get(`/permits/${id}/history?${query}`).expect(200)).body;
+        expect(Object.keys(fields)).toEqual(['note']);
+        if (fields.note.length === 0) break;
+        pages.push(fields.note.map((entry: { value: string }) => entry.value));
+        before = fields.note.at(-1).version;
+      }
+      expect(pages).toEqual([['n5', 'n4'], ['n3', 'n2'], ['n1']]);
+    });
+  });
+
+  it.each([
+    ['a field that does not exist', 'field=nope'],
+    ["a field whose policy is 'never'", 'field=amount'],
+    ['a hidden field', 'field=secret'],
+  ])('answers 400 to ?field= naming %s, in the same words', async (_, query) => {
+    await withApp(platform, entities, async (t) => {
+      const id = (await api(t).post('/permits').send({ status: 'a', county: 'b', secret: 's' }).expect(201)).body.id as string;
+      const response = await api(t).get(`/permits/${id}/history?${query}`).expect(400);
+      expect(response.body.message).toBe(`wp-permits has no historized field ${query.slice('field='.length)}`);
+    });
+  });
+
   it('pages the history of a deleted record too, and answers 404 for an id that never existed', async () => {
     await withApp(platform, entities, async (t) => {
       const id = (await api(t).post('/permits').send({ status: 'a', county: 'b' }).expect(201)).body.id as string;
@@ -183,7 +217,7 @@ describe.each(PLATFORMS)('GET /P/:id/history on %s', (platform) => {
     ['before=-1', /before must be a positive integer/],
     ['before=x', /before must be a positive integer/],
     ['limit=1&limit=2', /query parameter limit is repeated/],
-    ['cursor=abc', /unknown query parameter cursor: the history takes only limit and before/],
+    ['cursor=abc', /unknown query parameter cursor: the history takes only field and limit and before/],
   ])('answers 400 to ?%s', async (query, message) => {
     await withApp(platform, entities, async (t) => {
       const id = (await api(t).post('/permits').send({ status: 'a', county: 'b' }).expect(201)).body.id as string;

@@ -101,7 +101,13 @@ describe('records the repository returns', () => {
       expect(await titles({ principal: CLERK, limit: 2 })).toEqual(['p4', 'p3']);
       expect(await titles({ principal: CLERK, limit: 2, before: 3 })).toEqual(['p2', 'paged']);
       expect(await titles({ before: 2 })).toEqual(['paged']);
-      for (const bad of [{ limit: 0 }, { limit: 1.5 }, { before: -1 }, { before: Number.NaN }]) {
+      expect(Object.keys((await notes.history(id, { field: 'title', limit: 1 }))!.fields)).toEqual(['title']);
+      // Trusted code reads a hidden field's history; a principal is told it has none, as of a missing one.
+      expect(Object.keys((await notes.history(id, { field: 'reviewerNotes' }))!.fields)).toEqual(['reviewerNotes']);
+      await expect(notes.history(id, { principal: FINANCE, field: 'reviewerNotes' })).rejects.toThrow('view-notes has no historized field reviewerNotes');
+      await expect(notes.history(id, { principal: CLERK, field: 'fee' })).rejects.toThrow('view-notes has no historized field fee');
+      expect(Object.keys((await notes.history(id, { principal: FINANCE, field: 'fee' }))!.fields)).toEqual(['fee']);
+      for (const bad of [{ limit: 0 }, { limit: 1.5 }, { before: -1 }, { before: Number.NaN }, { field: 'nope' }, { field: 3 as unknown as string }]) {
         await expect(notes.history(id, bad)).rejects.toThrow(InvalidQueryException);
       }
     });

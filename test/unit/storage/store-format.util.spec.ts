@@ -567,7 +567,7 @@ describe('moving a store from format 5 to format 6', () => {
     let deletedHistory: ReturnType<EntityStorage['history']>;
     let ids: string[] = [];
     let pages: Array<ReturnType<EntityStorage['history']>> = [];
-    const page = { limit: 1, before: 2 };
+    const page = { limit: 2, before: 4 };
     reader.register(inspections);
     await reader.attach();
     try {
@@ -575,10 +575,12 @@ describe('moving a store from format 5 to format 6', () => {
       expect(records.map((record) => reader.history(inspections, record.id))).toEqual(history);
       deleted = events.find((event) => event.type === 'deleted')!.id;
       deletedHistory = reader.history(inspections, deleted);
-      // A page is read from both places too: the newest value before version 2, per field.
+      // A page is read from both places too: the two newest values before version 4, per field.
       ids = [...records.map((record) => record.id), deleted];
       pages = ids.map((id) => reader.history(inspections, id, page));
-      expect(pages.some((history) => history!.fields['result']!.length === 1)).toBe(true);
+      const full = ids.map((id) => reader.history(inspections, id)!.fields['result']!);
+      expect(pages.map((history) => history!.fields['result'])).toEqual(full.map((entries) => entries.filter((entry) => entry.version < 4).slice(0, 2)));
+      expect(full.some((entries) => entries.filter((entry) => entry.version < 4).length > 2)).toBe(true);
       expect(reader.verify()).toMatchObject({ ok: true, problems: [] });
     } finally {
       await reader.close();
