@@ -39,8 +39,7 @@ export class StreamFollower {
   private messages?: StreamMessages;
   private running?: Promise<void>;
   private watch?: NodeJS.Timeout;
-  private closed = false;
-  /** Cuts a pause between attempts short when the follower is closed. */
+  /** Aborted once closed (or stopped by an apply that failed); cuts a pause between attempts short. */
   private readonly closing = new AbortController();
   private lastSeen = -1;
   /** When the watch first saw `lastSeen` applied. */
@@ -67,11 +66,18 @@ export class StreamFollower {
 
   /** Stops following; resolves once no message is being applied. */
   async close(): Promise<void> {
-    this.closed = true;
-    this.closing.abort();
-    clearInterval(this.watch);
+    this.end();
     this.messages?.stop();
     await this.running;
+  }
+
+  private get closed(): boolean {
+    return this.closing.signal.aborted;
+  }
+
+  private end(): void {
+    this.closing.abort();
+    clearInterval(this.watch);
   }
 
   /** Applies what each consumer delivers, then follows the stream again, until closed or an apply fails. */
@@ -100,8 +106,7 @@ export class StreamFollower {
           await this.target.apply(message.seq, message.data);
         } catch (error) {
           messages.stop();
-          this.closed = true;
-          clearInterval(this.watch);
+          this.end();
           this.target.failed(error);
           return false;
         }

@@ -94,8 +94,8 @@ export class EntityRepository<T extends object> {
 
   /**
    * The record's field history, per historized field, newest first; also for deleted
-   * records. `null` only for an id that never existed. `limit` and `before` page each field's
-   * values (see `HistoryOptions`).
+   * records. `null` only for an id that never existed. `field`, `limit` and `before` page it
+   * (see `HistoryOptions`).
    */
   history(id: string, options: HistoryOptions = {}): Promise<RecordHistory | null> {
     return this.observed('history', () => historyOf(this.storage, this.access, this.definition, id, options));
