@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import { EntitiesLogger } from '../common/entities.logger.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
+import { SeqNotAppliedException } from '../replication/seq-not-applied.exception.js';
 import { AccessDeniedException } from '../repository/access-denied.exception.js';
 import { IdempotencyConflictException } from '../storage/idempotency-conflict.exception.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
@@ -39,7 +40,8 @@ export function entityErrorToHttp(error: unknown): unknown {
     return new ConflictException(error.message);
   }
   if (error instanceof StorageFailureException) {
-    logger.error(error.message, (error.cause as Error | undefined)?.stack);
+    if (error instanceof SeqNotAppliedException) logger.warn(error.message);
+    else logger.error(error.message, (error.cause as Error | undefined)?.stack);
     return error.diskFull
       ? new HttpException({ statusCode: 507, message: error.message, error: 'Insufficient Storage' }, HttpStatus.INSUFFICIENT_STORAGE)
       : new ServiceUnavailableException(error.message);

@@ -1,4 +1,5 @@
-import { StorageFailureException } from '../storage/storage-failure.exception.js';
+import type { StorageFailureException } from '../storage/storage-failure.exception.js';
+import { SeqNotAppliedException } from './seq-not-applied.exception.js';
 
 /** A caller waiting until this instance has applied the message at `seq`. */
 export interface SeqWaiter {
@@ -9,7 +10,7 @@ export interface SeqWaiter {
 
 /**
  * Adds to `waiters` one that resolves once `releaseWaiters` reaches `seq`; it fails with a
- * `StorageFailureException` (503) if that has not happened within `timeout` ms.
+ * `SeqNotAppliedException` (503) if that has not happened within `timeout` ms.
  */
 export function waitForSeq(waiters: Set<SeqWaiter>, seq: number, timeout: number, position: { readonly appliedSeq: number }): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -28,7 +29,7 @@ export function waitForSeq(waiters: Set<SeqWaiter>, seq: number, timeout: number
     if (Number.isFinite(timeout)) {
       timer = setTimeout(() => {
         waiters.delete(waiter);
-        reject(new StorageFailureException(`this instance has applied the replicated changes up to ${position.appliedSeq}, not yet ${seq}`, false));
+        reject(new SeqNotAppliedException(seq, position.appliedSeq));
       }, timeout);
     }
     waiters.add(waiter);

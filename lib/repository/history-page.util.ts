@@ -1,5 +1,6 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
+import { positiveInteger } from '../query/positive-integer.util.js';
 import type { HistoryPage } from '../storage/field-history.store.js';
 import type { HistoryOptions } from './history-options.interface.js';
 
@@ -19,9 +20,4 @@ export function historyPageOf(definition: EntityDefinition, { limit, before, fie
     page.field = field;
   }
   return page;
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidQueryException(`${name} must be a positive integer`);
-  return value;
 }

@@ -1,6 +1,7 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { isoDateOf } from '../common/date-value.util.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
+import { positiveInteger } from '../query/positive-integer.util.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { RecordHistory } from '../storage/field-history.store.js';
@@ -20,10 +21,7 @@ import { checkRepositoryOpen } from './repository-open.util.js';
 
 /** A point of `findAt` checked, its time in stored form. */
 function pastPointOf(point: { version: number } | { asOf: Date | string }): PastPoint {
-  if ('version' in point) {
-    if (!Number.isSafeInteger(point.version) || point.version < 1) throw new InvalidQueryException('version must be a positive integer');
-    return { version: point.version };
-  }
+  if ('version' in point) return { version: positiveInteger('version', point.version) };
   const asOf = isoDateOf(point.asOf);
   if (asOf === undefined) throw new InvalidQueryException('asOf must be an ISO-8601 date');
   return { asOf };
