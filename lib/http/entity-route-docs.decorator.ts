@@ -15,6 +15,7 @@ import {
   ApiPreconditionFailedResponse,
   ApiProduces,
   ApiQuery,
+  ApiResponse,
   ApiUnsupportedMediaTypeResponse,
   type ApiOperationOptions,
 } from '@nestjs/swagger';
@@ -142,7 +143,17 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         ...IncludeParameter(definition),
         ApiOkResponse({
           type: dtos.record,
-          headers: { ETag: { description: 'The record version, as "<version>" (not on past reads)', schema: { type: 'string' } } },
+          headers: { ETag: { description: 'The record version, as "<version>" (not on past reads or with include)', schema: { type: 'string' } } },
+        }),
+        ApiHeader({
+          name: 'If-None-Match',
+          required: false,
+          description: 'ETags of versions the client holds ("<version>", W/"<version>" or *); 304 when the record is still at one of them',
+        }),
+        ApiResponse({
+          status: 304,
+          description: 'The record is still at a version If-None-Match names; no body',
+          headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } },
         }),
         ApiBadRequestResponse({ description: `A malformed version or asOf, or both${including ? ', or an unknown include' : ''}` }),
         ApiNotFoundResponse({ description: 'No record has this id (or had that version, or existed then)' }),

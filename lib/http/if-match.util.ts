@@ -24,6 +24,21 @@ export function expectedVersionOf(header: string | string[] | undefined): number
   return Number(match[1] ?? match[2]);
 }
 
+/**
+ * Whether an `If-None-Match` header names the ETag of `version`, so a read can answer 304: `*`,
+ * or a list of ETags compared weakly (RFC 9110 13.1.2: `W/"3"` matches `"3"`). A header that
+ * cannot be read matches nothing, and the record is sent.
+ */
+export function noneMatchHolds(header: string | string[] | undefined, version: number): boolean {
+  if (header === undefined) return false;
+  const tag = etagOf(version);
+  for (const item of (Array.isArray(header) ? header.join(',') : header).split(',')) {
+    const value = item.trim();
+    if (value === '*' || value === tag || value === `W/${tag}`) return true;
+  }
+  return false;
+}
+
 /** The ETag of a record version. */
 export function etagOf(version: number): string {
   return `"${version}"`;

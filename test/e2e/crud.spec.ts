@@ -205,6 +205,32 @@ describe.each(PLATFORMS)('record routes on %s', (platform) => {
       const response = await http(t).get('/crud-items/01ARZ3NDEKTSV4RRFFQ69G5FAV');
       expectNestError(response, 404);
     });
+
+    it('answers 304 without a body to an If-None-Match that names the current version', async () => {
+      const created = await create();
+      for (const header of ['"1"', 'W/"1"', '"7", "1"', '*']) {
+        const response = await http(t).get(`/crud-items/${created.id}`).set('If-None-Match', header);
+        expect([header, response.status]).toEqual([header, 304]);
+        expect(response.headers['etag']).toBe('"1"');
+        expect(response.text ?? '').toBe('');
+      }
+    });
+
+    it('sends the record to an If-None-Match that names another version, or that cannot be read', async () => {
+      const created = await create();
+      await http(t).patch(`/crud-items/${created.id}`).send({ title: 'second' }).expect(200);
+      for (const header of ['"1"', '"2', '2', 'W/"1", "3"', '']) {
+        const response = await http(t).get(`/crud-items/${created.id}`).set('If-None-Match', header);
+        expect([header, response.status]).toEqual([header, 200]);
+        expect(response.headers['etag']).toBe('"2"');
+        expect(response.body.title).toBe('second');
+      }
+    });
+
+    it('answers 404, not 304, to an If-None-Match: * for an id that does not exist', async () => {
+      const response = await http(t).get('/crud-items/01ARZ3NDEKTSV4RRFFQ69G5FAV').set('If-None-Match', '*');
+      expectNestError(response, 404);
+    });
   });
 
   describe('PUT /P/:id', () => {

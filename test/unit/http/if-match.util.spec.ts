@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { etagOf, expectedVersionOf } from '../../../lib/http/if-match.util.js';
+import { etagOf, expectedVersionOf, noneMatchHolds } from '../../../lib/http/if-match.util.js';
 
 function refusal(header: string | string[]): string {
   let caught: unknown;
@@ -46,5 +46,15 @@ describe('expectedVersionOf', () => {
 describe('etagOf', () => {
   it('quotes the version', () => {
     expect(etagOf(3)).toBe('"3"');
+  });
+});
+
+describe('noneMatchHolds', () => {
+  it.each([['"3"'], ['W/"3"'], ['*'], ['"1", W/"3"'], [' "2" ,"3" '], [['"1"', '"3"']]])('holds for %j at version 3', (header) => {
+    expect(noneMatchHolds(header, 3)).toBe(true);
+  });
+
+  it.each([[undefined], [''], ['"30"'], ['3'], ['"3'], ['W/"2", "4"'], ['w/"3"'], [['"1"', '"2"']]])('does not hold for %j at version 3', (header) => {
+    expect(noneMatchHolds(header, 3)).toBe(false);
   });
 });
