@@ -14,6 +14,7 @@ import { auditListingKey, historyStartOf, listedAuditId, RECORD_LISTING_DB } fro
 import type { CompanionChange } from '../storage/store-change.interface.js';
 import { isRecordId } from '../storage/record-id.util.js';
 import { nextEventId } from '../storage/event-id.util.js';
+import { ULID } from '../storage/ulid.util.js';
 import { ACTOR } from '../storage/write-context.util.js';
 import type { AuditAction, AuditEntry, AuditPage, AuditQuery } from './audit-entry.interface.js';
 
@@ -121,6 +122,10 @@ export class AuditService {
     const limit = query.limit ?? DEFAULT_LIMIT;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidQueryException(`limit must be an integer from 1 to ${MAX_LIMIT}`);
     if (query.id !== undefined && query.entity === undefined) throw new InvalidQueryException('an audit query by id needs the entity');
+    // A cursor is the id of the last entry of the page before (a ULID, as event ids): anything else was never one.
+    if (query.cursor !== undefined && (typeof query.cursor !== 'string' || !ULID.test(query.cursor))) {
+      throw new InvalidQueryException('cursor must be the nextCursor of the page before');
+    }
     const from = query.from === undefined ? undefined : encodeTime(timeOf(query.from, 'from'), 10);
     const to = query.to === undefined ? undefined : encodeTime(timeOf(query.to, 'to'), 10);
     if (!couldMatch(query.entity, query.id, query.actor)) return { items: [], nextCursor: null };

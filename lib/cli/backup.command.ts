@@ -15,6 +15,8 @@ export function registerBackupCommand(program: Command): void {
     .option('--compact', 'leave out free pages while copying: a smaller file, a slower copy')
     .action(async (dir: string, options: { compact?: boolean }, command: Command) => {
       const { path } = command.optsWithGlobals<{ path: string }>();
+      // resolve('') is the working directory, which would quietly receive the copy.
+      if (dir.trim() === '') throw new CliFailure('backup needs a directory to copy into: backup <dir>', EXIT_CODES.usage);
       const source = storePath(path);
       const target = resolve(dir);
       if (target === source) throw new CliFailure('the backup directory is the store itself', EXIT_CODES.usage);

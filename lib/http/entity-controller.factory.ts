@@ -237,7 +237,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       const id = paramOf(request, 'id');
       let purge: boolean;
       try {
-        purge = definition.softDelete && purgeRequested(this.adapterHost.httpAdapter.getRequestUrl(request) as string);
+        purge = purgeRequested(this.adapterHost.httpAdapter.getRequestUrl(request) as string) && definition.softDelete;
       } catch (error) {
         return refuseThrough(this.routes.remove, request, response, id, error);
       }

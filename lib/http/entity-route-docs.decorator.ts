@@ -33,6 +33,7 @@ const NotFound = () => ApiNotFoundResponse({ description: 'No record has this id
 const PageLimit = (description: string) => ApiQuery({ name: 'limit', required: false, type: Number, minimum: 1, maximum: MAX_LIMIT, description });
 const Gone = () => ApiGoneResponse({ description: 'The event log no longer holds that state (eventRetention dropped it)' });
 const NotJson = () => ApiUnsupportedMediaTypeResponse({ description: 'The body is not sent as JSON (Content-Type: application/json)' });
+const TooLarge = () => ApiPayloadTooLargeResponse({ description: 'The body is too large' });
 const IdempotencyKey = () =>
   ApiHeader({
     name: 'Idempotency-Key',
@@ -67,6 +68,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
       IfMatch(),
       ApiBody({ type: body }),
       NotJson(),
+      TooLarge(),
       ApiOkResponse({ type: dtos.record }),
       ApiBadRequestResponse({ description: 'The body is not valid, or changes an immutable field' }),
       NotFound(),
@@ -83,7 +85,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         ApiCreatedResponse({ type: dtos.record }),
         ApiBadRequestResponse({ description: 'The body is not valid; the message names each problem' }),
         Conflict('A unique index already holds these values'),
-        ApiPayloadTooLargeResponse({ description: 'The body is too large' }),
+        TooLarge(),
         IdempotencyKey(),
       ),
     createMany: () =>
@@ -94,6 +96,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         ApiCreatedResponse({ type: dtos.record, isArray: true }),
         ApiBadRequestResponse({ description: 'An element is not valid; the message names its index' }),
         Conflict('A unique index already holds values of an element'),
+        TooLarge(),
         IdempotencyKey(),
       ),
     list: () =>
@@ -155,7 +158,9 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
           description: 'The record is still at a version If-None-Match names; no body',
           headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } },
         }),
-        ApiBadRequestResponse({ description: `A malformed version or asOf, or both${including ? ', or an unknown include' : ''}` }),
+        ApiBadRequestResponse({
+          description: `A malformed version or asOf, or both${including ? ', or an unknown include' : ''}, or another query parameter or a repeated one`,
+        }),
         ApiNotFoundResponse({ description: 'No record has this id (or had that version, or existed then)' }),
         Gone(),
         IdParam(),
@@ -169,7 +174,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         ApiQuery({ name: 'from', required: false, type: 'integer', minimum: 1, description: 'The version compared from (default: the one before `to`)' }),
         ApiQuery({ name: 'to', required: false, type: 'integer', minimum: 1, description: 'The version compared to (default: the current one)' }),
         ApiOkResponse({ type: dtos.diff }),
-        ApiBadRequestResponse({ description: 'from or to is not a positive integer' }),
+        ApiBadRequestResponse({ description: 'from or to is not a positive integer, or another query parameter or a repeated one' }),
         ApiNotFoundResponse({ description: 'No record has this id, or it had no such version' }),
         Gone(),
         IdParam(),
@@ -191,6 +196,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
           },
         }),
         NotJson(),
+        TooLarge(),
         ApiOkResponse({ type: dtos.record }),
         ApiBadRequestResponse({ description: 'The body is not { "toVersion": N }, or the old values no longer validate' }),
         ApiNotFoundResponse({ description: 'No record has this id, or it had no such version' }),
@@ -213,6 +219,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
             IfMatch(),
             ApiQuery({ name: 'purge', required: false, type: Boolean, description: 'Remove the record for good (admin permission)' }),
             ApiNoContentResponse({ description: 'Deleted (or purged)' }),
+            ApiBadRequestResponse({ description: 'purge is not true or false, or another query parameter or a repeated one' }),
             ApiNotFoundResponse({ description: 'No record has this id (with purge: no live or deleted record)' }),
             DeleteConflict(),
             ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
@@ -222,6 +229,9 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
             ApiOperation({ summary: `Delete ${aRecord}` }),
             IfMatch(),
             ApiNoContentResponse({ description: 'Deleted' }),
+            ApiBadRequestResponse({
+              description: 'A query parameter other than purge (which changes nothing here: every delete is final), or purge not true or false',
+            }),
             NotFound(),
             DeleteConflict(),
             ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
@@ -237,6 +247,8 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         }),
         ApiBody({ schema: { type: 'object', additionalProperties: false, example: {} } }),
         NotJson(),
+        TooLarge(),
+        ApiBadRequestResponse({ description: 'The body is not {}' }),
         ApiHeader({ name: 'If-Match', required: false, description: 'The ETag ("<version>") the deleted record must still have; 412 otherwise' }),
         ApiOkResponse({ type: dtos.record, headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } } }),
         ApiNotFoundResponse({ description: 'No deleted record has this id' }),

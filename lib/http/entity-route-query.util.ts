@@ -3,9 +3,7 @@ import { isoDateOf } from '../common/date-value.util.js';
 import { MAX_LIMIT } from '../common/page-limits.constants.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { HistoryPage } from '../storage/field-history.store.js';
-
-/** An audit entry's id: a ULID, as the event ids it shares. */
-const AUDIT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+import { ULID } from '../storage/ulid.util.js';
 
 /** A past point of a record: its version N, or the time it was read as of. */
 export type PastPointQuery = { version: number } | { asOf: string };
@@ -35,9 +33,12 @@ export function afterSeqOf(lastEventId: string | string[] | undefined, url: stri
   return Number(raw);
 }
 
-/** `?version=N` or `?asOf=<time>` of `GET /P/:id`, if either; both at once, or a malformed one, is refused. */
+/**
+ * `?version=N` or `?asOf=<time>` of `GET /P/:id`, if either; both at once, or a malformed one, is
+ * refused, as is a parameter other than those and `include`.
+ */
 export function pastPointQuery(url: string): PastPointQuery | undefined {
-  const search = searchOf(url);
+  const search = onlyParameters(searchOf(url), ['version', 'asOf', 'include'], 'a read of one record');
   const version = search.get('version');
   const asOf = search.get('asOf');
   if (version !== null && asOf !== null) throw new BadRequestException('give version or asOf, not both');
@@ -50,7 +51,7 @@ export function pastPointQuery(url: string): PastPointQuery | undefined {
 
 /** `?from=N&to=M` of `GET /P/:id/diff`, either optional. */
 export function diffQuery(url: string): { from?: number; to?: number } {
-  const search = searchOf(url);
+  const search = onlyParameters(searchOf(url), ['from', 'to'], 'the diff');
   const [from, to] = [search.get('from'), search.get('to')];
   return { ...(from !== null && { from: positiveInteger('from', from) }), ...(to !== null && { to: positiveInteger('to', to) }) };
 }
@@ -60,7 +61,7 @@ export function auditPageQuery(url: string): { limit: number; cursor?: string } 
   const search = onlyParameters(searchOf(url), ['limit', 'cursor'], 'the audit trail');
   const [limit, cursor] = [search.get('limit'), search.get('cursor')];
   // A cursor is the id of the last entry of the page before: anything else is no cursor this route gave.
-  if (cursor !== null && !AUDIT_ID.test(cursor)) throw new BadRequestException('cursor must be the nextCursor of the page before');
+  if (cursor !== null && !ULID.test(cursor)) throw new BadRequestException('cursor must be the nextCursor of the page before');
   const page: { limit: number; cursor?: string } = { limit: limit === null ? MAX_LIMIT : pageLimit(limit) };
   if (cursor !== null) page.cursor = cursor;
   return page;
@@ -83,11 +84,16 @@ export function historyPageQuery(url: string, definition: EntityDefinition): His
   return page;
 }
 
-/** `search`, once no parameter is unknown or repeated. */
+/**
+ * `search`, once no parameter is unknown or repeated: a misspelt one (`?Purge=true`) would
+ * otherwise be answered as if it were absent, and a repeated one by whichever came first.
+ */
 function onlyParameters(search: URLSearchParams, known: readonly string[], route: string): URLSearchParams {
   const seen = new Set<string>();
   for (const key of search.keys()) {
-    if (!known.includes(key)) throw new BadRequestException(`unknown query parameter ${key}: ${route} takes only ${known.join(' and ')}`);
+    if (!known.includes(key)) {
+      throw new BadRequestException(`unknown query parameter ${key}: ${route} takes only ${known.join(' and ')}`);
+    }
     if (seen.has(key)) throw new BadRequestException(`query parameter ${key} is repeated`);
     seen.add(key);
   }
@@ -99,9 +105,12 @@ function pageLimit(raw: string): number {
   return Number(raw);
 }
 
-/** Whether a DELETE asks to purge (`?purge=true`); anything but `true` or `false` is refused. */
+/**
+ * Whether a DELETE asks to purge (`?purge=true`); another value, or another parameter, is
+ * refused. Without soft delete every delete is final, and a purge is one.
+ */
 export function purgeRequested(url: string): boolean {
-  const value = searchOf(url).get('purge');
+  const value = onlyParameters(searchOf(url), ['purge'], 'a delete').get('purge');
   if (value === null || value === 'false') return false;
   if (value === 'true') return true;
   throw new BadRequestException('purge must be true or false');

@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Inject, Post, Req, Res, SetMetadata, ValidationPipe, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import {
+  ApiBadRequestResponse,
   ApiBody,
   ApiCreatedResponse,
   ApiForbiddenResponse,
@@ -9,6 +10,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiPayloadTooLargeResponse,
   ApiProperty,
   ApiSchema,
   ApiTags,
@@ -113,6 +115,8 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
     @ApiBody({ type: GrantBody })
     @ApiUnsupportedMediaTypeResponse({ description: 'The body is not sent as JSON (Content-Type: application/json)' })
     @ApiCreatedResponse({ type: GrantBody })
+    @ApiBadRequestResponse({ description: 'The body is not { subject, rights }, a subject is malformed, or a right is unknown' })
+    @ApiPayloadTooLargeResponse({ description: 'The body is too large' })
     @IdParam()
     add(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       const id = paramOf(request, 'id');

@@ -1,6 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 
-const STRONG_VERSION = /^(?:"(\d{1,15})"|(\d{1,15}))$/;
+// No leading zero: compared strongly, `"01"` is not the ETag `"1"` this package sends.
+const STRONG_VERSION = /^(?:"([1-9]\d{0,14})"|([1-9]\d{0,14}))$/;
 
 /**
  * The version an `If-Match` header demands: `"3"` (the ETag this package sends), or `3`.

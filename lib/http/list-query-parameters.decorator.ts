@@ -14,11 +14,13 @@ const FILTERS_PARAMETER = 'filters';
  * filters with an operator or on a managed field as one exploded object (so Swagger UI and
  * generated clients can send `amount[gte]=100`), then sort, limit, cursor, include.
  */
-export function ListQueryParameters(definition: EntityDefinition): MethodDecorator {
+export function ListQueryParameters(definition: EntityDefinition, routeField?: string): MethodDecorator {
   const visible = definition.fields.filter((field) => !field.hidden);
+  // A route that sets a field itself (the records referring to one record) takes no filter on it.
+  const filterable = visible.filter((field) => field.name !== routeField);
   const sortable = ['id', 'createdAt', 'updatedAt', 'version', ...visible.map((field) => field.name)];
   return applyDecorators(
-    ...visible.map((field) => {
+    ...filterable.map((field) => {
       const operators = FILTER_OPERATORS.filter((op) => op !== 'eq' && (op !== 'prefix' || field.type === 'string')).join('|');
       // No example or default here: Swagger UI would pre-fill them and filter the list.
       const { example: _example, default: _default, ...schema } = fieldSchema(field) as Record<string, unknown>;

@@ -86,7 +86,7 @@ export function createReferringListController(
       summary: `List the ${classStem(source)} records whose ${reference.field} is this ${classStem(target)}`,
       description: `Filters, sort and cursor as on GET /${source.path}; ${reference.field} is the route's.`,
     })
-    @ListQueryParameters(source)
+    @ListQueryParameters(source, reference.field)
     @ApiOkResponse({ type: dtos.page })
     @ApiBadRequestResponse({ description: `An unknown field, operator or malformed value, or a filter on ${reference.field}` })
     @ApiNotFoundResponse({ description: `No ${classStem(target)} the caller may read has this id` })

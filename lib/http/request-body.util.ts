@@ -23,10 +23,14 @@ interface BodyRequest {
  */
 export function checkRequestBody(request: BodyRequest, maxBytes: number): void {
   if (!BODY_METHODS.has(request.method)) return;
-  checkContentType(request.headers['content-type']);
+  const type = checkContentType(request.headers['content-type']);
   const length = Number(request.headers['content-length']);
   if (Number.isFinite(length) && length > maxBytes) throw tooLarge(maxBytes);
   const body = request.body;
+  // A body no parser took: Fastify answers 415 itself for a type it has no parser for, Express leaves the body unset.
+  if (body === undefined && type !== 'application/json' && (length > 0 || request.headers['transfer-encoding'] !== undefined)) {
+    throw unsupported(PRINTABLE_MEDIA_TYPE.test(type) ? `Content-Type ${type} is not one this app parses` : 'this Content-Type is not one this app parses');
+  }
   if (body === undefined || body === null || typeof body !== 'object') {
     throw new BadRequestException('the request body must be JSON (Content-Type: application/json)');
   }
@@ -46,19 +50,23 @@ export function checkRequestBody(request: BodyRequest, maxBytes: number): void {
  * accept. Every JSON type needs a preflight. A missing Content-Type is refused too, with or
  * without a body: a body route has no use for a request that does not say it is JSON.
  */
-function checkContentType(header: string | string[] | undefined): void {
+function checkContentType(header: string | string[] | undefined): string {
   // What nearly every client sends, taken without splitting and lowering it.
-  if (header === 'application/json') return;
+  if (header === 'application/json') return header;
   const type = typeof header === 'string' ? header.split(';', 1)[0]!.trim().toLowerCase() : '';
-  if (JSON_MEDIA_TYPE.test(type)) return;
+  if (JSON_MEDIA_TYPE.test(type)) return type;
   // The type is echoed only when it is one short, plain token: the message may end up in logs and pages.
-  const problem =
+  throw unsupported(
     type === ''
       ? 'the request has no Content-Type'
       : PRINTABLE_MEDIA_TYPE.test(type)
         ? `Content-Type ${type} is not supported`
-        : 'this Content-Type is not supported';
-  throw new UnsupportedMediaTypeException(`${problem}: send the body as JSON (Content-Type: application/json)`);
+        : 'this Content-Type is not supported',
+  );
+}
+
+function unsupported(problem: string): UnsupportedMediaTypeException {
+  return new UnsupportedMediaTypeException(`${problem}: send the body as JSON (Content-Type: application/json)`);
 }
 
 function tooLarge(maxBytes: number): PayloadTooLargeException {

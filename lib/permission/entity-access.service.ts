@@ -4,6 +4,7 @@ import type { AccessDecision, AccessPolicy } from '../repository/access-policy.i
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
 import { AccessDeniedException } from '../repository/access-denied.exception.js';
+import { InvalidRecordException } from '../storage/invalid-record.exception.js';
 import type { AclService } from './acl.service.js';
 import type { RecordRight } from './acl-subjects.util.js';
 import type { EntityAction } from '../common/entity-action.constants.js';
@@ -110,8 +111,9 @@ export class EntityAccess implements AccessPolicy {
     const owner = definition.permissions?.owner;
     let checked = data;
     if (owner !== undefined && data !== null && typeof data === 'object') {
-      const { [owner]: _claimed, ...rest } = data as Record<string, unknown>;
-      checked = action === 'create' && principal ? Object.assign(rest, { [owner]: principal.id }) : rest;
+      // Refused as the generated routes' bodies refuse it, rather than dropped unseen.
+      if (Object.hasOwn(data, owner)) throw new InvalidRecordException(definition.name, [`property ${owner} should not exist`]);
+      if (action === 'create' && principal) checked = Object.assign({}, data, { [owner]: principal.id });
     }
     // Keys are added below: V8 takes about a microsecond to add one to an object begun by a spread.
     const context: WriteContext = {};

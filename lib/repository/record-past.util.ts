@@ -142,8 +142,10 @@ export async function revertTo(
   const past = pastOf(storage, access, definition, id, pastPointOf({ version }), reading);
   if (!past) throw new RecordNotFoundException(definition.name, `${id} version ${version}`);
   const writing = decisionOf(access, definition, requested, 'update');
-  const kept = writing ? access!.unwritableFields(definition, writing) : new Set<string>();
+  const kept = new Set(writing ? access!.unwritableFields(definition, writing) : []);
   const data: Record<string, unknown> = {};
+  // A checked write keeps the record's owner, and refuses a value for it.
+  if (writing && definition.permissions?.owner !== undefined) kept.add(definition.permissions.owner);
   for (const field of definition.fields) if (past[field.name] !== undefined && !kept.has(field.name)) data[field.name] = past[field.name];
   const checked = checkedWriteFor(access, definition, requested, 'update', data, id);
   const record = await storage.write((tx) => tx.replace(definition, id, checked.data, checked.context));

@@ -1,6 +1,7 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { CommittingTransaction } from './committing-transaction.interface.js';
 import type { DeletedRecord, StoredRecord } from './entity-event.interface.js';
+import { InvalidRecordException } from './invalid-record.exception.js';
 import { RecordNotFoundException } from './record-not-found.exception.js';
 import { VersionConflictException } from './version-conflict.exception.js';
 import type { WriteContext } from './write-context.interface.js';
@@ -24,7 +25,12 @@ export function deletedOrFail(tx: CommittingTransaction, definition: EntityDefin
 /** The write's record-level access check and expected version, against the record as it is. */
 function checkCurrent(definition: EntityDefinition, record: StoredRecord, context: WriteContext): void {
   context.authorize?.(record);
-  if (context.expectedVersion !== undefined && context.expectedVersion !== record.version) {
+  if (context.expectedVersion === undefined) return;
+  // Said as what it is: compared as it is, `'2'` or `NaN` would read as a version conflict.
+  if (!Number.isSafeInteger(context.expectedVersion) || context.expectedVersion < 1) {
+    throw new InvalidRecordException(definition.name, ['expectedVersion must be a positive integer']);
+  }
+  if (context.expectedVersion !== record.version) {
     throw new VersionConflictException(definition.name, record.id, context.expectedVersion, record.version);
   }
 }

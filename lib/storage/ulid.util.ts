@@ -16,6 +16,9 @@ function pooledRandom(): number {
   return pool[next++]! / 256;
 }
 
+/** A ULID as this package writes them (event, audit entry and record ids): 26 characters of Crockford's base 32. */
+export const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
 /** A ULID generator, monotonic within this process: later calls give greater ids. */
 export function ulidFactory(): () => string {
   return monotonicFactory(pooledRandom);

@@ -200,6 +200,18 @@ describe.each(PLATFORMS.flatMap((platform) => (['default', 'added'] as const).ma
         expect(response.status).toBe(201);
         expect(response.body).toEqual(expect.objectContaining({ title: 'plus json' }));
       });
+    } else {
+      it('refuses an application/*+json body that the app does not parse with 415, as it does on every platform', async () => {
+        const response = await call('post', '/typed-notes')
+          .set('Content-Type', 'application/merge-patch+json')
+          .send(JSON.stringify({ title: 'plus json' }));
+        expect(response.status).toBe(415);
+        if (platform === 'express') {
+          expect(response.body.message).toBe(
+            'Content-Type application/merge-patch+json is not one this app parses: send the body as JSON (Content-Type: application/json)',
+          );
+        }
+      });
     }
 
     it('refuses other JSON-looking types such as text/json and application/jsonp with 415', async () => {

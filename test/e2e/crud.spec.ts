@@ -227,6 +227,14 @@ describe.each(PLATFORMS)('record routes on %s', (platform) => {
       }
     });
 
+    it('refuses a query parameter it does not take, or one given twice, rather than ignore it', async () => {
+      const created = await create();
+      expect(expectNestError(await http(t).get(`/crud-items/${created.id}?verison=1`), 400)).toBe(
+        'unknown query parameter verison: a read of one record takes only version and asOf and include',
+      );
+      expect(expectNestError(await http(t).get(`/crud-items/${created.id}?version=1&version=1`), 400)).toBe('query parameter version is repeated');
+    });
+
     it('answers 404, not 304, to an If-None-Match: * for an id that does not exist', async () => {
       const response = await http(t).get('/crud-items/01ARZ3NDEKTSV4RRFFQ69G5FAV').set('If-None-Match', '*');
       expectNestError(response, 404);
@@ -390,6 +398,13 @@ describe.each(PLATFORMS)('record routes on %s', (platform) => {
       expect(response.text ?? '').toBe('');
       expectNestError(await http(t).get(`/crud-items/${created.id}`), 404);
       expect(await codeCount(created.code)).toBe(0);
+    });
+
+    it('refuses a query parameter other than purge, and keeps the record', async () => {
+      const created = await create();
+      for (const query of ['force=1', 'purge=true&purge=true', 'purge=1']) expectNestError(await http(t).delete(`/crud-items/${created.id}?${query}`), 400);
+      expect(expectNestError(await http(t).delete(`/crud-items/${created.id}?force=1`), 400)).toBe('unknown query parameter force: a delete takes only purge');
+      await http(t).get(`/crud-items/${created.id}`).expect(200);
     });
 
     it('frees the unique value of the deleted record', async () => {

@@ -1,4 +1,14 @@
-import { AccessDeniedException, AclService, Entity, EntityRepository, Field, getRepositoryToken, Permission, type Principal } from '../../../lib/index.js';
+import {
+  AccessDeniedException,
+  AclService,
+  Entity,
+  EntityRepository,
+  Field,
+  getRepositoryToken,
+  InvalidRecordException,
+  Permission,
+  type Principal,
+} from '../../../lib/index.js';
 import { createTestApp, type TestApp } from '../../support/test-app.util.js';
 import { unique } from '../support/e2e.util.js';
 import { missingId } from './access.util.js';
@@ -195,6 +205,27 @@ describe('repository calls made with a principal', () => {
       await memos.delete(mine.id, { principal: owner });
       expect(await memos.findById(mine.id)).toBeNull();
       expect(await memos.findById(theirs.id)).toEqual(expect.objectContaining({ version: 1 }));
+    });
+
+    it('refuses a value for the owner field from a checked call, as a request body would, and takes it from trusted code', async () => {
+      const owner = { id: unique('owner') };
+      const refusal = /memos: property ownerId should not exist/;
+      await expect(memos.create({ title: 'claimed', ownerId: 'someone-else' }, { principal: owner })).rejects.toThrow(InvalidRecordException);
+      await expect(memos.create({ title: 'claimed', ownerId: owner.id }, { principal: owner })).rejects.toThrow(refusal);
+      const mine = await memos.create({ title: 'mine' }, { principal: owner });
+      await expect(memos.update(mine.id, { ownerId: 'someone-else' }, { principal: owner })).rejects.toThrow(refusal);
+      await expect(memos.replace(mine.id, { title: 'all', ownerId: 'someone-else' }, { principal: owner })).rejects.toThrow(refusal);
+      await expect(memos.transaction((tx) => tx.update(RepoMemo, mine.id, { ownerId: 'x' }), { principal: owner })).rejects.toThrow(refusal);
+      expect(await memos.findById(mine.id)).toEqual(expect.objectContaining({ ownerId: owner.id, version: 1 }));
+      expect((await memos.update(mine.id, { ownerId: 'handed-over' })).ownerId).toBe('handed-over');
+    });
+
+    it('keeps the owner when its owner reverts the record to an earlier version', async () => {
+      const owner = { id: unique('owner') };
+      const mine = await memos.create({ title: 'first' }, { principal: owner });
+      await memos.update(mine.id, { title: 'second' }, { principal: owner });
+      const reverted = await memos.revert(mine.id, 1, { principal: owner });
+      expect(reverted).toEqual(expect.objectContaining({ title: 'first', ownerId: owner.id, version: 3 }));
     });
   });
 

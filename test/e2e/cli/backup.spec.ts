@@ -63,6 +63,12 @@ describe('cli backup', () => {
     }
   }, 120_000);
 
+  it('needs a directory named, rather than copying into the working one', async () => {
+    const result = await runCli(['backup', '', '--path', dataPath]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('error: backup needs a directory to copy into: backup <dir>');
+  }, 60_000);
+
   it('will not copy into a directory that already holds a store', async () => {
     const result = await runCli(['backup', join(dir.path, 'copy'), '--path', dataPath]);
     expect(result.code).toBe(1);

@@ -175,7 +175,16 @@ describe.each(PLATFORMS)('reading through references on %s', (platform) => {
 
   it('checks who asks before reading the query: 401 and 403 come before 400', async () => {
     const archive = await t.app.get<EntityRepository<Archive>>(getRepositoryToken(Archive)).create({ label: 'A-1', ownerId: owner.id });
-    for (const query of ['include=owner,', 'include=nope', 'version=abc', 'asOf=yesterday', 'version=1&asOf=2026-01-01T00:00:00Z', 'include=owner&version=1']) {
+    for (const query of [
+      'include=owner,',
+      'include=nope',
+      'version=abc',
+      'asOf=yesterday',
+      'version=1&asOf=2026-01-01T00:00:00Z',
+      'include=owner&version=1',
+      'nope=1',
+      'version=1&version=2',
+    ]) {
       const url = `/inc-archives/${archive.id}?${query}`;
       expectNestError(await http(t).get(url), 401);
       expectNestError(await http(t).get(url).set(BOB), 403);
@@ -192,6 +201,16 @@ describe.each(PLATFORMS)('reading through references on %s', (platform) => {
         400,
       ),
     ).toBe('purge must be true or false');
+    // Misspelt, it would have soft-deleted the record where a purge was asked for.
+    expect(
+      expectNestError(
+        await http(t)
+          .delete(`/inc-archives/${archive.id}?Purge=true`)
+          .set(asPrincipal({ id: 'dee', permissions: ['vaults:write'] })),
+        400,
+      ),
+    ).toBe('unknown query parameter Purge: a delete takes only purge');
+    await http(t).get(`/inc-archives/${archive.id}`).set(ALICE).expect(200);
     // The refusal carries the request id like any other answer of the route.
     expect((await http(t).get(`/inc-archives/${archive.id}?version=abc`)).headers['x-request-id']).toEqual(expect.any(String));
   });

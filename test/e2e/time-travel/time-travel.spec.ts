@@ -112,6 +112,11 @@ describe.each(PLATFORMS)('records as they were, on %s', (platform) => {
     expect((await http(t).get(`/tt-permits/${id}/diff`).set(EDITOR)).body).toEqual({ id, from: 2, to: 3, changes: { fee: { from: null, to: 40 } } });
     expect((await http(t).get(`/tt-permits/${id}/diff?from=1`).set(EDITOR)).body.to).toBe(3);
     expectErrorStatus(await http(t).get(`/tt-permits/${id}/diff?from=x`).set(EDITOR), 400);
+    // A misspelt or repeated parameter is refused, not answered as if it were absent or by its first value.
+    expect(expectErrorStatus(await http(t).get(`/tt-permits/${id}/diff?form=1`).set(EDITOR), 400)).toBe(
+      'unknown query parameter form: the diff takes only from and to',
+    );
+    expect(expectErrorStatus(await http(t).get(`/tt-permits/${id}/diff?from=1&from=2`).set(EDITOR), 400)).toBe('query parameter from is repeated');
     expectErrorStatus(await http(t).get(`/tt-permits/${id}/diff?from=1&to=9`).set(EDITOR), 404);
   });
 

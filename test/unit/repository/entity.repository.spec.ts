@@ -271,6 +271,22 @@ describe('EntityRepository', () => {
       expect(error).toMatchObject({ entity: 'permits', id: created.id, expectedVersion: 1, actualVersion: 2 });
       expect(await permits.findById(created.id)).toMatchObject({ version: 2, county: 'd' });
     });
+
+    it.each([['2'], [Number.NaN], [1.5], [0], [-1]])('refuses the expectedVersion %j as no version, not as a conflict', async (expectedVersion) => {
+      const created = await permits.create({ number: 'P-1', county: 'c' } as Permit);
+      await permits.update(created.id, { county: 'd' });
+      const writes = [
+        permits.update(created.id, { county: 'e' }, { expectedVersion: expectedVersion as number }),
+        permits.replace(created.id, { number: 'P-1', county: 'e' } as Permit, { expectedVersion: expectedVersion as number }),
+        permits.delete(created.id, { expectedVersion: expectedVersion as number }),
+      ];
+      for (const write of writes) {
+        const error = await write.catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidRecordException);
+        expect((error as Error).message).toBe('permits: expectedVersion must be a positive integer');
+      }
+      expect(await permits.findById(created.id)).toMatchObject({ version: 2, county: 'd' });
+    });
   });
 
   describe('delete', () => {

@@ -242,11 +242,15 @@ describe('AuditService', () => {
     expect(store.storage.verify().problems).toEqual([]);
   });
 
-  it('rejects a query by id without the entity, and a limit out of range', async () => {
+  it('rejects a query by id without the entity, a limit out of range, and a cursor that is no entry id', async () => {
     await expect(store.audit.find({ id: 'x' })).rejects.toBeInstanceOf(InvalidQueryException);
     await expect(store.audit.find({ limit: 0 })).rejects.toBeInstanceOf(InvalidQueryException);
     await expect(store.audit.find({ limit: 1001 })).rejects.toBeInstanceOf(InvalidQueryException);
     await expect(store.audit.find({ from: 'not a date' })).rejects.toBeInstanceOf(InvalidQueryException);
+    // Neither an empty page nor the whole trail for a cursor no page gave.
+    for (const cursor of ['xyz', '0', '', '01ARZ3NDEKTSV4RRFFQ69G5FA']) {
+      await expect(store.audit.find({ cursor })).rejects.toThrow('cursor must be the nextCursor of the page before');
+    }
   });
 
   it('keeps auditing after the first audited write of the process is rolled back', async () => {
