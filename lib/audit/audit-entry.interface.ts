@@ -39,8 +39,8 @@ export interface AuditQuery {
   to?: Date | string;
   /** Page size, 1 to 1000. Default 50. */
   limit?: number;
-  /** The `nextCursor` of the previous page. */
-  cursor?: string;
+  /** The `nextCursor` of the previous page; `null` (a first page's, in a loop) reads from the start. */
+  cursor?: string | null;
 }
 
 /** One page of audit entries, oldest first. */

@@ -24,9 +24,8 @@ export function searchOf(url: string): URLSearchParams {
  * it reconnects), else after `?after=`, else at the log's end.
  */
 export function afterSeqOf(lastEventId: string | string[] | undefined, url: string): number | undefined {
-  const search = searchOf(url);
   // Filters, sorts and pages are for lists: silently streaming everything would mislead.
-  for (const key of search.keys()) if (key !== 'after') throw new BadRequestException(`unknown query parameter ${key}: the change feed takes only after`);
+  const search = onlyParameters(searchOf(url), ['after'], 'the change feed');
   const raw = typeof lastEventId === 'string' ? lastEventId : (search.get('after') ?? undefined);
   if (raw === undefined) return undefined;
   if (!/^\d{1,15}$/.test(raw)) throw new BadRequestException('Last-Event-ID and after must be a seq: a whole number');

@@ -110,10 +110,11 @@ export class EntityAccess implements AccessPolicy {
     if (refused.length > 0) throw new AccessDeniedException('forbidden', `writing ${refused.join(', ')} is not allowed`);
     const owner = definition.permissions?.owner;
     let checked = data;
-    if (owner !== undefined && data !== null && typeof data === 'object') {
-      // Refused as the generated routes' bodies refuse it, rather than dropped unseen.
-      if (Object.hasOwn(data, owner)) throw new InvalidRecordException(definition.name, [`property ${owner} should not exist`]);
-      if (action === 'create' && principal) checked = Object.assign({}, data, { [owner]: principal.id });
+    if (owner !== undefined && action === 'create' && data !== null && typeof data === 'object') {
+      // Refused rather than dropped unseen; a change is held to the record's owner inside its transaction (`ownerField`).
+      const claimed = (data as Record<string, unknown>)[owner];
+      if (claimed !== undefined && claimed !== principal?.id) throw new InvalidRecordException(definition.name, [`property ${owner} should not exist`]);
+      if (principal) checked = Object.assign({}, data, { [owner]: principal.id });
     }
     // Keys are added below: V8 takes about a microsecond to add one to an object begun by a spread.
     const context: WriteContext = {};
@@ -123,6 +124,9 @@ export class EntityAccess implements AccessPolicy {
     if (id !== undefined) {
       if (!decision.entityWide) context.authorize = (record) => this.checkRecord(definition, decision, action, record);
       context.preserveFields = new Set([...unwritable, ...(owner ? [owner] : [])]);
+      if (owner !== undefined) context.ownerField = owner;
+      const unseen = definition.fields.filter((field) => field.hidden || unreadable.has(field.name)).map((field) => field.name);
+      if (unseen.length > 0) context.keepUnlessSent = new Set(unseen);
     }
     return { data: checked, context };
   }

@@ -34,7 +34,13 @@ export async function createRecords(
   const invalid = (problem: string) => new InvalidRecordException(definition.name, [problem]);
   if (!Array.isArray(items)) throw invalid('the data must be an array');
   if (items.length > maxBatch) throw invalid(`a batch holds at most ${maxBatch} records`);
-  const checked = items.map((item) => checkedWriteFor(access, definition, requested, 'create', item));
+  const checked = items.map((item, index) => {
+    try {
+      return checkedWriteFor(access, definition, requested, 'create', item);
+    } catch (error) {
+      throw error instanceof InvalidRecordException ? elementProblems(definition, index, error) : error;
+    }
+  });
   const writeContext = checked[0]?.context ?? checkedWriteFor(access, definition, requested, 'create', {}).context;
   const records = await storage.write((tx) =>
     tx.idempotent(definition, writeContext, items, () =>
@@ -42,11 +48,7 @@ export async function createRecords(
         try {
           return tx.create(definition, item, writeContext);
         } catch (error) {
-          if (!(error instanceof InvalidRecordException)) throw error;
-          throw new InvalidRecordException(
-            definition.name,
-            error.problems.map((problem) => `[${index}] ${problem}`),
-          );
+          throw error instanceof InvalidRecordException ? elementProblems(definition, index, error) : error;
         }
       }),
     ),
@@ -131,4 +133,12 @@ export async function runTransaction<R>(
     if (result instanceof Promise) throw new TypeError('a transaction callback must be synchronous; it returned a Promise');
     return result;
   });
+}
+
+/** The problems of one element of a batch, each naming its index. */
+function elementProblems(definition: EntityDefinition, index: number, error: InvalidRecordException): InvalidRecordException {
+  return new InvalidRecordException(
+    definition.name,
+    error.problems.map((problem) => `[${index}] ${problem}`),
+  );
 }

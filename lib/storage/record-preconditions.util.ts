@@ -34,3 +34,11 @@ function checkCurrent(definition: EntityDefinition, record: StoredRecord, contex
     throw new VersionConflictException(definition.name, record.id, context.expectedVersion, record.version);
   }
 }
+
+/** Refuses a checked change whose data names an owner other than the record's (see `WriteContext.ownerField`). */
+export function checkOwnerKept(definition: EntityDefinition, context: WriteContext, data: unknown, before: StoredRecord): void {
+  const owner = context.ownerField;
+  if (owner === undefined || data === null || typeof data !== 'object') return;
+  const value = (data as Record<string, unknown>)[owner];
+  if (value !== undefined && value !== before[owner]) throw new InvalidRecordException(definition.name, [`property ${owner} should not exist`]);
+}

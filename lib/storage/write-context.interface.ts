@@ -25,6 +25,18 @@ export interface WriteContext {
   preserveFields?: ReadonlySet<string>;
   /**
    * @internal
+   * The owner-rule field of a checked change: a value for it other than the record's own is
+   * refused (a record read and sent back names its owner as it is).
+   */
+  ownerField?: string;
+  /**
+   * @internal
+   * Fields a replace keeps when its data leaves them out: the caller cannot read them (hidden,
+   * or under a read rule it does not hold), so it could not have sent their values back.
+   */
+  keepUnlessSent?: ReadonlySet<string>;
+  /**
+   * @internal
    * An update that changes nothing still writes a new version. Set for callers that may
    * write a field they may not read, so whether the version moved never tells them the value.
    */

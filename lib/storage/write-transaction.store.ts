@@ -22,7 +22,7 @@ import { updateDeleted } from './deleted-record-update.util.js';
 import { checkReferences, releaseReferences } from './reference-integrity.util.js';
 import { checkUnique } from './unique-check.util.js';
 import { decidedEvent } from './decided-event.util.js';
-import { currentOrFail, deletedOrFail } from './record-preconditions.util.js';
+import { checkOwnerKept, currentOrFail, deletedOrFail } from './record-preconditions.util.js';
 
 /**
  * The changes one LMDB write transaction makes. Every method is synchronous and runs
@@ -107,9 +107,12 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
 
   replace(definition: EntityDefinition, id: string, input: unknown, context: WriteContext = {}): StoredRecord {
     const before = currentOrFail(this, definition, id, context);
+    checkOwnerKept(definition, context, input, before);
     const kept: Record<string, unknown> = {};
+    const given = input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : undefined;
+    for (const field of context.keepUnlessSent ?? []) if (before[field] !== undefined && given?.[field] === undefined) kept[field] = before[field];
     for (const field of context.preserveFields ?? []) if (before[field] !== undefined) kept[field] = before[field];
-    const merged = input !== null && typeof input === 'object' && !Array.isArray(input) ? { ...input, ...kept } : input;
+    const merged = given ? { ...given, ...kept } : input;
     const data = checkedInput(definition, merged, 'replace', before);
     return this.commit(definition, 'replaced', id, before.version + 1, data, context)!;
   }
@@ -117,6 +120,7 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
   /** Changes the given fields; a change that changes nothing writes nothing and returns the record as it is. */
   update(definition: EntityDefinition, id: string, patch: unknown, context: WriteContext = {}): StoredRecord {
     const before = currentOrFail(this, definition, id, context);
+    checkOwnerKept(definition, context, patch, before);
     const data = checkedInput(definition, patch, 'update', before);
     for (const [field, value] of Object.entries(data)) {
       if ((value ?? undefined) === before[field]) delete data[field];

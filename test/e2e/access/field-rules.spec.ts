@@ -19,6 +19,8 @@ class FieldDoc {
   @Field({ required: false })
   @Permission({ write: 'docs:admin' })
   stamp?: string;
+  /** Hidden: written by anyone, never answered. */
+  @Field({ required: false, hidden: true }) memo?: string;
 }
 
 const PLAIN: Principal = { id: 'plain', permissions: ['docs:read', 'docs:create', 'docs:update'] };
@@ -88,6 +90,36 @@ describe.each(PLATFORMS)('field-level @Permission on %s', (platform) => {
 
       const clearedView = await http(t).patch(`/docs/${id}`).set(as(CLEARED)).send({ title: 'seen' });
       expect(clearedView.body.secret).toBe('replaced-blind');
+    });
+
+    it('keeps its stored value through a PUT that leaves it out, from a principal that cannot read it, as it keeps a hidden one', async () => {
+      const tag = unique('tag');
+      const record = await repo.create({ title: 'kept', tag, secret: 'unseen', memo: 'hidden note' });
+      await http(t).put(`/docs/${record.id}`).set(as(PLAIN)).send({ title: 'replaced', tag }).expect(200);
+      expect(await repo.findById(record.id)).toEqual(expect.objectContaining({ title: 'replaced', secret: 'unseen', memo: 'hidden note', version: 2 }));
+      // A principal that reads the field sent it back, or meant to leave it out; no one reads the hidden one.
+      await http(t).put(`/docs/${record.id}`).set(as(CLEARED)).send({ title: 'replaced again', tag }).expect(200);
+      const again = await repo.findById(record.id);
+      expect(again).toEqual(expect.objectContaining({ memo: 'hidden note', version: 3 }));
+      expect(again).not.toHaveProperty('secret');
+      await http(t).put(`/docs/${record.id}`).set(as(PLAIN)).send({ title: 'new values', tag, secret: 'rewritten', memo: 'new note' }).expect(200);
+      expect(await repo.findById(record.id)).toEqual(expect.objectContaining({ secret: 'rewritten', memo: 'new note', version: 4 }));
+      const nulled = await http(t).put(`/docs/${record.id}`).set(as(PLAIN)).send({ title: 'new values', tag, secret: 'rewritten', memo: null });
+      expect([nulled.status, await repo.findById(record.id)]).toEqual([200, expect.not.objectContaining({ memo: expect.anything() })]);
+      // Trusted code replaces exactly what it names.
+      await repo.replace(record.id, { title: 'trusted', tag });
+      const trusted = await repo.findById(record.id);
+      expect(trusted).toEqual(expect.objectContaining({ title: 'trusted', version: 6 }));
+      expect(trusted).not.toHaveProperty('secret');
+      expect(trusted).not.toHaveProperty('memo');
+      // A revert writes the values of its version, those the caller cannot see included: back to 4, then to 6, where they were not set.
+      await http(t).post(`/docs/${record.id}/revert`).set(as(PLAIN)).send({ toVersion: 4 }).expect(200);
+      expect(await repo.findById(record.id)).toEqual(expect.objectContaining({ secret: 'rewritten', memo: 'new note', version: 7 }));
+      await http(t).post(`/docs/${record.id}/revert`).set(as(PLAIN)).send({ toVersion: 6 }).expect(200);
+      const reverted = await repo.findById(record.id);
+      expect(reverted).toEqual(expect.objectContaining({ title: 'trusted', version: 8 }));
+      expect(reverted).not.toHaveProperty('secret');
+      expect(reverted).not.toHaveProperty('memo');
     });
 
     it('is left out of every element of a POST /docs/batch response', async () => {

@@ -197,6 +197,10 @@ describe.each(PLATFORMS)('the owner rule on %s', (platform) => {
     const intruder = someone();
     const memo = await createAs(owner, { title: 'mine', tag: unique('tag') });
     expectNestError(await http(t).get(`/memos/${memo.id}`).set(as(intruder)), 404);
+    // A 304 would confirm the record and its version: the read is decided first.
+    expectNestError(await http(t).get(`/memos/${memo.id}`).set(as(intruder)).set('If-None-Match', '"1"'), 404);
+    expectNestError(await http(t).get(`/memos/${memo.id}`).set('If-None-Match', '*'), 401);
+    expect((await http(t).get(`/memos/${memo.id}`).set(as(owner)).set('If-None-Match', '"1"')).status).toBe(304);
     expectNestError(await http(t).patch(`/memos/${memo.id}`).set(as(intruder)).send({ title: 'x' }), 404);
     expectNestError(await http(t).delete(`/memos/${memo.id}`).set(as(intruder)), 404);
     expect((await http(t).get(`/memos/${memo.id}`).set(as(owner))).status).toBe(200);

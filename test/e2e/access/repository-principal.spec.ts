@@ -207,16 +207,27 @@ describe('repository calls made with a principal', () => {
       expect(await memos.findById(theirs.id)).toEqual(expect.objectContaining({ version: 1 }));
     });
 
-    it('refuses a value for the owner field from a checked call, as a request body would, and takes it from trusted code', async () => {
+    it('refuses another owner from a checked call, as a request body would, takes the owner as it is back, and any from trusted code', async () => {
       const owner = { id: unique('owner') };
       const refusal = /memos: property ownerId should not exist/;
       await expect(memos.create({ title: 'claimed', ownerId: 'someone-else' }, { principal: owner })).rejects.toThrow(InvalidRecordException);
-      await expect(memos.create({ title: 'claimed', ownerId: owner.id }, { principal: owner })).rejects.toThrow(refusal);
-      const mine = await memos.create({ title: 'mine' }, { principal: owner });
+      await expect(memos.createMany([{ title: 'a' }, { title: 'b', ownerId: 'someone-else' }], { principal: owner })).rejects.toThrow(
+        'memos: [1] property ownerId should not exist',
+      );
+      const mine = await memos.create({ title: 'mine', ownerId: owner.id }, { principal: owner });
+      expect(mine.ownerId).toBe(owner.id);
       await expect(memos.update(mine.id, { ownerId: 'someone-else' }, { principal: owner })).rejects.toThrow(refusal);
       await expect(memos.replace(mine.id, { title: 'all', ownerId: 'someone-else' }, { principal: owner })).rejects.toThrow(refusal);
       await expect(memos.transaction((tx) => tx.update(RepoMemo, mine.id, { ownerId: 'x' }), { principal: owner })).rejects.toThrow(refusal);
       expect(await memos.findById(mine.id)).toEqual(expect.objectContaining({ ownerId: owner.id, version: 1 }));
+      // A record read and sent back names its owner as it is.
+      const read = (await memos.findById(mine.id, { principal: owner }))!;
+      expect(await memos.replace(mine.id, { ...read, title: 'edited' }, { principal: owner })).toEqual(
+        expect.objectContaining({ title: 'edited', ownerId: owner.id, version: 2 }),
+      );
+      expect(await memos.update(mine.id, { ownerId: owner.id, title: 'patched' }, { principal: owner })).toEqual(
+        expect.objectContaining({ title: 'patched', ownerId: owner.id, version: 3 }),
+      );
       expect((await memos.update(mine.id, { ownerId: 'handed-over' })).ownerId).toBe('handed-over');
     });
 

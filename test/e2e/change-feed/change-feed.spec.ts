@@ -143,6 +143,8 @@ describe.each(PLATFORMS)('the change feed on %s', (platform) => {
     const filtered = await openSse(`${base}/cf-notes/changes?text=one`, READER);
     expect(filtered.status).toBe(400);
     expect(JSON.parse(filtered.body).message).toMatch(/takes only after/);
+    const repeated = await openSse(`${base}/cf-notes/changes?after=1&after=2`, READER);
+    expect([repeated.status, JSON.parse(repeated.body).message]).toEqual([400, 'query parameter after is repeated']);
   });
 
   it('is documented as an event stream', () => {

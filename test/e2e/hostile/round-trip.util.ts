@@ -24,7 +24,8 @@ export function fieldsOf(record: Data): Data {
 /**
  * What a write that was answered 2xx must have stored, from API.md and README: defaults
  * for missing fields, `null` clearing on PATCH, the owner field stamped from the principal
- * and never taken from a body, fields the principal may not write kept by a PUT.
+ * and never taken from a body, fields the principal may not write kept by a PUT, and so are
+ * those it cannot read (hidden ones too) when the PUT leaves them out.
  */
 export function expectedFields(
   definition: EntityDefinition,
@@ -52,6 +53,11 @@ export function expectedFields(
       continue;
     }
     const raw = Object.hasOwn(body, name) ? body[name] : undefined;
+    const unseen = field.hidden || (field.permission?.read !== undefined && !(principal !== undefined && permissions.holds(field.permission.read)));
+    if (mode === 'replace' && unseen && raw === undefined) {
+      set(name, before?.[name]);
+      continue;
+    }
     if (mode === 'update') {
       if (raw === undefined) set(name, before?.[name]);
       else if (raw !== null) set(name, storedForm(field, raw));

@@ -49,14 +49,15 @@ describe.each(PLATFORMS)('GET /P/:id/audit on %s', (platform) => {
           actor: 'bob',
           at: replaced.body.updatedAt,
           version: 2,
-          changes: { status: { from: 'draft', to: 'review' }, note: { from: null, to: 'n' }, secret: { from: '[hidden]', to: null } },
+          // The PUT left out the hidden secret, which bob could not have read back: it is kept.
+          changes: { status: { from: 'draft', to: 'review' }, note: { from: null, to: 'n' } },
         },
         {
           action: 'update',
           actor: 'carol',
           at: updated.body.updatedAt,
           version: 3,
-          changes: { note: { from: 'n', to: null }, secret: { from: null, to: '[hidden]' } },
+          changes: { note: { from: 'n', to: null }, secret: { from: '[hidden]', to: '[hidden]' } },
         },
         {
           action: 'delete',
