@@ -205,7 +205,15 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
         IdParam(),
       ),
-    replace: () => change({ summary: `Replace ${aRecord} (validated as a create)` }, dtos.create),
+    replace: () =>
+      change(
+        {
+          summary: `Replace ${aRecord} (validated as a create)`,
+          description:
+            'Fields the caller may not write keep their values; so do fields it cannot read (hidden ones too) when the body leaves them out. `null` clears an optional field.',
+        },
+        dtos.create,
+      ),
     update: () => change({ summary: `Change some fields of ${aRecord}`, description: '`null` clears an optional field.' }, dtos.update),
     remove: () =>
       definition.softDelete
