@@ -123,13 +123,13 @@ export class AuditService {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new InvalidQueryException(`limit must be an integer from 1 to ${MAX_LIMIT}`);
     if (query.id !== undefined && query.entity === undefined) throw new InvalidQueryException('an audit query by id needs the entity');
     // A cursor is the id of the last entry of the page before (a ULID, as event ids): anything else was never one.
-    if (query.cursor !== undefined && query.cursor !== null && (typeof query.cursor !== 'string' || !ULID.test(query.cursor))) {
+    // `null`, a last page's nextCursor, is no cursor: a loop may start from it.
+    const after = query.cursor ?? undefined;
+    if (after !== undefined && (typeof after !== 'string' || !ULID.test(after)))
       throw new InvalidQueryException('cursor must be the nextCursor of the page before');
-    }
     const from = query.from === undefined ? undefined : encodeTime(timeOf(query.from, 'from'), 10);
     const to = query.to === undefined ? undefined : encodeTime(timeOf(query.to, 'to'), 10);
     if (!couldMatch(query.entity, query.id, query.actor)) return { items: [], nextCursor: null };
-    const after = query.cursor ?? undefined;
     const items: AuditEntry[] = [];
     for (const auditId of this.candidates(query, from, after)) {
       if (after !== undefined && auditId <= after) continue;

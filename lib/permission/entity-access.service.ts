@@ -125,8 +125,7 @@ export class EntityAccess implements AccessPolicy {
       if (!decision.entityWide) context.authorize = (record) => this.checkRecord(definition, decision, action, record);
       context.preserveFields = new Set([...unwritable, ...(owner ? [owner] : [])]);
       if (owner !== undefined) context.ownerField = owner;
-      const unseen = definition.fields.filter((field) => field.hidden || unreadable.has(field.name)).map((field) => field.name);
-      if (unseen.length > 0) context.keepUnlessSent = new Set(unseen);
+      context.unreadable = unreadable;
     }
     return { data: checked, context };
   }

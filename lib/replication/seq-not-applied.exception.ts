@@ -6,10 +6,7 @@ import { StorageFailureException } from '../storage/storage-failure.exception.js
  * warning.
  */
 export class SeqNotAppliedException extends StorageFailureException {
-  constructor(
-    readonly seq: number,
-    readonly appliedSeq: number,
-  ) {
+  constructor(seq: number, appliedSeq: number) {
     super(`this instance has applied the replicated changes up to ${appliedSeq}, not yet ${seq}`, false);
   }
 }

@@ -149,7 +149,7 @@ export async function revertTo(
   for (const field of definition.fields) if (past[field.name] !== undefined && !kept.has(field.name)) data[field.name] = past[field.name];
   const checked = checkedWriteFor(access, definition, requested, 'update', data, id);
   // Version N's values, those the caller cannot see included: a field it did not have is cleared, not kept.
-  delete checked.context.keepUnlessSent;
+  delete checked.context.unreadable;
   const record = await storage.write((tx) => tx.replace(definition, id, checked.data, checked.context));
   return shapeFor(access, definition, requested, record);
 }

@@ -31,10 +31,10 @@ export interface WriteContext {
   ownerField?: string;
   /**
    * @internal
-   * Fields a replace keeps when its data leaves them out: the caller cannot read them (hidden,
-   * or under a read rule it does not hold), so it could not have sent their values back.
+   * Set on a write checked for a principal: the fields it may not read. A replace keeps those,
+   * and hidden ones, when its data leaves them out: the caller could not have sent them back.
    */
-  keepUnlessSent?: ReadonlySet<string>;
+  unreadable?: ReadonlySet<string>;
   /**
    * @internal
    * An update that changes nothing still writes a new version. Set for callers that may

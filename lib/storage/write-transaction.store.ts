@@ -110,7 +110,11 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     checkOwnerKept(definition, context, input, before);
     const kept: Record<string, unknown> = {};
     const given = input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : undefined;
-    for (const field of context.keepUnlessSent ?? []) if (before[field] !== undefined && given?.[field] === undefined) kept[field] = before[field];
+    if (context.unreadable) {
+      for (const { name, hidden } of definition.fields) {
+        if ((hidden || context.unreadable.has(name)) && before[name] !== undefined && given?.[name] === undefined) kept[name] = before[name];
+      }
+    }
     for (const field of context.preserveFields ?? []) if (before[field] !== undefined) kept[field] = before[field];
     const merged = given ? { ...given, ...kept } : input;
     const data = checkedInput(definition, merged, 'replace', before);

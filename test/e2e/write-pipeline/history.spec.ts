@@ -1,5 +1,5 @@
 import { Entity, Field, Historize } from '../../../lib/index.js';
-import { PLATFORMS } from '../../support/test-app.util.js';
+import { PLATFORMS, type TestApp } from '../../support/test-app.util.js';
 import { api, ISO, NEVER_USED_ID, withApp } from './write-pipeline.util.js';
 
 @Entity({ name: 'wp-permits', path: 'permits' })
@@ -16,6 +16,13 @@ class Permit {
 class Note {
   @Field() @Historize({ versions: 3 }) text!: string;
   @Field({ required: false }) tag?: string;
+}
+
+/** A permit created as `{ status: 's1', county: 'c1', note: 'n1' }`, then patched with each change in turn; its id. */
+async function permitChangedBy(t: TestApp, changes: Array<Partial<Permit>>): Promise<string> {
+  const id = (await api(t).post('/permits').send({ status: 's1', county: 'c1', note: 'n1' }).expect(201)).body.id as string;
+  for (const change of changes) await api(t).patch(`/permits/${id}`).send(change).expect(200);
+  return id;
 }
 
 describe.each(PLATFORMS)('GET /P/:id/history on %s', (platform) => {
@@ -138,13 +145,7 @@ describe.each(PLATFORMS)('GET /P/:id/history on %s', (platform) => {
 
   it('pages each field with ?limit=, and goes on before the oldest version it gave with ?before=', async () => {
     await withApp(platform, entities, async (t) => {
-      const id = (await api(t).post('/permits').send({ status: 's1', county: 'c1', note: 'n1' }).expect(201)).body.id as string;
-      for (let i = 2; i <= 7; i++)
-        await api(t)
-          .patch(`/permits/${id}`)
-          .send({ status: `s${i}` })
-          .expect(200);
-      await api(t).patch(`/permits/${id}`).send({ note: 'n8' }).expect(200);
+      const id = await permitChangedBy(t, [...[2, 3, 4, 5, 6, 7].map((i) => ({ status: `s${i}` })), { note: 'n8' }]);
       const values = (fields: Record<string, { value: string; version: number }[]>) =>
         Object.fromEntries(Object.entries(fields).map(([name, entries]) => [name, entries.map((entry) => `${entry.value}@${entry.version}`)]));
 
@@ -164,13 +165,7 @@ describe.each(PLATFORMS)('GET /P/:id/history on %s', (platform) => {
 
   it('pages one field with ?field=, each page before the oldest version of the one before', async () => {
     await withApp(platform, entities, async (t) => {
-      const id = (await api(t).post('/permits').send({ status: 's1', county: 'c1', note: 'n1' }).expect(201)).body.id as string;
-      for (let i = 2; i <= 5; i++)
-        await api(t)
-          .patch(`/permits/${id}`)
-          .send({ note: `n${i}` })
-          .expect(200);
-      await api(t).patch(`/permits/${id}`).send({ status: 's6' }).expect(200);
+      const id = await permitChangedBy(t, [...[2, 3, 4, 5].map((i) => ({ note: `n${i}` })), { status: 's6' }]);
       const pages: string[][] = [];
       for (let before: number | undefined; ;) {
         const query = `field=note&limit=2${before === undefined ? '' : `&before=${before}`}`;
