@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { integerAtLeast } from './cli-arguments.util.js';
 import { tell, writeLine } from './cli-output.util.js';
-import { withStore } from './store-session.util.js';
+import { entityNamed, withStore } from './store-session.util.js';
 
 const PAGE = 1000;
 
@@ -26,7 +26,10 @@ export function registerEventsCommand(program: Command): void {
     .action(async (options: EventsOptions, command: Command) => {
       const { path } = command.optsWithGlobals<{ path: string }>();
       // The log needs no entity definitions: a store without a catalog can be tailed too.
-      await withStore(path, { withoutCatalog: true }, async ({ storage }) => {
+      await withStore(path, { withoutCatalog: true }, async (session) => {
+        const { storage } = session;
+        // A misspelt name would print nothing, as if the entity had no events.
+        if (options.entity !== undefined && session.catalog) entityNamed(session, options.entity);
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once('SIGINT', onSignal).once('SIGTERM', onSignal);

@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { DELETED_AT } from '../common/metadata.constants.js';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { undeclaredFields } from '../storage/undeclared-fields.util.js';
 import { startProgress, tell, writeLine } from './cli-output.util.js';
 import type { ExportHeader, ExportLine } from './export-line.interface.js';
 import { entityNamed, refuseUnsettledSchemas, withStore } from './store-session.util.js';
@@ -31,7 +34,7 @@ export function registerExportCommand(program: Command): void {
           try {
             for (const source of deleted ? [records, deleted] : [records]) {
               for (const { value } of source.getRange({ transaction })) {
-                const line: ExportLine = { entity: definition.name, record: value };
+                const line: ExportLine = { entity: definition.name, record: declaredPart(definition, value) };
                 await writeLine(JSON.stringify(line));
                 progress.increment();
                 written++;
@@ -45,4 +48,15 @@ export function registerExportCommand(program: Command): void {
         tell(`exported ${written} records of ${targets.map((definition) => definition.name).join(', ') || 'no entity'}`);
       });
     });
+}
+
+/**
+ * The record as the app reads it. Values of fields the entity no longer declares (removed
+ * from the class, not yet dropped) are left out: the app never returns them, and an import
+ * refuses undeclared fields. A backup keeps them.
+ */
+function declaredPart(definition: EntityDefinition, record: Record<string, unknown>): Record<string, unknown> {
+  const undeclared = new Set(undeclaredFields(definition, record).filter((field) => field !== DELETED_AT));
+  if (undeclared.size === 0) return record;
+  return Object.fromEntries(Object.entries(record).filter(([field]) => !undeclared.has(field)));
 }

@@ -1,4 +1,5 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { WriteTransaction } from '../storage/write-transaction.store.js';
 import type { ExportLine } from './export-line.interface.js';
 import { LineFailure } from './line-failure.exception.js';
@@ -25,8 +26,8 @@ export function importBatch(
   lines: readonly InputLine[],
   definitionOf: (entity: string) => EntityDefinition | undefined,
   actor: string | undefined,
-  /** Hears each record stored, for the reference check once the import is in. */
-  stored: (definition: EntityDefinition, id: string) => void = () => undefined,
+  /** Hears each record stored, for the checks once the import is in. */
+  stored: (definition: EntityDefinition, record: StoredRecord) => void = () => undefined,
 ): BatchOutcome {
   const outcome: BatchOutcome = { imported: 0, skipped: 0 };
   for (const line of lines) {
@@ -40,7 +41,7 @@ export function importBatch(
         outcome.skipped++;
         continue;
       }
-      stored(definition, tx.importRecord(definition, record, actor === undefined ? {} : { actor }).id);
+      stored(definition, tx.importRecord(definition, record, actor === undefined ? {} : { actor }));
       outcome.imported++;
     } catch (error) {
       throw new LineFailure(line.number, (error as Error).message);

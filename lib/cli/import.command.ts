@@ -8,6 +8,7 @@ import { importBatch, type InputLine } from './import-batch.util.js';
 import { headerCatalog, inputLines, inputSize, openInput } from './ndjson-input.util.js';
 import { refuseUnsettledSchemas, withStore } from './store-session.util.js';
 import { describeDangling } from '../storage/dangling-references.util.js';
+import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import type { StoreCatalog } from '../storage/store-catalog.util.js';
 
@@ -57,11 +58,16 @@ export function registerImportCommand(program: Command): void {
         // What this import stored with references, checked once all is in: dangling references
         // the store held before are verify's to report, not this import's.
         const referring = new Map<string, string[]>();
-        const stored = (definition: EntityDefinition, id: string) => {
+        const lacking = new Map<string, number>();
+        const stored = (definition: EntityDefinition, record: StoredRecord) => {
+          for (const field of definition.fields) {
+            if (field.required && record[field.name] === undefined)
+              lacking.set(`${definition.name}.${field.name}`, (lacking.get(`${definition.name}.${field.name}`) ?? 0) + 1);
+          }
           if (definition.references.length === 0) return;
           const ids = referring.get(definition.name);
-          if (ids) ids.push(id);
-          else referring.set(definition.name, [id]);
+          if (ids) ids.push(record.id);
+          else referring.set(definition.name, [record.id]);
         };
         let batch: InputLine[] = [];
         const flush = async () => {
@@ -69,7 +75,7 @@ export function registerImportCommand(program: Command): void {
           const current = batch;
           batch = [];
           try {
-            const imported: Array<[EntityDefinition, string]> = [];
+            const imported: Array<[EntityDefinition, StoredRecord]> = [];
             const outcome = await storage.write((tx) => {
               // A write that has to start again runs this again: only its last run is stored.
               imported.length = 0;
@@ -78,10 +84,10 @@ export function registerImportCommand(program: Command): void {
                 current,
                 (name) => byName.get(name),
                 options.actor,
-                (definition, id) => imported.push([definition, id]),
+                (definition, record) => imported.push([definition, record]),
               );
             });
-            for (const [definition, id] of imported) stored(definition, id);
+            for (const [definition, record] of imported) stored(definition, record);
             totals.imported += outcome.imported;
             totals.skipped += outcome.skipped;
             totals.batches++;
@@ -102,6 +108,11 @@ export function registerImportCommand(program: Command): void {
         }
         await flush();
         progress.stop();
+        // As the store they came from held them (stored before the field was required): read
+        // without it, like there, until a migration step fills it.
+        for (const [field, records] of lacking) {
+          tell(`${field} is required, but ${records} imported records lack it: add a migration step that fills it`);
+        }
         const summary = `imported ${totals.imported} records (${totals.skipped} already stored) in ${totals.batches} batch(es)`;
         const dangling = referring.size > 0 ? storage.danglingReferences(referring) : [];
         if (dangling.length > 0) {

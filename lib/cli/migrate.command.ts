@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { EntityRegistry } from '../storage/entity-registry.service.js';
 import { MigrationFailedException } from '../storage/schema-migration.exception.js';
 import type { MigratedRecord } from '../storage/schema-migrator.service.js';
 import type { RecordMigration } from '../storage/record-migration.util.js';
@@ -44,6 +45,11 @@ export function registerMigrateCommand(program: Command): void {
  * be migrated, as the migration itself would.
  */
 async function dryRun(path: string, declared: readonly EntityDefinition[]): Promise<void> {
+  // The run opens the store with these classes, which fails on what the registry refuses:
+  // a reference to a class the file does not export, a name or route path used twice.
+  const registry = new EntityRegistry();
+  for (const definition of declared) registry.add(definition);
+  registry.checkReferences();
   await withStore(path, {}, async (session) => {
     const stored = declared.filter((definition) => session.definitions.some(({ name }) => name === definition.name));
     // A newer store fails the command (exit 1) with the exception's message, as any failure does.

@@ -1,19 +1,14 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { StoredRecord } from './entity-event.interface.js';
 import { InvalidRecordException } from './invalid-record.exception.js';
-import { normalizeRecordInput } from './record-input.util.js';
+import { normalizeRecordInput, type InputMode } from './record-input.util.js';
 
 /**
  * A write's input as the data of its event: normalized as `mode` takes it and, for a change
  * of the record `before`, leaving its immutable fields as they are; otherwise an
  * `InvalidRecordException` listing every problem.
  */
-export function checkedInput(
-  definition: EntityDefinition,
-  input: unknown,
-  mode: 'create' | 'replace' | 'update',
-  before?: StoredRecord,
-): Record<string, unknown> {
+export function checkedInput(definition: EntityDefinition, input: unknown, mode: InputMode, before?: StoredRecord): Record<string, unknown> {
   const { data, problems } = normalizeRecordInput(definition, input, mode);
   if (before) {
     for (const field of definition.fields) {

@@ -34,7 +34,7 @@ import { openStoreCore } from './store-core.util.js';
 import { SchemaMigrator, type MigrationRunOptions } from './schema-migrator.service.js';
 import { refusePendingMigrations, runPendingMigrations } from './start-up-migrations.util.js';
 import { readCatalog } from './store-catalog.util.js';
-import { unfilledRequiredFields } from './unfilled-required-fields.util.js';
+import { storedShapeWarnings } from './stored-shape-warnings.util.js';
 
 /**
  * All entities of one data directory: their LMDB databases, the event log, and the one
@@ -186,9 +186,7 @@ export class EntityStorage {
     // Another instance may have migrated further while this one was stopped.
     if (this.sequencer) this.migrations.checkNotNewer(definitions);
     await runPendingMigrations(this.migrations, definitions, (definition) => this.tablesOf(definition), this.logger, migration);
-    for (const { entity, field, records } of unfilledRequiredFields(previous, definitions, (definition) => this.tablesOf(definition))) {
-      this.logger.warn(`${entity}.${field} is required now, but ${records} stored records lack it: add a migration step that fills it`);
-    }
+    for (const warning of storedShapeWarnings(previous, definitions, (definition) => this.tablesOf(definition))) this.logger.warn(warning);
     await recordDefinitions(this.environment, definitions, { eventRetention, idempotencyTtl });
     await this.runMaintenance();
     this.maintenance = scheduleMaintenance(() => this.runMaintenance(), this.options.maintenanceInterval ?? DEFAULT_MAINTENANCE_INTERVAL, this.logger);

@@ -2,7 +2,11 @@ import type { EntityDefinition, FieldDefinition } from '../metadata/entity-defin
 import { isoDateOf } from '../common/date-value.util.js';
 import { RESERVED_FIELDS } from '../common/metadata.constants.js';
 
-export type InputMode = 'create' | 'replace' | 'update';
+/**
+ * `import` is a create that may lack a required field: a store legally holds records written
+ * before the field was required, and an export of it must import.
+ */
+export type InputMode = 'create' | 'import' | 'replace' | 'update';
 
 const RESERVED = new Set<string>(RESERVED_FIELDS);
 
@@ -34,7 +38,7 @@ export function normalizeRecordInput(definition: EntityDefinition, input: unknow
         continue;
       }
       if (field.default !== undefined) data[field.name] = normalizeValue(field, field.default, problems);
-      else if (field.required) problems.push(`${field.name} is required`);
+      else if (field.required && mode !== 'import') problems.push(`${field.name} is required`);
       continue;
     }
     const value = normalizeValue(field, raw, problems);

@@ -85,7 +85,8 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
 
   /**
    * Stores a record exported from a store (the command line's `import`): its id, version,
-   * `createdAt` and `updatedAt` are kept and its fields are checked as a create's. It goes
+   * `createdAt` and `updatedAt` are kept and its fields are checked as a create's, except that
+   * a required field may be missing (as in records stored before it was required). It goes
    * through the log as a `created` event whose data also carries the two times, so history,
    * audit and replay see it like any other create. A record with `deletedAt` (of a `softDelete`
    * entity) is stored among the deleted records, through a soft `deleted` event carrying that
@@ -96,7 +97,7 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     if (this.get(definition, id) || this.getDeleted(definition, id)) {
       throw new InvalidRecordException(definition.name, [`id ${id} is already taken`]);
     }
-    const data = { ...checkedInput(definition, input, 'create'), createdAt, updatedAt };
+    const data = { ...checkedInput(definition, input, 'import'), createdAt, updatedAt };
     // An export may hold a record before the one it refers to: the import checks references once all is in.
     if (deletedAt === undefined) return this.commit(definition, 'created', id, at, data, context, { checks: 'unique' })!;
     // A deleted record gave up its unique values and released its references when it was deleted.

@@ -58,6 +58,12 @@ describe('cli events', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("option '--after <seq>' argument '-1' is invalid");
   });
+
+  it('rejects an --entity the store has no entry for as a usage error, rather than printing nothing', async () => {
+    const result = await runCli(['events', '--entity', 'inspection', '--path', dataPath]);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toContain('the store has no entity "inspection" (its entities: inspections, permits)');
+  });
 });
 
 describe('cli compact', () => {

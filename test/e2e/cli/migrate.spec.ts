@@ -200,6 +200,35 @@ Entity('mig-parcels')(Parcel);
     expect(result.stderr).toContain('the records of mig-parcels are at schema version 2, newer than version 1 this code declares');
   });
 
+  it('--dry-run refuses, as the run does, classes whose @Reference names a class the file does not export', async () => {
+    const path = join(dir.path, 'data');
+    await versionOneStore(path);
+    const module = join(dir.path, 'dangling.mjs');
+    writeFileSync(
+      module,
+      `import { Entity, Field, Reference } from ${JSON.stringify(PACKAGE)};
+class Site {}
+Field({ type: 'string' })(Site.prototype, 'name');
+Entity('mig-sites')(Site);
+export class Parcel {}
+Field({ type: 'string' })(Parcel.prototype, 'title');
+Field({ type: 'string' })(Parcel.prototype, 'code');
+Field({ type: 'string', required: false })(Parcel.prototype, 'site');
+Reference(() => Site)(Parcel.prototype, 'site');
+Entity('mig-parcels')(Parcel);
+`,
+    );
+    const message = '@Reference(() => Site) refers to a class that is not an entity of this store';
+
+    const planned = await runCli(['migrate', '--entities', module, '--dry-run', '--path', path]);
+    const run = await runCli(['migrate', '--entities', module, '--path', path]);
+
+    expect(planned).toMatchObject({ code: 1, stdout: '' });
+    expect(planned.stderr).toContain(message);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(message);
+  });
+
   it('says what is wrong with an --entities file that cannot be used (exit 2)', async () => {
     const path = join(dir.path, 'data');
     await versionOneStore(path);

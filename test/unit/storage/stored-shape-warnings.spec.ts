@@ -1,0 +1,76 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { Entity, Field, type EntityMigration } from '../../../lib/index.js';
+import { makeTempDir } from '../../support/temp-dir.util.js';
+import { openStore, type OpenStore } from './write-pipeline/store-harness.util.js';
+
+const NAME = 'shape-lots';
+
+@Entity(NAME)
+class LotV1 {
+  @Field() code!: string;
+  @Field({ required: false }) size?: string;
+  @Field({ required: false }) surveyed?: string;
+}
+
+/** `size` became a number; `surveyed` a date, which its stored ISO strings already are. */
+@Entity(NAME)
+class LotV2 {
+  @Field() code!: string;
+  @Field({ type: 'number', required: false }) size?: number;
+  @Field({ type: 'date', required: false }) surveyed?: Date;
+}
+
+const TO_NUMBERS: EntityMigration[] = [{ version: 2, update: (lot) => (typeof lot.size === 'string' ? { size: Number(lot.size) } : undefined) }];
+
+@Entity({ name: NAME, migrations: TO_NUMBERS })
+class LotV2Migrated {
+  @Field() code!: string;
+  @Field({ type: 'number', required: false }) size?: number;
+  @Field({ type: 'date', required: false }) surveyed?: Date;
+}
+
+describe('start-up warnings about stored records out of shape', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+  let store: OpenStore | undefined;
+  let warn: jest.SpiedFunction<Logger['warn']>;
+  beforeEach(async () => {
+    dir = makeTempDir('nde-shape-');
+    store = await openStore(dir.path, [LotV1]);
+    const lots = store.repo(LotV1);
+    await lots.create({ code: 'a', size: '12', surveyed: '2026-01-02T00:00:00.000Z' });
+    await lots.create({ code: 'b', size: '7' });
+    await lots.create({ code: 'c' });
+    await store.close();
+    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  });
+  afterEach(async () => {
+    warn.mockRestore();
+    await store?.close();
+    store = undefined;
+    dir.remove();
+  });
+
+  const typeWarnings = () => warn.mock.calls.map(([message]) => String(message)).filter((message) => message.includes(' now, but '));
+
+  it('names a field whose type changed and counts the stored records holding a value of another type, once', async () => {
+    store = await openStore(dir.path, [LotV2]);
+    expect(typeWarnings()).toEqual([
+      `${NAME}.size was a string and is a number now, but 2 stored records hold a value that is not: ` +
+        "they are read as stored, and refused by import, until a migration step's update converts them",
+    ]);
+    // Read as stored, not converted.
+    expect((await store.repo(LotV2).find({})).items.map((lot) => lot.size as unknown).sort()).toEqual(['12', '7', undefined]);
+    await store.close();
+    warn.mockClear();
+    store = await openStore(dir.path, [LotV2]);
+    expect(typeWarnings()).toEqual([]);
+  });
+
+  it('is quiet when the migration that comes with the change converts the values', async () => {
+    store = await openStore(dir.path, [LotV2Migrated]);
+    expect(typeWarnings()).toEqual([]);
+    const sizes = (await store.repo(LotV2Migrated).find({})).items.map((lot) => lot.size);
+    expect(sizes.sort()).toEqual([12, 7, undefined]);
+  });
+});
