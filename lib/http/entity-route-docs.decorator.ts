@@ -131,7 +131,10 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         ApiProduces('text/event-stream'),
         ApiOkResponse({ description: 'A stream of `change` events', content: { 'text/event-stream': { schema: { type: 'string' } } } }),
         ApiBadRequestResponse({ description: 'Last-Event-ID or after is not a seq' }),
-        ApiGoneResponse({ description: 'The event log no longer holds the changes after that seq (eventRetention dropped them)' }),
+        ApiGoneResponse({
+          description:
+            'The event log no longer holds the changes after that seq (eventRetention dropped them), or it ends before that seq (a store restored from an older copy)',
+        }),
       ),
     findOne: () =>
       stacked(

@@ -37,6 +37,16 @@ export function subscribeChanges(
   const after = options.afterSeq ?? log.lastSeq();
   if (!Number.isSafeInteger(after) || after < 0) throw new InvalidQueryException('afterSeq must be a whole number from 0');
   if (log.firstSeq() > after + 1) throw new PastStateGoneException(definition.name, `changes after seq ${after}`);
+  // A replicated instance behind its stream waits for the seq; a store alone has no seq beyond
+  // its log's end, except from a copy restored over a newer store, whose next seqs the
+  // subscriber would take for ones it has seen.
+  if (!storage.replication && after > log.lastSeq()) {
+    throw new PastStateGoneException(
+      definition.name,
+      `changes after seq ${after}`,
+      `cannot be told: the event log ends at seq ${log.lastSeq()} (a store restored from an older copy, or a seq of another store); read the current state again`,
+    );
+  }
   const shape = (record: StoredRecord) =>
     'principal' in options ? toRecordView(definition, record, unreadableUnder(access, definition, decision)) : toDeclaredRecord(definition, record);
   return changesAfter({ storage, access, definition, decision, shape }, after, options.signal);

@@ -144,7 +144,8 @@ export class EntityRepository<T extends object> {
    * order, each once; for as long as the caller iterates, or until `signal` aborts. With a
    * principal, only changes to records it may read, shaped as it reads them (see EntityChange).
    * Fails at once with `AccessDeniedException`, `InvalidQueryException` (a malformed `afterSeq`)
-   * or `PastStateGoneException` (the log no longer holds the changes after `afterSeq`).
+   * or `PastStateGoneException` (the log no longer holds the changes after `afterSeq`, or, on a
+   * store that is not replicated, ends before it).
    */
   subscribe(options: SubscribeOptions = {}): AsyncIterableIterator<EntityChange<EntityRecord<T>>> {
     return subscribeChanges(this.storage, this.access, this.definition, options) as AsyncIterableIterator<EntityChange<EntityRecord<T>>>;
@@ -158,7 +159,7 @@ export class EntityRepository<T extends object> {
     });
   }
 
-  /** Replaces every field of a record (immutable fields must keep their value). */
+  /** Replaces every field of a record (immutable fields must keep their value); a replace that changes nothing writes nothing. */
   replace(id: string, data: EntityInput<T>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
     return this.written(
       'replace',
@@ -167,7 +168,7 @@ export class EntityRepository<T extends object> {
     );
   }
 
-  /** Changes the given fields; `null` clears an optional field. */
+  /** Changes the given fields; `null` clears an optional field. An update that changes nothing writes nothing. */
   update(id: string, patch: Partial<EntityInput<T>>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
     return this.written(
       'update',

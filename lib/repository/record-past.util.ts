@@ -150,6 +150,7 @@ export async function revertTo(
   const checked = checkedWriteFor(access, definition, requested, 'update', data, id);
   // Version N's values, those the caller cannot see included: a field it did not have is cleared, not kept.
   delete checked.context.unreadable;
+  checked.context.writeEvenIfUnchanged = true;
   const record = await storage.write((tx) => tx.replace(definition, id, checked.data, checked.context));
   return shapeFor(access, definition, requested, record);
 }

@@ -37,8 +37,9 @@ export interface WriteContext {
   unreadable?: ReadonlySet<string>;
   /**
    * @internal
-   * An update that changes nothing still writes a new version. Set for callers that may
-   * write a field they may not read, so whether the version moved never tells them the value.
+   * An update or replace that changes nothing still writes a new version. Set for callers that
+   * may write a field they may not read, so whether the version moved never tells them the
+   * value, and for a revert, which is a new version by definition.
    */
   writeEvenIfUnchanged?: boolean;
 }

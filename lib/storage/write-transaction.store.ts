@@ -14,6 +14,7 @@ import { isRecordId, nextRecordId } from './record-id.util.js';
 import type { RecordMigration } from './record-migration.util.js';
 import { checkWriteContext } from './write-context.util.js';
 import { undeclaredFields } from './undeclared-fields.util.js';
+import { replacesNothing } from './unchanged-replace.util.js';
 import type { WriteContext } from './write-context.interface.js';
 import type { CommitOptions, CommittingTransaction } from './committing-transaction.interface.js';
 import { checkedInput } from './checked-input.util.js';
@@ -106,6 +107,7 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     return created;
   }
 
+  /** Replaces the record's fields; a replace that changes nothing writes nothing and returns the record as it is. */
   replace(definition: EntityDefinition, id: string, input: unknown, context: WriteContext = {}): StoredRecord {
     const before = currentOrFail(this, definition, id, context);
     checkOwnerKept(definition, context, input, before);
@@ -119,6 +121,7 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     for (const field of context.preserveFields ?? []) if (before[field] !== undefined) kept[field] = before[field];
     const merged = given ? { ...given, ...kept } : input;
     const data = checkedInput(definition, merged, 'replace', before);
+    if (!context.writeEvenIfUnchanged && replacesNothing(definition, data, before)) return before;
     return this.commit(definition, 'replaced', id, before.version + 1, data, context)!;
   }
 

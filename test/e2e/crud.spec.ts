@@ -301,6 +301,23 @@ describe.each(PLATFORMS)('record routes on %s', (platform) => {
       expect(response.body.version).toBe(2);
       expect(response.body.title).toBe('fresh');
     });
+
+    it('writes nothing for the values stored: 200 at the same version, as a PATCH that changes nothing', async () => {
+      const created = await create({ amount: 3 });
+      const same = { code: created.code, title: created.title, amount: 3 };
+      const put = await http(t).put(`/crud-items/${created.id}`).set('If-Match', '"1"').send(same);
+      const patch = await http(t).patch(`/crud-items/${created.id}`).set('If-Match', '"1"').send({ title: created.title });
+      for (const response of [put, patch]) {
+        expect(response.status).toBe(200);
+        expect(response.headers['etag']).toBe('"1"');
+        expect(response.body).toEqual(created);
+      }
+      // Leaving the optional field out clears it: that is a change.
+      const cleared = await http(t).put(`/crud-items/${created.id}`).send({ code: created.code, title: created.title });
+      expect(cleared.status).toBe(200);
+      expect(cleared.body.version).toBe(2);
+      expect(cleared.body).not.toHaveProperty('amount');
+    });
   });
 
   describe('PATCH /P/:id', () => {

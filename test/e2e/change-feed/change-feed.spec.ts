@@ -182,6 +182,15 @@ describe('the change feed across processes and retention', () => {
       const port = (a.app.getHttpServer().address() as AddressInfo).port;
       const gone = await openSse(`http://127.0.0.1:${port}/cf-notes/changes`, { ...WRITER, 'Last-Event-ID': '0' });
       expect(gone.status).toBe(410);
+      // A seq past the log's end (a client of a store since restored from an older copy) would
+      // take the next changes for ones it has seen: 410, so it reads the current state again.
+      const last = (await notesA.events({ afterSeq: 0, limit: 1000 })).at(-1)!.seq;
+      expect(() => notesA.subscribe({ afterSeq: last + 1 })).toThrow(/changes after seq \d+ cannot be told: the event log ends at seq \d+/);
+      const ahead = await openSse(`http://127.0.0.1:${port}/cf-notes/changes?after=${last + 5}`, WRITER);
+      expect(ahead.status).toBe(410);
+      const current = await openSse(`http://127.0.0.1:${port}/cf-notes/changes`, { ...WRITER, 'Last-Event-ID': String(last) });
+      expect(current.status).toBe(200);
+      current.close();
     } finally {
       await b.close();
       await a.close();

@@ -129,6 +129,10 @@ export class ItemModel {
     const current = this.live.get(id);
     if (!current) return { error: RecordNotFoundException };
     if (expectation === 'stale') return { error: VersionConflictException };
+    const before = current.data as Record<string, unknown>;
+    const after = input as Record<string, unknown>;
+    const changed = Object.keys({ ...after, ...before }).some((field) => after[field] !== before[field]);
+    if (!changed) return { expected: () => this.expectedOf(id)!, commit: () => undefined };
     if (this.holderOf(input.code, id) !== undefined) return { error: UniqueConstraintException };
     return {
       expected: () => ({ id, version: current.version + 1, ...input }),

@@ -140,6 +140,11 @@ describe.each(PLATFORMS)('records as they were, on %s', (platform) => {
     expect(byEditor.body).toEqual({ ...v1, version: 5, updatedAt: expect.any(String) });
     const trail = await t.app.get(AuditService).forRecord('tt-permits', id);
     expect(trail.map((entry) => entry.action)).toEqual(['create', 'update', 'update', 'denied', 'replace', 'replace']);
+
+    // A revert is a new version even when it changes nothing, unlike a PUT of the same values.
+    const again = await http(t).post(`/tt-permits/${id}/revert`).set(EDITOR).set('If-Match', '"5"').send({ toVersion: 5 });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual({ ...v1, version: 6, updatedAt: expect.any(String) });
   });
 
   it('reads the past of a soft-deleted record for those who may read every record’s history', async () => {
