@@ -49,9 +49,12 @@ export class HistoryTrimmer {
   }
 }
 
-/** The fields whose policy keeps fewer values now than the catalog's entry for the entity says. */
+/**
+ * The fields whose policy keeps fewer values now than the catalog's entry for the entity says,
+ * fields removed once and added back included (the catalog remembers their history's policy).
+ */
 function narrowedFields(recorded: CatalogEntity | undefined, definition: EntityDefinition): Array<{ field: FieldDefinition; was: HistoryPolicy }> {
-  const before = new Map((recorded?.fields ?? []).map((field) => [field.name, field.history]));
+  const before = new Map([...(recorded?.removedHistory ?? []), ...(recorded?.fields ?? [])].map((field) => [field.name, field.history]));
   return definition.fields.flatMap((field) => {
     const was = before.get(field.name);
     return was !== undefined && versionsKept(field.history) < versionsKept(was) ? [{ field, was }] : [];

@@ -31,6 +31,18 @@ export interface CatalogEntity {
   references?: CatalogReference[];
   /** The entity's schema version in the code that recorded it (`migrations`); absent for 1. */
   version?: number;
+  /**
+   * Fields removed from the class whose history stays in the store, with the policy it was
+   * kept under: a field added back under a narrower one has it trimmed, as any narrowed
+   * policy does. Absent when there are none.
+   */
+  removedHistory?: RemovedFieldHistory[];
+}
+
+/** A removed field's history policy, as the catalog remembers it. */
+export interface RemovedFieldHistory {
+  name: string;
+  history: HistoryPolicy;
 }
 
 /** A `@Reference` field, its target named by entity: what the tools that write need to keep references whole. */
@@ -66,11 +78,23 @@ export function recordCatalog(meta: Database<unknown, IndexKey>, definitions: re
     if (!registered.has(entity.name) && paths.has(entity.path)) meta.removeSync([...ENTITY_KEY, entity.name]);
   }
   const entityNameOf = entityNamesOf(definitions);
-  for (const definition of definitions) meta.putSync([...ENTITY_KEY, definition.name], catalogEntityOf(definition, entityNameOf));
+  for (const definition of definitions) {
+    const entry = catalogEntityOf(definition, entityNameOf);
+    const removed = removedHistoryOf(meta.get([...ENTITY_KEY, definition.name]) as CatalogEntity | undefined, definition);
+    if (removed.length > 0) entry.removedHistory = removed;
+    meta.putSync([...ENTITY_KEY, definition.name], entry);
+  }
   meta.putSync(OPTIONS_KEY, {
     ...(options.eventRetention && { eventRetention: { ...options.eventRetention } }),
     ...(options.idempotencyTtl !== undefined && { idempotencyTtl: options.idempotencyTtl }),
   });
+}
+
+/** The history policies of the fields `recorded` declared or remembered as removed that `definition` does not declare. */
+function removedHistoryOf(recorded: CatalogEntity | undefined, definition: EntityDefinition): RemovedFieldHistory[] {
+  return [...(recorded?.removedHistory ?? []), ...(recorded?.fields ?? [])]
+    .filter(({ name, history }) => !definition.fieldsByName.has(name) && history !== 'never')
+    .map(({ name, history }) => ({ name, history }));
 }
 
 /** The recorded catalog, or `undefined` for a store no app with a catalog has opened yet. */

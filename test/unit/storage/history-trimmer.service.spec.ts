@@ -25,6 +25,15 @@ class PermitV2 {
   @Field() @Historize('full') client!: string;
 }
 
+/** Version 3: note is back, keeping only its newest value. */
+@Entity('trim-permits')
+class PermitV3 {
+  @Field() @Historize({ versions: 1 }) status!: string;
+  @Field() @Historize('never') county!: string;
+  @Field() @Historize('full') client!: string;
+  @Field({ required: false }) @Historize({ versions: 2 }) note?: string;
+}
+
 const RECORDS = 6;
 const UPDATES = 4;
 
@@ -105,6 +114,34 @@ describe('narrowing a @Historize policy', () => {
 
     expect(write.mock.calls.length).toBeGreaterThan(RECORDS * 3);
     for (const id of ids) expect(storedHistory(store, id)).toEqual({ status: ['s4'], client: ['k4', 'k3'], note: ['n4', 'n3', 'n2', 'n1', 'n0'] });
+  });
+
+  it('trims the history of a field removed, then added back under a narrower policy, however many starts lie between', async () => {
+    store = await openStore(dir.path, [PermitV1]);
+    const ids = await fill(store);
+    await store.close();
+    for (let start = 0; start < 2; start++) {
+      store = await openStore(dir.path, [PermitV2]);
+      await store.close();
+    }
+
+    store = await openStore(dir.path, [PermitV3]);
+
+    for (const id of ids) expect(storedHistory(store, id)).toMatchObject({ note: ['n4', 'n3'] });
+    expect(store.storage.verify().problems).toEqual([]);
+    expect(readCatalog(store.environment.database('_meta'))!.entities[0]).not.toHaveProperty('removedHistory');
+  });
+
+  it("remembers the policy a removed field's history was last kept under", async () => {
+    store = await openStore(dir.path, [PermitV1]);
+    await store.close();
+    store = await openStore(dir.path, [PermitV2]);
+    expect(readCatalog(store.environment.database('_meta'))!.entities[0]!.removedHistory).toEqual([{ name: 'note', history: 'full' }]);
+    await store.close();
+    store = await openStore(dir.path, [PermitV3]);
+    await store.close();
+    store = await openStore(dir.path, [PermitV2]);
+    expect(readCatalog(store.environment.database('_meta'))!.entities[0]!.removedHistory).toEqual([{ name: 'note', history: { versions: 2 } }]);
   });
 
   it('trims nothing at a start whose policies keep as much as before', async () => {
