@@ -62,7 +62,14 @@ export class EntitiesCoreModule extends EntitiesCoreModuleBase implements OnModu
   }
 
   async onModuleInit(): Promise<void> {
-    await this.storage.open();
+    try {
+      await this.storage.open();
+    } catch (error) {
+      // A start that fails is not always followed by app.close() (abortOnError: false): it must
+      // not leave this process listed as the store's writer, which the command line respects.
+      await this.storage.close();
+      throw error;
+    }
     this.telemetry.metrics?.track(this.storage, this.cache);
   }
 

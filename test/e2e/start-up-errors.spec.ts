@@ -1,6 +1,9 @@
 import { Module, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { EntitiesModule, Entity, EntityMetadataException, Field, Reference } from '../../lib/index.js';
+import { EntitiesModule, Entity, EntityMetadataException, Field, Index, Reference } from '../../lib/index.js';
+import { createEntityDefinition } from '../../lib/metadata/entity-definition.factory.js';
+import { EntityStorage } from '../../lib/storage/entity-storage.store.js';
+import { LmdbEnvironment } from '../../lib/storage/lmdb-environment.store.js';
 import { makeTempDir } from '../support/temp-dir.util.js';
 
 @Entity('startup-sites')
@@ -76,5 +79,46 @@ describe('start-up errors between entities', () => {
     expect((failure as Error).message).toBe(
       'Orphan.siteId: @Reference(() => Site) refers to a class that is not an entity of this store; list it in EntitiesModule.forFeature()',
     );
+  });
+});
+
+describe('a start that fails once the store is open', () => {
+  @Entity('startup-codes')
+  class LooseCode {
+    @Field() code!: string;
+  }
+
+  @Entity('startup-codes')
+  class UniqueCode {
+    @Field() @Index({ unique: true }) code!: string;
+  }
+
+  it('closes the store and leaves this process listed as no writer, even when the app is never closed', async () => {
+    const dir = makeTempDir();
+    try {
+      const seeding = new EntityStorage(new LmdbEnvironment(dir.path));
+      const loose = createEntityDefinition(LooseCode);
+      seeding.register(loose);
+      await seeding.open();
+      await seeding.write((tx) => ['A', 'A'].forEach((code) => tx.create(loose, { code })));
+      await seeding.close();
+
+      @Module({ imports: [EntitiesModule.forRoot({ path: dir.path }), EntitiesModule.forFeature([UniqueCode])] })
+      class FailingModule {}
+      const moduleRef = await Test.createTestingModule({ imports: [FailingModule] }).compile();
+      // A unique index over duplicate values fails the start after the process is listed as a writer.
+      await expect(moduleRef.createNestApplication({ logger: false }).init()).rejects.toThrow(/unique index "code" cannot be built/);
+
+      const reader = new EntityStorage(new LmdbEnvironment(dir.path));
+      reader.register(loose);
+      await reader.attach();
+      try {
+        expect(reader.writers()).toEqual([]);
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      dir.remove();
+    }
   });
 });
