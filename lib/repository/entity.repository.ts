@@ -212,8 +212,11 @@ export class EntityRepository<T extends object> {
   /**
    * Runs `fn` in one write transaction: everything it changes, in any entity of the same
    * store, commits together once `fn` returns, or not at all if it throws. `fn` must be
-   * synchronous: LMDB holds its single write lock while it runs. With a `principal`, each
-   * change is checked and each record the transaction returns shaped as for that principal.
+   * synchronous: LMDB holds its single write lock while it runs. It writes through `tx` only:
+   * a repository write begun inside it fails, and the transaction with it; `tx` fails once `fn`
+   * has returned. `context` is the default of each call, except `idempotencyKey` (refused here:
+   * it belongs to one `tx.create`). With a `principal`, each change is checked and each record
+   * the transaction returns shaped as for that principal.
    */
   transaction<R>(fn: (tx: EntityTransaction) => R, context: RepositoryWriteContext = {}): Promise<R> {
     return this.written('transaction', context, (requested) => runTransaction(this.storage, this.access, this.definition, fn, requested));

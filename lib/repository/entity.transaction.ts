@@ -33,6 +33,8 @@ export interface TransactionRules {
  * routes answer it; for trusted code, every declared field.
  */
 export class EntityTransaction {
+  private ended = false;
+
   /** @internal */
   constructor(
     private readonly tx: WriteTransaction,
@@ -43,12 +45,14 @@ export class EntityTransaction {
 
   /** The record with this id, or `null` (also when a checked principal may not see it). */
   findById<T extends object>(entity: Type<T>, id: string, context?: PrincipalContext): EntityRecord<T> | null {
+    this.checkOpen();
     const definition = this.definitionOf(entity);
     return this.rules.read(definition, this.withDefaults(context), this.tx.get(definition, id)) as EntityRecord<T> | null;
   }
 
   /** Creates a record; with an `idempotencyKey`, a retry returns the first result instead. */
   create<T extends object>(entity: Type<T>, data: EntityInput<T>, context?: TransactionWriteContext): EntityRecord<T> {
+    this.checkOpen();
     const definition = this.definitionOf(entity);
     const merged = this.withDefaults(context);
     const checked = this.rules.checkWrite(definition, merged, 'create', data);
@@ -57,6 +61,7 @@ export class EntityTransaction {
   }
 
   replace<T extends object>(entity: Type<T>, id: string, data: EntityInput<T>, context?: TransactionWriteContext): EntityRecord<T> {
+    this.checkOpen();
     const definition = this.definitionOf(entity);
     const merged = this.withDefaults(context);
     const checked = this.rules.checkWrite(definition, merged, 'update', data, id);
@@ -64,6 +69,7 @@ export class EntityTransaction {
   }
 
   update<T extends object>(entity: Type<T>, id: string, patch: Partial<EntityInput<T>>, context?: TransactionWriteContext): EntityRecord<T> {
+    this.checkOpen();
     const definition = this.definitionOf(entity);
     const merged = this.withDefaults(context);
     const checked = this.rules.checkWrite(definition, merged, 'update', patch, id);
@@ -71,6 +77,7 @@ export class EntityTransaction {
   }
 
   delete<T extends object>(entity: Type<T>, id: string, context?: TransactionWriteContext): void {
+    this.checkOpen();
     const definition = this.definitionOf(entity);
     const checked = this.rules.checkWrite(definition, this.withDefaults(context), 'delete', {}, id);
     this.tx.delete(definition, id, checked.context);
@@ -78,6 +85,7 @@ export class EntityTransaction {
 
   /** Brings back a soft-deleted record, as `EntityRepository.restore` does (a principal needs `delete`). */
   restore<T extends object>(entity: Type<T>, id: string, context?: TransactionWriteContext): EntityRecord<T> {
+    this.checkOpen();
     const definition = this.definitionOf(entity);
     if (!definition.softDelete) throw new TypeError(`${definition.name} keeps no deleted records: declare @Entity({ softDelete: true })`);
     const merged = this.withDefaults(context);
@@ -87,9 +95,23 @@ export class EntityTransaction {
 
   /** Removes a record for good, as `EntityRepository.purge` does (a principal needs `admin`). */
   purge<T extends object>(entity: Type<T>, id: string, context?: TransactionWriteContext): void {
+    this.checkOpen();
     const definition = this.definitionOf(entity);
     const checked = this.rules.checkWrite(definition, this.withDefaults(context), 'admin', {}, id);
     this.tx.purgeRecord(definition, id, checked.context);
+  }
+
+  /**
+   * Ends the transaction for its callback: what a saved `tx`, or an async callback after its
+   * first `await`, would write later would be stored outside any transaction.
+   * @internal
+   */
+  end(): void {
+    this.ended = true;
+  }
+
+  private checkOpen(): void {
+    if (this.ended) throw new TypeError('this transaction has ended: use a transaction only inside its callback, which must be synchronous');
   }
 
   /** The call's context over the transaction's. Not `{ ...defaults, ...context }`: V8 takes about a microsecond to add a key to an object begun by a spread. */

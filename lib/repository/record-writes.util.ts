@@ -123,15 +123,29 @@ export async function runTransaction<R>(
   requested: RepositoryWriteContext,
 ): Promise<R> {
   checkRepositoryOpen(storage, definition);
+  // As a default of every call, one key would name several different creates (a conflict), or
+  // the same create twice (one record, returned twice).
+  if (requested.idempotencyKey !== undefined) {
+    throw new TypeError('an idempotencyKey makes one create safe to retry: pass it to that tx.create, not to transaction()');
+  }
   const rules: TransactionRules = {
     checkWrite: (target, writeContext, action, data, id) => checkedWriteFor(access, target, writeContext, action, data, id),
     read: (target, readContext, record) => readFor(access, target, readContext, record),
     view: (target, writeContext, record) => shapeFor(access, target, writeContext, record),
   };
   return storage.write((tx) => {
-    const result = fn(new EntityTransaction(tx, (entity) => storage.definitionOf(entity), requested, rules));
-    if (result instanceof Promise) throw new TypeError('a transaction callback must be synchronous; it returned a Promise');
-    return result;
+    const transaction = new EntityTransaction(tx, (entity) => storage.definitionOf(entity), requested, rules);
+    try {
+      const result = fn(transaction);
+      if (result instanceof Promise) {
+        // What it does after its first await fails on the ended transaction; that failure is this one's.
+        result.catch(() => undefined);
+        throw new TypeError('a transaction callback must be synchronous; it returned a Promise');
+      }
+      return result;
+    } finally {
+      transaction.end();
+    }
   });
 }
 

@@ -253,6 +253,8 @@ export class EntityStorage {
    * `fn` changes, in any entity, commits together or not at all.
    */
   write<R>(fn: (tx: WriteTransaction) => R): Promise<R> {
+    const nested = this.environment.refuseNestedWrite();
+    if (nested) return nested;
     const sequencer = this.sequencer;
     const run = sequencer ? () => sequencer.write(fn) : () => this.environment.write(() => fn(this.transaction()));
     return this.options.observer ? this.options.observer.transaction(run) : run();

@@ -17,6 +17,9 @@ import { StorageFailureException } from './storage-failure.exception.js';
 import { openWritable } from './writable-database.util.js';
 import { WriteFailures } from './write-failures.service.js';
 
+const NESTED_WRITE =
+  'a write was begun inside the callback of another (a repository call inside a transaction callback?): use the transaction the callback is given; neither stored anything';
+
 /**
  * The one LMDB environment of a data directory. Writes go through `write`, which
  * resolves only once the change is synced to disk.
@@ -29,6 +32,8 @@ export class LmdbEnvironment {
   private readonly watchdog: PanicWatchdog;
   private readonly structures = new SharedStructures();
   private writing = 0;
+  /** Set when a write was begun inside the callback of the write running now (see `refuseNestedWrite`). */
+  private nestedWrite = false;
   private pending = 0;
   /** The LMDB transaction whose start `startsBehindLastCommit` last checked, until the next microtask. */
   private checkedTxn: { id: number; behind: boolean; repaired: boolean } | undefined;
@@ -118,7 +123,26 @@ export class LmdbEnvironment {
    * as an lmdb child transaction, so a throw rolls back everything it wrote while other
    * writes batched into the same LMDB transaction still commit.
    */
-  async write<R>(fn: () => R): Promise<R> {
+  write<R>(fn: () => R): Promise<R> {
+    return this.refuseNestedWrite() ?? this.writeAttempts(fn);
+  }
+
+  /**
+   * A write begun inside another write's callback (a repository call inside a transaction's
+   * callback) cannot join it, and LMDB would nest it half-way: it is refused, and so is the
+   * write whose callback began it, so neither stores anything. Returns the refusal, or
+   * `undefined` outside a write callback.
+   */
+  refuseNestedWrite(): Promise<never> | undefined {
+    if (this.writing === 0) return undefined;
+    this.nestedWrite = true;
+    const refused = Promise.reject(new TypeError(NESTED_WRITE));
+    // The callback cannot await it (it is synchronous); the write around it fails with the same error.
+    refused.catch(() => undefined);
+    return refused;
+  }
+
+  private async writeAttempts<R>(fn: () => R): Promise<R> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.writeOnce(fn);
@@ -151,7 +175,7 @@ export class LmdbEnvironment {
       this.writing++;
       this.structures.begin();
       try {
-        return fn();
+        return this.runRefusingNested(fn);
       } catch (error) {
         thrown = { error };
         throw error;
@@ -184,6 +208,14 @@ export class LmdbEnvironment {
     return result;
   }
 
+  /** Runs a write's callback; fails it when it began another write (see `refuseNestedWrite`). */
+  private runRefusingNested<R>(fn: () => R): R {
+    this.nestedWrite = false;
+    const result = fn();
+    if (this.nestedWrite) throw new TypeError(NESTED_WRITE);
+    return result;
+  }
+
   /**
    * Whether the write transaction `txnId` started behind the last commit, asked once per LMDB
    * transaction rather than once per write lmdb batched into it (reading it costs a write a
@@ -212,7 +244,7 @@ export class LmdbEnvironment {
     this.structures.begin();
     try {
       root.transactionSync(() => {
-        result = { value: fn() };
+        result = { value: this.runRefusingNested(fn) };
         return ABORT;
       });
     } finally {

@@ -31,54 +31,101 @@ export function checkReferences(
 /**
  * Before a record is deleted, applies each `onDelete` of the references to it: refuses the
  * delete while a record refers to it through a `restrict` one, deletes the records referring
- * through a `cascade` one and clears the field of those referring through a `setNull` one,
- * each as its own event in this transaction, acting as the delete's actor. `deleting` is the
- * transaction's set of records whose delete is under way.
+ * through a `cascade` one (and theirs, to any depth) and clears the field of those referring
+ * through a `setNull` one, each as its own event in this transaction, acting as the delete's
+ * actor. Every record the delete takes with it is found, and every `restrict` checked, before
+ * anything is written: a transaction callback that catches the conflict and carries on finds
+ * nothing of the delete stored. Iterative, so a chain of any length takes no stack. The record
+ * itself is left for the caller to delete.
  */
 export function releaseReferences(
   tx: CommittingTransaction,
   relations: EntityRelations,
   tablesOf: (definition: EntityDefinition) => EntityTables,
-  deleting: Set<string>,
   target: EntityDefinition,
   id: string,
   context: WriteContext,
 ): void {
-  const incoming = relations.referencesTo(target);
-  if (incoming.length === 0) return;
-  const key = `${target.name}\0${id}`;
-  deleting.add(key);
-  try {
-    const inherited: WriteContext = { ...(context.actor !== undefined && { actor: context.actor }), ...(context.request && { request: context.request }) };
-    for (const { source, reference } of incoming) {
-      const limit = reference.onDelete === 'restrict' ? RESTRICT_COUNT_LIMIT + 1 : undefined;
-      const referring = referringIds(tablesOf(source), reference.field, id, limit).filter((other) => !deleting.has(`${source.name}\0${other}`));
-      if (referring.length === 0) continue;
-      if (reference.onDelete === 'restrict') {
-        const count = referring.length > RESTRICT_COUNT_LIMIT ? `more than ${RESTRICT_COUNT_LIMIT}` : String(referring.length);
-        throw new ReferenceConflictException(
-          target.name,
-          `record ${id} is referred to by ${count} ${source.name} record(s) through ${reference.field}, whose @Reference restricts its delete`,
-        );
-      }
-      for (const other of referring) {
-        // An earlier cascade of this delete may have taken it already.
-        const record = tx.get(source, other);
-        if (!record) continue;
-        if (reference.onDelete === 'cascade') tx.delete(source, other, inherited);
-        else tx.commit(source, 'updated', other, record.version + 1, { [reference.field]: null }, inherited);
+  if (relations.referencesTo(target).length === 0) return;
+  const doomed = cascadeOf(relations, tablesOf, target, id);
+  for (const { definition, id: other } of doomed.values()) refuseRestricted(relations, tablesOf, doomed, definition, other);
+  const inherited: WriteContext = { ...(context.actor !== undefined && { actor: context.actor }), ...(context.request && { request: context.request }) };
+  // Referring records go before those they refer to, as the log had them when cascades recursed.
+  for (const { definition, id: other } of [...doomed.values()].reverse()) {
+    for (const { source, reference } of relations.referencesTo(definition)) {
+      if (reference.onDelete !== 'setNull') continue;
+      for (const referring of referringIds(tablesOf(source), reference.field, other, (candidate) => !doomed.has(keyOf(source, candidate)))) {
+        const record = tx.get(source, referring)!;
+        tx.commit(source, 'updated', referring, record.version + 1, { [reference.field]: null }, inherited);
       }
     }
-  } finally {
-    deleting.delete(key);
+    if (definition === target && other === id) continue;
+    const record = tx.get(definition, other)!;
+    tx.commit(definition, 'deleted', other, record.version, undefined, inherited, { soft: definition.softDelete, checks: 'unique' });
   }
 }
 
-/** Ids of the live records of `source` whose `field` holds `id`, read from an index the field leads. */
-function referringIds(source: EntityTables, field: string, id: string, limit?: number): string[] {
+/** A doomed record: one the delete takes with it, or the record deleted. */
+interface Doomed {
+  definition: EntityDefinition;
+  id: string;
+}
+
+/** The record and every live record its delete cascades to, each once, each after the records it is reached from. */
+function cascadeOf(
+  relations: EntityRelations,
+  tablesOf: (definition: EntityDefinition) => EntityTables,
+  target: EntityDefinition,
+  id: string,
+): Map<string, Doomed> {
+  const doomed = new Map<string, Doomed>([[keyOf(target, id), { definition: target, id }]]);
+  const pending: Doomed[] = [{ definition: target, id }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    for (const { source, reference } of relations.referencesTo(next.definition)) {
+      if (reference.onDelete !== 'cascade') continue;
+      for (const other of referringIds(tablesOf(source), reference.field, next.id, (candidate) => !doomed.has(keyOf(source, candidate)))) {
+        const found = { definition: source, id: other };
+        doomed.set(keyOf(source, other), found);
+        pending.push(found);
+      }
+    }
+  }
+  return doomed;
+}
+
+/** Refuses the delete when a record it does not take with it refers to `id` through a `restrict` reference. */
+function refuseRestricted(
+  relations: EntityRelations,
+  tablesOf: (definition: EntityDefinition) => EntityTables,
+  doomed: ReadonlyMap<string, Doomed>,
+  target: EntityDefinition,
+  id: string,
+): void {
+  for (const { source, reference } of relations.referencesTo(target)) {
+    if (reference.onDelete !== 'restrict') continue;
+    const referring = referringIds(tablesOf(source), reference.field, id, (other) => !doomed.has(keyOf(source, other)), RESTRICT_COUNT_LIMIT + 1);
+    if (referring.length === 0) continue;
+    const count = referring.length > RESTRICT_COUNT_LIMIT ? `more than ${RESTRICT_COUNT_LIMIT}` : String(referring.length);
+    throw new ReferenceConflictException(
+      target.name,
+      `record ${id} is referred to by ${count} ${source.name} record(s) through ${reference.field}, whose @Reference restricts its delete`,
+    );
+  }
+}
+
+function keyOf(definition: EntityDefinition, id: string): string {
+  return `${definition.name}\0${id}`;
+}
+
+/** Ids of the live records of `source` whose `field` holds `id` and that `wanted` keeps, read from an index the field leads; at most `limit`. */
+function referringIds(source: EntityTables, field: string, id: string, wanted: (id: string) => boolean, limit = Infinity): string[] {
   const { db } = source.indexes.find(({ index }) => index.fields[0] === field)!;
   const ids: string[] = [];
-  const keys = db.getKeys({ start: [id], end: afterPrefix([id]), ...(limit !== undefined && { limit }) }) as Iterable<unknown[]>;
-  for (const key of keys) ids.push(key[key.length - 1] as string);
+  for (const key of db.getKeys({ start: [id], end: afterPrefix([id]) }) as Iterable<unknown[]>) {
+    const other = key[key.length - 1] as string;
+    if (!wanted(other)) continue;
+    ids.push(other);
+    if (ids.length >= limit) break;
+  }
   return ids;
 }

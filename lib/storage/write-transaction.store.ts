@@ -32,9 +32,6 @@ import { checkOwnerKept, currentOrFail, deletedOrFail } from './record-precondit
  * and the write it guards cannot be separated by another writer, in this process or another.
  */
 export class WriteTransaction implements ChangeApplying, CommittingTransaction {
-  /** Records whose delete is under way in this transaction (`entity\0id`): a cycle of cascades ends at them. */
-  private readonly deleting = new Set<string>();
-
   constructor(
     private readonly tablesOf: (definition: EntityDefinition) => EntityTables,
     private readonly relations: EntityRelations,
@@ -243,7 +240,7 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
       // A restored record's references are checked anew: what it referred to may be gone since.
       if (checks === 'all') checkReferences(this, this.relations, definition, after, type === 'restored' ? undefined : before);
     }
-    if (type === 'deleted' && checks === 'all') releaseReferences(this, this.relations, this.tablesOf, this.deleting, definition, id, context);
+    if (type === 'deleted' && checks === 'all') releaseReferences(this, this.relations, this.tablesOf, definition, id, context);
     const change: StoreChange = { kind: 'event', event };
     this.applied?.push(change);
     this.applier.apply(change, { before });

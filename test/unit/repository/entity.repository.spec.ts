@@ -519,6 +519,56 @@ describe('EntityRepository', () => {
       expect(await allInspections()).toEqual([]);
     });
 
+    it('refuses what an async callback writes after its first await, and what a saved transaction writes later', async () => {
+      let later: Promise<unknown> | undefined;
+      const outcome = permits.transaction((tx) => {
+        later = (async () => {
+          await Promise.resolve();
+          return tx.create(Inspection, { permitNumber: 'P-2', round: 2 });
+        })();
+        return Promise.resolve();
+      });
+      await expect(outcome).rejects.toThrow(/synchronous/);
+      await expect(later).rejects.toThrow('this transaction has ended: use a transaction only inside its callback, which must be synchronous');
+
+      let saved: Parameters<Parameters<typeof permits.transaction>[0]>[0] | undefined;
+      await permits.transaction((tx) => void (saved = tx));
+      expect(() => saved!.create(Permit, { number: 'P-3', county: 'c' } as Permit)).toThrow(/this transaction has ended/);
+      expect(() => saved!.findById(Permit, 'x')).toThrow(/this transaction has ended/);
+      expect(await allInspections()).toEqual([]);
+      expect(await allPermits()).toEqual([]);
+    });
+
+    it('refuses a repository write begun inside a transaction callback, and the transaction with it', async () => {
+      let inner: Promise<unknown> | undefined;
+      const outcome = permits.transaction((tx) => {
+        tx.create(Permit, { number: 'P-1', county: 'c' } as Permit);
+        inner = inspections.create({ permitNumber: 'P-1', round: 1 });
+        return 'done';
+      });
+      await expect(outcome).rejects.toThrow(/a write was begun inside the callback of another/);
+      await expect(inner).rejects.toThrow(TypeError);
+      expect(await allPermits()).toEqual([]);
+      expect(await allInspections()).toEqual([]);
+      // The store writes as before.
+      await expect(permits.create({ number: 'P-1', county: 'c' } as Permit)).resolves.toMatchObject({ version: 1 });
+    });
+
+    it('takes an idempotencyKey for one create, not for the whole transaction', async () => {
+      await expect(
+        permits.transaction(
+          (tx) => [tx.create(Permit, { number: 'P-1', county: 'c' } as Permit), tx.create(Permit, { number: 'P-2', county: 'c' } as Permit)],
+          {
+            idempotencyKey: 'k1',
+          },
+        ),
+      ).rejects.toThrow('an idempotencyKey makes one create safe to retry: pass it to that tx.create, not to transaction()');
+      expect(await allPermits()).toEqual([]);
+      const once = () => permits.transaction((tx) => tx.create(Permit, { number: 'P-1', county: 'c' } as Permit, { idempotencyKey: 'k2' }));
+      const first = await once();
+      expect(await once()).toEqual(first);
+    });
+
     it('applies the transaction context to every write and lets a write override it', async () => {
       const created = await permits.create({ number: 'P-1', county: 'c' } as Permit);
       await expect(permits.transaction((tx) => tx.update(Permit, created.id, { county: 'd' }), { expectedVersion: 5 })).rejects.toBeInstanceOf(
