@@ -28,8 +28,9 @@ export function registerEventsCommand(program: Command): void {
       // The log needs no entity definitions: a store without a catalog can be tailed too.
       await withStore(path, { withoutCatalog: true }, async (session) => {
         const { storage } = session;
-        // A misspelt name would print nothing, as if the entity had no events.
-        if (options.entity !== undefined && session.catalog) entityNamed(session, options.entity);
+        // A misspelt name would print nothing, as if the entity had no events; a name the catalog
+        // no longer lists (an entity renamed) still has its events.
+        if (options.entity !== undefined && session.catalog && storage.log.readEntity(options.entity, 0, 1).length === 0) entityNamed(session, options.entity);
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once('SIGINT', onSignal).once('SIGTERM', onSignal);

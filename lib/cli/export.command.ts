@@ -34,7 +34,7 @@ export function registerExportCommand(program: Command): void {
           try {
             for (const source of deleted ? [records, deleted] : [records]) {
               for (const { value } of source.getRange({ transaction })) {
-                const line: ExportLine = { entity: definition.name, record: declaredPart(definition, value) };
+                const line: ExportLine = { entity: definition.name, record: declaredPart(definition, value, source === deleted) };
                 await writeLine(JSON.stringify(line));
                 progress.increment();
                 written++;
@@ -55,8 +55,8 @@ export function registerExportCommand(program: Command): void {
  * from the class, not yet dropped) are left out: the app never returns them, and an import
  * refuses undeclared fields. A backup keeps them.
  */
-function declaredPart(definition: EntityDefinition, record: Record<string, unknown>): Record<string, unknown> {
-  const undeclared = new Set(undeclaredFields(definition, record).filter((field) => field !== DELETED_AT));
+function declaredPart(definition: EntityDefinition, record: Record<string, unknown>, isDeleted: boolean): Record<string, unknown> {
+  const undeclared = new Set(undeclaredFields(definition, record).filter((field) => !(isDeleted && field === DELETED_AT)));
   if (undeclared.size === 0) return record;
   return Object.fromEntries(Object.entries(record).filter(([field]) => !undeclared.has(field)));
 }

@@ -120,7 +120,7 @@ export class EntityAccess implements AccessPolicy {
     const context: WriteContext = {};
     if (principal) context.actor = principal.id;
     const unreadable = this.unreadableFields(definition, decision);
-    if (fields.some((field) => unreadable.has(field))) context.writeEvenIfUnchanged = true;
+    if (fields.some((field) => unreadable.has(field) || definition.fieldsByName.get(field)?.hidden)) context.writeEvenIfUnchanged = true;
     if (id !== undefined) {
       if (!decision.entityWide) context.authorize = (record) => this.checkRecord(definition, decision, action, record);
       context.preserveFields = new Set([...unwritable, ...(owner ? [owner] : [])]);

@@ -181,7 +181,16 @@ export class StoreReplicator implements WriteSequencer {
     for (;;) {
       const decided = store.decide(group.map((write) => write.fn));
       const answer = () => decided.outcomes.forEach((outcome, i) => ('error' in outcome ? group[i]!.reject(outcome.error) : group[i]!.resolve(outcome.result)));
-      if (decided.changes.length === 0) return answer();
+      if (decided.changes.length === 0) {
+        // Nothing to append, so no append can fail on a stream that moved on: an answer decided
+        // on a state behind the stream (a no-op, a version conflict, a missing record) would be
+        // stale. Decide again once this instance has what the stream holds.
+        if ((await this.streamLast()) > decided.position.seq) {
+          await this.catchUp();
+          continue;
+        }
+        return answer();
+      }
       const { seq: last, hash: prev } = decided.position;
       const bytes = encodeMessage({ format: MESSAGE_FORMAT, origin: this.origin, catalog: store.catalog, prev, changes: decided.changes });
       if (bytes.length > GROUP_BYTES && group.length > 1) {
@@ -234,6 +243,17 @@ export class StoreReplicator implements WriteSequencer {
         );
       }
       await delay(RETRY_PAUSE);
+    }
+  }
+
+  /** The seq of the stream's last message, now. */
+  private async streamLast(): Promise<number> {
+    try {
+      return (await this.log!.bounds()).last;
+    } catch (error) {
+      throw new StorageFailureException(`the replication stream could not be reached (${(error as Error).message}); nothing was stored`, false, {
+        cause: error,
+      });
     }
   }
 

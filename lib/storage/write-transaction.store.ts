@@ -14,7 +14,7 @@ import { isRecordId, nextRecordId } from './record-id.util.js';
 import type { RecordMigration } from './record-migration.util.js';
 import { checkWriteContext } from './write-context.util.js';
 import { undeclaredFields } from './undeclared-fields.util.js';
-import { replacesNothing } from './unchanged-replace.util.js';
+import { blindTo, replacesNothing } from './unchanged-replace.util.js';
 import type { WriteContext } from './write-context.interface.js';
 import type { CommitOptions, CommittingTransaction } from './committing-transaction.interface.js';
 import { checkedInput } from './checked-input.util.js';
@@ -118,7 +118,11 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     for (const field of context.preserveFields ?? []) if (before[field] !== undefined) kept[field] = before[field];
     const merged = given ? { ...given, ...kept } : input;
     const data = checkedInput(definition, merged, 'replace', before);
-    if (!context.writeEvenIfUnchanged && replacesNothing(definition, data, before)) return before;
+    if (!context.writeEvenIfUnchanged && !blindTo(definition, context) && replacesNothing(definition, data, before)) {
+      // A context that would fail the write fails it though nothing is written.
+      checkWriteContext(definition.name, context);
+      return before;
+    }
     return this.commit(definition, 'replaced', id, before.version + 1, data, context)!;
   }
 
@@ -130,7 +134,10 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     for (const [field, value] of Object.entries(data)) {
       if ((value ?? undefined) === before[field]) delete data[field];
     }
-    if (Object.keys(data).length === 0 && !context.writeEvenIfUnchanged) return before;
+    if (Object.keys(data).length === 0 && !context.writeEvenIfUnchanged) {
+      checkWriteContext(definition.name, context);
+      return before;
+    }
     return this.commit(definition, 'updated', id, before.version + 1, data, context)!;
   }
 

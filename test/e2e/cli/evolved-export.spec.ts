@@ -19,6 +19,29 @@ class PlotV2 {
   @Field() owner!: string;
 }
 
+/** A field named like the mark of a deleted record, later removed, on an entity with soft delete since. */
+@Entity('chores')
+class ChoreV1 {
+  @Field() code!: string;
+  @Field({ type: 'date', required: false }) deletedAt?: Date;
+}
+
+@Entity({ name: 'chores', softDelete: true })
+class ChoreV2 {
+  @Field() code!: string;
+}
+
+/** Renamed, on the same route path: the catalog no longer lists `jobs`. */
+@Entity({ name: 'jobs', path: 'jobs' })
+class JobV1 {
+  @Field() code!: string;
+}
+
+@Entity({ name: 'tasks', path: 'jobs' })
+class JobV2 {
+  @Field() code!: string;
+}
+
 describe('cli export and import of a store its classes changed under', () => {
   let dir: ReturnType<typeof makeTempDir>;
   beforeEach(() => (dir = makeTempDir('nde-cli-evolved-')));
@@ -59,6 +82,33 @@ describe('cli export and import of a store its classes changed under', () => {
     expect((await runCli(['verify', '--path', target])).code).toBe(0);
     const again = await runCli(['export', '--path', target]);
     expect(ndjson(again.stdout)).toEqual(ndjson(readFileSync(file, 'utf8')));
+  });
+
+  it('exports a removed field named deletedAt of a live record as the removed field it is, not as a deletion', async () => {
+    const source = join(dir.path, 'source');
+    await asApp(source, ChoreV1, async (storage) => {
+      const definition = storage.definitionOf(ChoreV1);
+      await storage.write((tx) => tx.create(definition, { code: 'a', deletedAt: '2026-01-01T00:00:00.000Z' }));
+    });
+    await asApp(source, ChoreV2, async () => undefined);
+    const exported = await runCli(['export', '--path', source]);
+    const [, line] = ndjson(exported.stdout);
+    expect(line.record).not.toHaveProperty('deletedAt');
+    const target = join(dir.path, 'copy');
+    expect((await runCli(['import', '--create', '--path', target], exported.stdout)).code).toBe(0);
+    expect(ndjson((await runCli(['export', '--path', target])).stdout)[1].record).toMatchObject({ code: 'a' });
+  });
+
+  it('prints the events of an entity renamed since, which the catalog no longer lists', async () => {
+    const path = join(dir.path, 'data');
+    await asApp(path, JobV1, async (storage) => {
+      const definition = storage.definitionOf(JobV1);
+      await storage.write((tx) => tx.create(definition, { code: 'a' }));
+    });
+    await asApp(path, JobV2, async () => undefined);
+    const old = await runCli(['events', '--entity', 'jobs', '--path', path]);
+    expect(old.code).toBe(0);
+    expect(ndjson(old.stdout).map((event) => [event.entity, event.type])).toEqual([['jobs', 'created']]);
   });
 
   it('still refuses a property the entity does not declare', async () => {

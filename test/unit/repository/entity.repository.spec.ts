@@ -554,6 +554,13 @@ describe('EntityRepository', () => {
       await expect(permits.create({ number: 'P-1', county: 'c' } as Permit)).resolves.toMatchObject({ version: 1 });
     });
 
+    it('checks the context of a write that changes nothing, as of one that does', async () => {
+      const created = await permits.create({ number: 'P-1', county: 'c' } as Permit);
+      const actor = 'x'.repeat(300);
+      await expect(permits.update(created.id, { county: 'c' }, { actor })).rejects.toBeInstanceOf(InvalidRecordException);
+      await expect(permits.replace(created.id, { number: 'P-1', county: 'c' } as Permit, { actor })).rejects.toBeInstanceOf(InvalidRecordException);
+    });
+
     it('takes an idempotencyKey for one create, not for the whole transaction', async () => {
       await expect(
         permits.transaction(
