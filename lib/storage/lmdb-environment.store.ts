@@ -211,9 +211,14 @@ export class LmdbEnvironment {
   /** Runs a write's callback; fails it when it began another write (see `refuseNestedWrite`). */
   private runRefusingNested<R>(fn: () => R): R {
     this.nestedWrite = false;
-    const result = fn();
-    if (this.nestedWrite) throw new TypeError(NESTED_WRITE);
-    return result;
+    try {
+      const result = fn();
+      if (this.nestedWrite) throw new TypeError(NESTED_WRITE);
+      return result;
+    } finally {
+      // Answered here: a write around this one (a replicated group's) is not refused for it.
+      this.nestedWrite = false;
+    }
   }
 
   /**
@@ -257,12 +262,12 @@ export class LmdbEnvironment {
 
   /**
    * Inside `dryRun`: runs `fn` in a child transaction, so that a throw takes back what it wrote
-   * and leaves what ran before it.
+   * and leaves what ran before it; a write begun inside `fn` fails it (see `refuseNestedWrite`).
    */
   orUndo<R>(fn: () => R): R {
     let result: { value: R } | undefined;
     this.requireRoot().transactionSync(() => {
-      result = { value: fn() };
+      result = { value: this.runRefusingNested(fn) };
     });
     return result!.value;
   }

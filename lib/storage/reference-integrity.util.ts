@@ -50,8 +50,7 @@ export function releaseReferences(
   const doomed = cascadeOf(relations, tablesOf, target, id);
   for (const { definition, id: other } of doomed.values()) refuseRestricted(relations, tablesOf, doomed, definition, other);
   const inherited: WriteContext = { ...(context.actor !== undefined && { actor: context.actor }), ...(context.request && { request: context.request }) };
-  // Referring records go before those they refer to, as the log had them when cascades recursed.
-  for (const { definition, id: other } of [...doomed.values()].reverse()) {
+  for (const { definition, id: other } of doomed.values()) {
     for (const { source, reference } of relations.referencesTo(definition)) {
       if (reference.onDelete !== 'setNull') continue;
       for (const referring of referringIds(tablesOf(source), reference.field, other, (candidate) => !doomed.has(keyOf(source, candidate)))) {
@@ -71,26 +70,49 @@ interface Doomed {
   id: string;
 }
 
-/** The record and every live record its delete cascades to, each once, each after the records it is reached from. */
+/**
+ * The record and every live record its delete cascades to, each once, in the order to delete
+ * them: each after the records that refer to it through a cascade (depth first, post-order, as
+ * the recursion before did), the record itself last; in a cycle, where the walk came back.
+ */
 function cascadeOf(
   relations: EntityRelations,
   tablesOf: (definition: EntityDefinition) => EntityTables,
   target: EntityDefinition,
   id: string,
 ): Map<string, Doomed> {
-  const doomed = new Map<string, Doomed>([[keyOf(target, id), { definition: target, id }]]);
-  const pending: Doomed[] = [{ definition: target, id }];
-  for (let next = pending.pop(); next; next = pending.pop()) {
-    for (const { source, reference } of relations.referencesTo(next.definition)) {
-      if (reference.onDelete !== 'cascade') continue;
-      for (const other of referringIds(tablesOf(source), reference.field, next.id, (candidate) => !doomed.has(keyOf(source, candidate)))) {
-        const found = { definition: source, id: other };
-        doomed.set(keyOf(source, other), found);
-        pending.push(found);
-      }
+  const seen = new Set<string>([keyOf(target, id)]);
+  const ordered = new Map<string, Doomed>();
+  const path: Array<{ doomed: Doomed; referring: Iterator<Doomed> }> = [
+    { doomed: { definition: target, id }, referring: cascadingTo(relations, tablesOf, target, id) },
+  ];
+  while (path.length > 0) {
+    const top = path[path.length - 1]!;
+    const next = top.referring.next();
+    if (next.done) {
+      path.pop();
+      ordered.set(keyOf(top.doomed.definition, top.doomed.id), top.doomed);
+      continue;
     }
+    const key = keyOf(next.value.definition, next.value.id);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    path.push({ doomed: next.value, referring: cascadingTo(relations, tablesOf, next.value.definition, next.value.id) });
   }
-  return doomed;
+  return ordered;
+}
+
+/** The live records that refer to `id` through a cascade reference. */
+function* cascadingTo(
+  relations: EntityRelations,
+  tablesOf: (definition: EntityDefinition) => EntityTables,
+  target: EntityDefinition,
+  id: string,
+): Generator<Doomed> {
+  for (const { source, reference } of relations.referencesTo(target)) {
+    if (reference.onDelete !== 'cascade') continue;
+    for (const other of referringIds(tablesOf(source), reference.field, id, () => true)) yield { definition: source, id: other };
+  }
 }
 
 /** Refuses the delete when a record it does not take with it refers to `id` through a `restrict` reference. */

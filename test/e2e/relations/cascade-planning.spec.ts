@@ -36,13 +36,30 @@ class Node {
   @Field({ required: false }) @Reference(() => Node, { onDelete: 'cascade' }) parentId?: string;
 }
 
+@Entity('cp-roots')
+class Root {
+  @Field() name!: string;
+}
+
+/** Listed before Mid: found first from the root, yet it refers to a Mid as well. */
+@Entity('cp-leaves')
+class Leaf {
+  @Field() @Reference(() => Root, { onDelete: 'cascade' }) rootId!: string;
+  @Field() @Reference(() => Mid, { onDelete: 'cascade' }) midId!: string;
+}
+
+@Entity('cp-mids')
+class Mid {
+  @Field() @Reference(() => Root, { onDelete: 'cascade' }) rootId!: string;
+}
+
 describe('what a delete takes with it through @Reference', () => {
   let t: TestApp;
   const repo = <T extends object>(entity: new () => T) => t.app.get<EntityRepository<T>>(getRepositoryToken(entity));
   const eventCount = () => t.app.get(EntityStorage).events(0, 100_000).length;
 
   beforeAll(async () => {
-    t = await createTestApp({ entities: [Parent, Child, Note, Lock, Pin, Node] });
+    t = await createTestApp({ entities: [Parent, Child, Note, Lock, Pin, Node, Root, Leaf, Mid] });
   });
   afterAll(() => t.close());
 
@@ -81,6 +98,22 @@ describe('what a delete takes with it through @Reference', () => {
 
     expect(await repo(Child).findById(child.id)).toBeNull();
     expect(await repo(Pin).findById(pin.id)).toBeNull();
+  });
+
+  it('deletes each record after every record that refers to it, whichever path found it first', async () => {
+    const root = await repo(Root).create({ name: 'r' });
+    const mid = await repo(Mid).create({ rootId: root.id });
+    const leaf = await repo(Leaf).create({ rootId: root.id, midId: mid.id });
+    const before = t.app.get(EntityStorage).log.lastSeq();
+
+    await repo(Root).delete(root.id);
+
+    const deletes = t.app.get(EntityStorage).events(before, 10);
+    expect(deletes.map((event) => [event.type, event.id])).toEqual([
+      ['deleted', leaf.id],
+      ['deleted', mid.id],
+      ['deleted', root.id],
+    ]);
   });
 
   it('deletes a cascade chain of any length, the records referring first, each once', async () => {

@@ -59,6 +59,25 @@ describeWhen(natsServerMissing(), 'the replication suite')('writes that change n
     }
   }, 60_000);
 
+  it('fail a transaction that begins a write inside its callback, and only it, however writes are grouped', async () => {
+    const first = onA.create({ title: 'first' });
+    let inner: Promise<unknown> | undefined;
+    // Queued behind the first write's append, with the next create: one replicated group.
+    const nested = onA.transaction((tx) => {
+      tx.create(Thing, { title: 'outer' });
+      inner = onA.create({ title: 'inner' });
+      return 'done';
+    });
+    const innocent = onA.create({ title: 'innocent' });
+    const [firstDone, nestedDone, innocentDone] = await Promise.allSettled([first, nested, innocent]);
+    expect([firstDone.status, nestedDone.status, innocentDone.status]).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((nestedDone as PromiseRejectedResult).reason).toBeInstanceOf(TypeError);
+    await expect(inner).rejects.toThrow(TypeError);
+    for (const title of ['outer', 'inner']) expect((await onA.find({ where: { title } })).items).toEqual([]);
+    expect((await onA.find({ where: { title: 'innocent' } })).items).toHaveLength(1);
+    expect((await a.app.get(EntityStorage).replication!.health()).problem).toBeUndefined();
+  }, 60_000);
+
   it('and answer an expected version the stream holds, not a conflict', async () => {
     const created = await onA.create({ title: 'x' });
     await onB.waitForSeq(onA.appliedSeq!);
