@@ -23,8 +23,15 @@ export function queryableFieldType(definition: EntityDefinition, field: string):
   return Object.prototype.hasOwnProperty.call(MANAGED_TYPES, field) ? MANAGED_TYPES[field] : definition.fieldsByName.get(field)?.type;
 }
 
+const QUERY_KEYS: ReadonlySet<string> = new Set(['where', 'sort', 'limit', 'cursor', 'deleted']);
+
 /** Checks a query against the definition and brings every value to stored form. */
 export function normalizeQuery(definition: EntityDefinition, query: FindQuery = {}): NormalizedQuery {
+  // `find({ status: 'open' })` would otherwise list every record, as if unfiltered.
+  for (const key of Object.keys(query)) {
+    if (!QUERY_KEYS.has(key))
+      throw new InvalidQueryException(`unknown query key ${key}: a query takes ${[...QUERY_KEYS].join(', ')} (conditions go under where)`);
+  }
   const clauses: QueryClause[] = [];
   for (const [field, condition] of Object.entries(query.where ?? {})) {
     const type = queryableFieldType(definition, field);

@@ -673,6 +673,13 @@ describe('EntityRepository', () => {
       }
     });
 
+    it('refuses a condition given beside where rather than list every record as if unfiltered', async () => {
+      await seed();
+      await expect(permits.find({ county: 'Travis' } as never)).rejects.toThrow(
+        'unknown query key county: a query takes where, sort, limit, cursor, deleted (conditions go under where)',
+      );
+    });
+
     it('finds a record whose long value falls in a range bounded by a shorter string', async () => {
       // 850 bytes per component for a one-field index: the record's value is cut to 824 bytes
       // plus a hash, the bound is kept whole. The record's value is below the bound.
