@@ -61,8 +61,9 @@ export function registerImportCommand(program: Command): void {
         const lacking = new Map<string, number>();
         const stored = (definition: EntityDefinition, record: StoredRecord) => {
           for (const field of definition.fields) {
-            if (field.required && record[field.name] === undefined)
-              lacking.set(`${definition.name}.${field.name}`, (lacking.get(`${definition.name}.${field.name}`) ?? 0) + 1);
+            if (!field.required || record[field.name] !== undefined) continue;
+            const name = `${definition.name}.${field.name}`;
+            lacking.set(name, (lacking.get(name) ?? 0) + 1);
           }
           if (definition.references.length === 0) return;
           const ids = referring.get(definition.name);

@@ -185,8 +185,9 @@ export class StoreReplicator implements WriteSequencer {
         // Nothing to append, so no append can fail on a stream that moved on: an answer decided
         // on a state behind the stream (a no-op, a version conflict, a missing record) would be
         // stale. Decide again once this instance has what the stream holds.
-        if ((await this.streamLast()) > decided.position.seq) {
-          await this.catchUp();
+        const last = await this.streamLast();
+        if (last > decided.position.seq) {
+          await this.waitFor(last);
           continue;
         }
         return answer();
