@@ -23,7 +23,7 @@ import { RecordNotFoundException } from '../storage/record-not-found.exception.j
 import { createBodyValidator, validateBatch } from './entity-body.util.js';
 import { classStem, type EntityDtos } from './entity-dto.factory.js';
 import { entityRouteDocs } from './entity-route-docs.decorator.js';
-import { etagOf, expectedVersionOf, noneMatchHolds } from './if-match.util.js';
+import { etagOf, noneMatchHolds, writeConditionsOf } from './if-match.util.js';
 import { includeOf } from './include-query.util.js';
 import { parseListQuery } from './list-query.util.js';
 import { toAuditView } from './audit-view.util.js';
@@ -213,7 +213,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       const id = paramOf(request, 'id');
       return this.routes.revert.serve(request, response, id, async (decision, body) => {
         const version = revertVersionOf(body);
-        const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
+        const context = this.context(request, decision, writeConditionsOf(request.headers));
         return this.respond(response, await this.repository.revert(id, version, context));
       });
     }
@@ -243,7 +243,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       }
       const route = purge ? this.routes.purge : this.routes.remove;
       return route.serve(request, response, id, async (decision) => {
-        const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
+        const context = this.context(request, decision, writeConditionsOf(request.headers));
         await (purge ? this.repository.purge(id, context) : this.repository.delete(id, context));
       });
     }
@@ -255,7 +255,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       const id = paramOf(request, 'id');
       return this.routes.restore.serve(request, response, id, async (decision, body) => {
         if (Object.keys(body as object).length > 0) throw new BadRequestException('restore takes no fields: send {}');
-        const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
+        const context = this.context(request, decision, writeConditionsOf(request.headers));
         return this.respond(response, await this.repository.restore(id, context));
       });
     }
@@ -289,7 +289,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     ): Promise<Record<string, unknown>> {
       const id = paramOf(request, 'id');
       return route.serve(request, response, id, async (decision, body) => {
-        const context = this.context(request, decision, { expectedVersion: expectedVersionOf(request.headers['if-match']) });
+        const context = this.context(request, decision, writeConditionsOf(request.headers));
         return this.respond(response, await write(id, body, context));
       });
     }

@@ -22,6 +22,7 @@ import { StorageFailureException } from '../storage/storage-failure.exception.js
 import { ReferenceConflictException } from '../storage/reference-conflict.exception.js';
 import { UniqueConstraintException } from '../storage/unique-constraint.exception.js';
 import { VersionConflictException } from '../storage/version-conflict.exception.js';
+import { VersionMatchedException } from '../storage/version-matched.exception.js';
 
 const logger = new EntitiesLogger('EntitiesHttp');
 
@@ -36,6 +37,7 @@ export function entityErrorToHttp(error: unknown): unknown {
   if (error instanceof VersionConflictException) {
     return new PreconditionFailedException(`version ${error.expectedVersion} is stale; the record is at version ${error.actualVersion}`);
   }
+  if (error instanceof VersionMatchedException) return new PreconditionFailedException(`the record is at version ${error.version}, which If-None-Match names`);
   if (error instanceof UniqueConstraintException || error instanceof ReferenceConflictException || error instanceof IdempotencyConflictException) {
     return new ConflictException(error.message);
   }

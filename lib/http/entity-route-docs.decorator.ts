@@ -26,6 +26,13 @@ import { aRecordOf, classStem, type EntityDtos } from './entity-dto.factory.js';
 import { includableNames, IncludeParameter, ListQueryParameters } from './list-query-parameters.decorator.js';
 
 const IfMatch = () => ApiHeader({ name: 'If-Match', required: false, description: 'The ETag ("<version>") the record must still have; 412 otherwise' });
+const IfNoneMatch = () =>
+  ApiHeader({
+    name: 'If-None-Match',
+    required: false,
+    description: 'ETags ("<version>", weak or not) or *: 412 if the record is at one of them (at any, for *)',
+  });
+const Stale = () => ApiPreconditionFailedResponse({ description: 'If-Match names a stale version, or If-None-Match the current one; nothing was changed' });
 // Documented rather than declared with @Param: every param decorator runs the app's global pipes, a few promises per request.
 export const IdParam = () => ApiParam({ name: 'id', required: true, type: String });
 const NotFound = () => ApiNotFoundResponse({ description: 'No record has this id' });
@@ -66,6 +73,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
     stacked(
       ApiOperation(operation),
       IfMatch(),
+      IfNoneMatch(),
       ApiBody({ type: body }),
       NotJson(),
       TooLarge(),
@@ -73,7 +81,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
       ApiBadRequestResponse({ description: 'The body is not valid, or changes an immutable field' }),
       NotFound(),
       Conflict('A unique index already holds these values'),
-      ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
+      Stale(),
       IdParam(),
     );
   return {
@@ -189,6 +197,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
           description: 'A replace with the values of that version; needs the update and history permissions. Fields the caller may not write keep theirs.',
         }),
         IfMatch(),
+        IfNoneMatch(),
         ApiBody({
           schema: {
             type: 'object',
@@ -205,7 +214,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         ApiNotFoundResponse({ description: 'No record has this id, or it had no such version' }),
         Conflict('A unique index already holds those values'),
         Gone(),
-        ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
+        Stale(),
         IdParam(),
       ),
     replace: () =>
@@ -228,24 +237,26 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
                 '`purge=true` (needs the admin permission) removes a live or deleted record for good.',
             }),
             IfMatch(),
+            IfNoneMatch(),
             ApiQuery({ name: 'purge', required: false, type: Boolean, description: 'Remove the record for good (admin permission)' }),
             ApiNoContentResponse({ description: 'Deleted (or purged)' }),
             ApiBadRequestResponse({ description: 'purge is not true or false, or another query parameter or a repeated one' }),
             ApiNotFoundResponse({ description: 'No record has this id (with purge: no live or deleted record)' }),
             DeleteConflict(),
-            ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
+            Stale(),
             IdParam(),
           )
         : stacked(
             ApiOperation({ summary: `Delete ${aRecord}` }),
             IfMatch(),
+            IfNoneMatch(),
             ApiNoContentResponse({ description: 'Deleted' }),
             ApiBadRequestResponse({
               description: 'A query parameter other than purge (which changes nothing here: every delete is final), or purge not true or false',
             }),
             NotFound(),
             DeleteConflict(),
-            ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
+            Stale(),
             IdParam(),
           ),
     restore: () =>
@@ -261,10 +272,11 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         TooLarge(),
         ApiBadRequestResponse({ description: 'The body is not {}' }),
         ApiHeader({ name: 'If-Match', required: false, description: 'The ETag ("<version>") the deleted record must still have; 412 otherwise' }),
+        IfNoneMatch(),
         ApiOkResponse({ type: dtos.record, headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } } }),
         ApiNotFoundResponse({ description: 'No deleted record has this id' }),
         Conflict('Another record took one of its unique values since it was deleted'),
-        ApiPreconditionFailedResponse({ description: 'If-Match names a stale version; nothing was changed' }),
+        Stale(),
         IdParam(),
       ),
     history: () =>

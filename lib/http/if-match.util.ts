@@ -1,4 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
+import type { NoneMatch, WriteContext } from '../storage/write-context.interface.js';
+import type { HttpRequest } from './request-meta.util.js';
 
 // No leading zero: compared strongly, `"01"` is not the ETag `"1"` this package sends.
 const STRONG_VERSION = /^(?:"([1-9]\d{0,14})"|([1-9]\d{0,14}))$/;
@@ -38,6 +40,35 @@ export function noneMatchHolds(header: string | string[] | undefined, version: n
     if (value === '*' || value === tag || value === `W/${tag}`) return true;
   }
   return false;
+}
+
+// An entity tag (RFC 9110 8.8.3): opaque characters between quotes, weak or not.
+const ENTITY_TAG = /^(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*"$/;
+const VERSION_TAG = /^(?:W\/)?"([1-9]\d{0,14})"$/;
+
+/**
+ * The versions an `If-None-Match` header on a write names, which the write must not find the
+ * record at (RFC 9110 13.1.2: a write whose `If-None-Match` matches fails with 412): `'*'` for
+ * any, else the versions of its ETags, compared weakly. Tags this package never sends match
+ * nothing. A header that is not `*` or a list of ETags gets 400 rather than being ignored: a
+ * client that sends one means a precondition.
+ */
+export function noneMatchOf(header: string | string[] | undefined): NoneMatch | undefined {
+  if (header === undefined) return undefined;
+  const items = (Array.isArray(header) ? header.join(',') : header).split(',').map((item) => item.trim());
+  if (items.length === 1 && items[0] === '*') return '*';
+  const versions = new Set<number>();
+  for (const item of items) {
+    if (!ENTITY_TAG.test(item)) throw new BadRequestException('If-None-Match must be * or a list of ETags such as "3"');
+    const version = VERSION_TAG.exec(item);
+    if (version) versions.add(Number(version[1]));
+  }
+  return versions;
+}
+
+/** The preconditions of a write on one record: the version its `If-Match` expects, the ones its `If-None-Match` refuses. */
+export function writeConditionsOf(headers: HttpRequest['headers']): Pick<WriteContext, 'expectedVersion' | 'noneMatch'> {
+  return { expectedVersion: expectedVersionOf(headers['if-match']), noneMatch: noneMatchOf(headers['if-none-match']) };
 }
 
 /** The ETag of a record version. */

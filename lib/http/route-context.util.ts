@@ -10,7 +10,7 @@ export function readerOf(decision: AccessDecision): DecidedContext {
 }
 
 /** What a route reads from its request for a write: spread last, it can name nothing the route sets. */
-export type RouteWriteOptions = Pick<WriteContext, 'idempotencyKey' | 'expectedVersion'>;
+export type RouteWriteOptions = Pick<WriteContext, 'idempotencyKey' | 'expectedVersion' | 'noneMatch'>;
 
 /** The write context of a request: the route's decision (its principal the actor), and its details for the audit trail. */
 export function writeContextOf(decision: AccessDecision, extra: RouteWriteOptions, request: RequestMeta): RepositoryWriteContext & DecidedContext {

@@ -35,8 +35,6 @@ export type RouteMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** The work of a route once the request may go on: `body` is the validated body of a route that takes one. */
 export type RouteWork<R> = (decision: AccessDecision, body: unknown) => Promise<R>;
 
-const WRITE_ACTIONS: ReadonlySet<EntityAction> = new Set(['create', 'update', 'delete']);
-
 /**
  * One generated route's stages, run inside its handler in the order Nest would run a guard,
  * an interceptor and pipes: the request id and metrics, then access (401, 403; a refused
@@ -152,10 +150,14 @@ export class RouteGate {
     throw entityErrorToHttp(error);
   }
 
-  /** A refused write on an `@Audited` entity, refused up front or by an owner rule or grant on the record. */
+  /**
+   * A refused write on an `@Audited` entity, refused up front or by an owner rule or grant on
+   * the record. Every route but a GET writes (a purge and the grants routes under `admin`, a
+   * restore under `delete`), so the method says which refusals are writes, not the action.
+   */
   private async auditDenial(request: HttpRequest, id: string | undefined): Promise<void> {
     const { definition, audit, adapterHost } = this.services;
-    if (!definition.audited || !WRITE_ACTIONS.has(this.action)) return;
+    if (!definition.audited || this.method === 'GET') return;
     const { principal } = await resolvePrincipal(request, this.services.options);
     await audit.recordDenied({
       entity: definition.name,

@@ -1,6 +1,6 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
-import type { AccessDecision, AccessPolicy } from '../repository/access-policy.interface.js';
+import type { AccessDecision, AccessPolicy, HeldPermissions } from '../repository/access-policy.interface.js';
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
 import { AccessDeniedException } from '../repository/access-denied.exception.js';
@@ -90,7 +90,7 @@ export class EntityAccess implements AccessPolicy {
     if (decision.entityWide) return;
     const right: RecordRight = action === 'update' || action === 'delete' ? action : 'read';
     if (this.allows(definition, decision, record, right)) return;
-    const readable = right !== 'read' && (this.holdsEntity(definition, 'read', decision) || this.allows(definition, decision, record, 'read'));
+    const readable = right !== 'read' && (this.holdsEntity(definition, 'read', decision.permissions) || this.allows(definition, decision, record, 'read'));
     throw new AccessDeniedException(
       readable ? 'forbidden' : 'concealed',
       readable ? `${action} on this ${definition.name} record is not allowed` : `${definition.name} ${JSON.stringify(record.id)} not found`,
@@ -120,7 +120,11 @@ export class EntityAccess implements AccessPolicy {
     const context: WriteContext = {};
     if (principal) context.actor = principal.id;
     const unreadable = this.unreadableFields(definition, decision);
-    if (fields.some((field) => unreadable.has(field) || definition.fieldsByName.get(field)?.hidden)) context.writeEvenIfUnchanged = true;
+    // A change that writes nothing keeps the version, which would tell a caller that may not
+    // read a field (or, without the entity's read permission, perhaps the whole record) that
+    // it already held the value sent: such writes always make a version.
+    const blind = id !== undefined && !this.holdsEntity(definition, 'read', decision.permissions);
+    if (blind || fields.some((field) => unreadable.has(field) || definition.fieldsByName.get(field)?.hidden)) context.writeEvenIfUnchanged = true;
     if (id !== undefined) {
       if (!decision.entityWide) context.authorize = (record) => this.checkRecord(definition, decision, action, record);
       context.preserveFields = new Set([...unwritable, ...(owner ? [owner] : [])]);
@@ -133,6 +137,10 @@ export class EntityAccess implements AccessPolicy {
   /** Whether a record belongs in a list answered under a decision that is not entity-wide. */
   canRead(definition: EntityDefinition, decision: AccessDecision, record: StoredRecord): boolean {
     return decision.entityWide || this.allows(definition, decision, record, 'read');
+  }
+
+  mayRead(definition: EntityDefinition, principal: Principal | undefined, permissions: HeldPermissions, record: StoredRecord): boolean {
+    return this.holdsEntity(definition, 'read', permissions) || this.allows(definition, { principal }, record, 'read');
   }
 
   permits(definition: EntityDefinition, decision: AccessDecision, record: StoredRecord): boolean {
@@ -171,12 +179,12 @@ export class EntityAccess implements AccessPolicy {
     return definition.permissions?.owner !== undefined || this.acl.hasGrantsIn(principal, definition.name);
   }
 
-  private holdsEntity(definition: EntityDefinition, action: EntityAction, decision: AccessDecision): boolean {
+  private holdsEntity(definition: EntityDefinition, action: EntityAction, permissions: HeldPermissions): boolean {
     const requirement = requirementFor(definition, action, this.options.requirePermissions ?? false);
-    return requirement.kind === 'open' || (requirement.kind === 'permission' && decision.permissions.holds(requirement.permission));
+    return requirement.kind === 'open' || (requirement.kind === 'permission' && permissions.holds(requirement.permission));
   }
 
-  private allows(definition: EntityDefinition, decision: AccessDecision, record: StoredRecord, right: RecordRight): boolean {
+  private allows(definition: EntityDefinition, decision: Pick<AccessDecision, 'principal'>, record: StoredRecord, right: RecordRight): boolean {
     const principal = decision.principal;
     if (!principal) return false;
     const owner = definition.permissions?.owner;

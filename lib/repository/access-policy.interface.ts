@@ -36,6 +36,8 @@ export interface AccessPolicy {
   issued(decision: AccessDecision): boolean;
   /** Whether a record belongs in a list answered under a decision that is not entity-wide. */
   canRead(definition: EntityDefinition, decision: AccessDecision, record: StoredRecord): boolean;
+  /** Whether a principal, holding `permissions`, may read one record: through the entity's read rule, the owner rule or a grant. */
+  mayRead(definition: EntityDefinition, principal: Principal | undefined, permissions: HeldPermissions, record: StoredRecord): boolean;
   /** Whether a decision allows its action on one record (entity-wide, or through the owner rule or a grant). */
   permits(definition: EntityDefinition, decision: AccessDecision, record: StoredRecord): boolean;
   /** Fields the decision's principal may not read. */

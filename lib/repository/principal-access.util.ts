@@ -75,8 +75,10 @@ export function readFor(
 }
 
 /**
- * A record as a call made with `context` returns it: for a principal, as the generated
- * routes answer it; for trusted code, every declared field, hidden ones included.
+ * A record as a write made with `context` returns it: for a principal, as the generated
+ * routes answer it, and to one that may change the record but not read it (an `update`
+ * permission or grant without `read`), only its id and version, so a write's answer never
+ * shows what a read would conceal; for trusted code, every declared field, hidden ones included.
  */
 export function shapeFor(
   access: AccessPolicy | undefined,
@@ -85,7 +87,13 @@ export function shapeFor(
   record: StoredRecord,
   unreadable: ReadonlySet<string> = unreadableTo(access, definition, context),
 ): Record<string, unknown> {
-  return 'principal' in context ? toRecordView(definition, record, unreadable) : toDeclaredRecord(definition, record);
+  if (!('principal' in context)) return toDeclaredRecord(definition, record);
+  if (access) {
+    const principal = context.principal ?? undefined;
+    const permissions = decidedFor(access, definition, context)?.permissions ?? access.permissionsOf(principal);
+    if (!access.mayRead(definition, principal, permissions, record)) return { id: record.id, version: record.version };
+  }
+  return toRecordView(definition, record, unreadable);
 }
 
 /**

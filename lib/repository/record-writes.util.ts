@@ -1,6 +1,8 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
+import { ReferenceConflictException } from '../storage/reference-conflict.exception.js';
+import { UniqueConstraintException } from '../storage/unique-constraint.exception.js';
 import type { AccessPolicy } from './access-policy.interface.js';
 import { EntityTransaction, type TransactionRules } from './entity.transaction.js';
 import { checkedWriteFor, readFor, shapeFor, unreadableTo } from './principal-access.util.js';
@@ -38,7 +40,7 @@ export async function createRecords(
     try {
       return checkedWriteFor(access, definition, requested, 'create', item);
     } catch (error) {
-      throw error instanceof InvalidRecordException ? elementProblems(definition, index, error) : error;
+      throw inElement(definition, index, error);
     }
   });
   const writeContext = checked[0]?.context ?? checkedWriteFor(access, definition, requested, 'create', {}).context;
@@ -48,7 +50,7 @@ export async function createRecords(
         try {
           return tx.create(definition, item, writeContext);
         } catch (error) {
-          throw error instanceof InvalidRecordException ? elementProblems(definition, index, error) : error;
+          throw inElement(definition, index, error);
         }
       }),
     ),
@@ -149,10 +151,15 @@ export async function runTransaction<R>(
   });
 }
 
-/** The problems of one element of a batch, each naming its index. */
-function elementProblems(definition: EntityDefinition, index: number, error: InvalidRecordException): InvalidRecordException {
-  return new InvalidRecordException(
-    definition.name,
-    error.problems.map((problem) => `[${index}] ${problem}`),
-  );
+/** A batch element's failure, naming the element: its problems, unique conflict or dangling reference. */
+function inElement(definition: EntityDefinition, index: number, error: unknown): unknown {
+  if (error instanceof InvalidRecordException) {
+    return new InvalidRecordException(
+      definition.name,
+      error.problems.map((problem) => `[${index}] ${problem}`),
+    );
+  }
+  if (error instanceof UniqueConstraintException) return new UniqueConstraintException(error.entity, error.index, error.fields, index);
+  if (error instanceof ReferenceConflictException) return new ReferenceConflictException(error.entity, error.detail, index);
+  return error;
 }

@@ -4,6 +4,7 @@ import type { DeletedRecord, StoredRecord } from './entity-event.interface.js';
 import { InvalidRecordException } from './invalid-record.exception.js';
 import { RecordNotFoundException } from './record-not-found.exception.js';
 import { VersionConflictException } from './version-conflict.exception.js';
+import { VersionMatchedException } from './version-matched.exception.js';
 import type { WriteContext } from './write-context.interface.js';
 
 /** The live record a write changes, as the write expects it; `RecordNotFoundException` when there is none. */
@@ -22,16 +23,21 @@ export function deletedOrFail(tx: CommittingTransaction, definition: EntityDefin
   return deleted;
 }
 
-/** The write's record-level access check and expected version, against the record as it is. */
+/** The write's record-level access check and the versions it expects and refuses, against the record as it is. */
 function checkCurrent(definition: EntityDefinition, record: StoredRecord, context: WriteContext): void {
   context.authorize?.(record);
-  if (context.expectedVersion === undefined) return;
-  // Said as what it is: compared as it is, `'2'` or `NaN` would read as a version conflict.
-  if (!Number.isSafeInteger(context.expectedVersion) || context.expectedVersion < 1) {
-    throw new InvalidRecordException(definition.name, ['expectedVersion must be a positive integer']);
+  if (context.expectedVersion !== undefined) {
+    // Said as what it is: compared as it is, `'2'` or `NaN` would read as a version conflict.
+    if (!Number.isSafeInteger(context.expectedVersion) || context.expectedVersion < 1) {
+      throw new InvalidRecordException(definition.name, ['expectedVersion must be a positive integer']);
+    }
+    if (context.expectedVersion !== record.version) {
+      throw new VersionConflictException(definition.name, record.id, context.expectedVersion, record.version);
+    }
   }
-  if (context.expectedVersion !== record.version) {
-    throw new VersionConflictException(definition.name, record.id, context.expectedVersion, record.version);
+  const refused = context.noneMatch;
+  if (refused !== undefined && (refused === '*' || refused.has(record.version))) {
+    throw new VersionMatchedException(definition.name, record.id, record.version);
   }
 }
 

@@ -1,5 +1,8 @@
 import type { RequestMeta, StoredRecord } from './entity-event.interface.js';
 
+/** Record versions a write must not find (see `WriteContext.noneMatch`): `'*'` for any. */
+export type NoneMatch = '*' | ReadonlySet<number>;
+
 /** Options of one repository write. */
 export interface WriteContext {
   /** Who makes the change; recorded in the event log, history and audit. */
@@ -12,6 +15,12 @@ export interface WriteContext {
    * Scoped per entity and actor; remembered for the module's `idempotencyTtl`.
    */
   idempotencyKey?: string;
+  /**
+   * @internal
+   * The versions an `If-None-Match` header names: a record at one of them (at any, for `'*'`)
+   * fails the write with `VersionMatchedException`, answered 412.
+   */
+  noneMatch?: NoneMatch;
   /** HTTP details kept in the audit trail; set by the generated controllers. */
   request?: RequestMeta;
   /**

@@ -40,6 +40,14 @@ class AuditedLedger {
   @Field() entry!: string;
 }
 
+/** Purging and grants need 'drafts:admin', which the deleter lacks. */
+@Entity({ name: 'drafts', softDelete: true })
+@Permission({ read: 'drafts:read', delete: 'drafts:delete' })
+@Audited()
+class AuditedDraft {
+  @Field() title!: string;
+}
+
 const AUDITOR: Principal = { id: 'auditor', permissions: ['docs:read', 'docs:update', 'memos:read', 'memos:update'] };
 
 describe.each(PLATFORMS)('the audit of refused writes on %s', (platform) => {
@@ -49,14 +57,16 @@ describe.each(PLATFORMS)('the audit of refused writes on %s', (platform) => {
   let docs: EntityRepository<AuditedDoc>;
   let memos: EntityRepository<AuditedMemo>;
   let ledgers: EntityRepository<AuditedLedger>;
+  let drafts: EntityRepository<AuditedDraft>;
 
   beforeAll(async () => {
-    t = await createTestApp({ entities: [AuditedDoc, AuditedMemo, AuditedLedger], platform, module: { getPrincipal: principalFromHeader } });
+    t = await createTestApp({ entities: [AuditedDoc, AuditedMemo, AuditedLedger, AuditedDraft], platform, module: { getPrincipal: principalFromHeader } });
     audit = t.app.get(AuditService);
     acl = t.app.get(AclService);
     docs = t.app.get(getRepositoryToken(AuditedDoc));
     memos = t.app.get(getRepositoryToken(AuditedMemo));
     ledgers = t.app.get(getRepositoryToken(AuditedLedger));
+    drafts = t.app.get(getRepositoryToken(AuditedDraft));
   });
 
   afterAll(async () => {
@@ -243,6 +253,28 @@ describe.each(PLATFORMS)('the audit of refused writes on %s', (platform) => {
       expect.objectContaining({ action: 'denied', actor, entity: 'docs', request: expect.objectContaining({ route: 'POST /docs' }) }),
       expect.objectContaining({ action: 'denied', actor, entity: 'docs', request: expect.objectContaining({ route: 'POST /docs/batch' }) }),
     ]);
+  });
+
+  it('records a refused purge and refused grant changes, writes under the admin right, and no refused read of the grants', async () => {
+    const { id } = await drafts.create({ title: 'seed' });
+    const deleter = as({ id: unique('deleter'), permissions: ['drafts:read', 'drafts:delete'] });
+    expectNestError(await http(t).delete(`/drafts/${id}?purge=true`).set(deleter), 403);
+    expectNestError(
+      await http(t)
+        .post(`/drafts/${id}/grants`)
+        .set(deleter)
+        .send({ subject: 'someone', rights: ['read'] }),
+      403,
+    );
+    expectNestError(await http(t).delete(`/drafts/${id}/grants/someone`).set(deleter), 403);
+    expectNestError(await http(t).get(`/drafts/${id}/grants`).set(deleter), 403);
+    expect(await entriesOf('drafts', id)).toEqual([
+      expect.objectContaining({ action: 'create' }),
+      denial('drafts', id, `DELETE /drafts/${id}`),
+      denial('drafts', id, `POST /drafts/${id}/grants`),
+      denial('drafts', id, `DELETE /drafts/${id}/grants/someone`),
+    ]);
+    expect(await drafts.findById(id)).toEqual(expect.objectContaining({ version: 1 }));
   });
 
   it('shows denials in GET /docs/:id/audit to a principal allowed to read the trail', async () => {
