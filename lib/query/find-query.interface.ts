@@ -24,8 +24,8 @@ export interface FindQuery {
   sort?: string;
   /** Page size, 1 to 1000. Default 50. */
   limit?: number;
-  /** The `nextCursor` of the previous page. */
-  cursor?: string;
+  /** The `nextCursor` of the previous page; `null` (a last page's) or none reads the first. */
+  cursor?: string | null;
   /**
    * On an entity with `softDelete`: `'exclude'` (default) lists live records, `'only'` the
    * deleted ones, `'include'` both. Deleted records carry `deletedAt`.

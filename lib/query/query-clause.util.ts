@@ -44,6 +44,7 @@ export function normalizeQuery(definition: EntityDefinition, query: FindQuery = 
     }
   }
   const rawSort = query.sort ?? 'id';
+  if (typeof rawSort !== 'string') throw new InvalidQueryException('sort must be a field name, or -field for descending');
   const descending = rawSort.startsWith('-');
   const sortField = descending ? rawSort.slice(1) : rawSort;
   if (!queryableFieldType(definition, sortField)) throw new InvalidQueryException(`cannot sort by ${sortField}: ${definition.name} has no such field`);
@@ -54,7 +55,10 @@ export function normalizeQuery(definition: EntityDefinition, query: FindQuery = 
   const deleted = query.deleted ?? 'exclude';
   if (!DELETED_MODES.has(deleted)) throw new InvalidQueryException('deleted must be exclude, include or only');
   if (deleted !== 'exclude' && !definition.softDelete) throw new InvalidQueryException(`${definition.name} keeps no deleted records (no softDelete)`);
-  return { clauses, sort: { field: sortField, descending }, limit, cursor: query.cursor, deleted };
+  // `null`, a last page's nextCursor, is no cursor: a loop may start from it.
+  const cursor = query.cursor ?? undefined;
+  if (cursor !== undefined && typeof cursor !== 'string') throw new InvalidQueryException('cursor must be the nextCursor of the page before');
+  return { clauses, sort: { field: sortField, descending }, limit, cursor, deleted };
 }
 
 function clauseValue(field: string, type: FieldType, op: FilterOperator, value: unknown): unknown {

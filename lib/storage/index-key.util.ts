@@ -79,9 +79,11 @@ function cutRoom(componentCount: number): number {
 /**
  * Whether a string can bound a key range exactly. A bound no longer than the part every cut
  * string keeps compares with each stored key as with the full value; a longer one is left
- * to the filter.
+ * to the filter. So is one holding a character up to U+0005, which long stored strings hold
+ * escaped (see `escapeLow`) and a short bound would not.
  */
 export function boundsExactly(value: string, componentCount: number): boolean {
+  if (LOW.test(value)) return false;
   return value.length * 3 <= cutRoom(componentCount) - 4 || Buffer.byteLength(value) <= cutRoom(componentCount) - 4;
 }
 

@@ -666,7 +666,9 @@ describe('EntityRepository', () => {
         { limit: 0 },
         { limit: 1001 },
         { sort: 'colour' },
+        { sort: 5 },
         { cursor: 'garbage' },
+        { cursor: 42 },
         { cursor: page.nextCursor!, sort: '-amount' },
       ]) {
         await expect(permits.find(query as never)).rejects.toBeInstanceOf(InvalidQueryException);
@@ -689,6 +691,32 @@ describe('EntityRepository', () => {
       expect(permits.explain({ where: { county: { lt: `${'a'.repeat(824)}c` } } })).toBe('scan records in order');
       expect((await permits.find({ where: { county: { lt: `${'a'.repeat(824)}c` } } })).items).toEqual([created]);
       expect((await permits.find({ where: { county: { lte: `${'a'.repeat(824)}c` } } })).items).toEqual([created]);
+    });
+
+    it("reads a first page for cursor: null, a last page's nextCursor", async () => {
+      await seed();
+      const last = await permits.find({ limit: 1000 });
+      expect(last.nextCursor).toBeNull();
+      expect(await permits.find({ limit: 1000, cursor: last.nextCursor })).toEqual(last);
+    });
+
+    it('finds long values holding U+0000 to U+0005 by range and prefix on their index, as a scan does', async () => {
+      // Long strings hold those characters escaped in index keys, so a bound holding one is left to the filter.
+      const long = await permits.create({ number: 'P-1', county: `A\u0001${'x'.repeat(70)}`, note: `A\u0001${'x'.repeat(70)}` } as Permit);
+      const short = await permits.create({ number: 'P-2', county: 'A\u0002', note: 'A\u0002' } as Permit);
+      const ids = (items: Array<{ id: string }>) => items.map((item) => item.id).sort();
+      for (const [condition, expected] of [
+        [{ prefix: 'A\u0001' }, [long.id]],
+        [{ lt: 'A\u0003' }, [long.id, short.id].sort()],
+        [{ lte: 'A\u0001z' }, [long.id]],
+        [{ gt: 'A\u0001' }, [long.id, short.id].sort()],
+        [{ gte: 'A\u0002' }, [short.id]],
+      ] as const) {
+        expect(ids((await permits.find({ where: { note: condition } })).items)).toEqual(expected);
+        expect(ids((await permits.find({ where: { county: condition } })).items)).toEqual(expected);
+      }
+      expect(permits.explain({ where: { county: { prefix: 'A\u0001' } } })).toBe('scan records in order');
+      expect(permits.explain({ where: { county: { prefix: 'A' } } })).toBe('index county by county[prefix], then sort');
     });
 
     it('finds a record whose long value starts with a prefix longer than the kept part of its key', async () => {
