@@ -98,3 +98,4 @@ export { StorageFailureException } from './storage/storage-failure.exception.js'
 export { ReferenceConflictException } from './storage/reference-conflict.exception.js';
 export { UniqueConstraintException } from './storage/unique-constraint.exception.js';
 export { VersionConflictException } from './storage/version-conflict.exception.js';
+export { VersionMatchedException } from './storage/version-matched.exception.js';

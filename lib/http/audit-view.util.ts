@@ -4,12 +4,12 @@ const NONE: ReadonlySet<string> = new Set();
 
 /**
  * An audit entry as `GET /P/:id/audit` returns it: changes to fields the principal may not read
- * left out; `actor` null for an anonymous write and `version` null for a refused one, so every
- * entry has the keys the API names.
+ * left out (every change, for `'all'`); `actor` null for an anonymous write and `version` null
+ * for a refused one, so every entry has the keys the API names.
  */
-export function toAuditView(entry: AuditEntry, unreadable: ReadonlySet<string> = NONE): Record<string, unknown> {
+export function toAuditView(entry: AuditEntry, unreadable: ReadonlySet<string> | 'all' = NONE): Record<string, unknown> {
   const changes: AuditEntry['changes'] = {};
-  for (const [field, change] of Object.entries(entry.changes)) if (!unreadable.has(field)) changes[field] = change;
+  if (unreadable !== 'all') for (const [field, change] of Object.entries(entry.changes)) if (!unreadable.has(field)) changes[field] = change;
   // Key by key: V8 takes about a microsecond to add a key after a spread that copied some.
   const view: Record<string, unknown> = { action: entry.action, actor: entry.actor ?? null, at: entry.at, version: entry.version ?? null };
   if (entry.migration !== undefined) view.migration = entry.migration;

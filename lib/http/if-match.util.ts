@@ -42,8 +42,9 @@ export function noneMatchHolds(header: string | string[] | undefined, version: n
   return false;
 }
 
-// An entity tag (RFC 9110 8.8.3): opaque characters between quotes, weak or not.
-const ENTITY_TAG = /^(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*"$/;
+// One element of an ETag list (RFC 9110 8.8.3, 5.6.1): an entity tag, weak or not, or nothing
+// (empty elements are ignored), then a comma or the end. Tags may hold commas.
+const LIST_ELEMENT = /^\s*(?:((?:W\/)?"[\x21\x23-\x7e\x80-\xff]*")\s*)?(?:,|$)/;
 const VERSION_TAG = /^(?:W\/)?"([1-9]\d{0,14})"$/;
 
 /**
@@ -55,15 +56,29 @@ const VERSION_TAG = /^(?:W\/)?"([1-9]\d{0,14})"$/;
  */
 export function noneMatchOf(header: string | string[] | undefined): NoneMatch | undefined {
   if (header === undefined) return undefined;
-  const items = (Array.isArray(header) ? header.join(',') : header).split(',').map((item) => item.trim());
-  if (items.length === 1 && items[0] === '*') return '*';
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (value.trim() === '*') return '*';
+  const tags = entityTagsOf(value);
+  if (!tags || tags.length === 0) throw new BadRequestException('If-None-Match must be * or a list of ETags such as "3"');
   const versions = new Set<number>();
-  for (const item of items) {
-    if (!ENTITY_TAG.test(item)) throw new BadRequestException('If-None-Match must be * or a list of ETags such as "3"');
-    const version = VERSION_TAG.exec(item);
+  for (const tag of tags) {
+    const version = VERSION_TAG.exec(tag);
     if (version) versions.add(Number(version[1]));
   }
   return versions;
+}
+
+/** The entity tags of a list, in order; `undefined` when it is not one. */
+function entityTagsOf(value: string): string[] | undefined {
+  const tags: string[] = [];
+  let rest = value;
+  while (rest.length > 0) {
+    const element = LIST_ELEMENT.exec(rest);
+    if (!element || element[0].length === 0) return undefined;
+    if (element[1]) tags.push(element[1]);
+    rest = rest.slice(element[0].length);
+  }
+  return tags;
 }
 
 /** The preconditions of a write on one record: the version its `If-Match` expects, the ones its `If-None-Match` refuses. */

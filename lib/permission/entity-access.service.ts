@@ -120,16 +120,14 @@ export class EntityAccess implements AccessPolicy {
     const context: WriteContext = {};
     if (principal) context.actor = principal.id;
     const unreadable = this.unreadableFields(definition, decision);
-    // A change that writes nothing keeps the version, which would tell a caller that may not
-    // read a field (or, without the entity's read permission, perhaps the whole record) that
-    // it already held the value sent: such writes always make a version.
-    const blind = id !== undefined && !this.holdsEntity(definition, 'read', decision.permissions);
-    if (blind || fields.some((field) => unreadable.has(field) || definition.fieldsByName.get(field)?.hidden)) context.writeEvenIfUnchanged = true;
+    if (fields.some((field) => unreadable.has(field) || definition.fieldsByName.get(field)?.hidden)) context.writeEvenIfUnchanged = true;
     if (id !== undefined) {
       if (!decision.entityWide) context.authorize = (record) => this.checkRecord(definition, decision, action, record);
       context.preserveFields = new Set([...unwritable, ...(owner ? [owner] : [])]);
       if (owner !== undefined) context.ownerField = owner;
       context.unreadable = unreadable;
+      // Whether this caller may read the record is known inside the transaction, from the record (see `WriteContext.readable`).
+      if (!this.holdsEntity(definition, 'read', decision.permissions)) context.readable = (record) => this.allows(definition, decision, record, 'read');
     }
     return { data: checked, context };
   }

@@ -36,7 +36,7 @@ function checkCurrent(definition: EntityDefinition, record: StoredRecord, contex
     }
   }
   const refused = context.noneMatch;
-  if (refused !== undefined && (refused === '*' || refused.has(record.version))) {
+  if (refused !== undefined && (refused === '*' || (refused instanceof Set && refused.has(record.version)))) {
     throw new VersionMatchedException(definition.name, record.id, record.version);
   }
 }

@@ -1,7 +1,6 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { StoredRecord } from './entity-event.interface.js';
 import { undeclaredFields } from './undeclared-fields.util.js';
-import type { WriteContext } from './write-context.interface.js';
 
 /**
  * Whether a replace's checked data leaves the record as it is: every declared field the same,
@@ -12,13 +11,4 @@ import type { WriteContext } from './write-context.interface.js';
 export function replacesNothing(definition: EntityDefinition, data: Readonly<Record<string, unknown>>, before: StoredRecord): boolean {
   for (const { name } of definition.fields) if ((data[name] ?? undefined) !== before[name]) return false;
   return undeclaredFields(definition, before).length === 0;
-}
-
-/**
- * Whether a checked replace's caller may not read some field: whether such a replace moved the
- * version would then tell it about values it cannot see (a default filled into a field it
- * left out, or not), so it always writes one.
- */
-export function blindTo(definition: EntityDefinition, context: WriteContext): boolean {
-  return context.unreadable !== undefined && (context.unreadable.size > 0 || definition.fields.some((field) => field.hidden));
 }

@@ -46,6 +46,13 @@ export interface WriteContext {
   unreadable?: ReadonlySet<string>;
   /**
    * @internal
+   * Set on a write checked for a principal without the entity's read permission: whether it
+   * may read this record (the owner rule, a grant). To one that may not, every field is
+   * unseen (see `unseenFields`) and every change writes a version.
+   */
+  readable?: (current: StoredRecord) => boolean;
+  /**
+   * @internal
    * An update or replace that changes nothing still writes a new version. Set for callers that
    * may write a field they may not read, so whether the version moved never tells them the
    * value, and for a revert, which is a new version by definition.

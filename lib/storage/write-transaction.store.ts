@@ -14,7 +14,8 @@ import { isRecordId, nextRecordId } from './record-id.util.js';
 import type { RecordMigration } from './record-migration.util.js';
 import { checkWriteContext } from './write-context.util.js';
 import { undeclaredFields } from './undeclared-fields.util.js';
-import { blindTo, replacesNothing } from './unchanged-replace.util.js';
+import { replacesNothing } from './unchanged-replace.util.js';
+import { recordUnseen, refuseUnseenImmutables, unseenFields } from './unseen-fields.util.js';
 import type { WriteContext } from './write-context.interface.js';
 import type { CommitOptions, CommittingTransaction } from './committing-transaction.interface.js';
 import { checkedInput } from './checked-input.util.js';
@@ -110,15 +111,16 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     checkOwnerKept(definition, context, input, before);
     const kept: Record<string, unknown> = {};
     const given = input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : undefined;
-    if (context.unreadable) {
-      for (const { name, hidden } of definition.fields) {
-        if ((hidden || context.unreadable.has(name)) && before[name] !== undefined && given?.[name] === undefined) kept[name] = before[name];
-      }
+    const unseen = unseenFields(definition, context, before);
+    if (unseen) {
+      refuseUnseenImmutables(definition, unseen, given);
+      for (const name of unseen) if (before[name] !== undefined && given?.[name] === undefined) kept[name] = before[name];
     }
     for (const field of context.preserveFields ?? []) if (before[field] !== undefined) kept[field] = before[field];
     const merged = given ? { ...given, ...kept } : input;
     const data = checkedInput(definition, merged, 'replace', before);
-    if (!context.writeEvenIfUnchanged && !blindTo(definition, context) && replacesNothing(definition, data, before)) {
+    // Whether the version moved would tell a caller about values it cannot see (a default filled into a field it left out, or not).
+    if (!context.writeEvenIfUnchanged && !(unseen && unseen.size > 0) && replacesNothing(definition, data, before)) {
       // A context that would fail the write fails it though nothing is written.
       checkWriteContext(definition.name, context);
       return before;
@@ -130,11 +132,13 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
   update(definition: EntityDefinition, id: string, patch: unknown, context: WriteContext = {}): StoredRecord {
     const before = currentOrFail(this, definition, id, context);
     checkOwnerKept(definition, context, patch, before);
+    const unseen = unseenFields(definition, context, before);
+    if (unseen) refuseUnseenImmutables(definition, unseen, patch);
     const data = checkedInput(definition, patch, 'update', before);
     for (const [field, value] of Object.entries(data)) {
       if ((value ?? undefined) === before[field]) delete data[field];
     }
-    if (Object.keys(data).length === 0 && !context.writeEvenIfUnchanged) {
+    if (Object.keys(data).length === 0 && !context.writeEvenIfUnchanged && !recordUnseen(context, before)) {
       checkWriteContext(definition.name, context);
       return before;
     }

@@ -1,4 +1,4 @@
-import { AclService, Entity, EntityRepository, Field, getRepositoryToken, Permission } from '../../../lib/index.js';
+import { AclService, Audited, Entity, EntityRepository, Field, getRepositoryToken, Permission } from '../../../lib/index.js';
 import { createTestApp, PLATFORMS, type TestApp } from '../../support/test-app.util.js';
 import { http, principalFromHeader, unique } from '../support/e2e.util.js';
 import { as } from './access.util.js';
@@ -10,8 +10,13 @@ import { as } from './access.util.js';
  */
 @Entity({ name: 'wa-docs', softDelete: true })
 @Permission({ read: 'docs:read', create: 'docs:create', update: 'docs:update', delete: 'docs:delete' })
+@Audited()
 class Doc {
   @Field() title!: string;
+  @Field({ required: false, immutable: true }) code?: string;
+  @Field({ required: false, immutable: true })
+  @Permission({ read: 'docs:secret' })
+  serial?: string;
 }
 
 @Entity('wa-notes')
@@ -107,12 +112,46 @@ describe.each(PLATFORMS)('what a write answers a principal that may not read, %s
     expect(patch.body).toMatchObject({ id, version: 3, title: 'seen' });
   });
 
-  it("answers an owner's writes in full: the owner rule lets it read its records", async () => {
+  it("answers an owner's writes in full, and its no-op changes write nothing: the owner rule lets it read its records", async () => {
     const owner = as({ id: unique('owner'), permissions: ['notes:create'] });
     const created = await http(t).post('/wa-notes').set(owner).send({ title: 'mine' });
     expect(created.body).toMatchObject({ title: 'mine', version: 1 });
     const patch = await http(t).patch(`/wa-notes/${created.body.id}`).set(owner).send({ title: 'still mine' });
     expect(patch.body).toMatchObject({ title: 'still mine', version: 2 });
+    expect((await http(t).patch(`/wa-notes/${created.body.id}`).set(owner).send({ title: 'still mine' })).body).toMatchObject({ version: 2 });
+    expect((await http(t).put(`/wa-notes/${created.body.id}`).set(owner).send({ title: 'still mine' })).body).toMatchObject({ version: 2 });
+  });
+
+  it('refuses an immutable field from a principal that may not read the record, whatever its value, and keeps it on a PUT that leaves it out', async () => {
+    const { id } = await docs.create({ title: 'coded', code: 'SECRET-42' });
+    for (const code of ['SECRET-42', 'GUESS']) {
+      const patch = await http(t).patch(`/wa-docs/${id}`).set(as(UPDATER)).send({ code });
+      expect(patch.status).toBe(400);
+      expect(patch.body.message).toEqual(['code is immutable']);
+    }
+    expect((await http(t).put(`/wa-docs/${id}`).set(as(UPDATER)).send({ title: 'kept code' })).body).toEqual({ id, version: 2 });
+    expect(await docs.findById(id)).toMatchObject({ title: 'kept code', code: 'SECRET-42' });
+    // The same for an immutable field under a read rule the caller lacks.
+    const serialized = await docs.create({ title: 'serial', serial: 'S-1' });
+    const sent = await http(t).patch(`/wa-docs/${serialized.id}`).set(as(AUTHOR_UPDATING)).send({ serial: 'S-1' });
+    expect([sent.status, sent.body.message]).toEqual([400, ['serial is immutable']]);
+    expect((await http(t).put(`/wa-docs/${serialized.id}`).set(as(AUTHOR_UPDATING)).send({ title: 'serial kept' })).body).toMatchObject({ version: 2 });
+    expect(await docs.findById(serialized.id)).toMatchObject({ serial: 'S-1' });
+    // One that may read it sends the value it read back.
+    expect((await http(t).patch(`/wa-docs/${id}`).set(as(AUTHOR_UPDATING)).send({ code: 'SECRET-42', title: 'read' })).status).toBe(200);
+  });
+
+  it("shows a principal that may not read the record its audit trail's actions, not the values", async () => {
+    const { id } = await docs.create({ title: 'audited secret' });
+    await http(t).patch(`/wa-docs/${id}`).set(as(UPDATER)).send({ title: 'changed secret' });
+    const blind = await http(t).get(`/wa-docs/${id}/audit`).set(as(UPDATER));
+    expect(blind.status).toBe(200);
+    expect(blind.body.items.map((entry: { action: string; changes: object }) => [entry.action, entry.changes])).toEqual([
+      ['create', {}],
+      ['update', {}],
+    ]);
+    const seen = await http(t).get(`/wa-docs/${id}/audit`).set(as(AUTHOR_UPDATING));
+    expect(seen.body.items[1].changes).toEqual({ title: { from: 'audited secret', to: 'changed secret' } });
   });
 
   it('applies the same rule to repository calls made with a principal, and not to trusted ones', async () => {
