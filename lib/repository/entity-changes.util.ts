@@ -97,7 +97,13 @@ function changeOf({ storage, access, definition, decision, shape }: ChangeSource
   } catch (error) {
     if (!(error instanceof PastStateGoneException)) throw error;
   }
-  if (decision && !decision.entityWide && (!state || !access!.canRead(definition, decision, state))) return undefined;
+  if (decision && !decision.entityWide) {
+    // Whom a record is for does not change with its versions (its owner is kept, grants name its
+    // id), so when the log no longer holds this state, the record as it is now decides.
+    const tables = storage.tablesOf(definition);
+    const judged = state ?? tables.records.get(event.id) ?? tables.deleted?.get(event.id);
+    if (!judged || !access!.canRead(definition, decision, judged)) return undefined;
+  }
   const removes = event.type === 'deleted' || event.type === 'purged';
   return {
     seq: event.seq,

@@ -6,6 +6,7 @@ import type { EntityStorage } from '../storage/entity-storage.store.js';
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { RecordHistory } from '../storage/field-history.store.js';
 import { pastRecord, type PastPoint } from '../storage/past-record.util.js';
+import { withoutDeletedAt } from '../storage/event-applier.util.js';
 import { PastStateGoneException } from '../storage/past-state-gone.exception.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { isRecordId } from '../storage/record-id.util.js';
@@ -42,8 +43,13 @@ export function pastOf(
   // As for history: owners and grantees see the past of records that still exist.
   if (decision && !decision.entityWide && (!current || !access!.canRead(definition, decision, current))) return undefined;
   if (current && ('version' in point ? current.version === point.version : current.updatedAt <= point.asOf)) return current;
+  const deleted = current ? undefined : tables.deleted?.get(id);
+  // A soft-deleted record keeps its last state, which held from its last change until its delete, whatever the log still holds.
+  if (deleted && ('version' in point ? deleted.version === point.version : deleted.updatedAt <= point.asOf)) {
+    return 'asOf' in point && point.asOf >= deleted.deletedAt ? undefined : withoutDeletedAt(deleted);
+  }
   const events = [...storage.log.recordEvents(definition.name, id)];
-  const past = pastRecord(events, point, (current ?? tables.deleted?.get(id))?.createdAt);
+  const past = pastRecord(events, point, (current ?? deleted)?.createdAt);
   if (past.kind === 'gone') {
     throw new PastStateGoneException(definition.name, `${JSON.stringify(id)} ${'version' in point ? `at version ${point.version}` : `as of ${point.asOf}`}`);
   }

@@ -19,13 +19,18 @@ export type PastRecord = { kind: 'found'; record: StoredRecord } | { kind: 'abse
  * exactly when the record exists, live or soft-deleted.
  */
 export function pastRecord(events: readonly EntityEvent[], point: PastPoint, createdAt?: string): PastRecord {
+  // Before its creation a record did not exist, whatever the log still holds.
+  if ('asOf' in point && createdAt !== undefined && point.asOf < createdAt) return { kind: 'absent' };
   const whole = events[0]?.type === 'created';
+  /** Whether the last event at or before `point.asOf` removed the record: then it did not exist at that time. */
+  let removed = false;
   let state: StoredRecord | undefined;
   /** The state a soft delete left, which a restore brings back. */
   let deleted: StoredRecord | undefined;
   let known = false;
   for (const event of events) {
     if ('asOf' in point && event.at > point.asOf) break;
+    removed = event.type === 'deleted' || event.type === 'purged';
     const starts = !known && (event.type === 'created' || (event.type === 'replaced' && createdAt !== undefined));
     if (starts) known = true;
     if (!known) continue;
@@ -39,7 +44,7 @@ export function pastRecord(events: readonly EntityEvent[], point: PastPoint, cre
   // Without the record's first event, a state before the first whole one cannot be told. A record
   // gone from the store with none of its events left cannot be told from one that never was.
   if (whole || (events.length === 0 && createdAt === undefined)) return { kind: 'absent' };
-  if ('asOf' in point) return known ? { kind: 'absent' } : { kind: 'gone' };
+  if ('asOf' in point) return known || removed ? { kind: 'absent' } : { kind: 'gone' };
   const firstKnown = createdAt === undefined ? undefined : events.find((event) => event.type === 'replaced')?.version;
   return firstKnown !== undefined && point.version >= firstKnown ? { kind: 'absent' } : { kind: 'gone' };
 }
