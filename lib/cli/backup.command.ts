@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
 import { CliFailure } from './cli-failure.exception.js';
 import { tell } from './cli-output.util.js';
 import { EXIT_CODES } from './exit-code.constants.js';
-import { storePath } from './store-session.util.js';
+import { checkCopyTarget, storePath } from './store-session.util.js';
 
 export function registerBackupCommand(program: Command): void {
   program
@@ -20,7 +19,7 @@ export function registerBackupCommand(program: Command): void {
       const source = storePath(path);
       const target = resolve(dir);
       if (target === source) throw new CliFailure('the backup directory is the store itself', EXIT_CODES.usage);
-      if (existsSync(join(target, 'data.mdb'))) throw new CliFailure(`${target} already holds a store; back up into a new directory`, EXIT_CODES.failed);
+      checkCopyTarget(target, 'back up');
       // The copy needs no entity definitions: a store without a catalog can be backed up too.
       const environment = new LmdbEnvironment(source, {}, true);
       environment.open(1);

@@ -1,12 +1,9 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { EventRetention } from '../common/storage-options.interface.js';
 import { duration, integerAtLeast } from './cli-arguments.util.js';
-import { CliFailure } from './cli-failure.exception.js';
 import { tell } from './cli-output.util.js';
-import { EXIT_CODES } from './exit-code.constants.js';
-import { withStore } from './store-session.util.js';
+import { checkCopyTarget, withStore } from './store-session.util.js';
 
 interface CompactOptions {
   maxEvents?: number;
@@ -29,8 +26,8 @@ export function registerCompactCommand(program: Command): void {
     .action(async (options: CompactOptions, command: Command) => {
       const { path } = command.optsWithGlobals<{ path: string }>();
       const copy = options.copy === undefined ? undefined : resolve(options.copy);
-      if (copy !== undefined && existsSync(join(copy, 'data.mdb')))
-        throw new CliFailure(`${copy} already holds a store; copy into a new directory`, EXIT_CODES.failed);
+      // Checked before anything is dropped.
+      if (copy !== undefined) checkCopyTarget(copy, 'copy');
       await withStore(path, { writerRole: 'cli compact', force: options.force, changesState: true }, async ({ storage, environment, catalog }) => {
         const given: EventRetention = {
           ...(options.maxEvents !== undefined && { maxEvents: options.maxEvents }),

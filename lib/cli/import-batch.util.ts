@@ -35,8 +35,8 @@ export function importBatch(
     const definition = definitionOf(entity);
     if (!definition) throw new LineFailure(line.number, `the store has no entity "${entity}"`);
     try {
-      const existing =
-        typeof record.id !== 'string' ? undefined : record.deletedAt === undefined ? tx.get(definition, record.id) : tx.getDeleted(definition, record.id);
+      const deleted = definition.softDelete && record.deletedAt !== undefined;
+      const existing = typeof record.id !== 'string' ? undefined : deleted ? tx.getDeleted(definition, record.id) : tx.get(definition, record.id);
       if (existing && existing.version === record.version && existing.updatedAt === record.updatedAt) {
         outcome.skipped++;
         continue;

@@ -55,9 +55,20 @@ export function storePath(path: string, hint = 'check --path'): string {
   return absolute;
 }
 
+/** Fails unless `target` can receive a copy of a store: no file, and no store in it yet. `doing` says what the command does there ("back up"). */
+export function checkCopyTarget(target: string, doing: string): void {
+  if (existsSync(target) && !statSync(target).isDirectory())
+    throw new CliFailure(`${target} is not a directory; ${doing} into a new directory`, EXIT_CODES.failed);
+  if (existsSync(join(target, 'data.mdb'))) throw new CliFailure(`${target} already holds a store; ${doing} into a new directory`, EXIT_CODES.failed);
+}
+
 /** Opens the store, runs `fn`, and closes the store however `fn` ends. */
 export async function withStore<R>(path: string, access: StoreAccess, fn: (session: StoreSession) => Promise<R>): Promise<R> {
   const creating = access.createWith !== undefined && !existsSync(join(resolve(path), 'data.mdb'));
+  // LMDB would fail on it with a bare EEXIST.
+  if (creating && existsSync(resolve(path)) && !statSync(resolve(path)).isDirectory()) {
+    throw new CliFailure(`no store at ${resolve(path)}: it is not a directory (check --path)`, EXIT_CODES.noStore);
+  }
   const absolute = creating ? resolve(path) : storePath(path, access.missingStoreHint);
   const catalog = creating ? access.createWith : await readCatalogAt(absolute);
   if (!catalog && !access.withoutCatalog) {

@@ -21,7 +21,12 @@ export interface ImportedRecord {
  * `InvalidRecordException` lists every problem. A time left out is now.
  */
 export function importedRecord(definition: EntityDefinition, record: unknown): ImportedRecord {
-  const { deletedAt, ...kept } = (record ?? {}) as Partial<Record<string, unknown>>;
+  const given = (record ?? {}) as Partial<Record<string, unknown>>;
+  const { deletedAt: mark, ...rest } = given;
+  // Only a softDelete entity reserves `deletedAt`; elsewhere it may be a field of the entity's own.
+  const ownField = !definition.softDelete && definition.fieldsByName.has('deletedAt');
+  const deletedAt = ownField ? undefined : mark;
+  const kept = ownField ? given : rest;
   const { id, version, createdAt, updatedAt } = kept;
   const problems: string[] = [];
   if (!isRecordId(id)) problems.push('id must be 1 to 128 letters, digits, "-" or "_"');

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { call, permitBody, startSample, stopSample, type SampleProcess } from '../../support/sample-process.util.js';
 import { withSampleStore } from '../../support/sample-store.util.js';
@@ -73,5 +74,18 @@ describe('cli backup', () => {
     const result = await runCli(['backup', join(dir.path, 'copy'), '--path', dataPath]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('already holds a store; back up into a new directory');
+  }, 60_000);
+
+  it('will not copy onto a file, nor compact into one (before dropping anything), nor import --create into one', async () => {
+    const file = join(dir.path, 'a-file');
+    writeFileSync(file, 'x');
+    const backup = await runCli(['backup', file, '--path', dataPath]);
+    expect([backup.code, backup.stderr.trim()]).toEqual([1, `error: ${file} is not a directory; back up into a new directory`]);
+    const before = await runCli(['events', '--path', dataPath]);
+    const compact = await runCli(['compact', '--max-events', '1', '--copy', file, '--path', dataPath]);
+    expect([compact.code, compact.stderr.trim()]).toEqual([1, `error: ${file} is not a directory; copy into a new directory`]);
+    expect((await runCli(['events', '--path', dataPath])).stdout).toBe(before.stdout);
+    const imported = await runCli(['import', '--create', '--path', file], (await runCli(['export', '--path', dataPath])).stdout);
+    expect([imported.code, imported.stderr.trim()]).toEqual([3, `error: no store at ${file}: it is not a directory (check --path)`]);
   }, 60_000);
 });
