@@ -322,10 +322,11 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
         // Only a record that exists or existed has a trail; refused writes naming other ids do not make one.
         if (!recordExisted(this.storage, definition, id)) throw new RecordNotFoundException(name, id);
         const { items, nextCursor } = await this.audit.find({ entity: name, id, ...page });
-        // The audit permission follows update's rule: one that may change a record but not read it sees who changed what, not the values.
+        // By default audit follows update's rule, and one that may change a record but not read it
+        // sees who changed what, not the values; an entity naming an audit rule of its own shows them to its auditors.
         const tables = this.storage.tablesOf(definition);
         const record = tables.records.get(id) ?? tables.deleted?.get(id) ?? { id, version: 0, createdAt: '', updatedAt: '' };
-        const readable = this.access.mayRead(definition, decision.principal, decision.permissions, record);
+        const readable = definition.permissions?.audit !== undefined || this.access.mayRead(definition, decision.principal, decision.permissions, record);
         const unreadable = readable ? this.access.unreadableFields(definition, decision) : 'all';
         const views = items.map((entry) => toAuditView(entry, unreadable));
         // A trail that fits one page is answered as the API names it, without a cursor.

@@ -34,12 +34,10 @@ export function expectedVersionOf(header: string | string[] | undefined): number
  */
 export function noneMatchHolds(header: string | string[] | undefined, version: number): boolean {
   if (header === undefined) return false;
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (value.trim() === '*') return true;
   const tag = etagOf(version);
-  for (const item of (Array.isArray(header) ? header.join(',') : header).split(',')) {
-    const value = item.trim();
-    if (value === '*' || value === tag || value === `W/${tag}`) return true;
-  }
-  return false;
+  return entityTagsOf(value)?.some((item) => item === tag || item === `W/${tag}`) ?? false;
 }
 
 // One element of an ETag list (RFC 9110 8.8.3, 5.6.1): an entity tag, weak or not, or nothing

@@ -41,10 +41,14 @@ function checkCurrent(definition: EntityDefinition, record: StoredRecord, contex
   }
 }
 
-/** Refuses a checked change whose data names an owner other than the record's (see `WriteContext.ownerField`). */
-export function checkOwnerKept(definition: EntityDefinition, context: WriteContext, data: unknown, before: StoredRecord): void {
+/**
+ * Refuses a checked change whose data names an owner other than the record's (see
+ * `WriteContext.ownerField`), or any owner at all from a caller that may not read the record
+ * (`unseen`): accepted when it matched, the owner would be confirmed.
+ */
+export function checkOwnerKept(definition: EntityDefinition, context: WriteContext, data: unknown, before: StoredRecord, unseen: boolean): void {
   const owner = context.ownerField;
   if (owner === undefined || data === null || typeof data !== 'object') return;
   const value = (data as Record<string, unknown>)[owner];
-  if (value !== undefined && value !== before[owner]) throw new InvalidRecordException(definition.name, [`property ${owner} should not exist`]);
+  if (value !== undefined && (unseen || value !== before[owner])) throw new InvalidRecordException(definition.name, [`property ${owner} should not exist`]);
 }

@@ -15,7 +15,7 @@ import type { RecordMigration } from './record-migration.util.js';
 import { checkWriteContext } from './write-context.util.js';
 import { undeclaredFields } from './undeclared-fields.util.js';
 import { replacesNothing } from './unchanged-replace.util.js';
-import { recordUnseen, refuseUnseenImmutables, unseenFields } from './unseen-fields.util.js';
+import { refuseUnseenImmutables, unseenImmutables, unseenIn } from './unseen-fields.util.js';
 import type { WriteContext } from './write-context.interface.js';
 import type { CommitOptions, CommittingTransaction } from './committing-transaction.interface.js';
 import { checkedInput } from './checked-input.util.js';
@@ -108,19 +108,20 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
   /** Replaces the record's fields; a replace that changes nothing writes nothing and returns the record as it is. */
   replace(definition: EntityDefinition, id: string, input: unknown, context: WriteContext = {}): StoredRecord {
     const before = currentOrFail(this, definition, id, context);
-    checkOwnerKept(definition, context, input, before);
+    const unseen = unseenIn(definition, context, before);
+    checkOwnerKept(definition, context, input, before, unseen?.record ?? false);
     const kept: Record<string, unknown> = {};
     const given = input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : undefined;
-    const unseen = unseenFields(definition, context, before);
-    if (unseen) {
-      refuseUnseenImmutables(definition, unseen, given);
-      for (const name of unseen) if (before[name] !== undefined && given?.[name] === undefined) kept[name] = before[name];
+    if (unseen?.any) {
+      for (const { name } of definition.fields) if (unseen.has(name) && before[name] !== undefined && given?.[name] === undefined) kept[name] = before[name];
+      // The stored value stands whatever was sent: refused when it differs and taken when it matches, it would confirm a guess.
+      for (const name of unseenImmutables(definition, unseen, given)) kept[name] = before[name];
     }
     for (const field of context.preserveFields ?? []) if (before[field] !== undefined) kept[field] = before[field];
     const merged = given ? { ...given, ...kept } : input;
     const data = checkedInput(definition, merged, 'replace', before);
     // Whether the version moved would tell a caller about values it cannot see (a default filled into a field it left out, or not).
-    if (!context.writeEvenIfUnchanged && !(unseen && unseen.size > 0) && replacesNothing(definition, data, before)) {
+    if (!context.writeEvenIfUnchanged && !unseen?.any && replacesNothing(definition, data, before)) {
       // A context that would fail the write fails it though nothing is written.
       checkWriteContext(definition.name, context);
       return before;
@@ -131,14 +132,14 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
   /** Changes the given fields; a change that changes nothing writes nothing and returns the record as it is. */
   update(definition: EntityDefinition, id: string, patch: unknown, context: WriteContext = {}): StoredRecord {
     const before = currentOrFail(this, definition, id, context);
-    checkOwnerKept(definition, context, patch, before);
-    const unseen = unseenFields(definition, context, before);
-    if (unseen) refuseUnseenImmutables(definition, unseen, patch);
+    const unseen = unseenIn(definition, context, before);
+    checkOwnerKept(definition, context, patch, before, unseen?.record ?? false);
+    if (unseen?.any) refuseUnseenImmutables(definition, unseen, patch);
     const data = checkedInput(definition, patch, 'update', before);
     for (const [field, value] of Object.entries(data)) {
       if ((value ?? undefined) === before[field]) delete data[field];
     }
-    if (Object.keys(data).length === 0 && !context.writeEvenIfUnchanged && !recordUnseen(context, before)) {
+    if (Object.keys(data).length === 0 && !context.writeEvenIfUnchanged && !unseen?.record) {
       checkWriteContext(definition.name, context);
       return before;
     }

@@ -26,6 +26,13 @@ class Note {
   @Field({ required: false }) ownerId?: string;
 }
 
+@Entity('wa-memos')
+@Permission({ read: 'memos:read', update: 'memos:update', audit: 'memos:audit' })
+@Audited()
+class Memo {
+  @Field() text!: string;
+}
+
 const AUTHOR = { id: 'author', permissions: ['docs:read', 'docs:create'] };
 const UPDATER = { id: 'updater', permissions: ['docs:update'] };
 const AUTHOR_UPDATING = { id: 'author', permissions: ['docs:read', 'docs:update'] };
@@ -34,10 +41,12 @@ describe.each(PLATFORMS)('what a write answers a principal that may not read, %s
   let t: TestApp;
   let docs: EntityRepository<Doc>;
   let acl: AclService;
+  let memos: EntityRepository<Memo>;
   beforeAll(async () => {
-    t = await createTestApp({ entities: [Doc, Note], platform, module: { getPrincipal: principalFromHeader } });
+    t = await createTestApp({ entities: [Doc, Note, Memo], platform, module: { getPrincipal: principalFromHeader } });
     docs = t.app.get(getRepositoryToken(Doc));
     acl = t.app.get(AclService);
+    memos = t.app.get(getRepositoryToken(Memo));
   });
   afterAll(async () => {
     await t?.close();
@@ -131,6 +140,14 @@ describe.each(PLATFORMS)('what a write answers a principal that may not read, %s
     }
     expect((await http(t).put(`/wa-docs/${id}`).set(as(UPDATER)).send({ title: 'kept code' })).body).toEqual({ id, version: 2 });
     expect(await docs.findById(id)).toMatchObject({ title: 'kept code', code: 'SECRET-42' });
+    // A PUT sending one keeps the stored value, set or not, whatever it sent: 200 either way.
+    for (const code of ['SECRET-42', 'GUESS']) {
+      expect((await http(t).put(`/wa-docs/${id}`).set(as(UPDATER)).send({ title: 'kept code', code })).status).toBe(200);
+    }
+    expect(await docs.findById(id)).toMatchObject({ code: 'SECRET-42', version: 4 });
+    const uncoded = await docs.create({ title: 'no code' });
+    expect((await http(t).put(`/wa-docs/${uncoded.id}`).set(as(UPDATER)).send({ title: 'no code', code: 'GUESS' })).status).toBe(200);
+    expect((await docs.findById(uncoded.id))?.code).toBeUndefined();
     // The same for an immutable field under a read rule the caller lacks.
     const serialized = await docs.create({ title: 'serial', serial: 'S-1' });
     const sent = await http(t).patch(`/wa-docs/${serialized.id}`).set(as(AUTHOR_UPDATING)).send({ serial: 'S-1' });
@@ -139,6 +156,16 @@ describe.each(PLATFORMS)('what a write answers a principal that may not read, %s
     expect(await docs.findById(serialized.id)).toMatchObject({ serial: 'S-1' });
     // One that may read it sends the value it read back.
     expect((await http(t).patch(`/wa-docs/${id}`).set(as(AUTHOR_UPDATING)).send({ code: 'SECRET-42', title: 'read' })).status).toBe(200);
+  });
+
+  it('refuses an owner value from code acting for a principal that may not read the record, whatever the value', async () => {
+    const notes = t.app.get<EntityRepository<Note>>(getRepositoryToken(Note));
+    const { id } = await notes.create({ title: 'owned' }, { principal: { id: 'alice', permissions: ['notes:create'] } });
+    const updater = { id: unique('note-updater'), permissions: ['notes:update'] };
+    for (const ownerId of ['alice', 'bob']) {
+      await expect(notes.update(id, { ownerId }, { principal: updater })).rejects.toThrow('property ownerId should not exist');
+    }
+    expect(await notes.update(id, { title: 'changed' }, { principal: updater })).toEqual({ id, version: 2 });
   });
 
   it("shows a principal that may not read the record its audit trail's actions, not the values", async () => {
@@ -152,6 +179,12 @@ describe.each(PLATFORMS)('what a write answers a principal that may not read, %s
     ]);
     const seen = await http(t).get(`/wa-docs/${id}/audit`).set(as(AUTHOR_UPDATING));
     expect(seen.body.items[1].changes).toEqual({ title: { from: 'audited secret', to: 'changed secret' } });
+    // An entity naming an audit rule of its own shows the values to its auditors, read permission or not.
+    const { id: memo } = await memos.create({ text: 'memo secret' });
+    const auditor = await http(t)
+      .get(`/wa-memos/${memo}/audit`)
+      .set(as({ id: 'auditor', permissions: ['memos:audit'] }));
+    expect(auditor.body.items[0].changes).toEqual({ text: { from: null, to: 'memo secret' } });
   });
 
   it('applies the same rule to repository calls made with a principal, and not to trusted ones', async () => {
