@@ -48,11 +48,15 @@ export interface StoreSession {
 /** The absolute path of the store at `path`; fails with exit code 3 when there is none. */
 export function storePath(path: string, hint = 'check --path'): string {
   const absolute = resolve(path);
-  const missing = (why: string) => new CliFailure(`no store at ${absolute}: ${why} (${hint})`, EXIT_CODES.noStore);
+  const missing = (why: string) => noStoreAt(absolute, why, hint);
   if (!existsSync(absolute)) throw missing('the directory does not exist');
   if (!statSync(absolute).isDirectory()) throw missing('it is not a directory');
   if (!existsSync(join(absolute, 'data.mdb'))) throw missing('the directory holds no data.mdb');
   return absolute;
+}
+
+function noStoreAt(absolute: string, why: string, hint = 'check --path'): CliFailure {
+  return new CliFailure(`no store at ${absolute}: ${why} (${hint})`, EXIT_CODES.noStore);
 }
 
 /** Fails unless `target` can receive a copy of a store: no file, and no store in it yet. `doing` says what the command does there ("back up"). */
@@ -66,9 +70,7 @@ export function checkCopyTarget(target: string, doing: string): void {
 export async function withStore<R>(path: string, access: StoreAccess, fn: (session: StoreSession) => Promise<R>): Promise<R> {
   const creating = access.createWith !== undefined && !existsSync(join(resolve(path), 'data.mdb'));
   // LMDB would fail on it with a bare EEXIST.
-  if (creating && existsSync(resolve(path)) && !statSync(resolve(path)).isDirectory()) {
-    throw new CliFailure(`no store at ${resolve(path)}: it is not a directory (check --path)`, EXIT_CODES.noStore);
-  }
+  if (creating && existsSync(resolve(path)) && !statSync(resolve(path)).isDirectory()) throw noStoreAt(resolve(path), 'it is not a directory');
   const absolute = creating ? resolve(path) : storePath(path, access.missingStoreHint);
   const catalog = creating ? access.createWith : await readCatalogAt(absolute);
   if (!catalog && !access.withoutCatalog) {

@@ -13,7 +13,7 @@ import { documentReplication } from './replication-docs.util.js';
 import type { RouteGate, RouteServices } from './route.gate.js';
 import type { EntityChange } from '../repository/entity-change.interface.js';
 import type { EntityRepository } from '../repository/entity.repository.js';
-import { recordExisted } from '../repository/record-past.util.js';
+import { latestStateOf, recordExisted } from '../repository/record-past.util.js';
 import type { RepositoryWriteContext } from '../repository/repository-write-context.interface.js';
 import { streamChanges } from './change-stream.util.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -324,8 +324,8 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
         const { items, nextCursor } = await this.audit.find({ entity: name, id, ...page });
         // By default audit follows update's rule, and one that may change a record but not read it
         // sees who changed what, not the values; an entity naming an audit rule of its own shows them to its auditors.
-        const tables = this.storage.tablesOf(definition);
-        const record = tables.records.get(id) ?? tables.deleted?.get(id) ?? { id, version: 0, createdAt: '', updatedAt: '' };
+        // A purged record is judged by its id alone (grants name it).
+        const record = latestStateOf(this.storage, definition, id) ?? { id, version: 0, createdAt: '', updatedAt: '' };
         const readable = definition.permissions?.audit !== undefined || this.access.mayRead(definition, decision.principal, decision.permissions, record);
         const unreadable = readable ? this.access.unreadableFields(definition, decision) : 'all';
         const views = items.map((entry) => toAuditView(entry, unreadable));

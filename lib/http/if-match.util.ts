@@ -34,10 +34,9 @@ export function expectedVersionOf(header: string | string[] | undefined): number
  */
 export function noneMatchHolds(header: string | string[] | undefined, version: number): boolean {
   if (header === undefined) return false;
-  const value = Array.isArray(header) ? header.join(',') : header;
-  if (value.trim() === '*') return true;
+  const tags = noneMatchTagsOf(header);
   const tag = etagOf(version);
-  return entityTagsOf(value)?.some((item) => item === tag || item === `W/${tag}`) ?? false;
+  return tags === '*' || (tags?.some((item) => item === tag || item === `W/${tag}`) ?? false);
 }
 
 // One element of an ETag list (RFC 9110 8.8.3, 5.6.1): an entity tag, weak or not, or nothing
@@ -54,9 +53,8 @@ const VERSION_TAG = /^(?:W\/)?"([1-9]\d{0,14})"$/;
  */
 export function noneMatchOf(header: string | string[] | undefined): NoneMatch | undefined {
   if (header === undefined) return undefined;
-  const value = Array.isArray(header) ? header.join(',') : header;
-  if (value.trim() === '*') return '*';
-  const tags = entityTagsOf(value);
+  const tags = noneMatchTagsOf(header);
+  if (tags === '*') return '*';
   if (!tags || tags.length === 0) throw new BadRequestException('If-None-Match must be * or a list of ETags such as "3"');
   const versions = new Set<number>();
   for (const tag of tags) {
@@ -64,6 +62,12 @@ export function noneMatchOf(header: string | string[] | undefined): NoneMatch | 
     if (version) versions.add(Number(version[1]));
   }
   return versions;
+}
+
+/** An `If-None-Match` header as read: `'*'`, or its entity tags; `undefined` when it is neither. */
+function noneMatchTagsOf(header: string | string[]): '*' | string[] | undefined {
+  const value = Array.isArray(header) ? header.join(',') : header;
+  return value.trim() === '*' ? '*' : entityTagsOf(value);
 }
 
 /** The entity tags of a list, in order; `undefined` when it is not one. */

@@ -6,7 +6,7 @@ import { PastStateGoneException } from '../storage/past-state-gone.exception.js'
 import type { AccessDecision, AccessPolicy } from './access-policy.interface.js';
 import type { EntityChange } from './entity-change.interface.js';
 import { decisionOf, unreadableUnder } from './principal-access.util.js';
-import { pastOf } from './record-past.util.js';
+import { latestStateOf, pastOf } from './record-past.util.js';
 import { toDeclaredRecord, toRecordView } from './record-view.util.js';
 import { checkRepositoryOpen } from './repository-open.util.js';
 import type { SubscribeOptions } from './subscribe-options.interface.js';
@@ -100,8 +100,7 @@ function changeOf({ storage, access, definition, decision, shape }: ChangeSource
   if (decision && !decision.entityWide) {
     // Whom a record is for does not change with its versions (its owner is kept, grants name its
     // id), so when the log no longer holds this state, the record as it is now decides.
-    const tables = storage.tablesOf(definition);
-    const judged = state ?? tables.records.get(event.id) ?? tables.deleted?.get(event.id);
+    const judged = state ?? latestStateOf(storage, definition, event.id);
     if (!judged || !access!.canRead(definition, decision, judged)) return undefined;
   }
   const removes = event.type === 'deleted' || event.type === 'purged';

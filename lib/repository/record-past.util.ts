@@ -56,6 +56,12 @@ export function pastOf(
   return past.kind === 'found' ? past.record : undefined;
 }
 
+/** A record as it is now: live, or soft-deleted (with its `deletedAt`); none once purged or never created. */
+export function latestStateOf(storage: EntityStorage, definition: EntityDefinition, id: string): StoredRecord | undefined {
+  const tables = storage.tablesOf(definition);
+  return tables.records.get(id) ?? tables.deleted?.get(id);
+}
+
 /** Whether a record with this id exists or ever existed, read from a fresh snapshot: the audit route answers 404 for any other id. */
 export function recordExisted(storage: EntityStorage, definition: EntityDefinition, id: string): boolean {
   checkRepositoryOpen(storage, definition);
