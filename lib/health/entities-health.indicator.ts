@@ -50,8 +50,11 @@ export class EntitiesHealthIndicator {
     const environment = this.storage.environment;
     if (!environment.isOpen) return { details: { open: false, minHeadroomBytes }, problem: 'the store is closed' };
     const details: EntitiesHealthDetails = { open: true, minHeadroomBytes };
-    let problem: string | undefined;
-    if (options.writeProbe !== false) {
+    // Known without a probe: a fail-stop refuses every write until a restart.
+    const stopped = environment.stoppedBy;
+    let problem = stopped && `the store does not take writes: ${stopped.message}`;
+    if (stopped) details.writable = false;
+    else if (options.writeProbe !== false) {
       try {
         await this.storage.probeWrite();
         details.writable = true;

@@ -39,17 +39,23 @@ export class EntityRequestGuard implements CanActivate {
   private observerOf(context: ExecutionContext): RequestObserver | undefined {
     const metrics = this.telemetry.metrics;
     if (!metrics) return undefined;
+    const controller = context.getClass();
+    // A generated route times itself (route.gate.ts): as a global guard this one would count it twice.
+    if (this.reflector.get<EntityDefinition | undefined>(METADATA_KEYS.definition, controller)) return undefined;
     const handler = context.getHandler();
     let observe = this.observers.get(handler);
     if (!observe) {
-      const controller = context.getClass();
-      // Your own controllers may use this guard too; their requests count under an empty entity.
-      const entity = this.reflector.get<EntityDefinition | undefined>(METADATA_KEYS.definition, controller)?.name ?? '';
       const method = RequestMethod[this.reflector.get<RequestMethod>(METHOD_METADATA, handler)];
-      const route = routeOf(this.reflector.get<string>(PATH_METADATA, controller), this.reflector.get<string>(PATH_METADATA, handler));
-      observe = metrics.route(entity, method, route);
+      const route = routeOf(firstPath(this.reflector.get(PATH_METADATA, controller)), firstPath(this.reflector.get(PATH_METADATA, handler)));
+      // Your own controllers' requests count under an empty entity.
+      observe = metrics.route('', method, route);
       this.observers.set(handler, observe);
     }
     return observe;
   }
+}
+
+/** A controller or handler may declare several paths; its series is labelled with the first. */
+function firstPath(path: string | readonly string[] | undefined): string {
+  return (Array.isArray(path) ? path[0] : path) ?? '';
 }

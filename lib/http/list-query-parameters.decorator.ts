@@ -8,6 +8,7 @@ import { fieldSchema } from './entity-dto.factory.js';
 
 /** Names the parameter that carries filters with an operator; it never appears in a query string. */
 const FILTERS_PARAMETER = 'filters';
+const LIST_PARAMETERS: ReadonlySet<string> = new Set(['sort', 'limit', 'cursor', 'include']);
 
 /**
  * The list route's query parameters in OpenAPI: one equality filter per visible field, the
@@ -24,9 +25,11 @@ export function ListQueryParameters(definition: EntityDefinition, routeField?: s
       const operators = FILTER_OPERATORS.filter((op) => op !== 'eq' && (op !== 'prefix' || field.type === 'string')).join('|');
       // No example or default here: Swagger UI would pre-fill them and filter the list.
       const { example: _example, default: _default, ...schema } = fieldSchema(field) as Record<string, unknown>;
+      // A field named like one of the list's own parameters (`limit`) filters by `limit[eq]` only.
+      const spelled = isListParameter(definition, field.name) ? `${field.name}[eq]` : field.name;
       return ApiQuery({
         ...schema,
-        name: field.name,
+        name: spelled,
         required: false,
         description: `Equality filter; also ${field.name}[${operators}]`,
       } as never);
@@ -89,4 +92,9 @@ function OperatorFilters(): MethodDecorator {
       '(`in` takes comma-separated values, `prefix` strings only); also on `id`, `version`, `createdAt` and `updatedAt`. ' +
       'Each property is sent as its own query parameter, e.g. `{ "amount[gte]": "100" }` as `amount[gte]=100`.',
   } as never);
+}
+
+/** Whether `GET /P?name=` reads `name` as the list's own parameter rather than a field's filter (see `parseListQuery`). */
+function isListParameter(definition: EntityDefinition, name: string): boolean {
+  return LIST_PARAMETERS.has(name) || (name === 'deleted' && !!definition.softDelete);
 }

@@ -1,4 +1,4 @@
-import { BadRequestException, Controller, Get, Inject, Req, Res, type Type } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Inject, Req, Res, SetMetadata, type Type } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import {
   ApiBadRequestResponse,
@@ -11,6 +11,7 @@ import {
 } from '@nestjs/swagger';
 import { AuditService } from '../audit/audit.service.js';
 import { ENTITIES_MODULE_OPTIONS, getRepositoryToken } from '../common/entity-tokens.util.js';
+import { METADATA_KEYS } from '../common/metadata.constants.js';
 import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
 import type { EntityDefinition, ReferenceDefinition } from '../metadata/entity-definition.interface.js';
 import { EntityAccess } from '../permission/entity-access.service.js';
@@ -58,6 +59,7 @@ export function createReferringListController(
   @ApiTags(source.name)
   @ApiUnauthorizedResponse({ description: 'The action needs a principal and the request has none' })
   @ApiForbiddenResponse({ description: 'The principal lacks the permission' })
+  @SetMetadata(METADATA_KEYS.definition, source)
   @Controller(target.path)
   class ReferringListController {
     private readonly route: RouteGate;

@@ -66,7 +66,9 @@ export class EntitiesCoreModule extends EntitiesCoreModuleBase implements OnModu
       await this.storage.open();
     } catch (error) {
       // A start that fails is not always followed by app.close() (abortOnError: false): it must
-      // not leave this process listed as the store's writer, which the command line respects.
+      // not leave this process listed as the store's writer, which the command line respects,
+      // nor its metrics registered, which would fail a retry in this process on their names.
+      this.telemetry.close();
       await this.storage.close();
       throw error;
     }

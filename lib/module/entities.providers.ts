@@ -14,12 +14,17 @@ import type { StoreParts } from '../wiring/store-parts.interface.js';
 import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
 import { ENTITIES_MODULE_OPTIONS, getRepositoryToken } from '../common/entity-tokens.util.js';
 
+import { checkModuleOptions } from './module-options-check.util.js';
+
 const DEFAULT_DATA_PATH = './data';
 
 /** The LMDB environment of one `forRoot`, opened by the storage at module init. */
 export const lmdbEnvironmentProvider: Provider = {
   provide: LmdbEnvironment,
-  useFactory: (options: EntitiesModuleOptions) => new LmdbEnvironment(resolve(options.path ?? DEFAULT_DATA_PATH), options.lmdb),
+  useFactory: (options: EntitiesModuleOptions) => {
+    checkModuleOptions(options);
+    return new LmdbEnvironment(resolve(options.path ?? DEFAULT_DATA_PATH), options.lmdb);
+  },
   inject: [ENTITIES_MODULE_OPTIONS],
 };
 
@@ -64,7 +69,11 @@ export const entityAccessProvider: Provider = {
 /** Metrics, spans and slow-query warnings of one `forRoot`; loads their optional dependencies at start-up. */
 export const entitiesTelemetryProvider: Provider = {
   provide: EntitiesTelemetry,
-  useFactory: (options: EntitiesModuleOptions) => EntitiesTelemetry.create(options),
+  // Checked here too: whichever of the two Nest builds first fails before metrics are registered.
+  useFactory: (options: EntitiesModuleOptions) => {
+    checkModuleOptions(options);
+    return EntitiesTelemetry.create(options);
+  },
   inject: [ENTITIES_MODULE_OPTIONS],
 };
 

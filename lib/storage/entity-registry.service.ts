@@ -33,9 +33,8 @@ export class EntityRegistry implements EntityRelations {
       throw new EntityMetadataException(definition.target.name, undefined, `entity name "${definition.name}" is already used by ${existing.target.name}`);
     }
     for (const other of this.byName.values()) {
-      if (other.path === definition.path) {
-        throw new EntityMetadataException(definition.target.name, undefined, `route path "/${definition.path}" is already used by ${other.target.name}`);
-      }
+      const clash = pathClash(definition.path, other.path);
+      if (clash) throw new EntityMetadataException(definition.target.name, undefined, `route path "/${definition.path}" ${clash} ${other.target.name}`);
     }
     this.byName.set(definition.name, definition);
     this.byTarget.set(definition.target, definition);
@@ -99,4 +98,17 @@ export class EntityRegistry implements EntityRelations {
   all(): EntityDefinition[] {
     return [...this.byName.values()];
   }
+}
+
+/**
+ * Why two entities' routes cannot share a server, if they cannot: the same path, or the same
+ * but for case (Express matches routes ignoring case), or one under the other (the outer
+ * entity's `/:id` routes would answer the inner one's requests).
+ */
+function pathClash(path: string, other: string): string | undefined {
+  const [a, b] = [path.toLowerCase(), other.toLowerCase()];
+  if (a === b) return path === other ? 'is already used by' : 'differs only in case from the path of';
+  if (a.startsWith(`${b}/`)) return 'lies under the path of';
+  if (b.startsWith(`${a}/`)) return 'holds the path of';
+  return undefined;
 }

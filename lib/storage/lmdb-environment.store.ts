@@ -277,6 +277,11 @@ export class LmdbEnvironment {
     this.failures.failStop(failure.message, failure, failure);
   }
 
+  /** The failure that stopped writes until a restart (see `stop`), if one did. */
+  get stoppedBy(): StorageFailureException | undefined {
+    return this.failures.stoppedBy;
+  }
+
   /**
    * LMDB's figures for the environment and for each database opened so far, as `mdb_stat`
    * reports them, read from the current snapshot.

@@ -1,3 +1,4 @@
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Composite, Entity, Field, Index } from '../../lib/index.js';
 import { createTestApp, PLATFORMS, type TestApp } from '../support/test-app.util.js';
 import { expectNestError, http, walkPages } from './support/e2e.util.js';
@@ -436,5 +437,37 @@ describe.each(PLATFORMS)('GET /P on %s', (platform) => {
         }
       },
     );
+  });
+});
+
+@Entity('list-quotas')
+class Quota {
+  @Field() name!: string;
+  @Field() limit!: number;
+}
+
+describe('a field named like a parameter of the list', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ entities: [Quota] });
+    for (const [name, limit] of [
+      ['a', 7],
+      ['b', 9],
+      ['c', 9],
+    ] as const)
+      expect((await http(t).post('/list-quotas').send({ name, limit })).status).toBe(201);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('is filtered as limit[eq], which is how the OpenAPI document names it, while limit stays the page size', async () => {
+    expect((await http(t).get('/list-quotas?limit[eq]=7')).body.items.map((quota: Quota) => quota.name)).toEqual(['a']);
+    expect((await http(t).get('/list-quotas?limit=2')).body.items.map((quota: Quota) => quota.name)).toEqual(['a', 'b']);
+    const document = SwaggerModule.createDocument(t.app, new DocumentBuilder().build());
+    const parameters = (document.paths['/list-quotas']!.get!.parameters as Array<{ name: string; in: string }>)
+      .filter((p) => p.in === 'query')
+      .map((p) => p.name);
+    expect(parameters.filter((name) => name.startsWith('limit'))).toEqual(['limit[eq]', 'limit']);
   });
 });

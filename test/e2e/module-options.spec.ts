@@ -1,9 +1,13 @@
-import { Injectable, Module } from '@nestjs/common';
+import { Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { EntitiesModule, Entity, Field } from '../../lib/index.js';
+import { Registry } from 'prom-client';
+import { EntitiesModule, Entity, Field, Index } from '../../lib/index.js';
+import { createEntityDefinition } from '../../lib/metadata/entity-definition.factory.js';
+import { EntityStorage } from '../../lib/storage/entity-storage.store.js';
+import { LmdbEnvironment } from '../../lib/storage/lmdb-environment.store.js';
 import { makeTempDir } from '../support/temp-dir.util.js';
 
 @Entity('option-notes')
@@ -68,6 +72,68 @@ describe('EntitiesModule options', () => {
     } finally {
       await app.close();
       process.chdir(cwd);
+      dir.remove();
+    }
+  });
+
+  it('fails start-up naming each option of a kind the package does not read, from forRoot and forRootAsync', async () => {
+    const dir = makeTempDir();
+    try {
+      const start = async (root: DynamicModule) => {
+        @Module({ imports: [root, EntitiesModule.forFeature([Note])] })
+        class AppModule {}
+        const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+        const app = moduleRef.createNestApplication({ logger: false });
+        try {
+          await app.init();
+        } finally {
+          await app.close();
+        }
+      };
+      await expect(start(EntitiesModule.forRoot({ path: dir.path, maxBodyBytes: '1kb' as never, eventRetention: { maxEvents: -1 } }))).rejects.toThrow(
+        'EntitiesModule options: maxBodyBytes must be a whole number of bytes above 0 (not a text such as "1kb"), not "1kb"; eventRetention.maxEvents must be a whole number from 0, not -1',
+      );
+      // Values read from the environment arrive as text: '1000' would have made keys never expire.
+      await expect(start(EntitiesModule.forRootAsync({ useFactory: () => ({ path: dir.path, idempotencyTtl: '1000' as never }) }))).rejects.toThrow(
+        'EntitiesModule options: idempotencyTtl must be a number of milliseconds above 0, not "1000"',
+      );
+      await expect(start(EntitiesModule.forRoot({ path: dir.path, requestContext: 'yes' as never, slowQueryMs: Number.NaN }))).rejects.toThrow(
+        'slowQueryMs must be a number of milliseconds from 0, or false, not NaN; requestContext must be true, false or \'auto\', not "yes"',
+      );
+      expect(existsSync(join(dir.path, 'data.mdb'))).toBe(false);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('frees the metrics of a start that failed, so a retry in the same process fails for its own reason', async () => {
+    const dir = makeTempDir();
+    const registry = new Registry();
+    try {
+      @Entity('option-codes')
+      class LooseCode {
+        @Field() code!: string;
+      }
+      @Entity('option-codes')
+      class UniqueCode {
+        @Field() @Index({ unique: true }) code!: string;
+      }
+      const seeding = new EntityStorage(new LmdbEnvironment(dir.path));
+      const loose = createEntityDefinition(LooseCode);
+      seeding.register(loose);
+      await seeding.open();
+      await seeding.write((tx) => ['A', 'A'].forEach((code) => tx.create(loose, { code })));
+      await seeding.close();
+      const start = async () => {
+        @Module({ imports: [EntitiesModule.forRoot({ path: dir.path, metrics: { enabled: true, registry } }), EntitiesModule.forFeature([UniqueCode])] })
+        class FailingModule {}
+        const moduleRef = await Test.createTestingModule({ imports: [FailingModule] }).compile();
+        await moduleRef.createNestApplication({ logger: false }).init();
+      };
+      await expect(start()).rejects.toThrow(/unique index "code" cannot be built/);
+      await expect(start()).rejects.toThrow(/unique index "code" cannot be built/);
+      expect(await registry.getMetricsAsJSON()).toEqual([]);
+    } finally {
       dir.remove();
     }
   });

@@ -1,10 +1,12 @@
 import { Module, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { EntitiesModule, Entity, EntityMetadataException, Field, Index, Reference } from '../../lib/index.js';
+import request from 'supertest';
+import { EntitiesModule, Entity, EntityMetadataException, Field, getRepositoryToken, Index, Reference } from '../../lib/index.js';
 import { createEntityDefinition } from '../../lib/metadata/entity-definition.factory.js';
 import { EntityStorage } from '../../lib/storage/entity-storage.store.js';
 import { LmdbEnvironment } from '../../lib/storage/lmdb-environment.store.js';
 import { makeTempDir } from '../support/temp-dir.util.js';
+import { createTestApp } from '../support/test-app.util.js';
 
 @Entity('startup-sites')
 class Site {
@@ -51,6 +53,48 @@ describe('start-up errors between entities', () => {
     const failure = await startUpFailure([Site, Place]);
     expect(failure).toBeInstanceOf(EntityMetadataException);
     expect((failure as Error).message).toBe('Place: route path "/startup-sites" is already used by Site');
+  });
+
+  it('refuses a route path that differs from another only in case (Express matches routes ignoring case)', async () => {
+    @Entity({ name: 'startup-upper-sites', path: 'Startup-Sites' })
+    class UpperSite {
+      @Field() name!: string;
+    }
+    const failure = await startUpFailure([Site, UpperSite]);
+    expect(failure).toBeInstanceOf(EntityMetadataException);
+    expect((failure as Error).message).toBe('UpperSite: route path "/Startup-Sites" differs only in case from the path of Site');
+  });
+
+  it("refuses a route path under another entity's, whose /:id routes would answer it", async () => {
+    @Entity({ name: 'startup-archive', path: 'startup-sites/archive' })
+    class Archive {
+      @Field() name!: string;
+    }
+    const inner = await startUpFailure([Site, Archive]);
+    expect(inner).toBeInstanceOf(EntityMetadataException);
+    expect((inner as Error).message).toBe('Archive: route path "/startup-sites/archive" lies under the path of Site');
+    const outer = await startUpFailure([Archive, Site]);
+    expect((outer as Error).message).toBe('Site: route path "/startup-sites" holds the path of Archive');
+  });
+
+  it('serves two entity classes that share a class name, each from its own store', async () => {
+    const [First, Second] = [0, 1].map((n) => {
+      @Entity(`startup-ledger-${n}`)
+      class Ledger {
+        @Field() label!: string;
+      }
+      return Ledger;
+    });
+    const t = await createTestApp({ entities: [First!, Second!] });
+    try {
+      expect((await request(t.server()).post('/startup-ledger-0').send({ label: 'first' })).status).toBe(201);
+      expect((await request(t.server()).get('/startup-ledger-0')).body.items).toHaveLength(1);
+      expect((await request(t.server()).get('/startup-ledger-1')).body.items).toEqual([]);
+      expect(getRepositoryToken(First!)).not.toBe(getRepositoryToken(Second!));
+      expect(getRepositoryToken(First!)).toBe(getRepositoryToken(First!));
+    } finally {
+      await t.close();
+    }
   });
 
   it('refuses an entity listed in two forFeature() calls', async () => {

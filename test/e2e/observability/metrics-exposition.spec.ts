@@ -1,10 +1,11 @@
-import { Module } from '@nestjs/common';
+import { Controller, Get, Module, UseGuards } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Registry } from 'prom-client';
 import request from 'supertest';
-import { Audited, Cached, EntitiesModule, Entity, Field, Index, Permission } from '../../../lib/index.js';
+import { Audited, Cached, EntitiesModule, Entity, EntityRequestGuard, Field, Index, Permission } from '../../../lib/index.js';
 import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { asPrincipal, http, principalFromHeader } from '../support/e2e.util.js';
 import { createObservedApp } from './observability-app.util.js';
@@ -167,6 +168,47 @@ describe.each(PLATFORMS)('Prometheus metrics on %s', (platform: Platform) => {
     expect(used).toBeGreaterThan(0);
     expect(used).toBeLessThanOrEqual(mapSize);
     expect(sampleValue(families, 'entities_disk_free_bytes')).toBeGreaterThan(0);
+  });
+});
+
+/** A controller of the app's own, on two paths, each of its routes on two. */
+@Controller(['own-gauges', 'own-gauge-aliases'])
+@UseGuards(EntityRequestGuard)
+class OwnGaugesController {
+  @Get(['summary', 'overview'])
+  summary() {
+    return { ok: true };
+  }
+}
+
+describe.each(PLATFORMS)('EntityRequestGuard and the request metrics on %s', (platform: Platform) => {
+  it("times the app's own routes declared on several paths, under the first of them", async () => {
+    const registry = new Registry();
+    const t = await createObservedApp({ entities: [Gauge], platform, module: { metrics: { enabled: true, registry } }, controllers: [OwnGaugesController] });
+    try {
+      expect((await http(t).get('/own-gauge-aliases/overview')).status).toBe(200);
+      expect(count(await scrape(t), 'entities_http_requests_total', { entity: '', method: 'GET', route: '/own-gauges/summary', status: '200' })).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('as a global guard, counts each answer of a generated route once', async () => {
+    const registry = new Registry();
+    const t = await createObservedApp({
+      entities: [Gauge],
+      platform,
+      module: { getPrincipal: principalFromHeader, metrics: { enabled: true, registry } },
+      providers: [{ provide: APP_GUARD, useClass: EntityRequestGuard }],
+    });
+    try {
+      expect((await http(t).post('/gauges').set(WRITER).send({ label: 'a', reading: 1 })).status).toBe(201);
+      const families = await scrape(t);
+      expect(count(families, 'entities_http_requests_total', { entity: 'gauges', method: 'POST', route: '/gauges', status: '201' })).toBe(1);
+      expect(count(families, 'entities_http_request_duration_seconds_count', { entity: 'gauges', method: 'POST', route: '/gauges', status: '201' })).toBe(1);
+    } finally {
+      await t.close();
+    }
   });
 });
 

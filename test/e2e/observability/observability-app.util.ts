@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Module, type DynamicModule, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
+import { Module, type DynamicModule, type INestApplication, type LoggerService, type Provider, type Type } from '@nestjs/common';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -17,6 +17,7 @@ export async function createObservedApp(options: {
   module?: Partial<EntitiesModuleOptions>;
   imports?: (Type<unknown> | DynamicModule)[];
   controllers?: Type<unknown>[];
+  providers?: Provider[];
   logger?: LoggerService;
 }): Promise<TestApp> {
   const temp = makeTempDir('nde-obs-');
@@ -24,6 +25,7 @@ export async function createObservedApp(options: {
   @Module({
     imports: [EntitiesModule.forRoot({ ...options.module, path: temp.path }), EntitiesModule.forFeature(options.entities), ...(options.imports ?? [])],
     controllers: options.controllers ?? [],
+    providers: options.providers ?? [],
   })
   class ObservedAppModule {}
 

@@ -3,6 +3,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { EntitiesHealthIndicator, Entity, Field } from '../../../lib/index.js';
 import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
+import { StorageFailureException } from '../../../lib/storage/storage-failure.exception.js';
 import { http } from '../../e2e/support/e2e.util.js';
 import { createObservedApp } from '../../e2e/observability/observability-app.util.js';
 import { PLATFORMS, type Platform, type TestApp } from '../../support/test-app.util.js';
@@ -35,7 +36,7 @@ function freeBytes(path: string): number {
 }
 
 describe.each(PLATFORMS)('EntitiesHealthIndicator in a terminus health check on %s', (platform: Platform) => {
-  const start = (health?: { minHeadroomBytes?: number }) =>
+  const start = (health?: { minHeadroomBytes?: number; writeProbe?: boolean }) =>
     createObservedApp({
       entities: [Boiler],
       platform,
@@ -118,5 +119,17 @@ describe.each(PLATFORMS)('EntitiesHealthIndicator in a terminus health check on 
     const response = await http(t).get('/health');
     expect(response.status).toBe(503);
     expect(response.body.error.store).toEqual(expect.objectContaining({ status: 'down', minHeadroomBytes: Number.MAX_SAFE_INTEGER }));
+  });
+
+  it('reports down once a failed sync stopped writes, also when it does not probe with a write', async () => {
+    t = await start({ writeProbe: false });
+    expect((await http(t).get('/health')).body.info.store).not.toHaveProperty('writable');
+    t.app.get(EntityStorage).environment.stop(new StorageFailureException('simulated failed sync', false));
+    expect((await http(t).post('/boilers').send({ site: 'south' })).status).toBe(503);
+    const response = await http(t).get('/health');
+    expect(response.status).toBe(503);
+    expect(response.body.error.store).toEqual(
+      expect.objectContaining({ status: 'down', open: true, writable: false, message: 'the store does not take writes: simulated failed sync' }),
+    );
   });
 });
