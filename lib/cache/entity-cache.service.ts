@@ -1,10 +1,19 @@
+import { createKeyv } from '@cacheable/memory';
+import { createHash } from 'node:crypto';
 import { EntitiesLogger } from '../common/entities.logger.js';
 import { createCache, type Cache } from 'cache-manager';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
+import { catalogEntityOf } from '../storage/store-catalog.util.js';
 import type { EntityCacheMetrics, EntityCacheOptions } from '../common/entity-cache-options.interface.js';
 
 const DEFAULT_TTL = 60_000;
+const DEFAULT_MAX_ENTRIES = 10_000;
+const DEFAULT_TIMEOUT = 100;
+/** How long a cache that failed or did not answer in time is left alone before it is asked again. */
+const RETRY_AFTER = 1_000;
+/** How often the default in-memory store drops expired entries, which nothing reads again once the mark moves. */
+const EXPIRY_CHECK_INTERVAL = 10_000;
 
 /**
  * Reads served through cache-manager that can never be stale. Every key holds the entity's
@@ -12,19 +21,31 @@ const DEFAULT_TTL = 60_000;
  * of each change: once a write is acknowledged, every process (and every instance sharing a
  * Redis store) reads the new mark and so a new key; the old entries are simply never asked for again and
  * expire. Each key also holds the caller's view (fields it may not read, record-level
- * access), so one principal never gets another's answer. A cache error falls back to the store.
+ * access), so one principal never gets another's answer, and a digest of how the entity is
+ * declared, so an instance deployed with other fields or rules never gets an older one's. A
+ * cache error, or a cache that does not answer within `timeout`, falls back to the store.
  */
 export class EntityCache {
   private readonly logger = new EntitiesLogger('EntitiesCache');
   private readonly manager: Cache;
   private readonly counters = new Map<string, EntityCacheMetrics & { lastSeen: number }>();
+  private readonly shapes = new WeakMap<EntityDefinition, string>();
+  /** A cache of the app's own may be remote: its reads are bounded by `timeout`. */
+  private readonly timeout: number | undefined;
+  /** Until when a failing cache is left alone (ms since the epoch). */
+  private unavailableUntil = 0;
 
   /** @internal */
   constructor(
     private readonly storage: EntityStorage,
     private readonly options: EntityCacheOptions = {},
   ) {
-    this.manager = options.manager ?? createCache();
+    // cache-manager's own default is a Map that drops an expired entry only when it is read
+    // again, which entries under an old mark never are: it would grow for as long as the app runs.
+    this.manager =
+      options.manager ??
+      createCache({ stores: [createKeyv({ lruSize: options.maxEntries ?? DEFAULT_MAX_ENTRIES, checkInterval: EXPIRY_CHECK_INTERVAL, useClone: false })] });
+    this.timeout = options.manager ? (options.timeout ?? DEFAULT_TIMEOUT) : undefined;
   }
 
   /**
@@ -44,23 +65,27 @@ export class EntityCache {
   async read<T>(definition: EntityDefinition, view: string, key: string, load: () => Promise<T>): Promise<T> {
     if (!this.caches(definition)) return load();
     const metrics = this.metricsOf(definition);
-    const cacheKey = (mark: string) => `nde:${definition.name}:${mark}:${view}:${key}`;
+    const cacheKey = (mark: string) => `nde:${definition.name}:${this.shapeOf(definition)}:${mark}:${view}:${key}`;
     const seen = this.markOf(definition, metrics);
-    try {
-      const hit = await this.manager.get<T>(cacheKey(seen));
-      if (hit !== undefined && hit !== null) {
-        metrics.hits++;
-        return hit;
+    const usable = Date.now() >= this.unavailableUntil;
+    if (usable) {
+      try {
+        const hit = await this.bounded(this.manager.get<T>(cacheKey(seen)));
+        if (hit !== undefined && hit !== null) {
+          metrics.hits++;
+          return hit;
+        }
+      } catch (error) {
+        this.leaveAlone(`cache read failed, reading the store: ${(error as Error).message}`);
       }
-    } catch (error) {
-      this.logger.warn(`cache read failed, reading the store: ${(error as Error).message}`);
     }
     metrics.misses++;
     const mark = this.markOf(definition, metrics);
     const value = await load();
-    if (value !== undefined && value !== null) {
+    // A cache that is down may queue writes for as long as it stays down: none are sent then.
+    if (value !== undefined && value !== null && Date.now() >= this.unavailableUntil) {
       const ttl = definition.cached?.ttl ?? this.options.ttl ?? DEFAULT_TTL;
-      const failed = (error: Error) => this.logger.warn(`cache write failed: ${error.message}`);
+      const failed = (error: Error) => this.leaveAlone(`cache write failed: ${error.message}`);
       try {
         this.manager.set(cacheKey(mark), value, ttl).catch(failed);
       } catch (error) {
@@ -68,6 +93,37 @@ export class EntityCache {
       }
     }
     return value;
+  }
+
+  /** `read`, failing after `timeout` when the cache is the app's own: a client may hold commands while its server is away. */
+  private bounded<T>(read: Promise<T>): Promise<T> {
+    const timeout = this.timeout;
+    if (timeout === undefined) return read;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout);
+    });
+    return Promise.race([read, late]).finally(() => clearTimeout(timer));
+  }
+
+  /** Reads and writes skip the cache for a while; one warning per outage. */
+  private leaveAlone(message: string): void {
+    const now = Date.now();
+    if (now >= this.unavailableUntil + RETRY_AFTER) this.logger.warn(`${message}; leaving the cache alone for ${RETRY_AFTER} ms`);
+    this.unavailableUntil = now + RETRY_AFTER;
+  }
+
+  /** How the entity is stored and answered (fields, hidden ones, history policies, version), digested. */
+  private shapeOf(definition: EntityDefinition): string {
+    let shape = this.shapes.get(definition);
+    if (shape === undefined) {
+      shape = createHash('sha256')
+        .update(JSON.stringify(catalogEntityOf(definition)))
+        .digest('base64url')
+        .slice(0, 11);
+      this.shapes.set(definition, shape);
+    }
+    return shape;
   }
 
   /** Hits, misses and invalidations per entity name, counted in this process. */

@@ -11,6 +11,16 @@ export interface EntityCacheOptions {
   ttl?: number;
   /** Cache every entity, not only those marked `@Cached()`. Default `false`. */
   all?: boolean;
+  /**
+   * Entries the default in-memory cache holds at most; the least recently used go first.
+   * Not used with `manager`, whose own store decides. Default 10 000.
+   */
+  maxEntries?: number;
+  /**
+   * How long a read waits for `manager`'s answer, in ms, before reading the store instead; a
+   * cache that fails or is late is then left alone for a second. Default 100.
+   */
+  timeout?: number;
 }
 
 /** Cache counters of one entity, as `EntityCache.metrics()` returns them. */

@@ -20,6 +20,8 @@ const RULES: ReadonlyArray<readonly [path: string, rule: Rule, expected: string]
   ['requestContext', (value) => flag(value) || value === 'auto', "true, false or 'auto'"],
   ['cache.ttl', amount, 'a number of milliseconds from 0'],
   ['cache.all', flag, 'true or false'],
+  ['cache.maxEntries', count, 'a whole number above 0'],
+  ['cache.timeout', (value) => amount(value) && (value as number) > 0, 'a number of milliseconds above 0'],
   ['health.minHeadroomBytes', amount, 'a number of bytes from 0'],
   ['health.writeProbe', flag, 'true or false'],
   ['lmdb.mapSize', count, 'a whole number of bytes above 0'],

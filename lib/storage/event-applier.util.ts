@@ -33,11 +33,19 @@ export function applyEvent(
   if (event.soft && before && tables.deleted)
     tables.deleted.putSync(event.id, Object.assign({}, before, { deletedAt: (event.data?.deletedAt as string | undefined) ?? event.at }));
   tables.history.record(event, prior, after);
-  // Cached reads are keyed by this counter, so committing the change makes them unreachable.
-  const mark: IndexKey = ['changes', tables.definition.name];
-  tables.counters.putSync(mark, { count: (tables.counters.get(mark)?.count ?? 0) + 1, lastEventId: event.eventId });
+  moveChangeMark(tables, event.eventId);
   for (const projection of tables.projections) projection.apply(tables.definition, event, prior, after);
   return after;
+}
+
+/**
+ * Moves the entity's change mark to `changeId`. Cached reads are keyed by the mark, so
+ * committing the change makes them unreachable: every change to what reads answer moves it,
+ * also the few made without an event (history trimmed to a narrowed policy).
+ */
+export function moveChangeMark(tables: EntityTables, changeId: string): void {
+  const mark: IndexKey = ['changes', tables.definition.name];
+  tables.counters.putSync(mark, { count: (tables.counters.get(mark)?.count ?? 0) + 1, lastEventId: changeId });
 }
 
 /**

@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import type { HistoryPolicy } from '../metadata/decorator-options.interface.js';
 import type { EntityDefinition, FieldDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
+import { moveChangeMark } from './event-applier.util.js';
+import { nextEventId } from './event-id.util.js';
 import { versionsKept } from './field-history.store.js';
 import type { IndexKey } from './index-key.util.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
@@ -40,7 +42,12 @@ export class HistoryTrimmer {
       let removed = 0;
       let from: IndexKey | undefined;
       do {
-        const step = await this.environment.write(() => tables.history.trimToPolicy(fields, from, this.batch));
+        const step = await this.environment.write(() => {
+          const trimmed = tables.history.trimToPolicy(fields, from, this.batch);
+          // No event tells caches of it: history answers cached before would outlive the values.
+          if (trimmed.removed > 0) moveChangeMark(tables, nextEventId());
+          return trimmed;
+        });
         removed += step.removed;
         from = step.resumeAt;
       } while (from !== undefined);

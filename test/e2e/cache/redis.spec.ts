@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { cpSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import KeyvRedis from '@keyv/redis';
 import { createCache } from 'cache-manager';
 import Keyv from 'keyv';
@@ -246,4 +246,68 @@ describeWithRedis('a Redis cache shared beyond one data directory', () => {
     const read = await http(onCopy.t).get(`/shared-notes/${id}`).expect(200);
     expect(read.body).toEqual(expect.objectContaining({ text: 'v2 in the copy', version: 2 }));
   });
+});
+
+/** A TCP proxy to Redis that can be cut, as a Redis going away would be. */
+function redisProxy(): Promise<{ url: string; cut: () => void }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect({ host: REDIS_HOST, port: REDIS_PORT });
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => undefined);
+    upstream.on('error', () => undefined);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        cut: () => {
+          server.close();
+          for (const socket of sockets) socket.destroy();
+        },
+      }),
+    ),
+  );
+}
+
+describeWithRedis('a Redis cache that goes away', () => {
+  let t: TestApp | undefined;
+  let redis: KeyvRedis<unknown> | undefined;
+
+  afterEach(async () => {
+    // Destroying the client fails the commands it still holds for a server that is gone.
+    ((await redis?.getClient().catch(() => undefined)) as { destroy?: () => void } | undefined)?.destroy?.();
+    await t?.close();
+  });
+
+  it('answers reads from the store, within the cache timeout, while Redis does not answer', async () => {
+    const proxy = await redisProxy();
+    redis = new KeyvRedis<unknown>(proxy.url);
+    const manager = createCache({ stores: [new Keyv({ store: redis, namespace: `nde-test-${randomUUID()}` })] });
+    t = await createTestApp({ entities: [SharedNote], module: { cache: { manager, timeout: 50 } } });
+    const { body } = await http(t)
+      .post('/shared-notes')
+      .send({ text: 'v1', tag: unique('tag') })
+      .expect(201);
+    await http(t).get(`/shared-notes/${body.id}`).expect(200);
+    proxy.cut();
+
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) expect((await http(t).get(`/shared-notes/${body.id}`).timeout(5_000)).body.text).toBe('v1');
+    expect(Date.now() - started).toBeLessThan(2_000);
+  }, 20_000);
+
+  it('answers reads from the store promptly when Redis is not there at start', async () => {
+    redis = new KeyvRedis<unknown>('redis://127.0.0.1:1');
+    t = await createTestApp({ entities: [SharedNote], module: { cache: { manager: createCache({ stores: [new Keyv({ store: redis })] }) } } });
+    const { body } = await http(t)
+      .post('/shared-notes')
+      .send({ text: 'v1', tag: unique('tag') })
+      .expect(201);
+
+    const started = Date.now();
+    for (let i = 0; i < 3; i++) await http(t).get(`/shared-notes/${body.id}`).timeout(5_000).expect(200);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  }, 20_000);
 });

@@ -395,7 +395,7 @@ describe('EntityCache', () => {
       expect(answer).toEqual(expect.objectContaining({ version: 1, reading: 80 }));
     });
 
-    it('goes back to caching once the cache recovers', async () => {
+    it('leaves a failing cache alone for a second, then goes back to caching once it recovers', async () => {
       const fake = new FakeCacheManager();
       fake.failGet = true;
       fake.failSet = true;
@@ -407,11 +407,72 @@ describe('EntityCache', () => {
       fake.failGet = false;
       fake.failSet = false;
       await cache.read(gauge, 'view', `id:${record.id}`, loaderOf(gauges, record.id, calls));
+      expect({ reads: fake.reads.length, writes: fake.writes.length }).toEqual({ reads: 1, writes: 0 });
+      await sleep(1_100);
+      await cache.read(gauge, 'view', `id:${record.id}`, loaderOf(gauges, record.id, calls));
       await sleep(5);
       await cache.read(gauge, 'view', `id:${record.id}`, loaderOf(gauges, record.id, calls));
 
-      expect(calls.count).toBe(2);
-      expect(cache.metrics()['gauges']).toEqual({ hits: 1, misses: 2, invalidations: 0 });
+      expect(calls.count).toBe(3);
+      expect(cache.metrics()['gauges']).toEqual({ hits: 1, misses: 3, invalidations: 0 });
+    });
+
+    it('reads the store when the cache does not answer within timeout, and sends it nothing meanwhile', async () => {
+      const silent = { reads: 0, writes: 0 };
+      const hanging = {
+        get: () => (silent.reads++, new Promise(() => undefined)),
+        set: () => (silent.writes++, new Promise(() => undefined)),
+      } as unknown as Cache;
+      const cache = new EntityCache(store.storage, { manager: hanging, timeout: 30 });
+      const record = await gauges.create({ reading: 95 });
+
+      const started = Date.now();
+      const answers = [];
+      for (let i = 0; i < 5; i++) answers.push(await cache.read(gauge, 'view', `id:${record.id}`, loaderOf(gauges, record.id, { count: 0 })));
+
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(answers.map((answer) => answer?.reading)).toEqual([95, 95, 95, 95, 95]);
+      expect(silent).toEqual({ reads: 1, writes: 0 });
+    });
+  });
+
+  describe('the default in-memory cache', () => {
+    it('holds at most maxEntries, dropping the least recently used', async () => {
+      const cache = new EntityCache(store.storage, { maxEntries: 2 });
+      const record = await gauges.create({ reading: 100 });
+      const calls = { count: 0 };
+      const readAs = async (view: string) => {
+        await cache.read(gauge, view, `id:${record.id}`, loaderOf(gauges, record.id, calls));
+        await sleep(5);
+      };
+
+      for (const view of ['a', 'b', 'a', 'c', 'a', 'b']) await readAs(view);
+
+      // a, b, a (hit), c (drops b), a (hit), b (loaded again)
+      expect(calls.count).toBe(4);
+      expect(cache.metrics()['gauges']).toEqual(expect.objectContaining({ hits: 2, misses: 4 }));
+    });
+  });
+
+  describe('a shared cache between two declarations of one entity', () => {
+    it('never answers an instance with what one declaring the entity otherwise cached', async () => {
+      @Entity('gauges')
+      @Cached({ ttl: 1234 })
+      class HiddenReadingGauge {
+        @Field({ hidden: true }) reading!: number;
+      }
+      const fake = new FakeCacheManager();
+      const record = await gauges.create({ reading: 110 });
+      const before = new EntityCache(store.storage, { manager: fake.asCache() });
+      const after = new EntityCache(store.storage, { manager: fake.asCache() });
+      const redeclared = { ...gauge, target: HiddenReadingGauge, fields: gauge.fields.map((field) => ({ ...field, hidden: true })) };
+
+      await before.read(gauge, 'view', `id:${record.id}`, async () => ({ reading: 110 }));
+      await sleep(5);
+      const answer = await after.read(redeclared, 'view', `id:${record.id}`, async () => ({}));
+
+      expect(answer).toEqual({});
+      expect(new Set(fake.writes.map(({ key }) => key)).size).toBe(2);
     });
   });
 });
