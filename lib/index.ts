@@ -88,6 +88,7 @@ export { DamagedStoreException } from './storage/damaged-store.exception.js';
 export { UnsupportedStoreFormatException } from './storage/unsupported-store-format.exception.js';
 export { MigrationFailedException, MigrationsPendingException, StoreSchemaNewerException } from './storage/schema-migration.exception.js';
 export { ReplicationDivergedException } from './storage/replication-diverged.exception.js';
+export { ChangeTooLargeException } from './replication/change-too-large.exception.js';
 export { EntityMetadataException } from './metadata/entity-metadata.exception.js';
 export { IdempotencyConflictException } from './storage/idempotency-conflict.exception.js';
 export { InvalidQueryException } from './query/invalid-query.exception.js';

@@ -6,12 +6,14 @@ import {
   HttpException,
   HttpStatus,
   NotFoundException,
+  PayloadTooLargeException,
   PreconditionFailedException,
   ServiceUnavailableException,
   UnauthorizedException,
 } from '@nestjs/common';
 import { EntitiesLogger } from '../common/entities.logger.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
+import { ChangeTooLargeException } from '../replication/change-too-large.exception.js';
 import { SeqNotAppliedException } from '../replication/seq-not-applied.exception.js';
 import { AccessDeniedException } from '../repository/access-denied.exception.js';
 import { IdempotencyConflictException } from '../storage/idempotency-conflict.exception.js';
@@ -41,6 +43,7 @@ export function entityErrorToHttp(error: unknown): unknown {
   if (error instanceof UniqueConstraintException || error instanceof ReferenceConflictException || error instanceof IdempotencyConflictException) {
     return new ConflictException(error.message);
   }
+  if (error instanceof ChangeTooLargeException) return new PayloadTooLargeException(error.message);
   if (error instanceof StorageFailureException) {
     if (error instanceof SeqNotAppliedException) logger.warn(error.message);
     else logger.error(error.message, (error.cause as Error | undefined)?.stack);

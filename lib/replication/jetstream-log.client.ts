@@ -21,6 +21,9 @@ export interface StreamMessages extends AsyncIterable<{ seq: number; data: Uint8
 /** Another instance appended first: the stream's last message is not the one the write was decided after. */
 export class StreamMovedOnError extends Error {}
 
+/** NATS's own default, for a connection that has not told its server's yet. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
 /**
  * The stream of replicated transactions on NATS JetStream: one subject, file storage, every
  * message appended only after the one its writer read last (the stream's expected last
@@ -53,6 +56,11 @@ export class JetStreamLog {
       await connection.close();
       throw error;
     }
+  }
+
+  /** The largest message the connected server takes, headers included (its `max_payload`). */
+  get maxPayload(): number {
+    return this.connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
   }
 
   /** The first and last sequence the stream holds now (first > last when it holds none). */

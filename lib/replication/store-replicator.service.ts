@@ -8,11 +8,12 @@ import { encodeMessage, MESSAGE_FORMAT } from '../storage/transaction-message.ut
 import { ulidFactory } from '../storage/ulid.util.js';
 import type { SequencedStore, WriteSequencer } from '../storage/write-sequencer.interface.js';
 import type { WriteTransaction } from '../storage/write-transaction.store.js';
+import { ChangeTooLargeException } from './change-too-large.exception.js';
 import { JetStreamLog, StreamMovedOnError } from './jetstream-log.client.js';
 import { checkReplicationOptions } from './replication-options.util.js';
 import { dropWaiters, releaseWaiters, waitForSeq, type SeqWaiter } from './seq-waiters.util.js';
 import { StreamFollower } from './stream-follower.service.js';
-import { streamHealth, type UnconfirmedAppend } from './stream-health.util.js';
+import { shorterStream, streamHealth, type UnconfirmedAppend } from './stream-health.util.js';
 import { adoptStream, checkFollowable, unreplicatedChanges } from './stream-join.util.js';
 
 const DEFAULT_TIMEOUT = 5_000;
@@ -23,6 +24,8 @@ const MAX_GROUP = 100;
  * its max_payload, 1 MiB unless the servers set another.
  */
 const GROUP_BYTES = 256 * 1024;
+/** Room left in `max_payload` for a message's headers (its id, the expected last sequence). */
+const HEADER_BYTES = 1024;
 /** Between attempts to append a message whose first attempt had no answer. */
 const RETRY_PAUSE = 100;
 const nextOrigin = ulidFactory();
@@ -102,7 +105,7 @@ export class StoreReplicator implements WriteSequencer {
       {
         appliedSeq: () => this.applied,
         apply: async (seq, data) => {
-          await store.applyReplicated(seq, data);
+          await store.applyReplicated(seq, data, { backlog: seq <= last });
           this.advance(seq);
         },
         failed: (error) => this.fail(store, error),
@@ -178,7 +181,14 @@ export class StoreReplicator implements WriteSequencer {
    */
   private async sequence(group: QueuedWrite[]): Promise<void> {
     const store = this.requireStore();
+    // Each round waits on the stream, bounded by `timeout`; losing the race round after round
+    // to busier instances must still end in an answer.
+    const deadline = Date.now() + 3 * this.timeout;
     for (;;) {
+      if (this.failure) throw this.failure;
+      if (Date.now() > deadline) {
+        throw new StorageFailureException(`the write could not be ordered in the replication stream within ${3 * this.timeout} ms; nothing was stored`, false);
+      }
       const decided = store.decide(group.map((write) => write.fn));
       const answer = () => decided.outcomes.forEach((outcome, i) => ('error' in outcome ? group[i]!.reject(outcome.error) : group[i]!.resolve(outcome.result)));
       if (decided.changes.length === 0) {
@@ -186,6 +196,7 @@ export class StoreReplicator implements WriteSequencer {
         // on a state behind the stream (a no-op, a version conflict, a missing record) would be
         // stale. Decide again once this instance has what the stream holds.
         const last = await this.streamLast();
+        this.refuseShorterStream(store, last);
         if (last > decided.position.seq) {
           await this.waitFor(last);
           continue;
@@ -194,11 +205,14 @@ export class StoreReplicator implements WriteSequencer {
       }
       const { seq: last, hash: prev } = decided.position;
       const bytes = encodeMessage({ format: MESSAGE_FORMAT, origin: this.origin, catalog: store.catalog, prev, changes: decided.changes });
-      if (bytes.length > GROUP_BYTES && group.length > 1) {
+      const maxBytes = this.log!.maxPayload - HEADER_BYTES;
+      if ((bytes.length > GROUP_BYTES || bytes.length > maxBytes) && group.length > 1) {
         // Too large for one message with the rest: the second half waits for the next one.
         this.queue.unshift(...group.splice(Math.ceil(group.length / 2)));
         continue;
       }
+      // The servers would refuse it however often it is sent: this write alone fails, at once.
+      if (bytes.length > maxBytes) return group[0]!.reject(new ChangeTooLargeException(bytes.length, maxBytes));
       const seq = await this.append(bytes, last);
       if (seq === undefined) {
         // Another instance appended first: decide again on the state after its messages.
@@ -260,8 +274,19 @@ export class StoreReplicator implements WriteSequencer {
 
   /** Waits until this instance has applied every message the stream holds now. */
   private async catchUp(): Promise<void> {
-    const { last } = await this.log!.bounds();
+    const last = await this.streamLast();
+    this.refuseShorterStream(this.requireStore(), last);
     await this.waitFor(last);
+  }
+
+  /**
+   * Stops this instance when the stream ends before the last message it applied: the stream was
+   * deleted and made again, or purged, and its next messages would follow a state it never had.
+   */
+  private refuseShorterStream(store: SequencedStore, last: number): void {
+    if (last >= this.applied) return;
+    this.fail(store, new ReplicationDivergedException(shorterStream(this.log!.stream, last, this.applied)));
+    throw this.failure;
   }
 
   /** Stops this instance for good: its state cannot follow the stream's. */

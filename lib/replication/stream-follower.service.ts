@@ -1,6 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EntitiesLogger } from '../common/entities.logger.js';
+import { ReplicationDivergedException } from '../storage/replication-diverged.exception.js';
 import type { JetStreamLog, StreamMessages } from './jetstream-log.client.js';
+import { shorterStream } from './stream-health.util.js';
 
 /** How often the follower looks whether messages still come while the stream holds more. */
 const WATCH_EVERY = 5_000;
@@ -155,7 +157,13 @@ export class StreamFollower {
       (bounds) => bounds.last,
       () => undefined,
     );
-    if (last === undefined || last <= applied || this.closed || this.target.appliedSeq() !== applied) return;
+    if (last === undefined || this.closed || this.target.appliedSeq() !== applied) return;
+    if (last < applied) {
+      this.messages?.stop();
+      this.end();
+      return this.target.failed(new ReplicationDivergedException(shorterStream(this.log.stream, last, applied)));
+    }
+    if (last === applied) return;
     this.lastProgress = Date.now();
     this.logger.warn(
       `stream ${this.log.stream}: nothing applied after message ${applied} for ${Math.round(still / 1000)} s while it holds messages up to ${last}; making its consumer again`,

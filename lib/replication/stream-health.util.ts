@@ -31,10 +31,16 @@ export async function streamHealth(
   });
   try {
     details.streamLastSeq = (await Promise.race([log.bounds(), timedOut])).last;
+    if (details.streamLastSeq < details.appliedSeq) return { details, problem: shorterStream(log.stream, details.streamLastSeq, details.appliedSeq) };
     return { details };
   } catch (error) {
     return { details, problem: `NATS stream ${log.stream} does not answer (has it lost its quorum?): ${(error as Error).message}` };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Why an instance whose stream ends before its last applied message cannot go on with it. */
+export function shorterStream(stream: string, last: number, applied: number): string {
+  return `stream ${stream} ends at message ${last}, before message ${applied} which this store applied: was it deleted or purged? Start this instance from a backup of an instance of the stream as it is now`;
 }

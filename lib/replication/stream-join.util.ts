@@ -57,5 +57,5 @@ export async function adoptStream(store: SequencedStore, log: JetStreamLog, orig
     bytes = seq === 1 ? baseline : await ownFirst();
     if (!bytes) throw refused(`another instance started stream ${log.stream} first`);
   }
-  await store.applyReplicated(1, bytes, true);
+  await store.applyReplicated(1, bytes, { adopting: true });
 }

@@ -1,10 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Database } from 'lmdb';
-import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { ChangeApplying } from './entity-projection.interface.js';
 import type { IndexKey } from './index-key.util.js';
 import { ReplicationDivergedException } from './replication-diverged.exception.js';
-import { catalogEntityOf } from './store-catalog.util.js';
 import type { TransactionMessage } from './transaction-message.util.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import { META_DB } from './store-layout.util.js';
@@ -42,13 +39,25 @@ export function readPosition(meta: Database<unknown, IndexKey>): ReplicationPosi
   return (meta.get(POSITION_KEY) as ReplicationPosition | undefined) ?? { seq: 0, hash: '' };
 }
 
+/** How a message may be applied besides following the last one under this store's catalog. */
+export interface ApplyOptions {
+  /** The message is the baseline this store appended to start the stream. */
+  adopting?: boolean;
+  /**
+   * The catalog the store was opened with before this start, when the message was in the
+   * stream before it: decided before every instance was stopped to change the definitions,
+   * it is applied as the instances that applied it then had their stores brought in line.
+   */
+  earlierCatalog?: string;
+}
+
 /**
  * Applies the message at `seq` inside the current write transaction, unless it was applied
  * already (the instance that decided it applies it on its acknowledgement, then receives it).
  * Throws `ReplicationDivergedException`, having changed nothing, for a message that skips one,
- * does not chain on the hash of the last one applied, was decided under another catalog, or
- * starts the stream from another store's data (`baseline`) unless this store is that one
- * (`adopting`).
+ * does not chain on the hash of the last one applied, was decided under another catalog (but
+ * `earlierCatalog`), or starts the stream from another store's data (`baseline`) unless this
+ * store is that one (`adopting`).
  */
 export function applyMessage(
   meta: Database<unknown, IndexKey>,
@@ -57,7 +66,7 @@ export function applyMessage(
   seq: number,
   message: TransactionMessage,
   hash: string,
-  adopting = false,
+  { adopting = false, earlierCatalog }: ApplyOptions = {},
 ): boolean {
   const position = readPosition(meta);
   if (seq <= position.seq) return false;
@@ -69,23 +78,13 @@ export function applyMessage(
   if (seq !== position.seq + 1) throw new ReplicationDivergedException(`message ${seq} arrived after ${position.seq}: ${seq - position.seq - 1} missing`);
   if (message.prev !== position.hash)
     throw new ReplicationDivergedException(`message ${seq} does not follow the message this store applied before it (hash mismatch)`);
-  if (message.catalog !== catalog) {
+  if (message.catalog !== catalog && message.catalog !== earlierCatalog) {
     throw new ReplicationDivergedException(
-      `message ${seq} was decided by an instance whose entities are stored another way (catalog ${message.catalog}, here ${catalog})`,
+      `message ${seq} was decided by an instance whose entities are stored another way (catalog ${message.catalog}, here ${catalog}): ` +
+        'every instance must run the same entity definitions; stop them all before starting them with changed ones',
     );
   }
   for (const change of message.changes) tx.apply(change);
   meta.putSync(POSITION_KEY, { seq, hash } satisfies ReplicationPosition);
   return true;
-}
-
-/**
- * A hash of how the entities' records, indexes and history are stored: instances that disagree
- * on it would apply the same change differently.
- */
-export function catalogHash(definitions: readonly EntityDefinition[]): string {
-  // Without references: the instance that decides a change applies their rules and ships the
-  // outcome as events, so instances that name or handle them differently apply it the same.
-  const entities = [...definitions].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((definition) => catalogEntityOf(definition));
-  return createHash('sha256').update(JSON.stringify(entities)).digest('base64url').slice(0, 22);
 }

@@ -2,7 +2,8 @@ import type { EntityDefinition } from '../metadata/entity-definition.interface.j
 import type { IndexKey } from './index-key.util.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import { ReplicationDivergedException } from './replication-diverged.exception.js';
-import { adoptionOf, applyMessage, catalogHash, readPosition, type ReplicationPosition } from './replication-position.util.js';
+import { catalogHash } from './catalog-hash.util.js';
+import { adoptionOf, applyMessage, readPosition, type ReplicationPosition } from './replication-position.util.js';
 import type { StoreChange } from './store-change.interface.js';
 import { META_DB } from './store-layout.util.js';
 import { decodeMessage, messageHash, type TransactionMessage } from './transaction-message.util.js';
@@ -12,7 +13,8 @@ import type { WriteTransaction } from './write-transaction.store.js';
 /**
  * What the write sequencer (replication) decides, applies and stops writes through, for the
  * store of `environment` and its entities' `definitions`. `transaction` starts a write
- * transaction that lists the changes it applies in `applied`.
+ * transaction that lists the changes it applies in `applied`. `earlierCatalog` is the hash of
+ * the definitions the store was opened with before this start.
  */
 export function sequencedStoreOf(
   environment: LmdbEnvironment,
@@ -20,6 +22,7 @@ export function sequencedStoreOf(
   transaction: (applied?: StoreChange[]) => WriteTransaction,
   position: () => ReplicationPosition,
   hasLocalChanges: () => boolean,
+  earlierCatalog?: string,
 ): SequencedStore {
   const meta = environment.database<unknown, IndexKey>(META_DB);
   const catalog = catalogHash(definitions);
@@ -40,14 +43,15 @@ export function sequencedStoreOf(
         });
         return { outcomes, changes, position: readPosition(meta) };
       }),
-    applyReplicated: (seq, bytes, adopting) => {
+    applyReplicated: (seq, bytes, { adopting, backlog } = {}) => {
       let message: TransactionMessage;
       try {
         message = decodeMessage(bytes);
       } catch (error) {
         return Promise.reject(new ReplicationDivergedException(`message ${seq} cannot be read: ${(error as Error).message}`));
       }
-      return environment.write(() => applyMessage(meta, transaction(), catalog, seq, message, messageHash(bytes), adopting));
+      const options = { adopting, ...(backlog && { earlierCatalog }) };
+      return environment.write(() => applyMessage(meta, transaction(), catalog, seq, message, messageHash(bytes), options));
     },
     position,
     hasLocalChanges,

@@ -4,6 +4,7 @@ import { HistoryTrimmer } from './history-trimmer.service.js';
 import type { IndexBuilder } from './index-builder.service.js';
 import type { IndexKey } from './index-key.util.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
+import { recordCatalogHash } from './catalog-hash.util.js';
 import { recordCatalog, type CatalogOptions, type StoreCatalog } from './store-catalog.util.js';
 import { migrateStoreFormat, recordStoreFormat } from './store-format.util.js';
 import type { EventLog } from './event-log.store.js';
@@ -38,5 +39,8 @@ export async function reconcileWithDefinitions(
  */
 export async function recordDefinitions(environment: LmdbEnvironment, definitions: readonly EntityDefinition[], options: CatalogOptions): Promise<void> {
   const meta = environment.database<unknown, IndexKey>(META_DB);
-  await environment.write(() => recordCatalog(meta, definitions, options));
+  await environment.write(() => {
+    recordCatalog(meta, definitions, options);
+    recordCatalogHash(meta, definitions);
+  });
 }

@@ -25,8 +25,10 @@ export interface SequencedStore {
    * Applies the message at `seq` (its encoded bytes) in one durable write transaction, unless
    * it was applied already; throws `ReplicationDivergedException` for one that does not follow.
    * `adopting`: the message is the baseline this store appended to start the stream.
+   * `backlog`: the message was in the stream when this instance started, so it may have been
+   * decided under the definitions the store was opened with before.
    */
-  applyReplicated(seq: number, bytes: Uint8Array, adopting?: boolean): Promise<boolean>;
+  applyReplicated(seq: number, bytes: Uint8Array, options?: { adopting?: boolean; backlog?: boolean }): Promise<boolean>;
   /** The last message applied, as every process has committed it so far. */
   position(): ReplicationPosition;
   /** Whether the store holds changes no replicated message made (it was written without replication). */

@@ -84,7 +84,7 @@ export class NatsCluster {
     return this.nodes.map((node) => node.url);
   }
 
-  /** Starts `size` nodes and resolves once JetStream has a meta leader and answers. */
+  /** Starts `size` nodes (one: a standalone server) and resolves once JetStream has a meta leader and answers. */
   static async start(size = 3): Promise<NatsCluster> {
     const dir = makeTempDir('nde-nats-');
     const ports = await Promise.all(Array.from({ length: size * 3 }, () => freePort()));
@@ -102,7 +102,8 @@ export class NatsCluster {
           `listen: ${HOST}:${client}`,
           `http: ${HOST}:${monitor}`,
           `jetstream { store_dir: ${JSON.stringify(store)} }`,
-          `cluster { name: nde, listen: ${HOST}:${route}, routes: [${routes.map((url) => JSON.stringify(url)).join(', ')}] }`,
+          // One node runs standalone: a cluster of one would wait for peers to elect a leader.
+          ...(size > 1 ? [`cluster { name: nde, listen: ${HOST}:${route}, routes: [${routes.map((url) => JSON.stringify(url)).join(', ')}] }`] : []),
         ].join('\n'),
       );
       return new NatsNode(name, client, monitor, configFile);

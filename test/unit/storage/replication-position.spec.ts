@@ -2,7 +2,10 @@ import { Entity, Field, Index } from '../../../lib/index.js';
 import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
 import type { IndexKey } from '../../../lib/storage/index-key.util.js';
 import { ReplicationDivergedException } from '../../../lib/storage/replication-diverged.exception.js';
-import { applyMessage, catalogHash, readPosition } from '../../../lib/storage/replication-position.util.js';
+import { catalogHash, recordedCatalogHash } from '../../../lib/storage/catalog-hash.util.js';
+import { readCatalog } from '../../../lib/storage/store-catalog.util.js';
+import { META_DB } from '../../../lib/storage/store-layout.util.js';
+import { applyMessage, readPosition } from '../../../lib/storage/replication-position.util.js';
 import type { StoreChange } from '../../../lib/storage/store-change.interface.js';
 import { decodeMessage, encodeMessage, messageHash, MESSAGE_FORMAT, type TransactionMessage } from '../../../lib/storage/transaction-message.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
@@ -88,8 +91,17 @@ describe('applying replicated messages', () => {
     const marked = { message: { ...baseline!.message, baseline: '01J0ADOPTION00000000000000' }, hash: baseline!.hash };
     await expect(apply(1, marked)).rejects.toThrow(/starts the stream from the data of an existing store, which it does not carry/);
     expect(readPosition(meta())).toEqual({ seq: 0, hash: '' });
-    expect(await store.storage.write((tx) => applyMessage(meta(), tx, CATALOG, 1, marked.message, marked.hash, true))).toBe(true);
+    expect(await store.storage.write((tx) => applyMessage(meta(), tx, CATALOG, 1, marked.message, marked.hash, { adopting: true }))).toBe(true);
     expect(readPosition(meta())).toEqual({ seq: 1, hash: baseline!.hash });
+  });
+
+  it('applies a message decided under the earlier definitions only when told them', async () => {
+    const [first, second] = chain([event('a', 'one')], [event('b', 'two')]);
+    await apply(1, first!);
+    const earlier = { ...second!.message, catalog: 'earlier' };
+    await expect(apply(2, { message: earlier, hash: second!.hash })).rejects.toThrow(/stored another way/);
+    expect(await store.storage.write((tx) => applyMessage(meta(), tx, CATALOG, 2, earlier, second!.hash, { earlierCatalog: 'earlier' }))).toBe(true);
+    expect(dump(store, 'rp-notes.records').map(({ key }) => key)).toEqual(['a', 'b']);
   });
 
   it('reads back what it encodes, and refuses another format or a message missing its parts', () => {
@@ -107,5 +119,23 @@ describe('catalogHash', () => {
     expect(catalogHash([note, tag])).toBe(catalogHash([tag, note]));
     expect(catalogHash([note])).not.toBe(catalogHash([note, tag]));
     expect(catalogHash([createEntityDefinition(RenamedNote)])).not.toBe(catalogHash([note]));
+  });
+});
+
+describe('recordedCatalogHash', () => {
+  it('tells the hash of the definitions a store was last opened with, worked out from its catalog when none was recorded', async () => {
+    const dir = makeTempDir();
+    const opened = await openStore(dir.path, [Note, Tag]);
+    try {
+      const meta = opened.storage.environment.database<unknown, IndexKey>(META_DB);
+      const definitions = [createEntityDefinition(Note), createEntityDefinition(Tag)];
+      expect(recordedCatalogHash(meta, readCatalog(meta))).toBe(catalogHash(definitions));
+      await opened.storage.environment.write(() => meta.removeSync(['catalog', 'hash']));
+      expect(recordedCatalogHash(meta, readCatalog(meta))).toBe(catalogHash(definitions));
+      expect(recordedCatalogHash(meta, undefined)).toBeUndefined();
+    } finally {
+      await opened.close();
+      dir.remove();
+    }
   });
 });
