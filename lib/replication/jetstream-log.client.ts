@@ -21,6 +21,8 @@ export interface StreamMessages extends AsyncIterable<{ seq: number; data: Uint8
 /** Another instance appended first: the stream's last message is not the one the write was decided after. */
 export class StreamMovedOnError extends Error {}
 
+/** NATS's own default API timeout, which `replication.timeout` defaults to as well. */
+const DEFAULT_API_TIMEOUT = 5_000;
 /** NATS's own default, for a connection that has not told its server's yet. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
@@ -48,7 +50,8 @@ export class JetStreamLog {
     // Reconnects for ever: an instance cut off from NATS keeps serving reads and refuses writes until it is back.
     const connection = await transport.connect({ servers: options.servers, name: `entities ${stream}`, maxReconnectAttempts: -1 });
     try {
-      const manager = await jetstream.jetstreamManager(connection);
+      // Stream info (where the stream ends, health) answers within the write timeout, or fails as a write would.
+      const manager = await jetstream.jetstreamManager(connection, { timeout: options.timeout ?? DEFAULT_API_TIMEOUT });
       const log = new JetStreamLog(connection, jetstream.jetstream(connection), manager, jetstream, stream, `entities.${stream}.tx`);
       await log.ensureStream(options.replicas ?? DEFAULT_REPLICAS);
       return log;

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { ReplicationHealth } from '../common/health-options.interface.js';
 import { EntitiesLogger } from '../common/entities.logger.js';
 import type { ReplicationOptions } from '../common/replication-options.interface.js';
@@ -9,11 +8,12 @@ import { ulidFactory } from '../storage/ulid.util.js';
 import type { SequencedStore, WriteSequencer } from '../storage/write-sequencer.interface.js';
 import type { WriteTransaction } from '../storage/write-transaction.store.js';
 import { ChangeTooLargeException } from './change-too-large.exception.js';
-import { JetStreamLog, StreamMovedOnError } from './jetstream-log.client.js';
+import { JetStreamLog } from './jetstream-log.client.js';
+import { StreamAppender } from './stream-appender.util.js';
 import { checkReplicationOptions } from './replication-options.util.js';
 import { dropWaiters, releaseWaiters, waitForSeq, type SeqWaiter } from './seq-waiters.util.js';
 import { StreamFollower } from './stream-follower.service.js';
-import { shorterStream, streamHealth, type UnconfirmedAppend } from './stream-health.util.js';
+import { shorterStream, streamHealth } from './stream-health.util.js';
 import { adoptStream, checkFollowable, unreplicatedChanges } from './stream-join.util.js';
 
 const DEFAULT_TIMEOUT = 5_000;
@@ -26,8 +26,6 @@ const MAX_GROUP = 100;
 const GROUP_BYTES = 256 * 1024;
 /** Room left in `max_payload` for a message's headers (its id, the expected last sequence). */
 const HEADER_BYTES = 1024;
-/** Between attempts to append a message whose first attempt had no answer. */
-const RETRY_PAUSE = 100;
 const nextOrigin = ulidFactory();
 
 /** A write waiting for its turn in a message. */
@@ -57,16 +55,16 @@ export class StoreReplicator implements WriteSequencer {
   private readonly timeout: number;
   private store?: SequencedStore;
   private log?: JetStreamLog;
+  private appender?: StreamAppender;
   private follower?: StreamFollower;
   private readonly queue: QueuedWrite[] = [];
   private pumping = false;
-  private appended = 0;
   private applied = 0;
   private readonly waiters = new Set<SeqWaiter>();
   /** Why this instance stopped following the stream; it never resumes without a restart. */
   private failure?: StorageFailureException;
-  /** The last group of writes the stream did not take, until an append is confirmed again. */
-  private unconfirmed?: UnconfirmedAppend;
+  /** Set by `close`: writes are refused from then on. */
+  private closing?: StorageFailureException;
 
   constructor(private readonly options: ReplicationOptions) {
     checkReplicationOptions(options);
@@ -81,6 +79,7 @@ export class StoreReplicator implements WriteSequencer {
   async start(store: SequencedStore): Promise<void> {
     this.store = store;
     this.log = await JetStreamLog.connect(this.options);
+    this.appender = new StreamAppender(this.log, this.origin, this.timeout);
     try {
       await this.follow(store, this.log);
     } catch (error) {
@@ -93,7 +92,7 @@ export class StoreReplicator implements WriteSequencer {
   private async follow(store: SequencedStore, log: JetStreamLog): Promise<void> {
     if (store.position().seq === 0 && store.hasLocalChanges()) {
       if (!this.options.adoptLocalStore) throw unreplicatedChanges(log);
-      await adoptStream(store, log, this.origin, (bytes, last, msgID) => this.append(bytes, last, msgID));
+      await adoptStream(store, log, this.origin, (bytes, last, msgID) => this.appender!.append(bytes, last, msgID));
       this.logger.log(`this store's data starts stream ${log.stream} (message 1); start the other instances from a backup of it`);
     }
     const position = store.position();
@@ -119,6 +118,7 @@ export class StoreReplicator implements WriteSequencer {
   }
 
   write<R>(fn: (tx: WriteTransaction) => R): Promise<R> {
+    if (this.closing) return Promise.reject(this.closing);
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (result: unknown) => void, reject });
       void this.pump();
@@ -135,8 +135,6 @@ export class StoreReplicator implements WriteSequencer {
         try {
           await this.sequence(group);
         } catch (error) {
-          // Whatever failed on the way (an append, a catch-up), the stream did not take these writes.
-          this.unconfirmed = { at: Date.now(), message: (error as Error).message };
           for (const write of group) write.reject(error);
         }
       }
@@ -164,10 +162,13 @@ export class StoreReplicator implements WriteSequencer {
     const details: ReplicationHealth = { appliedSeq: this.applied };
     if (this.failure) return { details, problem: `replication stopped: ${this.failure.message}` };
     if (!this.log) return { details, problem: 'replication is not connected' };
-    return streamHealth(details, this.log, this.unconfirmed, this.timeout);
+    return streamHealth(details, this.log, this.appender?.unconfirmed, this.timeout);
   }
 
   async close(): Promise<void> {
+    this.closing = new StorageFailureException('replication is closing: nothing was stored', false);
+    for (const write of this.queue.splice(0)) write.reject(this.closing);
+    if (this.appender) this.appender.closed = true;
     await this.follower?.close();
     // Nothing more will be applied here.
     dropWaiters(this.waiters, new StorageFailureException('replication is closing', false));
@@ -186,6 +187,7 @@ export class StoreReplicator implements WriteSequencer {
     const deadline = Date.now() + 3 * this.timeout;
     for (;;) {
       if (this.failure) throw this.failure;
+      if (this.closing) throw this.closing;
       if (Date.now() > deadline) {
         throw new StorageFailureException(`the write could not be ordered in the replication stream within ${3 * this.timeout} ms; nothing was stored`, false);
       }
@@ -195,7 +197,7 @@ export class StoreReplicator implements WriteSequencer {
         // Nothing to append, so no append can fail on a stream that moved on: an answer decided
         // on a state behind the stream (a no-op, a version conflict, a missing record) would be
         // stale. Decide again once this instance has what the stream holds.
-        const last = await this.streamLast();
+        const last = await this.appender!.streamLast();
         this.refuseShorterStream(store, last);
         if (last > decided.position.seq) {
           await this.waitFor(last);
@@ -213,68 +215,31 @@ export class StoreReplicator implements WriteSequencer {
       }
       // The servers would refuse it however often it is sent: this write alone fails, at once.
       if (bytes.length > maxBytes) return group[0]!.reject(new ChangeTooLargeException(bytes.length, maxBytes));
-      const seq = await this.append(bytes, last);
+      const seq = await this.appender!.append(bytes, last);
       if (seq === undefined) {
         // Another instance appended first: decide again on the state after its messages.
         await this.catchUp();
         continue;
       }
-      await store.applyReplicated(seq, bytes);
+      try {
+        await store.applyReplicated(seq, bytes);
+      } catch (error) {
+        // The stream holds the writes: every instance applies them, this one too once it can.
+        throw new StorageFailureException(
+          `the write is message ${seq} of the replication stream, but this instance could not apply it yet (${(error as Error).message}); ` +
+            'every instance applies it: send it again with the same Idempotency-Key for its answer',
+          false,
+          { cause: error },
+        );
+      }
       this.advance(seq);
       return answer();
     }
   }
 
-  /**
-   * Appends one message after `last`: its seq, or `undefined` when another message came first.
-   * An attempt whose outcome is unknown (a timeout, a lost connection) is sent again with the
-   * same Nats-Msg-Id, which the stream stores at most once, until `timeout` has passed; if the
-   * stream then says another message came first, that message may be this one.
-   */
-  private async append(bytes: Uint8Array, last: number, msgID = `${this.origin}.${++this.appended}`): Promise<number | undefined> {
-    const log = this.log!;
-    const deadline = Date.now() + this.timeout;
-    let unsure: unknown;
-    for (;;) {
-      try {
-        const seq = await log.append(bytes, last, msgID, Math.max(1, deadline - Date.now()));
-        this.unconfirmed = undefined;
-        return seq;
-      } catch (error) {
-        if (error instanceof StreamMovedOnError) {
-          this.unconfirmed = undefined;
-          if (unsure === undefined) return undefined;
-          const stored = await log.messageAt(last + 1).catch(() => undefined);
-          if (stored !== undefined && Buffer.from(stored).equals(bytes)) return last + 1;
-          if (stored !== undefined) return undefined;
-        }
-        unsure = error;
-      }
-      if (Date.now() >= deadline) {
-        throw new StorageFailureException(
-          `the replication stream did not confirm the write (${(unsure as Error).message}); it may or may not be stored`,
-          false,
-          { cause: unsure },
-        );
-      }
-      await delay(RETRY_PAUSE);
-    }
-  }
-
-  /** The seq of the stream's last message, now. */
-  private async streamLast(): Promise<number> {
-    try {
-      return (await this.log!.bounds()).last;
-    } catch (error) {
-      throw new StorageFailureException(`the replication stream could not be reached (${(error as Error).message}); nothing was stored`, false, {
-        cause: error,
-      });
-    }
-  }
-
   /** Waits until this instance has applied every message the stream holds now. */
   private async catchUp(): Promise<void> {
-    const last = await this.streamLast();
+    const last = await this.appender!.streamLast();
     this.refuseShorterStream(this.requireStore(), last);
     await this.waitFor(last);
   }

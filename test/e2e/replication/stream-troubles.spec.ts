@@ -12,6 +12,7 @@ import {
 } from '../../../lib/index.js';
 import { StreamMovedOnError } from '../../../lib/replication/jetstream-log.client.js';
 import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
+import { StorageFailureException } from '../../../lib/storage/storage-failure.exception.js';
 import { NatsCluster, natsServerMissing } from '../../support/nats-cluster.util.js';
 import { describeWhen } from '../../support/requirement.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
@@ -135,6 +136,42 @@ describeWhen(natsServerMissing(), 'the replication suite')('a replicated instanc
     const answer = await request(app.server()).post('/trouble-things').send({ title: 'x' });
     expect(answer.status).toBe(503);
     expect(answer.body.message).toMatch(/could not be reached \(TIMEOUT\); nothing was stored/);
+    await stop(app);
+  }, 60_000);
+
+  it('answers a write in flight when it closes, and refuses writes after', async () => {
+    const app = await start('TROUBLE_CLOSE', Thing, { timeout: 10_000 });
+    const things = app.app.get<EntityRepository<Thing>>(getRepositoryToken(Thing));
+    const log = logOf(app);
+    // An append that gets no answer, as while the stream's leader is away.
+    log.append = () => new Promise((_, reject) => setTimeout(() => reject(new Error('TIMEOUT')), 50));
+    const inFlight = things.create({ title: 'in flight' }).catch((error: Error) => error);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    await stop(app);
+    const answer = await inFlight;
+    expect(answer).toBeInstanceOf(StorageFailureException);
+    expect((answer as Error).message).toMatch(/replication closed before the stream confirmed the write \(TIMEOUT\); it may or may not be stored/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await expect(things.create({ title: 'after' })).rejects.toThrow(/replication is closing: nothing was stored|not open/);
+  }, 60_000);
+
+  it('tells a write ordered in the stream that this instance could not apply yet that it is stored', async () => {
+    const app = await start('TROUBLE_APPLY', Thing);
+    const store = (app.app.get(EntityStorage).replication as unknown as { store: { applyReplicated: (...args: unknown[]) => Promise<boolean> } }).store;
+    const applyReplicated = store.applyReplicated;
+    // Only the writer's own apply fails (the follower's passes options): the follower applies the message later.
+    store.applyReplicated = async (...args) => {
+      if (args[2] !== undefined) return applyReplicated(...args);
+      store.applyReplicated = applyReplicated;
+      throw new StorageFailureException('disk full', true);
+    };
+    const things = app.app.get<EntityRepository<Thing>>(getRepositoryToken(Thing));
+    await expect(things.create({ title: 'ordered' })).rejects.toThrow(
+      /is message 1 of the replication stream, but this instance could not apply it yet \(disk full\)/,
+    );
+    await things.waitForSeq(1);
+    expect((await things.find({})).items.map((thing) => thing.title)).toEqual(['ordered']);
     await stop(app);
   }, 60_000);
 
