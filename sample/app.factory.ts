@@ -20,6 +20,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1.0')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-User' }, 'demo-user')
     .addSecurityRequirements('demo-user')
+    // Optional: the register and its history are public, and anyone may file a permit.
+    .addSecurityRequirements({})
     .build();
   return SwaggerModule.createDocument(app, config);
 }

@@ -27,7 +27,8 @@ export interface EntityDtos {
 /** One value in a field's history. */
 @ApiSchema({ name: 'FieldHistoryEntry' })
 class FieldHistoryEntryView {
-  @ApiProperty({ description: 'The value (null when cleared)', nullable: true }) value!: unknown;
+  @ApiProperty({ description: 'The value (null when cleared)', nullable: true, oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] })
+  value!: unknown;
   @ApiProperty({ description: 'Record version that set it', example: 2 }) version!: number;
   @ApiProperty({ format: 'date-time' }) at!: string;
   @ApiProperty({ type: String, nullable: true, description: 'Principal id of who set it; null for an anonymous write' }) actor!: string | null;
@@ -85,14 +86,22 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
   const create = named(PickType(definition.target as Type<object>, fieldNames), `Create${stem}Dto`);
   for (const field of writable) {
     const optional = !field.required || field.default !== undefined;
+    const { default: _default, ...schema } = fieldSchema(field);
     decorateProperty(create, field.name, [
       typeValidator(field),
       ...(optional ? [IsOptional()] : []),
-      ApiProperty({ ...fieldSchema(field), required: !optional } as ApiPropertyOptions),
+      ApiProperty({ ...schema, required: !optional } as ApiPropertyOptions),
     ]);
   }
 
+  // Copied from the create body before it is given defaults: a PATCH leaves a field it does not name as it is.
   const update = named(PartialType(create), `Update${stem}Dto`);
+  for (const field of writable) {
+    // A create or PUT takes null for a field it may leave out; a PATCH clears an optional field with it.
+    const optional = !field.required || field.default !== undefined;
+    if (optional) decorateProperty(create, field.name, [ApiProperty({ nullable: true, ...(field.default !== undefined && { default: field.default }) })]);
+    if (!field.required) decorateProperty(update, field.name, [ApiProperty({ nullable: true })]);
+  }
 
   const record = named(class {}, `${stem}Record`);
   decorateProperty(record, 'id', [ApiProperty({ type: String, description: 'Time-ordered ULID', example: '01JD3Q4ZB6WQ6V4M9KX2T8R7HN' })]);
@@ -134,7 +143,8 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
   const historyFields = named(class {}, `${stem}HistoryFields`);
   for (const field of definition.fields) {
     if (field.history !== 'never' && !field.hidden) {
-      decorateProperty(historyFields, field.name, [ApiProperty({ type: FieldHistoryEntryView, isArray: true })]);
+      // Only the fields asked for (`field=`), and that the caller may read, are in an answer.
+      decorateProperty(historyFields, field.name, [ApiProperty({ type: FieldHistoryEntryView, isArray: true, required: false })]);
     }
   }
   const history = named(class {}, `${stem}History`);

@@ -37,7 +37,9 @@ const Stale = () => ApiPreconditionFailedResponse({ description: 'If-Match names
 export const IdParam = () => ApiParam({ name: 'id', required: true, type: String });
 const NotFound = () => ApiNotFoundResponse({ description: 'No record has this id' });
 /** `?limit=` of a route's page, 1 to {@link MAX_LIMIT}. */
-const PageLimit = (description: string) => ApiQuery({ name: 'limit', required: false, type: Number, minimum: 1, maximum: MAX_LIMIT, description });
+const PageLimit = (description: string) => ApiQuery({ name: 'limit', required: false, type: 'integer', minimum: 1, maximum: MAX_LIMIT, description });
+/** The header every answer holding the record as it now is carries. */
+const ETAG = { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } };
 const Gone = () => ApiGoneResponse({ description: 'The event log no longer holds that state (eventRetention dropped it)' });
 const NotJson = () => ApiUnsupportedMediaTypeResponse({ description: 'The body is not sent as JSON (Content-Type: application/json)' });
 const TooLarge = () => ApiPayloadTooLargeResponse({ description: 'The body is too large' });
@@ -77,7 +79,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
       ApiBody({ type: body }),
       NotJson(),
       TooLarge(),
-      ApiOkResponse({ type: dtos.record }),
+      ApiOkResponse({ type: dtos.record, headers: ETAG }),
       ApiBadRequestResponse({ description: 'The body is not valid, or changes an immutable field' }),
       NotFound(),
       Conflict('A unique index already holds these values'),
@@ -90,7 +92,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         ApiOperation({ summary: `Create ${aRecord}` }),
         ApiBody({ type: dtos.create }),
         NotJson(),
-        ApiCreatedResponse({ type: dtos.record }),
+        ApiCreatedResponse({ type: dtos.record, headers: ETAG }),
         ApiBadRequestResponse({ description: 'The body is not valid; the message names each problem' }),
         Conflict('A unique index already holds these values'),
         TooLarge(),
@@ -99,7 +101,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
     createMany: () =>
       stacked(
         ApiOperation({ summary: `Create many ${noun} records at once: all or none` }),
-        ApiBody({ type: dtos.create, isArray: true }),
+        ApiBody({ type: dtos.create, isArray: true, description: "At least one record, at most the module's maxBatchSize (default 1000)" }),
         NotJson(),
         ApiCreatedResponse({ type: dtos.record, isArray: true }),
         ApiBadRequestResponse({ description: 'An element is not valid; the message names its index' }),
@@ -209,7 +211,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         }),
         NotJson(),
         TooLarge(),
-        ApiOkResponse({ type: dtos.record }),
+        ApiOkResponse({ type: dtos.record, headers: ETAG }),
         ApiBadRequestResponse({ description: 'The body is not { "toVersion": N }, or the old values no longer validate' }),
         ApiNotFoundResponse({ description: 'No record has this id, or it had no such version' }),
         Conflict('A unique index already holds those values'),
@@ -273,7 +275,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         ApiBadRequestResponse({ description: 'The body is not {}' }),
         ApiHeader({ name: 'If-Match', required: false, description: 'The ETag ("<version>") the deleted record must still have; 412 otherwise' }),
         IfNoneMatch(),
-        ApiOkResponse({ type: dtos.record, headers: { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } } }),
+        ApiOkResponse({ type: dtos.record, headers: ETAG }),
         ApiNotFoundResponse({ description: 'No deleted record has this id' }),
         Conflict('Another record took one of its unique values since it was deleted'),
         Stale(),
@@ -289,7 +291,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
         }),
         ApiQuery({ name: 'field', required: false, type: String, description: 'Only this historized field' }),
         PageLimit(`Values per field, newest first, 1 to ${MAX_LIMIT} (default: all)`),
-        ApiQuery({ name: 'before', required: false, type: Number, minimum: 1, description: 'Only values older than this version' }),
+        ApiQuery({ name: 'before', required: false, type: 'integer', minimum: 1, description: 'Only values older than this version' }),
         ApiOkResponse({ type: dtos.history }),
         ApiBadRequestResponse({ description: 'An unknown query parameter or field, a limit out of range or a before that is not a positive integer' }),
         NotFound(),

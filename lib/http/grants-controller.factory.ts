@@ -40,12 +40,18 @@ import { EntityStorage } from '../storage/entity-storage.store.js';
 /** A grant as sent to and returned by the grants routes. */
 @ApiSchema({ name: 'RecordGrant' })
 class GrantBody {
-  @ApiProperty({ description: 'A user id, or group:<name>', example: 'group:auditors' })
+  @ApiProperty({
+    description: 'A user id, or group:<name>: 1 to 200 characters (after group:), no spaces',
+    example: 'group:auditors',
+    minLength: 1,
+    maxLength: 206,
+    pattern: '^\\S+$',
+  })
   @IsString()
   @Length(1, 206)
   subject!: string;
 
-  @ApiProperty({ enum: RECORD_RIGHTS, isArray: true, example: ['read'] })
+  @ApiProperty({ enum: RECORD_RIGHTS, isArray: true, example: ['read'], minItems: 1, uniqueItems: true })
   @IsArray()
   @ArrayNotEmpty()
   @ArrayUnique()

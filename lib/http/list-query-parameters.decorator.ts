@@ -36,7 +36,7 @@ export function ListQueryParameters(definition: EntityDefinition, routeField?: s
     }),
     ...(visible.some((field) => field.name === FILTERS_PARAMETER) ? [] : [OperatorFilters()]),
     ApiQuery({ name: 'sort', required: false, enum: sortable.flatMap((field) => [field, `-${field}`]), description: 'Sort field, `-` for descending' }),
-    ApiQuery({ name: 'limit', required: false, type: Number, minimum: 1, maximum: MAX_LIMIT, description: `Page size (default ${DEFAULT_LIMIT})` }),
+    ApiQuery({ name: 'limit', required: false, type: 'integer', minimum: 1, maximum: MAX_LIMIT, description: `Page size (default ${DEFAULT_LIMIT})` }),
     ApiQuery({ name: 'cursor', required: false, type: String, description: 'The `nextCursor` of the previous page' }),
     ...IncludeParameter(definition),
     ...(definition.softDelete

@@ -1,0 +1,75 @@
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { Entity, Field, Historize, Permission } from '../../../lib/index.js';
+import { createTestApp, type TestApp } from '../../support/test-app.util.js';
+
+@Entity('schema-tickets')
+@Permission({ read: null, create: null, update: null, delete: null, admin: 'tickets:admin' })
+class Ticket {
+  @Field() @Historize('full') title!: string;
+  @Field({ default: 'open' }) status!: string;
+  @Field({ required: false }) note?: string;
+}
+
+type Schema = { properties: Record<string, Record<string, unknown>>; required?: string[] };
+type Operation = { parameters?: Array<{ name: string; schema?: { type?: string } }>; responses: Record<string, { headers?: Record<string, unknown> }> };
+
+/** What the OpenAPI document says of the answers and bodies, checked against what the routes do (see their own specs). */
+describe('the OpenAPI document of an entity', () => {
+  let t: TestApp;
+  let document: OpenAPIObject;
+  const schema = (name: string) => document.components!.schemas![name] as Schema;
+  const operation = (path: string, method: string) => (document.paths[path] as Record<string, Operation>)[method]!;
+
+  beforeAll(async () => {
+    t = await createTestApp({ entities: [Ticket] });
+    document = SwaggerModule.createDocument(t.app, new DocumentBuilder().build());
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('gives PATCH no defaults, which it never applies, and marks null where a body may send it', () => {
+    const create = schema('CreateTicketDto').properties;
+    const update = schema('UpdateTicketDto').properties;
+    expect(create['status']).toEqual(expect.objectContaining({ default: 'open', nullable: true }));
+    expect(create['note']).toEqual(expect.objectContaining({ nullable: true }));
+    expect(create['title']).not.toHaveProperty('nullable');
+    expect(update['status']).not.toHaveProperty('default');
+    // A PATCH clears an optional field with null; a defaulted one cannot be cleared.
+    expect(update['note']).toEqual(expect.objectContaining({ nullable: true }));
+    expect(update['status']).not.toHaveProperty('nullable');
+    expect(update['title']).not.toHaveProperty('nullable');
+  });
+
+  it('names the ETag header of every answer holding the record as it now is', () => {
+    for (const [path, method, status] of [
+      ['/schema-tickets', 'post', '201'],
+      ['/schema-tickets/{id}', 'put', '200'],
+      ['/schema-tickets/{id}', 'patch', '200'],
+      ['/schema-tickets/{id}/revert', 'post', '200'],
+      ['/schema-tickets/{id}', 'get', '200'],
+    ] as const) {
+      expect({ path, method, headers: Object.keys(operation(path, method).responses[status]!.headers ?? {}) }).toEqual({ path, method, headers: ['ETag'] });
+    }
+  });
+
+  it('types whole-number parameters as integers', () => {
+    const typeOf = (path: string, name: string) => operation(path, 'get').parameters!.find((parameter) => parameter.name === name)!.schema!.type;
+    expect(typeOf('/schema-tickets', 'limit')).toBe('integer');
+    expect(typeOf('/schema-tickets/{id}/history', 'limit')).toBe('integer');
+    expect(typeOf('/schema-tickets/{id}/history', 'before')).toBe('integer');
+  });
+
+  it('describes history values as scalars, and each field of a history answer as optional', () => {
+    const value = schema('FieldHistoryEntry').properties['value']!;
+    expect(value).not.toHaveProperty('type');
+    expect(value['oneOf']).toEqual([{ type: 'string' }, { type: 'number' }, { type: 'boolean' }]);
+    expect(schema('TicketHistoryFields').required ?? []).toEqual([]);
+  });
+
+  it("states the grant body's rules", () => {
+    const grant = schema('RecordGrant').properties;
+    expect(grant['rights']).toEqual(expect.objectContaining({ minItems: 1, uniqueItems: true }));
+    expect(grant['subject']).toEqual(expect.objectContaining({ minLength: 1, maxLength: 206, pattern: '^\\S+$' }));
+  });
+});
