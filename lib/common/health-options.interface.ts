@@ -8,6 +8,11 @@ export interface EntitiesHealthOptions {
   minHeadroomBytes?: number;
   /** Prove that the store takes writes by committing a small heartbeat, durably, at each check. Default `true`. */
   writeProbe?: boolean;
+  /**
+   * How long the heartbeat may take to commit, in ms, before the store reads as `down` (another
+   * process may hold LMDB's write lock, or the disk not answer). Default 5000.
+   */
+  writeProbeTimeout?: number;
 }
 
 /** What a check reports beside its `status`. */

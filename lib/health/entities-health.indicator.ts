@@ -9,6 +9,7 @@ import { freeDiskBytes } from '../storage/disk-space.util.js';
 type Terminus = typeof import('@nestjs/terminus');
 
 export const DEFAULT_MIN_HEADROOM_BYTES = 64 * 1024 * 1024;
+const DEFAULT_WRITE_PROBE_TIMEOUT = 5_000;
 
 /**
  * A `@nestjs/terminus` health indicator for the store of `EntitiesModule.forRoot`: `up` when
@@ -56,7 +57,7 @@ export class EntitiesHealthIndicator {
     if (stopped) details.writable = false;
     else if (options.writeProbe !== false) {
       try {
-        await this.storage.probeWrite();
+        await withinTime(this.storage.probeWrite(), options.writeProbeTimeout ?? DEFAULT_WRITE_PROBE_TIMEOUT);
         details.writable = true;
       } catch (error) {
         details.writable = false;
@@ -88,4 +89,13 @@ export class EntitiesHealthIndicator {
     });
     return this.terminus;
   }
+}
+
+/** `work`, or a failure once `ms` have passed: a check must answer while a write waits for a lock. */
+function withinTime(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the heartbeat did not commit within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

@@ -24,6 +24,7 @@ const RULES: ReadonlyArray<readonly [path: string, rule: Rule, expected: string]
   ['cache.timeout', (value) => amount(value) && (value as number) > 0, 'a number of milliseconds above 0'],
   ['health.minHeadroomBytes', amount, 'a number of bytes from 0'],
   ['health.writeProbe', flag, 'true or false'],
+  ['health.writeProbeTimeout', (value) => amount(value) && (value as number) > 0, 'a number of milliseconds above 0'],
   ['lmdb.mapSize', count, 'a whole number of bytes above 0'],
   ['lmdb.pageSize', count, 'a whole number of bytes above 0'],
   ['lmdb.maxReaders', count, 'a whole number above 0'],

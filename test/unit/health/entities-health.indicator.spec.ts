@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { statfsSync } from 'node:fs';
 import { Controller, Get, Query } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
@@ -36,7 +37,7 @@ function freeBytes(path: string): number {
 }
 
 describe.each(PLATFORMS)('EntitiesHealthIndicator in a terminus health check on %s', (platform: Platform) => {
-  const start = (health?: { minHeadroomBytes?: number; writeProbe?: boolean }) =>
+  const start = (health?: { minHeadroomBytes?: number; writeProbe?: boolean; writeProbeTimeout?: number }) =>
     createObservedApp({
       entities: [Boiler],
       platform,
@@ -132,4 +133,44 @@ describe.each(PLATFORMS)('EntitiesHealthIndicator in a terminus health check on 
       expect.objectContaining({ status: 'down', open: true, writable: false, message: 'the store does not take writes: simulated failed sync' }),
     );
   });
+
+  it('reports down, within writeProbeTimeout, while another process holds the write lock', async () => {
+    t = await start({ writeProbeTimeout: 200 });
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { open } from 'lmdb';
+         const db = open({ path: process.argv[1] });
+         db.transactionSync(() => {
+           db.putSync('lock-holder', 1);
+           process.stdout.write('locked\\n');
+           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
+         });
+         await db.close();`,
+        t.path,
+      ],
+      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve());
+        holder.once('exit', () => reject(new Error('the lock holder ended before it held the lock')));
+      });
+      const started = Date.now();
+      const response = await http(t).get('/health');
+      expect(Date.now() - started).toBeLessThan(1_500);
+      expect(response.status).toBe(503);
+      expect(response.body.error.store).toEqual(
+        expect.objectContaining({ status: 'down', writable: false, message: 'the store does not take writes: the heartbeat did not commit within 200 ms' }),
+      );
+      await exited;
+      expect((await http(t).get('/health')).status).toBe(200);
+    } finally {
+      holder.kill();
+      await exited;
+    }
+  }, 20_000);
 });
