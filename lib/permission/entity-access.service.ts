@@ -9,6 +9,7 @@ import type { AclService } from './acl.service.js';
 import type { RecordRight } from './acl-subjects.util.js';
 import type { EntityAction } from '../common/entity-action.constants.js';
 import { requirementFor } from './entity-permission.util.js';
+import { signedIn } from './principal-resolver.util.js';
 import { PermissionSet } from './permission-set.js';
 import type { Principal } from '../common/principal.interface.js';
 
@@ -64,11 +65,14 @@ export class EntityAccess implements AccessPolicy {
   }
 
   permissionsOf(principal: Principal | undefined): PermissionSet {
-    return new PermissionSet(principal, this.options.roles ?? {});
+    return new PermissionSet(signedIn(principal), this.options.roles ?? {});
   }
 
   /** Decides an action at the entity level; throws when no record could allow it either. */
-  decide(definition: EntityDefinition, action: EntityAction, principal: Principal | undefined, permissions = this.permissionsOf(principal)): AccessDecision {
+  decide(definition: EntityDefinition, action: EntityAction, given: Principal | undefined, permissions?: PermissionSet): AccessDecision {
+    // Repository calls pass the app's own principal objects: an id-less one owns no record and holds no role.
+    const principal = signedIn(given);
+    permissions ??= this.permissionsOf(principal);
     const requirement = requirementFor(definition, action, this.options.requirePermissions ?? false);
     const decision = (entityWide: boolean): AccessDecision => new IssuedDecision(this, definition.name, action, principal, permissions, entityWide);
     if (requirement.kind === 'open') return decision(true);
@@ -183,7 +187,7 @@ export class EntityAccess implements AccessPolicy {
   }
 
   private allows(definition: EntityDefinition, decision: Pick<AccessDecision, 'principal'>, record: StoredRecord, right: RecordRight): boolean {
-    const principal = decision.principal;
+    const principal = signedIn(decision.principal);
     if (!principal) return false;
     const owner = definition.permissions?.owner;
     if (owner !== undefined && record[owner] === principal.id) return true;

@@ -42,8 +42,13 @@ function resolve(request: object, options: EntitiesModuleOptions): ResolvedPrinc
   return settle(found as Principal | null | undefined, options);
 }
 
+/** The principal, if it has an id to act under: one without a non-empty string id counts as none, over HTTP and in repository calls alike. */
+export function signedIn(found: Principal | null | undefined): Principal | undefined {
+  return found && typeof found.id === 'string' && found.id.length > 0 ? found : undefined;
+}
+
 function settle(found: Principal | null | undefined, options: EntitiesModuleOptions): ResolvedPrincipal {
-  const principal = found && typeof found.id === 'string' && found.id.length > 0 ? found : undefined;
+  const principal = signedIn(found);
   // The id is stored in audit and idempotency keys, which LMDB bounds; a bad one is refused, not stored.
   if (principal && !ACTOR.test(principal.id)) {
     throw new UnauthorizedException('the principal id must be 1 to 256 characters, without control characters');

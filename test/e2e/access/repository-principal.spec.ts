@@ -68,6 +68,18 @@ describe('repository calls made with a principal', () => {
     return { tag, a, b };
   }
 
+  describe('a principal without an id (a user object naming it `sub`, say)', () => {
+    it('counts as no principal: it owns no record without an owner and holds no permission it lists', async () => {
+      const seeded = await memos.create({ title: 'no owner' });
+      const idless = { permissions: ['memos:update'] } as unknown as Principal;
+      await expectDenied(() => memos.findById(seeded.id, { principal: idless }), 'unauthenticated');
+      await expectDenied(() => memos.find({}, { principal: idless }), 'unauthenticated');
+      await expectDenied(() => memos.update(seeded.id, { title: 'taken over' }, { principal: idless }), 'unauthenticated');
+      await expectDenied(() => memos.update(seeded.id, { title: 'taken over' }, { principal: { id: '' } as Principal }), 'unauthenticated');
+      expect(await memos.findById(seeded.id)).toEqual(expect.objectContaining({ title: 'no owner', version: 1 }));
+    });
+  });
+
   describe('an anonymous caller (principal: null)', () => {
     it("is refused with reason 'unauthenticated' by find, findById, update, create and delete", async () => {
       const { tag, a } = await twoDocs();
