@@ -12,8 +12,6 @@ const DEFAULT_MAX_ENTRIES = 10_000;
 const DEFAULT_TIMEOUT = 100;
 /** How long a cache that failed or did not answer in time is left alone before it is asked again. */
 const RETRY_AFTER = 1_000;
-/** How often the default in-memory store drops expired entries, which nothing reads again once the mark moves. */
-const EXPIRY_CHECK_INTERVAL = 10_000;
 
 /**
  * Reads served through cache-manager that can never be stale. Every key holds the entity's
@@ -41,14 +39,15 @@ export class EntityCache {
     private readonly options: EntityCacheOptions = {},
   ) {
     // cache-manager's own default is a Map that drops an expired entry only when it is read
-    // again, which entries under an old mark never are: it would grow for as long as the app runs.
+    // again, which entries under an old mark never are: it would grow for as long as the app
+    // runs. An LRU holds at most `maxEntries`, expired or not.
     this.manager =
       options.manager ??
       createCache({
         stores: [
           createKeyv({
+            // No expiry sweep: its timers would outlive the app, and the LRU bounds the store anyway.
             lruSize: options.maxEntries ?? DEFAULT_MAX_ENTRIES,
-            checkInterval: EXPIRY_CHECK_INTERVAL,
             // Values are never changed once cached; one map, since hashing each key into one of
             // several cost a hit 2 µs (they only pay past a Map's 16M entries).
             useClone: false,

@@ -27,7 +27,8 @@ export interface EntityDtos {
 /** One value in a field's history. */
 @ApiSchema({ name: 'FieldHistoryEntry' })
 class FieldHistoryEntryView {
-  @ApiProperty({ description: 'The value (null when cleared)', nullable: true, oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] })
+  // `nullable` counts only beside a `type` in OpenAPI 3.0, so null is a branch of its own.
+  @ApiProperty({ description: 'The value (null when cleared)', oneOf: [{ type: 'string', nullable: true }, { type: 'number' }, { type: 'boolean' }] })
   value!: unknown;
   @ApiProperty({ description: 'Record version that set it', example: 2 }) version!: number;
   @ApiProperty({ format: 'date-time' }) at!: string;
@@ -99,8 +100,8 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
   for (const field of writable) {
     // A create or PUT takes null for a field it may leave out; a PATCH clears an optional field with it.
     const optional = !field.required || field.default !== undefined;
-    if (optional) decorateProperty(create, field.name, [ApiProperty({ nullable: true, ...(field.default !== undefined && { default: field.default }) })]);
-    if (!field.required) decorateProperty(update, field.name, [ApiProperty({ nullable: true })]);
+    if (optional) decorateProperty(create, field.name, [ApiProperty({ ...nullable(field), ...(field.default !== undefined && { default: field.default }) })]);
+    if (!field.required) decorateProperty(update, field.name, [ApiProperty(nullable(field))]);
   }
 
   const record = named(class {}, `${stem}Record`);
@@ -171,6 +172,12 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
   ]);
 
   return { create, update, record, page, history, audit, diff };
+}
+
+/** What marks a field's schema as taking null: a strict validator checks an `enum` before `nullable`, so null joins it. */
+function nullable(field: FieldDefinition): ApiPropertyOptions {
+  const values = field.constraints.enum;
+  return { nullable: true, ...(values && { enum: [...values, null] as string[] }) } as ApiPropertyOptions;
 }
 
 function named<T extends Type<object>>(type: T, name: string): T {

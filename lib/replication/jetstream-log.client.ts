@@ -50,10 +50,12 @@ export class JetStreamLog {
     // Reconnects for ever: an instance cut off from NATS keeps serving reads and refuses writes until it is back.
     const connection = await transport.connect({ servers: options.servers, name: `entities ${stream}`, maxReconnectAttempts: -1 });
     try {
+      // Making the stream may wait for its servers to elect a leader: NATS's own timeout, not the write's.
+      const setup = await jetstream.jetstreamManager(connection);
       // Stream info (where the stream ends, health) answers within the write timeout, or fails as a write would.
-      const manager = await jetstream.jetstreamManager(connection, { timeout: options.timeout ?? DEFAULT_API_TIMEOUT });
+      const manager = await jetstream.jetstreamManager(connection, { timeout: options.timeout ?? DEFAULT_API_TIMEOUT, checkAPI: false });
       const log = new JetStreamLog(connection, jetstream.jetstream(connection), manager, jetstream, stream, `entities.${stream}.tx`);
-      await log.ensureStream(options.replicas ?? DEFAULT_REPLICAS);
+      await log.ensureStream(setup, options.replicas ?? DEFAULT_REPLICAS);
       return log;
     } catch (error) {
       await connection.close();
@@ -122,13 +124,13 @@ export class JetStreamLog {
   }
 
   /** Creates the stream unless it exists; several instances starting at once may race to create it. */
-  private async ensureStream(replicas: number): Promise<void> {
+  private async ensureStream(setup: JetStreamManager, replicas: number): Promise<void> {
     try {
-      await this.checkStream();
+      await this.checkStream(setup);
     } catch (error) {
       if (!this.isApiError(error, this.jetstream.JetStreamApiCodes.StreamNotFound)) throw error;
       try {
-        await this.manager.streams.add({
+        await setup.streams.add({
           name: this.stream,
           subjects: [this.subject],
           storage: this.jetstream.StorageType.File,
@@ -137,13 +139,13 @@ export class JetStreamLog {
         });
       } catch (raced) {
         if (!this.isApiError(raced, STREAM_NAME_IN_USE)) throw raced;
-        await this.checkStream();
+        await this.checkStream(setup);
       }
     }
   }
 
-  private async checkStream(): Promise<void> {
-    const info = await this.manager.streams.info(this.stream);
+  private async checkStream(setup: JetStreamManager): Promise<void> {
+    const info = await setup.streams.info(this.stream);
     if (!info.config.subjects?.includes(this.subject)) throw new Error(`the NATS stream ${this.stream} exists but does not take ${this.subject}`);
   }
 }

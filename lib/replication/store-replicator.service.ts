@@ -197,8 +197,9 @@ export class StoreReplicator implements WriteSequencer {
         // Nothing to append, so no append can fail on a stream that moved on: an answer decided
         // on a state behind the stream (a no-op, a version conflict, a missing record) would be
         // stale. Decide again once this instance has what the stream holds.
+        const applied = this.applied;
         const last = await this.appender!.streamLast();
-        this.refuseShorterStream(store, last);
+        this.refuseShorterStream(store, last, applied);
         if (last > decided.position.seq) {
           await this.waitFor(last);
           continue;
@@ -239,18 +240,20 @@ export class StoreReplicator implements WriteSequencer {
 
   /** Waits until this instance has applied every message the stream holds now. */
   private async catchUp(): Promise<void> {
+    const applied = this.applied;
     const last = await this.appender!.streamLast();
-    this.refuseShorterStream(this.requireStore(), last);
+    this.refuseShorterStream(this.requireStore(), last, applied);
     await this.waitFor(last);
   }
 
   /**
-   * Stops this instance when the stream ends before the last message it applied: the stream was
-   * deleted and made again, or purged, and its next messages would follow a state it never had.
+   * Stops this instance when the stream ends before the last message it had applied when it
+   * asked (`applied`; the follower may apply more while the answer is on its way): the stream
+   * was deleted and made again, and its next messages would follow a state it never had.
    */
-  private refuseShorterStream(store: SequencedStore, last: number): void {
-    if (last >= this.applied) return;
-    this.fail(store, new ReplicationDivergedException(shorterStream(this.log!.stream, last, this.applied)));
+  private refuseShorterStream(store: SequencedStore, last: number, applied: number): void {
+    if (last >= applied) return;
+    this.fail(store, new ReplicationDivergedException(shorterStream(this.log!.stream, last, applied)));
     throw this.failure;
   }
 

@@ -42,5 +42,5 @@ export async function streamHealth(
 
 /** Why an instance whose stream ends before its last applied message cannot go on with it. */
 export function shorterStream(stream: string, last: number, applied: number): string {
-  return `stream ${stream} ends at message ${last}, before message ${applied} which this store applied: was it deleted or purged? Start this instance from a backup of an instance of the stream as it is now`;
+  return `stream ${stream} ends at message ${last}, before message ${applied} which this store applied: was it deleted and made again? Start this instance from a backup of an instance of the stream as it is now`;
 }

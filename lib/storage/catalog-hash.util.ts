@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Database } from 'lmdb';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { IndexKey } from './index-key.util.js';
-import { catalogEntityOf, definitionsFromCatalog, type StoreCatalog } from './store-catalog.util.js';
+import { versionsKept } from './field-history.store.js';
+import { lastAppliedCatalog } from './replication-position.util.js';
+import { catalogEntityOf, definitionsFromCatalog, type CatalogEntity, type StoreCatalog } from './store-catalog.util.js';
 
 const CATALOG_HASH_KEY: IndexKey = ['catalog', 'hash'];
 
@@ -30,4 +32,43 @@ export function recordedCatalogHash(meta: Database<unknown, IndexKey>, catalog: 
   const recorded = meta.get(CATALOG_HASH_KEY);
   if (typeof recorded === 'string') return recorded;
   return catalog && catalogHash(definitionsFromCatalog(catalog.entities));
+}
+
+/**
+ * The catalogs a message in the stream before this start may have been decided under besides
+ * `definitions`' own: those of the definitions the store was last opened with and of the last
+ * message it applied, when events apply to `definitions` as they did to those. None when they
+ * would not: the instances that applied the messages before stopping would then hold other
+ * stores than this one applying them now.
+ */
+export function earlierCatalogsOf(meta: Database<unknown, IndexKey>, previous: StoreCatalog | undefined, definitions: readonly EntityDefinition[]): string[] {
+  if (
+    !previous ||
+    !definitions.every((definition) =>
+      appliesAlike(
+        previous.entities.find((entity) => entity.name === definition.name),
+        definition,
+      ),
+    )
+  )
+    return [];
+  const catalogs = [recordedCatalogHash(meta, previous), lastAppliedCatalog(meta)].filter((catalog): catalog is string => catalog !== undefined);
+  return [...new Set(catalogs)];
+}
+
+/**
+ * Whether an event applies to `definition` as it did to `earlier`: the same audit trail and
+ * deleted records, no unique index the earlier one lacked (an event could break it), and no
+ * field keeping more history than before (a narrowed policy trims to what applying under it
+ * keeps; a widened one would keep values the others never had) nor a removed one that kept any.
+ */
+function appliesAlike(earlier: CatalogEntity | undefined, definition: EntityDefinition): boolean {
+  if (!earlier) return true;
+  if (earlier.audited !== definition.audited || (earlier.softDelete ?? false) !== definition.softDelete) return false;
+  const uniqueBefore = new Set(earlier.indexes.filter((index) => index.unique).map((index) => JSON.stringify([index.name, index.fields])));
+  if (definition.indexes.some((index) => index.unique && !uniqueBefore.has(JSON.stringify([index.name, index.fields])))) return false;
+  return earlier.fields.every((field) => {
+    const now = definition.fieldsByName.get(field.name);
+    return now ? versionsKept(now.history) <= versionsKept(field.history) : field.history === 'never';
+  });
 }

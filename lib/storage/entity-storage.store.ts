@@ -34,7 +34,7 @@ import { openStoreCore } from './store-core.util.js';
 import { SchemaMigrator, type MigrationRunOptions } from './schema-migrator.service.js';
 import { refusePendingMigrations, runPendingMigrations } from './start-up-migrations.util.js';
 import { readCatalog } from './store-catalog.util.js';
-import { recordedCatalogHash } from './catalog-hash.util.js';
+import { earlierCatalogsOf } from './catalog-hash.util.js';
 import { storedShapeWarnings } from './stored-shape-warnings.util.js';
 
 /**
@@ -173,7 +173,7 @@ export class EntityStorage {
     const { eventRetention, idempotencyTtl } = this.options;
     const entities = definitions.map((definition) => this.tablesOf(definition));
     const previous = readCatalog(this.environment.database(META_DB));
-    const earlierCatalog = recordedCatalogHash(this.environment.database(META_DB), previous);
+    const earlierCatalogs = earlierCatalogsOf(this.environment.database(META_DB), previous, definitions);
     await reconcileWithDefinitions(this.environment, this.indexBuilder, entities, this.log, previous);
     // Maintenance is a change like any other: with replication it waits until this store has caught up.
     await this.sequencer?.start(
@@ -183,7 +183,7 @@ export class EntityStorage {
         (applied) => this.transaction(applied),
         () => this.replicationPosition(),
         () => this.hasLocalChanges(),
-        earlierCatalog,
+        earlierCatalogs,
       ),
     );
     // Another instance may have migrated further while this one was stopped.

@@ -16,6 +16,8 @@ export interface ReplicationPosition {
 }
 
 const POSITION_KEY: IndexKey = ['replication'];
+/** The catalog the last message applied was decided under: written when it changes. */
+const LAST_CATALOG_KEY: IndexKey = ['replication', 'catalog'];
 const ADOPTION_KEY: IndexKey = ['adoption'];
 const nextAdoptionId = ulidFactory();
 
@@ -44,11 +46,11 @@ export interface ApplyOptions {
   /** The message is the baseline this store appended to start the stream. */
   adopting?: boolean;
   /**
-   * The catalog the store was opened with before this start, when the message was in the
-   * stream before it: decided before every instance was stopped to change the definitions,
-   * it is applied as the instances that applied it then had their stores brought in line.
+   * Catalogs the message may also have been decided under: it was in the stream before this
+   * start, decided before every instance was stopped to change the definitions, and events
+   * apply to the new ones as they did to the earlier (see `earlierCatalogsOf`).
    */
-  earlierCatalog?: string;
+  earlierCatalogs?: readonly string[];
 }
 
 /**
@@ -56,7 +58,7 @@ export interface ApplyOptions {
  * already (the instance that decided it applies it on its acknowledgement, then receives it).
  * Throws `ReplicationDivergedException`, having changed nothing, for a message that skips one,
  * does not chain on the hash of the last one applied, was decided under another catalog (but
- * `earlierCatalog`), or starts the stream from another store's data (`baseline`) unless this
+ * `earlierCatalogs`), or starts the stream from another store's data (`baseline`) unless this
  * store is that one (`adopting`).
  */
 export function applyMessage(
@@ -66,7 +68,7 @@ export function applyMessage(
   seq: number,
   message: TransactionMessage,
   hash: string,
-  { adopting = false, earlierCatalog }: ApplyOptions = {},
+  { adopting = false, earlierCatalogs = [] }: ApplyOptions = {},
 ): boolean {
   const position = readPosition(meta);
   if (seq <= position.seq) return false;
@@ -78,13 +80,21 @@ export function applyMessage(
   if (seq !== position.seq + 1) throw new ReplicationDivergedException(`message ${seq} arrived after ${position.seq}: ${seq - position.seq - 1} missing`);
   if (message.prev !== position.hash)
     throw new ReplicationDivergedException(`message ${seq} does not follow the message this store applied before it (hash mismatch)`);
-  if (message.catalog !== catalog && message.catalog !== earlierCatalog) {
+  if (message.catalog !== catalog && !earlierCatalogs.includes(message.catalog)) {
     throw new ReplicationDivergedException(
       `message ${seq} was decided by an instance whose entities are stored another way (catalog ${message.catalog}, here ${catalog}): ` +
-        'every instance must run the same entity definitions; stop them all before starting them with changed ones',
+        'every instance must run the same entity definitions; stop them all before starting them with changed ones, ' +
+        'and start one that stopped before the others took their last writes once with the old code to catch up',
     );
   }
   for (const change of message.changes) tx.apply(change);
   meta.putSync(POSITION_KEY, { seq, hash } satisfies ReplicationPosition);
+  if (meta.get(LAST_CATALOG_KEY) !== message.catalog) meta.putSync(LAST_CATALOG_KEY, message.catalog);
   return true;
+}
+
+/** The catalog the last message this store applied was decided under; none before the first, or in a store of an older version. */
+export function lastAppliedCatalog(meta: Database<unknown, IndexKey>): string | undefined {
+  const catalog = meta.get(LAST_CATALOG_KEY);
+  return typeof catalog === 'string' ? catalog : undefined;
 }

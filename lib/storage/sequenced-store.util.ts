@@ -13,8 +13,8 @@ import type { WriteTransaction } from './write-transaction.store.js';
 /**
  * What the write sequencer (replication) decides, applies and stops writes through, for the
  * store of `environment` and its entities' `definitions`. `transaction` starts a write
- * transaction that lists the changes it applies in `applied`. `earlierCatalog` is the hash of
- * the definitions the store was opened with before this start.
+ * transaction that lists the changes it applies in `applied`. `earlierCatalogs` are those
+ * messages in the stream before this start may also have been decided under (`earlierCatalogsOf`).
  */
 export function sequencedStoreOf(
   environment: LmdbEnvironment,
@@ -22,7 +22,7 @@ export function sequencedStoreOf(
   transaction: (applied?: StoreChange[]) => WriteTransaction,
   position: () => ReplicationPosition,
   hasLocalChanges: () => boolean,
-  earlierCatalog?: string,
+  earlierCatalogs: readonly string[] = [],
 ): SequencedStore {
   const meta = environment.database<unknown, IndexKey>(META_DB);
   const catalog = catalogHash(definitions);
@@ -50,7 +50,7 @@ export function sequencedStoreOf(
       } catch (error) {
         return Promise.reject(new ReplicationDivergedException(`message ${seq} cannot be read: ${(error as Error).message}`));
       }
-      const options = { adopting, ...(backlog && { earlierCatalog }) };
+      const options = { adopting, ...(backlog && { earlierCatalogs }) };
       return environment.write(() => applyMessage(meta, transaction(), catalog, seq, message, messageHash(bytes), options));
     },
     position,

@@ -1,4 +1,5 @@
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { IsIn } from 'class-validator';
 import { Entity, Field, Historize, Permission } from '../../../lib/index.js';
 import { createTestApp, type TestApp } from '../../support/test-app.util.js';
 
@@ -8,6 +9,7 @@ class Ticket {
   @Field() @Historize('full') title!: string;
   @Field({ default: 'open' }) status!: string;
   @Field({ required: false }) note?: string;
+  @Field({ required: false }) @IsIn(['low', 'high']) priority?: string;
 }
 
 type Schema = { properties: Record<string, Record<string, unknown>>; required?: string[] };
@@ -39,6 +41,8 @@ describe('the OpenAPI document of an entity', () => {
     expect(update['note']).toEqual(expect.objectContaining({ nullable: true }));
     expect(update['status']).not.toHaveProperty('nullable');
     expect(update['title']).not.toHaveProperty('nullable');
+    // A strict validator checks the enum before nullable.
+    expect(update['priority']).toEqual(expect.objectContaining({ nullable: true, enum: ['low', 'high', null] }));
   });
 
   it('names the ETag header of every answer holding the record as it now is', () => {
@@ -63,7 +67,7 @@ describe('the OpenAPI document of an entity', () => {
   it('describes history values as scalars, and each field of a history answer as optional', () => {
     const value = schema('FieldHistoryEntry').properties['value']!;
     expect(value).not.toHaveProperty('type');
-    expect(value['oneOf']).toEqual([{ type: 'string' }, { type: 'number' }, { type: 'boolean' }]);
+    expect(value['oneOf']).toEqual([{ type: 'string', nullable: true }, { type: 'number' }, { type: 'boolean' }]);
     expect(schema('TicketHistoryFields').required ?? []).toEqual([]);
   });
 

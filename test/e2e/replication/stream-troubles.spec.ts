@@ -6,6 +6,7 @@ import {
   Entity,
   Field,
   getRepositoryToken,
+  Historize,
   Index,
   ReplicationDivergedException,
   type EntityRepository,
@@ -32,6 +33,11 @@ class ItemV1 {
 @Entity('trouble-items')
 class ItemV2 {
   @Field() @Index() code!: string;
+}
+
+@Entity('trouble-items')
+class ItemWithHistory {
+  @Field() @Historize('full') code!: string;
 }
 
 interface PatchableLog {
@@ -100,6 +106,30 @@ describeWhen(natsServerMissing(), 'the replication suite')('a replicated instanc
     const health = await app.app.get(EntityStorage).replication!.health();
     expect(health).toEqual({ details: { appliedSeq: 1, streamLastSeq: 0 }, problem: expect.stringMatching(/ends at message 0, before message 1/) });
     await stop(app);
+  }, 60_000);
+
+  it("goes on when the stream's end arrives after its follower applied further", async () => {
+    const a = await start('TROUBLE_RACE', Thing);
+    const b = await start('TROUBLE_RACE', Thing);
+    const onA = a.app.get<EntityRepository<Thing>>(getRepositoryToken(Thing));
+    const onB = b.app.get<EntityRepository<Thing>>(getRepositoryToken(Thing));
+    const record = await onA.create({ title: 'one' });
+    await onB.waitForSeq(onA.appliedSeq!);
+    const log = logOf(a);
+    const bounds = log.bounds.bind(log);
+    // The stream's answer is on its way while B appends and A's follower applies B's message.
+    log.bounds = async () => {
+      const answer = await bounds();
+      log.bounds = bounds;
+      await onB.create({ title: 'two' });
+      await onA.waitForSeq(onB.appliedSeq!);
+      return answer;
+    };
+    // A write that changes nothing asks where the stream ends.
+    await expect(onA.update(record.id, { title: 'one' })).resolves.toEqual(expect.objectContaining({ title: 'one' }));
+    expect((await a.app.get(EntityStorage).replication!.health()).problem).toBeUndefined();
+    await stop(b);
+    await stop(a);
   }, 60_000);
 
   it('refuses at once, with 413, a write larger than the servers take, and stays healthy', async () => {
@@ -174,6 +204,28 @@ describeWhen(natsServerMissing(), 'the replication suite')('a replicated instanc
     expect((await things.find({})).items.map((thing) => thing.title)).toEqual(['ordered']);
     await stop(app);
   }, 60_000);
+
+  it('refuses to start an instance stopped before the last writes of the old definitions when these apply otherwise under the new', async () => {
+    const dirs = [makeTempDir(), makeTempDir()];
+    try {
+      const a = await start('TROUBLE_WIDER', ItemV1, { path: dirs[0]!.path });
+      const b = await start('TROUBLE_WIDER', ItemV1, { path: dirs[1]!.path });
+      const onA = a.app.get<EntityRepository<ItemV1>>(getRepositoryToken(ItemV1));
+      const created = await onA.create({ code: 'x1' });
+      await b.app.get<EntityRepository<ItemV1>>(getRepositoryToken(ItemV1)).waitForSeq(onA.appliedSeq!);
+      await stop(b);
+      await onA.update(created.id, { code: 'x2' });
+      await stop(a);
+
+      // Applied under the new definitions, the update would keep history the others never kept.
+      await stop(await start('TROUBLE_WIDER', ItemWithHistory, { path: dirs[0]!.path }));
+      await expect(start('TROUBLE_WIDER', ItemWithHistory, { path: dirs[1]!.path })).rejects.toThrow(
+        /message 2 was decided by an instance whose entities are stored another way/,
+      );
+    } finally {
+      for (const dir of dirs) dir.remove();
+    }
+  }, 90_000);
 
   it('starts an instance stopped before the last writes of the old definitions with the new ones', async () => {
     const dirs = [makeTempDir(), makeTempDir()];

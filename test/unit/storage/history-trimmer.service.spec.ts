@@ -96,6 +96,23 @@ describe('narrowing a @Historize policy', () => {
     expect(store.storage.verify().problems).toEqual([]);
   });
 
+  it("moves the entity's change mark when it removes entries, so no process answers history cached before", async () => {
+    store = await openStore(dir.path, [PermitV1]);
+    await fill(store);
+    const before = store.storage.changeMark(store.storage.definitionOf(PermitV1));
+    await store.close();
+
+    store = await openStore(dir.path, [PermitV2]);
+    const trimmed = store.storage.changeMark(store.storage.definitionOf(PermitV2));
+    expect(trimmed.count).toBeGreaterThan(before.count);
+    expect(trimmed.lastEventId).not.toBe(before.lastEventId);
+    await store.close();
+
+    // Nothing left to trim at the next start: the mark stays.
+    store = await openStore(dir.path, [PermitV2]);
+    expect(store.storage.changeMark(store.storage.definitionOf(PermitV2))).toEqual(trimmed);
+  });
+
   it.each([1, 2])('trims in many small write transactions, with a budget of %i per transaction, to the same result as one', async (budget) => {
     store = await openStore(dir.path, [PermitV1]);
     const ids = await fill(store);

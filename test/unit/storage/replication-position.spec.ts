@@ -100,7 +100,7 @@ describe('applying replicated messages', () => {
     await apply(1, first!);
     const earlier = { ...second!.message, catalog: 'earlier' };
     await expect(apply(2, { message: earlier, hash: second!.hash })).rejects.toThrow(/stored another way/);
-    expect(await store.storage.write((tx) => applyMessage(meta(), tx, CATALOG, 2, earlier, second!.hash, { earlierCatalog: 'earlier' }))).toBe(true);
+    expect(await store.storage.write((tx) => applyMessage(meta(), tx, CATALOG, 2, earlier, second!.hash, { earlierCatalogs: ['earlier'] }))).toBe(true);
     expect(dump(store, 'rp-notes.records').map(({ key }) => key)).toEqual(['a', 'b']);
   });
 
