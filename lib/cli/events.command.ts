@@ -37,11 +37,12 @@ export function registerEventsCommand(program: Command): void {
         try {
           let after = options.after;
           let left = options.limit ?? Infinity;
-          const first = storage.log.firstSeq();
-          if (first > after + 1) tell(`events before seq ${first} are no longer in the log (retention); printing from ${first}`);
           while (left > 0 && !stop.signal.aborted) {
             storage.renewSnapshot();
             const page = storage.events(after, PAGE);
+            // Retention may drop events between two polls of --follow, not only before the first.
+            const next = page[0]?.seq;
+            if (next !== undefined && next > after + 1) tell(`events before seq ${next} are no longer in the log (retention); printing from ${next}`);
             for (const event of page) {
               after = event.seq;
               if (options.entity !== undefined && event.entity !== options.entity) continue;

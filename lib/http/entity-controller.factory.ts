@@ -254,7 +254,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     restore(@Req() request: HttpRequest, @Res({ passthrough: true }) response: object) {
       const id = paramOf(request, 'id');
       return this.routes.restore.serve(request, response, id, async (decision, body) => {
-        if (Object.keys(body as object).length > 0) throw new BadRequestException('restore takes no fields: send {}');
+        if (Array.isArray(body) || Object.keys(body as object).length > 0) throw new BadRequestException('restore takes no fields: send {}');
         const context = this.context(request, decision, writeConditionsOf(request.headers));
         return this.respond(response, await this.repository.restore(id, context));
       });

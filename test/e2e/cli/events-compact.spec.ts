@@ -53,6 +53,26 @@ describe('cli events', () => {
     ]);
   }, 60_000);
 
+  it('--follow says so when retention drops events it had not printed yet', async () => {
+    const ownPath = join(dir.path, 'follow-gap');
+    const own = await seedSampleStore(ownPath, { permits: 3, inspections: 0 });
+    const follower = startCli(['events', '--follow', '--after', String(own.events), '--interval', '2000', '--path', ownPath]);
+    const ended = finished(follower);
+    await withSampleStore(ownPath, async (storage) => {
+      const permit = definitionNamed(storage, 'permits');
+      await storage.write((tx) => tx.create(permit, permitBody('BP-GAP-1')));
+      await waitFor(() => ndjson(follower.output.stdout).length === 1, 'the first followed event');
+      // Three more events, of which retention keeps one, all before the follower looks again.
+      for (const n of [2, 3, 4]) await storage.write((tx) => tx.create(permit, permitBody(`BP-GAP-${n}`)));
+      await storage.runMaintenance(Date.now(), { maxEvents: 1 });
+      await waitFor(() => ndjson(follower.output.stdout).length === 2, 'the next followed event');
+    });
+    follower.kill('SIGTERM');
+    const result = await ended;
+    expect(ndjson(result.stdout).map((event) => event.seq)).toEqual([own.events + 1, own.events + 4]);
+    expect(result.stderr).toContain(`events before seq ${own.events + 4} are no longer in the log (retention); printing from ${own.events + 4}`);
+  }, 60_000);
+
   it('rejects a seq that is not a whole number as a usage error', async () => {
     const result = await runCli(['events', '--after', '-1', '--path', dataPath]);
     expect(result.code).toBe(2);

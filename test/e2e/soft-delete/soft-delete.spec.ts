@@ -159,6 +159,7 @@ describe.each(PLATFORMS)('soft delete on %s', (platform) => {
     expect((await http(t).get('/sd-archive?deleted=only').set(deleter)).body.items).toEqual([expect.objectContaining({ id: file.body.id })]);
     expectErrorStatus(await http(t).get('/sd-archive?deleted=sometimes').set(deleter), 400);
     expectErrorStatus(await http(t).post(`/sd-archive/${file.body.id}/restore`).set(deleter).send({ name: 'b.txt' }), 400);
+    expectErrorStatus(await http(t).post(`/sd-archive/${file.body.id}/restore`).set(deleter).set('content-type', 'application/json').send('[]'), 400);
     expectErrorStatus(await http(t).post(`/sd-archive/${file.body.id}/restore`).set(deleter), 415);
     await http(t).post(`/sd-archive/${file.body.id}/restore`).set(deleter).send({}).expect(200);
   });
