@@ -18,7 +18,13 @@ interface FastifyReply {
  * are out an error can no longer be an HTTP status: it goes out as an `error` event, and the
  * stream ends; the client reconnects with `Last-Event-ID` and gets the status then.
  */
-export async function streamChanges(response: object, changes: AsyncIterableIterator<EntityChange>, abort: AbortController): Promise<void> {
+export async function streamChanges(
+  response: object,
+  changes: AsyncIterableIterator<EntityChange>,
+  abort: AbortController,
+  /** Aborted when the app shuts down: a client that stopped reading must not hold the server's close. */
+  shutdown: AbortSignal,
+): Promise<void> {
   const fastify = typeof (response as Partial<FastifyReply>).hijack === 'function';
   const raw = fastify ? (response as FastifyReply).raw : (response as ServerResponse);
   // Headers the route set on Fastify's reply (X-Request-Id) would be lost with it.
@@ -32,19 +38,32 @@ export async function streamChanges(response: object, changes: AsyncIterableIter
     'x-accel-buffering': 'no',
   });
   raw.flushHeaders();
-  const closed = once(raw, 'close').then(() => abort.abort());
+  const closed = once(raw, 'close').then(
+    () => abort.abort(),
+    () => abort.abort(),
+  );
+  // Removed when the stream ends: the signal outlives every stream of the app.
+  let onShutdown = (): void => undefined;
+  const ending = new Promise<void>((resolve) => {
+    onShutdown = resolve;
+    shutdown.addEventListener('abort', onShutdown, { once: true });
+  });
   const ping = setInterval(() => raw.write(': ping\n\n'), PING_MS);
   ping.unref();
   try {
     for await (const change of changes) {
       if (raw.write(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`)) continue;
-      await Promise.race([once(raw, 'drain'), closed]);
+      await Promise.race([once(raw, 'drain'), closed, ending]);
+      if (shutdown.aborted) break;
     }
   } catch (error) {
     raw.write(`event: error\ndata: ${JSON.stringify({ message: (error as Error).message })}\n\n`);
   } finally {
     clearInterval(ping);
+    shutdown.removeEventListener('abort', onShutdown);
     abort.abort();
-    raw.end();
+    // What a client does not read could never be flushed: the connection would stay open.
+    if (shutdown.aborted && raw.writableNeedDrain) raw.destroy();
+    else raw.end();
   }
 }

@@ -371,25 +371,34 @@ export class EntityStorage {
    * the returned function is called (see LogWatcher).
    */
   watchLog(onGrow: () => void): () => void {
-    this.logWatcher ??= new LogWatcher(() => {
-      this.renewSnapshot();
-      return this.log.lastSeq();
-    });
-    return this.logWatcher.watch(onGrow);
+    return this.watcher().watch(onGrow);
   }
 
   /**
-   * Ends every subscription to the log (their iterators finish): before the HTTP server
-   * closes, which would otherwise wait for the open change streams.
+   * Ends every subscription to the log (their iterators finish, `subscriptionsEnd` aborts):
+   * before the HTTP server closes, which would otherwise wait for the open change streams.
    */
   endSubscriptions(): void {
-    this.logWatcher ??= new LogWatcher(() => this.log.lastSeq());
-    this.logWatcher.end();
+    this.watcher().end();
   }
 
   /** Whether subscriptions may go on: not once the app is shutting down. */
   get subscriptionsOpen(): boolean {
     return !this.logWatcher?.ended;
+  }
+
+  /** Aborted once the app is shutting down (`endSubscriptions`). */
+  get subscriptionsEnd(): AbortSignal {
+    return this.watcher().endSignal;
+  }
+
+  private watcher(): LogWatcher {
+    this.logWatcher ??= new LogWatcher(() => {
+      // Other processes append too: each poll reads the log as every process committed it.
+      this.renewSnapshot();
+      return this.log.lastSeq();
+    });
+    return this.logWatcher;
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /** How often the log's last seq is read while someone watches it. */
 const POLL_MS = 25;
 
@@ -10,10 +12,12 @@ export class LogWatcher {
   private readonly watchers = new Set<() => void>();
   private timer?: NodeJS.Timeout;
   private lastSeen = -1;
-  /** Set once the app shuts down: subscribers finish rather than wait. */
-  ended = false;
+  private readonly ending = new AbortController();
 
-  constructor(private readonly lastSeq: () => number) {}
+  constructor(private readonly lastSeq: () => number) {
+    // Every open change stream listens to it.
+    setMaxListeners(0, this.ending.signal);
+  }
 
   /** Calls `onGrow` whenever the log's last seq moves, until the returned function is called. */
   watch(onGrow: () => void): () => void {
@@ -34,9 +38,19 @@ export class LogWatcher {
     this.timer = undefined;
   }
 
+  /** Set once the app shuts down: subscribers finish rather than wait. */
+  get ended(): boolean {
+    return this.ending.signal.aborted;
+  }
+
+  /** Aborted once the app shuts down, for what waits on something else than the log (a client's reads). */
+  get endSignal(): AbortSignal {
+    return this.ending.signal;
+  }
+
   /** Stops watching for good and wakes every watcher, so each sees `ended` and finishes. */
   end(): void {
-    this.ended = true;
+    this.ending.abort();
     this.stop();
     for (const watcher of [...this.watchers]) watcher();
   }

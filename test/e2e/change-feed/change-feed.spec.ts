@@ -1,4 +1,5 @@
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
   EntitiesMaintenance,
@@ -214,4 +215,29 @@ describe.each(PLATFORMS)('open change streams at shutdown on %s', (platform) => 
     expect(Date.now() - started).toBeLessThan(3_000);
     await Promise.all(ended);
   });
+
+  it('end also when a client stopped reading, with changes waiting for it', async () => {
+    const t = await createTestApp({ entities: [FeedNote, FeedOther], platform, module: { getPrincipal: principalFromHeader } });
+    await t.app.listen(0, '127.0.0.1');
+    const port = (t.app.getHttpServer().address() as AddressInfo).port;
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.on('error', () => undefined);
+    const headers = Object.entries(READER).map(([name, value]) => `${name}: ${value}\r\n`);
+    socket.write(`GET /cf-notes/changes HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n${headers.join('')}\r\n`);
+    // It reads nothing from now on: the server's socket buffer and then the stream's fill up.
+    socket.pause();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const notes = t.app.get<EntityRepository<FeedNote>>(getRepositoryToken(FeedNote));
+    const text = 'x'.repeat(256 * 1024);
+    for (let i = 0; i < 40; i++) await notes.create({ text });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const started = Date.now();
+    const closed = t.close().then(() => Date.now() - started);
+    const took = await Promise.race([closed, new Promise<number>((resolve) => setTimeout(() => resolve(-1), 8_000))]);
+    socket.destroy();
+    await closed;
+    expect(took).toBeGreaterThanOrEqual(0);
+    expect(took).toBeLessThan(3_000);
+  }, 30_000);
 });
