@@ -28,6 +28,11 @@ const ACTIONS: Readonly<Record<EntityEvent['type'], AuditAction>> = {
   purged: 'purge',
 };
 
+/** What the trail calls a change: on an entity with soft delete, a delete that keeps nothing is a purge. */
+function actionOf(definition: EntityDefinition, event: EntityEvent): AuditAction {
+  return event.type === 'deleted' && definition.softDelete && !event.soft ? 'purge' : ACTIONS[event.type];
+}
+
 /** A refused write, entered in the trail with its id and time decided. */
 interface DeniedChange {
   kind: 'audit.denied';
@@ -78,7 +83,7 @@ export class AuditService {
         auditId: event.eventId,
         entity: event.entity,
         id: event.id,
-        action: ACTIONS[event.type],
+        action: actionOf(definition, event),
         ...(event.actor !== undefined && { actor: event.actor }),
         at: event.at,
         version: event.version,

@@ -9,6 +9,8 @@ export interface EntityChange<R = Record<string, unknown>> {
   type: EntityEvent['type'];
   version: number;
   at: string;
+  /** On a `deleted` change that keeps the record among the deleted ones, to be restored; absent on a delete for good. */
+  soft?: true;
   /** The record the change left, shaped for the subscriber; absent for `deleted` and `purged`, and when the log no longer holds that state. */
   record?: R;
 }

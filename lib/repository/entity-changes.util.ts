@@ -111,6 +111,7 @@ function changeOf({ storage, access, definition, decision, shape }: ChangeSource
     type: event.type,
     version: event.version,
     at: event.at,
+    ...(event.soft && { soft: true }),
     ...(!removes && state && { record: shape(state) }),
   };
 }

@@ -10,6 +10,7 @@ import {
   Historize,
   Index,
   Permission,
+  type EntityChange,
 } from '../../../lib/index.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 import { createTestApp, PLATFORMS, type TestApp } from '../../support/test-app.util.js';
@@ -195,6 +196,26 @@ describe.each(PLATFORMS)('soft delete on %s', (platform) => {
     const listed = await http(t).get('/sd-permits?deleted=include&limit=1000').set(ADMIN);
     expect(listed.body.items.map((item: { id: string }) => item.id)).not.toEqual(expect.arrayContaining([deleted.id]));
     expect(listed.body.items.map((item: { id: string }) => item.id)).not.toEqual(expect.arrayContaining([live.id]));
+  });
+
+  it('tells a purge of a live record from a soft delete, in the audit trail and the change feed', async () => {
+    const repository = t.app.get<EntityRepository<SoftPermit>>(getRepositoryToken(SoftPermit));
+    const abort = new AbortController();
+    const feed = repository.subscribe({ signal: abort.signal });
+    const soft = await create();
+    const hard = await create();
+    await http(t).delete(`/sd-permits/${soft.id}`).set(OFFICER).expect(204);
+    await http(t).delete(`/sd-permits/${hard.id}?purge=true`).set(ADMIN).expect(204);
+    const changes: EntityChange[] = [];
+    while (changes.length < 4) changes.push((await feed.next()).value as EntityChange);
+    abort.abort();
+    const removals = changes.filter((change) => change.type === 'deleted');
+    expect(removals.map(({ id, soft: restorable }) => ({ id, restorable }))).toEqual([
+      { id: soft.id, restorable: true },
+      { id: hard.id, restorable: undefined },
+    ]);
+    const trail = await t.app.get(AuditService).forRecord('sd-permits', hard.id);
+    expect(trail.map((entry) => entry.action)).toEqual(['create', 'purge']);
   });
 
   it('audits delete, restore and purge, and keeps the history of each', async () => {
