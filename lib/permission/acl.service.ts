@@ -3,7 +3,10 @@ import { ulidFactory } from '../storage/ulid.util.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { STORAGE_NAME } from '../common/metadata.constants.js';
 import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
-import type { ChangeWriter } from '../storage/entity-projection.interface.js';
+import type { ChangeWriter, ProjectionCheck } from '../storage/entity-projection.interface.js';
+import type { EntityEvent } from '../storage/entity-event.interface.js';
+import type { EventLog } from '../storage/event-log.store.js';
+import { checkGrantListings, dropRecordGrants, removesForGood, type GrantTables } from './record-grants.util.js';
 import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
 import type { CompanionChange } from '../storage/store-change.interface.js';
 import type { AclChange } from './acl-change.interface.js';
@@ -124,6 +127,25 @@ export class AclService {
     }
   }
 
+  /** @internal Grants hold on any entity's records. */
+  follows(): boolean {
+    return true;
+  }
+
+  /**
+   * Drops the grants on a record its event removed for good, moving the ACL version to the
+   * event's id: the same on every instance that applies it.
+   * @internal
+   */
+  apply(_definition: EntityDefinition, event: EntityEvent): void {
+    if (removesForGood(event) && dropRecordGrants(this.tables(), event)) this.meta.putSync(VERSION_KEY, event.eventId);
+  }
+
+  /** @internal */
+  verify(_log: EventLog, onEntry: () => void): ProjectionCheck {
+    return checkGrantListings(this.tables(), onEntry);
+  }
+
   /** The grants on one record; none for an entity name or id no record can have. */
   grantsOn(entity: string, id: string): RecordGrant[] {
     if (!isRecord(entity, id)) return [];
@@ -233,6 +255,10 @@ export class AclService {
     this.rightsCache.clear();
     this.anyGrantCache.clear();
     this.cachedVersion = '';
+  }
+
+  private tables(): GrantTables {
+    return { grants: this.grants, bySubject: this.bySubject };
   }
 
   private get grants(): Database<RecordRight[], IndexKey> {

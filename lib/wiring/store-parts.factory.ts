@@ -16,5 +16,5 @@ export function createStoreParts(environment: LmdbEnvironment, options: StorageO
   const audit = new AuditService(environment);
   const acl = new AclService(environment);
   const replicator = replication && new StoreReplicator(replication);
-  return { storage: new EntityStorage(environment, options, [audit], [acl], replicator), audit, acl, ...(replicator && { replicator }) };
+  return { storage: new EntityStorage(environment, options, [audit, acl], [], replicator), audit, acl, ...(replicator && { replicator }) };
 }

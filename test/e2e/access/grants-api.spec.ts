@@ -1,4 +1,5 @@
 import { AclService, Entity, EntityRepository, Field, getRepositoryToken, Permission, type Principal } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { createTestApp, PLATFORMS, type TestApp } from '../../support/test-app.util.js';
 import { expectNestError, http, principalFromHeader, unique } from '../support/e2e.util.js';
 import { as, missingId } from './access.util.js';
@@ -176,6 +177,18 @@ describe.each(PLATFORMS)('the grants routes on %s', (platform) => {
     // The message names the subject, shortened: it never echoes kilobytes back.
     else expect(expectNestError(response, 404).length).toBeLessThan(200);
     expect(acl.grantsOn('docs', id)).toEqual([{ subject: 'bystander', rights: ['read'] }]);
+  });
+
+  it('drops the grants on a record deleted for good, so its grantee reaches the entity no more', async () => {
+    const id = await doc();
+    const grantee = { id: unique('grantee') };
+    await acl.grant(grantee.id, 'docs', id, ['read']);
+    await http(t).get(`/docs/${id}`).set(as(grantee)).expect(200);
+    await docs.delete(id);
+    expect(acl.grantsOn('docs', id)).toEqual([]);
+    // No grant left anywhere in the entity: refused up front, as before any grant.
+    expectNestError(await http(t).get('/docs').set(as(grantee)), 403);
+    expect(t.app.get(EntityStorage).verify().problems).toEqual([]);
   });
 
   it('answers 404 on all three routes for a record that does not exist', async () => {

@@ -1,5 +1,6 @@
 import { SwaggerModule, DocumentBuilder } from '@nestjs/swagger';
 import {
+  AclService,
   AuditService,
   Audited,
   EntitiesMaintenance,
@@ -216,6 +217,16 @@ describe.each(PLATFORMS)('soft delete on %s', (platform) => {
     ]);
     const trail = await t.app.get(AuditService).forRecord('sd-permits', hard.id);
     expect(trail.map((entry) => entry.action)).toEqual(['create', 'purge']);
+  });
+
+  it('keeps the grants on a record deleted softly, for its restore, and drops them with its purge', async () => {
+    const acl = t.app.get(AclService);
+    const permit = await create();
+    await acl.grant('grantee', 'sd-permits', permit.id, ['read']);
+    await http(t).delete(`/sd-permits/${permit.id}`).set(OFFICER).expect(204);
+    expect(acl.grantsOn('sd-permits', permit.id)).toEqual([{ subject: 'grantee', rights: ['read'] }]);
+    await http(t).delete(`/sd-permits/${permit.id}?purge=true`).set(ADMIN).expect(204);
+    expect(acl.grantsOn('sd-permits', permit.id)).toEqual([]);
   });
 
   it('audits delete, restore and purge, and keeps the history of each', async () => {

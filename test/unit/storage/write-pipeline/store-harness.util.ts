@@ -27,7 +27,7 @@ export async function openStore(path: string, entities: readonly Type<object>[],
   const audit = new AuditService(environment);
   const acl = new AclService(environment);
   const { maxBatch, ...storageOptions } = options;
-  const storage = new EntityStorage(environment, storageOptions, [audit], [acl]);
+  const storage = new EntityStorage(environment, storageOptions, [audit, acl]);
   const definitions = entities.map((entity) => createEntityDefinition(entity));
   for (const definition of definitions) storage.register(definition);
   try {
