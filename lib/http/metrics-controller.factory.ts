@@ -1,4 +1,4 @@
-import { Controller, Get, NotFoundException, Res, type Type } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Res, VERSION_NEUTRAL, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
@@ -11,8 +11,9 @@ export const DEFAULT_METRICS_PATH = '/metrics';
  * of the OpenAPI document, which describes the entities' API.
  */
 export function createMetricsController(path: string): Type<unknown> {
+  // Scrapers are pointed at one path, whatever versions the app's own routes take.
   @ApiExcludeController()
-  @Controller()
+  @Controller({ version: VERSION_NEUTRAL })
   class EntitiesMetricsController {
     constructor(
       private readonly telemetry: EntitiesTelemetry,

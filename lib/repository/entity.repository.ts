@@ -155,6 +155,8 @@ export class EntityRepository<T extends object> {
   events(options: { afterSeq?: number; limit?: number } = {}): Promise<EntityEvent[]> {
     return this.observed('events', async () => {
       checkRepositoryOpen(this.storage, this.definition);
+      // Like every read: events another process committed before this call are in its answer.
+      this.storage.renewSnapshot();
       return this.storage.log.readEntity(this.definition.name, options.afterSeq ?? 0, options.limit ?? 100);
     });
   }

@@ -1,4 +1,4 @@
-import { Controller, Get, Module, UseGuards } from '@nestjs/common';
+import { Controller, Get, Module, UseGuards, VersioningType } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -258,6 +258,24 @@ describe.each(PLATFORMS)('the metrics route and registry on %s', (platform: Plat
         await app.close();
         dir.remove();
       }
+    }
+  });
+
+  it('serves its route at the same path when the app versions its routes', async () => {
+    const dir = makeTempDir();
+    @Module({ imports: [EntitiesModule.forRoot({ path: dir.path, metrics: { enabled: true, registry: new Registry() } }), EntitiesModule.forFeature([Gauge])] })
+    class VersionedModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [VersionedModule] }).compile();
+    const app = moduleRef.createNestApplication(platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), { logger: false });
+    app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+    await app.init();
+    if (platform === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+    try {
+      expect((await request(app.getHttpServer()).get('/v1/gauges')).status).toBe(200);
+      expect((await request(app.getHttpServer()).get('/metrics')).status).toBe(200);
+    } finally {
+      await app.close();
+      dir.remove();
     }
   });
 
