@@ -247,7 +247,7 @@ export class AuditService {
       if (!entry) problems.push(`audit trail: actor ${actor} is listed with entry ${auditId}, which the trail does not hold`);
       else if (entry.actor !== actor) problems.push(`audit trail: actor ${actor} is listed with entry ${auditId}, which is another actor's`);
     }
-    return { entries, problems };
+    return { counted: 'auditEntries', entries, problems };
   }
 
   /** Stores an entry; `seq`, the event of the change it records, lists it next to that event. */

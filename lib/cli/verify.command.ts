@@ -20,10 +20,10 @@ export function registerVerifyCommand(program: Command): void {
         if (options.json) await writeLine(JSON.stringify(report, null, 2));
         else {
           for (const problem of report.problems) await writeLine(problem);
-          const { records, indexEntries, historyEntries, events, auditEntries } = report.checked;
+          const { records, indexEntries, historyEntries, events, auditEntries, grants } = report.checked;
           tell(
             `${report.ok ? 'ok' : `${report.problems.length} problem(s)`}: checked ${records} records, ${indexEntries} index entries, ` +
-              `${historyEntries} history entries, ${events} events, ${auditEntries} audit entries`,
+              `${historyEntries} history entries, ${events} events, ${auditEntries} audit entries, ${grants} grants`,
           );
         }
         if (!report.ok) process.exitCode = EXIT_CODES.failed;
@@ -44,7 +44,7 @@ function entriesToCheck(session: StoreSession): number {
     ...definition.indexes.map((index) => `${definition.name}.index.${index.name}`),
   ]);
   const history = session.definitions.reduce((sum, definition) => sum + session.storage.tablesOf(definition).history.keysToWalk(), 0);
-  return [...names, '_log', '_audit', RECORD_LISTING_DB, '_audit.byRecord', '_audit.byActor'].reduce(
+  return [...names, '_log', '_audit', RECORD_LISTING_DB, '_audit.byRecord', '_audit.byActor', '_acl.grants', '_acl.bySubject'].reduce(
     (sum, name) => sum + (databases[name]?.entries ?? 0),
     history,
   );

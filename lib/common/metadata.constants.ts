@@ -10,6 +10,7 @@ export const METADATA_KEYS = {
   permission: 'nestjs-declarative-entities:permission',
   audited: 'nestjs-declarative-entities:audited',
   cached: 'nestjs-declarative-entities:cached',
+  repositoryToken: 'nestjs-declarative-entities:repository-token',
   /** On generated controllers, which time their own routes: `EntityRequestGuard` leaves their metrics to them. */
   definition: 'nestjs-declarative-entities:definition',
 } as const;

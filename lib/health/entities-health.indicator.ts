@@ -27,6 +27,7 @@ const DEFAULT_WRITE_PROBE_TIMEOUT = 5_000;
 @Injectable()
 export class EntitiesHealthIndicator {
   private terminus?: Promise<Terminus>;
+  private probing?: Promise<void>;
 
   /** @internal */
   constructor(
@@ -45,6 +46,12 @@ export class EntitiesHealthIndicator {
     return result as unknown as EntitiesHealthResult<Key>;
   }
 
+  /** The heartbeat write, one at a time: checks while one waits for the write lock share it rather than queue more. */
+  private probe(): Promise<void> {
+    this.probing ??= this.storage.probeWrite().finally(() => (this.probing = undefined));
+    return this.probing;
+  }
+
   /** Never throws: terminus answers 500 to an indicator that throws, where a store in trouble must read as `down`. */
   private async inspect(options: EntitiesHealthOptions): Promise<{ details: EntitiesHealthDetails; problem?: string }> {
     const minHeadroomBytes = options.minHeadroomBytes ?? DEFAULT_MIN_HEADROOM_BYTES;
@@ -57,7 +64,7 @@ export class EntitiesHealthIndicator {
     if (stopped) details.writable = false;
     else if (options.writeProbe !== false) {
       try {
-        await withinTime(this.storage.probeWrite(), options.writeProbeTimeout ?? DEFAULT_WRITE_PROBE_TIMEOUT);
+        await withinTime(this.probe(), options.writeProbeTimeout ?? DEFAULT_WRITE_PROBE_TIMEOUT);
         details.writable = true;
       } catch (error) {
         details.writable = false;

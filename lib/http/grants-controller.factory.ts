@@ -19,7 +19,8 @@ import {
 } from '@nestjs/swagger';
 import { ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsString, Length } from 'class-validator';
 import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
-import { ENTITIES_MODULE_OPTIONS, getRepositoryToken } from '../common/entity-tokens.util.js';
+import { ENTITIES_MODULE_OPTIONS } from '../common/entity-tokens.util.js';
+import { getRepositoryToken } from '../metadata/repository-token.util.js';
 import { METADATA_KEYS } from '../common/metadata.constants.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';

@@ -10,7 +10,8 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { AuditService } from '../audit/audit.service.js';
-import { ENTITIES_MODULE_OPTIONS, getRepositoryToken } from '../common/entity-tokens.util.js';
+import { ENTITIES_MODULE_OPTIONS } from '../common/entity-tokens.util.js';
+import { getRepositoryToken } from '../metadata/repository-token.util.js';
 import { METADATA_KEYS } from '../common/metadata.constants.js';
 import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
 import type { EntityDefinition, ReferenceDefinition } from '../metadata/entity-definition.interface.js';

@@ -49,6 +49,11 @@ class ClassReflector<T> {
   set(target: Target, value: T): void {
     Reflect.defineMetadata(this.key, value, target);
   }
+
+  /** The class's own value, never one it inherits. */
+  getOwn(target: Target): T | undefined {
+    return Reflect.getOwnMetadata(this.key, target) as T | undefined;
+  }
 }
 
 export const entityReflector = new ClassReflector<EntityOptions>(METADATA_KEYS.entity);
@@ -56,6 +61,8 @@ export const classHistoryReflector = new ClassReflector<HistoryPolicy>(METADATA_
 export const entityPermissionReflector = new ClassReflector<EntityPermissionRules>(METADATA_KEYS.permission);
 export const auditedReflector = new ClassReflector<boolean>(METADATA_KEYS.audited);
 export const cachedReflector = new ClassReflector<CachedOptions>(METADATA_KEYS.cached);
+/** The injection token of an entity class's repository; its own, as a subclass is an entity of its own. */
+export const repositoryTokenReflector = new ClassReflector<symbol>(METADATA_KEYS.repositoryToken);
 
 const propertiesReflector = new ClassReflector<Record<string, PropertyFacts>>(METADATA_KEYS.properties);
 const compositesReflector = new ClassReflector<readonly CompositeFacts[]>(METADATA_KEYS.composites);

@@ -10,7 +10,7 @@ import { createMetricsController, DEFAULT_METRICS_PATH } from '../http/metrics-c
 import { EntitiesCoreModule } from './entities-core.module.js';
 import type { EntitiesModuleAsyncOptions } from './entities-module-async-options.interface.js';
 import { createRepositoryProviders } from './entities.providers.js';
-import { getRepositoryToken } from '../common/entity-tokens.util.js';
+import { getRepositoryToken } from '../metadata/repository-token.util.js';
 
 /**
  * The package's module. `forRoot` (or `forRootAsync`) once, in the root module, opens the

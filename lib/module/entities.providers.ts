@@ -12,7 +12,8 @@ import { EntityRepository } from '../repository/entity.repository.js';
 import { createStoreParts } from '../wiring/store-parts.factory.js';
 import type { StoreParts } from '../wiring/store-parts.interface.js';
 import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
-import { ENTITIES_MODULE_OPTIONS, getRepositoryToken } from '../common/entity-tokens.util.js';
+import { ENTITIES_MODULE_OPTIONS } from '../common/entity-tokens.util.js';
+import { getRepositoryToken } from '../metadata/repository-token.util.js';
 
 import { checkModuleOptions } from './module-options-check.util.js';
 

@@ -1,5 +1,5 @@
 import { Inject, type Type } from '@nestjs/common';
-import { getRepositoryToken } from '../common/entity-tokens.util.js';
+import { getRepositoryToken } from '../metadata/repository-token.util.js';
 
 /** Injects the `EntityRepository` of an entity listed in some `EntitiesModule.forFeature()`. */
 export function InjectEntityRepository(entity: Type<object>): PropertyDecorator & ParameterDecorator {

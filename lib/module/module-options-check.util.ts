@@ -2,6 +2,9 @@ import type { EntitiesModuleOptions } from '../common/entities-module-options.in
 
 type Rule = (value: unknown) => boolean;
 
+/** The longest delay Node's timers take; a longer one fires at once. */
+const MAX_TIMER = 2 ** 31 - 1;
+
 const count: Rule = (value) => Number.isSafeInteger(value) && (value as number) > 0;
 const amount: Rule = (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
 const flag: Rule = (value) => typeof value === 'boolean';
@@ -24,7 +27,11 @@ const RULES: ReadonlyArray<readonly [path: string, rule: Rule, expected: string]
   ['cache.timeout', (value) => amount(value) && (value as number) > 0, 'a number of milliseconds above 0'],
   ['health.minHeadroomBytes', amount, 'a number of bytes from 0'],
   ['health.writeProbe', flag, 'true or false'],
-  ['health.writeProbeTimeout', (value) => amount(value) && (value as number) > 0, 'a number of milliseconds above 0'],
+  [
+    'health.writeProbeTimeout',
+    (value) => amount(value) && (value as number) > 0 && (value as number) <= MAX_TIMER,
+    'a number of milliseconds above 0, at most 2147483647',
+  ],
   ['lmdb.mapSize', count, 'a whole number of bytes above 0'],
   ['lmdb.pageSize', count, 'a whole number of bytes above 0'],
   ['lmdb.maxReaders', count, 'a whole number above 0'],

@@ -137,8 +137,8 @@ export class AclService {
    * event's id: the same on every instance that applies it.
    * @internal
    */
-  apply(_definition: EntityDefinition, event: EntityEvent): void {
-    if (removesForGood(event) && dropRecordGrants(this.tables(), event)) this.meta.putSync(VERSION_KEY, event.eventId);
+  apply(definition: EntityDefinition, event: EntityEvent): void {
+    if (removesForGood(definition, event) && dropRecordGrants(this.tables(), event)) this.meta.putSync(VERSION_KEY, event.eventId);
   }
 
   /** @internal */

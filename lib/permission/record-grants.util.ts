@@ -1,4 +1,5 @@
 import type { Database } from 'lmdb';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityEvent } from '../storage/entity-event.interface.js';
 import type { ProjectionCheck } from '../storage/entity-projection.interface.js';
 import { afterPrefix, type IndexKey } from '../storage/index-key.util.js';
@@ -10,9 +11,12 @@ export interface GrantTables {
   bySubject: Database<null, IndexKey>;
 }
 
-/** Whether an event removes its record for good: a purge, or a delete that keeps no deleted record. */
-export function removesForGood(event: EntityEvent): boolean {
-  return event.type === 'purged' || (event.type === 'deleted' && !event.soft);
+/**
+ * Whether an event removes its record for good: a purge, or a delete that keeps no deleted
+ * record (a soft one too, once the entity no longer keeps deleted records: it replays as final).
+ */
+export function removesForGood(definition: EntityDefinition, event: EntityEvent): boolean {
+  return event.type === 'purged' || (event.type === 'deleted' && (!event.soft || !definition.softDelete));
 }
 
 /**
@@ -45,5 +49,5 @@ export function checkGrantListings({ grants, bySubject }: GrantTables, onEntry: 
     const [subject, entity, id] = key as [string, string, string];
     if (!grants.doesExist([entity, id, subject])) problems.push(`${subject} is listed with a grant on ${entity} ${id} that does not exist`);
   }
-  return { entries, problems };
+  return { counted: 'grants', entries, problems };
 }

@@ -36,8 +36,9 @@ export function recordedCatalogHash(meta: Database<unknown, IndexKey>, catalog: 
 
 /**
  * The catalogs a message in the stream before this start may have been decided under besides
- * `definitions`' own: those of the definitions the store was last opened with and of the last
- * message it applied, when events apply to `definitions` as they did to those. None when they
+ * `definitions`' own: that of the definitions the store was last opened with (and, in a store
+ * that recorded none, of the last message it applied), when events apply to `definitions` as
+ * they did to those. None when they
  * would not: the instances that applied the messages before stopping would then hold other
  * stores than this one applying them now.
  */
@@ -52,6 +53,10 @@ export function earlierCatalogsOf(meta: Database<unknown, IndexKey>, previous: S
     )
   )
     return [];
+  const recorded = meta.get(CATALOG_HASH_KEY);
+  if (typeof recorded === 'string') return [recorded];
+  // A store last opened by a version that recorded no hash: the catalog worked out from may list
+  // entities that version no longer registered, which the last message applied tells past.
   const catalogs = [recordedCatalogHash(meta, previous), lastAppliedCatalog(meta)].filter((catalog): catalog is string => catalog !== undefined);
   return [...new Set(catalogs)];
 }

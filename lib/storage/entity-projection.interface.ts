@@ -45,8 +45,9 @@ export interface EntityProjection extends StoreCompanion {
   verify(log: EventLog, onEntry: () => void): ProjectionCheck;
 }
 
-/** What a projection's `verify` found: how many entries it holds and every inconsistency. */
+/** What a projection's `verify` found: how many entries it holds (`VerifyReport.checked[counted]`) and every inconsistency. */
 export interface ProjectionCheck {
+  counted: 'auditEntries' | 'grants';
   entries: number;
   problems: string[];
 }

@@ -12,7 +12,7 @@ const GONE: ReadonlySet<string> = new Set(['deleted', 'purged']);
 export interface VerifyReport {
   ok: boolean;
   problems: string[];
-  checked: { records: number; indexEntries: number; historyEntries: number; events: number; auditEntries: number };
+  checked: { records: number; indexEntries: number; historyEntries: number; events: number; auditEntries: number; grants: number };
 }
 
 /**
@@ -28,7 +28,7 @@ export function verifyStore(
   onProgress?: (checked: number) => void,
 ): VerifyReport {
   const problems: string[] = [];
-  const checked = { records: 0, indexEntries: 0, historyEntries: 0, events: 0, auditEntries: 0 };
+  const checked = { records: 0, indexEntries: 0, historyEntries: 0, events: 0, auditEntries: 0, grants: 0 };
   const progress = progressCounter(onProgress);
   const live = new Map<string, Map<string, number>>();
   const deletedIds = new Map<string, Set<string>>();
@@ -147,7 +147,7 @@ export function verifyStore(
   }
   for (const projection of projections) {
     const found = projection.verify(log, () => progress.step());
-    checked.auditEntries += found.entries;
+    checked[found.counted] += found.entries;
     problems.push(...found.problems);
   }
   progress.flush();

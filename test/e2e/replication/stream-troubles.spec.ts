@@ -117,8 +117,10 @@ describeWhen(natsServerMissing(), 'the replication suite')('a replicated instanc
     await onB.waitForSeq(onA.appliedSeq!);
     const log = logOf(a);
     const bounds = log.bounds.bind(log);
+    let asked = 0;
     // The stream's answer is on its way while B appends and A's follower applies B's message.
     log.bounds = async () => {
+      asked++;
       const answer = await bounds();
       log.bounds = bounds;
       await onB.create({ title: 'two' });
@@ -127,6 +129,7 @@ describeWhen(natsServerMissing(), 'the replication suite')('a replicated instanc
     };
     // A write that changes nothing asks where the stream ends.
     await expect(onA.update(record.id, { title: 'one' })).resolves.toEqual(expect.objectContaining({ title: 'one' }));
+    expect(asked).toBe(1);
     expect((await a.app.get(EntityStorage).replication!.health()).problem).toBeUndefined();
     await stop(b);
     await stop(a);

@@ -3,6 +3,7 @@ import { Audited, Entity, Field, Historize, Index } from '../../../lib/index.js'
 import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
 import { catalogHash, earlierCatalogsOf, recordedCatalogHash } from '../../../lib/storage/catalog-hash.util.js';
 import type { IndexKey } from '../../../lib/storage/index-key.util.js';
+import type { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
 import { readCatalog } from '../../../lib/storage/store-catalog.util.js';
 import { META_DB } from '../../../lib/storage/store-layout.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
@@ -60,10 +61,12 @@ class NowSoftDeleting {
 describe('earlierCatalogsOf', () => {
   const dir = makeTempDir();
   let meta: Parameters<typeof earlierCatalogsOf>[0];
+  let environment: LmdbEnvironment;
   let close: () => Promise<void>;
 
   beforeAll(async () => {
     const opened = await openStore(dir.path, [Item]);
+    environment = opened.environment;
     meta = opened.environment.database<unknown, IndexKey>(META_DB);
     close = () => opened.close();
   });
@@ -90,5 +93,22 @@ describe('earlierCatalogsOf', () => {
 
   it('names none when a removed field kept history, which the store still holds', () => {
     expect(earlierFor(StatusRemoved)).toEqual([]);
+  });
+
+  it('names, in a store that recorded no hash, the one worked out from its catalog and that of the last message it applied', async () => {
+    const recorded = meta.get(['catalog', 'hash']);
+    await environment.write(() => {
+      meta.removeSync(['catalog', 'hash']);
+      meta.putSync(['replication', 'catalog'], 'of-the-last-message');
+    });
+    try {
+      expect(earlierFor(MovedWithLessHistory)).toEqual([catalogHash([createEntityDefinition(Item)]), 'of-the-last-message']);
+    } finally {
+      await environment.write(() => {
+        meta.putSync(['catalog', 'hash'], recorded);
+        meta.removeSync(['replication', 'catalog']);
+      });
+    }
+    expect(earlierFor(MovedWithLessHistory)).toEqual([recorded]);
   });
 });

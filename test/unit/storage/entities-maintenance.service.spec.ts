@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Entity } from '../../../lib/decorators/entity.decorator.js';
 import { Field } from '../../../lib/decorators/field.decorator.js';
 import { Index } from '../../../lib/decorators/index.decorator.js';
-import { getRepositoryToken } from '../../../lib/common/entity-tokens.util.js';
+import { getRepositoryToken } from '../../../lib/metadata/repository-token.util.js';
 import type { EntityRepository } from '../../../lib/repository/entity.repository.js';
 import { EntitiesMaintenance } from '../../../lib/storage/entities-maintenance.service.js';
 import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';

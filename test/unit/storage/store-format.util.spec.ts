@@ -313,7 +313,11 @@ describe('moving a store from format 1 to format 2', () => {
       const read = await contentsOf(storage, audit);
       const added = await storage.write((tx) => tx.create(inspections, { site: 'new', result: 'open' }, { actor: 'u1' }));
       await storage.write((tx) => tx.update(inspections, (before as { records: Array<{ id: string }> }).records[0]!.id, { result: 'reopened' }));
-      expect(storage.verify()).toEqual({ ok: true, problems: [], checked: { records: 25, events: 53, historyEntries: 53, indexEntries: 0, auditEntries: 53 } });
+      expect(storage.verify()).toEqual({
+        ok: true,
+        problems: [],
+        checked: { records: 25, events: 53, historyEntries: 53, indexEntries: 0, auditEntries: 53, grants: 0 },
+      });
       const stat = await new EntitiesMaintenance(storage).stat();
       expect(stat.entities.find((entity) => entity.name === 'inspections')!.records).toBe((before as { records: unknown[] }).records.length + 1);
       expect(storage.tablesOf(inspections).records.get(added.id)).toEqual(added);
