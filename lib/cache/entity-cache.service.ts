@@ -1,6 +1,7 @@
 import { createKeyv } from '@cacheable/memory';
 import { createHash } from 'node:crypto';
 import { EntitiesLogger } from '../common/entities.logger.js';
+import { withinTime } from '../common/within-time.util.js';
 import { createCache, type Cache } from 'cache-manager';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
@@ -72,11 +73,13 @@ export class EntityCache {
    * an answer is only ever cached under the counter of the state it was read from.
    * @internal
    */
-  async read<T>(definition: EntityDefinition, view: string, key: string, load: () => Promise<T>): Promise<T> {
+  async read<T>(definition: EntityDefinition, viewOf: string | (() => string), key: string, load: () => Promise<T>): Promise<T> {
     if (!this.caches(definition)) return load();
     const metrics = this.metricsOf(definition);
-    const cacheKey = (mark: string) => `nde:${definition.name}:${this.shapeOf(definition)}:${mark}:${view}:${key}`;
     const seen = this.markOf(definition, metrics);
+    // Worked out after the mark renewed the snapshot: a view naming the grants' version reads it as of now.
+    const view = typeof viewOf === 'string' ? viewOf : viewOf();
+    const cacheKey = (mark: string) => `nde:${definition.name}:${this.shapeOf(definition)}:${mark}:${view}:${key}`;
     const usable = Date.now() >= this.unavailableUntil;
     if (usable) {
       try {
@@ -108,12 +111,7 @@ export class EntityCache {
   /** `read`, failing after `timeout` when the cache is the app's own: a client may hold commands while its server is away. */
   private bounded<T>(read: Promise<T>): Promise<T> {
     const timeout = this.timeout;
-    if (timeout === undefined) return read;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout);
-    });
-    return Promise.race([read, late]).finally(() => clearTimeout(timer));
+    return timeout === undefined ? read : withinTime(read, timeout, () => new Error(`no answer within ${timeout} ms`));
   }
 
   /** Reads and writes skip the cache for a while; one warning per outage. */

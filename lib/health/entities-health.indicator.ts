@@ -5,6 +5,7 @@ import { EntityStorage } from '../storage/entity-storage.store.js';
 import { importOptional, missingDependency } from '../common/optional-dependency.util.js';
 import type { EntitiesHealthDetails, EntitiesHealthOptions, EntitiesHealthResult } from '../common/health-options.interface.js';
 import { freeDiskBytes } from '../storage/disk-space.util.js';
+import { withinTime } from '../common/within-time.util.js';
 
 type Terminus = typeof import('@nestjs/terminus');
 
@@ -64,7 +65,8 @@ export class EntitiesHealthIndicator {
     if (stopped) details.writable = false;
     else if (options.writeProbe !== false) {
       try {
-        await withinTime(this.probe(), options.writeProbeTimeout ?? DEFAULT_WRITE_PROBE_TIMEOUT);
+        const ms = options.writeProbeTimeout ?? DEFAULT_WRITE_PROBE_TIMEOUT;
+        await withinTime(this.probe(), ms, () => new Error(`the heartbeat did not commit within ${ms} ms`));
         details.writable = true;
       } catch (error) {
         details.writable = false;
@@ -96,13 +98,4 @@ export class EntitiesHealthIndicator {
     });
     return this.terminus;
   }
-}
-
-/** `work`, or a failure once `ms` have passed: a check must answer while a write waits for a lock. */
-function withinTime(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the heartbeat did not commit within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

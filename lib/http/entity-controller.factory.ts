@@ -303,10 +303,9 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     /** A read through the cache when the entity is cached; straight from `load` otherwise. */
     protected cachedRead<V>(decision: AccessDecision, key: () => string, load: () => Promise<V>): Promise<V> {
       if (!this.cache.caches(definition)) return load();
-      // The view of a principal without entity-wide access names the grants' version: read as of
-      // now, or an entry cached before another process's acknowledged revoke would still match.
-      if (!decision.entityWide) this.storage.renewSnapshot();
-      return this.cache.read(definition, viewKeyOf(this.access, definition, decision), key(), load);
+      // The view is named once the cache has renewed the snapshot: one naming the grants' version
+      // must not match an entry cached before another process's acknowledged revoke.
+      return this.cache.read(definition, () => viewKeyOf(this.access, definition, decision), key(), load);
     }
 
     /** A record, as the repository shaped it for the route's decision, with its ETag. */

@@ -1,4 +1,5 @@
 import type { ReplicationHealth } from '../common/health-options.interface.js';
+import { withinTime } from '../common/within-time.util.js';
 import type { JetStreamLog } from './jetstream-log.client.js';
 
 /** How long health reads down after an append the stream did not confirm, at least (or 5 write timeouts). */
@@ -25,18 +26,12 @@ export async function streamHealth(
   if (unconfirmed && Date.now() - unconfirmed.at < Math.max(UNCONFIRMED_FOR, 5 * timeout)) {
     return { details, problem: `NATS stream ${log.stream} did not confirm the last write (has it lost its quorum?): ${unconfirmed.message}` };
   }
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout);
-  });
   try {
-    details.streamLastSeq = (await Promise.race([log.bounds(), timedOut])).last;
+    details.streamLastSeq = (await withinTime(log.bounds(), timeout, () => new Error(`no answer within ${timeout} ms`))).last;
     if (details.streamLastSeq < details.appliedSeq) return { details, problem: shorterStream(log.stream, details.streamLastSeq, details.appliedSeq) };
     return { details };
   } catch (error) {
     return { details, problem: `NATS stream ${log.stream} does not answer (has it lost its quorum?): ${(error as Error).message}` };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -57,7 +57,9 @@ export function earlierCatalogsOf(meta: Database<unknown, IndexKey>, previous: S
   if (typeof recorded === 'string') return [recorded];
   // A store last opened by a version that recorded no hash: the catalog worked out from may list
   // entities that version no longer registered, which the last message applied tells past.
-  const catalogs = [recordedCatalogHash(meta, previous), lastAppliedCatalog(meta)].filter((catalog): catalog is string => catalog !== undefined);
+  const catalogs = [catalogHash(definitionsFromCatalog(previous.entities)), lastAppliedCatalog(meta)].filter(
+    (catalog): catalog is string => catalog !== undefined,
+  );
   return [...new Set(catalogs)];
 }
 
