@@ -1,20 +1,49 @@
 import { once } from 'node:events';
 import cliProgress from 'cli-progress';
+import { CliFailure } from './cli-failure.exception.js';
+import { EXIT_CODES } from './exit-code.constants.js';
+
+/** How stdout failed, once it did: EPIPE when its reader went away (`| head`), anything else (a full disk) a failure. */
+let outputFailure: NodeJS.ErrnoException | undefined;
 
 /**
  * Writes one line to stdout, waiting while the pipe is full, so a large export holds only
- * one line in memory however slowly its reader drains it.
+ * one line in memory however slowly its reader drains it. Resolves false once the reader has
+ * gone (a pipe closed early): later lines are dropped, and a command that only prints stops,
+ * while one that changes the store finishes what it was asked to do. Throws when stdout
+ * cannot be written (a full disk): the output would be cut short.
  */
-export async function writeLine(line: string): Promise<void> {
-  if (!process.stdout.write(`${line}\n`)) await once(process.stdout, 'drain');
+export async function writeLine(line: string): Promise<boolean> {
+  if (!outputFailure) {
+    try {
+      if (!process.stdout.write(`${line}\n`)) await once(process.stdout, 'drain');
+    } catch (error) {
+      outputFailure ??= error as NodeJS.ErrnoException;
+    }
+  }
+  const failure = outputFailureToReport();
+  if (failure) throw failure;
+  return outputFailure === undefined;
 }
 
-/** A reader that stops early (`| head`) closes the pipe: that ends the command quietly, as for any Unix tool. */
-export function exitQuietlyOnClosedStdout(): void {
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-    process.exit(0);
+/**
+ * Keeps stdout's failures from ending the process with a stack trace. A failure that no
+ * later line reported (the last line, or an error that arrived after it) still ends the
+ * command with exit 1 and a one-line message, whatever it was doing.
+ */
+export function watchStdout(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => (outputFailure ??= error));
+  process.once('exit', () => {
+    const failure = outputFailureToReport();
+    if (!failure || (process.exitCode !== undefined && process.exitCode !== 0)) return;
+    process.stderr.write(`error: ${failure.message}\n`);
+    process.exitCode = failure.exitCode;
   });
+}
+
+function outputFailureToReport(): CliFailure | undefined {
+  if (!outputFailure || outputFailure.code === 'EPIPE') return undefined;
+  return new CliFailure(`cannot write the output: ${outputFailure.message}`, EXIT_CODES.failed);
 }
 
 /** Progress of a long command; shown on stderr only when it is a terminal, so pipes and logs get none. */

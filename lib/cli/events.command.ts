@@ -30,7 +30,11 @@ export function registerEventsCommand(program: Command): void {
         const { storage } = session;
         // A misspelt name would print nothing, as if the entity had no events; a name the catalog
         // no longer lists (an entity renamed) still has its events.
-        if (options.entity !== undefined && session.catalog && storage.log.readEntity(options.entity, 0, 1).length === 0) entityNamed(session, options.entity);
+        // Names the catalog lists are taken before the log is searched, which may scan all of it.
+        const listed = session.definitions.some((definition) => definition.name === options.entity);
+        if (options.entity !== undefined && session.catalog && !listed && storage.log.readEntity(options.entity, 0, 1).length === 0) {
+          entityNamed(session, options.entity);
+        }
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
@@ -46,8 +50,9 @@ export function registerEventsCommand(program: Command): void {
             for (const event of page) {
               after = event.seq;
               if (options.entity !== undefined && event.entity !== options.entity) continue;
-              await writeLine(JSON.stringify(event));
-              if (--left === 0) break;
+              // The reader has gone (`| head`): nobody reads the rest, nor what --follow would wait for.
+              if (!(await writeLine(JSON.stringify(event)))) left = 0;
+              if (--left <= 0) break;
             }
             if (page.length === PAGE) continue;
             if (!options.follow) break;

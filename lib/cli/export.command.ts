@@ -22,27 +22,29 @@ export function registerExportCommand(program: Command): void {
         const header: ExportHeader = {
           catalog: { entities: session.catalog!.entities.filter((entity) => exported.has(entity.name)), options: session.catalog!.options },
         };
-        await writeLine(JSON.stringify(header));
+        if (!(await writeLine(JSON.stringify(header)))) return;
         const progress = startProgress(() => tables.reduce((sum, { records, deleted }) => sum + records.getCount() + (deleted?.getCount() ?? 0), 0), 'records');
         let written = 0;
         // Soft-deleted records are data too (restorable until purged): they follow the live ones,
-        // with their deletedAt. Both are read in one transaction, held for as long as the export of
-        // the entity takes, so a record deleted or restored meanwhile is written once.
-        for (const { definition, records, deleted } of tables) {
-          session.storage.renewSnapshot();
-          const transaction = records.useReadTransaction();
-          try {
+        // with their deletedAt. Every entity is read from one snapshot, held for as long as the
+        // export takes: a record deleted or restored meanwhile is written once, and a record
+        // refers only to records the export holds, as in the store when the export began.
+        session.storage.renewSnapshot();
+        const transaction = session.storage.environment.useReadTransaction();
+        try {
+          read: for (const { definition, records, deleted } of tables) {
             for (const source of deleted ? [records, deleted] : [records]) {
               for (const { value } of source.getRange({ transaction })) {
                 const line: ExportLine = { entity: definition.name, record: declaredPart(definition, value, source === deleted) };
-                await writeLine(JSON.stringify(line));
+                // The reader has gone (`| head`): nobody reads the rest.
+                if (!(await writeLine(JSON.stringify(line)))) break read;
                 progress.increment();
                 written++;
               }
             }
-          } finally {
-            transaction.done();
           }
+        } finally {
+          transaction.done();
         }
         progress.stop();
         tell(`exported ${written} records of ${targets.map((definition) => definition.name).join(', ') || 'no entity'}`);

@@ -3,7 +3,7 @@ import { Logger, type LoggerService } from '@nestjs/common';
 import { CommanderError } from 'commander';
 import { CliFailure } from './cli-failure.exception.js';
 import { createCliProgram, USAGE_HINT } from './cli-program.factory.js';
-import { exitQuietlyOnClosedStdout } from './cli-output.util.js';
+import { watchStdout } from './cli-output.util.js';
 import { EXIT_CODES } from './exit-code.constants.js';
 
 /** The package's log lines go to stderr, so stdout carries only a command's data (an export, events). */
@@ -13,7 +13,7 @@ const stderrLogger: LoggerService = {
   warn: (message: unknown) => process.stderr.write(`warning: ${String(message)}\n`),
 };
 Logger.overrideLogger(stderrLogger);
-exitQuietlyOnClosedStdout();
+watchStdout();
 
 const program = createCliProgram();
 try {

@@ -87,7 +87,8 @@ async function migrate(path: string, declared: EntityDefinition[], options: Migr
     context: options.actor === undefined ? {} : { actor: options.actor },
     onRecord: (record: MigratedRecord) => {
       changed.set(record.entity, (changed.get(record.entity) ?? 0) + 1);
-      return writeLine(describe(record));
+      // A reader gone early (`| head`) stops the listing, not the migration.
+      return writeLine(describe(record)).then(() => undefined);
     },
   };
   const access = { writerRole: 'cli migrate', force: options.force, changesState: true, definitions: declared, asApp: { migration } };

@@ -1,4 +1,4 @@
-import { createReadStream, fstatSync, statSync } from 'node:fs';
+import { accessSync, constants, createReadStream, fstatSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { FIELD_TYPES, STORAGE_NAME } from '../common/metadata.constants.js';
 import type { CatalogEntity, StoreCatalog } from '../storage/store-catalog.util.js';
@@ -15,13 +15,16 @@ export function openInput(file: string | undefined): NodeJS.ReadableStream {
       throw new CliFailure('import reads an export from a file argument or from stdin (< file.ndjson); stdin is a terminal', EXIT_CODES.usage);
     return process.stdin;
   }
-  let isFile = false;
+  // A pipe or a device reads as well as a file: `import <(gunzip -c export.ndjson.gz)`, `import /dev/stdin`.
+  let readable: boolean;
   try {
-    isFile = statSync(file).isFile();
+    // Asked without opening it: a pipe opened and closed again would end its writer.
+    accessSync(file, constants.R_OK);
+    readable = !statSync(file).isDirectory();
   } catch {
-    // Reported below like any other unreadable input.
+    readable = false;
   }
-  if (!isFile) throw new CliFailure(`cannot read ${file}: not a readable file`, EXIT_CODES.usage);
+  if (!readable) throw new CliFailure(`cannot read ${file}: not a readable file`, EXIT_CODES.usage);
   return createReadStream(file);
 }
 
@@ -39,7 +42,8 @@ export async function* inputLines(input: NodeJS.ReadableStream): AsyncGenerator<
     number++;
     bytes += Buffer.byteLength(text) + 1;
     if (text.trim() === '') continue;
-    yield { number, text, bytes };
+    // A byte order mark, which editors on Windows put before the first line, is no part of the JSON.
+    yield { number, text: number === 1 ? text.replace(/^\uFEFF/, '') : text, bytes };
     bytes = 0;
   }
 }

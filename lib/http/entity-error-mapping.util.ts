@@ -18,6 +18,7 @@ import { SeqNotAppliedException } from '../replication/seq-not-applied.exception
 import { AccessDeniedException } from '../repository/access-denied.exception.js';
 import { IdempotencyConflictException } from '../storage/idempotency-conflict.exception.js';
 import { InvalidRecordException } from '../storage/invalid-record.exception.js';
+import { isLmdbError } from '../storage/lmdb-error.util.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { PastStateGoneException } from '../storage/past-state-gone.exception.js';
 import { StorageFailureException } from '../storage/storage-failure.exception.js';
@@ -52,14 +53,12 @@ export function entityErrorToHttp(error: unknown): unknown {
       : new ServiceUnavailableException(error.message);
   }
   // A read from a failed environment (lmdb's MDB_PANIC and the like) is the store being down, not a bug.
-  if (error instanceof Error && LMDB_ERROR.test(error.message)) {
+  if (isLmdbError(error)) {
     logger.error(error.message, error.stack);
     return new ServiceUnavailableException('the store cannot be read right now');
   }
   return error;
 }
-
-const LMDB_ERROR = /\bMDB_[A-Z_]+\b/;
 
 /** 401, 403, or for a record the principal may not see, the same 404 as a missing id. */
 function accessDeniedToHttp(error: AccessDeniedException): HttpException {

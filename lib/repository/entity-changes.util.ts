@@ -54,6 +54,8 @@ export function subscribeChanges(
 
 async function* changesAfter(source: ChangeSource, after: number, signal?: AbortSignal): AsyncGenerator<EntityChange> {
   const { storage, definition } = source;
+  // Subscriptions end with the app (see `EntityStorage.endSubscriptions`), also one never iterated before.
+  if (!storage.subscriptionsOpen) return;
   let cursor = after;
   let grew = true;
   let wake: (() => void) | undefined;
@@ -79,7 +81,8 @@ async function* changesAfter(source: ChangeSource, after: number, signal?: Abort
         if (event.entity !== definition.name) continue;
         const change = changeOf(source, event);
         if (change) yield change;
-        if (signal?.aborted) return;
+        // The rest of a batch read before the app closed is not read from the closed store.
+        if (signal?.aborted || !storage.subscriptionsOpen) return;
       }
     }
   } finally {

@@ -36,7 +36,8 @@ export async function createRecords(
   const invalid = (problem: string) => new InvalidRecordException(definition.name, [problem]);
   if (!Array.isArray(items)) throw invalid('the data must be an array');
   if (items.length > maxBatch) throw invalid(`a batch holds at most ${maxBatch} records`);
-  const checked = items.map((item, index) => {
+  // Array.from, unlike map, visits a sparse array's holes, which are then refused like any `undefined`.
+  const checked = Array.from(items, (item, index) => {
     try {
       return checkedWriteFor(access, definition, requested, 'create', item);
     } catch (error) {

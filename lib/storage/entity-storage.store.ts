@@ -22,7 +22,7 @@ import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import type { MaintenanceResult } from './maintenance-result.interface.js';
 import { META_DB, openEntityTables } from './store-layout.util.js';
 import { reconcileWithDefinitions, recordDefinitions } from './store-reconciliation.util.js';
-import { DEFAULT_MAINTENANCE_INTERVAL, scheduleMaintenance } from './store-maintenance.util.js';
+import { DEFAULT_MAINTENANCE_INTERVAL, purgeMayGoOn, scheduleMaintenance } from './store-maintenance.util.js';
 import { checkStoreFormat, migrateStoreFormat, recordStoreFormat } from './store-format.util.js';
 import { LogWatcher } from './log-watcher.util.js';
 import { verifyStore, type VerifyReport } from './store-verifier.util.js';
@@ -362,8 +362,15 @@ export class EntityStorage {
   }
 
   /** Forgets expired idempotency keys and drops events past the retention policy (by default the module's). */
-  runMaintenance(now = Date.now(), retention: EventRetention | undefined = this.options.eventRetention): Promise<MaintenanceResult> {
-    return this.environment.write(() => this.transaction().purge(now, retention));
+  async runMaintenance(now = Date.now(), retention: EventRetention | undefined = this.options.eventRetention): Promise<MaintenanceResult> {
+    const total: MaintenanceResult = { idempotencyKeys: 0, events: 0 };
+    for (let more = true; more;) {
+      const result = await this.environment.write(() => this.transaction().purge(now, retention));
+      total.idempotencyKeys += result.idempotencyKeys;
+      total.events += result.events;
+      more = purgeMayGoOn(result);
+    }
+    return total;
   }
 
   /**

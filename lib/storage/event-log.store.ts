@@ -127,13 +127,13 @@ export class EventLog {
    * Drops the oldest events past the retention policy, inside a write transaction. The
    * newest event always stays, so the next seq still follows the last one.
    */
-  compact(retention: EventRetention, now: number): number {
+  compact(retention: EventRetention, now: number, max: number): number {
     const last = this.lastSeq();
     const keepFrom = retention.maxEvents === undefined ? 0 : last - Math.max(1, retention.maxEvents) + 1;
     const cutoff = retention.maxAgeMs === undefined ? undefined : new Date(now - retention.maxAgeMs).toISOString();
     const doomed: EntityEvent[] = [];
     for (const { key, value } of this.db.getRange({ end: last })) {
-      if (key >= keepFrom && (cutoff === undefined || value.at >= cutoff)) break;
+      if (doomed.length === max || (key >= keepFrom && (cutoff === undefined || value.at >= cutoff))) break;
       doomed.push(value);
     }
     // An audit entry listed after an event stays: the trail outlives the log.

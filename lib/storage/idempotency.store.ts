@@ -49,8 +49,8 @@ export class IdempotencyStore {
     this.expiries.putSync([change.expiresAt, ...(id as string[])], null);
   }
 
-  /** Forgets expired keys; runs inside a write transaction. Returns how many it removed. */
-  purge(now: number, max = 10_000): number {
+  /** Forgets expired keys, at most `max`; runs inside a write transaction. Returns how many it removed. */
+  purge(now: number, max: number): number {
     let removed = 0;
     for (const key of [...this.expiries.getKeys({ end: [now], limit: max })] as unknown[][]) {
       this.expiries.removeSync(key as IndexKey);

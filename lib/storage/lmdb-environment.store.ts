@@ -1,4 +1,4 @@
-import { ABORT, type Database, type Key, type RootDatabase } from 'lmdb';
+import { ABORT, type Database, type Key, type RootDatabase, type Transaction } from 'lmdb';
 import type { LmdbTuning } from '../common/storage-options.interface.js';
 import { EntitiesLogger } from '../common/entities.logger.js';
 import type { EnvironmentStat, LmdbStats } from './environment-stat.interface.js';
@@ -116,6 +116,11 @@ export class LmdbEnvironment {
   /** Starts a fresh read snapshot for the next reads (outside a write transaction). */
   renewSnapshot(): void {
     if (this.root && this.writing === 0) this.root.resetReadTxn();
+  }
+
+  /** A read snapshot of every database, held until its `done()`: for reads that must agree across databases over many turns. */
+  useReadTransaction(): Transaction {
+    return this.requireRoot().useReadTransaction();
   }
 
   /**

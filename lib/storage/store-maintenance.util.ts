@@ -6,12 +6,23 @@ import type { MaintenanceResult } from './maintenance-result.interface.js';
 
 export const DEFAULT_MAINTENANCE_INTERVAL = 60 * 60 * 1000;
 
-/** Forgets expired idempotency keys and drops events past `retention`; runs inside a write transaction. */
+/**
+ * What one maintenance transaction removes at most of each kind: a backlog is worked off in
+ * several, none holding the write lock long or every dropped event in memory.
+ */
+export const PURGE_BATCH = 10_000;
+
+/** Forgets expired idempotency keys and drops events past `retention`, at most `PURGE_BATCH` of each; runs inside a write transaction. */
 export function purgeExpired(idempotency: IdempotencyStore, log: EventLog, now: number, retention: EventRetention | undefined): MaintenanceResult {
   return {
-    idempotencyKeys: idempotency.purge(now),
-    events: retention ? log.compact(retention, now) : 0,
+    idempotencyKeys: idempotency.purge(now, PURGE_BATCH),
+    events: retention ? log.compact(retention, now, PURGE_BATCH) : 0,
   };
+}
+
+/** Whether a maintenance transaction that removed `result` may have left more to remove. */
+export function purgeMayGoOn(result: MaintenanceResult): boolean {
+  return result.idempotencyKeys >= PURGE_BATCH || result.events >= PURGE_BATCH;
 }
 
 /**

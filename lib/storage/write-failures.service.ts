@@ -2,11 +2,10 @@ import { freeDiskBytes, saysDiskFull } from './disk-space.util.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EntitiesLogger } from '../common/entities.logger.js';
 import { FailureSignal } from './failure-signal.service.js';
+import { isLmdbError } from './lmdb-error.util.js';
 import { StopSignal } from './stop-signal.service.js';
 import { StorageFailureException } from './storage-failure.exception.js';
 
-/** Messages of lmdb's own failures (LMDB error names, errno names of the I/O underneath). */
-const LMDB_FAILURE = /\bMDB_[A-Z_]+|\bE(NOSPC|IO|ROFS|DQUOT|NOMEM)\b|No space left/;
 const CAUSE_WAIT = 100;
 /** Free space below which a failed commit is taken for a full disk. */
 const FULL_DISK_BYTES = 4 * 1024 * 1024;
@@ -77,8 +76,8 @@ export class WriteFailures {
    * `txnId` is the LMDB transaction the write went into.
    */
   async classify(error: unknown, thrownByCallback: boolean, txnId: number | undefined): Promise<unknown> {
+    if (thrownByCallback && !isLmdbError(error)) return error;
     const message = error instanceof Error ? error.message : String(error);
-    if (thrownByCallback && !LMDB_FAILURE.test(message)) return error;
     this.failures.signal();
     // Read now, not after waiting for the cause: space freed meanwhile would make a full disk look like a failing one.
     const nearlyFull = this.diskNearlyFull();

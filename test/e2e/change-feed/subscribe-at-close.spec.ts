@@ -1,0 +1,32 @@
+import { Entity, EntityRepository, Field, getRepositoryToken } from '../../../lib/index.js';
+import { createTestApp } from '../../support/test-app.util.js';
+
+@Entity('feed-notes')
+class Note {
+  @Field() title!: string;
+}
+
+/**
+ * README (Live changes) / EntityStorage.endSubscriptions: when the app shuts down, open
+ * subscriptions end (their iterators finish). A subscriber that is behind (mid-batch) or has
+ * not pulled its first change yet instead gets an exception from the closed store.
+ */
+describe('subscribe() at app close', () => {
+  it('a subscriber behind the log finishes instead of throwing', async () => {
+    const t = await createTestApp({ entities: [Note] });
+    const notes: EntityRepository<Note> = t.app.get(getRepositoryToken(Note));
+    for (let i = 0; i < 3; i++) await notes.create({ title: `n${i}` });
+    const changes = notes.subscribe({ afterSeq: 0 });
+    expect((await changes.next()).value?.seq).toBe(1);
+    await t.close();
+    await expect(changes.next()).resolves.toEqual({ done: true, value: undefined });
+  });
+
+  it('a subscription not yet iterated when the app closes finishes instead of throwing', async () => {
+    const t = await createTestApp({ entities: [Note] });
+    const notes: EntityRepository<Note> = t.app.get(getRepositoryToken(Note));
+    const changes = notes.subscribe();
+    await t.close();
+    await expect(changes.next()).resolves.toEqual({ done: true, value: undefined });
+  });
+});
