@@ -53,7 +53,7 @@ export { EntityTransaction } from './repository/entity.transaction.js';
 export type { TransactionWriteContext } from './repository/entity.transaction.js';
 export type { PrincipalContext } from './repository/principal-context.interface.js';
 export type { HistoryOptions } from './repository/history-options.interface.js';
-export type { EntityData, EntityInput, EntityRecord, ManagedFields } from './repository/entity-record.interface.js';
+export type { EntityData, EntityInput, EntityPatch, EntityRecord, ManagedFields } from './repository/entity-record.interface.js';
 export type { WriteContext } from './storage/write-context.interface.js';
 export { FILTER_OPERATORS } from './common/filter-operators.constants.js';
 export { DEFAULT_LIMIT, MAX_LIMIT } from './common/page-limits.constants.js';

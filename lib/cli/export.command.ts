@@ -22,6 +22,7 @@ export function registerExportCommand(program: Command): void {
         const header: ExportHeader = {
           catalog: { entities: session.catalog!.entities.filter((entity) => exported.has(entity.name)), options: session.catalog!.options },
         };
+        // The reader has gone (`| head`): nobody reads the rest, nor how much there was.
         if (!(await writeLine(JSON.stringify(header)))) return;
         const progress = startProgress(() => tables.reduce((sum, { records, deleted }) => sum + records.getCount() + (deleted?.getCount() ?? 0), 0), 'records');
         let written = 0;
@@ -32,12 +33,11 @@ export function registerExportCommand(program: Command): void {
         session.storage.renewSnapshot();
         const transaction = session.storage.environment.useReadTransaction();
         try {
-          read: for (const { definition, records, deleted } of tables) {
+          for (const { definition, records, deleted } of tables) {
             for (const source of deleted ? [records, deleted] : [records]) {
               for (const { value } of source.getRange({ transaction })) {
                 const line: ExportLine = { entity: definition.name, record: declaredPart(definition, value, source === deleted) };
-                // The reader has gone (`| head`): nobody reads the rest.
-                if (!(await writeLine(JSON.stringify(line)))) break read;
+                if (!(await writeLine(JSON.stringify(line)))) return;
                 progress.increment();
                 written++;
               }
@@ -45,8 +45,8 @@ export function registerExportCommand(program: Command): void {
           }
         } finally {
           transaction.done();
+          progress.stop();
         }
-        progress.stop();
         tell(`exported ${written} records of ${targets.map((definition) => definition.name).join(', ') || 'no entity'}`);
       });
     });

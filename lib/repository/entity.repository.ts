@@ -8,7 +8,7 @@ import type { RecordHistory } from '../storage/field-history.store.js';
 import type { Principal } from '../common/principal.interface.js';
 import type { AccessPolicy } from './access-policy.interface.js';
 import type { EntityChange } from './entity-change.interface.js';
-import type { EntityInput, EntityRecord } from './entity-record.interface.js';
+import type { EntityInput, EntityPatch, EntityRecord } from './entity-record.interface.js';
 import type { EntityTransaction } from './entity.transaction.js';
 import type { OperationObserver, RepositoryOperation } from './operation-observer.interface.js';
 import type { HistoryOptions } from './history-options.interface.js';
@@ -171,7 +171,7 @@ export class EntityRepository<T extends object> {
   }
 
   /** Changes the given fields; `null` clears an optional field. An update that changes nothing writes nothing. */
-  update(id: string, patch: Partial<EntityInput<T>>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
+  update(id: string, patch: EntityPatch<T>, context: RepositoryWriteContext = {}): Promise<EntityRecord<T>> {
     return this.written(
       'update',
       context,
@@ -257,7 +257,17 @@ export class EntityRepository<T extends object> {
   }
 
   private observed<R>(operation: RepositoryOperation, run: () => Promise<R>, describe?: () => string): Promise<R> {
-    return this.observer ? this.observer.operation(this.definition.name, operation, run, describe) : run();
+    let result: Promise<R>;
+    // Operations are not async functions (a promise fewer per read): what one throws before its
+    // first await (a closed store, a call inside a transaction callback) still rejects.
+    try {
+      result = this.observer ? this.observer.operation(this.definition.name, operation, run, describe) : run();
+    } catch (error) {
+      result = Promise.reject(error as Error);
+    }
+    // Refused inside a transaction callback, which cannot await it: the transaction fails with the same error.
+    if (this.storage.environment.insideWrite) result.catch(() => undefined);
+    return result;
   }
 
   /** A write bound to the calling request, whose id is known only until the caller first waits (see `currentRequestId`). */

@@ -3,7 +3,7 @@ import type { EntityDefinition } from '../metadata/entity-definition.interface.j
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { WriteContext } from '../storage/write-context.interface.js';
 import type { WriteTransaction } from '../storage/write-transaction.store.js';
-import type { EntityInput, EntityRecord } from './entity-record.interface.js';
+import type { EntityInput, EntityPatch, EntityRecord } from './entity-record.interface.js';
 import type { PrincipalContext } from './principal-context.interface.js';
 
 /** A write's context; with a `principal` key, the write is checked against its rules. */
@@ -68,7 +68,7 @@ export class EntityTransaction {
     return this.rules.view(definition, merged, this.tx.replace(definition, id, checked.data, checked.context)) as EntityRecord<T>;
   }
 
-  update<T extends object>(entity: Type<T>, id: string, patch: Partial<EntityInput<T>>, context?: TransactionWriteContext): EntityRecord<T> {
+  update<T extends object>(entity: Type<T>, id: string, patch: EntityPatch<T>, context?: TransactionWriteContext): EntityRecord<T> {
     this.checkOpen();
     const definition = this.definitionOf(entity);
     const merged = this.withDefaults(context);

@@ -19,6 +19,7 @@ import { sequencedStoreOf } from './sequenced-store.util.js';
 import { migratesManually } from './migrate-option.util.js';
 import type { WriteSequencer } from './write-sequencer.interface.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
+import { StorageFailureException } from './storage-failure.exception.js';
 import type { MaintenanceResult } from './maintenance-result.interface.js';
 import { META_DB, openEntityTables } from './store-layout.util.js';
 import { reconcileWithDefinitions, recordDefinitions } from './store-reconciliation.util.js';
@@ -55,6 +56,10 @@ export class EntityStorage {
   private opening?: Promise<void>;
   private maintenance?: NodeJS.Timeout;
   private logWatcher?: LogWatcher;
+  /** Set once `close` began: a write begun from then on is refused, those begun before finish. */
+  private closing = false;
+  private writesInFlight = 0;
+  private onWritesSettled?: () => void;
   private sealingKey?: Buffer;
   private readonly indexBuilder: IndexBuilder;
   private readonly writerList: StoreWriters;
@@ -258,13 +263,23 @@ export class EntityStorage {
   write<R>(fn: (tx: WriteTransaction) => R): Promise<R> {
     const nested = this.environment.refuseNestedWrite();
     if (nested) return nested;
+    if (this.closing) return Promise.reject(new StorageFailureException(`the store at ${this.environment.path} is closing; nothing was stored`, false));
     const sequencer = this.sequencer;
     const run = sequencer ? () => sequencer.write(fn) : () => this.environment.write(() => fn(this.transaction()));
-    return this.options.observer ? this.options.observer.transaction(run) : run();
+    this.writesInFlight++;
+    return (this.options.observer ? this.options.observer.transaction(run) : run()).finally(() => {
+      if (--this.writesInFlight === 0) this.onWritesSettled?.();
+    });
+  }
+
+  /** Resolves once every write begun before `close` has settled. */
+  private writesSettled(): Promise<void> {
+    if (this.writesInFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.onWritesSettled = resolve));
   }
 
   private transaction(applied?: StoreChange[]): WriteTransaction {
-    if (!this.applier) throw new Error('the entity store is not open yet');
+    if (!this.applier) throw new StorageFailureException(`the store at ${this.environment.path} is not open`, false);
     return new WriteTransaction((definition) => this.tablesOf(definition), this.registry, this.applier, this.idempotency!, applied);
   }
 
@@ -409,10 +424,13 @@ export class EntityStorage {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     clearInterval(this.maintenance);
     this.logWatcher?.stop();
     await this.opening?.catch(() => undefined);
+    // A replicated store's close answers the writes waiting on the stream; the others settle as they commit.
     await this.sequencer?.close();
+    await this.writesSettled();
     await this.writerList.withdraw();
     this.tables.clear();
     this.eventLog = undefined;

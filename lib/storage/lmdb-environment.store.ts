@@ -17,6 +17,8 @@ import { StorageFailureException } from './storage-failure.exception.js';
 import { openWritable } from './writable-database.util.js';
 import { WriteFailures } from './write-failures.service.js';
 
+const INSIDE_WRITE =
+  'a repository call was made inside a transaction callback: use the transaction the callback is given (tx.findById, tx.create, ...); the transaction stored nothing';
 const NESTED_WRITE =
   'a write was begun inside the callback of another (a repository call inside a transaction callback?): use the transaction the callback is given; neither stored anything';
 
@@ -33,7 +35,8 @@ export class LmdbEnvironment {
   private readonly structures = new SharedStructures();
   private writing = 0;
   /** Set when a write was begun inside the callback of the write running now (see `refuseNestedWrite`). */
-  private nestedWrite = false;
+  /** Why the write whose callback runs now fails: a repository call it made (see `refuseNestedWrite`). */
+  private nestedCall?: string;
   private pending = 0;
   /** The LMDB transaction whose start `startsBehindLastCommit` last checked, until the next microtask. */
   private checkedTxn: { id: number; behind: boolean; repaired: boolean } | undefined;
@@ -65,6 +68,11 @@ export class LmdbEnvironment {
 
   get isOpen(): boolean {
     return this.root !== undefined;
+  }
+
+  /** Whether a write's callback is running now (a repository call made there is refused, see `refuseInsideWrite`). */
+  get insideWrite(): boolean {
+    return this.writing > 0;
   }
 
   open(maxDbs: number): void {
@@ -140,11 +148,22 @@ export class LmdbEnvironment {
    */
   refuseNestedWrite(): Promise<never> | undefined {
     if (this.writing === 0) return undefined;
-    this.nestedWrite = true;
+    this.nestedCall = NESTED_WRITE;
     const refused = Promise.reject(new TypeError(NESTED_WRITE));
     // The callback cannot await it (it is synchronous); the write around it fails with the same error.
     refused.catch(() => undefined);
     return refused;
+  }
+
+  /**
+   * Throws when called inside a write's callback, and fails that write as `refuseNestedWrite`
+   * does: a repository call there would read the transaction's state before it commits (or
+   * rolls back), or begin a write beside it.
+   */
+  refuseInsideWrite(): void {
+    if (!this.insideWrite) return;
+    this.nestedCall = INSIDE_WRITE;
+    throw new TypeError(INSIDE_WRITE);
   }
 
   private async writeAttempts<R>(fn: () => R): Promise<R> {
@@ -215,14 +234,14 @@ export class LmdbEnvironment {
 
   /** Runs a write's callback; fails it when it began another write (see `refuseNestedWrite`). */
   private runRefusingNested<R>(fn: () => R): R {
-    this.nestedWrite = false;
+    this.nestedCall = undefined;
     try {
       const result = fn();
-      if (this.nestedWrite) throw new TypeError(NESTED_WRITE);
+      if (this.nestedCall) throw new TypeError(this.nestedCall);
       return result;
     } finally {
       // Answered here: a write around this one (a replicated group's) is not refused for it.
-      this.nestedWrite = false;
+      this.nestedCall = undefined;
     }
   }
 

@@ -6,6 +6,7 @@ import type { EventLog } from './event-log.store.js';
 import type { IdempotencyStore } from './idempotency.store.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import { SchemaVersions } from './schema-versions.store.js';
+import { checkStoreFormat } from './store-format.util.js';
 import { maxDbsFor, META_DB, openSharedDatabases } from './store-layout.util.js';
 
 /** What every open store has whatever its entities: the log, idempotency results, schema versions and the one change applier. */
@@ -30,6 +31,8 @@ export function openStoreCore(
   tablesNamed: (entity: string) => EntityTables | undefined,
 ): StoreCore {
   environment.open(maxDbsFor(definitions, companions));
+  // Before any database is created: a store in a newer format is refused untouched.
+  checkStoreFormat(environment.database(META_DB), environment.path);
   for (const companion of companions) companion.open(writer);
   const { log, idempotency } = openSharedDatabases(environment, idempotencyTtl);
   const schemaVersions = new SchemaVersions(environment.database(META_DB));

@@ -158,11 +158,14 @@ export class StoreWriters {
  * signal 0 tells (EPERM: it runs as another user).
  */
 function isLiveWriterOf(writer: StoreWriter, path: string): boolean {
-  if (writer.path !== path) return false;
+  // Another host (a container) mounts the volume where it likes, so its path says nothing; an
+  // entry a backup carried from there frees itself once it goes unrenewed in the copy. Entries
+  // of earlier versions are never renewed: only their path tells the copy from the original.
   if (writer.host !== hostname()) {
     const unrenewedFor = Date.now() - Date.parse(writer.renewed ?? '');
-    return Number.isNaN(unrenewedFor) || unrenewedFor < GONE_AFTER_UNRENEWED;
+    return Number.isNaN(unrenewedFor) ? writer.path === path : unrenewedFor < GONE_AFTER_UNRENEWED;
   }
+  if (writer.path !== path) return false;
   try {
     process.kill(writer.pid, 0);
     return true;

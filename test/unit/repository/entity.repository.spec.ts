@@ -546,7 +546,7 @@ describe('EntityRepository', () => {
         inner = inspections.create({ permitNumber: 'P-1', round: 1 });
         return 'done';
       });
-      await expect(outcome).rejects.toThrow(/a write was begun inside the callback of another/);
+      await expect(outcome).rejects.toThrow(/a repository call was made inside a transaction callback/);
       await expect(inner).rejects.toThrow(TypeError);
       expect(await allPermits()).toEqual([]);
       expect(await allInspections()).toEqual([]);

@@ -60,6 +60,21 @@ describe('StoreWriters', () => {
     ).toEqual(['older', 'renewing']);
   });
 
+  it('counts a renewing writer on another host whatever path it mounts the store at; an unrenewed entry of an earlier version only at this path', async () => {
+    const mountedElsewhere = { ...elsewhere('mounted-elsewhere', 20_000), path: '/srv/app/data' };
+    const olderElsewhere = { ...elsewhere('older-elsewhere', undefined), path: '/srv/app/data' };
+    await list(mountedElsewhere, olderElsewhere, elsewhere('older-here', undefined));
+    const writers = new StoreWriters(environment, META_DB);
+    await writers.enroll('cli compact');
+    expect(
+      writers
+        .others()
+        .map((writer) => writer.token)
+        .sort(),
+    ).toEqual(['mounted-elsewhere', 'older-here']);
+    await writers.withdraw();
+  });
+
   it('drops the entry of a writer gone from another host as it enrolls, and withdraws its own on close', async () => {
     await list(elsewhere('renewing', 20_000), elsewhere('killed', 6 * MINUTE));
     const writers = new StoreWriters(environment, META_DB);
