@@ -38,6 +38,12 @@ export async function streamChanges(
     'x-accel-buffering': 'no',
   });
   raw.flushHeaders();
+  // A HEAD answer has no body: it is over once its headers are out, and holds no subscription.
+  if (raw.req?.method === 'HEAD') {
+    abort.abort();
+    raw.end();
+    return;
+  }
   const closed = once(raw, 'close').then(
     () => abort.abort(),
     () => abort.abort(),

@@ -6,8 +6,10 @@ import { searchOf } from './entity-route-query.util.js';
  * `undefined` without one. Which names an entity has is the repository's to check.
  */
 export function includeOf(url: string): string[] | undefined {
-  // Most reads name no include: they skip parsing the query string once more.
-  if (!url.includes('include')) return undefined;
+  // Most reads name no include: they skip parsing the query string once more. The query alone
+  // is looked at (a path may hold the word), and any escape is decoded first (`%69nclude`).
+  const query = url.indexOf('?');
+  if (query === -1 || (!url.includes('include', query) && !url.includes('%', query))) return undefined;
   const search = searchOf(url);
   const values = search.getAll('include');
   if (values.length === 0) return undefined;

@@ -31,10 +31,15 @@ export function checkRequestBody(request: BodyRequest, maxBytes: number): void {
   if (body === undefined && type !== 'application/json' && (length > 0 || request.headers['transfer-encoding'] !== undefined)) {
     throw unsupported(PRINTABLE_MEDIA_TYPE.test(type) ? `Content-Type ${type} is not one this app parses` : 'this Content-Type is not one this app parses');
   }
-  if (body === undefined || body === null || typeof body !== 'object') {
+  // Express's parser reads an empty JSON body as {}; Fastify refuses it: it is no JSON on either.
+  const empty = length === 0 && request.headers['transfer-encoding'] === undefined;
+  if (empty || body === undefined || body === null || typeof body !== 'object') {
     throw new BadRequestException('the request body must be JSON (Content-Type: application/json)');
   }
-  if (!Number.isFinite(length) && Buffer.byteLength(JSON.stringify(body)) > maxBytes) throw tooLarge(maxBytes);
+  // A coded body (Express inflates gzip, deflate and br) is larger than its Content-Length says.
+  const coding = request.headers['content-encoding'];
+  const coded = coding !== undefined && String(coding).trim().toLowerCase() !== 'identity';
+  if ((!Number.isFinite(length) || coded) && Buffer.byteLength(JSON.stringify(body)) > maxBytes) throw tooLarge(maxBytes);
   checkKeys(body, 0);
   for (const item of Array.isArray(body) ? body : [body]) {
     if (item !== null && typeof item === 'object' && !Array.isArray(item)) {
@@ -54,7 +59,12 @@ function checkContentType(header: string | string[] | undefined): string {
   // What nearly every client sends, taken without splitting and lowering it.
   if (header === 'application/json') return header;
   const type = typeof header === 'string' ? header.split(';', 1)[0]!.trim().toLowerCase() : '';
-  if (JSON_MEDIA_TYPE.test(type)) return type;
+  if (JSON_MEDIA_TYPE.test(type)) {
+    // JSON is UTF-8 (RFC 8259 8.1): Fastify would decode any other charset as UTF-8 and store what the client never sent.
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(header as string)?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') throw unsupported('only the UTF-8 charset is supported');
+    return type;
+  }
   // The type is echoed only when it is one short, plain token: the message may end up in logs and pages.
   throw unsupported(
     type === ''

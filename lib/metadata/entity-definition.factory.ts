@@ -1,6 +1,6 @@
 import type { Type } from '@nestjs/common';
 import { storableTimeOf } from '../common/date-value.util.js';
-import type { FieldType, HistoryPolicy } from './decorator-options.interface.js';
+import type { CachedOptions, FieldType, HistoryPolicy } from './decorator-options.interface.js';
 import type { EntityDefinition, FieldDefinition, IndexDefinition, ReferenceDefinition } from './entity-definition.interface.js';
 import { EntityMetadataException } from './entity-metadata.exception.js';
 import { DELETED_AT, FIELD_NAME, FIELD_TYPES, FORBIDDEN_KEYS, RESERVED_FIELDS, STORAGE_NAME } from '../common/metadata.constants.js';
@@ -69,7 +69,7 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
       const used = facts.index ? '@Index' : facts.reference ? '@Reference' : facts.historize ? '@Historize' : '@Permission';
       failField(`${used} needs @Field() on the same property`);
     }
-    if (!FIELD_NAME.test(property) || FORBIDDEN_KEYS.has(property)) failField('is not a usable field name');
+    if (!isUsableFieldName(property)) failField('is not a usable field name');
     if ((RESERVED_FIELDS as readonly string[]).includes(property)) {
       failField(`"${property}" is reserved (${RESERVED_FIELDS.join(', ')} are managed by the package)`);
     }
@@ -159,7 +159,7 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
     references: Object.freeze(namedReferences(references, fieldsByName, softDelete, fail)),
     permissions: permissions && Object.freeze({ ...permissions }),
     audited: auditedReflector.get(target) ?? false,
-    cached: cachedReflector.get(target) && Object.freeze({ ...cachedReflector.get(target) }),
+    cached: checkedCachedOptions(cachedReflector.get(target), (problem) => fail(undefined, problem)),
     softDelete,
     version: migrations.at(-1)?.version ?? 1,
     migrations,
@@ -167,6 +167,22 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
 }
 
 const DELETE_RULES: readonly string[] = ['restrict', 'cascade', 'setNull'];
+
+/** A name of `Object.prototype` (`valueOf`, `toString`) would be read from every object that lacks the field, here and in class-validator. */
+function isUsableFieldName(name: string): boolean {
+  return FIELD_NAME.test(name) && !FORBIDDEN_KEYS.has(name) && !(name in Object.prototype);
+}
+
+/** `@Cached`'s options, checked as the module's `cache.ttl` is. */
+function checkedCachedOptions(options: CachedOptions | undefined, fail: (problem: string) => never): Readonly<CachedOptions> | undefined {
+  if (options === undefined) return undefined;
+  for (const key of Object.keys(options)) if (key !== 'ttl') fail(`@Cached has no option ${JSON.stringify(key)} (it takes ttl)`);
+  const { ttl } = options;
+  if (ttl !== undefined && !(typeof ttl === 'number' && Number.isFinite(ttl) && ttl >= 0)) {
+    fail(`@Cached ttl must be a number of milliseconds from 0, not ${describeValue(ttl)}`);
+  }
+  return Object.freeze({ ...options });
+}
 
 /** A `@Reference` as declared on `field`, checked: ids are strings, and `setNull` needs a field that may be absent. */
 function referenceOf(property: string, facts: ReferenceFacts, field: FieldDefinition, fail: (problem: string) => never): ReferenceDefinition {
@@ -179,7 +195,7 @@ function referenceOf(property: string, facts: ReferenceFacts, field: FieldDefini
   if (!DELETE_RULES.includes(onDelete)) fail(`@Reference onDelete must be one of ${DELETE_RULES.join(', ')}, not ${describeValue(onDelete)}`);
   if (onDelete === 'setNull' && field.required) fail("@Reference({ onDelete: 'setNull' }) removes the field, so it needs @Field({ required: false })");
   if (onDelete === 'setNull' && field.immutable) fail("@Reference({ onDelete: 'setNull' }) changes the field, which is immutable");
-  if (facts.as !== undefined && (typeof facts.as !== 'string' || !FIELD_NAME.test(facts.as) || FORBIDDEN_KEYS.has(facts.as))) {
+  if (facts.as !== undefined && (typeof facts.as !== 'string' || !isUsableFieldName(facts.as))) {
     fail(`@Reference as must be a usable field name, not ${describeValue(facts.as)}`);
   }
   return { field: property, target: facts.target, onDelete, ...(facts.as !== undefined && { as: facts.as }) };

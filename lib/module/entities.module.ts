@@ -4,6 +4,7 @@ import { createEntityController } from '../http/entity-controller.factory.js';
 import { createReferringListController } from '../http/referring-list-controller.factory.js';
 import { createEntityDtos } from '../http/entity-dto.factory.js';
 import { createGrantsController } from '../http/grants-controller.factory.js';
+import { entityReflector } from '../metadata/metadata.reflector.js';
 import { createEntityDefinition } from '../metadata/entity-definition.factory.js';
 import type { EntityDefinition, ReferenceDefinition } from '../metadata/entity-definition.interface.js';
 import { createMetricsController, DEFAULT_METRICS_PATH } from '../http/metrics-controller.factory.js';
@@ -74,8 +75,8 @@ function nestedRoutesOf(definition: EntityDefinition): Array<{ reference: Refere
   }
   return (
     [...byTarget.entries()]
-      // A target that is no class here fails start-up when the store opens, naming the field.
-      .filter(([target, references]) => typeof target === 'function' && references.length === 1)
+      // A target that is no entity class here fails start-up when the store opens, naming the field.
+      .filter(([target, references]) => typeof target === 'function' && entityReflector.get(target as Type<object>) !== undefined && references.length === 1)
       .map(([target, [reference]]) => ({ reference: reference!, target: createEntityDefinition(target as Type<object>) }))
   );
 }

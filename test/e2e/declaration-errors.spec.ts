@@ -1,0 +1,53 @@
+import { Module, type Type } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { EntitiesModule, Entity, EntityMetadataException, Field, Reference } from '../../lib/index.js';
+import { makeTempDir } from '../support/temp-dir.util.js';
+
+/** Builds and starts an app over `entities` on a store of its own; resolves with what start-up threw, if anything. */
+async function startUpFailure(entities: Type<object>[]): Promise<unknown> {
+  const dir = makeTempDir();
+  try {
+    @Module({ imports: [EntitiesModule.forRoot({ path: dir.path }), EntitiesModule.forFeature(entities)] })
+    class AppModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    try {
+      await app.init();
+    } finally {
+      await app.close();
+    }
+    return undefined;
+  } catch (error) {
+    return error;
+  } finally {
+    dir.remove();
+  }
+}
+
+describe('declaration errors are EntityMetadataExceptions naming the class and the field', () => {
+  it.each(['valueOf', 'toString', 'hasOwnProperty'])('a field named %s (an Object.prototype member)', async (name) => {
+    @Entity(`proto-${name.toLowerCase()}`)
+    class Thing {
+      @Field() title!: string;
+    }
+    Field({ required: false, type: 'string' })(Thing.prototype, name);
+    // Today: TypeError "grouped[metadata.propertyName].push is not a function" from class-validator,
+    // thrown while EntitiesModule.forFeature() builds the body validator.
+    const failure = await startUpFailure([Thing]);
+    expect(failure).toBeInstanceOf(EntityMetadataException);
+    expect((failure as Error).message).toContain(`Thing.${name}`);
+  });
+
+  it('a @Reference to a class that is no entity at all names the referring field (README, References)', async () => {
+    class Plain {
+      name!: string;
+    }
+    @Entity('plain-refs')
+    class Referrer {
+      @Field() @Reference(() => Plain as Type<object>) plainId!: string;
+    }
+    const failure = await startUpFailure([Referrer]);
+    expect(failure).toBeInstanceOf(EntityMetadataException);
+    expect((failure as Error).message).toContain('Referrer.plainId');
+  });
+});
