@@ -5,6 +5,7 @@ import { IsBoolean, IsNumber, IsOptional, IsString, ValidateBy } from 'class-val
 import { storableTimeOf } from '../common/date-value.util.js';
 import type { EntityDefinition, FieldDefinition } from '../metadata/entity-definition.interface.js';
 import { nameableReferences } from '../metadata/reference-names.util.js';
+import { checkDefaultsKeepRules } from './default-rules-check.util.js';
 
 /** The classes that describe an entity's bodies and responses to validation and OpenAPI. */
 export interface EntityDtos {
@@ -94,6 +95,8 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
       ApiProperty({ ...schema, required: !optional } as ApiPropertyOptions),
     ]);
   }
+
+  checkDefaultsKeepRules(definition, create, writable);
 
   // Copied from the create body before it is given defaults: a PATCH leaves a field it does not name as it is.
   const update = named(PartialType(create), `Update${stem}Dto`);

@@ -17,6 +17,7 @@ import {
 } from './metadata.reflector.js';
 import { checkedMigrations } from './entity-migrations.util.js';
 import { readValidationConstraints } from './validation-constraints.reflector.js';
+import { derivedIndexName } from './index-name.util.js';
 
 /** The list route's own query parameters: a reference named like one could not be filtered through. */
 const QUERY_KEYS: ReadonlySet<string> = new Set(['sort', 'limit', 'cursor', 'deleted', 'include']);
@@ -103,7 +104,7 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
       }),
     );
     if (facts.index) {
-      indexes.push({ name: facts.index.name ?? property, fields: [property], unique: facts.index.unique ?? false });
+      indexes.push({ name: facts.index.name ?? derivedIndexName(property), fields: [property], unique: facts.index.unique ?? false });
       declaredOn.set(indexes.at(-1)!.name, property);
     }
     if (facts.reference) references.push(referenceOf(property, facts.reference, fields.at(-1)!, failField));
@@ -118,13 +119,14 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
       if (!fieldsByName.has(field)) fail(field, `${label} names a field that has no @Field()`);
     }
     if (new Set(composite.fields).size !== composite.fields.length) fail(undefined, `${label} names a field twice`);
-    indexes.push({ name: composite.name ?? composite.fields.join('_'), fields: [...composite.fields], unique: composite.unique ?? false });
+    indexes.push({ name: composite.name ?? derivedIndexName(composite.fields.join('_')), fields: [...composite.fields], unique: composite.unique ?? false });
   }
   // The records referring to one record are found through an index led by the field.
   for (const { field } of references) {
     if (!indexes.some((index) => index.fields[0] === field)) {
-      indexes.push({ name: field, fields: [field], unique: false });
-      declaredOn.set(field, field);
+      const name = derivedIndexName(field);
+      indexes.push({ name, fields: [field], unique: false });
+      declaredOn.set(name, field);
     }
   }
   const indexNames = new Set<string>();

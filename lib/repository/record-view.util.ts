@@ -14,7 +14,7 @@ const shapers = new WeakMap<EntityDefinition, Map<string, RecordShaper>>();
  * fields, those the principal may not read and those no longer declared left out.
  */
 export function toRecordView(definition: EntityDefinition, record: StoredRecord, unreadable: ReadonlySet<string> = NONE): Record<string, unknown> {
-  return withDeletedAt(shaperFor(definition, 'view', unreadable)(record), record);
+  return withDeletedAt(definition, shaperFor(definition, 'view', unreadable)(record), record);
 }
 
 /**
@@ -23,11 +23,16 @@ export function toRecordView(definition: EntityDefinition, record: StoredRecord,
  * are cleaned up; it is no part of the entity any more, so no view returns it.
  */
 export function toDeclaredRecord(definition: EntityDefinition, record: StoredRecord): Record<string, unknown> {
-  return withDeletedAt(shaperFor(definition, 'declared', NONE)(record), record);
+  return withDeletedAt(definition, shaperFor(definition, 'declared', NONE)(record), record);
 }
 
-/** A soft-deleted record (listed with `deleted=include|only`) says when it was deleted, after the other fields. */
-function withDeletedAt(view: Record<string, unknown>, record: StoredRecord): Record<string, unknown> {
+/**
+ * A soft-deleted record (listed with `deleted=include|only`) says when it was deleted, after
+ * the other fields. Only an entity with `softDelete` has such records: elsewhere `deletedAt` is
+ * a field removed from the class (a soft delete of the app's own, say), which no view returns.
+ */
+function withDeletedAt(definition: EntityDefinition, view: Record<string, unknown>, record: StoredRecord): Record<string, unknown> {
+  if (!definition.softDelete) return view;
   const { deletedAt } = record as Partial<DeletedRecord>;
   if (deletedAt !== undefined) view.deletedAt = deletedAt;
   return view;

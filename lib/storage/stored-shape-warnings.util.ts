@@ -1,4 +1,5 @@
 import { isoDateOf } from '../common/date-value.util.js';
+import { DELETED_AT } from '../common/metadata.constants.js';
 import type { FieldType } from '../metadata/decorator-options.interface.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
@@ -23,15 +24,25 @@ export function storedShapeWarnings(
     const before = new Map(recorded.fields.map((field) => [field.name, field]));
     const newlyRequired = definition.fields.filter((field) => field.required && !before.get(field.name)?.required).map((field) => field.name);
     const retyped = definition.fields.filter((field) => before.has(field.name) && before.get(field.name)!.type !== field.type);
-    if (newlyRequired.length === 0 && retyped.length === 0) return [];
+    // A `deletedAt` field of the app's own, given up for `softDelete`, which reserves the name.
+    const reservedNow = definition.softDelete && before.has(DELETED_AT);
+    if (newlyRequired.length === 0 && retyped.length === 0 && !reservedNow) return [];
     const lacking = new Map(newlyRequired.map((field) => [field, 0]));
     const misfit = new Map(retyped.map((field) => [field.name, 0]));
+    let markedDeleted = 0;
     for (const { value } of tablesOf(definition).records.getRange({})) {
       for (const field of newlyRequired) if (value[field] === undefined) lacking.set(field, lacking.get(field)! + 1);
       for (const { name, type } of retyped) if (value[name] !== undefined && !holdsType(type, value[name])) misfit.set(name, misfit.get(name)! + 1);
+      if (reservedNow && value[DELETED_AT] !== undefined) markedDeleted++;
     }
     const entity = definition.name;
     return [
+      ...(markedDeleted > 0
+        ? [
+            `${entity}.${DELETED_AT} was a field of its own; softDelete reserves it now, and ${markedDeleted} live records still hold it, ` +
+              "which makes them read as deleted: run the command line's drop-fields to remove it",
+          ]
+        : []),
       ...[...lacking]
         .filter(([, records]) => records > 0)
         .map(([field, records]) => `${entity}.${field} is required now, but ${records} stored records lack it: add a migration step that fills it`),

@@ -1,7 +1,9 @@
 import { Module, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { EntitiesModule, Entity, EntityMetadataException, Field, Reference } from '../../lib/index.js';
+import request from 'supertest';
 import { makeTempDir } from '../support/temp-dir.util.js';
+import { createTestApp } from '../support/test-app.util.js';
 
 /** Builds and starts an app over `entities` on a store of its own; resolves with what start-up threw, if anything. */
 async function startUpFailure(entities: Type<object>[]): Promise<unknown> {
@@ -49,5 +51,25 @@ describe('declaration errors are EntityMetadataExceptions naming the class and t
     const failure = await startUpFailure([Referrer]);
     expect(failure).toBeInstanceOf(EntityMetadataException);
     expect((failure as Error).message).toContain('Referrer.plainId');
+  });
+
+  it('a @Reference on a field whose name is no database name (`_parentId`) starts, its index named by the package', async () => {
+    @Entity('underscore-parents')
+    class Parent {
+      @Field() name!: string;
+    }
+    @Entity('underscore-children')
+    class Child {
+      @Field() @Reference(() => Parent, { as: 'parent' }) _parentId!: string;
+    }
+    const t = await createTestApp({ entities: [Parent, Child] });
+    try {
+      const parent = (await request(t.server()).post('/underscore-parents').send({ name: 'p' }).expect(201)).body;
+      await request(t.server()).post('/underscore-children').send({ _parentId: parent.id }).expect(201);
+      // The index finds the child that refers to it: the delete is restricted.
+      await request(t.server()).delete(`/underscore-parents/${parent.id}`).expect(409);
+    } finally {
+      await t.close();
+    }
   });
 });

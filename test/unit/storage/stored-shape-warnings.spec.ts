@@ -73,4 +73,24 @@ describe('start-up warnings about stored records out of shape', () => {
     const sizes = (await store.repo(LotV2Migrated).find({})).items.map((lot) => lot.size);
     expect(sizes.sort()).toEqual([12, 7, undefined]);
   });
+
+  it('counts the live records still holding a deletedAt field of their own once softDelete reserves the name', async () => {
+    @Entity('shape-tasks')
+    class TaskV1 {
+      @Field() title!: string;
+      @Field({ required: false }) deletedAt?: Date;
+    }
+    @Entity({ name: 'shape-tasks', softDelete: true })
+    class TaskV2 {
+      @Field() title!: string;
+    }
+    await (store = await openStore(dir.path, [TaskV1])).repo(TaskV1).create({ title: 'gone', deletedAt: '2020-01-01T00:00:00.000Z' });
+    await store.repo(TaskV1).create({ title: 'kept' });
+    await store.close();
+    store = await openStore(dir.path, [TaskV2]);
+    expect(warn.mock.calls.map(([message]) => String(message)).filter((message) => message.includes('softDelete reserves'))).toEqual([
+      'shape-tasks.deletedAt was a field of its own; softDelete reserves it now, and 1 live records still hold it, ' +
+        "which makes them read as deleted: run the command line's drop-fields to remove it",
+    ]);
+  });
 });
