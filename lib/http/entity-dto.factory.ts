@@ -62,9 +62,25 @@ class AuditEntryView {
   request?: Record<string, string>;
 }
 
-/** The stem of generated class and schema names: the entity class's own name (`Permit` → `CreatePermitDto`). */
+/** Stems given so far, and to which entity class: OpenAPI names schemas and operations after them. */
+const stemTargets = new Map<string, Function>();
+const stems = new WeakMap<Function, string>();
+
+/**
+ * The stem of generated class and schema names: the entity class's own name (`Permit` →
+ * `CreatePermitDto`). Two entity classes of one name (`Item` of two modules) would share their
+ * schemas and operation ids in the OpenAPI document, so the later one is named after its
+ * entity instead (`catalog-items` → `CatalogItems`).
+ */
 export function classStem(definition: EntityDefinition): string {
-  return definition.target.name;
+  const known = stems.get(definition.target);
+  if (known !== undefined) return known;
+  let stem = definition.target.name;
+  if (stemTargets.has(stem)) stem = definition.name.replace(/(?:^|[-_])([a-z0-9])/gi, (_, letter: string) => letter.toUpperCase());
+  for (let n = 2; stemTargets.has(stem); n++) stem = `${definition.target.name}${n}`;
+  stemTargets.set(stem, definition.target);
+  stems.set(definition.target, stem);
+  return stem;
 }
 
 /** "a Permit", "an Inspection": the entity's class name with its indefinite article, for summaries. */

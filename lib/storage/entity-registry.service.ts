@@ -105,7 +105,7 @@ export class EntityRegistry implements EntityRelations {
  * but for case (Express matches routes ignoring case), or one under the other (the outer
  * entity's `/:id` routes would answer the inner one's requests).
  */
-function pathClash(path: string, other: string): string | undefined {
+export function pathClash(path: string, other: string): string | undefined {
   const [a, b] = [path.toLowerCase(), other.toLowerCase()];
   if (a === b) return path === other ? 'is already used by' : 'differs only in case from the path of';
   if (a.startsWith(`${b}/`)) return 'lies under the path of';
