@@ -34,8 +34,8 @@ export function registerDropFieldsCommand(program: Command): void {
       // A dry run only reads, so it opens the store read-only and runs beside an app.
       const access = options.dryRun ? {} : { writerRole: 'cli drop-fields', force: options.force, changesState: true };
       await withStore(path, access, async (session) => {
-        refuseUnsettledSchemas(session);
         const targets = entity === undefined ? session.definitions : [entityNamed(session, entity)];
+        refuseUnsettledSchemas(session, targets);
         const summary: string[] = [];
         await withProgress(
           () =>

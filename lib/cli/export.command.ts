@@ -18,7 +18,7 @@ export function registerExportCommand(program: Command): void {
         const tables = targets.map((definition) => session.storage.tablesOf(definition));
         const exported = new Set(targets.map((definition) => definition.name));
         // The header's versions are then the records' own, which an import checks.
-        refuseUnsettledSchemas(session);
+        refuseUnsettledSchemas(session, targets);
         const header: ExportHeader = {
           catalog: { entities: session.catalog!.entities.filter((entity) => exported.has(entity.name)), options: session.catalog!.options },
         };

@@ -112,9 +112,10 @@ export function entityNamed(session: StoreSession, name: string): EntityDefiniti
  * Refuses to work from the catalog while the records are not at the versions it describes: a
  * migration cut short, or one the app that recorded the catalog has not finished. A tool
  * would otherwise take the fields of records already migrated, or not yet, for undeclared ones.
+ * Only the entities a command works on (`definitions`) count: another's migration is no concern of it.
  */
-export function refuseUnsettledSchemas(session: StoreSession): void {
-  for (const definition of session.definitions) {
+export function refuseUnsettledSchemas(session: StoreSession, definitions: readonly EntityDefinition[] = session.definitions): void {
+  for (const definition of definitions) {
     const { version, migrating } = session.storage.schema.of(definition.name);
     if (version === definition.version && !migrating) continue;
     const stored = migrating ? `part way from version ${version} to ${migrating.to}` : `at version ${version}`;

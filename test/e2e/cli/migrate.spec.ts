@@ -180,6 +180,36 @@ describe('cli migrate', () => {
     }
   });
 
+  it("lets a command work on an entity whose records are settled while another's migration is part way", async () => {
+    const path = join(dir.path, 'data');
+    await versionOneStore(path);
+    const site = `Field({ type: 'string' })(Site.prototype, 'label');\nEntity('mig-sites')(Site);\n`;
+    // The classes of version one and a second entity, recorded in the catalog by a migrate that has nothing to migrate.
+    const first = join(dir.path, 'first.mjs');
+    writeFileSync(
+      first,
+      `import { Entity, Field, Index } from ${JSON.stringify(PACKAGE)};
+export class Parcel {}
+Field({ type: 'string' })(Parcel.prototype, 'title');
+Field({ type: 'string' })(Parcel.prototype, 'code');
+Index({ unique: true })(Parcel.prototype, 'code');
+Field({ type: 'string', required: false })(Parcel.prototype, 'legacy');
+Entity('mig-parcels')(Parcel);
+export class Site {}
+${site}`,
+    );
+    expect((await runCli(['migrate', '--entities', first, '--path', path])).code).toBe(0);
+    const failing = entitiesModule(dir.path, "if (record.code === 'c') throw new Error('no rule for c'); return undefined;");
+    writeFileSync(failing, `${readFileSync(failing, 'utf8')}export class Site {}\n${site}`);
+    expect((await runCli(['migrate', '--entities', failing, '--batch-size', '1', '--path', path])).code).toBe(1);
+
+    expect((await runCli(['export', '--path', path])).code).toBe(1);
+    const sites = await runCli(['export', 'mig-sites', '--path', path]);
+    expect(sites.stderr).toBe('exported 0 records of mig-sites\n');
+    expect(sites.code).toBe(0);
+    expect((await runCli(['drop-fields', 'mig-sites', '--path', path])).code).toBe(0);
+  });
+
   it('refuses a store whose records are newer than the classes it is given', async () => {
     const path = join(dir.path, 'data');
     await versionOneStore(path);
