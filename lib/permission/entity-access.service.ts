@@ -109,7 +109,8 @@ export class EntityAccess implements AccessPolicy {
   checkWrite(definition: EntityDefinition, decision: AccessDecision, data: unknown, id?: string): { data: unknown; context: WriteContext } {
     const { principal, action } = decision;
     const unwritable = this.unwritableFields(definition, decision);
-    const fields = data !== null && typeof data === 'object' ? Object.keys(data) : [];
+    // A key set to `undefined` gives no value, in a repository call as everywhere else.
+    const fields = data !== null && typeof data === 'object' ? Object.keys(data).filter((field) => (data as Record<string, unknown>)[field] !== undefined) : [];
     const refused = fields.filter((field) => unwritable.has(field));
     if (refused.length > 0) throw new AccessDeniedException('forbidden', `writing ${refused.join(', ')} is not allowed`);
     const owner = definition.permissions?.owner;

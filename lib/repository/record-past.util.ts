@@ -22,6 +22,7 @@ import { checkRepositoryOpen } from './repository-open.util.js';
 
 /** A point of `findAt` checked, its time in stored form. */
 function pastPointOf(point: { version: number } | { asOf: Date | string }): PastPoint {
+  if (point === null || typeof point !== 'object') throw new InvalidQueryException('the point must be { version } or { asOf }');
   if ('version' in point) return { version: positiveInteger('version', point.version) };
   const asOf = isoDateOf(point.asOf);
   if (asOf === undefined) throw new InvalidQueryException('asOf must be an ISO-8601 date');

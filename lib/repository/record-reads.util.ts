@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { EntitiesLogger } from '../common/entities.logger.js';
+import { InvalidQueryException } from '../query/invalid-query.exception.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { recordsFor } from '../query/deleted-records.util.js';
 import type { FindQuery, FindResult } from '../query/find-query.interface.js';
@@ -46,6 +47,7 @@ export async function findRecords(
   planned: (plan: QueryPlan) => void,
 ): Promise<FindResult<Record<string, unknown>>> {
   checkRepositoryOpen(storage, definition);
+  if (query === null || typeof query !== 'object') throw new InvalidQueryException('the query must be an object, e.g. { where: { status: "open" } }');
   const forPrincipal = 'principal' in options;
   const { own, through } = splitReferenceConditions(definition, query, forPrincipal);
   let normalized = normalizeQuery(definition, own);

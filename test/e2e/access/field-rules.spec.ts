@@ -240,6 +240,13 @@ describe.each(PLATFORMS)('field-level @Permission on %s', (platform) => {
       expect(await repo.findById(id)).toEqual(expect.objectContaining({ title: 'replaced', stamp: 'approved' }));
     });
 
+    it('takes a repository call naming it with undefined as one that leaves it out', async () => {
+      const { id } = await seed();
+      const form: { stamp?: string } = {};
+      await expect(repo.update(id, { title: 'given', stamp: form.stamp }, { principal: PLAIN })).resolves.toEqual(expect.objectContaining({ title: 'given' }));
+      expect(await repo.findById(id)).toEqual(expect.objectContaining({ title: 'given', stamp: 'approved', version: 2 }));
+    });
+
     it('lets a principal holding the permission set it', async () => {
       const tag = unique('tag');
       const created = await http(t).post('/docs').set(as(ADMIN)).send({ title: 'x', tag, stamp: 'set' });

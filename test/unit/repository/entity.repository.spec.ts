@@ -670,9 +670,12 @@ describe('EntityRepository', () => {
         { cursor: 'garbage' },
         { cursor: 42 },
         { cursor: page.nextCursor!, sort: '-amount' },
+        null,
+        'amount',
       ]) {
         await expect(permits.find(query as never)).rejects.toBeInstanceOf(InvalidQueryException);
       }
+      await expect(permits.findAt(page.items[0]!.id, null as never)).rejects.toBeInstanceOf(InvalidQueryException);
     });
 
     it('refuses a condition given beside where rather than list every record as if unfiltered', async () => {
