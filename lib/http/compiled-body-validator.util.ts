@@ -99,6 +99,25 @@ export function compileBodyCheck(dto: Type<object>, toException: (errors: Valida
   };
 }
 
+/**
+ * What the compiled rules of `dto`'s property `name` say of `value` given alone, as the body
+ * check would (class-validator's messages; none when it passes), or `undefined` when they are
+ * beyond the compiled check (class-transformer rules, `@ValidateIf`, a constraint class of the
+ * app's own, which may need the app's container to be built, an async rule).
+ */
+export function propertyProblems(dto: Type<object>, name: string, value: unknown): string[] | undefined {
+  const storage = getMetadataStorage();
+  if (hasTransformerRules(dto)) return undefined;
+  const metadatas = storage.getTargetValidationMetadatas(dto, '', false, false).filter((metadata) => metadata.propertyName === name);
+  const rules = propertyRules(storage, dto.prototype as object, name, metadatas);
+  if (!rules) return undefined;
+  const entity = Object.assign(Object.create(dto.prototype) as Plain, { [name]: value });
+  if (!rules.optional.every((metadata) => (metadata.constraints[0] as (object: object, value: unknown) => boolean)(entity, value))) return [];
+  const constraints: Record<string, string> = {};
+  if (!runRules(entity, value, rules.defined, constraints) || !runRules(entity, value, rules.custom, constraints)) return undefined;
+  return Object.values(constraints);
+}
+
 /** The rules of one property, or `undefined` when one of them is beyond the compiled check. */
 function propertyRules(storage: MetadataStorage, prototype: object, name: string, metadatas: ValidationMetadata[]): PropertyRules | undefined {
   // An inherited name (`constructor`, `toString`) reads a value no body can set.

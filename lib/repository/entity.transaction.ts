@@ -114,7 +114,6 @@ export class EntityTransaction {
     if (this.ended) throw new TypeError('this transaction has ended: use a transaction only inside its callback, which must be synchronous');
   }
 
-  /** The call's context over the transaction's. Not `{ ...defaults, ...context }`: V8 takes about a microsecond to add a key to an object begun by a spread. */
   /**
    * A call's context over the transaction's defaults. A key the call leaves `undefined`
    * (`{ actor: options.actor }`) keeps the default, except `principal`, whose presence

@@ -56,10 +56,9 @@ export class EntityStorage {
   private opening?: Promise<void>;
   private maintenance?: NodeJS.Timeout;
   private logWatcher?: LogWatcher;
-  /** Set once `close` began: a write begun from then on is refused, those begun before finish. */
+  /** Set while `close` runs: a write begun then is refused, those begun before finish. */
   private closing = false;
-  private writesInFlight = 0;
-  private onWritesSettled?: () => void;
+  private closed?: Promise<void>;
   private sealingKey?: Buffer;
   private readonly indexBuilder: IndexBuilder;
   private readonly writerList: StoreWriters;
@@ -196,7 +195,8 @@ export class EntityStorage {
     await runPendingMigrations(this.migrations, definitions, (definition) => this.tablesOf(definition), this.logger, migration);
     for (const warning of storedShapeWarnings(previous, definitions, (definition) => this.tablesOf(definition))) this.logger.warn(warning);
     await recordDefinitions(this.environment, definitions, { eventRetention, idempotencyTtl });
-    await this.runMaintenance();
+    // One batch: start-up need not wait on a backlog, which the scheduled runs work off.
+    await this.maintain(Date.now(), this.options.eventRetention, 1);
     this.maintenance = scheduleMaintenance(() => this.runMaintenance(), this.options.maintenanceInterval ?? DEFAULT_MAINTENANCE_INTERVAL, this.logger);
   }
 
@@ -266,16 +266,7 @@ export class EntityStorage {
     if (this.closing) return Promise.reject(new StorageFailureException(`the store at ${this.environment.path} is closing; nothing was stored`, false));
     const sequencer = this.sequencer;
     const run = sequencer ? () => sequencer.write(fn) : () => this.environment.write(() => fn(this.transaction()));
-    this.writesInFlight++;
-    return (this.options.observer ? this.options.observer.transaction(run) : run()).finally(() => {
-      if (--this.writesInFlight === 0) this.onWritesSettled?.();
-    });
-  }
-
-  /** Resolves once every write begun before `close` has settled. */
-  private writesSettled(): Promise<void> {
-    if (this.writesInFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => (this.onWritesSettled = resolve));
+    return this.options.observer ? this.options.observer.transaction(run) : run();
   }
 
   private transaction(applied?: StoreChange[]): WriteTransaction {
@@ -377,9 +368,14 @@ export class EntityStorage {
   }
 
   /** Forgets expired idempotency keys and drops events past the retention policy (by default the module's). */
-  async runMaintenance(now = Date.now(), retention: EventRetention | undefined = this.options.eventRetention): Promise<MaintenanceResult> {
+  runMaintenance(now = Date.now(), retention: EventRetention | undefined = this.options.eventRetention): Promise<MaintenanceResult> {
+    return this.maintain(now, retention, Infinity);
+  }
+
+  /** At most `batches` maintenance transactions, fewer once nothing is left or the store closes. */
+  private async maintain(now: number, retention: EventRetention | undefined, batches: number): Promise<MaintenanceResult> {
     const total: MaintenanceResult = { idempotencyKeys: 0, events: 0 };
-    for (let more = true; more;) {
+    for (let batch = 0, more = true; more && batch < batches && !this.closing; batch++) {
       const result = await this.environment.write(() => this.transaction().purge(now, retention));
       total.idempotencyKeys += result.idempotencyKeys;
       total.events += result.events;
@@ -423,14 +419,25 @@ export class EntityStorage {
     return this.logWatcher;
   }
 
-  async close(): Promise<void> {
+  /** Closes the store; a second call meanwhile waits for the first. It may be opened again after. */
+  close(): Promise<void> {
+    this.closed ??= this.closeOnce().finally(() => {
+      this.closing = false;
+      this.closed = undefined;
+    });
+    return this.closed;
+  }
+
+  private async closeOnce(): Promise<void> {
     this.closing = true;
     clearInterval(this.maintenance);
+    // Also when no app shutdown hook ended them first (the storage closed on its own).
+    this.endSubscriptions();
     this.logWatcher?.stop();
     await this.opening?.catch(() => undefined);
     // A replicated store's close answers the writes waiting on the stream; the others settle as they commit.
     await this.sequencer?.close();
-    await this.writesSettled();
+    await this.environment.writesSettled();
     await this.writerList.withdraw();
     this.tables.clear();
     this.eventLog = undefined;

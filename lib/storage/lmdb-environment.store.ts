@@ -18,7 +18,8 @@ import { openWritable } from './writable-database.util.js';
 import { WriteFailures } from './write-failures.service.js';
 
 const INSIDE_WRITE =
-  'a repository call was made inside a transaction callback: use the transaction the callback is given (tx.findById, tx.create, ...); the transaction stored nothing';
+  'a repository call was made inside a write (a transaction callback, a migration step): use the transaction the callback is given ' +
+  '(tx.findById, tx.create, ...); the write stored nothing';
 const NESTED_WRITE =
   'a write was begun inside the callback of another (a repository call inside a transaction callback?): use the transaction the callback is given; neither stored anything';
 
@@ -38,6 +39,8 @@ export class LmdbEnvironment {
   /** Why the write whose callback runs now fails: a repository call it made (see `refuseNestedWrite`). */
   private nestedCall?: string;
   private pending = 0;
+  /** Resolved when `pending` next reaches 0 (see `writesSettled`). */
+  private settled?: { promise: Promise<void>; resolve: () => void };
   /** The LMDB transaction whose start `startsBehindLastCommit` last checked, until the next microtask. */
   private checkedTxn: { id: number; behind: boolean; repaired: boolean } | undefined;
   private sharedTxnId?: SharedTxnId;
@@ -124,6 +127,17 @@ export class LmdbEnvironment {
   /** Starts a fresh read snapshot for the next reads (outside a write transaction). */
   renewSnapshot(): void {
     if (this.root && this.writing === 0) this.root.resetReadTxn();
+  }
+
+  /** Resolves once no write is between its start and its commit: their callbacks have run. */
+  writesSettled(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    if (!this.settled) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((settle) => (resolve = settle));
+      this.settled = { promise, resolve };
+    }
+    return this.settled.promise;
   }
 
   /** A read snapshot of every database, held until its `done()`: for reads that must agree across databases over many turns. */
@@ -224,7 +238,10 @@ export class LmdbEnvironment {
       if (error instanceof StorageFailureException || error instanceof StaleWriteTransaction) throw error;
       throw await this.failures.classify(error, thrown !== undefined && thrown.error === error, txnId);
     } finally {
-      this.pending--;
+      if (--this.pending === 0 && this.settled) {
+        this.settled.resolve();
+        this.settled = undefined;
+      }
     }
     if (!(await this.failures.flushedUnless(epoch, root.flushed))) {
       throw new StorageFailureException('the disk failed before the write was confirmed durable; it may or may not be stored', false);

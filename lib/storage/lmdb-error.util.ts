@@ -1,13 +1,28 @@
+import { constants } from 'node:os';
 import { isNativeError } from 'node:util/types';
 import { EntitiesException } from '../common/entities.exception.js';
 
+/** LMDB's own return codes (MDB_KEYEXIST … MDB_LAST_ERRCODE); their messages start with the code's name. */
+const LMDB_CODES = { min: -30799, max: -30700 };
+/** The errnos of the I/O under LMDB that a write may meet (lmdb-js passes them on as positive codes). */
+const IO_ERRNOS: ReadonlySet<number> = new Set(
+  [constants.errno.EIO, constants.errno.ENOSPC, constants.errno.EROFS, constants.errno.EDQUOT, constants.errno.ENOMEM, constants.errno.EFBIG].filter(
+    (errno): errno is number => errno !== undefined,
+  ),
+);
+
 /**
  * Whether `error` is one lmdb's native code raised (an LMDB error such as MDB_MAP_FULL or
- * MDB_PANIC, or the errno of the I/O underneath): those carry LMDB's numeric return code.
- * Told by shape, never by message: the package's own errors and a user's quote ids, keys and
- * field names, which may read like `EIO` or `MDB_NOTFOUND`.
+ * MDB_PANIC, or the errno of the I/O underneath). Told by shape, never by message alone: the
+ * package's own errors and a user's quote ids, keys and field names, which may read like
+ * `EIO` or `MDB_NOTFOUND`, and a user's errors may carry a numeric `code` of their own. lmdb's
+ * are plain `Error`s whose one own enumerable property is that code.
  */
 export function isLmdbError(error: unknown): error is Error & { code: number } {
   // lmdb's native errors may come from another realm than this module's `Error` (under test runners).
-  return isNativeError(error) && !(error instanceof EntitiesException) && typeof (error as { code?: unknown }).code === 'number';
+  if (!isNativeError(error) || error instanceof EntitiesException) return false;
+  const { code } = error as { code?: unknown };
+  if (typeof code !== 'number' || Object.getPrototypeOf(error)?.constructor?.name !== 'Error') return false;
+  if (Object.keys(error).some((key) => key !== 'code')) return false;
+  return code >= LMDB_CODES.min && code <= LMDB_CODES.max ? error.message.startsWith('MDB_') : IO_ERRNOS.has(code);
 }

@@ -24,8 +24,9 @@ export function storedShapeWarnings(
     const before = new Map(recorded.fields.map((field) => [field.name, field]));
     const newlyRequired = definition.fields.filter((field) => field.required && !before.get(field.name)?.required).map((field) => field.name);
     const retyped = definition.fields.filter((field) => before.has(field.name) && before.get(field.name)!.type !== field.type);
-    // A `deletedAt` field of the app's own, given up for `softDelete`, which reserves the name.
-    const reservedNow = definition.softDelete && before.has(DELETED_AT);
+    // A `deletedAt` of the app's own (removed from the class at this start or an earlier one),
+    // which `softDelete`, turned on now, reserves.
+    const reservedNow = definition.softDelete && !recorded.softDelete;
     if (newlyRequired.length === 0 && retyped.length === 0 && !reservedNow) return [];
     const lacking = new Map(newlyRequired.map((field) => [field, 0]));
     const misfit = new Map(retyped.map((field) => [field.name, 0]));

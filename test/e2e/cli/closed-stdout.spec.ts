@@ -67,4 +67,19 @@ describe('commands whose stdout reader goes away early', () => {
     expect(closed.stderr).not.toMatch(/error|\s+at /);
     expect(closed.code).toBe(0);
   });
+
+  it('export ends quietly with exit 0 when its reader goes away part way (a full pipe waiting to drain)', async () => {
+    const path = join(dir.path, 'data');
+    await seedSampleStore(path, { permits: 3000, inspections: 3000 });
+    const child = startCli(['export', '--path', path]);
+    child.stdin!.end();
+    // The first lines read, then the reader stops reading, and later goes away while the export waits for the pipe to drain.
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    child.stdout!.pause();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    child.stdout!.destroy();
+    const result = await finished(child);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  }, 60_000);
 });

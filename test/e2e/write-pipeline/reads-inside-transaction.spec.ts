@@ -41,4 +41,17 @@ describe('repository reads inside a transaction callback', () => {
     ).toEqual([]);
     expect((await ghosts.find({})).items).toEqual([]);
   });
+
+  it('fails the transaction that made one, which then stores nothing', async () => {
+    let byId: Promise<unknown> | undefined;
+    await expect(
+      ghosts.transaction((tx) => {
+        const ghost = tx.create(Ghost, { title: 'kept?' });
+        byId = ghosts.findById(ghost.id);
+        return ghost;
+      }),
+    ).rejects.toThrow(/a repository call was made inside a write/);
+    await expect(byId).rejects.toThrow(TypeError);
+    expect((await ghosts.find({})).items).toEqual([]);
+  });
 });

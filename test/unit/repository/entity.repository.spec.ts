@@ -546,7 +546,7 @@ describe('EntityRepository', () => {
         inner = inspections.create({ permitNumber: 'P-1', round: 1 });
         return 'done';
       });
-      await expect(outcome).rejects.toThrow(/a repository call was made inside a transaction callback/);
+      await expect(outcome).rejects.toThrow(/a repository call was made inside a write/);
       await expect(inner).rejects.toThrow(TypeError);
       expect(await allPermits()).toEqual([]);
       expect(await allInspections()).toEqual([]);
