@@ -161,6 +161,13 @@ export class FieldHistory {
     return exists || this.holdsAny(id) ? { id, fields } : undefined;
   }
 
+  /** Whether the record has a history entry of `field` (a field a migration renames). */
+  holdsField(id: string, field: string): boolean {
+    for (const _key of this.listing.getKeys({ start: this.key(id, field), end: afterPrefix(this.key(id, field)), limit: 1 })) return true;
+    if (this.legacy) for (const _key of this.legacy.getKeys({ start: [id, field], end: afterPrefix([id, field]), limit: 1 })) return true;
+    return false;
+  }
+
   /**
    * Whether the record has any history entry: every record that was ever stored and is no
    * longer has one (its delete leaves a mark), so with the live records this tells whether an

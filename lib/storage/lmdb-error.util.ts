@@ -4,11 +4,20 @@ import { EntitiesException } from '../common/entities.exception.js';
 
 /** LMDB's own return codes (MDB_KEYEXIST … MDB_LAST_ERRCODE); their messages start with the code's name. */
 const LMDB_CODES = { min: -30799, max: -30700 };
-/** The errnos of the I/O under LMDB that a write may meet (lmdb-js passes them on as positive codes). */
+/**
+ * The errnos of the I/O under LMDB that a write or read may meet (lmdb-js passes them on as
+ * positive codes); EINVAL is how a read of a panicked environment fails ("Invalid argument: MDB_PANIC: ...").
+ */
 const IO_ERRNOS: ReadonlySet<number> = new Set(
-  [constants.errno.EIO, constants.errno.ENOSPC, constants.errno.EROFS, constants.errno.EDQUOT, constants.errno.ENOMEM, constants.errno.EFBIG].filter(
-    (errno): errno is number => errno !== undefined,
-  ),
+  [
+    constants.errno.EIO,
+    constants.errno.ENOSPC,
+    constants.errno.EROFS,
+    constants.errno.EDQUOT,
+    constants.errno.ENOMEM,
+    constants.errno.EFBIG,
+    constants.errno.EINVAL,
+  ].filter((errno): errno is number => errno !== undefined),
 );
 
 /**
@@ -24,5 +33,5 @@ export function isLmdbError(error: unknown): error is Error & { code: number } {
   const { code } = error as { code?: unknown };
   if (typeof code !== 'number' || Object.getPrototypeOf(error)?.constructor?.name !== 'Error') return false;
   if (Object.keys(error).some((key) => key !== 'code')) return false;
-  return code >= LMDB_CODES.min && code <= LMDB_CODES.max ? error.message.startsWith('MDB_') : IO_ERRNOS.has(code);
+  return code >= LMDB_CODES.min && code <= LMDB_CODES.max ? error.message.includes('MDB_') : IO_ERRNOS.has(code);
 }

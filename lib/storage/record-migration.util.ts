@@ -98,8 +98,9 @@ function renameFields(fields: Record<string, unknown>, renamed: Map<string, stri
   });
 }
 
+/** No change when nothing moves; a rename alone is one (the field's history moves), which the caller keeps only for a record with such history. */
 function changeOf(data: Record<string, unknown>, renamed: ReadonlyMap<string, string>): MigrationOutcome {
-  if (Object.keys(data).length === 0) return {};
   const moved = [...renamed].filter(([old, next]) => old !== next);
+  if (Object.keys(data).length === 0 && moved.length === 0) return {};
   return { change: { data, ...(moved.length > 0 && { renamed: Object.fromEntries(moved) }) } };
 }

@@ -134,9 +134,19 @@ export class SchemaMigrator {
         if (from >= definition.version) continue;
         const outcome = migrateRecord(definition, source.record(value), from, definition.version);
         if (outcome.problems) yield { entity: definition.name, id: key, deleted, problems: outcome.problems };
-        else if (outcome.change) yield { entity: definition.name, id: key, deleted, change: outcome.change };
+        else if (outcome.change && this.changes(definition, key, outcome.change)) yield { entity: definition.name, id: key, deleted, change: outcome.change };
       }
     }
+  }
+
+  /**
+   * Whether a record's migration changes anything: its data, or only the history of fields it
+   * renames, which a record that never held them has none of (and gets no new version for).
+   */
+  private changes(definition: EntityDefinition, id: string, change: RecordMigration): boolean {
+    if (Object.keys(change.data).length > 0) return true;
+    const { history } = this.store.tablesOf(definition);
+    return Object.keys(change.renamed ?? {}).some((field) => history.holdsField(id, field));
   }
 
   private batch(tx: WriteTransaction, definition: EntityDefinition, limits: BatchLimits, context: WriteContext): { records: MigratedRecord[]; done: boolean } {
@@ -164,7 +174,7 @@ export class SchemaMigrator {
       last = key;
       const outcome = migrateRecord(definition, source!.record(value), state.version, progress.to);
       if (outcome.problems) throw new MigrationFailedException(definition.name, key, outcome.problems);
-      if (!outcome.change) continue;
+      if (!outcome.change || !this.changes(definition, key, outcome.change)) continue;
       try {
         if (deleted) tx.migrateDeleted(definition, key, outcome.change, progress.to, context);
         else tx.migrate(definition, key, outcome.change, progress.to, context);
