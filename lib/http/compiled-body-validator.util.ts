@@ -107,7 +107,7 @@ export function compileBodyCheck(dto: Type<object>, toException: (errors: Valida
  */
 export function propertyProblems(dto: Type<object>, name: string, value: unknown): string[] | undefined {
   const storage = getMetadataStorage();
-  if (hasTransformerRules(dto)) return undefined;
+  if (hasTransformerRules(dto, name)) return undefined;
   const metadatas = storage.getTargetValidationMetadatas(dto, '', false, false).filter((metadata) => metadata.propertyName === name);
   const rules = propertyRules(storage, dto.prototype as object, name, metadatas);
   if (!rules) return undefined;
@@ -212,12 +212,18 @@ function stripPrototypeKeys(body: Plain): void {
   if (!NEST_BUILT_INS.includes(body['constructor'])) delete body['constructor'];
 }
 
-/** Whether class-transformer has rules for `dto` or a class it extends (true when its storage cannot be read). */
-function hasTransformerRules(dto: Function): boolean {
+/** Whether class-transformer has rules for `dto` or a class it extends, of `property` when given (true when its storage cannot be read). */
+function hasTransformerRules(dto: Function, property?: string): boolean {
   try {
-    const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: Record<string, Map<unknown, unknown>> };
+    const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as {
+      defaultMetadataStorage: Record<string, Map<unknown, Map<string | undefined, unknown>>>;
+    };
     for (let type: unknown = dto; typeof type === 'function' && type !== Function.prototype; type = Object.getPrototypeOf(type)) {
-      if (TRANSFORMER_MAPS.some((map) => defaultMetadataStorage[map]!.has(type))) return true;
+      for (const map of TRANSFORMER_MAPS) {
+        const byProperty = defaultMetadataStorage[map]!.get(type);
+        // Of one property: its own rules, or a class-wide @Expose/@Exclude.
+        if (byProperty && (property === undefined || byProperty.has(property) || byProperty.has(undefined))) return true;
+      }
     }
     return false;
   } catch {

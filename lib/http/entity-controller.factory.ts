@@ -22,7 +22,7 @@ import { EntityCache } from '../cache/entity-cache.service.js';
 import { EntityStorage } from '../storage/entity-storage.store.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { createBodyValidator, validateBatch } from './entity-body.util.js';
-import { classStem, type EntityDtos } from './entity-dto.factory.js';
+import { classStem, followStems, type EntityDtos } from './entity-dto.factory.js';
 import { entityRouteDocs } from './entity-route-docs.decorator.js';
 import { etagOf, noneMatchHolds, writeConditionsOf } from './if-match.util.js';
 import { includeOf } from './include-query.util.js';
@@ -55,7 +55,6 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   const createBody = createBodyValidator(dtos.create);
   const updateBody = createBodyValidator(dtos.update);
   const name = definition.name;
-  const noun = classStem(definition);
   const docs = entityRouteDocs(definition, dtos);
   // Routes that only an entity with soft delete has: without it, the method is no route at all.
   const onlyWithSoftDelete = (decorator: MethodDecorator): MethodDecorator => (definition.softDelete ? decorator : () => undefined);
@@ -340,6 +339,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   }
 
   const controller = definition.audited ? AuditedEntityController : EntityController;
-  Object.defineProperty(controller, 'name', { value: `${noun}Controller` });
+  // Swagger names operations after the controller: `PermitController_create`.
+  followStems([definition], () => Object.defineProperty(controller, 'name', { value: `${classStem(definition)}Controller` }));
   return controller;
 }

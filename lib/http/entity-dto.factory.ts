@@ -62,25 +62,63 @@ class AuditEntryView {
   request?: Record<string, string>;
 }
 
-/** Stems given so far, and to which entity class: OpenAPI names schemas and operations after them. */
-const stemTargets = new Map<string, Function>();
-const stems = new WeakMap<Function, string>();
+interface Stemmed {
+  stem: string;
+  /** Re-name what was named after the stem, once it changes. */
+  readonly renamers: Array<() => void>;
+}
+
+/** Per entity class, its stem and what was named after it. */
+const stems = new WeakMap<Function, Stemmed>();
+/** The definitions stems were made for, to name a class after its entity later. */
+const entityDefinitions = new WeakMap<Function, EntityDefinition>();
+
+/** Entity classes by class name: two of one name (`Item` of two modules) both take their entity's name. */
+const classesByName = new Map<string, Set<Function>>();
 
 /**
  * The stem of generated class and schema names: the entity class's own name (`Permit` →
- * `CreatePermitDto`). Two entity classes of one name (`Item` of two modules) would share their
- * schemas and operation ids in the OpenAPI document, so the later one is named after its
- * entity instead (`catalog-items` → `CatalogItems`).
+ * `CreatePermitDto`). Classes of one name would share their schemas and operation ids in the
+ * OpenAPI document, so while two entity classes share a name, each is named after its entity
+ * instead (`catalog-items` → `CatalogItems`), whichever was declared first.
  */
 export function classStem(definition: EntityDefinition): string {
-  const known = stems.get(definition.target);
-  if (known !== undefined) return known;
-  let stem = definition.target.name;
-  if (stemTargets.has(stem)) stem = definition.name.replace(/(?:^|[-_])([a-z0-9])/gi, (_, letter: string) => letter.toUpperCase());
-  for (let n = 2; stemTargets.has(stem); n++) stem = `${definition.target.name}${n}`;
-  stemTargets.set(stem, definition.target);
-  stems.set(definition.target, stem);
-  return stem;
+  return stemmedOf(definition).stem;
+}
+
+/** Runs `apply` now and again whenever the stem of one of `definitions` changes: it names something after them. */
+export function followStems(definitions: readonly EntityDefinition[], apply: () => void): void {
+  for (const definition of definitions) stemmedOf(definition).renamers.push(apply);
+  apply();
+}
+
+function stemmedOf(definition: EntityDefinition): Stemmed {
+  const { target } = definition;
+  let stemmed = stems.get(target);
+  if (stemmed) return stemmed;
+  stemmed = { stem: target.name, renamers: [] };
+  stems.set(target, stemmed);
+  entityDefinitions.set(target, definition);
+  const sharing = classesByName.get(target.name) ?? new Set<Function>();
+  classesByName.set(target.name, sharing.add(target));
+  if (sharing.size > 1) {
+    stemmed.stem = entityStem(definition);
+    // The classes of the name declared before were named after it: they take their entity's name too.
+    for (const other of sharing) {
+      if (other === target) continue;
+      const named = stems.get(other)!;
+      const stem = entityStem(entityDefinitions.get(other)!);
+      if (named.stem === stem) continue;
+      named.stem = stem;
+      for (const rename of named.renamers) rename();
+    }
+  }
+  return stemmed;
+}
+
+/** `catalog-items` → `CatalogItems`. */
+function entityStem(definition: EntityDefinition): string {
+  return definition.name.replace(/(?:^|[-_])([a-z0-9])/gi, (_, letter: string) => letter.toUpperCase());
 }
 
 /** "a Permit", "an Inspection": the entity's class name with its indefinite article, for summaries. */
@@ -96,12 +134,11 @@ export function aRecordOf(definition: EntityDefinition): string {
  * entity; the package adds the type checks and schema every field needs.
  */
 export function createEntityDtos(definition: EntityDefinition): EntityDtos {
-  const stem = classStem(definition);
   // The owner field is stamped by the package, never taken from a body.
   const writable = definition.fields.filter((field) => field.name !== definition.permissions?.owner);
   const fieldNames = writable.map((field) => field.name) as (keyof object)[];
 
-  const create = named(PickType(definition.target as Type<object>, fieldNames), `Create${stem}Dto`);
+  const create = named(definition, PickType(definition.target as Type<object>, fieldNames), (stem) => `Create${stem}Dto`);
   for (const field of writable) {
     const optional = !field.required || field.default !== undefined;
     const { default: _default, ...schema } = fieldSchema(field);
@@ -115,7 +152,7 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
   checkDefaultsKeepRules(definition, create, writable);
 
   // Copied from the create body before it is given defaults: a PATCH leaves a field it does not name as it is.
-  const update = named(PartialType(create), `Update${stem}Dto`);
+  const update = named(definition, PartialType(create), (stem) => `Update${stem}Dto`);
   for (const field of writable) {
     // A create or PUT takes null for a field it may leave out; a PATCH clears an optional field with it.
     const optional = !field.required || field.default !== undefined;
@@ -123,7 +160,7 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
     if (!field.required) decorateProperty(update, field.name, [ApiProperty(nullable(field))]);
   }
 
-  const record = named(class {}, `${stem}Record`);
+  const record = named(definition, class {}, (stem) => `${stem}Record`);
   decorateProperty(record, 'id', [ApiProperty({ type: String, description: 'Time-ordered ULID', example: '01JD3Q4ZB6WQ6V4M9KX2T8R7HN' })]);
   decorateProperty(record, 'version', [ApiProperty({ type: Number, description: '1 on create, +1 on each change', example: 1 })]);
   decorateProperty(record, 'createdAt', [ApiProperty({ type: String, format: 'date-time' })]);
@@ -154,30 +191,30 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
     ]);
   }
 
-  const page = named(class {}, `${stem}Page`);
+  const page = named(definition, class {}, (stem) => `${stem}Page`);
   decorateProperty(page, 'items', [ApiProperty({ type: record, isArray: true })]);
   decorateProperty(page, 'nextCursor', [
     ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page' }),
   ]);
 
-  const historyFields = named(class {}, `${stem}HistoryFields`);
+  const historyFields = named(definition, class {}, (stem) => `${stem}HistoryFields`);
   for (const field of definition.fields) {
     if (field.history !== 'never' && !field.hidden) {
       // Only the fields asked for (`field=`), and that the caller may read, are in an answer.
       decorateProperty(historyFields, field.name, [ApiProperty({ type: FieldHistoryEntryView, isArray: true, required: false })]);
     }
   }
-  const history = named(class {}, `${stem}History`);
+  const history = named(definition, class {}, (stem) => `${stem}History`);
   decorateProperty(history, 'id', [ApiProperty({ type: String })]);
   decorateProperty(history, 'fields', [ApiProperty({ type: historyFields, description: 'Per historized field, newest first' })]);
 
-  const audit = named(class {}, `${stem}AuditTrail`);
+  const audit = named(definition, class {}, (stem) => `${stem}AuditTrail`);
   decorateProperty(audit, 'items', [ApiProperty({ type: AuditEntryView, isArray: true, description: 'Oldest first' })]);
   decorateProperty(audit, 'nextCursor', [
     ApiProperty({ type: String, required: false, description: 'Present when the trail goes on: pass as `cursor` for the next page' }),
   ]);
 
-  const diff = named(class {}, `${stem}Diff`);
+  const diff = named(definition, class {}, (stem) => `${stem}Diff`);
   decorateProperty(diff, 'id', [ApiProperty({ type: String })]);
   decorateProperty(diff, 'from', [ApiProperty({ type: Number, description: 'The version compared from' })]);
   decorateProperty(diff, 'to', [ApiProperty({ type: Number, description: 'The version compared to' })]);
@@ -199,9 +236,13 @@ function nullable(field: FieldDefinition): ApiPropertyOptions {
   return { nullable: true, ...(values && { enum: [...values, null] as string[] }) } as ApiPropertyOptions;
 }
 
-function named<T extends Type<object>>(type: T, name: string): T {
-  Object.defineProperty(type, 'name', { value: name });
-  ApiSchema({ name })(type);
+/** Names a generated class (and its schema) after the entity's stem, now and whenever it changes. */
+function named<T extends Type<object>>(definition: EntityDefinition, type: T, nameOf: (stem: string) => string): T {
+  followStems([definition], () => {
+    const name = nameOf(classStem(definition));
+    Object.defineProperty(type, 'name', { value: name });
+    ApiSchema({ name })(type);
+  });
   return type;
 }
 

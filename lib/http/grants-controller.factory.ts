@@ -31,7 +31,7 @@ import type { EntityRepository } from '../repository/entity.repository.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
 import { pipeValidator } from './entity-body.util.js';
-import { aRecordOf, classStem } from './entity-dto.factory.js';
+import { aRecordOf, classStem, followStems } from './entity-dto.factory.js';
 import { IdParam } from './entity-route-docs.decorator.js';
 import { paramOf, type HttpRequest } from './request-meta.util.js';
 import { documentReplication } from './replication-docs.util.js';
@@ -73,7 +73,6 @@ const grantPipe = new ValidationPipe({ expectedType: GrantBody, whitelist: true,
  */
 export function createGrantsController(definition: EntityDefinition): Type<unknown> {
   const name = definition.name;
-  const noun = classStem(definition);
   const aRecord = aRecordOf(definition);
 
   @ApiTags(name)
@@ -156,6 +155,6 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
     }
   }
 
-  Object.defineProperty(GrantsController, 'name', { value: `${noun}GrantsController` });
+  followStems([definition], () => Object.defineProperty(GrantsController, 'name', { value: `${classStem(definition)}GrantsController` }));
   return GrantsController;
 }

@@ -21,7 +21,7 @@ import type { EntityRepository } from '../repository/entity.repository.js';
 import { EntityStorage } from '../storage/entity-storage.store.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
-import { classStem, type EntityDtos } from './entity-dto.factory.js';
+import { classStem, followStems, type EntityDtos } from './entity-dto.factory.js';
 import { IdParam } from './entity-route-docs.decorator.js';
 import { ListQueryParameters } from './list-query-parameters.decorator.js';
 import { includeOf } from './include-query.util.js';
@@ -110,6 +110,8 @@ export function createReferringListController(
     }
   }
 
-  Object.defineProperty(ReferringListController, 'name', { value: `${classStem(source)}By${classStem(target)}Controller` });
+  followStems([source, target], () =>
+    Object.defineProperty(ReferringListController, 'name', { value: `${classStem(source)}By${classStem(target)}Controller` }),
+  );
   return ReferringListController;
 }

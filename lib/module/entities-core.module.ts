@@ -62,6 +62,8 @@ export class EntitiesCoreModule extends EntitiesCoreModuleBase implements OnModu
   }
 
   async onModuleInit(): Promise<void> {
+    // An init run again after a failed one (`abortOnError: false`) finds the metrics taken out below.
+    this.telemetry.reopen();
     try {
       await this.storage.open();
     } catch (error) {

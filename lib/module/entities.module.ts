@@ -25,7 +25,7 @@ export class EntitiesModule {
     const metricsPath = metrics?.enabled ? (metrics.path ?? DEFAULT_METRICS_PATH) : false;
     return {
       module: EntitiesModule,
-      imports: [EntitiesCoreModule.forRoot(options)],
+      imports: [EntitiesCoreModule.forRoot({ ...options, metricsRoute: metricsPath })],
       controllers: metricsPath === false ? [] : [createMetricsController(metricsPath)],
     };
   }
@@ -34,7 +34,7 @@ export class EntitiesModule {
   static forRootAsync({ metricsPath, ...options }: EntitiesModuleAsyncOptions): DynamicModule {
     return {
       module: EntitiesModule,
-      imports: [EntitiesCoreModule.forRootAsync(options)],
+      imports: [EntitiesCoreModule.forRootAsync({ ...options, metricsRoute: metricsPath ?? false })],
       controllers: metricsPath === undefined ? [] : [createMetricsController(metricsPath)],
     };
   }

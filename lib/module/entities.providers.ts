@@ -12,8 +12,7 @@ import { EntityRepository } from '../repository/entity.repository.js';
 import { createStoreParts } from '../wiring/store-parts.factory.js';
 import type { StoreParts } from '../wiring/store-parts.interface.js';
 import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
-import { ENTITIES_MODULE_OPTIONS } from '../common/entity-tokens.util.js';
-import { DEFAULT_METRICS_PATH } from '../http/metrics-controller.factory.js';
+import { ENTITIES_MODULE_OPTIONS, METRICS_ROUTE } from '../common/entity-tokens.util.js';
 import { EntityMetadataException } from '../metadata/entity-metadata.exception.js';
 import { pathClash } from '../storage/entity-registry.service.js';
 import { getRepositoryToken } from '../metadata/repository-token.util.js';
@@ -98,9 +97,9 @@ export const entityCacheProvider: Provider = {
 export function createRepositoryProviders(definitions: readonly EntityDefinition[]): Provider[] {
   return definitions.map((definition) => ({
     provide: getRepositoryToken(definition.target),
-    useFactory: (storage: EntityStorage, options: EntitiesModuleOptions, access: EntityAccess, telemetry: EntitiesTelemetry) => {
+    useFactory: (storage: EntityStorage, options: EntitiesModuleOptions, access: EntityAccess, telemetry: EntitiesTelemetry, metricsRoute: string | false) => {
       try {
-        refuseMetricsRoute(definition, options);
+        refuseMetricsRoute(definition, metricsRoute);
         storage.register(definition);
       } catch (error) {
         // No lifecycle hook runs after a provider fails: the metrics this start registered would fail a retry in this process.
@@ -109,15 +108,14 @@ export function createRepositoryProviders(definitions: readonly EntityDefinition
       }
       return new EntityRepository(definition, storage, options.maxBatchSize, access, telemetry);
     },
-    inject: [EntityStorage, ENTITIES_MODULE_OPTIONS, EntityAccess, EntitiesTelemetry],
+    inject: [EntityStorage, ENTITIES_MODULE_OPTIONS, EntityAccess, EntitiesTelemetry, METRICS_ROUTE],
   }));
 }
 
 /** The metrics route would answer the entity's list (or hide it): its path is the app's to choose, not to share. */
-function refuseMetricsRoute(definition: EntityDefinition, options: EntitiesModuleOptions): void {
-  if (!options.metrics?.enabled) return;
-  const metricsPath = options.metrics.path ?? DEFAULT_METRICS_PATH;
-  if (metricsPath === false) return;
-  const clash = pathClash(definition.path, metricsPath.replace(/^\/+/, ''));
-  if (clash) throw new EntityMetadataException(definition.target.name, undefined, `route path "/${definition.path}" ${clash} the metrics route ${metricsPath}`);
+function refuseMetricsRoute(definition: EntityDefinition, metricsRoute: string | false): void {
+  if (metricsRoute === false) return;
+  const clash = pathClash(definition.path, metricsRoute.replace(/^\/+/, ''));
+  if (clash)
+    throw new EntityMetadataException(definition.target.name, undefined, `route path "/${definition.path}" ${clash} the metrics route ${metricsRoute}`);
 }

@@ -158,6 +158,8 @@ export class EntityStorage {
   }
 
   private async openOnce(writerRole: string, { admit, migration }: { admit?: () => void; migration?: MigrationRunOptions }): Promise<void> {
+    // Subscriptions a close ended stay ended; those of the store opened again watch anew.
+    if (this.logWatcher?.ended) this.logWatcher = undefined;
     // A secret too short fails start-up before anything is written.
     const secretKey = this.options.cursorSecret === undefined ? undefined : cursorKeyFromSecret(this.options.cursorSecret);
     this.registry.checkReferences();
@@ -201,6 +203,8 @@ export class EntityStorage {
   }
 
   private async attachOnce(writerRole: string | undefined, admit: (() => void) | undefined): Promise<void> {
+    // Subscriptions a close ended stay ended; those of the store opened again watch anew.
+    if (this.logWatcher?.ended) this.logWatcher = undefined;
     this.openDatabases();
     await this.environment.caughtUp();
     const meta = this.environment.database<unknown, IndexKey>(META_DB);
@@ -430,11 +434,12 @@ export class EntityStorage {
 
   private async closeOnce(): Promise<void> {
     this.closing = true;
-    clearInterval(this.maintenance);
     // Also when no app shutdown hook ended them first (the storage closed on its own).
     this.endSubscriptions();
     this.logWatcher?.stop();
     await this.opening?.catch(() => undefined);
+    // After the open it may have waited for, which schedules maintenance as it ends.
+    clearInterval(this.maintenance);
     // A replicated store's close answers the writes waiting on the stream; the others settle as they commit.
     await this.sequencer?.close();
     await this.environment.writesSettled();

@@ -18,8 +18,8 @@ import { openWritable } from './writable-database.util.js';
 import { WriteFailures } from './write-failures.service.js';
 
 const INSIDE_WRITE =
-  'a repository call was made inside a write (a transaction callback, a migration step): use the transaction the callback is given ' +
-  '(tx.findById, tx.create, ...); the write stored nothing';
+  'a repository call was made inside a write (a transaction callback, a migration step), where it would read what the write has not committed: ' +
+  'use the transaction a callback is given (tx.findById, tx.create, ...); the write stored nothing';
 const NESTED_WRITE =
   'a write was begun inside the callback of another (a repository call inside a transaction callback?): use the transaction the callback is given; neither stored anything';
 
@@ -39,7 +39,9 @@ export class LmdbEnvironment {
   /** Why the write whose callback runs now fails: a repository call it made (see `refuseNestedWrite`). */
   private nestedCall?: string;
   private pending = 0;
-  /** Resolved when `pending` next reaches 0 (see `writesSettled`). */
+  /** Writes begun and not yet answered, their retries and the wait for their flush included. */
+  private inFlight = 0;
+  /** Resolved when `inFlight` next reaches 0 (see `writesSettled`). */
   private settled?: { promise: Promise<void>; resolve: () => void };
   /** The LMDB transaction whose start `startsBehindLastCommit` last checked, until the next microtask. */
   private checkedTxn: { id: number; behind: boolean; repaired: boolean } | undefined;
@@ -129,9 +131,9 @@ export class LmdbEnvironment {
     if (this.root && this.writing === 0) this.root.resetReadTxn();
   }
 
-  /** Resolves once no write is between its start and its commit: their callbacks have run. */
+  /** Resolves once every write begun has been answered (committed and flushed, or failed). */
   writesSettled(): Promise<void> {
-    if (this.pending === 0) return Promise.resolve();
+    if (this.inFlight === 0) return Promise.resolve();
     if (!this.settled) {
       let resolve!: () => void;
       const promise = new Promise<void>((settle) => (resolve = settle));
@@ -181,18 +183,26 @@ export class LmdbEnvironment {
   }
 
   private async writeAttempts<R>(fn: () => R): Promise<R> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.writeOnce(fn);
-      } catch (error) {
-        if (!(error instanceof StaleWriteTransaction)) throw error;
-        if (attempt === STALE_WRITE_ATTEMPTS) {
-          throw new StorageFailureException(`the store at ${this.path} kept starting writes behind its last commit; nothing was stored`, false);
+    this.inFlight++;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.writeOnce(fn);
+        } catch (error) {
+          if (!(error instanceof StaleWriteTransaction)) throw error;
+          if (attempt === STALE_WRITE_ATTEMPTS) {
+            throw new StorageFailureException(`the store at ${this.path} kept starting writes behind its last commit; nothing was stored`, false);
+          }
+          this.logger.warn(
+            `${error.message} (another process opened the store during a commit): ${error.repaired ? 'set it right' : 'resetting it'} before writing again`,
+          );
+          if (!error.repaired) await this.lastTxn.reset();
         }
-        this.logger.warn(
-          `${error.message} (another process opened the store during a commit): ${error.repaired ? 'set it right' : 'resetting it'} before writing again`,
-        );
-        if (!error.repaired) await this.lastTxn.reset();
+      }
+    } finally {
+      if (--this.inFlight === 0 && this.settled) {
+        this.settled.resolve();
+        this.settled = undefined;
       }
     }
   }
@@ -238,10 +248,7 @@ export class LmdbEnvironment {
       if (error instanceof StorageFailureException || error instanceof StaleWriteTransaction) throw error;
       throw await this.failures.classify(error, thrown !== undefined && thrown.error === error, txnId);
     } finally {
-      if (--this.pending === 0 && this.settled) {
-        this.settled.resolve();
-        this.settled = undefined;
-      }
+      this.pending--;
     }
     if (!(await this.failures.flushedUnless(epoch, root.flushed))) {
       throw new StorageFailureException('the disk failed before the write was confirmed durable; it may or may not be stored', false);

@@ -33,5 +33,7 @@ export function isLmdbError(error: unknown): error is Error & { code: number } {
   const { code } = error as { code?: unknown };
   if (typeof code !== 'number' || Object.getPrototypeOf(error)?.constructor?.name !== 'Error') return false;
   if (Object.keys(error).some((key) => key !== 'code')) return false;
-  return code >= LMDB_CODES.min && code <= LMDB_CODES.max ? error.message.includes('MDB_') : IO_ERRNOS.has(code);
+  if (code >= LMDB_CODES.min && code <= LMDB_CODES.max) return error.message.includes('MDB_');
+  // EINVAL is also how LMDB refuses a call made wrong (a dead database handle): a bug, not the store failing.
+  return IO_ERRNOS.has(code) && (code !== constants.errno.EINVAL || error.message.includes('MDB_'));
 }

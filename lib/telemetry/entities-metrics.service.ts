@@ -1,4 +1,4 @@
-import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, Metric, Registry } from 'prom-client';
 import type { EntityCache } from '../cache/entity-cache.service.js';
 import type { EntityCacheMetrics } from '../common/entity-cache-options.interface.js';
 import { freeDiskBytes } from '../storage/disk-space.util.js';
@@ -24,6 +24,8 @@ export type RequestObserver = (status: number, seconds: number) => void;
 export class EntitiesMetrics {
   readonly registry: MetricsRegistry;
   private readonly names: string[] = [];
+  /** What `close` took out of the registry, for `reopen`. */
+  private readonly detached: Metric[] = [];
   private sources?: { storage: EntityStorage; cache: EntityCache };
   private readonly requests: Counter<string>;
   private readonly requestDuration: Histogram<string>;
@@ -154,9 +156,20 @@ export class EntitiesMetrics {
 
   /** Takes the metrics out of the registry, so another app in this process can register them again. */
   close(): void {
-    for (const name of this.names) this.registry.removeSingleMetric(name);
+    for (const name of this.names) {
+      const metric = this.registry.getSingleMetric(name);
+      if (metric) this.detached.push(metric as Metric);
+      this.registry.removeSingleMetric(name);
+    }
     this.names.length = 0;
     this.sources = undefined;
+  }
+
+  /** Registers again what `close` took out: the app whose start failed is initialised again. */
+  reopen(): void {
+    const detached = this.detached.splice(0);
+    for (const metric of detached) (this.registry as Registry).registerMetric(metric);
+    this.names.push(...detached.map((metric) => (metric as unknown as { name: string }).name));
   }
 
   private claim(name: string): string {

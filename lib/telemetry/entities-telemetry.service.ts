@@ -133,6 +133,11 @@ export class EntitiesTelemetry implements StorageObserver, OperationObserver {
     this.metrics?.close();
   }
 
+  /** Registers the metrics again after `close`, for an app whose init failed and is run again. */
+  reopen(): void {
+    this.metrics?.reopen();
+  }
+
   /** @internal Whether operations make spans now, which need the request's id across awaits. */
   spansRecord(): boolean {
     return this.tracing();

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import request from 'supertest';
 import { Transform } from 'class-transformer';
 import { IsIn, ValidateIf } from 'class-validator';
-import { Entity, Field } from '../../lib/index.js';
+import { Entity, EntityMetadataException, Field } from '../../lib/index.js';
 import { createTestApp } from '../support/test-app.util.js';
 
 /** Validation runs on the class-transformer copy (ValidationPipe): the sent 'DRAFT' is checked as 'draft', and stored as sent. */
@@ -43,5 +43,25 @@ describe('a default the body rules accept when sent', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+@Entity('other-transform-tickets')
+class OtherTransformTicket {
+  @Field() @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value)) title!: string;
+  @Field({ default: 'closed' }) @IsIn(['draft', 'open']) status!: string;
+}
+
+describe("a default breaking its own field's rule, beside a class-transformer rule on another field", () => {
+  it('fails start-up naming the field', async () => {
+    const failure = await createTestApp({ entities: [OtherTransformTicket] }).then(
+      async (t) => {
+        await t.close();
+        return undefined;
+      },
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(EntityMetadataException);
+    expect((failure as Error).message).toMatch(/^OtherTransformTicket\.status: default "closed"/);
   });
 });

@@ -47,6 +47,11 @@ describe('two entity classes sharing a class name', () => {
         Object.values(item as Record<string, { operationId?: string }>).map((operation) => operation.operationId),
       );
       expect(new Set(operationIds).size).toBe(operationIds.length);
+      // Both are named after their entities, whichever was declared first: neither takes the shared name.
+      const schemas = Object.keys(document.components!.schemas!);
+      expect(schemas).toEqual(expect.arrayContaining(['CreateAlphaItemsDto', 'CreateBetaItemsDto', 'AlphaItemsRecord', 'BetaItemsRecord']));
+      expect(schemas).not.toContain('CreateItemDto');
+      expect(operationIds).toEqual(expect.arrayContaining(['AlphaItemsController_create', 'BetaItemsController_create']));
     } finally {
       await t.close();
     }

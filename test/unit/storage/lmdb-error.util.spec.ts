@@ -33,6 +33,7 @@ describe('isLmdbError', () => {
     expect(isLmdbError(Object.assign(new Error('unavailable'), { code: constants.errno.EIO, details: 'grpc' }))).toBe(false);
     expect(isLmdbError(native('a code of LMDB without its name', -30795))).toBe(false);
     expect(isLmdbError(native('a code of no I/O failure', 402))).toBe(false);
+    expect(isLmdbError(native('Invalid argument', constants.errno.EINVAL))).toBe(false);
     expect(isLmdbError({ code: -30795, message: 'MDB_PANIC: not an Error' })).toBe(false);
   });
 });
