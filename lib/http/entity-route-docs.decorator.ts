@@ -22,7 +22,8 @@ import {
 import { FILTER_OPERATORS, type FilterOperator } from '../common/filter-operators.constants.js';
 import { MAX_LIMIT } from '../common/page-limits.constants.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import { aRecordOf, classStem, type EntityDtos } from './entity-dto.factory.js';
+import { classStem } from './class-stem.util.js';
+import { aRecordOf, type EntityDtos } from './entity-dto.factory.js';
 import { includableNames, IncludeParameter, ListQueryParameters } from './list-query-parameters.decorator.js';
 
 const IfMatch = () => ApiHeader({ name: 'If-Match', required: false, description: 'The ETag ("<version>") the record must still have; 412 otherwise' });
