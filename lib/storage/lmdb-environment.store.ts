@@ -35,8 +35,7 @@ export class LmdbEnvironment {
   private readonly watchdog: PanicWatchdog;
   private readonly structures = new SharedStructures();
   private writing = 0;
-  /** Set when a write was begun inside the callback of the write running now (see `refuseNestedWrite`). */
-  /** Why the write whose callback runs now fails: a repository call it made (see `refuseNestedWrite`). */
+  /** Why the write whose callback runs now fails: a repository call it made (see `refuseNestedWrite`, `refuseInsideWrite`). */
   private nestedCall?: string;
   private pending = 0;
   /** Writes begun and not yet answered, their retries and the wait for their flush included. */
