@@ -1,30 +1,8 @@
-import { Module, type Type } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { EntitiesModule, Entity, EntityMetadataException, Field, Reference } from '../../lib/index.js';
+import type { Type } from '@nestjs/common';
+import { Entity, EntityMetadataException, Field, Reference } from '../../lib/index.js';
 import request from 'supertest';
-import { makeTempDir } from '../support/temp-dir.util.js';
+import { startUpFailure } from '../support/start-up-failure.util.js';
 import { createTestApp } from '../support/test-app.util.js';
-
-/** Builds and starts an app over `entities` on a store of its own; resolves with what start-up threw, if anything. */
-async function startUpFailure(entities: Type<object>[]): Promise<unknown> {
-  const dir = makeTempDir();
-  try {
-    @Module({ imports: [EntitiesModule.forRoot({ path: dir.path }), EntitiesModule.forFeature(entities)] })
-    class AppModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
-    try {
-      await app.init();
-    } finally {
-      await app.close();
-    }
-    return undefined;
-  } catch (error) {
-    return error;
-  } finally {
-    dir.remove();
-  }
-}
 
 describe('declaration errors are EntityMetadataExceptions naming the class and the field', () => {
   it.each(['valueOf', 'toString', 'hasOwnProperty'])('a field named %s (an Object.prototype member)', async (name) => {

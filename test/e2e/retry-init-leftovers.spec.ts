@@ -3,23 +3,13 @@ import { Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Registry } from 'prom-client';
 import { EntitiesModule, Entity, Field, getRepositoryToken, type EntityRepository } from '../../lib/index.js';
-import { LmdbEnvironment } from '../../lib/storage/lmdb-environment.store.js';
-import { META_DB } from '../../lib/storage/store-layout.util.js';
 import { STORE_FORMAT } from '../../lib/storage/store-format.util.js';
-import type { IndexKey } from '../../lib/storage/index-key.util.js';
+import { setStoreFormat } from '../support/store-format.util.js';
 import { makeTempDir } from '../support/temp-dir.util.js';
 
 @Entity('retry-left-notes')
 class RetryLeftNote {
   @Field() title!: string;
-}
-
-async function setFormat(path: string, format: number): Promise<void> {
-  const environment = new LmdbEnvironment(path);
-  environment.open(8);
-  const meta = environment.database<unknown, IndexKey>(META_DB);
-  await environment.write(() => meta.putSync(['format'], format));
-  await environment.close();
 }
 
 /** A failed init (`abortOnError: false`) closes what it opened; an init run again must bring it all back. */
@@ -35,10 +25,10 @@ describe('an app initialised again after a failed init', () => {
     const first = (await Test.createTestingModule({ imports: [AppModule] }).compile()).createNestApplication({ logger: false });
     await first.init();
     await first.close();
-    await setFormat(dir.path, STORE_FORMAT + 1);
+    await setStoreFormat(dir.path, STORE_FORMAT + 1);
     const retried = (await Test.createTestingModule({ imports: [AppModule] }).compile()).createNestApplication({ logger: false, abortOnError: false });
     await expect(retried.init()).rejects.toThrow();
-    await setFormat(dir.path, STORE_FORMAT);
+    await setStoreFormat(dir.path, STORE_FORMAT);
     await retried.init();
     return retried;
   }

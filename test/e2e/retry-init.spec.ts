@@ -2,23 +2,13 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { EntitiesModule, Entity, Field, getRepositoryToken, type EntityRepository } from '../../lib/index.js';
-import { LmdbEnvironment } from '../../lib/storage/lmdb-environment.store.js';
-import { META_DB } from '../../lib/storage/store-layout.util.js';
 import { STORE_FORMAT } from '../../lib/storage/store-format.util.js';
-import type { IndexKey } from '../../lib/storage/index-key.util.js';
+import { setStoreFormat } from '../support/store-format.util.js';
 import { makeTempDir } from '../support/temp-dir.util.js';
 
 @Entity('retry-notes')
 class RetryNote {
   @Field() title!: string;
-}
-
-async function setFormat(path: string, format: number): Promise<void> {
-  const environment = new LmdbEnvironment(path);
-  environment.open(8);
-  const meta = environment.database<unknown, IndexKey>(META_DB);
-  await environment.write(() => meta.putSync(['format'], format));
-  await environment.close();
 }
 
 /**
@@ -35,10 +25,10 @@ describe('an app whose first init failed, initialised again', () => {
       await first.init();
       await first.close();
       // A transient cause of a failed start (here: the store refused for its format until it is set right).
-      await setFormat(dir.path, STORE_FORMAT + 1);
+      await setStoreFormat(dir.path, STORE_FORMAT + 1);
       const app = (await Test.createTestingModule({ imports: [AppModule] }).compile()).createNestApplication({ logger: false, abortOnError: false });
       await expect(app.init()).rejects.toThrow();
-      await setFormat(dir.path, STORE_FORMAT);
+      await setStoreFormat(dir.path, STORE_FORMAT);
       await app.init();
       try {
         const notes = app.get<EntityRepository<RetryNote>>(getRepositoryToken(RetryNote));

@@ -1,4 +1,4 @@
-import { Module, type Type } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { EntitiesModule, Entity, EntityMetadataException, Field, getRepositoryToken, Index, Reference } from '../../lib/index.js';
@@ -6,32 +6,12 @@ import { createEntityDefinition } from '../../lib/metadata/entity-definition.fac
 import { EntityStorage } from '../../lib/storage/entity-storage.store.js';
 import { LmdbEnvironment } from '../../lib/storage/lmdb-environment.store.js';
 import { makeTempDir } from '../support/temp-dir.util.js';
+import { startUpFailure } from '../support/start-up-failure.util.js';
 import { createTestApp } from '../support/test-app.util.js';
 
 @Entity('startup-sites')
 class Site {
   @Field() name!: string;
-}
-
-/** Boots an app over `features` (one forFeature each) on a store of its own; resolves with what start-up threw. */
-async function startUpFailure(...features: Type<object>[][]): Promise<unknown> {
-  const dir = makeTempDir();
-  try {
-    @Module({ imports: [EntitiesModule.forRoot({ path: dir.path }), ...features.map((entities) => EntitiesModule.forFeature(entities))] })
-    class FailingModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [FailingModule] }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
-    try {
-      await app.init();
-    } finally {
-      await app.close();
-    }
-    return undefined;
-  } catch (error) {
-    return error;
-  } finally {
-    dir.remove();
-  }
 }
 
 describe('start-up errors between entities', () => {
