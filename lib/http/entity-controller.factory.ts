@@ -136,7 +136,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
         const afterSeq = afterSeqOf(request.headers['last-event-id'], this.adapterHost.httpAdapter.getRequestUrl(request) as string);
         const abort = new AbortController();
         const changes = this.repository.subscribe({ ...readerOf(decision), ...(afterSeq !== undefined && { afterSeq }), signal: abort.signal });
-        await streamChanges(response, changes as AsyncIterableIterator<EntityChange>, abort, this.storage.subscriptionsEnd);
+        await streamChanges(response, changes as AsyncIterableIterator<EntityChange>, abort, this.storage.subscriptions.endSignal);
       });
     }
 

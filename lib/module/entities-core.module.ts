@@ -79,7 +79,7 @@ export class EntitiesCoreModule extends EntitiesCoreModuleBase implements OnModu
 
   /** Open change streams would hold the HTTP server's close, which comes before onApplicationShutdown. */
   beforeApplicationShutdown(): void {
-    this.storage.endSubscriptions();
+    this.storage.subscriptions.end();
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -54,8 +54,8 @@ export function subscribeChanges(
 
 async function* changesAfter(source: ChangeSource, after: number, signal?: AbortSignal): AsyncGenerator<EntityChange> {
   const { storage, definition } = source;
-  // Subscriptions end with the app (see `EntityStorage.endSubscriptions`), also one never iterated before.
-  if (!storage.subscriptionsOpen) return;
+  // Subscriptions end with the app (see `EntityStorage.subscriptions`), also one never iterated before.
+  if (storage.subscriptions.ended) return;
   let cursor = after;
   let grew = true;
   let wake: (() => void) | undefined;
@@ -63,12 +63,12 @@ async function* changesAfter(source: ChangeSource, after: number, signal?: Abort
     grew = true;
     wake?.();
   };
-  const unwatch = storage.watchLog(nudge);
+  const unwatch = storage.subscriptions.watch(nudge);
   signal?.addEventListener('abort', nudge);
   try {
-    while (!signal?.aborted && storage.subscriptionsOpen) {
+    while (!signal?.aborted && !storage.subscriptions.ended) {
       if (!grew) await new Promise<void>((resolve) => (wake = resolve));
-      if (signal?.aborted || !storage.subscriptionsOpen) return;
+      if (signal?.aborted || storage.subscriptions.ended) return;
       grew = false;
       checkRepositoryOpen(storage, definition);
       storage.renewSnapshot();
@@ -82,7 +82,7 @@ async function* changesAfter(source: ChangeSource, after: number, signal?: Abort
         const change = changeOf(source, event);
         if (change) yield change;
         // The rest of a batch read before the app closed is not read from the closed store.
-        if (signal?.aborted || !storage.subscriptionsOpen) return;
+        if (signal?.aborted || storage.subscriptions.ended) return;
       }
     }
   } finally {

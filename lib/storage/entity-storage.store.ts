@@ -2,7 +2,6 @@ import { Logger } from '@nestjs/common';
 import type { EntityDefinition, ReferenceDefinition } from '../metadata/entity-definition.interface.js';
 import type { EventRetention, StorageOptions } from '../common/storage-options.interface.js';
 import { cursorKeyFromSecret, loadCursorKey } from './cursor-key.util.js';
-import type { ChangeApplier } from './change-applier.service.js';
 import type { EntityEvent } from './entity-event.interface.js';
 import type { EntityProjection, StoreCompanion } from './entity-projection.interface.js';
 import { EntityRegistry } from './entity-registry.service.js';
@@ -10,7 +9,7 @@ import type { ChangeMark, EntityTables } from './entity-tables.interface.js';
 import type { EventLog } from './event-log.store.js';
 import { replayEvents } from './event-replay.util.js';
 import type { HistoryPage, RecordHistory } from './field-history.store.js';
-import { DEFAULT_IDEMPOTENCY_TTL, type IdempotencyStore } from './idempotency.store.js';
+import { DEFAULT_IDEMPOTENCY_TTL } from './idempotency.store.js';
 import { IndexBuilder } from './index-builder.service.js';
 import type { IndexKey } from './index-key.util.js';
 import { readPosition, type ReplicationPosition } from './replication-position.util.js';
@@ -23,7 +22,7 @@ import { StorageFailureException } from './storage-failure.exception.js';
 import type { MaintenanceResult } from './maintenance-result.interface.js';
 import { META_DB, openEntityTables } from './store-layout.util.js';
 import { reconcileWithDefinitions, recordDefinitions } from './store-reconciliation.util.js';
-import { DEFAULT_MAINTENANCE_INTERVAL, purgeMayGoOn, scheduleMaintenance } from './store-maintenance.util.js';
+import { DEFAULT_MAINTENANCE_INTERVAL, maintainInBatches, scheduleMaintenance } from './store-maintenance.util.js';
 import { checkStoreFormat, migrateStoreFormat, recordStoreFormat } from './store-format.util.js';
 import { LogWatcher } from './log-watcher.util.js';
 import { verifyStore, type VerifyReport } from './store-verifier.util.js';
@@ -31,7 +30,7 @@ import { danglingReferences, describeDangling, type DanglingReference } from './
 import { StoreWriters, type StoreWriter } from './store-writers.store.js';
 import { WriteTransaction } from './write-transaction.store.js';
 import type { SchemaVersions } from './schema-versions.store.js';
-import { openStoreCore } from './store-core.util.js';
+import { openStoreCore, type StoreCore } from './store-core.util.js';
 import { SchemaMigrator, type MigrationRunOptions } from './schema-migrator.service.js';
 import { refusePendingMigrations, runPendingMigrations } from './start-up-migrations.util.js';
 import { readCatalog } from './store-catalog.util.js';
@@ -47,15 +46,20 @@ export class EntityStorage {
   private readonly logger = new Logger('EntitiesStorage');
   private readonly registry = new EntityRegistry();
   private readonly tables = new Map<string, EntityTables>();
-  private eventLog?: EventLog;
-  private idempotency?: IdempotencyStore;
-  private applier?: ChangeApplier;
-  private schemaVersions?: SchemaVersions;
+  private core?: StoreCore;
   /** Takes records through their entities' `migrations`. */
   readonly migrations = new SchemaMigrator(this);
   private opening?: Promise<void>;
   private maintenance?: NodeJS.Timeout;
-  private logWatcher?: LogWatcher;
+  /**
+   * Subscriptions to the log (`watch`); ended when the app shuts down, before the HTTP
+   * server closes, which would otherwise wait for the open change streams.
+   */
+  readonly subscriptions = new LogWatcher(() => {
+    // Other processes append too: each poll reads the log as every process committed it.
+    this.renewSnapshot();
+    return this.log.lastSeq();
+  });
   /** Set while `close` runs: a write begun then is refused, those begun before finish. */
   private closing = false;
   private closed?: Promise<void>;
@@ -158,8 +162,7 @@ export class EntityStorage {
   }
 
   private async openOnce(writerRole: string, { admit, migration }: { admit?: () => void; migration?: MigrationRunOptions }): Promise<void> {
-    // Subscriptions a close ended stay ended; those of the store opened again watch anew.
-    if (this.logWatcher?.ended) this.logWatcher = undefined;
+    this.subscriptions.renew();
     // A secret too short fails start-up before anything is written.
     const secretKey = this.options.cursorSecret === undefined ? undefined : cursorKeyFromSecret(this.options.cursorSecret);
     this.registry.checkReferences();
@@ -203,8 +206,7 @@ export class EntityStorage {
   }
 
   private async attachOnce(writerRole: string | undefined, admit: (() => void) | undefined): Promise<void> {
-    // Subscriptions a close ended stay ended; those of the store opened again watch anew.
-    if (this.logWatcher?.ended) this.logWatcher = undefined;
+    this.subscriptions.renew();
     this.openDatabases();
     await this.environment.caughtUp();
     const meta = this.environment.database<unknown, IndexKey>(META_DB);
@@ -229,7 +231,7 @@ export class EntityStorage {
       const definition = this.registry.named(entity);
       return definition && this.tablesOf(definition);
     });
-    ({ log: this.eventLog, idempotency: this.idempotency, schemaVersions: this.schemaVersions, applier: this.applier } = core);
+    this.core = core;
     for (const definition of this.registry.all()) this.tablesOf(definition);
   }
 
@@ -240,14 +242,17 @@ export class EntityStorage {
   }
 
   get log(): EventLog {
-    if (!this.eventLog) throw new Error('the entity store is not open yet');
-    return this.eventLog;
+    return this.opened().log;
   }
 
   /** Each entity's schema version as stored (see `SchemaVersions`). */
   get schema(): SchemaVersions {
-    if (!this.schemaVersions) throw new Error('the entity store is not open yet');
-    return this.schemaVersions;
+    return this.opened().schemaVersions;
+  }
+
+  private opened(): StoreCore {
+    if (!this.core) throw new Error('the entity store is not open yet');
+    return this.core;
   }
 
   tablesOf(definition: EntityDefinition): EntityTables {
@@ -274,8 +279,8 @@ export class EntityStorage {
   }
 
   private transaction(applied?: StoreChange[]): WriteTransaction {
-    if (!this.applier) throw new StorageFailureException(`the store at ${this.environment.path} is not open`, false);
-    return new WriteTransaction((definition) => this.tablesOf(definition), this.registry, this.applier, this.idempotency!, applied);
+    if (!this.core) throw new StorageFailureException(`the store at ${this.environment.path} is not open`, false);
+    return new WriteTransaction((definition) => this.tablesOf(definition), this.registry, this.core.applier, this.core.idempotency, applied);
   }
 
   /** Whether the store holds changes no replicated message made (see `SequencedStore.hasLocalChanges`). */
@@ -283,7 +288,11 @@ export class EntityStorage {
     this.renewSnapshot();
     // Compaction keeps the newest event, so a log that ever held one still does. Grants, the
     // audit of refused writes and idempotency results are state without events.
-    return this.log.lastSeq() > 0 || this.idempotency!.holdsResults() || [...this.projections, ...this.companions].some((companion) => companion.holdsState());
+    return (
+      this.log.lastSeq() > 0 ||
+      this.opened().idempotency.holdsResults() ||
+      [...this.projections, ...this.companions].some((companion) => companion.holdsState())
+    );
   }
 
   /** Writes a heartbeat into the store and resolves once it is durable: proof that the store takes writes now. */
@@ -377,50 +386,12 @@ export class EntityStorage {
   }
 
   /** At most `batches` maintenance transactions, fewer once nothing is left or the store closes. */
-  private async maintain(now: number, retention: EventRetention | undefined, batches: number): Promise<MaintenanceResult> {
-    const total: MaintenanceResult = { idempotencyKeys: 0, events: 0 };
-    for (let batch = 0, more = true; more && batch < batches && !this.closing; batch++) {
-      const result = await this.environment.write(() => this.transaction().purge(now, retention));
-      total.idempotencyKeys += result.idempotencyKeys;
-      total.events += result.events;
-      more = purgeMayGoOn(result);
-    }
-    return total;
-  }
-
-  /**
-   * Calls `onGrow` whenever the event log may have grown, in this process or another, until
-   * the returned function is called (see LogWatcher).
-   */
-  watchLog(onGrow: () => void): () => void {
-    return this.watcher().watch(onGrow);
-  }
-
-  /**
-   * Ends every subscription to the log (their iterators finish, `subscriptionsEnd` aborts):
-   * before the HTTP server closes, which would otherwise wait for the open change streams.
-   */
-  endSubscriptions(): void {
-    this.watcher().end();
-  }
-
-  /** Whether subscriptions may go on: not once the app is shutting down. */
-  get subscriptionsOpen(): boolean {
-    return !this.logWatcher?.ended;
-  }
-
-  /** Aborted once the app is shutting down (`endSubscriptions`). */
-  get subscriptionsEnd(): AbortSignal {
-    return this.watcher().endSignal;
-  }
-
-  private watcher(): LogWatcher {
-    this.logWatcher ??= new LogWatcher(() => {
-      // Other processes append too: each poll reads the log as every process committed it.
-      this.renewSnapshot();
-      return this.log.lastSeq();
-    });
-    return this.logWatcher;
+  private maintain(now: number, retention: EventRetention | undefined, batches: number): Promise<MaintenanceResult> {
+    return maintainInBatches(
+      () => this.environment.write(() => this.transaction().purge(now, retention)),
+      batches,
+      () => this.closing,
+    );
   }
 
   /** Closes the store; a second call meanwhile waits for the first. It may be opened again after. */
@@ -435,8 +406,7 @@ export class EntityStorage {
   private async closeOnce(): Promise<void> {
     this.closing = true;
     // Also when no app shutdown hook ended them first (the storage closed on its own).
-    this.endSubscriptions();
-    this.logWatcher?.stop();
+    this.subscriptions.end();
     await this.opening?.catch(() => undefined);
     // After the open it may have waited for, which schedules maintenance as it ends.
     clearInterval(this.maintenance);
@@ -445,10 +415,7 @@ export class EntityStorage {
     await this.environment.writesSettled();
     await this.writerList.withdraw();
     this.tables.clear();
-    this.eventLog = undefined;
-    this.idempotency = undefined;
-    this.applier = undefined;
-    this.schemaVersions = undefined;
+    this.core = undefined;
     this.opening = undefined;
     await this.environment.close();
   }

@@ -4,7 +4,7 @@ import { setMaxListeners } from 'node:events';
 const POLL_MS = 25;
 
 /**
- * Tells watchers when the event log may have grown. Other processes append to the same log,
+ * Tells watchers when the event log may have grown, until the app shuts down (`end`). Other processes append to the same log,
  * and LMDB has no cross-process notification, so the last seq is polled, once for every
  * watcher, and only while there is one; the timer never keeps the process alive.
  */
@@ -12,11 +12,20 @@ export class LogWatcher {
   private readonly watchers = new Set<() => void>();
   private timer?: NodeJS.Timeout;
   private lastSeen = -1;
-  private readonly ending = new AbortController();
+  private ending = LogWatcher.ending();
 
-  constructor(private readonly lastSeq: () => number) {
+  constructor(private readonly lastSeq: () => number) {}
+
+  private static ending(): AbortController {
+    const ending = new AbortController();
     // Every open change stream listens to it.
-    setMaxListeners(0, this.ending.signal);
+    setMaxListeners(0, ending.signal);
+    return ending;
+  }
+
+  /** Lets a store opened again take subscriptions: those the last close ended stay ended. */
+  renew(): void {
+    if (this.ended) this.ending = LogWatcher.ending();
   }
 
   /** Calls `onGrow` whenever the log's last seq moves, until the returned function is called. */

@@ -25,6 +25,18 @@ export function purgeMayGoOn(result: MaintenanceResult): boolean {
   return result.idempotencyKeys >= PURGE_BATCH || result.events >= PURGE_BATCH;
 }
 
+/** Runs `batch` up to `batches` times, fewer once it left nothing or `stopped()`; adds up what the runs removed. */
+export async function maintainInBatches(batch: () => Promise<MaintenanceResult>, batches: number, stopped: () => boolean): Promise<MaintenanceResult> {
+  const total: MaintenanceResult = { idempotencyKeys: 0, events: 0 };
+  for (let run = 0, more = true; more && run < batches && !stopped(); run++) {
+    const result = await batch();
+    total.idempotencyKeys += result.idempotencyKeys;
+    total.events += result.events;
+    more = purgeMayGoOn(result);
+  }
+  return total;
+}
+
 /**
  * Runs `maintain` every `interval` ms. A failed run is logged, not thrown: nobody awaits the
  * timer, and the next run tries again. Unref'd, so it never keeps the process alive.

@@ -7,7 +7,7 @@ class Note {
 }
 
 /**
- * README (Live changes) / EntityStorage.endSubscriptions: when the app shuts down, open
+ * README (Live changes) / EntityStorage.subscriptions.end: when the app shuts down, open
  * subscriptions end (their iterators finish). A subscriber that is behind (mid-batch) or has
  * not pulled its first change yet instead gets an exception from the closed store.
  */

@@ -20,7 +20,7 @@ describe('EntityStorage opened again after close: subscriptions', () => {
     await store.close();
     await store.storage.open();
     try {
-      expect(store.storage.subscriptionsOpen).toBe(true);
+      expect(store.storage.subscriptions.ended).toBe(false);
       const changes = store.repo(ReopenSubNote).subscribe();
       const next = changes.next();
       await store.repo(ReopenSubNote).create({ title: 'after reopen' });
