@@ -8,7 +8,7 @@ import { InvalidRecordException } from '../storage/invalid-record.exception.js';
 import type { AclService } from './acl.service.js';
 import type { RecordRight } from './acl-subjects.util.js';
 import type { EntityAction } from '../common/entity-action.constants.js';
-import { requirementFor } from './entity-permission.util.js';
+import { recordLevel, requirementFor } from './entity-permission.util.js';
 import { signedIn } from './principal-resolver.util.js';
 import { PermissionSet } from './permission-set.js';
 import type { Principal } from '../common/principal.interface.js';
@@ -37,9 +37,6 @@ class IssuedDecision implements AccessDecision {
     return #policy in decision && decision.#policy === policy;
   }
 }
-
-/** Actions an owner or a grant can allow on one record without the entity-level permission. */
-const RECORD_LEVEL: ReadonlySet<EntityAction> = new Set(['read', 'history', 'update', 'delete']);
 
 const NO_FIELDS: ReadonlySet<string> = new Set();
 
@@ -81,7 +78,7 @@ export class EntityAccess implements AccessPolicy {
     }
     if (!principal) throw new AccessDeniedException('unauthenticated', `${action} on ${definition.name} needs a signed-in principal`);
     if (permissions.holds(requirement.permission)) return decision(true);
-    if (RECORD_LEVEL.has(action) && this.mayHoldRecords(definition, principal)) return decision(false);
+    if (recordLevel(definition, action) && this.mayHoldRecords(definition, principal)) return decision(false);
     throw new AccessDeniedException('forbidden', `${action} on ${definition.name} needs ${requirement.permission}`);
   }
 
@@ -150,7 +147,7 @@ export class EntityAccess implements AccessPolicy {
     const { action } = decision;
     return (
       decision.entityWide ||
-      (RECORD_LEVEL.has(action) && this.allows(definition, decision, record, action === 'update' || action === 'delete' ? action : 'read'))
+      (recordLevel(definition, action) && this.allows(definition, decision, record, action === 'update' || action === 'delete' ? action : 'read'))
     );
   }
 

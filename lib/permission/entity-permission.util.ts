@@ -30,3 +30,15 @@ function ruleOf(name: string, rules: Readonly<EntityPermissionRules>, action: En
   if (action === 'audit') return ruleOf(name, rules, 'update');
   return `${name}:${action}`;
 }
+
+/**
+ * Whether an owner or a read grant opens an action's record-level way: `read`, `update` and
+ * `delete` always; `history` only while it follows `read`'s rule, since an entity that gives
+ * history a rule of its own keeps past values from those who may only read the present.
+ */
+export function recordLevel(definition: EntityDefinition, action: EntityAction): boolean {
+  if (action === 'read' || action === 'update' || action === 'delete') return true;
+  if (action !== 'history') return false;
+  const rules = definition.permissions;
+  return !rules || rules.history === undefined || rules.history === ruleOf(definition.name, rules, 'read');
+}
