@@ -89,6 +89,8 @@ function parseLimit(raw: string): number {
 }
 
 function splitList(key: string, raw: string): string[] {
+  // `''.split(',')` is `['']`: a list of one empty string, where `field[in]=` means none.
+  if (raw === '') return [];
   const items = raw.split(',');
   if (items.length > MAX_IN_VALUES) throw new BadRequestException(`${key} lists more than ${MAX_IN_VALUES} values`);
   return items;

@@ -63,7 +63,8 @@ export function normalizeQuery(definition: EntityDefinition, query: FindQuery = 
 
 function clauseValue(field: string, type: FieldType, op: FilterOperator, value: unknown): unknown {
   if (op === 'in') {
-    if (!Array.isArray(value) || value.length === 0) throw new InvalidQueryException(`${field}[in] needs a non-empty list`);
+    // An empty list is a set no value is in: it matches no record, as `field[in]=` over HTTP.
+    if (!Array.isArray(value)) throw new InvalidQueryException(`${field}[in] needs a list`);
     return value.map((item) => storedValue(field, type, item));
   }
   if (op === 'prefix') {

@@ -22,6 +22,8 @@ export function runQuery(
 ): FindResult<StoredRecord> {
   const sortName = `${query.sort.descending ? '-' : ''}${query.sort.field}`;
   const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, sortName, cursorKey);
+  // Nothing is in an empty list: no walk over the records needed to find that out.
+  if (query.clauses.some((clause) => clause.op === 'in' && (clause.value as unknown[]).length === 0)) return { items: [], nextCursor: null };
   const componentCount = plan.kind === 'index' ? plan.index.fields.length : 1;
   const sortComponent = (record: StoredRecord): KeyComponent =>
     query.sort.field === 'id' ? MISSING : toKeyComponent(record[query.sort.field as keyof StoredRecord], plan.ordered ? componentCount : 1);

@@ -46,6 +46,8 @@ describe('parseListQuery', () => {
     expect(parse('/permits?amount[lt]=10&amount[lte]=9.5&amount[gte]=-2')).toEqual({ where: { amount: { lt: 10, lte: 9.5, gte: -2 } } });
     expect(parse('/permits?status[in]=open,closed')).toEqual({ where: { status: { in: ['open', 'closed'] } } });
     expect(parse('/permits?amount[in]=1,2.5,-3')).toEqual({ where: { amount: { in: [1, 2.5, -3] } } });
+    expect(parse('/permits?status[in]=&amount[in]=')).toEqual({ where: { status: { in: [] }, amount: { in: [] } } });
+    expect(parse('/permits?status[in]=,')).toEqual({ where: { status: { in: ['', ''] } } });
     expect(parse('/permits?status[prefix]=op')).toEqual({ where: { status: { prefix: 'op' } } });
   });
 
