@@ -164,6 +164,7 @@ export async function revertTo(
   // Version N's values, those the caller cannot see included: a field it did not have is cleared, not kept.
   delete checked.context.unreadable;
   checked.context.writeEvenIfUnchanged = true;
+  checked.context.restoresVersion = true;
   const record = await storage.write((tx) => tx.replace(definition, id, checked.data, checked.context));
   return shapeFor(access, definition, requested, record);
 }

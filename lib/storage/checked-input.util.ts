@@ -1,7 +1,7 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import type { StoredRecord } from './entity-event.interface.js';
 import { InvalidRecordException } from './invalid-record.exception.js';
-import { normalizeRecordInput, type InputMode } from './record-input.util.js';
+import { normalizeRecordInput, replacesAll, type InputMode } from './record-input.util.js';
 
 /**
  * A write's input as the data of its event: normalized as `mode` takes it and, for a change
@@ -13,7 +13,7 @@ export function checkedInput(definition: EntityDefinition, input: unknown, mode:
   if (before) {
     for (const field of definition.fields) {
       if (!field.immutable) continue;
-      const changes = mode === 'replace' || Object.prototype.hasOwnProperty.call(data, field.name);
+      const changes = replacesAll(mode) || Object.prototype.hasOwnProperty.call(data, field.name);
       if (changes && (data[field.name] ?? undefined) !== before[field.name]) problems.push(`${field.name} is immutable`);
     }
   }

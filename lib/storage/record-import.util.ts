@@ -8,6 +8,8 @@ export interface ImportedRecord {
   id: string;
   /** The version it is stored at; 1 when the export gave none. */
   version: number;
+  /** Whether it names its version, as an export's lines do: it is restored as stored, no default filling an optional field it lacks. */
+  exported: boolean;
   /** The record without its `deletedAt`, to be checked as a create's input. */
   input: unknown;
   createdAt: string;
@@ -40,6 +42,7 @@ export function importedRecord(definition: EntityDefinition, record: unknown): I
   return {
     id: id as string,
     version: (version as number | undefined) ?? 1,
+    exported: version !== undefined,
     input: record === null || typeof record !== 'object' ? record : kept,
     createdAt: times[0],
     updatedAt: times[1],

@@ -4,9 +4,26 @@ import { RESERVED_FIELDS } from '../common/metadata.constants.js';
 
 /**
  * `import` is a create that may lack a required field: a store legally holds records written
- * before the field was required, and an export of it must import.
+ * before the field was required, and an export of it must import. `restore` is an exported
+ * record's import and `revert` a replace with a past version's values: both bring back what
+ * was stored, so an optional field left out (cleared, or declared since) stays out rather than
+ * take its default; a required one takes the default it has.
  */
-export type InputMode = 'create' | 'import' | 'replace' | 'update';
+export type InputMode = 'create' | 'import' | 'restore' | 'replace' | 'revert' | 'update';
+
+/** Per mode, what a field the input leaves out gets: its default (any, or a required field's only), and whether a required one may stay empty. */
+const LEFT_OUT: Record<Exclude<InputMode, 'update'>, { defaults: 'all' | 'required'; requiredMayLack: boolean }> = {
+  create: { defaults: 'all', requiredMayLack: false },
+  replace: { defaults: 'all', requiredMayLack: false },
+  import: { defaults: 'all', requiredMayLack: true },
+  restore: { defaults: 'required', requiredMayLack: true },
+  revert: { defaults: 'required', requiredMayLack: false },
+};
+
+/** Whether a mode replaces every field of a record (what it leaves out, it clears). */
+export function replacesAll(mode: InputMode): boolean {
+  return mode === 'replace' || mode === 'revert';
+}
 
 const RESERVED = new Set<string>(RESERVED_FIELDS);
 
@@ -37,8 +54,10 @@ export function normalizeRecordInput(definition: EntityDefinition, input: unknow
         }
         continue;
       }
-      if (field.default !== undefined) data[field.name] = normalizeValue(field, field.default, problems);
-      else if (field.required && mode !== 'import') problems.push(`${field.name} is required`);
+      const { defaults, requiredMayLack } = LEFT_OUT[mode];
+      if (field.default !== undefined && (defaults === 'all' || (defaults === 'required' && field.required))) {
+        data[field.name] = normalizeValue(field, field.default, problems);
+      } else if (field.required && !requiredMayLack) problems.push(`${field.name} is required`);
       continue;
     }
     const value = normalizeValue(field, raw, problems);

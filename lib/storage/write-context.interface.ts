@@ -58,4 +58,10 @@ export interface WriteContext {
    * value, and for a revert, which is a new version by definition.
    */
   writeEvenIfUnchanged?: boolean;
+  /**
+   * @internal
+   * A revert: the replace's data are a past version's values, so a field they leave out is
+   * cleared, not given its default (unless it is required).
+   */
+  restoresVersion?: boolean;
 }

@@ -85,18 +85,19 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
   /**
    * Stores a record exported from a store (the command line's `import`): its id, version,
    * `createdAt` and `updatedAt` are kept and its fields are checked as a create's, except that
-   * a required field may be missing (as in records stored before it was required). It goes
+   * a required field may be missing (as in records stored before it was required) and, in a
+   * record that names its version (an export's), no default fills an optional field it lacks. It goes
    * through the log as a `created` event whose data also carries the two times, so history,
    * audit and replay see it like any other create. A record with `deletedAt` (of a `softDelete`
    * entity) is stored among the deleted records, through a soft `deleted` event carrying that
    * time. Fails if the id is taken.
    */
   importRecord(definition: EntityDefinition, record: unknown, context: WriteContext = {}): StoredRecord {
-    const { id, version: at, input, createdAt, updatedAt, deletedAt } = importedRecord(definition, record);
+    const { id, version: at, exported, input, createdAt, updatedAt, deletedAt } = importedRecord(definition, record);
     if (this.get(definition, id) || this.getDeleted(definition, id)) {
       throw new InvalidRecordException(definition.name, [`id ${id} is already taken`]);
     }
-    const data = { ...checkedInput(definition, input, 'import'), createdAt, updatedAt };
+    const data = { ...checkedInput(definition, input, exported ? 'restore' : 'import'), createdAt, updatedAt };
     // An export may hold a record before the one it refers to: the import checks references once all is in.
     if (deletedAt === undefined) return this.commit(definition, 'created', id, at, data, context, { checks: 'unique' })!;
     // A deleted record gave up its unique values and released its references when it was deleted.
@@ -119,7 +120,7 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     }
     for (const field of context.preserveFields ?? []) if (before[field] !== undefined) kept[field] = before[field];
     const merged = given ? { ...given, ...kept } : input;
-    const data = checkedInput(definition, merged, 'replace', before);
+    const data = checkedInput(definition, merged, context.restoresVersion ? 'revert' : 'replace', before);
     // Whether the version moved would tell a caller about values it cannot see (a default filled into a field it left out, or not).
     if (!context.writeEvenIfUnchanged && !unseen?.any && replacesNothing(definition, data, before)) {
       // A context that would fail the write fails it though nothing is written.
