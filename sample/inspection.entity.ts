@@ -1,5 +1,5 @@
 import { IsIn, Length } from 'class-validator';
-import { Composite, Entity, Field, Historize, Index, Permission, Reference } from 'nestjs-declarative-entities';
+import { Composite, Defaulted, Entity, Field, Historize, Index, Permission, Reference } from 'nestjs-declarative-entities';
 import { Permit } from './permit.entity.js';
 
 /**
@@ -15,6 +15,8 @@ import { Permit } from './permit.entity.js';
 @Composite(['permitId', 'scheduledFor'])
 @Permission({ read: null, create: 'inspections:write', update: 'inspections:write' })
 export class Inspection {
+  declare readonly [Defaulted]?: 'outcome';
+
   @Field({ immutable: true, description: 'Id of the inspected permit', example: '01JD3Q4ZB6WQ6V4M9KX2T8R7HN' })
   @Index()
   @Reference(() => Permit, { onDelete: 'cascade' })

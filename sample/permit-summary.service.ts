@@ -36,7 +36,6 @@ export class PermitSummaryService {
           permitId,
           inspector,
           scheduledFor: new Date(Date.now() + 7 * 24 * 3600 * 1000),
-          outcome: 'scheduled',
         }),
       }),
       { principal },

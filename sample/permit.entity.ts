@@ -1,5 +1,5 @@
 import { IsIn, IsOptional, IsString, Length, Min } from 'class-validator';
-import { Audited, Cached, Composite, Entity, Field, Historize, Index, Permission } from 'nestjs-declarative-entities';
+import { Audited, Cached, Composite, Defaulted, Entity, Field, Historize, Index, Permission } from 'nestjs-declarative-entities';
 
 export const PERMIT_STATUSES = ['draft', 'submitted', 'approved', 'rejected'] as const;
 
@@ -24,6 +24,9 @@ export const PERMIT_STATUSES = ['draft', 'submitted', 'approved', 'rejected'] as
 @Audited()
 @Cached({ ttl: 30_000 })
 export class Permit {
+  /** Lets creates in code leave `status` out, as HTTP bodies may (a type-only marker). */
+  declare readonly [Defaulted]?: 'status';
+
   @Field({ immutable: true, description: 'Permit number, unique', example: 'BP-2026-0001' })
   @Index({ unique: true })
   @Length(3, 32)

@@ -1,7 +1,12 @@
-import type { RootDatabaseOptions } from 'lmdb';
-
 /** lmdb options a user may tune; the ones that trade away durability are not among them. */
-export type LmdbTuning = Pick<RootDatabaseOptions, 'mapSize' | 'pageSize' | 'maxReaders'>;
+export interface LmdbTuning {
+  /** The memory map's starting size in bytes; it grows as the store does. */
+  mapSize?: number;
+  /** The page size of a new store, in bytes (a power of two); an existing store keeps its own. */
+  pageSize?: number;
+  /** How many read transactions may be open at once, over every process. */
+  maxReaders?: number;
+}
 
 /** How long the event log is kept. Default: everything. */
 export interface EventRetention {

@@ -221,7 +221,7 @@ export class AclService {
    * Whether `principal` holds `right` on a record through a grant. Entity-level
    * permissions and the owner rule are checked by the caller (see `EntityAccess`).
    */
-  can(principal: Principal | undefined, entity: string | EntityDefinition, id: string, right: RecordRight): boolean {
+  can(principal: Principal | null | undefined, entity: string | EntityDefinition, id: string, right: RecordRight): boolean {
     if (!principal) return false;
     return this.rightsOn(principal, typeof entity === 'string' ? entity : entity.name, id).includes(right);
   }

@@ -11,9 +11,12 @@ import ts from 'typescript';
  * which README documents as clearing an optional field.
  */
 const SOURCE = `
-import type { EntityInput, EntityRecord, EntityRepository } from ${JSON.stringify(resolve('lib/index.js'))};
+import { Defaulted, type EntityInput, type EntityRecord, type EntityRepository } from ${JSON.stringify(resolve('lib/index.js'))};
 class Permit {
+  declare readonly [Defaulted]?: 'status' | 'priority';
   number!: string;
+  status!: string;
+  priority?: number;
   issuedOn!: Date;
   expiresOn?: Date;
   note?: string;
@@ -22,12 +25,26 @@ declare const repo: EntityRepository<Permit>;
 declare const record: EntityRecord<Permit>;
 export const expires: string | undefined = record.expiresOn;
 export const input: EntityInput<Permit> = { number: 'P-1', issuedOn: '2026-01-01', expiresOn: '2027-01-01' };
+export const defaulted: EntityInput<Permit> = { number: 'P-1', issuedOn: new Date(), status: 'draft', priority: 2 };
+export const created = repo.create({ number: 'P-2', issuedOn: new Date() });
+export const status: string = record.status;
+// @ts-expect-error a field without a default is still required
+export const missing: EntityInput<Permit> = { issuedOn: new Date() };
+// @ts-expect-error the marker is no field of a record
+export const marker = record[Defaulted];
 export const cleared = repo.update('id', { note: null });
 export const moved = repo.update('id', { expiresOn: '2028-01-01' });
 // @ts-expect-error a required field cannot be cleared
 export const refused = repo.update('id', { number: null });
 // @ts-expect-error a stored date is an ISO string
 export const time = record.expiresOn?.getTime();
+class Plain {
+  number!: string;
+  note?: string;
+}
+export const plain: EntityInput<Plain> = { number: 'P-3' };
+// @ts-expect-error without the marker every required field is required
+export const bare: EntityInput<Plain> = {};
 `;
 
 describe('EntityRecord / EntityInput / update patch types', () => {
