@@ -18,6 +18,9 @@ import { checkRequestBody, DEFAULT_MAX_BODY_BYTES } from './request-body.util.js
 import { minSeqOf, requestIdOf, requestMetaOf, type HttpRequest } from './request-meta.util.js';
 import { routeOf, timeResponse } from './response-timing.util.js';
 
+/** The longest route a denial's audit entry stores as requested: a record id and a grant subject with room to spare. */
+const MAX_DENIED_ROUTE = 1024;
+
 /** What every route of one entity's controller shares. */
 export interface RouteServices {
   definition: EntityDefinition;
@@ -159,13 +162,13 @@ export class RouteGate {
     const { definition, audit, adapterHost } = this.services;
     if (!definition.audited || this.method === 'GET') return;
     const { principal } = await resolvePrincipal(request, this.services.options);
-    await audit.recordDenied({
-      entity: definition.name,
-      // An id no record can have (one too long for a key, say) is left out rather than stored.
-      id: id !== undefined && RECORD_ID.test(id) ? id : '',
-      actor: principal?.id,
-      request: requestMetaOf(request, adapterHost.httpAdapter.getRequestUrl(request) as string),
-    });
+    const recordId = id !== undefined && RECORD_ID.test(id) ? id : undefined;
+    const meta = requestMetaOf(request, adapterHost.httpAdapter.getRequestUrl(request) as string);
+    // Anyone may be refused, so what a refusal stores stays small: a path no record's route can
+    // have (an id no record can have, one too long for a key, say) is stored as its route's pattern.
+    if ((id !== undefined && recordId === undefined) || meta.route!.length > MAX_DENIED_ROUTE)
+      meta.route = `${this.method} ${routeOf(this.controllerPath, this.path)}`;
+    await audit.recordDenied({ entity: definition.name, id: recordId ?? '', actor: principal?.id, request: meta });
   }
 
   private observerOf(): RequestObserver | undefined {
