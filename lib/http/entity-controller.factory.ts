@@ -24,7 +24,7 @@ import { RecordNotFoundException } from '../storage/record-not-found.exception.j
 import { createBodyValidator, validateBatch } from './entity-body.util.js';
 import { classStem, followStems } from './class-stem.util.js';
 import type { EntityDtos } from './entity-dto.factory.js';
-import { entityRouteDocs } from './entity-route-docs.decorator.js';
+import { entityRouteDocs, StoreRouteDocs } from './entity-route-docs.decorator.js';
 import { etagOf, noneMatchHolds, writeConditionsOf } from './if-match.util.js';
 import { includeOf } from './include-query.util.js';
 import { parseListQuery } from './list-query.util.js';
@@ -61,6 +61,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   const onlyWithSoftDelete = (decorator: MethodDecorator): MethodDecorator => (definition.softDelete ? decorator : () => undefined);
 
   @ApiTags(name)
+  @StoreRouteDocs()
   @ApiUnauthorizedResponse({ description: 'The action needs a principal and the request has none' })
   @ApiForbiddenResponse({ description: 'The principal lacks the permission' })
   @Controller(definition.path)

@@ -32,7 +32,7 @@ class FieldHistoryEntryView {
   // `nullable` counts only beside a `type` in OpenAPI 3.0, so null is a branch of its own.
   @ApiProperty({ description: 'The value (null when cleared)', oneOf: [{ type: 'string', nullable: true }, { type: 'number' }, { type: 'boolean' }] })
   value!: unknown;
-  @ApiProperty({ description: 'Record version that set it', example: 2 }) version!: number;
+  @ApiProperty({ type: 'integer', description: 'Record version that set it', example: 2 }) version!: number;
   @ApiProperty({ format: 'date-time' }) at!: string;
   @ApiProperty({ type: String, nullable: true, description: 'Principal id of who set it; null for an anonymous write' }) actor!: string | null;
 }
@@ -44,9 +44,14 @@ class AuditEntryView {
   @ApiProperty({ type: String, nullable: true, description: 'Principal id, or the actor of a repository write; null for an anonymous one' })
   actor!: string | null;
   @ApiProperty({ format: 'date-time' }) at!: string;
-  @ApiProperty({ type: Number, nullable: true, description: 'Record version the change made; null for a refused write', example: 2 })
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Record version the change made; null for a refused write', example: 2 })
   version!: number | null;
-  @ApiProperty({ required: false, description: 'On an update made by a schema migration: the entity version it brought the record to', example: 2 })
+  @ApiProperty({
+    type: 'integer',
+    required: false,
+    description: 'On an update made by a schema migration: the entity version it brought the record to',
+    example: 2,
+  })
   migration?: number;
   @ApiProperty({
     type: Object,
@@ -104,11 +109,13 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
 
   const record = named(definition, class {}, (stem) => `${stem}Record`);
   decorateProperty(record, 'id', [ApiProperty({ type: String, description: 'Time-ordered ULID', example: '01JD3Q4ZB6WQ6V4M9KX2T8R7HN' })]);
-  decorateProperty(record, 'version', [ApiProperty({ type: Number, description: '1 on create, +1 on each change', example: 1 })]);
+  decorateProperty(record, 'version', [ApiProperty({ type: 'integer', description: '1 on create, +1 on each change', example: 1 })]);
   decorateProperty(record, 'createdAt', [ApiProperty({ type: String, format: 'date-time' })]);
   decorateProperty(record, 'updatedAt', [ApiProperty({ type: String, format: 'date-time' })]);
   for (const field of definition.fields) {
-    if (!field.hidden) decorateProperty(record, field.name, [ApiProperty({ ...fieldSchema(field), required: field.required } as ApiPropertyOptions)]);
+    // A field with a read rule is left out of the records answered to those who may not read it.
+    const present = field.required && !field.permission?.read;
+    if (!field.hidden) decorateProperty(record, field.name, [ApiProperty({ ...fieldSchema(field), required: present } as ApiPropertyOptions)]);
   }
   if (definition.softDelete) {
     decorateProperty(record, DELETED_AT, [
@@ -158,8 +165,8 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
 
   const diff = named(definition, class {}, (stem) => `${stem}Diff`);
   decorateProperty(diff, 'id', [ApiProperty({ type: String })]);
-  decorateProperty(diff, 'from', [ApiProperty({ type: Number, description: 'The version compared from' })]);
-  decorateProperty(diff, 'to', [ApiProperty({ type: Number, description: 'The version compared to' })]);
+  decorateProperty(diff, 'from', [ApiProperty({ type: 'integer', description: 'The version compared from' })]);
+  decorateProperty(diff, 'to', [ApiProperty({ type: 'integer', description: 'The version compared to' })]);
   decorateProperty(diff, 'changes', [
     ApiProperty({
       type: 'object',
@@ -214,9 +221,9 @@ function typeValidator(field: FieldDefinition): PropertyDecorator {
 
 /** The OpenAPI schema of a field, from its type, options and class-validator constraints. */
 export function fieldSchema(field: FieldDefinition): ApiPropertyOptions {
-  const { enum: values, ...limits } = field.constraints;
+  const { enum: values, integer, ...limits } = field.constraints;
   return {
-    type: field.type === 'date' ? String : field.type === 'number' ? Number : field.type === 'boolean' ? Boolean : String,
+    type: field.type === 'number' ? (integer ? 'integer' : Number) : field.type === 'boolean' ? Boolean : String,
     ...(field.type === 'date' && { format: 'date-time' }),
     ...(values && { enum: [...values] as string[] }),
     ...limits,

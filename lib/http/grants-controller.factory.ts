@@ -33,7 +33,7 @@ import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
 import { pipeValidator } from './entity-body.util.js';
 import { classStem, followStems } from './class-stem.util.js';
 import { aRecordOf } from './entity-dto.factory.js';
-import { IdParam } from './entity-route-docs.decorator.js';
+import { IdParam, StoreRouteDocs } from './entity-route-docs.decorator.js';
 import { paramOf, type HttpRequest } from './request-meta.util.js';
 import { documentReplication } from './replication-docs.util.js';
 import { RouteGate, type RouteServices } from './route.gate.js';
@@ -77,6 +77,7 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
   const aRecord = aRecordOf(definition);
 
   @ApiTags(name)
+  @StoreRouteDocs()
   @ApiUnauthorizedResponse({ description: 'The action needs a principal and the request has none' })
   @ApiForbiddenResponse({ description: "The principal lacks the entity's admin permission" })
   @ApiNotFoundResponse({ description: 'No record has this id' })

@@ -23,7 +23,7 @@ import { RecordNotFoundException } from '../storage/record-not-found.exception.j
 import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
 import { classStem, followStems } from './class-stem.util.js';
 import type { EntityDtos } from './entity-dto.factory.js';
-import { IdParam } from './entity-route-docs.decorator.js';
+import { IdParam, StoreRouteDocs } from './entity-route-docs.decorator.js';
 import { ListQueryParameters } from './list-query-parameters.decorator.js';
 import { includeOf } from './include-query.util.js';
 import { parseListQuery } from './list-query.util.js';
@@ -59,6 +59,7 @@ export function createReferringListController(
   const path = `:id/${segment}`;
 
   @ApiTags(source.name)
+  @StoreRouteDocs()
   @ApiUnauthorizedResponse({ description: 'The action needs a principal and the request has none' })
   @ApiForbiddenResponse({ description: 'The principal lacks the permission' })
   @SetMetadata(METADATA_KEYS.definition, source)

@@ -12,6 +12,10 @@ import type {
 /** Constraints found in class-validator metadata, surfaced in OpenAPI. */
 export interface FieldConstraints {
   enum?: readonly unknown[];
+  /** `@IsInt()`: a whole number (OpenAPI `integer`). */
+  integer?: boolean;
+  /** `@Matches(re)` without flags, as OpenAPI's ECMA `pattern`; a pattern with flags has no such form. */
+  pattern?: string;
   minimum?: number;
   maximum?: number;
   minLength?: number;

@@ -20,6 +20,14 @@ export function readValidationConstraints(target: Function): Map<string, FieldCo
           (v) => !(typeof v === 'string' && typeof (first as Record<string, unknown>)[v] === 'number'),
         );
         break;
+      case 'isInt':
+        constraints.integer = true;
+        break;
+      case 'matches':
+        // `@Matches('^a', 'i')` passes the flags second; a RegExp carries its own.
+        if (first instanceof RegExp && first.flags === '') constraints.pattern = first.source;
+        else if (typeof first === 'string' && !(meta.constraints as unknown[])[1]) constraints.pattern = first;
+        break;
       case 'min':
         constraints.minimum = first as number;
         break;

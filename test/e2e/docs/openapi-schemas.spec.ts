@@ -1,5 +1,5 @@
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { IsIn } from 'class-validator';
+import { IsIn, IsInt, Matches } from 'class-validator';
 import { Entity, Field, Historize, Permission } from '../../../lib/index.js';
 import { createTestApp, type TestApp } from '../../support/test-app.util.js';
 
@@ -10,6 +10,10 @@ class Ticket {
   @Field({ default: 'open' }) status!: string;
   @Field({ required: false }) note?: string;
   @Field({ required: false }) @IsIn(['low', 'high']) priority?: string;
+  @Field() @Permission({ read: 'tickets:cost' }) cost!: number;
+  @Field({ required: false }) @IsInt() seats?: number;
+  @Field({ required: false }) @Matches(/^[A-Z]{2}-\d+$/) code?: string;
+  @Field({ required: false }) @Matches(/^[a-z]+$/i) tag?: string;
 }
 
 type Schema = { properties: Record<string, Record<string, unknown>>; required?: string[] };
@@ -43,6 +47,36 @@ describe('the OpenAPI document of an entity', () => {
     expect(update['title']).not.toHaveProperty('nullable');
     // A strict validator checks the enum before nullable.
     expect(update['priority']).toEqual(expect.objectContaining({ nullable: true, enum: ['low', 'high', null] }));
+  });
+
+  it('requires in a record only the fields every caller gets: not one with a read rule', () => {
+    expect(schema('TicketRecord').required).toEqual(expect.arrayContaining(['id', 'version', 'title', 'status']));
+    expect(schema('TicketRecord').required).not.toContain('cost');
+    expect(schema('CreateTicketDto').required).toContain('cost');
+  });
+
+  it('types @IsInt fields and record versions as integers, and gives @Matches patterns without flags', () => {
+    expect(schema('CreateTicketDto').properties['seats']).toEqual(expect.objectContaining({ type: 'integer' }));
+    expect(schema('CreateTicketDto').properties['cost']).toEqual(expect.objectContaining({ type: 'number' }));
+    expect(schema('TicketRecord').properties['version']).toEqual(expect.objectContaining({ type: 'integer' }));
+    expect(schema('CreateTicketDto').properties['code']).toEqual(expect.objectContaining({ pattern: '^[A-Z]{2}-\\d+$' }));
+    expect(schema('CreateTicketDto').properties['tag']).not.toHaveProperty('pattern');
+  });
+
+  it('names the store failures and the request id on every route', () => {
+    for (const [path, method] of [
+      ['/schema-tickets', 'get'],
+      ['/schema-tickets/{id}', 'patch'],
+      ['/schema-tickets/{id}/grants', 'post'],
+    ] as const) {
+      const described = operation(path, method);
+      expect({ path, method, statuses: Object.keys(described.responses).filter((status) => status >= '500') }).toEqual({
+        path,
+        method,
+        statuses: ['503', '507'],
+      });
+      expect(described.parameters?.map((parameter) => parameter.name)).toContain('X-Request-Id');
+    }
   });
 
   it('names the ETag header of every answer holding the record as it now is', () => {
