@@ -12,6 +12,7 @@ import { recordLevel, requirementFor } from './entity-permission.util.js';
 import { signedIn } from './principal-resolver.util.js';
 import { PermissionSet } from './permission-set.js';
 import type { Principal } from '../common/principal.interface.js';
+import type { QueryClause } from '../query/find-query.interface.js';
 
 /**
  * A decision `decide` made. The private field is its brand: no object built elsewhere can
@@ -137,6 +138,13 @@ export class EntityAccess implements AccessPolicy {
   /** Whether a record belongs in a list answered under a decision that is not entity-wide. */
   canRead(definition: EntityDefinition, decision: AccessDecision, record: StoredRecord): boolean {
     return decision.entityWide || this.allows(definition, decision, record, 'read');
+  }
+
+  ownCondition(definition: EntityDefinition, decision: AccessDecision): QueryClause | undefined {
+    const owner = definition.permissions?.owner;
+    const principal = signedIn(decision.principal);
+    if (decision.entityWide || owner === undefined || !principal || this.acl.hasGrantsIn(principal, definition.name)) return undefined;
+    return { field: owner, op: 'eq', value: principal.id };
   }
 
   mayRead(definition: EntityDefinition, principal: Principal | undefined, permissions: HeldPermissions, record: StoredRecord): boolean {

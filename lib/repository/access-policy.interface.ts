@@ -1,3 +1,4 @@
+import type { QueryClause } from '../query/find-query.interface.js';
 import type { EntityAction } from '../common/entity-action.constants.js';
 import type { Principal } from '../common/principal.interface.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
@@ -36,6 +37,12 @@ export interface AccessPolicy {
   issued(decision: AccessDecision): boolean;
   /** Whether a record belongs in a list answered under a decision that is not entity-wide. */
   canRead(definition: EntityDefinition, decision: AccessDecision, record: StoredRecord): boolean;
+  /**
+   * The owner-rule condition every record a decision that is not entity-wide reads meets, when
+   * it reads only its principal's own (no grant in the entity): a list narrows to it, so an
+   * index on the owner field answers it rather than a walk over every record.
+   */
+  ownCondition(definition: EntityDefinition, decision: AccessDecision): QueryClause | undefined;
   /** Whether a principal, holding `permissions`, may read one record: through the entity's read rule, the owner rule or a grant. */
   mayRead(definition: EntityDefinition, principal: Principal | undefined, permissions: HeldPermissions, record: StoredRecord): boolean;
   /** Whether a decision allows its action on one record (entity-wide, or through the owner rule or a grant). */

@@ -68,6 +68,9 @@ export async function findRecords(
   const narrowing = through.length > 0 ? narrowByReferences(storage, access, definition, options, through) : undefined;
   if (narrowing?.none) return { items: [], nextCursor: null };
   if (narrowing) normalized = { ...normalized, clauses: [...normalized.clauses, ...narrowing.clauses] };
+  // A caller that reads only its own records: an index on the owner field answers its list.
+  const ownerClause = decision && !decision.entityWide ? access!.ownCondition(definition, decision) : undefined;
+  if (ownerClause) normalized = { ...normalized, clauses: [...normalized.clauses, ownerClause] };
   const { tables, definition: plannedDefinition } = recordsFor(storage.tablesOf(definition), normalized.deleted);
   const plan = planQuery(plannedDefinition, normalized.clauses, normalized.sort);
   planned(plan);
