@@ -5,6 +5,7 @@ import type { EntityEvent, StoredRecord } from '../storage/entity-event.interfac
 import { PastStateGoneException } from '../storage/past-state-gone.exception.js';
 import type { AccessDecision, AccessPolicy } from './access-policy.interface.js';
 import type { EntityChange } from './entity-change.interface.js';
+import { ChangeStates } from './change-states.util.js';
 import { decisionOf, unreadableUnder } from './principal-access.util.js';
 import { latestStateOf, pastOf } from './record-past.util.js';
 import { toDeclaredRecord, toRecordView } from './record-view.util.js';
@@ -14,6 +15,9 @@ import type { SubscribeOptions } from './subscribe-options.interface.js';
 /** Log events a subscriber reads at a time. */
 const CHANGE_BATCH = 500;
 
+/** How long a subscriber catching up reads before it lets the event loop answer others. */
+const TURN_MS = 10;
+
 /** What a subscription reads from and how it shapes what it delivers. */
 interface ChangeSource {
   storage: EntityStorage;
@@ -21,6 +25,7 @@ interface ChangeSource {
   definition: EntityDefinition;
   decision: AccessDecision | undefined;
   shape: (record: StoredRecord) => Record<string, unknown>;
+  states: ChangeStates;
 }
 
 /** `EntityRepository.subscribe`'s work: fails at once on a closed store or bad options, then delivers lazily. */
@@ -49,7 +54,7 @@ export function subscribeChanges(
   }
   const shape = (record: StoredRecord) =>
     'principal' in options ? toRecordView(definition, record, unreadableUnder(access, definition, decision)) : toDeclaredRecord(definition, record);
-  return changesAfter({ storage, access, definition, decision, shape }, after, options.signal);
+  return changesAfter({ storage, access, definition, decision, shape, states: new ChangeStates() }, after, options.signal);
 }
 
 async function* changesAfter(source: ChangeSource, after: number, signal?: AbortSignal): AsyncGenerator<EntityChange> {
@@ -76,7 +81,14 @@ async function* changesAfter(source: ChangeSource, after: number, signal?: Abort
       // Trimmed while this subscriber was behind: what it missed cannot be told.
       if (events[0] && events[0].seq !== cursor + 1) throw new PastStateGoneException(definition.name, `changes after seq ${cursor}`);
       if (events.length === CHANGE_BATCH) grew = true;
+      let turn = performance.now();
       for (const event of events) {
+        // A subscriber far behind must not hold the process: other requests get their turns.
+        if (performance.now() - turn > TURN_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (signal?.aborted || storage.subscriptions.ended) return;
+          turn = performance.now();
+        }
         cursor = event.seq;
         if (event.entity !== definition.name) continue;
         const change = changeOf(source, event);
@@ -92,14 +104,16 @@ async function* changesAfter(source: ChangeSource, after: number, signal?: Abort
 }
 
 /** An event as a subscriber sees it, or none when its principal may not read the record at that version. */
-function changeOf({ storage, access, definition, decision, shape }: ChangeSource, event: EntityEvent): EntityChange | undefined {
-  let state: StoredRecord | undefined;
-  try {
-    // For a delete or a purge, the state it removed; otherwise the one it made.
-    state = pastOf(storage, access, definition, event.id, { version: event.version }, undefined);
-  } catch (error) {
-    if (!(error instanceof PastStateGoneException)) throw error;
-  }
+function changeOf({ storage, access, definition, decision, shape, states }: ChangeSource, event: EntityEvent): EntityChange | undefined {
+  // For a delete or a purge, the state it removed; otherwise the one it made.
+  const state = states.stateOf(event, () => {
+    try {
+      return pastOf(storage, access, definition, event.id, { version: event.version }, undefined);
+    } catch (error) {
+      if (!(error instanceof PastStateGoneException)) throw error;
+      return undefined;
+    }
+  });
   if (decision && !decision.entityWide) {
     // Whom a record is for does not change with its versions (its owner is kept, grants name its
     // id), so when the log no longer holds this state, the record as it is now decides.

@@ -49,8 +49,7 @@ export function pastOf(
   if (deleted && ('version' in point ? deleted.version === point.version : deleted.updatedAt <= point.asOf)) {
     return 'asOf' in point && point.asOf >= deleted.deletedAt ? undefined : withoutDeletedAt(deleted);
   }
-  const events = [...storage.log.recordEvents(definition.name, id)];
-  const past = pastRecord(events, point, (current ?? deleted)?.createdAt);
+  const past = pastRecord(storage.log.recordEvents(definition.name, id), point, (current ?? deleted)?.createdAt);
   if (past.kind === 'gone') {
     throw new PastStateGoneException(definition.name, `${JSON.stringify(id)} ${'version' in point ? `at version ${point.version}` : `as of ${point.asOf}`}`);
   }

@@ -18,17 +18,21 @@ export type PastRecord = { kind: 'found'; record: StoredRecord } | { kind: 'abse
  * changes, and which that event does not carry) comes from the record as it is now: given
  * exactly when the record exists, live or soft-deleted.
  */
-export function pastRecord(events: readonly EntityEvent[], point: PastPoint, createdAt?: string): PastRecord {
+export function pastRecord(events: Iterable<EntityEvent>, point: PastPoint, createdAt?: string): PastRecord {
   // Before its creation a record did not exist, whatever the log still holds.
   if ('asOf' in point && createdAt !== undefined && point.asOf < createdAt) return { kind: 'absent' };
-  const whole = events[0]?.type === 'created';
   /** Whether the last event at or before `point.asOf` removed the record: then it did not exist at that time. */
   let removed = false;
   let state: StoredRecord | undefined;
   /** The state a soft delete left, which a restore brings back. */
   let deleted: StoredRecord | undefined;
   let known = false;
+  /** Read as the fold goes, which stops at the point: a version near the start reads few events. */
+  let first: EntityEvent | undefined;
+  let firstReplaced: number | undefined;
   for (const event of events) {
+    first ??= event;
+    if (event.type === 'replaced') firstReplaced ??= event.version;
     if ('asOf' in point && event.at > point.asOf) break;
     removed = event.type === 'deleted' || event.type === 'purged';
     const starts = !known && (event.type === 'created' || (event.type === 'replaced' && createdAt !== undefined));
@@ -43,8 +47,9 @@ export function pastRecord(events: readonly EntityEvent[], point: PastPoint, cre
   if ('asOf' in point && state) return { kind: 'found', record: state };
   // Without the record's first event, a state before the first whole one cannot be told. A record
   // gone from the store with none of its events left cannot be told from one that never was.
-  if (whole || (events.length === 0 && createdAt === undefined)) return { kind: 'absent' };
+  if (first?.type === 'created' || (first === undefined && createdAt === undefined)) return { kind: 'absent' };
   if ('asOf' in point) return known || removed ? { kind: 'absent' } : { kind: 'gone' };
-  const firstKnown = createdAt === undefined ? undefined : events.find((event) => event.type === 'replaced')?.version;
+  // A fold stopped past the point had read the replace it knew the record from.
+  const firstKnown = createdAt === undefined ? undefined : firstReplaced;
   return firstKnown !== undefined && point.version >= firstKnown ? { kind: 'absent' } : { kind: 'gone' };
 }
