@@ -18,7 +18,10 @@ import { checkRequestBody, DEFAULT_MAX_BODY_BYTES } from './request-body.util.js
 import { minSeqOf, requestIdOf, requestMetaOf, type HttpRequest } from './request-meta.util.js';
 import { routeOf, timeResponse } from './response-timing.util.js';
 
-/** The longest route a denial's audit entry stores as requested: a record id and a grant subject with room to spare. */
+/**
+ * The longest route a denial's audit entry stores as requested: a record id (128) and a grant
+ * subject (200) under any prefix fit; a longer path comes from no route's real use.
+ */
 const MAX_DENIED_ROUTE = 1024;
 
 /** What every route of one entity's controller shares. */

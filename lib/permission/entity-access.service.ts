@@ -140,6 +140,7 @@ export class EntityAccess implements AccessPolicy {
     return decision.entityWide || this.allows(definition, decision, record, 'read');
   }
 
+  /** Without a grant in the entity, the owner rule is the only way to its records: a list needs look no further than the owner field's value. */
   ownCondition(definition: EntityDefinition, decision: AccessDecision): QueryClause | undefined {
     const owner = definition.permissions?.owner;
     const principal = signedIn(decision.principal);

@@ -32,7 +32,7 @@ function ruleOf(name: string, rules: Readonly<EntityPermissionRules>, action: En
 }
 
 /**
- * Whether an owner or a read grant opens an action's record-level way: `read`, `update` and
+ * Whether the owner rule or a grant opens an action on one record: `read`, `update` and
  * `delete` always; `history` only while it follows `read`'s rule, since an entity that gives
  * history a rule of its own keeps past values from those who may only read the present.
  */

@@ -24,7 +24,8 @@ export class ChangeStates {
   stateOf(event: EntityEvent, fold: () => StoredRecord | undefined): StoredRecord | undefined {
     const removes = event.type === 'deleted' || event.type === 'purged';
     const kept = this.kept.get(event.id);
-    const before = kept && (event.type === 'restored' ? kept.deleted : kept.state);
+    // A purge removes a live record or a soft-deleted one, whichever the record was.
+    const before = kept && (event.type === 'restored' ? kept.deleted : event.type === 'purged' ? (kept.state ?? kept.deleted) : kept.state);
     let state: StoredRecord | undefined;
     if (before || (kept && event.type === 'created')) state = removes ? before : nextState(before, event);
     else state = fold();

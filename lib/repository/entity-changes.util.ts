@@ -1,5 +1,6 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
+import { AccessDeniedException } from './access-denied.exception.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import type { EntityEvent, StoredRecord } from '../storage/entity-event.interface.js';
 import { PastStateGoneException } from '../storage/past-state-gone.exception.js';
@@ -26,6 +27,8 @@ interface ChangeSource {
   decision: AccessDecision | undefined;
   shape: (record: StoredRecord) => Record<string, unknown>;
   states: ChangeStates;
+  /** The last seq whose changes come without `record`: past versions, for a caller the history rule refuses; 0 for none. */
+  pastUntil: number;
 }
 
 /** `EntityRepository.subscribe`'s work: fails at once on a closed store or bad options, then delivers lazily. */
@@ -54,7 +57,19 @@ export function subscribeChanges(
   }
   const shape = (record: StoredRecord) =>
     'principal' in options ? toRecordView(definition, record, unreadableUnder(access, definition, decision)) : toDeclaredRecord(definition, record);
-  return changesAfter({ storage, access, definition, decision, shape, states: new ChangeStates() }, after, options.signal);
+  // A resume replays versions since replaced: past values, which the history rule keeps to those it allows.
+  const pastUntil = after < log.lastSeq() && !mayReadPast(access, definition, options) ? log.lastSeq() : 0;
+  return changesAfter({ storage, access, definition, decision, shape, states: new ChangeStates(), pastUntil }, after, options.signal);
+}
+
+function mayReadPast(access: AccessPolicy | undefined, definition: EntityDefinition, options: SubscribeOptions): boolean {
+  try {
+    decisionOf(access, definition, options, 'history');
+    return true;
+  } catch (error) {
+    if (error instanceof AccessDeniedException) return false;
+    throw error;
+  }
 }
 
 async function* changesAfter(source: ChangeSource, after: number, signal?: AbortSignal): AsyncGenerator<EntityChange> {
@@ -104,7 +119,7 @@ async function* changesAfter(source: ChangeSource, after: number, signal?: Abort
 }
 
 /** An event as a subscriber sees it, or none when its principal may not read the record at that version. */
-function changeOf({ storage, access, definition, decision, shape, states }: ChangeSource, event: EntityEvent): EntityChange | undefined {
+function changeOf({ storage, access, definition, decision, shape, states, pastUntil }: ChangeSource, event: EntityEvent): EntityChange | undefined {
   // For a delete or a purge, the state it removed; otherwise the one it made.
   const state = states.stateOf(event, () => {
     try {
@@ -129,6 +144,6 @@ function changeOf({ storage, access, definition, decision, shape, states }: Chan
     version: event.version,
     at: event.at,
     ...(event.soft && { soft: true }),
-    ...(!removes && state && { record: shape(state) }),
+    ...(!removes && state && event.seq > pastUntil && { record: shape(state) }),
   };
 }

@@ -93,6 +93,8 @@ export async function findRecords(
 /** `EntityRepository.explain`: how `find(query)` would read the store, conditions through references left out. */
 export function explainFind(storage: EntityStorage, definition: EntityDefinition, query: FindQuery): string {
   const normalized = normalizeQuery(definition, splitReferenceConditions(definition, query, false).own);
+  if (normalized.clauses.some((clause) => clause.op === 'in' && (clause.value as unknown[]).length === 0))
+    return 'nothing to read: an empty in list matches no record';
   const { definition: planned } = recordsFor(storage.tablesOf(definition), normalized.deleted);
   return explainPlan(planQuery(planned, normalized.clauses, normalized.sort));
 }

@@ -4,9 +4,10 @@ import { setMaxListeners } from 'node:events';
 const POLL_MS = 25;
 
 /**
- * Tells watchers when the event log may have grown, until the app shuts down (`end`). Other processes append to the same log,
- * and LMDB has no cross-process notification, so the last seq is polled, once for every
- * watcher, and only while there is one; the timer never keeps the process alive.
+ * Tells watchers when the event log may have grown, until the app shuts down (`end`).
+ * Other processes append to the same log, and LMDB has no cross-process notification, so the
+ * last seq is polled, once for every watcher, and only while there is one; the timer never
+ * keeps the process alive.
  */
 export class LogWatcher {
   private readonly watchers = new Set<() => void>();

@@ -1,5 +1,15 @@
 import request from 'supertest';
-import { AccessDeniedException, AclService, Entity, Field, getRepositoryToken, Historize, Permission, type EntityRepository } from '../../../lib/index.js';
+import {
+  AccessDeniedException,
+  AclService,
+  Entity,
+  Field,
+  getRepositoryToken,
+  Historize,
+  Permission,
+  type EntityChange,
+  type EntityRepository,
+} from '../../../lib/index.js';
 import { createTestApp, PLATFORMS, type TestApp } from '../../support/test-app.util.js';
 
 /**
@@ -72,6 +82,34 @@ describe.each(PLATFORMS)('a history rule of its own on %s', (platform) => {
     for (const who of ['alice', 'gina']) {
       const history = await request(t.server()).get(`/plain-notes/${id}/history`).set('x-p', as(who)).expect(200);
       expect(history.body.fields.text.map((entry: { value: string }) => entry.value)).toEqual(['v2', 'first draft']);
+    }
+  });
+
+  it('holds for a resumed change feed: past versions come without record, new changes with it', async () => {
+    const notes: EntityRepository<RuledNote> = t.app.get(getRepositoryToken(RuledNote));
+    const lastSeq = async () => (await notes.events({ afterSeq: 0, limit: 1_000_000 })).at(-1)?.seq ?? 0;
+    for (const [who, permissions, past] of [
+      ['alice', [], [null, null]],
+      ['rita', ['notes:read'], [null, null]],
+      ['hugo', ['notes:read', 'notes:history'], ['first draft', 'v2']],
+    ] as const) {
+      const start = await lastSeq();
+      const id = await editedNote('ruled-notes');
+      const abort = new AbortController();
+      const got: EntityChange<object>[] = [];
+      const reading = (async () => {
+        for await (const change of notes.subscribe({ afterSeq: start, signal: abort.signal, principal: { id: who, permissions: [...permissions] } })) {
+          got.push(change);
+          if (got.length === 3) abort.abort();
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await notes.update(id, { text: `live for ${who}` });
+      await reading;
+      expect({ who, texts: got.map((change) => (change.record as { text?: string } | undefined)?.text ?? null) }).toEqual({
+        who,
+        texts: [...past, `live for ${who}`],
+      });
     }
   });
 

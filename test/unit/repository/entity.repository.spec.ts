@@ -696,6 +696,13 @@ describe('EntityRepository', () => {
       expect((await permits.find({ where: { county: { lte: `${'a'.repeat(824)}c` } } })).items).toEqual([created]);
     });
 
+    it('answers an empty in list with no record, and explains that it reads nothing', async () => {
+      await permits.create({ number: 'P-1', county: '' } as Permit);
+      expect((await permits.find({ where: { county: { in: [] } } })).items).toEqual([]);
+      expect((await permits.find({ where: { number: { in: [] }, county: '' } })).items).toEqual([]);
+      expect(permits.explain({ where: { county: { in: [] } } })).toBe('nothing to read: an empty in list matches no record');
+    });
+
     it("reads a first page for cursor: null, a last page's nextCursor", async () => {
       await seed();
       const last = await permits.find({ limit: 1000 });
