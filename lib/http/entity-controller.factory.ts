@@ -24,7 +24,8 @@ import { RecordNotFoundException } from '../storage/record-not-found.exception.j
 import { createBodyValidator, validateBatch } from './entity-body.util.js';
 import { classStem, followStems } from './class-stem.util.js';
 import type { EntityDtos } from './entity-dto.factory.js';
-import { entityRouteDocs, StoreRouteDocs } from './entity-route-docs.decorator.js';
+import { entityRouteDocs } from './entity-route-docs.decorator.js';
+import { StoreRouteDocs } from './store-route-docs.decorator.js';
 import { etagOf, noneMatchHolds, writeConditionsOf } from './if-match.util.js';
 import { includeOf } from './include-query.util.js';
 import { parseListQuery } from './list-query.util.js';

@@ -23,7 +23,8 @@ import { RecordNotFoundException } from '../storage/record-not-found.exception.j
 import { EntitiesTelemetry } from '../telemetry/entities-telemetry.service.js';
 import { classStem, followStems } from './class-stem.util.js';
 import type { EntityDtos } from './entity-dto.factory.js';
-import { IdParam, StoreRouteDocs } from './entity-route-docs.decorator.js';
+import { IdParam } from './entity-route-docs.decorator.js';
+import { StoreRouteDocs } from './store-route-docs.decorator.js';
 import { ListQueryParameters } from './list-query-parameters.decorator.js';
 import { includeOf } from './include-query.util.js';
 import { parseListQuery } from './list-query.util.js';
