@@ -61,6 +61,11 @@ export function normalizeQuery(definition: EntityDefinition, query: FindQuery = 
   return { clauses, sort: { field: sortField, descending }, limit, cursor, deleted };
 }
 
+/** Whether a query's clauses rule out every record: an `in` over an empty list, which no value is in. */
+export function matchesNothing(clauses: readonly QueryClause[]): boolean {
+  return clauses.some((clause) => clause.op === 'in' && (clause.value as unknown[]).length === 0);
+}
+
 function clauseValue(field: string, type: FieldType, op: FilterOperator, value: unknown): unknown {
   if (op === 'in') {
     // An empty list is a set no value is in: it matches no record, as `field[in]=` over HTTP.

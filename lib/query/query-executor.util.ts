@@ -6,7 +6,7 @@ import type { FindResult } from './find-query.interface.js';
 import { mergeRuns } from './index-run-merge.util.js';
 import { walk } from './key-range-walk.util.js';
 import type { QueryPlan } from './query-plan.interface.js';
-import { compareValues, matchesClause, type NormalizedQuery } from './query-clause.util.js';
+import { compareValues, matchesClause, matchesNothing, type NormalizedQuery } from './query-clause.util.js';
 
 /**
  * Runs a planned query in one synchronous pass, so every read sees one snapshot.
@@ -23,7 +23,7 @@ export function runQuery(
   const sortName = `${query.sort.descending ? '-' : ''}${query.sort.field}`;
   const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, sortName, cursorKey);
   // Nothing is in an empty list: no walk over the records needed to find that out.
-  if (query.clauses.some((clause) => clause.op === 'in' && (clause.value as unknown[]).length === 0)) return { items: [], nextCursor: null };
+  if (matchesNothing(query.clauses)) return { items: [], nextCursor: null };
   const componentCount = plan.kind === 'index' ? plan.index.fields.length : 1;
   const sortComponent = (record: StoredRecord): KeyComponent =>
     query.sort.field === 'id' ? MISSING : toKeyComponent(record[query.sort.field as keyof StoredRecord], plan.ordered ? componentCount : 1);

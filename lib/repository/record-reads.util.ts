@@ -4,7 +4,7 @@ import { InvalidQueryException } from '../query/invalid-query.exception.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
 import { recordsFor } from '../query/deleted-records.util.js';
 import type { FindQuery, FindResult } from '../query/find-query.interface.js';
-import { normalizeQuery } from '../query/query-clause.util.js';
+import { matchesNothing, normalizeQuery } from '../query/query-clause.util.js';
 import { runQuery } from '../query/query-executor.util.js';
 import type { QueryPlan } from '../query/query-plan.interface.js';
 import { explainPlan, planQuery } from '../query/query-planner.util.js';
@@ -69,7 +69,7 @@ export async function findRecords(
   if (narrowing?.none) return { items: [], nextCursor: null };
   if (narrowing) normalized = { ...normalized, clauses: [...normalized.clauses, ...narrowing.clauses] };
   // A caller that reads only its own records: an index on the owner field answers its list.
-  const ownerClause = decision && !decision.entityWide ? access!.ownCondition(definition, decision) : undefined;
+  const ownerClause = decision && access!.ownCondition(definition, decision);
   if (ownerClause) normalized = { ...normalized, clauses: [...normalized.clauses, ownerClause] };
   const { tables, definition: plannedDefinition } = recordsFor(storage.tablesOf(definition), normalized.deleted);
   const plan = planQuery(plannedDefinition, normalized.clauses, normalized.sort);
@@ -93,8 +93,7 @@ export async function findRecords(
 /** `EntityRepository.explain`: how `find(query)` would read the store, conditions through references left out. */
 export function explainFind(storage: EntityStorage, definition: EntityDefinition, query: FindQuery): string {
   const normalized = normalizeQuery(definition, splitReferenceConditions(definition, query, false).own);
-  if (normalized.clauses.some((clause) => clause.op === 'in' && (clause.value as unknown[]).length === 0))
-    return 'nothing to read: an empty in list matches no record';
+  if (matchesNothing(normalized.clauses)) return 'nothing to read: an empty in list matches no record';
   const { definition: planned } = recordsFor(storage.tablesOf(definition), normalized.deleted);
   return explainPlan(planQuery(planned, normalized.clauses, normalized.sort));
 }
