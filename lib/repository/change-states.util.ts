@@ -1,13 +1,15 @@
 import type { EntityEvent, StoredRecord } from '../storage/entity-event.interface.js';
 import { nextState } from '../storage/event-applier.util.js';
 
-/** Records whose state a subscription keeps: past it, the longest unseen one is folded again from the log. */
-const KEPT_RECORDS = 1000;
+/** Records whose state a subscription keeps: past it, a record whose state was let go is folded again from the log. */
+const KEPT_RECORDS = 10_000;
 
 /** A record's state after the last event of it a subscription read, and the state a soft delete took away (which a restore brings back). */
 interface Kept {
   state?: StoredRecord;
   deleted?: StoredRecord;
+  /** Where `ids` holds the record's id. */
+  slot: number;
 }
 
 /**
@@ -19,6 +21,8 @@ interface Kept {
  */
 export class ChangeStates {
   private readonly kept = new Map<string, Kept>();
+  /** The ids `kept` holds, to let a random one go in constant time. */
+  private readonly ids: string[] = [];
 
   /** The state `event` leaves or removes; `fold` reads it from the log when no state is kept (or `undefined`: none can be told). */
   stateOf(event: EntityEvent, fold: () => StoredRecord | undefined): StoredRecord | undefined {
@@ -29,10 +33,40 @@ export class ChangeStates {
     let state: StoredRecord | undefined;
     if (before || (kept && event.type === 'created')) state = removes ? before : nextState(before, event);
     else state = fold();
-    this.kept.delete(event.id);
-    if (state === undefined) return undefined;
-    this.kept.set(event.id, removes ? { deleted: event.type === 'deleted' && event.soft ? state : undefined } : { state });
-    if (this.kept.size > KEPT_RECORDS) this.kept.delete(this.kept.keys().next().value!);
+    if (state === undefined) {
+      this.letGo(event.id);
+      return undefined;
+    }
+    if (removes) this.keep(event.id, undefined, event.type === 'deleted' && event.soft ? state : undefined);
+    else this.keep(event.id, state, undefined);
     return state;
+  }
+
+  /**
+   * A full store lets a random record go rather than the longest unseen: records changed in
+   * turn, more of them than are kept, would otherwise each be let go just before its next
+   * change, and every change would fold its record's past again.
+   */
+  private keep(id: string, state: StoredRecord | undefined, deleted: StoredRecord | undefined): void {
+    const kept = this.kept.get(id);
+    if (kept) {
+      kept.state = state;
+      kept.deleted = deleted;
+      return;
+    }
+    if (this.ids.length >= KEPT_RECORDS) this.letGo(this.ids[Math.floor(Math.random() * this.ids.length)]!);
+    this.kept.set(id, { state, deleted, slot: this.ids.length });
+    this.ids.push(id);
+  }
+
+  private letGo(id: string): void {
+    const kept = this.kept.get(id);
+    if (!kept) return;
+    const last = this.ids.pop()!;
+    if (last !== id) {
+      this.ids[kept.slot] = last;
+      this.kept.get(last)!.slot = kept.slot;
+    }
+    this.kept.delete(id);
   }
 }

@@ -27,8 +27,12 @@ interface ChangeSource {
   decision: AccessDecision | undefined;
   shape: (record: StoredRecord) => Record<string, unknown>;
   states: ChangeStates;
-  /** The last seq whose changes come without `record`: past versions, for a caller the history rule refuses; 0 for none. */
+  /** The last seq of the changes made before the subscription: past versions, which `mayShowPast` may keep `record` from; 0 for none. */
   pastUntil: number;
+  /** Whether a past version of the record with this id comes with `record`, as `findAt` would answer it. */
+  mayShowPast: (id: string) => boolean;
+  /** Aborted once the app shuts down, or the store closes, after the subscription was made: it stays ended when the store opens again. */
+  ending: AbortSignal;
 }
 
 /** `EntityRepository.subscribe`'s work: fails at once on a closed store or bad options, then delivers lazily. */
@@ -58,24 +62,51 @@ export function subscribeChanges(
   const shape = (record: StoredRecord) =>
     'principal' in options ? toRecordView(definition, record, unreadableUnder(access, definition, decision)) : toDeclaredRecord(definition, record);
   // A resume replays versions since replaced: past values, which the history rule keeps to those it allows.
-  const pastUntil = after < log.lastSeq() && !mayReadPast(access, definition, options) ? log.lastSeq() : 0;
-  return changesAfter({ storage, access, definition, decision, shape, states: new ChangeStates(), pastUntil }, after, options.signal);
+  const mayShowPast = after < log.lastSeq() ? pastRuleOf(storage, access, definition, options) : undefined;
+  const source: ChangeSource = {
+    storage,
+    access,
+    definition,
+    decision,
+    shape,
+    states: new ChangeStates(),
+    pastUntil: mayShowPast ? log.lastSeq() : 0,
+    mayShowPast: mayShowPast ?? (() => true),
+    ending: storage.subscriptions.endSignal,
+  };
+  return changesAfter(source, after, options.signal);
 }
 
-function mayReadPast(access: AccessPolicy | undefined, definition: EntityDefinition, options: SubscribeOptions): boolean {
+/**
+ * Which past versions a caller gets with `record`, as `findAt` answers them: none when the
+ * history rule refuses it; for an owner or grantee, those of records that still exist and
+ * that it may read now; `undefined` when every past version comes with `record`.
+ */
+function pastRuleOf(
+  storage: EntityStorage,
+  access: AccessPolicy | undefined,
+  definition: EntityDefinition,
+  options: SubscribeOptions,
+): ((id: string) => boolean) | undefined {
+  let history: AccessDecision | undefined;
   try {
-    decisionOf(access, definition, options, 'history');
-    return true;
+    history = decisionOf(access, definition, options, 'history');
   } catch (error) {
-    if (error instanceof AccessDeniedException) return false;
+    if (error instanceof AccessDeniedException) return () => false;
     throw error;
   }
+  if (!history || history.entityWide) return undefined;
+  const records = storage.tablesOf(definition).records;
+  return (id) => {
+    const live = records.get(id);
+    return live !== undefined && access!.canRead(definition, history, live);
+  };
 }
 
 async function* changesAfter(source: ChangeSource, after: number, signal?: AbortSignal): AsyncGenerator<EntityChange> {
-  const { storage, definition } = source;
+  const { storage, definition, ending } = source;
   // Subscriptions end with the app (see `EntityStorage.subscriptions`), also one never iterated before.
-  if (storage.subscriptions.ended) return;
+  if (ending.aborted) return;
   let cursor = after;
   let grew = true;
   let wake: (() => void) | undefined;
@@ -86,9 +117,9 @@ async function* changesAfter(source: ChangeSource, after: number, signal?: Abort
   const unwatch = storage.subscriptions.watch(nudge);
   signal?.addEventListener('abort', nudge);
   try {
-    while (!signal?.aborted && !storage.subscriptions.ended) {
+    while (!signal?.aborted && !ending.aborted) {
       if (!grew) await new Promise<void>((resolve) => (wake = resolve));
-      if (signal?.aborted || storage.subscriptions.ended) return;
+      if (signal?.aborted || ending.aborted) return;
       grew = false;
       checkRepositoryOpen(storage, definition);
       storage.renewSnapshot();
@@ -101,7 +132,7 @@ async function* changesAfter(source: ChangeSource, after: number, signal?: Abort
         // A subscriber far behind must not hold the process: other requests get their turns.
         if (performance.now() - turn > TURN_MS) {
           await new Promise((resolve) => setImmediate(resolve));
-          if (signal?.aborted || storage.subscriptions.ended) return;
+          if (signal?.aborted || ending.aborted) return;
           turn = performance.now();
         }
         cursor = event.seq;
@@ -109,7 +140,7 @@ async function* changesAfter(source: ChangeSource, after: number, signal?: Abort
         const change = changeOf(source, event);
         if (change) yield change;
         // The rest of a batch read before the app closed is not read from the closed store.
-        if (signal?.aborted || storage.subscriptions.ended) return;
+        if (signal?.aborted || ending.aborted) return;
       }
     }
   } finally {
@@ -119,7 +150,10 @@ async function* changesAfter(source: ChangeSource, after: number, signal?: Abort
 }
 
 /** An event as a subscriber sees it, or none when its principal may not read the record at that version. */
-function changeOf({ storage, access, definition, decision, shape, states, pastUntil }: ChangeSource, event: EntityEvent): EntityChange | undefined {
+function changeOf(
+  { storage, access, definition, decision, shape, states, pastUntil, mayShowPast }: ChangeSource,
+  event: EntityEvent,
+): EntityChange | undefined {
   // For a delete or a purge, the state it removed; otherwise the one it made.
   const state = states.stateOf(event, () => {
     try {
@@ -144,6 +178,6 @@ function changeOf({ storage, access, definition, decision, shape, states, pastUn
     version: event.version,
     at: event.at,
     ...(event.soft && { soft: true }),
-    ...(!removes && state && event.seq > pastUntil && { record: shape(state) }),
+    ...(!removes && state && (event.seq > pastUntil || mayShowPast(event.id)) && { record: shape(state) }),
   };
 }

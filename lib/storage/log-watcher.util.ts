@@ -24,7 +24,7 @@ export class LogWatcher {
     return ending;
   }
 
-  /** Lets a store opened again take subscriptions: those the last close ended stay ended. */
+  /** Lets a store opened again take subscriptions: those the last close ended stay ended (each holds the `endSignal` of its day). */
   renew(): void {
     if (this.ended) this.ending = LogWatcher.ending();
   }
@@ -62,7 +62,10 @@ export class LogWatcher {
   end(): void {
     this.ending.abort();
     this.stop();
-    for (const watcher of [...this.watchers]) watcher();
+    const ended = [...this.watchers];
+    // A subscriber paused at a `yield` and never resumed would stay listed, and be polled for, after a reopen.
+    this.watchers.clear();
+    for (const watcher of ended) watcher();
   }
 
   private poll(): void {

@@ -1,4 +1,6 @@
+import { jest } from '@jest/globals';
 import { Entity, EntityRepository, Field, getRepositoryToken, type EntityChange } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { createTestApp, type TestApp } from '../../support/test-app.util.js';
 
 @Entity({ name: 'hot-counters', softDelete: true })
@@ -23,6 +25,37 @@ describe('a subscriber catching up over many versions', () => {
     counters = t.app.get(getRepositoryToken(Counter));
   });
   afterAll(() => t.close());
+
+  /** Records changed in turn, `versions` times each; resolves to the seq before the first. */
+  async function changedInTurn(records: number, versions: number): Promise<number> {
+    const start = (await counters.events({ afterSeq: 0, limit: 10_000_000 })).at(-1)?.seq ?? 0;
+    const ids: string[] = [];
+    for (let k = 0; k < records; k += 500) {
+      const batch = Array.from({ length: Math.min(500, records - k) }, () => ({ name: 'turn', n: 0 }));
+      ids.push(...(await counters.createMany(batch)).map((record) => record.id));
+    }
+    for (let n = 1; n < versions; n++) {
+      for (let k = 0; k < records; k += 500) {
+        await counters.transaction((tx) => {
+          for (const id of ids.slice(k, k + 500)) tx.update(Counter, id, { n });
+        });
+      }
+    }
+    return start;
+  }
+
+  /** How many times a catch-up of `count` changes after `afterSeq` folds a record's past from the log. */
+  async function foldsOfCatchUp(afterSeq: number, count: number): Promise<number> {
+    const log = t.app.get(EntityStorage).log;
+    const recordEvents = jest.spyOn(log, 'recordEvents');
+    try {
+      const changes = await collect(afterSeq, count);
+      expect(changes).toHaveLength(count);
+      return recordEvents.mock.calls.length;
+    } finally {
+      recordEvents.mockRestore();
+    }
+  }
 
   async function collect(afterSeq: number, count: number): Promise<EntityChange<object>[]> {
     const abort = new AbortController();
@@ -66,4 +99,16 @@ describe('a subscriber catching up over many versions', () => {
       }
     }
   }, 60_000);
+
+  it('folds each record once when more records than a thousand change in turn', async () => {
+    const start = await changedInTurn(1_100, 20);
+    expect(await foldsOfCatchUp(start, 1_100 * 20)).toBe(1_100);
+  }, 120_000);
+
+  it('past the records it keeps, folds only some of their changes again', async () => {
+    // 12,000 records changed in turn, more than a subscription keeps: letting go of the
+    // longest unseen would fold each of the 48,000 changes.
+    const start = await changedInTurn(12_000, 4);
+    expect(await foldsOfCatchUp(start, 48_000)).toBeLessThan(0.6 * 48_000);
+  }, 180_000);
 });

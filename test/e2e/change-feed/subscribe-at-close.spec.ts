@@ -1,4 +1,5 @@
 import { Entity, EntityRepository, Field, getRepositoryToken } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { createTestApp } from '../../support/test-app.util.js';
 
 @Entity('feed-notes')
@@ -28,5 +29,24 @@ describe('subscribe() at app close', () => {
     const changes = notes.subscribe();
     await t.close();
     await expect(changes.next()).resolves.toEqual({ done: true, value: undefined });
+  });
+
+  it('a subscription the close ended stays ended once the store opens again', async () => {
+    const t = await createTestApp({ entities: [Note] });
+    const notes: EntityRepository<Note> = t.app.get(getRepositoryToken(Note));
+    const storage = t.app.get(EntityStorage);
+    const changes = notes.subscribe({ afterSeq: 0 });
+    await notes.create({ title: 'one' });
+    await notes.create({ title: 'two' });
+    // Paused at its yield while the store closes and opens again.
+    expect((await changes.next()).done).toBe(false);
+    await storage.close();
+    await storage.open();
+    try {
+      await notes.create({ title: 'three' });
+      await expect(changes.next()).resolves.toEqual({ done: true, value: undefined });
+    } finally {
+      await t.close();
+    }
   });
 });
