@@ -62,8 +62,8 @@ export class EntitiesCoreModule extends EntitiesCoreModuleBase implements OnModu
   }
 
   async onModuleInit(): Promise<void> {
-    // An init run again after a failed one (`abortOnError: false`) finds the metrics taken out below.
-    this.telemetry.reopen();
+    // Registered here rather than when Nest builds the provider: a failed build runs no hook to take them out.
+    this.telemetry.open();
     try {
       await this.storage.open();
     } catch (error) {

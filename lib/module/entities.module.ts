@@ -45,21 +45,48 @@ export class EntitiesModule {
    * before any `onModuleInit`.
    */
   static forFeature(entities: readonly Type<object>[]): DynamicModule {
-    const definitions = entities.map((entity) => createEntityDefinition(entity));
+    const definitions = entities.map(definitionOf);
     return {
       module: EntitiesModule,
-      controllers: definitions.flatMap((definition) => {
-        const dtos = createEntityDtos(definition);
-        return [
-          createEntityController(definition, dtos),
-          ...(definition.permissions ? [createGrantsController(definition)] : []),
-          ...nestedRoutesOf(definition).map(({ reference, target }) => createReferringListController(definition, reference, target, dtos)),
-        ];
-      }),
+      controllers: entities.flatMap(controllersOf),
       providers: createRepositoryProviders(definitions),
       exports: entities.map((entity) => getRepositoryToken(entity)),
     };
   }
+}
+
+/**
+ * What `forFeature` builds of an entity class, built once per class: class-validator keeps every
+ * DTO class it is shown for as long as the process runs, and a process may make many apps of the
+ * same classes (tests, hot reload). A class's decorators do not change once it is declared.
+ */
+const built = new WeakMap<Type<object>, { definition: EntityDefinition; controllers?: Type<unknown>[] }>();
+
+function partsOf(entity: Type<object>): { definition: EntityDefinition; controllers?: Type<unknown>[] } {
+  let parts = built.get(entity);
+  if (!parts) {
+    parts = { definition: createEntityDefinition(entity) };
+    built.set(entity, parts);
+  }
+  return parts;
+}
+
+function definitionOf(entity: Type<object>): EntityDefinition {
+  return partsOf(entity).definition;
+}
+
+function controllersOf(entity: Type<object>): Type<unknown>[] {
+  const parts = partsOf(entity);
+  if (!parts.controllers) {
+    const { definition } = parts;
+    const dtos = createEntityDtos(definition);
+    parts.controllers = [
+      createEntityController(definition, dtos),
+      ...(definition.permissions ? [createGrantsController(definition)] : []),
+      ...nestedRoutesOf(definition).map(({ reference, target }) => createReferringListController(definition, reference, target, dtos)),
+    ];
+  }
+  return parts.controllers;
 }
 
 /**
@@ -77,6 +104,6 @@ function nestedRoutesOf(definition: EntityDefinition): Array<{ reference: Refere
     [...byTarget.entries()]
       // A target that is no entity class here fails start-up when the store opens, naming the field.
       .filter(([target, references]) => typeof target === 'function' && entityReflector.get(target as Type<object>) !== undefined && references.length === 1)
-      .map(([target, [reference]]) => ({ reference: reference!, target: createEntityDefinition(target as Type<object>) }))
+      .map(([target, [reference]]) => ({ reference: reference!, target: definitionOf(target as Type<object>) }))
   );
 }

@@ -61,7 +61,7 @@ export class StoreReplicator implements WriteSequencer {
   private pumping = false;
   private applied = 0;
   private readonly waiters = new Set<SeqWaiter>();
-  /** Why this instance stopped following the stream; it never resumes without a restart. */
+  /** Why this instance stopped following the stream; it resumes only once the store is opened again. */
   private failure?: StorageFailureException;
   /** Set by `close`: writes are refused from then on. */
   private closing?: StorageFailureException;
@@ -77,6 +77,9 @@ export class StoreReplicator implements WriteSequencer {
   }
 
   async start(store: SequencedStore): Promise<void> {
+    // A store opened again (an init retried after a failed one) follows the stream afresh.
+    this.closing = undefined;
+    this.failure = undefined;
     this.store = store;
     this.log = await JetStreamLog.connect(this.options);
     this.appender = new StreamAppender(this.log, this.origin, this.timeout);

@@ -23,9 +23,10 @@ export type RequestObserver = (status: number, seconds: number) => void;
  */
 export class EntitiesMetrics {
   readonly registry: MetricsRegistry;
-  private readonly names: string[] = [];
-  /** What `close` took out of the registry, for `reopen`. */
-  private readonly detached: Metric[] = [];
+  /** Every metric, made outside any registry: `open` registers them, `close` takes them out. */
+  private readonly owned: Metric[] = [];
+  /** Those of `owned` the registry holds now. */
+  private readonly registered: Metric[] = [];
   private sources?: { storage: EntityStorage; cache: EntityCache };
   private readonly requests: Counter<string>;
   private readonly requestDuration: Histogram<string>;
@@ -34,7 +35,7 @@ export class EntitiesMetrics {
   private readonly transactionFailures: Counter<string>;
   private readonly slowQueries: Counter<string>;
 
-  /** Loads prom-client, which is an optional peer dependency, and registers the metrics. */
+  /** Loads prom-client, which is an optional peer dependency, and makes the metrics; `open` registers them. */
   static async load(options: EntitiesMetricsOptions): Promise<EntitiesMetrics> {
     const loaded = await importOptional<PromClient & { default?: PromClient }>('prom-client');
     if (!loaded) throw missingDependency('prom-client', 'EntitiesModule.forRoot({ metrics: { enabled: true } })');
@@ -49,8 +50,10 @@ export class EntitiesMetrics {
     const prefix = options.prefix ?? DEFAULT_METRICS_PREFIX;
     const buckets = [...(options.buckets ?? DEFAULT_LATENCY_BUCKETS)];
     const route = ['entity', 'method', 'route', 'status'];
-    const name = (suffix: string) => this.claim(prefix + suffix);
-    const registers = [this.registry as Registry];
+    const name = (suffix: string) => prefix + suffix;
+    // Registered by `open`, at the app's init: a build of the app's providers that fails later
+    // runs no hook that could take them out again.
+    const registers: Registry[] = [];
 
     this.requests = new client.Counter({
       name: name('http_requests_total'),
@@ -89,6 +92,7 @@ export class EntitiesMetrics {
       labelNames: ['entity'],
       registers,
     });
+    this.owned.push(this.requests, this.requestDuration, this.operationDuration, this.transactionDuration, this.transactionFailures, this.slowQueries);
     this.cacheCounter(name('cache_hits_total'), 'Reads answered by the cache', (counts) => counts.hits);
     this.cacheCounter(name('cache_misses_total'), 'Reads the cache could not answer', (counts) => counts.misses);
     this.cacheCounter(name('cache_invalidations_total'), 'Changes that made cached reads unreachable', (counts) => counts.invalidations);
@@ -154,33 +158,32 @@ export class EntitiesMetrics {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
-  /** Takes the metrics out of the registry, so another app in this process can register them again. */
+  /**
+   * Registers the metrics; throws, registering none, when the registry holds one of their names
+   * already (another `forRoot` of this process on the same registry and prefix).
+   */
+  open(): void {
+    for (const metric of this.owned) {
+      if (this.registered.includes(metric)) continue;
+      const { name } = metric as unknown as { name: string };
+      if (this.registry.getSingleMetric(name)) {
+        this.close();
+        throw new Error(
+          `the metric ${name} is already registered in this registry: give each EntitiesModule.forRoot of one process its own metrics registry or prefix`,
+        );
+      }
+      (this.registry as Registry).registerMetric(metric);
+      this.registered.push(metric);
+    }
+  }
+
+  /** Takes the metrics out of the registry, so another app in this process can register them again; `open` puts them back. */
   close(): void {
-    for (const name of this.names) {
-      const metric = this.registry.getSingleMetric(name);
-      if (metric) this.detached.push(metric as Metric);
-      this.registry.removeSingleMetric(name);
+    for (const metric of this.registered.splice(0)) {
+      const { name } = metric as unknown as { name: string };
+      if (this.registry.getSingleMetric(name) === metric) this.registry.removeSingleMetric(name);
     }
-    this.names.length = 0;
     this.sources = undefined;
-  }
-
-  /** Registers again what `close` took out: the app whose start failed is initialised again. */
-  reopen(): void {
-    const detached = this.detached.splice(0);
-    for (const metric of detached) (this.registry as Registry).registerMetric(metric);
-    this.names.push(...detached.map((metric) => (metric as unknown as { name: string }).name));
-  }
-
-  private claim(name: string): string {
-    if (this.registry.getSingleMetric(name)) {
-      this.close();
-      throw new Error(
-        `the metric ${name} is already registered in this registry: give each EntitiesModule.forRoot of one process its own metrics registry or prefix`,
-      );
-    }
-    this.names.push(name);
-    return name;
   }
 
   /** A counter that follows one of `EntityCache.metrics()`'s per-entity totals, adding what is new at each scrape. */
@@ -190,7 +193,7 @@ export class EntitiesMetrics {
       name,
       help,
       labelNames: ['entity'],
-      registers: [this.registry as Registry],
+      registers: [],
       collect: () => {
         for (const [entity, counts] of Object.entries(this.sources?.cache.metrics() ?? {})) {
           const total = pick(counts);
@@ -200,6 +203,7 @@ export class EntitiesMetrics {
         }
       },
     });
+    this.owned.push(counter);
   }
 
   /** A gauge read from the open store at each scrape (from a fresh snapshot, so other processes' writes count). */
@@ -208,7 +212,7 @@ export class EntitiesMetrics {
       name,
       help,
       labelNames,
-      registers: [this.registry as Registry],
+      registers: [],
       collect: async () => {
         const storage = this.sources?.storage;
         if (!storage?.environment.isOpen) return;
@@ -220,5 +224,6 @@ export class EntitiesMetrics {
         }
       },
     });
+    this.owned.push(gauge);
   }
 }

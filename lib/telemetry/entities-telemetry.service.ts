@@ -129,13 +129,13 @@ export class EntitiesTelemetry implements StorageObserver, OperationObserver {
     }
   }
 
-  close(): void {
-    this.metrics?.close();
+  /** Registers the metrics, at the app's init (again after `close`, for an init run again after a failed one). */
+  open(): void {
+    this.metrics?.open();
   }
 
-  /** Registers the metrics again after `close`, for an app whose init failed and is run again. */
-  reopen(): void {
-    this.metrics?.reopen();
+  close(): void {
+    this.metrics?.close();
   }
 
   /** @internal Whether operations make spans now, which need the request's id across awaits. */
