@@ -13,7 +13,7 @@ import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
 import { auditListingKey, historyStartOf, listedAuditId, RECORD_LISTING_DB } from '../storage/record-listing.util.js';
 import type { CompanionChange } from '../storage/store-change.interface.js';
 import { isRecordId } from '../storage/record-id.util.js';
-import { nextEventId } from '../storage/event-id.util.js';
+import { timedEventId } from '../storage/event-id.util.js';
 import { ULID } from '../storage/ulid.util.js';
 import { ACTOR } from '../storage/write-context.util.js';
 import type { AuditAction, AuditEntry, AuditPage, AuditQuery } from './audit-entry.interface.js';
@@ -98,15 +98,16 @@ export class AuditService {
   /** Records a refused write; durable when the promise resolves. */
   async recordDenied(entry: { entity: string; id: string; actor?: string; request?: RequestMeta }): Promise<void> {
     if (!this.writer) throw new Error('the entity store is not open yet');
+    const { id: auditId, at } = timedEventId();
     const denied: DeniedChange = {
       kind: 'audit.denied',
       entry: {
-        auditId: nextEventId(),
+        auditId,
         entity: entry.entity,
         id: entry.id,
         action: 'denied',
         ...(entry.actor !== undefined && { actor: entry.actor }),
-        at: new Date().toISOString(),
+        at,
         changes: {},
         ...(entry.request && { request: entry.request }),
       },

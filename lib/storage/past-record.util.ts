@@ -33,7 +33,7 @@ export function pastRecord(events: Iterable<EntityEvent>, point: PastPoint, crea
   for (const event of events) {
     first ??= event;
     if (event.type === 'replaced') firstReplaced ??= event.version;
-    if ('asOf' in point && event.at > point.asOf) break;
+    if ('asOf' in point && (importedTimesOf(event)?.updatedAt ?? event.at) > point.asOf) break;
     removed = event.type === 'deleted' || event.type === 'purged';
     const starts = !known && (event.type === 'created' || (event.type === 'replaced' && createdAt !== undefined));
     if (starts) known = true;
@@ -45,6 +45,12 @@ export function pastRecord(events: Iterable<EntityEvent>, point: PastPoint, crea
     if ('version' in point && state !== undefined && state.version > point.version) break;
   }
   if ('asOf' in point && state) return { kind: 'found', record: state };
+  const imported = first && importedTimesOf(first);
+  if (imported && (first!.version > 1 || imported.createdAt < imported.updatedAt)) {
+    // The states an export held before the one imported were never in this log.
+    if ('asOf' in point) return known || removed || point.asOf < imported.createdAt ? { kind: 'absent' } : { kind: 'gone' };
+    return point.version < first!.version ? { kind: 'gone' } : { kind: 'absent' };
+  }
   // Without the record's first event, a state before the first whole one cannot be told. A record
   // gone from the store with none of its events left cannot be told from one that never was.
   if (first?.type === 'created' || (first === undefined && createdAt === undefined)) return { kind: 'absent' };
@@ -52,4 +58,14 @@ export function pastRecord(events: Iterable<EntityEvent>, point: PastPoint, crea
   // A fold stopped past the point had read the replace it knew the record from.
   const firstKnown = createdAt === undefined ? undefined : firstReplaced;
   return firstKnown !== undefined && point.version >= firstKnown ? { kind: 'absent' } : { kind: 'gone' };
+}
+
+/**
+ * The times of a record an import restored (a `created` event carrying them, at the record's
+ * exported version): its state is the one of its `updatedAt`, whatever the event's own time.
+ */
+function importedTimesOf(event: EntityEvent): { createdAt: string; updatedAt: string } | undefined {
+  if (event.type !== 'created' || !event.data) return undefined;
+  const { createdAt, updatedAt } = event.data;
+  return typeof createdAt === 'string' && typeof updatedAt === 'string' ? { createdAt, updatedAt } : undefined;
 }

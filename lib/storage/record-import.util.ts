@@ -20,7 +20,7 @@ export interface ImportedRecord {
 
 /**
  * Checks the id, version, times and `deletedAt` of an exported record, all at once: an
- * `InvalidRecordException` lists every problem. A time left out is now.
+ * `InvalidRecordException` lists every problem. A time left out is the other, or now.
  */
 export function importedRecord(definition: EntityDefinition, record: unknown): ImportedRecord {
   const given = (record ?? {}) as Partial<Record<string, unknown>>;
@@ -34,10 +34,11 @@ export function importedRecord(definition: EntityDefinition, record: unknown): I
   if (!isRecordId(id)) problems.push('id must be 1 to 128 letters, digits, "-" or "_"');
   else if (isRouteName(id)) problems.push(`id ${id} is the name of the change feed's route (GET /${definition.path}/changes), which would answer in its place`);
   if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1)) problems.push('version must be a positive integer');
-  const times = [createdAt, updatedAt].map((time, i) => restoredTime(time, i === 0 ? 'createdAt' : 'updatedAt', problems));
+  const times = restoredTimes(createdAt, updatedAt, problems);
   const deletedTime = deletedAt === undefined ? undefined : isoDateOf(deletedAt);
   if (deletedAt !== undefined && !definition.softDelete) problems.push(`deletedAt: ${definition.name} keeps no deleted records (no softDelete)`);
   else if (deletedAt !== undefined && deletedTime === undefined) problems.push('deletedAt must be an ISO 8601 date');
+  else if (deletedTime !== undefined && times[1] !== '' && deletedTime < times[1]) problems.push('deletedAt must not be before updatedAt');
   if (problems.length > 0) throw new InvalidRecordException(definition.name, problems);
   return {
     id: id as string,
@@ -50,9 +51,20 @@ export function importedRecord(definition: EntityDefinition, record: unknown): I
   };
 }
 
-/** A restored record's `createdAt` or `updatedAt` in stored form; now when absent. */
-function restoredTime(value: unknown, field: string, problems: string[]): string {
-  if (value === undefined) return new Date().toISOString();
+/**
+ * A restored record's `createdAt` and `updatedAt` in stored form. One left out is the other, or
+ * now when both are (never now after a given `createdAt`); one given after the other is refused.
+ */
+function restoredTimes(createdAt: unknown, updatedAt: unknown, problems: string[]): [string, string] {
+  const created = createdAt === undefined ? undefined : storedTime(createdAt, 'createdAt', problems);
+  const updated = updatedAt === undefined ? undefined : storedTime(updatedAt, 'updatedAt', problems);
+  const now = new Date().toISOString();
+  const times: [string, string] = [created ?? updated ?? now, updated ?? (created !== undefined && created > now ? created : now)];
+  if (created && updated && created > updated) problems.push('createdAt must not be after updatedAt');
+  return times;
+}
+
+function storedTime(value: unknown, field: string, problems: string[]): string {
   const stored = isoDateOf(value);
   if (stored !== undefined) return stored;
   problems.push(`${field} must be an ISO 8601 date`);

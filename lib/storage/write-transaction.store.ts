@@ -242,11 +242,11 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     { soft = false, prior, checks = 'all', migration }: CommitOptions = {},
   ): StoredRecord | undefined {
     checkWriteContext(definition.name, context);
-    const event = decidedEvent(definition.name, type, id, version, data, context, { soft, migration });
     const tables = this.tablesOf(definition);
+    const before = tables.records.get(id);
+    const event = decidedEvent(definition.name, type, id, version, data, context, { soft, migration }, lastChangeOf(before ?? tables.deleted?.get(id)));
     // Checked before anything is written: a transaction callback that catches the conflict
     // and carries on must find nothing of this write stored.
-    const before = tables.records.get(id);
     const after = nextState(prior ?? before, event);
     if (after) {
       if (checks !== 'none') checkUnique(tables, after, before);
@@ -259,4 +259,11 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     this.applier.apply(change, { before });
     return after;
   }
+}
+
+/** When a record last changed (ms since the epoch): its soft delete, or its last update; 0 for none. */
+function lastChangeOf(record: StoredRecord | DeletedRecord | undefined): number {
+  if (!record) return 0;
+  const time = Date.parse((record as Partial<DeletedRecord>).deletedAt ?? record.updatedAt);
+  return Number.isNaN(time) ? 0 : time;
 }

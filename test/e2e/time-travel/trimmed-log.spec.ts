@@ -109,14 +109,15 @@ describe("an owner's change feed once the log is trimmed", () => {
     await t.app.get(EntitiesMaintenance).runMaintenance();
     await notes.update(mine.id, { text: 'mine, again' }, { principal: ALICE });
     await notes.update(mine.id, { text: 'mine, last' }, { principal: ALICE });
-    await notes.delete(mine.id, { principal: ALICE });
+    // Kept, not deleted: an owner gets the past versions of its records that still exist, the ones the store can tell.
+    await notes.update(mine.id, { text: 'mine, final' }, { principal: ALICE });
     const abort = new AbortController();
     const changes = await collect(notes.subscribe({ principal: ALICE, signal: abort.signal, afterSeq: afterSeq + 2 }), abort, (seen) => seen.length === 3);
     expect(changes.map(({ id, type, version, record }) => ({ id, type, version, record: record?.text }))).toEqual([
-      // Version 3 is neither in the log whole nor kept by the store: the record as it is decides, and none is sent.
+      // Versions 3 and 4 are neither in the log whole nor kept by the store: the record as it is decides, and none is sent.
       { id: mine.id, type: 'updated', version: 3, record: undefined },
-      { id: mine.id, type: 'updated', version: 4, record: 'mine, last' },
-      { id: mine.id, type: 'deleted', version: 4, record: undefined },
+      { id: mine.id, type: 'updated', version: 4, record: undefined },
+      { id: mine.id, type: 'updated', version: 5, record: 'mine, final' },
     ]);
   });
 });

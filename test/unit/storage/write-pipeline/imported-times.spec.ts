@@ -1,0 +1,75 @@
+import { Entity, Field, Historize, InvalidRecordException, PastStateGoneException } from '../../../../lib/index.js';
+import { makeTempDir } from '../../../support/temp-dir.util.js';
+import { openStore, type OpenStore } from './store-harness.util.js';
+
+@Entity({ name: 'imported-memos', softDelete: true })
+@Historize('full')
+class Memo {
+  @Field() title!: string;
+}
+
+const HOUR = 60 * 60 * 1000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * README (Import): an imported record keeps its version and times; its past before them was
+ * never in this log (410, or 404 before its createdAt), and a change after it is never dated
+ * before it, even when the times came from a machine whose clock was ahead.
+ */
+describe('a record restored by an import', () => {
+  let dir: ReturnType<typeof makeTempDir>;
+  let store: OpenStore;
+
+  beforeEach(async () => {
+    dir = makeTempDir();
+    store = await openStore(dir.path, [Memo]);
+  });
+  afterEach(async () => {
+    await store.close();
+    dir.remove();
+  });
+
+  const importing = (record: Record<string, unknown>) => store.storage.write((tx) => tx.importRecord(store.storage.definitionOf(Memo), record));
+
+  it('answers its imported version and time, 410 for the past before them, and keeps doing so after a change', async () => {
+    const createdAt = iso(Date.now() - 3 * HOUR);
+    const updatedAt = iso(Date.now() - 2 * HOUR);
+    await importing({ id: 'memo-1', version: 3, title: 'imported', createdAt, updatedAt });
+    const memos = store.repo(Memo);
+    for (const round of ['as imported', 'after a change']) {
+      expect({ round, record: await memos.findAt('memo-1', { asOf: updatedAt }) }).toMatchObject({ round, record: { version: 3, title: 'imported' } });
+      expect(await memos.findAt('memo-1', { version: 3 })).toMatchObject({ title: 'imported' });
+      await expect(memos.findAt('memo-1', { version: 1 })).rejects.toThrow(PastStateGoneException);
+      await expect(memos.findAt('memo-1', { asOf: iso(Date.parse(createdAt) + HOUR / 2) })).rejects.toThrow(PastStateGoneException);
+      expect(await memos.findAt('memo-1', { asOf: iso(Date.parse(createdAt) - 1) })).toBeNull();
+      if (round === 'as imported') await memos.update('memo-1', { title: 'changed' });
+    }
+    expect(await memos.findAt('memo-1', { version: 4 })).toMatchObject({ title: 'changed' });
+  });
+
+  it('dates a change after it when its times are ahead of this clock, without holding later changes there', async () => {
+    const ahead = iso(Date.now() + HOUR);
+    await importing({ id: 'memo-ahead', version: 2, title: 'from a clock ahead', createdAt: ahead, updatedAt: ahead });
+    const memos = store.repo(Memo);
+    const changed = await memos.update('memo-ahead', { title: 'changed here' });
+    expect(changed.updatedAt >= ahead).toBe(true);
+    const deleted = await memos.delete('memo-ahead');
+    expect(deleted).toBeUndefined();
+    const restored = await memos.restore('memo-ahead');
+    expect(restored.updatedAt >= changed.updatedAt).toBe(true);
+    const other = await memos.create({ title: 'made now' });
+    expect(Date.parse(other.createdAt)).toBeLessThan(Date.now() + 60_000);
+  });
+
+  it('takes a time left out from the other, and refuses times out of order', async () => {
+    const updatedAt = '2020-01-01T00:00:00.000Z';
+    expect(await importing({ id: 'only-updated', title: 'x', updatedAt })).toMatchObject({ createdAt: updatedAt, updatedAt });
+    expect(await importing({ id: 'only-created', title: 'x', createdAt: updatedAt })).toMatchObject({ createdAt: updatedAt });
+    await expect(importing({ id: 'backwards', title: 'x', createdAt: '2021-01-01T00:00:00Z', updatedAt })).rejects.toThrow(
+      /createdAt must not be after updatedAt/,
+    );
+    await expect(importing({ id: 'deleted-early', title: 'x', createdAt: updatedAt, updatedAt, deletedAt: '2019-01-01T00:00:00Z' })).rejects.toThrow(
+      InvalidRecordException,
+    );
+  });
+});
