@@ -2,9 +2,14 @@ import type { EntityDefinition } from '../metadata/entity-definition.interface.j
 
 interface Stemmed {
   stem: string;
-  /** Re-name what was named after the stem, once it changes. */
-  readonly renamers: Array<() => void>;
+  /** The generated classes named after the stem, to name again once it changes; held weakly, as apps come and go. */
+  readonly named: Set<WeakRef<Function>>;
 }
+
+/** How each generated class is named after its stems; it lives as long as the class. */
+const renamers = new WeakMap<Function, () => void>();
+/** Forgets a generated class the garbage collector took. */
+const forget = new FinalizationRegistry<{ named: Set<WeakRef<Function>>; ref: WeakRef<Function> }>(({ named, ref }) => named.delete(ref));
 
 /** Per entity class, its stem and what was named after it. */
 const stems = new WeakMap<Function, Stemmed>();
@@ -24,9 +29,15 @@ export function classStem(definition: EntityDefinition): string {
   return stemmedOf(definition).stem;
 }
 
-/** Runs `apply` now and again whenever the stem of one of `definitions` changes: it names something after them. */
-export function followStems(definitions: readonly EntityDefinition[], apply: () => void): void {
-  for (const definition of definitions) stemmedOf(definition).renamers.push(apply);
+/** Runs `apply` now and again whenever the stem of one of `definitions` changes: it names `type` after them. */
+export function followStems(definitions: readonly EntityDefinition[], type: Function, apply: () => void): void {
+  renamers.set(type, apply);
+  for (const definition of definitions) {
+    const { named } = stemmedOf(definition);
+    const ref = new WeakRef(type);
+    named.add(ref);
+    forget.register(type, { named, ref });
+  }
   apply();
 }
 
@@ -34,7 +45,7 @@ function stemmedOf(definition: EntityDefinition): Stemmed {
   const { target } = definition;
   let stemmed = stems.get(target);
   if (stemmed) return stemmed;
-  stemmed = { stem: target.name, renamers: [] };
+  stemmed = { stem: target.name, named: new Set() };
   stems.set(target, stemmed);
   entityDefinitions.set(target, definition);
   const sharing = classesByName.get(target.name) ?? new Set<Function>();
@@ -48,7 +59,10 @@ function stemmedOf(definition: EntityDefinition): Stemmed {
       const stem = entityStem(entityDefinitions.get(other)!);
       if (named.stem === stem) continue;
       named.stem = stem;
-      for (const rename of named.renamers) rename();
+      for (const ref of named.named) {
+        const type = ref.deref();
+        if (type) renamers.get(type)?.();
+      }
     }
   }
   return stemmed;

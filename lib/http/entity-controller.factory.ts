@@ -343,6 +343,6 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
 
   const controller = definition.audited ? AuditedEntityController : EntityController;
   // Swagger names operations after the controller: `PermitController_create`.
-  followStems([definition], () => Object.defineProperty(controller, 'name', { value: `${classStem(definition)}Controller` }));
+  followStems([definition], controller, () => Object.defineProperty(controller, 'name', { value: `${classStem(definition)}Controller` }));
   return controller;
 }

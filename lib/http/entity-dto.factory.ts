@@ -187,7 +187,7 @@ function nullable(field: FieldDefinition): ApiPropertyOptions {
 
 /** Names a generated class (and its schema) after the entity's stem, now and whenever it changes. */
 function named<T extends Type<object>>(definition: EntityDefinition, type: T, nameOf: (stem: string) => string): T {
-  followStems([definition], () => {
+  followStems([definition], type, () => {
     const name = nameOf(classStem(definition));
     Object.defineProperty(type, 'name', { value: name });
     ApiSchema({ name })(type);

@@ -158,6 +158,6 @@ export function createGrantsController(definition: EntityDefinition): Type<unkno
     }
   }
 
-  followStems([definition], () => Object.defineProperty(GrantsController, 'name', { value: `${classStem(definition)}GrantsController` }));
+  followStems([definition], GrantsController, () => Object.defineProperty(GrantsController, 'name', { value: `${classStem(definition)}GrantsController` }));
   return GrantsController;
 }

@@ -113,7 +113,7 @@ export function createReferringListController(
     }
   }
 
-  followStems([source, target], () =>
+  followStems([source, target], ReferringListController, () =>
     Object.defineProperty(ReferringListController, 'name', { value: `${classStem(source)}By${classStem(target)}Controller` }),
   );
   return ReferringListController;

@@ -2,7 +2,7 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
 import { createEntityController } from '../http/entity-controller.factory.js';
 import { createReferringListController } from '../http/referring-list-controller.factory.js';
-import { createEntityDtos } from '../http/entity-dto.factory.js';
+import { createEntityDtos, type EntityDtos } from '../http/entity-dto.factory.js';
 import { createGrantsController } from '../http/grants-controller.factory.js';
 import { entityReflector } from '../metadata/metadata.reflector.js';
 import { createEntityDefinition } from '../metadata/entity-definition.factory.js';
@@ -56,13 +56,14 @@ export class EntitiesModule {
 }
 
 /**
- * What `forFeature` builds of an entity class, built once per class: class-validator keeps every
- * DTO class it is shown for as long as the process runs, and a process may make many apps of the
- * same classes (tests, hot reload). A class's decorators do not change once it is declared.
+ * An entity class's definition and DTOs, built once per class: class-validator keeps every DTO
+ * class it is shown for as long as the process runs, and a process may make many apps of the
+ * same classes (tests, hot reload). A class's decorators do not change once it is declared. The
+ * controllers are built per call: each app documents them after its own options (replication).
  */
-const built = new WeakMap<Type<object>, { definition: EntityDefinition; controllers?: Type<unknown>[] }>();
+const built = new WeakMap<Type<object>, { definition: EntityDefinition; dtos?: EntityDtos }>();
 
-function partsOf(entity: Type<object>): { definition: EntityDefinition; controllers?: Type<unknown>[] } {
+function partsOf(entity: Type<object>): { definition: EntityDefinition; dtos?: EntityDtos } {
   let parts = built.get(entity);
   if (!parts) {
     parts = { definition: createEntityDefinition(entity) };
@@ -77,16 +78,13 @@ function definitionOf(entity: Type<object>): EntityDefinition {
 
 function controllersOf(entity: Type<object>): Type<unknown>[] {
   const parts = partsOf(entity);
-  if (!parts.controllers) {
-    const { definition } = parts;
-    const dtos = createEntityDtos(definition);
-    parts.controllers = [
-      createEntityController(definition, dtos),
-      ...(definition.permissions ? [createGrantsController(definition)] : []),
-      ...nestedRoutesOf(definition).map(({ reference, target }) => createReferringListController(definition, reference, target, dtos)),
-    ];
-  }
-  return parts.controllers;
+  const { definition } = parts;
+  const dtos = (parts.dtos ??= createEntityDtos(definition));
+  return [
+    createEntityController(definition, dtos),
+    ...(definition.permissions ? [createGrantsController(definition)] : []),
+    ...nestedRoutesOf(definition).map(({ reference, target }) => createReferringListController(definition, reference, target, dtos)),
+  ];
 }
 
 /**
