@@ -16,6 +16,11 @@ export interface AuditEntry {
   action: AuditAction;
   /** The principal's id, or the `actor` of a repository write context. */
   actor?: string;
+  /**
+   * When the entry was written (ISO-8601), as its id tells. For a change, the record's
+   * `updatedAt`, except after a clock that stood behind the record's last change: a record's
+   * versions are never dated back, its audit entries are dated as written.
+   */
   at: string;
   /** The record's version after the change (for `delete`, the version deleted). */
   version?: number;

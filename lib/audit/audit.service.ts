@@ -13,7 +13,7 @@ import type { LmdbEnvironment } from '../storage/lmdb-environment.store.js';
 import { auditListingKey, historyStartOf, listedAuditId, RECORD_LISTING_DB } from '../storage/record-listing.util.js';
 import type { CompanionChange } from '../storage/store-change.interface.js';
 import { isRecordId } from '../storage/record-id.util.js';
-import { timedEventId } from '../storage/event-id.util.js';
+import { timedEventId, writtenAt } from '../storage/event-id.util.js';
 import { ULID } from '../storage/ulid.util.js';
 import { ACTOR } from '../storage/write-context.util.js';
 import type { AuditAction, AuditEntry, AuditPage, AuditQuery } from './audit-entry.interface.js';
@@ -85,7 +85,8 @@ export class AuditService {
         id: event.id,
         action: actionOf(definition, event),
         ...(event.actor !== undefined && { actor: event.actor }),
-        at: event.at,
+        // When it was written, as its id says: the trail is searched by id (`find`'s from and to).
+        at: new Date(writtenAt(event)).toISOString(),
         version: event.version,
         ...(event.migration !== undefined && { migration: event.migration }),
         changes: changesBetween(definition, before, after),

@@ -77,12 +77,12 @@ export class StoreReplicator implements WriteSequencer {
   }
 
   async start(store: SequencedStore): Promise<void> {
-    // A store opened again (an init retried after a failed one) follows the stream afresh.
-    this.closing = undefined;
-    this.failure = undefined;
     this.store = store;
     this.log = await JetStreamLog.connect(this.options);
     this.appender = new StreamAppender(this.log, this.origin, this.timeout);
+    // A store opened again (an init retried after a failed one) follows the stream afresh, through the new connection.
+    this.closing = undefined;
+    this.failure = undefined;
     try {
       await this.follow(store, this.log);
     } catch (error) {

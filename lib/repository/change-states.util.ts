@@ -1,8 +1,8 @@
 import type { EntityEvent, StoredRecord } from '../storage/entity-event.interface.js';
 import { nextState } from '../storage/event-applier.util.js';
 
-/** Records whose state a subscription keeps: past it, a record whose state was let go is folded again from the log. */
-const KEPT_RECORDS = 10_000;
+/** Records whose state a subscription catching up keeps: past it, a record whose state was let go is folded again from the log. */
+const KEPT_RECORDS = 2_000;
 
 /** A record's state after the last event of it a subscription read, and the state a soft delete took away (which a restore brings back). */
 interface Kept {
@@ -40,6 +40,15 @@ export class ChangeStates {
     if (removes) this.keep(event.id, undefined, event.type === 'deleted' && event.soft ? state : undefined);
     else this.keep(event.id, state, undefined);
     return state;
+  }
+
+  /**
+   * Lets every state go, once the subscription has caught up: a change read as it happens is
+   * the record's current state, which the log answers at once, so the states would only hold memory.
+   */
+  clear(): void {
+    this.kept.clear();
+    this.ids.length = 0;
   }
 
   /**

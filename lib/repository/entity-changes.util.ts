@@ -142,6 +142,7 @@ async function* changesAfter(source: ChangeSource, after: number, signal?: Abort
         // The rest of a batch read before the app closed is not read from the closed store.
         if (signal?.aborted || ending.aborted) return;
       }
+      if (events.length < CHANGE_BATCH) source.states.clear();
     }
   } finally {
     unwatch();

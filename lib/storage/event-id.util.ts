@@ -1,5 +1,6 @@
 import { decodeTime } from 'ulid';
-import { ulidAt, ulidFactory } from './ulid.util.js';
+import type { EntityEvent } from './entity-event.interface.js';
+import { ULID, ulidFactory } from './ulid.util.js';
 
 /**
  * Ids of events, which are also the ids of their audit entries, and of the audit entries of
@@ -9,18 +10,18 @@ import { ulidAt, ulidFactory } from './ulid.util.js';
 export const nextEventId: () => string = ulidFactory();
 
 /**
- * A new event or audit entry id and its time, which is the id's: never before `notBefore` (ms
- * since the epoch). A wall clock stepped back (NTP), or a record imported with times ahead of
- * this machine's, would otherwise give a record an `updatedAt` before its `createdAt` and a
- * time-travel read the wrong version. Such an id is made on its own, so as not to hold every
- * later id of the process at that time; it sorts with its time, as its audit entry does.
+ * A new event id, and the time of its change: the id's (when it was written, by this process's
+ * clock, which its ids never let go back), or `notBefore` (ms since the epoch, the record's
+ * last change) when that is later. A wall clock stepped back (NTP) before a restart, or another
+ * process's clock ahead of this one's, would otherwise give a record an `updatedAt` before its
+ * `createdAt` and a time-travel read the wrong version.
  */
 export function timedEventId(notBefore = 0): { id: string; at: string } {
-  let id = nextEventId();
-  let time = decodeTime(id);
-  if (time < notBefore) {
-    id = ulidAt(notBefore);
-    time = notBefore;
-  }
-  return { id, at: new Date(time).toISOString() };
+  const id = nextEventId();
+  return { id, at: new Date(Math.max(decodeTime(id), notBefore)).toISOString() };
+}
+
+/** When an event was written, by the clock of the process that wrote it (ms since the epoch); its `at` for an id of another kind (a log replayed from elsewhere). */
+export function writtenAt(event: Pick<EntityEvent, 'eventId' | 'at'>): number {
+  return ULID.test(event.eventId) ? decodeTime(event.eventId) : Date.parse(event.at);
 }

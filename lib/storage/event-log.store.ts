@@ -1,3 +1,4 @@
+import { writtenAt } from './event-id.util.js';
 import type { Database } from 'lmdb';
 import type { EntityEvent } from './entity-event.interface.js';
 import type { EventRetention } from '../common/storage-options.interface.js';
@@ -130,10 +131,11 @@ export class EventLog {
   compact(retention: EventRetention, now: number, max: number): number {
     const last = this.lastSeq();
     const keepFrom = retention.maxEvents === undefined ? 0 : last - Math.max(1, retention.maxEvents) + 1;
-    const cutoff = retention.maxAgeMs === undefined ? undefined : new Date(now - retention.maxAgeMs).toISOString();
+    // An event's age counts from when it was written: its `at` may be later (see `timedEventId`).
+    const cutoff = retention.maxAgeMs === undefined ? undefined : now - retention.maxAgeMs;
     const doomed: EntityEvent[] = [];
     for (const { key, value } of this.db.getRange({ end: last })) {
-      if (doomed.length === max || (key >= keepFrom && (cutoff === undefined || value.at >= cutoff))) break;
+      if (doomed.length === max || (key >= keepFrom && (cutoff === undefined || writtenAt(value) >= cutoff))) break;
       doomed.push(value);
     }
     // An audit entry listed after an event stays: the trail outlives the log.

@@ -33,7 +33,7 @@ export function pastRecord(events: Iterable<EntityEvent>, point: PastPoint, crea
   for (const event of events) {
     first ??= event;
     if (event.type === 'replaced') firstReplaced ??= event.version;
-    if ('asOf' in point && (importedTimesOf(event)?.updatedAt ?? event.at) > point.asOf) break;
+    if ('asOf' in point && timeOf(event) > point.asOf) break;
     removed = event.type === 'deleted' || event.type === 'purged';
     const starts = !known && (event.type === 'created' || (event.type === 'replaced' && createdAt !== undefined));
     if (starts) known = true;
@@ -58,6 +58,14 @@ export function pastRecord(events: Iterable<EntityEvent>, point: PastPoint, crea
   // A fold stopped past the point had read the replace it knew the record from.
   const firstKnown = createdAt === undefined ? undefined : firstReplaced;
   return firstKnown !== undefined && point.version >= firstKnown ? { kind: 'absent' } : { kind: 'gone' };
+}
+
+/** When an event's change took effect: an import's are timed by the record's own times, not by when it was imported. */
+function timeOf(event: EntityEvent): string {
+  const imported = importedTimesOf(event)?.updatedAt;
+  if (imported !== undefined) return imported;
+  const deletedAt = event.type === 'deleted' ? event.data?.deletedAt : undefined;
+  return typeof deletedAt === 'string' ? deletedAt : event.at;
 }
 
 /**

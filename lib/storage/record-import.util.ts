@@ -53,13 +53,13 @@ export function importedRecord(definition: EntityDefinition, record: unknown): I
 
 /**
  * A restored record's `createdAt` and `updatedAt` in stored form. One left out is the other, or
- * now when both are (never now after a given `createdAt`); one given after the other is refused.
+ * now when both are; a `createdAt` after the `updatedAt` is refused.
  */
 function restoredTimes(createdAt: unknown, updatedAt: unknown, problems: string[]): [string, string] {
   const created = createdAt === undefined ? undefined : storedTime(createdAt, 'createdAt', problems);
   const updated = updatedAt === undefined ? undefined : storedTime(updatedAt, 'updatedAt', problems);
   const now = new Date().toISOString();
-  const times: [string, string] = [created ?? updated ?? now, updated ?? (created !== undefined && created > now ? created : now)];
+  const times: [string, string] = [created ?? updated ?? now, updated ?? created ?? now];
   if (created && updated && created > updated) problems.push('createdAt must not be after updatedAt');
   return times;
 }

@@ -1,5 +1,5 @@
 import { randomFillSync } from 'node:crypto';
-import { monotonicFactory, ulid } from 'ulid';
+import { monotonicFactory } from 'ulid';
 
 const pool = new Uint8Array(4096);
 let next = pool.length;
@@ -21,11 +21,5 @@ export const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** A ULID generator, monotonic within this process: later calls give greater ids. */
 export function ulidFactory(): () => string {
-  const next = monotonicFactory(pooledRandom);
-  return () => next();
-}
-
-/** A ULID of the given time (ms since the epoch), outside any monotonic sequence. */
-export function ulidAt(time: number): string {
-  return ulid(time, pooledRandom);
+  return monotonicFactory(pooledRandom);
 }

@@ -244,7 +244,9 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     checkWriteContext(definition.name, context);
     const tables = this.tablesOf(definition);
     const before = tables.records.get(id);
-    const event = decidedEvent(definition.name, type, id, version, data, context, { soft, migration }, lastChangeOf(before ?? tables.deleted?.get(id)));
+    // A created record has no change before it (an import checked that its id is free).
+    const notBefore = type === 'created' ? 0 : lastChangeOf(before ?? tables.deleted?.get(id));
+    const event = decidedEvent(definition.name, type, id, version, data, context, { soft, migration }, notBefore);
     // Checked before anything is written: a transaction callback that catches the conflict
     // and carries on must find nothing of this write stored.
     const after = nextState(prior ?? before, event);

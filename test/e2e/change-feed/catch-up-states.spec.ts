@@ -106,9 +106,9 @@ describe('a subscriber catching up over many versions', () => {
   }, 120_000);
 
   it('past the records it keeps, folds only some of their changes again', async () => {
-    // 12,000 records changed in turn, more than a subscription keeps: letting go of the
-    // longest unseen would fold each of the 48,000 changes.
-    const start = await changedInTurn(12_000, 4);
-    expect(await foldsOfCatchUp(start, 48_000)).toBeLessThan(0.6 * 48_000);
+    // 2,400 records changed in turn, more than a subscription keeps: letting go of the
+    // longest unseen would fold each of the 14,400 changes.
+    const start = await changedInTurn(2_400, 6);
+    expect(await foldsOfCatchUp(start, 14_400)).toBeLessThan(0.6 * 14_400);
   }, 180_000);
 });

@@ -1,8 +1,10 @@
-import { Entity, Field, Historize, InvalidRecordException, PastStateGoneException } from '../../../../lib/index.js';
+import { jest } from '@jest/globals';
+import { Audited, Entity, Field, Historize, InvalidRecordException, PastStateGoneException } from '../../../../lib/index.js';
 import { makeTempDir } from '../../../support/temp-dir.util.js';
 import { openStore, type OpenStore } from './store-harness.util.js';
 
 @Entity({ name: 'imported-memos', softDelete: true })
+@Audited()
 @Historize('full')
 class Memo {
   @Field() title!: string;
@@ -64,12 +66,63 @@ describe('a record restored by an import', () => {
   it('takes a time left out from the other, and refuses times out of order', async () => {
     const updatedAt = '2020-01-01T00:00:00.000Z';
     expect(await importing({ id: 'only-updated', title: 'x', updatedAt })).toMatchObject({ createdAt: updatedAt, updatedAt });
-    expect(await importing({ id: 'only-created', title: 'x', createdAt: updatedAt })).toMatchObject({ createdAt: updatedAt });
+    expect(await importing({ id: 'only-created', title: 'x', createdAt: updatedAt })).toMatchObject({ createdAt: updatedAt, updatedAt });
+    expect(await importing({ id: 'created-deleted', title: 'x', createdAt: updatedAt, deletedAt: '2021-01-01T00:00:00Z' })).toMatchObject({
+      id: 'created-deleted',
+    });
     await expect(importing({ id: 'backwards', title: 'x', createdAt: '2021-01-01T00:00:00Z', updatedAt })).rejects.toThrow(
       /createdAt must not be after updatedAt/,
     );
     await expect(importing({ id: 'deleted-early', title: 'x', createdAt: updatedAt, updatedAt, deletedAt: '2019-01-01T00:00:00Z' })).rejects.toThrow(
       InvalidRecordException,
     );
+  });
+
+  it("keeps such a record's audit trail oldest first, and its changes dated as written", async () => {
+    const memos = store.repo(Memo);
+    const ahead = iso(Date.now() + HOUR);
+    for (let i = 0; i < 10; i++) {
+      await importing({ id: `ahead-${i}`, version: 1, title: 'v1', createdAt: ahead, updatedAt: ahead });
+      await memos.update(`ahead-${i}`, { title: 'v2' });
+      await memos.update(`ahead-${i}`, { title: 'v3' });
+      const trail = await store.audit.forRecord('imported-memos', `ahead-${i}`);
+      expect({ i, versions: trail.map((entry) => entry.version) }).toEqual({ i, versions: [1, 2, 3] });
+      expect(trail.every((entry) => Date.parse(entry.at) < Date.now() + 60_000)).toBe(true);
+    }
+  });
+
+  it('drops events past maxAgeMs by when they were written, whatever their records were dated', async () => {
+    const ahead = iso(Date.now() + 365 * 24 * HOUR);
+    await importing({ id: 'far-ahead', version: 1, title: 'x', createdAt: ahead, updatedAt: ahead });
+    const memos = store.repo(Memo);
+    await memos.update('far-ahead', { title: 'y' });
+    for (let i = 0; i < 5; i++) await memos.create({ title: `now ${i}` });
+    await memos.create({ title: 'newest' });
+    await store.storage.runMaintenance(Date.now() + 48 * HOUR, { maxAgeMs: 24 * HOUR });
+    // The newest event always stays, so the next seq follows it.
+    expect([...store.storage.log.all()].map((event) => event.data?.title)).toEqual(['newest']);
+  });
+
+  it('was not there, as of a time between its deletedAt and its import, once restored', async () => {
+    const memos = store.repo(Memo);
+    const createdAt = iso(Date.now() - 3 * HOUR);
+    const deletedAt = iso(Date.now() - 2 * HOUR);
+    await importing({ id: 'was-deleted', version: 2, title: 'old', createdAt, updatedAt: createdAt, deletedAt });
+    const between = iso(Date.now() - HOUR);
+    expect(await memos.findAt('was-deleted', { asOf: between })).toBeNull();
+    await memos.restore('was-deleted');
+    expect(await memos.findAt('was-deleted', { asOf: between })).toBeNull();
+    expect(await memos.findAt('was-deleted', { asOf: createdAt })).toMatchObject({ title: 'old', version: 2 });
+  });
+
+  it('costs a create no look-up among the deleted records', async () => {
+    const deleted = store.storage.tablesOf(store.storage.definitionOf(Memo)).deleted!;
+    const get = jest.spyOn(deleted, 'get');
+    try {
+      await store.repo(Memo).createMany(Array.from({ length: 50 }, (_, i) => ({ title: `t${i}` })));
+      expect(get).not.toHaveBeenCalled();
+    } finally {
+      get.mockRestore();
+    }
   });
 });
