@@ -342,7 +342,8 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
   }
 
   const controller = definition.audited ? AuditedEntityController : EntityController;
-  // Swagger names operations after the controller: `PermitController_create`.
-  followStems([definition], controller, () => Object.defineProperty(controller, 'name', { value: `${classStem(definition)}Controller` }));
+  // Swagger names operations after the controller: `PermitEntityController_create`, which an app's
+  // own `PermitController` (routes of its own about permits) does not share.
+  followStems([definition], controller, () => Object.defineProperty(controller, 'name', { value: `${classStem(definition)}EntityController` }));
   return controller;
 }

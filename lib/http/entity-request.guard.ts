@@ -13,7 +13,9 @@ import { routeOf, timeResponse } from './response-timing.util.js';
  * new one), echoed in the `X-Request-Id` answer header, and its timing in the route's
  * metrics. A guard rather than an interceptor, so requests that a later guard refuses are
  * counted and carry the id too; it never refuses anything itself. Put it, with
- * `RequestContextInterceptor` and `EntityErrorsInterceptor`, on your own controllers.
+ * `RequestContextInterceptor` and `EntityErrorsInterceptor`, on your own controllers, and first
+ * among the app's global guards so that the generated routes' requests your guards refuse get
+ * the same (their handlers do it for the others).
  */
 @Injectable()
 export class EntityRequestGuard implements CanActivate {
@@ -40,15 +42,15 @@ export class EntityRequestGuard implements CanActivate {
     const metrics = this.telemetry.metrics;
     if (!metrics) return undefined;
     const controller = context.getClass();
-    // A generated route times itself (route.gate.ts): as a global guard this one would count it twice.
-    if (this.reflector.get<EntityDefinition | undefined>(METADATA_KEYS.definition, controller)) return undefined;
     const handler = context.getHandler();
     let observe = this.observers.get(handler);
     if (!observe) {
       const method = RequestMethod[this.reflector.get<RequestMethod>(METHOD_METADATA, handler)];
       const route = routeOf(firstPath(this.reflector.get(PATH_METADATA, controller)), firstPath(this.reflector.get(PATH_METADATA, handler)));
-      // Your own controllers' requests count under an empty entity.
-      observe = metrics.route('', method, route);
+      // A generated route's series is its entity's, as its handler would time it (once: see `timeResponse`);
+      // your own controllers' requests count under an empty entity.
+      const entity = this.reflector.get<EntityDefinition | undefined>(METADATA_KEYS.definition, controller)?.name ?? '';
+      observe = metrics.route(entity, method, route);
       this.observers.set(handler, observe);
     }
     return observe;

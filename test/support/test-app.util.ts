@@ -30,12 +30,14 @@ export async function createTestApp(options: {
   path?: string;
   module?: Partial<EntitiesModuleOptions>;
   providers?: Type<unknown>[];
+  controllers?: Type<unknown>[];
 }): Promise<TestApp> {
   const temp = options.path === undefined ? makeTempDir() : undefined;
   const path = options.path ?? temp!.path;
 
   @Module({
     imports: [EntitiesModule.forRoot({ ...options.module, path }), EntitiesModule.forFeature(options.entities)],
+    controllers: options.controllers ?? [],
     providers: options.providers ?? [],
   })
   class TestAppModule {}

@@ -34,7 +34,7 @@ describeWithChromium("Swagger UI under Helmet's default Content-Security-Policy 
     page.on('pageerror', (error) => errors.push(error.message));
     const response = await page.goto(`${await app!.getUrl()}/docs`);
     expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
-    await page.locator('#operations-permits-PermitController_create').waitFor({ timeout: 20_000 });
+    await page.locator('#operations-permits-PermitEntityController_create').waitFor({ timeout: 20_000 });
     expect(await page.locator('.opblock-tag-section .opblock').count()).toBeGreaterThanOrEqual(8);
     expect(errors).toEqual([]);
   }, 60_000);

@@ -63,7 +63,7 @@ describeWithChromium.each(['express', 'fastify'] as const)('Swagger UI of the sa
     const number = `BP-UI-${platform}`;
     try {
       await page.goto(`${sample!.base}/docs`);
-      await page.locator('#operations-permits-PermitController_create').waitFor();
+      await page.locator('#operations-permits-PermitEntityController_create').waitFor();
       await shot('1-loaded');
 
       // The sample documents its X-User header as an apiKey scheme, so the principal goes
@@ -75,7 +75,7 @@ describeWithChromium.each(['express', 'fastify'] as const)('Swagger UI of the sa
       await dialog.locator('.auth-btn-wrapper button.btn-done').click();
       await dialog.waitFor({ state: 'detached' });
 
-      const create = await tryOut(page, 'PermitController_create');
+      const create = await tryOut(page, 'PermitEntityController_create');
       const bodyField = create.locator('textarea.body-param__text');
       const example = JSON.parse(await bodyField.inputValue()) as Record<string, unknown>;
       // The example number is the same for everyone; a second run of the example would hit the unique index.
@@ -88,7 +88,7 @@ describeWithChromium.each(['express', 'fastify'] as const)('Swagger UI of the sa
       expect(created.status).toBe('201');
       expect(JSON.parse(created.body)).toEqual(expect.objectContaining({ number, client: 'Acme Builders', createdBy: 'alice', version: 1 }));
 
-      const list = await tryOut(page, 'PermitController_list');
+      const list = await tryOut(page, 'PermitEntityController_list');
       const listed = await execute(list);
       await shot('4-listed');
       expect(listed.status).toBe('200');

@@ -1,3 +1,4 @@
+import { Controller, Get } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { Type } from '@nestjs/common';
 import { Entity, Field } from '../../../lib/index.js';
@@ -51,7 +52,37 @@ describe('two entity classes sharing a class name', () => {
       const schemas = Object.keys(document.components!.schemas!);
       expect(schemas).toEqual(expect.arrayContaining(['CreateAlphaItemsDto', 'CreateBetaItemsDto', 'AlphaItemsRecord', 'BetaItemsRecord']));
       expect(schemas).not.toContain('CreateItemDto');
-      expect(operationIds).toEqual(expect.arrayContaining(['AlphaItemsController_create', 'BetaItemsController_create']));
+      expect(operationIds).toEqual(expect.arrayContaining(['AlphaItemsEntityController_create', 'BetaItemsEntityController_create']));
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+@Entity('named-permits')
+class Permit {
+  @Field() number!: string;
+}
+
+/** The natural name of an app's own controller of routes about permits. */
+@Controller('reports/named-permits')
+class PermitController {
+  @Get()
+  list(): string[] {
+    return [];
+  }
+}
+
+describe("an app's own controller named after an entity", () => {
+  it('shares no operation id with the generated routes', async () => {
+    const t = await createTestApp({ entities: [Permit], controllers: [PermitController] });
+    try {
+      const document = SwaggerModule.createDocument(t.app, new DocumentBuilder().build());
+      const operationIds = Object.values(document.paths).flatMap((item) =>
+        Object.values(item as Record<string, { operationId?: string }>).map((operation) => operation.operationId),
+      );
+      expect(operationIds).toEqual(expect.arrayContaining(['PermitController_list', 'PermitEntityController_list']));
+      expect(new Set(operationIds).size).toBe(operationIds.length);
     } finally {
       await t.close();
     }

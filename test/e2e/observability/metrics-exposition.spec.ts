@@ -1,4 +1,4 @@
-import { Controller, Get, Module, UseGuards, VersioningType } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, UnauthorizedException, UseGuards, VersioningType, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -206,6 +206,46 @@ describe.each(PLATFORMS)('EntityRequestGuard and the request metrics on %s', (pl
       const families = await scrape(t);
       expect(count(families, 'entities_http_requests_total', { entity: 'gauges', method: 'POST', route: '/gauges', status: '201' })).toBe(1);
       expect(count(families, 'entities_http_request_duration_seconds_count', { entity: 'gauges', method: 'POST', route: '/gauges', status: '201' })).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+/** An app's own authentication guard, which refuses a forged token before any route handler runs. */
+@Injectable()
+class RefusingAuthGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    if (context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers.authorization === 'Bearer forged') {
+      throw new UnauthorizedException();
+    }
+    return true;
+  }
+}
+
+describe.each(PLATFORMS)("a generated route's requests refused by the app's own global guard on %s", (platform: Platform) => {
+  it('carry the id and are counted once EntityRequestGuard comes first', async () => {
+    const registry = new Registry();
+    const t = await createObservedApp({
+      entities: [Gauge],
+      platform,
+      module: { metrics: { enabled: true, registry } },
+      providers: [
+        { provide: APP_GUARD, useClass: EntityRequestGuard },
+        { provide: APP_GUARD, useClass: RefusingAuthGuard },
+      ],
+    });
+    try {
+      const refused = await http(t).get('/gauges').set('Authorization', 'Bearer forged').set('X-Request-Id', 'req-42');
+      expect({ status: refused.status, id: refused.headers['x-request-id'] }).toEqual({ status: 401, id: 'req-42' });
+      expect((await http(t).get('/gauges')).status).toBe(200);
+      const families = await scrape(t);
+      for (const status of ['401', '200']) {
+        expect({ status, count: count(families, 'entities_http_requests_total', { entity: 'gauges', method: 'GET', route: '/gauges', status }) }).toEqual({
+          status,
+          count: 1,
+        });
+      }
     } finally {
       await t.close();
     }
