@@ -18,7 +18,7 @@ export function registerBackupCommand(program: Command): void {
       if (dir.trim() === '') throw new CliFailure('backup needs a directory to copy into: backup <dir>', EXIT_CODES.usage);
       const source = storePath(path);
       const target = resolve(dir);
-      if (target === source) throw new CliFailure('the backup directory is the store itself', EXIT_CODES.usage);
+      if (target === source) throw new CliFailure('the backup directory is the store itself', EXIT_CODES.failed);
       checkCopyTarget(target, 'back up');
       // The copy needs no entity definitions: a store without a catalog can be backed up too.
       const environment = new LmdbEnvironment(source, {}, true);

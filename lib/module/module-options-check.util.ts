@@ -9,9 +9,28 @@ const count: Rule = (value) => Number.isSafeInteger(value) && (value as number) 
 const amount: Rule = (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
 const flag: Rule = (value) => typeof value === 'boolean';
 
-/** Each option that takes a number or a flag, where it sits, what it must be and how to tell. */
+const text: Rule = (value) => typeof value === 'string' && value !== '';
+const roleMap: Rule = (value) =>
+  value !== null &&
+  typeof value === 'object' &&
+  !Array.isArray(value) &&
+  Object.values(value).every((permissions) => Array.isArray(permissions) && permissions.every((permission) => typeof permission === 'string'));
+const increasing: Rule = (value) =>
+  Array.isArray(value) &&
+  value.length > 0 &&
+  value.every((bound, i) => typeof bound === 'number' && Number.isFinite(bound) && (i === 0 || bound > value[i - 1]));
+/** What Prometheus allows at the start of a metric name (or nothing). */
+const METRIC_PREFIX = /^(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
+/** The lmdb settings the package passes on; the others (durability among them) are its own. */
+const LMDB_TUNING = new Set(['mapSize', 'pageSize', 'maxReaders']);
+
+/** Each option that takes a number, a flag or a setting of a kind of its own, where it sits, what it must be and how to tell. */
 const RULES: ReadonlyArray<readonly [path: string, rule: Rule, expected: string]> = [
-  ['path', (value) => typeof value === 'string' && value !== '', 'a directory path'],
+  ['path', text, 'a directory path'],
+  ['getPrincipal', (value) => typeof value === 'function', 'a function of the request'],
+  ['roles', roleMap, 'an object of role names to arrays of permission strings'],
+  ['cursorSecret', (value) => typeof value === 'string' || value instanceof Uint8Array, 'a string or bytes'],
+  ['migrate', (value) => value === 'on-start' || value === 'manual', "'on-start' or 'manual'"],
   ['maxBodyBytes', count, 'a whole number of bytes above 0 (not a text such as "1kb")'],
   ['maxBatchSize', count, 'a whole number above 0'],
   ['idempotencyTtl', (value) => amount(value) && (value as number) > 0, 'a number of milliseconds above 0'],
@@ -32,6 +51,11 @@ const RULES: ReadonlyArray<readonly [path: string, rule: Rule, expected: string]
     (value) => amount(value) && (value as number) > 0 && (value as number) <= MAX_TIMER,
     'a number of milliseconds above 0, at most 2147483647',
   ],
+  ['metrics.enabled', flag, 'true or false'],
+  ['metrics.path', (value) => value === false || text(value), 'a route path, or false'],
+  ['metrics.prefix', (value) => typeof value === 'string' && METRIC_PREFIX.test(value), 'letters, digits, "_" and ":", not starting with a digit'],
+  ['metrics.buckets', increasing, 'increasing numbers'],
+  ['metrics.registry', (value) => typeof (value as { metrics?: unknown } | null)?.metrics === 'function', 'a prom-client Registry'],
   ['lmdb.mapSize', count, 'a whole number of bytes above 0'],
   ['lmdb.pageSize', count, 'a whole number of bytes above 0'],
   ['lmdb.maxReaders', count, 'a whole number above 0'],
@@ -47,6 +71,9 @@ export function checkModuleOptions(options: EntitiesModuleOptions): void {
   for (const [path, rule, expected] of RULES) {
     const value = path.split('.').reduce<unknown>((holder, key) => (holder as Record<string, unknown> | undefined)?.[key], options);
     if (value !== undefined && !rule(value)) problems.push(`${path} must be ${expected}, not ${describe(value)}`);
+  }
+  for (const key of Object.keys(options.lmdb ?? {})) {
+    if (!LMDB_TUNING.has(key)) problems.push(`lmdb.${key} is not a setting the package takes (only ${[...LMDB_TUNING].join(', ')})`);
   }
   if (problems.length > 0) throw new Error(`EntitiesModule options: ${problems.join('; ')}`);
 }

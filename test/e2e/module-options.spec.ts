@@ -100,6 +100,26 @@ describe('EntitiesModule options', () => {
       await expect(start(EntitiesModule.forRoot({ path: dir.path, requestContext: 'yes' as never, slowQueryMs: Number.NaN }))).rejects.toThrow(
         'slowQueryMs must be a number of milliseconds from 0, or false, not NaN; requestContext must be true, false or \'auto\', not "yes"',
       );
+      // Settings of a kind of their own: a function, role lists, a secret, metrics, lmdb's tuning.
+      await expect(
+        start(
+          EntitiesModule.forRoot({
+            path: dir.path,
+            getPrincipal: 'req.user' as never,
+            roles: { admin: '*' } as never,
+            cursorSecret: 123 as never,
+            metrics: { enabled: 'no' as never, buckets: 'x' as never, prefix: '1bad' },
+            lmdb: { mapSize: 1 << 30, overlappingSync: false } as never,
+          }),
+        ),
+      ).rejects.toThrow(
+        'EntitiesModule options: getPrincipal must be a function of the request, not "req.user"; ' +
+          'roles must be an object of role names to arrays of permission strings, not {"admin":"*"}; ' +
+          'cursorSecret must be a string or bytes, not 123; metrics.enabled must be true or false, not "no"; ' +
+          'metrics.prefix must be letters, digits, "_" and ":", not starting with a digit, not "1bad"; ' +
+          'metrics.buckets must be increasing numbers, not "x"; ' +
+          'lmdb.overlappingSync is not a setting the package takes (only mapSize, pageSize, maxReaders)',
+      );
       expect(existsSync(join(dir.path, 'data.mdb'))).toBe(false);
     } finally {
       dir.remove();

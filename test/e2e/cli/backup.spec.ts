@@ -70,10 +70,13 @@ describe('cli backup', () => {
     expect(result.stderr.trim()).toBe('error: backup needs a directory to copy into: backup <dir>');
   }, 60_000);
 
-  it('will not copy into a directory that already holds a store', async () => {
+  it('will not copy into a directory that already holds a store, its own included', async () => {
     const result = await runCli(['backup', join(dir.path, 'copy'), '--path', dataPath]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('already holds a store; back up into a new directory');
+    // README (Exit codes): 1 for a target that already holds a store, as compact --copy answers it.
+    const itself = await runCli(['backup', dataPath, '--path', dataPath]);
+    expect([itself.code, itself.stderr.trim()]).toEqual([1, 'error: the backup directory is the store itself']);
   }, 60_000);
 
   it('will not copy onto a file, nor compact into one (before dropping anything), nor import --create into one', async () => {
