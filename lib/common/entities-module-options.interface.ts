@@ -11,7 +11,8 @@ export interface EntitiesModuleOptions {
   path?: string;
   /**
    * Finds the principal of a request. May return a Promise. Default: `req.user`, the
-   * Passport convention. Return `undefined` for an anonymous request.
+   * Passport convention (on Fastify, also one a Nest middleware set, which lands on `req.raw`).
+   * Return `undefined` for an anonymous request.
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- `unknown` would refuse the typed callbacks users write (`(req: Request) => ...`).
   getPrincipal?: (request: any) => Principal | undefined | null | Promise<Principal | undefined | null>;

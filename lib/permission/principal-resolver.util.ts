@@ -34,7 +34,7 @@ export function resolvePrincipal(request: object, options: EntitiesModuleOptions
 }
 
 function resolve(request: object, options: EntitiesModuleOptions): ResolvedPrincipal | Promise<ResolvedPrincipal> {
-  const getPrincipal = options.getPrincipal ?? ((req: { user?: Principal }) => req.user);
+  const getPrincipal = options.getPrincipal ?? defaultPrincipalOf;
   const found = getPrincipal(request);
   if (typeof (found as PromiseLike<unknown> | null | undefined)?.then === 'function') {
     return Promise.resolve(found).then((principal) => settle(principal, options));
@@ -54,4 +54,12 @@ function settle(found: Principal | null | undefined, options: EntitiesModuleOpti
     throw new UnauthorizedException('the principal id must be 1 to 256 characters, without control characters');
   }
   return { principal, permissions: new PermissionSet(principal, options.roles ?? {}) };
+}
+
+/**
+ * `req.user`, Passport's convention. On Fastify, a Nest middleware is handed the Node request
+ * beneath Fastify's, so a `user` it sets is found there.
+ */
+function defaultPrincipalOf(req: { user?: Principal; raw?: { user?: Principal } }): Principal | undefined {
+  return req.user ?? req.raw?.user;
 }
