@@ -319,6 +319,24 @@ describe.each(PLATFORMS)('the metrics route and registry on %s', (platform: Plat
     }
   });
 
+  it("serves its route under the app's global prefix", async () => {
+    const dir = makeTempDir();
+    @Module({ imports: [EntitiesModule.forRoot({ path: dir.path, metrics: { enabled: true, registry: new Registry() } }), EntitiesModule.forFeature([Gauge])] })
+    class PrefixedModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [PrefixedModule] }).compile();
+    const app = moduleRef.createNestApplication(platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter(), { logger: false });
+    app.setGlobalPrefix('api');
+    await app.init();
+    if (platform === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
+    try {
+      expect((await request(app.getHttpServer()).get('/api/gauges')).status).toBe(200);
+      expect((await request(app.getHttpServer()).get('/api/metrics')).status).toBe(200);
+    } finally {
+      await app.close();
+      dir.remove();
+    }
+  });
+
   it('refuses to start on a registry that already holds its metrics, naming the metric, and frees the names on close', async () => {
     const registry = new Registry();
     const first = await createObservedApp({ entities: [Gauge], platform, module: { metrics: { enabled: true, registry, path: false } } });
