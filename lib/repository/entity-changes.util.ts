@@ -27,10 +27,12 @@ interface ChangeSource {
   decision: AccessDecision | undefined;
   shape: (record: StoredRecord) => Record<string, unknown>;
   states: ChangeStates;
-  /** The last seq of the changes made before the subscription: past versions, which `mayShowPast` may keep `record` from; 0 for none. */
-  pastUntil: number;
-  /** Whether a past version of the record with this id comes with `record`, as `findAt` would answer it. */
-  mayShowPast: (id: string) => boolean;
+  /**
+   * For a resume whose caller may not read every past version: the last seq made before the
+   * subscription, and whether a past version of the record with this id comes with `record`, as
+   * `findAt` would answer it.
+   */
+  past?: { until: number; shown: (id: string) => boolean };
   /** Aborted once the app shuts down, or the store closes, after the subscription was made: it stays ended when the store opens again. */
   ending: AbortSignal;
 }
@@ -62,7 +64,7 @@ export function subscribeChanges(
   const shape = (record: StoredRecord) =>
     'principal' in options ? toRecordView(definition, record, unreadableUnder(access, definition, decision)) : toDeclaredRecord(definition, record);
   // A resume replays versions since replaced: past values, which the history rule keeps to those it allows.
-  const mayShowPast = after < log.lastSeq() ? pastRuleOf(storage, access, definition, options) : undefined;
+  const shown = after < log.lastSeq() ? pastRuleOf(storage, access, definition, options) : undefined;
   const source: ChangeSource = {
     storage,
     access,
@@ -70,8 +72,7 @@ export function subscribeChanges(
     decision,
     shape,
     states: new ChangeStates(),
-    pastUntil: mayShowPast ? log.lastSeq() : 0,
-    mayShowPast: mayShowPast ?? (() => true),
+    past: shown && { until: log.lastSeq(), shown },
     ending: storage.subscriptions.endSignal,
   };
   return changesAfter(source, after, options.signal);
@@ -151,10 +152,7 @@ async function* changesAfter(source: ChangeSource, after: number, signal?: Abort
 }
 
 /** An event as a subscriber sees it, or none when its principal may not read the record at that version. */
-function changeOf(
-  { storage, access, definition, decision, shape, states, pastUntil, mayShowPast }: ChangeSource,
-  event: EntityEvent,
-): EntityChange | undefined {
+function changeOf({ storage, access, definition, decision, shape, states, past }: ChangeSource, event: EntityEvent): EntityChange | undefined {
   // For a delete or a purge, the state it removed; otherwise the one it made.
   const state = states.stateOf(event, () => {
     try {
@@ -179,6 +177,6 @@ function changeOf(
     version: event.version,
     at: event.at,
     ...(event.soft && { soft: true }),
-    ...(!removes && state && (event.seq > pastUntil || mayShowPast(event.id)) && { record: shape(state) }),
+    ...(!removes && state && (!past || event.seq > past.until || past.shown(event.id)) && { record: shape(state) }),
   };
 }

@@ -25,8 +25,7 @@ export class EntitiesMetrics {
   readonly registry: MetricsRegistry;
   /** Every metric, made outside any registry: `open` registers them, `close` takes them out. */
   private readonly owned: Metric[] = [];
-  /** Those of `owned` the registry holds now. */
-  private readonly registered: Metric[] = [];
+  private registered = false;
   private sources?: { storage: EntityStorage; cache: EntityCache };
   private readonly requests: Counter<string>;
   private readonly requestDuration: Histogram<string>;
@@ -163,26 +162,23 @@ export class EntitiesMetrics {
    * already (another `forRoot` of this process on the same registry and prefix).
    */
   open(): void {
-    for (const metric of this.owned) {
-      if (this.registered.includes(metric)) continue;
-      const { name } = metric as unknown as { name: string };
-      if (this.registry.getSingleMetric(name)) {
-        this.close();
-        throw new Error(
-          `the metric ${name} is already registered in this registry: give each EntitiesModule.forRoot of one process its own metrics registry or prefix`,
-        );
-      }
-      (this.registry as Registry).registerMetric(metric);
-      this.registered.push(metric);
+    if (this.registered) return;
+    const taken = this.owned.find((metric) => this.registry.getSingleMetric(nameOf(metric)));
+    if (taken) {
+      throw new Error(
+        `the metric ${nameOf(taken)} is already registered in this registry: give each EntitiesModule.forRoot of one process its own metrics registry or prefix`,
+      );
     }
+    for (const metric of this.owned) (this.registry as Registry).registerMetric(metric);
+    this.registered = true;
   }
 
   /** Takes the metrics out of the registry, so another app in this process can register them again; `open` puts them back. */
   close(): void {
-    for (const metric of this.registered.splice(0)) {
-      const { name } = metric as unknown as { name: string };
-      if (this.registry.getSingleMetric(name) === metric) this.registry.removeSingleMetric(name);
+    for (const metric of this.registered ? this.owned : []) {
+      if (this.registry.getSingleMetric(nameOf(metric)) === metric) this.registry.removeSingleMetric(nameOf(metric));
     }
+    this.registered = false;
     this.sources = undefined;
   }
 
@@ -226,4 +222,8 @@ export class EntitiesMetrics {
     });
     this.owned.push(gauge);
   }
+}
+
+function nameOf(metric: Metric): string {
+  return (metric as unknown as { name: string }).name;
 }

@@ -1,11 +1,8 @@
 import 'reflect-metadata';
-import { Module } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { EntitiesModule, Entity, Field, getRepositoryToken, type EntityRepository } from '../../../lib/index.js';
-import { STORE_FORMAT } from '../../../lib/storage/store-format.util.js';
+import { Entity, Field, getRepositoryToken, type EntityRepository } from '../../../lib/index.js';
 import { NatsCluster, natsServerMissing } from '../../support/nats-cluster.util.js';
 import { describeWhen } from '../../support/requirement.util.js';
-import { setStoreFormat } from '../../support/store-format.util.js';
+import { appInitialisedAfterAFailure } from '../../support/retried-init.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 
 @Entity('rep-retry-notes')
@@ -23,18 +20,8 @@ describeWhen(natsServerMissing(), 'the replication suite')('a replicated app who
     const cluster = await NatsCluster.start(1);
     const dir = makeTempDir('retry-init-replicated-');
     const replication = { servers: cluster.servers, stream: 'RETRY_INIT', replicas: 1, timeout: 5_000 };
-    @Module({ imports: [EntitiesModule.forRoot({ path: dir.path, replication }), EntitiesModule.forFeature([RepRetryNote])] })
-    class AppModule {}
     try {
-      const first = (await Test.createTestingModule({ imports: [AppModule] }).compile()).createNestApplication({ logger: false });
-      await first.init();
-      await first.close();
-      // A cause that goes away: a store format from a newer version of the package.
-      await setStoreFormat(dir.path, STORE_FORMAT + 1);
-      const app = (await Test.createTestingModule({ imports: [AppModule] }).compile()).createNestApplication({ logger: false, abortOnError: false });
-      await expect(app.init()).rejects.toThrow();
-      await setStoreFormat(dir.path, STORE_FORMAT);
-      await app.init();
+      const app = await appInitialisedAfterAFailure({ path: dir.path, replication }, [RepRetryNote]);
       try {
         const notes = app.get<EntityRepository<RepRetryNote>>(getRepositoryToken(RepRetryNote));
         await expect(notes.create({ title: 'after retry' })).resolves.toMatchObject({ title: 'after retry' });
