@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Provider } from '@nestjs/common';
+import { Logger, type Provider } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { EntityCache } from '../cache/entity-cache.service.js';
 import { AclService } from '../permission/acl.service.js';
@@ -17,7 +17,7 @@ import { EntityMetadataException } from '../metadata/entity-metadata.exception.j
 import { pathClash } from '../storage/entity-registry.service.js';
 import { getRepositoryToken } from '../metadata/repository-token.util.js';
 
-import { checkModuleOptions } from './module-options-check.util.js';
+import { checkMetricsRoute, checkModuleOptions } from './module-options-check.util.js';
 
 const DEFAULT_DATA_PATH = './data';
 
@@ -73,11 +73,12 @@ export const entityAccessProvider: Provider = {
 export const entitiesTelemetryProvider: Provider = {
   provide: EntitiesTelemetry,
   // Checked here too: whichever of the two Nest builds first fails before metrics are registered.
-  useFactory: (options: EntitiesModuleOptions) => {
+  useFactory: (options: EntitiesModuleOptions, metricsRoute: string | false) => {
     checkModuleOptions(options);
+    checkMetricsRoute(options.metrics, metricsRoute, (message) => new Logger('EntitiesModule').warn(message));
     return EntitiesTelemetry.create(options);
   },
-  inject: [ENTITIES_MODULE_OPTIONS],
+  inject: [ENTITIES_MODULE_OPTIONS, METRICS_ROUTE],
 };
 
 /** The storage of one `forRoot`, with the audit trail following `@Audited` entities and the grants beside it. */

@@ -1,4 +1,5 @@
 import type { EntitiesModuleOptions } from '../common/entities-module-options.interface.js';
+import type { EntitiesMetricsOptions } from '../common/metrics-options.interface.js';
 
 type Rule = (value: unknown) => boolean;
 
@@ -80,4 +81,27 @@ export function checkModuleOptions(options: EntitiesModuleOptions): void {
 
 function describe(value: unknown): string {
   return typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
+}
+
+/**
+ * With `forRootAsync` the metrics route is fixed before the factory runs (`metricsPath`), so a
+ * `metrics.path` the factory returns cannot be served: fails start-up rather than answer 404
+ * there. Metrics collected with no route and no `path: false` saying so are warned about.
+ */
+export function checkMetricsRoute(metrics: EntitiesMetricsOptions | undefined, route: string | false, warn: (message: string) => void): void {
+  if (!metrics?.enabled || metrics.path === false) return;
+  const trimmed = (path: string) => path.replace(/^\/+|\/+$/g, '');
+  if (metrics.path !== undefined && (route === false || trimmed(route) !== trimmed(metrics.path))) {
+    throw new Error(
+      `EntitiesModule options: metrics.path ${JSON.stringify(metrics.path)} cannot be served from the forRootAsync factory, ` +
+        `which runs after the routes are fixed${route === false ? '' : ` (the metrics route is ${route})`}: ` +
+        `give it beside the factory, forRootAsync({ metricsPath: ${JSON.stringify(metrics.path)}, useFactory })`,
+    );
+  }
+  if (route === false) {
+    warn(
+      'metrics are collected but no route serves them: with forRootAsync give the route beside the factory ' +
+        "(forRootAsync({ metricsPath: '/metrics', useFactory })), or set metrics.path: false when you serve the registry yourself",
+    );
+  }
 }
