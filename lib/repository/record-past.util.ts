@@ -149,21 +149,23 @@ export async function revertTo(
   requested: RepositoryWriteContext,
 ): Promise<Record<string, unknown>> {
   checkRepositoryOpen(storage, definition);
-  storage.renewSnapshot();
   const reading = decisionOf(access, definition, requested, 'history');
-  const past = pastOf(storage, access, definition, id, pastPointOf({ version }), reading);
-  if (!past) throw new RecordNotFoundException(definition.name, `${id} version ${version}`);
   const writing = decisionOf(access, definition, requested, 'update');
-  const kept = new Set(writing ? access!.unwritableFields(definition, writing) : []);
-  const data: Record<string, unknown> = {};
-  // A checked write keeps the record's owner, and refuses a value for it.
-  if (writing && definition.permissions?.owner !== undefined) kept.add(definition.permissions.owner);
-  for (const field of definition.fields) if (past[field.name] !== undefined && !kept.has(field.name)) data[field.name] = past[field.name];
-  const checked = checkedWriteFor(access, definition, requested, 'update', data, id);
-  // Version N's values, those the caller cannot see included: a field it did not have is cleared, not kept.
-  delete checked.context.unreadable;
-  checked.context.writeEvenIfUnchanged = true;
-  checked.context.restoresVersion = true;
-  const record = await storage.write((tx) => tx.replace(definition, id, checked.data, checked.context));
+  // Version N is read in the write: replicated, a revert on an instance behind its stream is decided again once it caught up.
+  const record = await storage.write((tx) => {
+    const past = pastOf(storage, access, definition, id, pastPointOf({ version }), reading);
+    if (!past) throw new RecordNotFoundException(definition.name, `${id} version ${version}`);
+    const kept = new Set(writing ? access!.unwritableFields(definition, writing) : []);
+    const data: Record<string, unknown> = {};
+    // A checked write keeps the record's owner, and refuses a value for it.
+    if (writing && definition.permissions?.owner !== undefined) kept.add(definition.permissions.owner);
+    for (const field of definition.fields) if (past[field.name] !== undefined && !kept.has(field.name)) data[field.name] = past[field.name];
+    const checked = checkedWriteFor(access, definition, requested, 'update', data, id);
+    // Version N's values, those the caller cannot see included: a field it did not have is cleared, not kept.
+    delete checked.context.unreadable;
+    checked.context.writeEvenIfUnchanged = true;
+    checked.context.restoresVersion = true;
+    return tx.replace(definition, id, checked.data, checked.context);
+  });
   return shapeFor(access, definition, requested, record);
 }

@@ -387,11 +387,12 @@ export class EntityStorage {
 
   /** At most `batches` maintenance transactions, fewer once nothing is left or the store closes. */
   private maintain(now: number, retention: EventRetention | undefined, batches: number): Promise<MaintenanceResult> {
-    return maintainInBatches(
-      () => this.environment.write(() => this.transaction().purge(now, retention)),
-      batches,
-      () => this.closing,
-    );
+    const sequencer = this.sequencer;
+    // A purge changes the log like any write: replicated, every instance drops the same events at the same place in the stream.
+    const batch = sequencer
+      ? () => sequencer.write((tx) => tx.purge(now, retention))
+      : () => this.environment.write(() => this.transaction().purge(now, retention));
+    return maintainInBatches(batch, batches, () => this.closing);
   }
 
   /** Closes the store; a second call meanwhile waits for the first. It may be opened again after. */

@@ -48,11 +48,15 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     this.applier.apply(change);
   }
 
-  /** Forgets idempotency results expired at `now` and drops events past `retention`. */
+  /**
+   * Forgets idempotency results expired at `now` and drops events past `retention`. A purge
+   * that drops nothing is not listed: replicated, it would be a message every instance applies for nothing.
+   */
   purge(now: number, retention: EventRetention | undefined): MaintenanceResult {
     const change: PurgeChange = { kind: 'purge', now, ...(retention && { retention }) };
-    this.applied?.push(change);
-    return this.applier.apply(change);
+    const result = this.applier.apply(change);
+    if (result.idempotencyKeys > 0 || result.events > 0) this.applied?.push(change);
+    return result;
   }
 
   /**

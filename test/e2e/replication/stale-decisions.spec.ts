@@ -84,4 +84,12 @@ describeWhen(natsServerMissing(), 'the replication suite')('writes that change n
     await onA.update(created.id, { title: 'y' });
     await expect(onB.update(created.id, { title: 'z' }, { expectedVersion: 2 })).resolves.toMatchObject({ title: 'z', version: 3 });
   }, 60_000);
+
+  it('and revert to a version the stream holds, which this instance has not applied yet', async () => {
+    const created = await onA.create({ title: 'one' });
+    await onB.waitForSeq(onA.appliedSeq!);
+    await onA.update(created.id, { title: 'two' });
+    await onA.update(created.id, { title: 'three' });
+    await expect(onB.revert(created.id, 2)).resolves.toMatchObject({ title: 'two', version: 4 });
+  }, 60_000);
 });
