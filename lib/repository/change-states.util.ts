@@ -3,6 +3,8 @@ import { nextState } from '../storage/event-applier.util.js';
 
 /** Records whose state a subscription catching up keeps: past it, a record whose state was let go is folded again from the log. */
 const KEPT_RECORDS = 2_000;
+/** How many reads of a caught-up subscription a record's state outlives when none of them changed the record. */
+const KEPT_ROUNDS = 8;
 
 /** A record's state after the last event of it a subscription read, and the state a soft delete took away (which a restore brings back). */
 interface Kept {
@@ -10,6 +12,8 @@ interface Kept {
   deleted?: StoredRecord;
   /** Where `ids` holds the record's id. */
   slot: number;
+  /** The `caughtUp` round it was last kept in. */
+  round: number;
 }
 
 /**
@@ -23,6 +27,8 @@ export class ChangeStates {
   private readonly kept = new Map<string, Kept>();
   /** The ids `kept` holds, to let a random one go in constant time. */
   private readonly ids: string[] = [];
+  /** Counts the calls to `caughtUp`. */
+  private round = 0;
 
   /** The state `event` leaves or removes; `fold` reads it from the log when no state is kept (or `undefined`: none can be told). */
   stateOf(event: EntityEvent, fold: () => StoredRecord | undefined): StoredRecord | undefined {
@@ -43,12 +49,15 @@ export class ChangeStates {
   }
 
   /**
-   * Lets every state go, once the subscription has caught up: a change read as it happens is
-   * the record's current state, which the log answers at once, so the states would only hold memory.
+   * Called after each read of a caught-up subscription that held changes of its entity: lets go
+   * the states of records none of the last KEPT_ROUNDS such reads changed. A change read as it
+   * happens is mostly its record's current state, which the log answers at once; but of two
+   * changes made between two reads the first is a past one, and a record changed again and again
+   * would otherwise be folded from its whole log time after time.
    */
-  clear(): void {
-    this.kept.clear();
-    this.ids.length = 0;
+  caughtUp(): void {
+    this.round++;
+    for (const id of [...this.ids]) if (this.round - this.kept.get(id)!.round > KEPT_ROUNDS) this.letGo(id);
   }
 
   /**
@@ -61,10 +70,11 @@ export class ChangeStates {
     if (kept) {
       kept.state = state;
       kept.deleted = deleted;
+      kept.round = this.round;
       return;
     }
     if (this.ids.length >= KEPT_RECORDS) this.letGo(this.ids[Math.floor(Math.random() * this.ids.length)]!);
-    this.kept.set(id, { state, deleted, slot: this.ids.length });
+    this.kept.set(id, { state, deleted, slot: this.ids.length, round: this.round });
     this.ids.push(id);
   }
 

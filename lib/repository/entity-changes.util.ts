@@ -129,6 +129,7 @@ async function* changesAfter(source: ChangeSource, after: number, signal?: Abort
       if (events[0] && events[0].seq !== cursor + 1) throw new PastStateGoneException(definition.name, `changes after seq ${cursor}`);
       if (events.length === CHANGE_BATCH) grew = true;
       let turn = performance.now();
+      let ours = false;
       for (const event of events) {
         // A subscriber far behind must not hold the process: other requests get their turns.
         if (performance.now() - turn > TURN_MS) {
@@ -138,12 +139,13 @@ async function* changesAfter(source: ChangeSource, after: number, signal?: Abort
         }
         cursor = event.seq;
         if (event.entity !== definition.name) continue;
+        ours = true;
         const change = changeOf(source, event);
         if (change) yield change;
         // The rest of a batch read before the app closed is not read from the closed store.
         if (signal?.aborted || ending.aborted) return;
       }
-      if (events.length < CHANGE_BATCH) source.states.clear();
+      if (ours && events.length < CHANGE_BATCH) source.states.caughtUp();
     }
   } finally {
     unwatch();

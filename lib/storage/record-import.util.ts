@@ -20,7 +20,7 @@ export interface ImportedRecord {
 
 /**
  * Checks the id, version, times and `deletedAt` of an exported record, all at once: an
- * `InvalidRecordException` lists every problem. A time left out is the other, or now.
+ * `InvalidRecordException` lists every problem. A time left out is the other, or its `deletedAt`, or now.
  */
 export function importedRecord(definition: EntityDefinition, record: unknown): ImportedRecord {
   const given = (record ?? {}) as Partial<Record<string, unknown>>;
@@ -34,11 +34,12 @@ export function importedRecord(definition: EntityDefinition, record: unknown): I
   if (!isRecordId(id)) problems.push('id must be 1 to 128 letters, digits, "-" or "_"');
   else if (isRouteName(id)) problems.push(`id ${id} is the name of the change feed's route (GET /${definition.path}/changes), which would answer in its place`);
   if (version !== undefined && (!Number.isInteger(version) || (version as number) < 1)) problems.push('version must be a positive integer');
-  const times = restoredTimes(createdAt, updatedAt, problems);
   const deletedTime = deletedAt === undefined ? undefined : isoDateOf(deletedAt);
+  const times = restoredTimes(createdAt, updatedAt, deletedTime, problems);
   if (deletedAt !== undefined && !definition.softDelete) problems.push(`deletedAt: ${definition.name} keeps no deleted records (no softDelete)`);
   else if (deletedAt !== undefined && deletedTime === undefined) problems.push('deletedAt must be an ISO 8601 date');
-  else if (deletedTime !== undefined && times[1] !== '' && deletedTime < times[1]) problems.push('deletedAt must not be before updatedAt');
+  // Not against updatedAt: a migration (or drop-fields) changing a soft-deleted record dates that change after its delete.
+  else if (deletedTime !== undefined && times[0] !== '' && deletedTime < times[0]) problems.push('deletedAt must not be before createdAt');
   if (problems.length > 0) throw new InvalidRecordException(definition.name, problems);
   return {
     id: id as string,
@@ -52,14 +53,14 @@ export function importedRecord(definition: EntityDefinition, record: unknown): I
 }
 
 /**
- * A restored record's `createdAt` and `updatedAt` in stored form. One left out is the other, or
- * now when both are; a `createdAt` after the `updatedAt` is refused.
+ * A restored record's `createdAt` and `updatedAt` in stored form. One left out is the other;
+ * both left out are its `deletedAt`, or now. A `createdAt` after the `updatedAt` is refused.
  */
-function restoredTimes(createdAt: unknown, updatedAt: unknown, problems: string[]): [string, string] {
+function restoredTimes(createdAt: unknown, updatedAt: unknown, deletedAt: string | undefined, problems: string[]): [string, string] {
   const created = createdAt === undefined ? undefined : storedTime(createdAt, 'createdAt', problems);
   const updated = updatedAt === undefined ? undefined : storedTime(updatedAt, 'updatedAt', problems);
-  const now = new Date().toISOString();
-  const times: [string, string] = [created ?? updated ?? now, updated ?? created ?? now];
+  const fallback = deletedAt ?? new Date().toISOString();
+  const times: [string, string] = [created ?? updated ?? fallback, updated ?? created ?? fallback];
   if (created && updated && created > updated) problems.push('createdAt must not be after updatedAt');
   return times;
 }

@@ -267,9 +267,13 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
   }
 }
 
-/** When a record last changed (ms since the epoch): its soft delete, or its last update; 0 for none. */
+/**
+ * When a record last changed (ms since the epoch): its last update or its soft delete, whichever
+ * is later (a migration changing a soft-deleted record dates that after the delete); 0 for none.
+ */
 function lastChangeOf(record: StoredRecord | DeletedRecord | undefined): number {
   if (!record) return 0;
-  const time = Date.parse((record as Partial<DeletedRecord>).deletedAt ?? record.updatedAt);
-  return Number.isNaN(time) ? 0 : time;
+  const updated = Date.parse(record.updatedAt);
+  const deleted = Date.parse((record as Partial<DeletedRecord>).deletedAt ?? '');
+  return Math.max(Number.isNaN(updated) ? 0 : updated, Number.isNaN(deleted) ? 0 : deleted);
 }

@@ -111,4 +111,35 @@ describe('a subscriber catching up over many versions', () => {
     const start = await changedInTurn(2_400, 6);
     expect(await foldsOfCatchUp(start, 14_400)).toBeLessThan(0.6 * 14_400);
   }, 180_000);
+
+  it('once caught up, keeps the state of a record changed more than once between reads', async () => {
+    const hot = await counters.create({ name: 'twice', n: 0 });
+    await counters.transaction((tx) => {
+      for (let n = 1; n <= 500; n++) tx.update(Counter, hot.id, { n });
+    });
+    const abort = new AbortController();
+    const changes = counters.subscribe({ signal: abort.signal })[Symbol.asyncIterator]();
+    const next = () => changes.next() as Promise<IteratorResult<EntityChange<Counter>>>;
+    const first = next();
+    await counters.update(hot.id, { n: -1 });
+    await first;
+    const recordEvents = jest.spyOn(t.app.get(EntityStorage).log, 'recordEvents');
+    try {
+      for (let round = 0; round < 20; round++) {
+        const earlier = next();
+        // Two changes between two reads: the first one read is already a past version.
+        await counters.transaction((tx) => {
+          tx.update(Counter, hot.id, { n: 2 * round });
+          tx.update(Counter, hot.id, { n: 2 * round + 1 });
+        });
+        expect((await earlier).value.record).toMatchObject({ n: 2 * round });
+        expect((await next()).value.record).toMatchObject({ n: 2 * round + 1 });
+      }
+      expect(recordEvents.mock.calls.length).toBeLessThanOrEqual(1);
+    } finally {
+      recordEvents.mockRestore();
+      abort.abort();
+      await changes.return?.(undefined);
+    }
+  }, 60_000);
 });

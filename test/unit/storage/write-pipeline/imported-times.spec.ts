@@ -74,8 +74,53 @@ describe('a record restored by an import', () => {
       /createdAt must not be after updatedAt/,
     );
     await expect(importing({ id: 'deleted-early', title: 'x', createdAt: updatedAt, updatedAt, deletedAt: '2019-01-01T00:00:00Z' })).rejects.toThrow(
+      /deletedAt must not be before createdAt/,
+    );
+    await expect(importing({ id: 'deleted-early-2', title: 'x', createdAt: updatedAt, deletedAt: '2019-01-01T00:00:00Z' })).rejects.toThrow(
       InvalidRecordException,
     );
+    const deletedAt = '2022-01-01T00:00:00.000Z';
+    await importing({ id: 'only-deleted', title: 'x', deletedAt });
+    expect(await store.storage.write((tx) => tx.getDeleted(store.storage.definitionOf(Memo), 'only-deleted'))).toMatchObject({
+      createdAt: deletedAt,
+      updatedAt: deletedAt,
+      deletedAt,
+    });
+  });
+
+  /** A migration (or drop-fields) changing a soft-deleted record dates the change after its delete. */
+  async function migratedAfterDelete(): Promise<Record<string, unknown>> {
+    const memos = store.repo(Memo);
+    const memo = await memos.create({ title: 'old' });
+    await memos.delete(memo.id);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const definition = store.storage.definitionOf(Memo);
+    await store.storage.write((tx) => tx.migrateDeleted(definition, memo.id, { data: { title: 'migrated' } } as never, 2));
+    const deleted = (await store.storage.write((tx) => tx.getDeleted(definition, memo.id)))!;
+    expect(deleted.updatedAt > deleted.deletedAt).toBe(true);
+    return deleted;
+  }
+
+  it('imports again a soft-deleted record exported after a migration changed it', async () => {
+    const exported = await migratedAfterDelete();
+    const other = makeTempDir();
+    const target = await openStore(other.path, [Memo]);
+    try {
+      await expect(target.storage.write((tx) => tx.importRecord(target.storage.definitionOf(Memo), exported))).resolves.toMatchObject({ id: exported.id });
+      expect(await target.storage.write((tx) => tx.getDeleted(target.storage.definitionOf(Memo), exported.id as string))).toEqual(exported);
+    } finally {
+      await target.close();
+      other.remove();
+    }
+  });
+
+  it('dates the restore of such a record after its last change, not its delete', async () => {
+    // As exported by a machine whose clock was ahead: the migration's change an hour from now, its delete half an hour.
+    const updatedAt = iso(Date.now() + HOUR);
+    await importing({ id: 'migrated-ahead', version: 2, title: 'migrated', createdAt: iso(Date.now()), updatedAt, deletedAt: iso(Date.now() + HOUR / 2) });
+    const restored = await store.repo(Memo).restore('migrated-ahead');
+    expect(restored).toMatchObject({ version: 3 });
+    expect(restored.updatedAt >= updatedAt).toBe(true);
   });
 
   it("keeps such a record's audit trail oldest first, and its changes dated as written", async () => {
