@@ -17,8 +17,8 @@ import { timedEventId, writtenAt } from '../storage/event-id.util.js';
 import { ULID } from '../storage/ulid.util.js';
 import { ACTOR } from '../storage/write-context.util.js';
 import type { AuditAction, AuditEntry, AuditPage, AuditQuery } from './audit-entry.interface.js';
+import { HIDDEN_VALUE } from './audit-mask.constants.js';
 
-const HIDDEN = '[hidden]';
 const ACTIONS: Readonly<Record<EntityEvent['type'], AuditAction>> = {
   created: 'create',
   replaced: 'replace',
@@ -288,7 +288,7 @@ function changesBetween(
     const from = before?.[field.name] ?? null;
     const to = after?.[field.name] ?? null;
     if (from === to) continue;
-    changes[field.name] = field.hidden ? { from: from === null ? null : HIDDEN, to: to === null ? null : HIDDEN } : { from, to };
+    changes[field.name] = field.hidden ? { from: from === null ? null : HIDDEN_VALUE, to: to === null ? null : HIDDEN_VALUE } : { from, to };
   }
   return changes;
 }

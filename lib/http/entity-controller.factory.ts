@@ -317,6 +317,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     }
   }
 
+  const hiddenFields = new Set(definition.fields.filter((field) => field.hidden).map((field) => field.name));
   // The audit route exists only for @Audited entities: others keep no trail to answer from.
   class AuditedEntityController extends EntityController {
     @Get(':id/audit')
@@ -334,7 +335,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
         const record = latestStateOf(this.storage, definition, id) ?? { id, version: 0, createdAt: '', updatedAt: '' };
         const readable = definition.permissions?.audit !== undefined || this.access.mayRead(definition, decision.principal, decision.permissions, record);
         const unreadable = readable ? this.access.unreadableFields(definition, decision) : 'all';
-        const views = items.map((entry) => toAuditView(entry, unreadable));
+        const views = items.map((entry) => toAuditView(entry, unreadable, hiddenFields));
         // A trail that fits one page is answered as the API names it, without a cursor.
         return nextCursor === null ? { items: views } : { items: views, nextCursor };
       });

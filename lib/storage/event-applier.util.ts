@@ -39,13 +39,21 @@ export function applyEvent(
 }
 
 /**
- * Moves the entity's change mark to `changeId`. Cached reads are keyed by the mark, so
- * committing the change makes them unreachable: every change to what reads answer moves it,
- * also the few made without an event (history trimmed to a narrowed policy).
+ * Moves the entity's change mark to `changeId` and counts the change. Cached reads are keyed by
+ * the mark, so committing the change makes them unreachable: every change to what reads answer moves it.
  */
 export function moveChangeMark(tables: EntityTables, changeId: string): void {
   const mark: IndexKey = ['changes', tables.definition.name];
   tables.counters.putSync(mark, { count: (tables.counters.get(mark)?.count ?? 0) + 1, lastEventId: changeId });
+}
+
+/**
+ * Moves the change mark for what changed without a write of records (history trimmed to a
+ * narrowed policy): cached answers become unreachable, and the count of changes (`stat`) stays.
+ */
+export function renewChangeMark(tables: EntityTables, changeId: string): void {
+  const mark: IndexKey = ['changes', tables.definition.name];
+  tables.counters.putSync(mark, { count: tables.counters.get(mark)?.count ?? 0, lastEventId: changeId });
 }
 
 /**

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { HistoryPolicy } from '../metadata/decorator-options.interface.js';
 import type { EntityDefinition, FieldDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
-import { moveChangeMark } from './event-applier.util.js';
+import { renewChangeMark } from './event-applier.util.js';
 import { nextEventId } from './event-id.util.js';
 import { versionsKept } from './field-history.store.js';
 import type { IndexKey } from './index-key.util.js';
@@ -45,7 +45,7 @@ export class HistoryTrimmer {
         const step = await this.environment.write(() => {
           const trimmed = tables.history.trimToPolicy(fields, from, this.batch);
           // No event tells caches of it: history answers cached before would outlive the values.
-          if (trimmed.removed > 0) moveChangeMark(tables, nextEventId());
+          if (trimmed.removed > 0) renewChangeMark(tables, nextEventId());
           return trimmed;
         });
         removed += step.removed;

@@ -101,6 +101,12 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     if (this.get(definition, id) || this.getDeleted(definition, id)) {
       throw new InvalidRecordException(definition.name, [`id ${id} is already taken`]);
     }
+    // A record deleted for good leaves its history, delete mark and past versions under its id, which another would take over.
+    if (this.tablesOf(definition).history.holdsAny(id)) {
+      throw new InvalidRecordException(definition.name, [
+        `id ${id} belonged to a record deleted from this store, whose history and past versions stay under it`,
+      ]);
+    }
     const data = { ...checkedInput(definition, input, exported ? 'restore' : 'import'), createdAt, updatedAt };
     // An export may hold a record before the one it refers to: the import checks references once all is in.
     if (deletedAt === undefined) return this.commit(definition, 'created', id, at, data, context, { checks: 'unique' })!;
