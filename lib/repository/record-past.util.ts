@@ -5,7 +5,7 @@ import { positiveInteger } from '../query/positive-integer.util.js';
 import type { EntityStorage } from '../storage/entity-storage.store.js';
 import type { StoredRecord } from '../storage/entity-event.interface.js';
 import type { RecordHistory } from '../storage/field-history.store.js';
-import { pastRecord, type PastPoint } from '../storage/past-record.util.js';
+import { pastRecord, underCurrentNames, type PastPoint } from '../storage/past-record.util.js';
 import { withoutDeletedAt } from '../storage/event-applier.util.js';
 import { PastStateGoneException } from '../storage/past-state-gone.exception.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
@@ -153,8 +153,10 @@ export async function revertTo(
   const writing = decisionOf(access, definition, requested, 'update');
   // Version N is read in the write: replicated, a revert on an instance behind its stream is decided again once it caught up.
   const record = await storage.write((tx) => {
-    const past = pastOf(storage, access, definition, id, pastPointOf({ version }), reading);
-    if (!past) throw new RecordNotFoundException(definition.name, `${id} version ${version}`);
+    const found = pastOf(storage, access, definition, id, pastPointOf({ version }), reading);
+    if (!found) throw new RecordNotFoundException(definition.name, `${id} version ${version}`);
+    // Values from before a migration renamed their fields go back under the names of now.
+    const past = underCurrentNames(found, storage.log.recordEvents(definition.name, id));
     const kept = new Set(writing ? access!.unwritableFields(definition, writing) : []);
     const data: Record<string, unknown> = {};
     // A checked write keeps the record's owner, and refuses a value for it.

@@ -60,6 +60,24 @@ export function pastRecord(events: Iterable<EntityEvent>, point: PastPoint, crea
   return firstKnown !== undefined && point.version >= firstKnown ? { kind: 'absent' } : { kind: 'gone' };
 }
 
+/**
+ * `state` (the record at its version) under the names its fields have now: the renames that
+ * migrations after that version made (the `renamed` of their events), in log order, as the
+ * record's history moved with them.
+ */
+export function underCurrentNames(state: StoredRecord, events: Iterable<EntityEvent>): StoredRecord {
+  let named: Record<string, unknown> = state;
+  for (const event of events) {
+    if (event.version <= state.version || !event.renamed) continue;
+    // Every old name read before any new one is set: a swap of two fields moves each once.
+    const moved = { ...named };
+    for (const from of Object.keys(event.renamed)) delete moved[from];
+    for (const [from, to] of Object.entries(event.renamed)) if (named[from] !== undefined) moved[to] = named[from];
+    named = moved;
+  }
+  return named as StoredRecord;
+}
+
 /** When an event's change took effect: an import's are timed by the record's own times, not by when it was imported. */
 function timeOf(event: EntityEvent): string {
   const imported = importedTimesOf(event)?.updatedAt;

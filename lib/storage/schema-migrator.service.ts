@@ -9,6 +9,7 @@ import type { MigrationProgress, SchemaState } from './schema-state.interface.js
 import type { SchemaVersions } from './schema-versions.store.js';
 import type { WriteContext } from './write-context.interface.js';
 import type { WriteTransaction } from './write-transaction.store.js';
+import { UniqueConstraintException } from './unique-constraint.exception.js';
 
 const PHASES: ReadonlyArray<MigrationProgress['phase']> = ['live', 'deleted'];
 
@@ -33,6 +34,14 @@ export const MIGRATION_BATCH = 1000;
 const MIGRATION_BATCH_BYTES = 256 * 1024;
 /** What an update event carries beside its data (ids, times, version), as JSON. */
 const EVENT_OVERHEAD = 160;
+
+/**
+ * Records go through the steps one at a time, each checked against the others as they stand: a
+ * step moving values onto ones other records hold until their turn fails, however unique the end.
+ */
+const TAKEN_IN_TURN =
+  "each record's new values must be free when its turn comes (records go in id order): a step that moves values onto ones other records hold until theirs " +
+  '(a renumbering, a swap) goes through values no record holds, one release each way';
 
 interface BatchLimits {
   records: number;
@@ -180,6 +189,7 @@ export class SchemaMigrator {
         else tx.migrate(definition, key, outcome.change, progress.to, context);
       } catch (error) {
         // A unique value taken twice, a reference to nothing: said of the record that met it.
+        if (error instanceof UniqueConstraintException) throw new MigrationFailedException(definition.name, key, [`${error.message}; ${TAKEN_IN_TURN}`]);
         if (error instanceof EntitiesException) throw new MigrationFailedException(definition.name, key, [error.message]);
         throw error;
       }

@@ -88,3 +88,65 @@ describe('a rename migration moves the history of every record (README: "the val
     }
   });
 });
+
+/** First release: the applicant and a note, both kept whole. */
+@Entity('rename-revert-notes')
+class ApplicationV1 {
+  @Field() @Historize('full') applicant!: string;
+  @Field({ required: false }) @Historize('full') note?: string;
+  @Field() title!: string;
+}
+
+/** Second release renames applicant to client and note to remark; the third renames client to holder. */
+@Entity({ name: 'rename-revert-notes', migrations: [{ version: 2, rename: { applicant: 'client', note: 'remark' } }] })
+class ApplicationV2 {
+  @Field() @Historize('full') client!: string;
+  @Field({ required: false }) @Historize('full') remark?: string;
+  @Field() title!: string;
+}
+
+@Entity({
+  name: 'rename-revert-notes',
+  migrations: [
+    { version: 2, rename: { applicant: 'client', note: 'remark' } },
+    { version: 3, rename: { client: 'holder' } },
+  ],
+})
+class ApplicationV3 {
+  @Field() @Historize('full') holder!: string;
+  @Field({ required: false }) @Historize('full') remark?: string;
+  @Field() title!: string;
+}
+
+describe('a revert to a version from before rename migrations', () => {
+  it('writes back the values the record had then, under the names they have now', async () => {
+    const dir = makeTempDir();
+    try {
+      let id = '';
+      const first = await createTestApp({ entities: [ApplicationV1], path: dir.path });
+      try {
+        id = (await request(first.server()).post('/rename-revert-notes').send({ applicant: 'Ada', note: 'first', title: 't1' }).expect(201)).body.id;
+        await request(first.server()).patch(`/rename-revert-notes/${id}`).send({ applicant: 'Bea', note: null, title: 't2' }).expect(200);
+      } finally {
+        await first.close();
+      }
+      const second = await createTestApp({ entities: [ApplicationV2], path: dir.path });
+      await second.close();
+      const third = await createTestApp({ entities: [ApplicationV3], path: dir.path });
+      try {
+        // Versions 1 and 2 as written, version 3 by the rename, version 4 by the second rename.
+        const current = await request(third.server()).get(`/rename-revert-notes/${id}`).expect(200);
+        expect(current.body).toMatchObject({ version: 4, holder: 'Bea', title: 't2' });
+        const reverted = await request(third.server()).post(`/rename-revert-notes/${id}/revert`).send({ toVersion: 1 }).expect(200);
+        expect(reverted.body).toMatchObject({ version: 5, holder: 'Ada', remark: 'first', title: 't1' });
+        const history = await request(third.server()).get(`/rename-revert-notes/${id}/history`).expect(200);
+        expect(history.body.fields.holder.map((entry: { value: unknown }) => entry.value)).toEqual(['Ada', 'Bea', 'Ada']);
+        expect(third.app.get(EntitiesMaintenance).verify().problems).toEqual([]);
+      } finally {
+        await third.close();
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+});
