@@ -68,14 +68,27 @@ export function earlierCatalogsOf(meta: Database<unknown, IndexKey>, previous: S
  * deleted records, no unique index the earlier one lacked (an event could break it), and no
  * field keeping more history than before (a narrowed policy trims to what applying under it
  * keeps; a widened one would keep values the others never had) nor a removed one that kept any.
+ * An audited entity also keeps its fields and which are hidden: each instance writes the audit
+ * entry of a change as it applies it, listing the fields its class declares and masking its hidden ones.
  */
 function appliesAlike(earlier: CatalogEntity | undefined, definition: EntityDefinition): boolean {
   if (!earlier) return true;
   if (earlier.audited !== definition.audited || (earlier.softDelete ?? false) !== definition.softDelete) return false;
+  if (definition.audited && !sameFieldsHidden(earlier, definition)) return false;
   const uniqueBefore = new Set(earlier.indexes.filter((index) => index.unique).map((index) => JSON.stringify([index.name, index.fields])));
   if (definition.indexes.some((index) => index.unique && !uniqueBefore.has(JSON.stringify([index.name, index.fields])))) return false;
   return earlier.fields.every((field) => {
     const now = definition.fieldsByName.get(field.name);
     return now ? versionsKept(now.history) <= versionsKept(field.history) : field.history === 'never';
   });
+}
+
+function sameFieldsHidden(earlier: CatalogEntity, definition: EntityDefinition): boolean {
+  return (
+    earlier.fields.length === definition.fields.length &&
+    earlier.fields.every((field) => {
+      const now = definition.fieldsByName.get(field.name);
+      return now !== undefined && now.hidden === (field.hidden ?? false);
+    })
+  );
 }

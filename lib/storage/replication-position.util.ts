@@ -87,10 +87,27 @@ export function applyMessage(
         'and start one that stopped before the others took their last writes once with the old code to catch up',
     );
   }
-  for (const change of message.changes) tx.apply(change);
+  if (message.catalog === catalog) for (const change of message.changes) tx.apply(change);
+  else applyEarlier(tx, seq, message.changes);
   meta.putSync(POSITION_KEY, { seq, hash } satisfies ReplicationPosition);
   if (meta.get(LAST_CATALOG_KEY) !== message.catalog) meta.putSync(LAST_CATALOG_KEY, message.catalog);
   return true;
+}
+
+/**
+ * Applies the changes of a message decided under the definitions this store had before this
+ * start. Those were found to apply alike under the new ones, but for what no catalog tells (an
+ * entity the new code no longer registers): such a message refuses as one of other definitions does.
+ */
+function applyEarlier(tx: ChangeApplying, seq: number, changes: TransactionMessage['changes']): void {
+  try {
+    for (const change of changes) tx.apply(change);
+  } catch (error) {
+    throw new ReplicationDivergedException(
+      `message ${seq} was decided under the entity definitions this store had before this start and does not apply under these (${(error as Error).message}): ` +
+        'start this instance once with the old code to catch up, or from a backup of an instance that applied it',
+    );
+  }
 }
 
 /** The catalog the last message this store applied was decided under; none before the first, or in a store of an older version. */

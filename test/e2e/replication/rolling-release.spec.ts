@@ -1,0 +1,163 @@
+import { Audited, AuditService, EntitiesMaintenance, Entity, Field, getRepositoryToken, Historize, type EntityRepository } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
+import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
+import { NatsCluster, natsServerMissing } from '../../support/nats-cluster.util.js';
+import { describeWhen } from '../../support/requirement.util.js';
+import { makeTempDir } from '../../support/temp-dir.util.js';
+import { createTestApp, type TestApp } from '../../support/test-app.util.js';
+
+@Entity('rolling-cases')
+@Audited()
+class CaseV1 {
+  @Field() title!: string;
+  @Field({ required: false }) secret?: string;
+}
+
+/** The next release hides `secret`: audit entries written under it mask the field. */
+@Entity('rolling-cases')
+@Audited()
+class CaseV2 {
+  @Field() title!: string;
+  @Field({ required: false, hidden: true }) secret?: string;
+}
+
+@Entity('rolling-notes')
+class NoteV1 {
+  @Field() @Historize('full') text!: string;
+}
+
+/** The next release keeps the newest value only. */
+@Entity('rolling-notes')
+class NoteV2 {
+  @Field() @Historize({ versions: 1 }) text!: string;
+}
+
+@Entity('rolling-kept')
+class Kept {
+  @Field() title!: string;
+}
+
+/** An entity the next release no longer registers. */
+@Entity('rolling-dropped')
+class Dropped {
+  @Field() title!: string;
+}
+
+/** Every entry of `names`, as bytes, read from a copy so the app's handles stay untouched. */
+async function bytesOf(app: TestApp, names: string[]): Promise<Record<string, string[]>> {
+  const copy = makeTempDir();
+  try {
+    await app.app.get(EntitiesMaintenance).backup(copy.path);
+    const environment = new LmdbEnvironment(copy.path, {}, true);
+    environment.open(64);
+    const state: Record<string, string[]> = {};
+    for (const name of names) {
+      const db = environment.database<unknown, never>(name, { encoding: 'binary' });
+      state[name] = [...db.getRange({})].map(({ key, value }) => `${JSON.stringify(key)}=${Buffer.from(value as Uint8Array).toString('hex')}`);
+    }
+    await environment.close();
+    return state;
+  } finally {
+    copy.remove();
+  }
+}
+
+/**
+ * README (Several machines, Rules): an instance that stopped before the others took their last
+ * writes applies them as it starts with the new code only when they apply alike under both;
+ * otherwise it refuses, naming the remedy (start it once with the old code). Instances that
+ * start with the same code at the same point stay equal byte for byte.
+ */
+describeWhen(natsServerMissing(), 'the replication suite')('a release rolled out to replicated instances', () => {
+  let cluster: NatsCluster;
+  const running: TestApp[] = [];
+  const dirs: Array<ReturnType<typeof makeTempDir>> = [];
+
+  beforeAll(async () => {
+    cluster = await NatsCluster.start(1);
+  }, 60_000);
+  afterAll(async () => {
+    for (const app of running) await app.close().catch(() => undefined);
+    await cluster?.stop();
+    for (const dir of dirs) dir.remove();
+  });
+
+  function newDir(): ReturnType<typeof makeTempDir> {
+    const dir = makeTempDir();
+    dirs.push(dir);
+    return dir;
+  }
+  async function start(entities: Function[], dir: { path: string }, stream: string): Promise<TestApp> {
+    const app = await createTestApp({
+      entities: entities as never,
+      path: dir.path,
+      module: { replication: { servers: cluster.servers, stream, replicas: 1, timeout: 10_000 } },
+    });
+    running.push(app);
+    return app;
+  }
+  async function stop(app: TestApp): Promise<void> {
+    await app.close();
+    running.splice(running.indexOf(app), 1);
+  }
+  const repo = <T extends object>(app: TestApp, entity: new () => T) => app.app.get<EntityRepository<T>>(getRepositoryToken(entity));
+
+  it('refuses to write other audit entries than the others for a field hidden since, and catches up once with the old code', async () => {
+    const [da, db] = [newDir(), newDir()];
+    let a = await start([CaseV1], da, 'ROLLING_HIDDEN');
+    let b = await start([CaseV1], db, 'ROLLING_HIDDEN');
+    const created = await repo(a, CaseV1).create({ title: 't', secret: 'before' });
+    await repo(b, CaseV1).waitForSeq(repo(a, CaseV1).appliedSeq!);
+    await stop(a);
+    await repo(b, CaseV1).update(created.id, { secret: 'after' });
+    await stop(b);
+
+    b = await start([CaseV2], db, 'ROLLING_HIDDEN');
+    await expect(start([CaseV2], da, 'ROLLING_HIDDEN')).rejects.toThrow(/once with the old code/);
+    a = await start([CaseV1], da, 'ROLLING_HIDDEN');
+    await repo(a, CaseV1).waitForSeq(repo(b, CaseV2).appliedSeq!);
+    await stop(a);
+    a = await start([CaseV2], da, 'ROLLING_HIDDEN');
+
+    expect(await a.app.get(AuditService).forRecord('rolling-cases', created.id)).toEqual(await b.app.get(AuditService).forRecord('rolling-cases', created.id));
+    expect(await bytesOf(a, ['_audit'])).toEqual(await bytesOf(b, ['_audit']));
+    for (const app of [a, b]) expect(app.app.get(EntitiesMaintenance).verify().problems).toEqual([]);
+  }, 90_000);
+
+  it('leaves instances that trim history to a narrowed policy at one change mark', async () => {
+    const [da, db] = [newDir(), newDir()];
+    let a = await start([NoteV1], da, 'ROLLING_TRIM');
+    let b = await start([NoteV1], db, 'ROLLING_TRIM');
+    const note = await repo(a, NoteV1).create({ text: 'one' });
+    await repo(a, NoteV1).update(note.id, { text: 'two' });
+    await repo(a, NoteV1).update(note.id, { text: 'three' });
+    await repo(b, NoteV1).waitForSeq(repo(a, NoteV1).appliedSeq!);
+    await stop(a);
+    await stop(b);
+
+    a = await start([NoteV2], da, 'ROLLING_TRIM');
+    b = await start([NoteV2], db, 'ROLLING_TRIM');
+    const markOf = (app: TestApp) => {
+      const storage = app.app.get(EntityStorage);
+      return storage.changeMark(storage.definitionOf(NoteV2));
+    };
+    expect(await repo(a, NoteV2).history(note.id)).toEqual(await repo(b, NoteV2).history(note.id));
+    expect(markOf(a)).toEqual(markOf(b));
+    expect(markOf(a).count).toBe(3);
+  }, 90_000);
+
+  it('refuses, naming the remedy, a backlog write to an entity the new code dropped', async () => {
+    const [da, db] = [newDir(), newDir()];
+    const a = await start([Kept, Dropped], da, 'ROLLING_DROPPED');
+    let b = await start([Kept, Dropped], db, 'ROLLING_DROPPED');
+    await repo(a, Kept).create({ title: 'k' });
+    await repo(b, Kept).waitForSeq(repo(a, Kept).appliedSeq!);
+    await stop(a);
+    await repo(b, Dropped).create({ title: 'd' });
+    await stop(b);
+
+    b = await start([Kept], db, 'ROLLING_DROPPED');
+    await expect(start([Kept], da, 'ROLLING_DROPPED')).rejects.toThrow(/unknown entity "rolling-dropped".*start this instance once with the old code/);
+    await stop(b);
+  }, 90_000);
+});
