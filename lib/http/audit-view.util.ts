@@ -1,19 +1,39 @@
 import type { AuditEntry } from '../audit/audit-entry.interface.js';
 import { HIDDEN_VALUE } from '../audit/audit-mask.constants.js';
+import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { currentNamesOf } from '../metadata/entity-migrations.util.js';
 
 const NONE: ReadonlySet<string> = new Set();
+
+/** What the audit route needs of an entity's fields as declared now, to show entries written under earlier declarations. */
+export interface AuditFields {
+  hidden: ReadonlySet<string>;
+  /** A name a field had before a migration renamed it → the name it has now. */
+  currentNames: ReadonlyMap<string, string>;
+}
+
+/** The entity's hidden fields, and the names of now of the fields its migrations renamed. */
+export function auditFieldsOf(definition: EntityDefinition): AuditFields {
+  return {
+    hidden: new Set(definition.fields.filter((field) => field.hidden).map((field) => field.name)),
+    currentNames: currentNamesOf(definition.migrations),
+  };
+}
 
 /**
  * An audit entry as `GET /P/:id/audit` returns it: changes to fields the principal may not read
  * left out (every change, for `'all'`), values of `hidden` fields masked; `actor` null for an anonymous write and `version` null
- * for a refused one, so every entry has the keys the API names.
+ * for a refused one, so every entry has the keys the API names. An entry written before a field
+ * was renamed, hidden or put under a read rule names it as it was then: the field's rules of now apply to it.
  */
-export function toAuditView(entry: AuditEntry, unreadable: ReadonlySet<string> | 'all' = NONE, hidden: ReadonlySet<string> = NONE): Record<string, unknown> {
+export function toAuditView(entry: AuditEntry, unreadable: ReadonlySet<string> | 'all' = NONE, fields?: AuditFields): Record<string, unknown> {
   const changes: AuditEntry['changes'] = {};
   if (unreadable !== 'all') {
     for (const [field, change] of Object.entries(entry.changes)) {
-      // A field hidden since the entry was written is masked as it would have been then.
-      if (!unreadable.has(field)) changes[field] = hidden.has(field) ? { from: masked(change.from), to: masked(change.to) } : change;
+      const now = fields?.currentNames.get(field);
+      if (unreadable.has(field) || (now !== undefined && unreadable.has(now))) continue;
+      const hidden = fields !== undefined && (fields.hidden.has(field) || (now !== undefined && fields.hidden.has(now)));
+      changes[field] = hidden ? { from: masked(change.from), to: masked(change.to) } : change;
     }
   }
   // Key by key: V8 takes about a microsecond to add a key after a spread that copied some.

@@ -29,7 +29,7 @@ import { StoreRouteDocs } from './store-route-docs.decorator.js';
 import { etagOf, noneMatchHolds, writeConditionsOf } from './if-match.util.js';
 import { includeOf } from './include-query.util.js';
 import { parseListQuery } from './list-query.util.js';
-import { toAuditView } from './audit-view.util.js';
+import { auditFieldsOf, toAuditView } from './audit-view.util.js';
 import { toHistoryResponse } from './history-view.util.js';
 import { idempotencyKeyOf, paramOf, requestMetaOf, type HttpRequest } from './request-meta.util.js';
 import { createEntityRouteGates, refuseThrough, type EntityRouteName } from './entity-route-gates.util.js';
@@ -317,7 +317,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
     }
   }
 
-  const hiddenFields = new Set(definition.fields.filter((field) => field.hidden).map((field) => field.name));
+  const auditFields = auditFieldsOf(definition);
   // The audit route exists only for @Audited entities: others keep no trail to answer from.
   class AuditedEntityController extends EntityController {
     @Get(':id/audit')
@@ -335,7 +335,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
         const record = latestStateOf(this.storage, definition, id) ?? { id, version: 0, createdAt: '', updatedAt: '' };
         const readable = definition.permissions?.audit !== undefined || this.access.mayRead(definition, decision.principal, decision.permissions, record);
         const unreadable = readable ? this.access.unreadableFields(definition, decision) : 'all';
-        const views = items.map((entry) => toAuditView(entry, unreadable, hiddenFields));
+        const views = items.map((entry) => toAuditView(entry, unreadable, auditFields));
         // A trail that fits one page is answered as the API names it, without a cursor.
         return nextCursor === null ? { items: views } : { items: views, nextCursor };
       });

@@ -31,6 +31,19 @@ export function checkedMigrations(
   return Object.freeze(steps);
 }
 
+/**
+ * A name a field had before the steps renamed it → the name it has after all of them (a rename
+ * of a to b then b to c is a to c; a swap maps each name to the other).
+ */
+export function currentNamesOf(migrations: readonly EntityMigration[]): ReadonlyMap<string, string> {
+  const current = new Map<string, string>();
+  for (const { rename = {} } of migrations) {
+    for (const [was, now] of current) if (Object.hasOwn(rename, now)) current.set(was, rename[now]!);
+    for (const [from, to] of Object.entries(rename)) if (!current.has(from)) current.set(from, to);
+  }
+  return current;
+}
+
 function checkedStep(step: unknown, at: number, fail: (problem: string) => never): EntityMigration {
   const expected = at + 2;
   const label = `@Entity migrations[${at}]`;

@@ -1,4 +1,5 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
+import { currentNamesOf } from '../metadata/entity-migrations.util.js';
 import { isoDateOf } from '../common/date-value.util.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
 import { positiveInteger } from '../query/positive-integer.util.js';
@@ -156,7 +157,7 @@ export async function revertTo(
     const found = pastOf(storage, access, definition, id, pastPointOf({ version }), reading);
     if (!found) throw new RecordNotFoundException(definition.name, `${id} version ${version}`);
     // Values from before a migration renamed their fields go back under the names of now.
-    const past = underCurrentNames(found, storage.log.recordEvents(definition.name, id));
+    const past = renamedUndeclared(definition, underCurrentNames(found, storage.log.recordEvents(definition.name, id)));
     const kept = new Set(writing ? access!.unwritableFields(definition, writing) : []);
     const data: Record<string, unknown> = {};
     // A checked write keeps the record's owner, and refuses a value for it.
@@ -170,4 +171,20 @@ export async function revertTo(
     return tx.replace(definition, id, checked.data, checked.context);
   });
   return shapeFor(access, definition, requested, record);
+}
+
+/**
+ * `state` with each value under a name the class no longer declares moved to the name the
+ * migrations renamed it to: the renames of a record whose field was empty when they ran are in
+ * no event of it.
+ */
+function renamedUndeclared(definition: EntityDefinition, state: StoredRecord): StoredRecord {
+  let named: Record<string, unknown> | undefined;
+  for (const [was, now] of currentNamesOf(definition.migrations)) {
+    if (definition.fieldsByName.has(was) || state[was] === undefined) continue;
+    named ??= { ...state };
+    if (named[now] === undefined) named[now] = state[was];
+    delete named[was];
+  }
+  return (named ?? state) as StoredRecord;
 }

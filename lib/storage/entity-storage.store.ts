@@ -200,8 +200,12 @@ export class EntityStorage {
     await runPendingMigrations(this.migrations, definitions, (definition) => this.tablesOf(definition), this.logger, migration);
     for (const warning of storedShapeWarnings(previous, definitions, (definition) => this.tablesOf(definition))) this.logger.warn(warning);
     await recordDefinitions(this.environment, definitions, { eventRetention, idempotencyTtl });
-    // One batch: start-up need not wait on a backlog, which the scheduled runs work off.
-    await this.maintain(Date.now(), this.options.eventRetention, 1);
+    // One batch: start-up need not wait on a backlog, which the scheduled runs work off. Replicated,
+    // a stream that takes no writes now (no quorum) must not keep an instance from serving reads.
+    await this.maintain(Date.now(), this.options.eventRetention, 1).catch((error: Error) => {
+      if (!this.sequencer) throw error;
+      this.logger.warn(`maintenance at start-up failed, the scheduled runs try again: ${error.message}`);
+    });
     this.maintenance = scheduleMaintenance(() => this.runMaintenance(), this.options.maintenanceInterval ?? DEFAULT_MAINTENANCE_INTERVAL, this.logger);
   }
 
@@ -388,10 +392,20 @@ export class EntityStorage {
   /** At most `batches` maintenance transactions, fewer once nothing is left or the store closes. */
   private maintain(now: number, retention: EventRetention | undefined, batches: number): Promise<MaintenanceResult> {
     const sequencer = this.sequencer;
-    // A purge changes the log like any write: replicated, every instance drops the same events at the same place in the stream.
-    const batch = sequencer
-      ? () => sequencer.write((tx) => tx.purge(now, retention))
-      : () => this.environment.write(() => this.transaction().purge(now, retention));
+    const purge = () => this.transaction().purge(now, retention);
+    if (!sequencer)
+      return maintainInBatches(
+        () => this.environment.write(purge),
+        batches,
+        () => this.closing,
+      );
+    // A purge changes the log like any write: replicated, every instance drops the same events at
+    // the same place in the stream. One that would drop nothing here needs no word from the stream.
+    const batch = (): Promise<MaintenanceResult> => {
+      const dropping = this.environment.dryRun(purge);
+      if (dropping.idempotencyKeys === 0 && dropping.events === 0) return Promise.resolve(dropping);
+      return sequencer.write((tx) => tx.purge(now, retention));
+    };
     return maintainInBatches(batch, batches, () => this.closing);
   }
 

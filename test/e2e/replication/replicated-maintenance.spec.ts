@@ -1,5 +1,9 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import request from 'supertest';
 import { EntitiesMaintenance, Entity, Field } from '../../../lib/index.js';
+import { JetStreamLog } from '../../../lib/replication/jetstream-log.client.js';
+import { makeTempDir } from '../../support/temp-dir.util.js';
 import { NatsCluster, natsServerMissing } from '../../support/nats-cluster.util.js';
 import { describeWhen } from '../../support/requirement.util.js';
 import { createTestApp, type TestApp } from '../../support/test-app.util.js';
@@ -58,5 +62,31 @@ describeWhen(natsServerMissing(), 'the replication suite')('maintenance of a rep
     const after = await request(a.server()).post('/maintained-notes').send({ title: 'after' }).expect(201);
     // After `marker`'s message: one for the run that dropped its event, one for this create, none for the empty run.
     expect(Number(after.headers['x-entities-seq'])).toBe(Number(marker.headers['x-entities-seq']) + 2);
+  }, 60_000);
+
+  it('starts and serves reads when the stream takes no writes, leaving what is due to the scheduled runs', async () => {
+    const dir = makeTempDir();
+    const module = { replication: { servers: cluster.servers, stream: 'MAINTAINED_LATER', replicas: 1, timeout: 2_000 }, eventRetention: { maxEvents: 1 } };
+    try {
+      let first = await createTestApp({ entities: [Note], module, path: dir.path });
+      const created = await request(first.server()).post('/maintained-notes').send({ title: 'one' }).expect(201);
+      await request(first.server()).patch(`/maintained-notes/${created.body.id}`).send({ title: 'two' }).expect(200);
+      await first.close();
+      // As a stream without quorum answers: it tells where it ends, and takes no message.
+      const append = jest.spyOn(JetStreamLog.prototype, 'append').mockRejectedValue(new Error('no quorum'));
+      const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      try {
+        first = await createTestApp({ entities: [Note], module, path: dir.path });
+        expect(warn.mock.calls.map(([message]) => String(message))).toContainEqual(expect.stringMatching(/maintenance at start-up failed.*no quorum/));
+        await request(first.server()).get(`/maintained-notes/${created.body.id}`).expect(200);
+      } finally {
+        append.mockRestore();
+        warn.mockRestore();
+      }
+      await expect(first.app.get(EntitiesMaintenance).runMaintenance()).resolves.toMatchObject({ events: 1 });
+      await first.close();
+    } finally {
+      dir.remove();
+    }
   }, 60_000);
 });

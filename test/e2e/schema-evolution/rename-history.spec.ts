@@ -150,3 +150,43 @@ describe('a revert to a version from before rename migrations', () => {
     }
   });
 });
+
+/** First release: an optional note, not historized. */
+@Entity('unrecorded-rename-notes')
+class PlainNoteV1 {
+  @Field() title!: string;
+  @Field({ required: false }) note?: string;
+}
+
+/** Second release renames note to remark. */
+@Entity({ name: 'unrecorded-rename-notes', migrations: [{ version: 2, rename: { note: 'remark' } }] })
+class PlainNoteV2 {
+  @Field() title!: string;
+  @Field({ required: false }) remark?: string;
+}
+
+describe('a revert to a version from before a rename, of a record without the field when the rename ran', () => {
+  it('writes the value back under its name of now, though no event of the record names the rename', async () => {
+    const dir = makeTempDir();
+    try {
+      let id = '';
+      const first = await createTestApp({ entities: [PlainNoteV1], path: dir.path });
+      try {
+        id = (await request(first.server()).post('/unrecorded-rename-notes').send({ title: 't', note: 'first' }).expect(201)).body.id;
+        await request(first.server()).patch(`/unrecorded-rename-notes/${id}`).send({ note: null }).expect(200);
+      } finally {
+        await first.close();
+      }
+      const second = await createTestApp({ entities: [PlainNoteV2], path: dir.path });
+      try {
+        expect((await request(second.server()).get(`/unrecorded-rename-notes/${id}`).expect(200)).body).toMatchObject({ version: 2 });
+        const reverted = await request(second.server()).post(`/unrecorded-rename-notes/${id}/revert`).send({ toVersion: 1 }).expect(200);
+        expect(reverted.body).toMatchObject({ version: 3, title: 't', remark: 'first' });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+});

@@ -18,6 +18,21 @@ class ClientV2 {
   @Field({ required: false, hidden: true }) @Historize('full') taxId?: string;
 }
 
+@Entity('hidden-renamed-clients')
+@Audited()
+class RenamedV1 {
+  @Field() name!: string;
+  @Field({ required: false }) ssn?: string;
+}
+
+/** The next release renames ssn to taxId and hides it. */
+@Entity({ name: 'hidden-renamed-clients', migrations: [{ version: 2, rename: { ssn: 'taxId' } }] })
+@Audited()
+class RenamedV2 {
+  @Field() name!: string;
+  @Field({ required: false, hidden: true }) taxId?: string;
+}
+
 /**
  * README (Decorators): a hidden field is never returned. One made hidden in a later release is
  * not returned by any route either, the audit trail included, whose earlier entries show its
@@ -51,6 +66,29 @@ describe('a field made hidden in a later release', () => {
           { from: '[hidden]', to: null },
         ]);
         expect(audit.body.items[0].changes.name).toEqual({ from: null, to: 'Ada' });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('is masked in the entries written under the name it had before a rename', async () => {
+    const dir = makeTempDir();
+    try {
+      let id = '';
+      const first = await createTestApp({ entities: [RenamedV1], path: dir.path });
+      try {
+        id = (await http(first).post('/hidden-renamed-clients').send({ name: 'Ada', ssn: 'SECRET-1' }).expect(201)).body.id;
+      } finally {
+        await first.close();
+      }
+      const second = await createTestApp({ entities: [RenamedV2], path: dir.path });
+      try {
+        const audit = await http(second).get(`/hidden-renamed-clients/${id}/audit`).expect(200);
+        expect(JSON.stringify(audit.body)).not.toContain('SECRET');
+        expect(audit.body.items[0].changes.ssn).toEqual({ from: null, to: '[hidden]' });
       } finally {
         await second.close();
       }

@@ -1,0 +1,48 @@
+import { Entity, Field } from '../../../lib/index.js';
+import type { AuditEntry } from '../../../lib/audit/audit-entry.interface.js';
+import { auditFieldsOf, toAuditView } from '../../../lib/http/audit-view.util.js';
+import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
+
+/** ssn became taxId (hidden) in version 2, taxId became fiscalId in 3; code and label swapped names in 4. */
+@Entity({
+  name: 'audit-view-clients',
+  migrations: [
+    { version: 2, rename: { ssn: 'taxId' } },
+    { version: 3, rename: { taxId: 'fiscalId' } },
+    { version: 4, rename: { code: 'label', label: 'code' } },
+  ],
+})
+class Client {
+  @Field() name!: string;
+  @Field({ required: false, hidden: true }) fiscalId?: string;
+  @Field({ required: false }) code?: string;
+  @Field({ required: false }) label?: string;
+}
+
+const entry = (changes: AuditEntry['changes']): AuditEntry =>
+  ({ id: 'e', entity: 'audit-view-clients', recordId: 'r', action: 'update', at: '2026-12-07T00:00:00.000Z', version: 2, changes }) as AuditEntry;
+
+/** Entries written under earlier declarations name fields as they were then; the rules of now apply to them. */
+describe('toAuditView', () => {
+  const fields = auditFieldsOf(createEntityDefinition(Client));
+
+  it('follows renames across steps, swaps included', () => {
+    expect([...fields.currentNames]).toEqual([
+      ['ssn', 'fiscalId'],
+      ['taxId', 'fiscalId'],
+      ['code', 'label'],
+      ['label', 'code'],
+    ]);
+  });
+
+  it('masks a field hidden now under each name it had, keeping null as null', () => {
+    const view = toAuditView(entry({ ssn: { from: null, to: 'S-1' }, taxId: { from: 'S-1', to: 'S-2' }, name: { from: 'a', to: 'b' } }), undefined, fields);
+    expect(view.changes).toEqual({ ssn: { from: null, to: '[hidden]' }, taxId: { from: '[hidden]', to: '[hidden]' }, name: { from: 'a', to: 'b' } });
+  });
+
+  it('leaves out a field the principal may not read under each name it had', () => {
+    const view = toAuditView(entry({ code: { from: null, to: 'c' }, name: { from: 'a', to: 'b' } }), new Set(['label']), fields);
+    expect(view.changes).toEqual({ name: { from: 'a', to: 'b' } });
+    expect(toAuditView(entry({ name: { from: 'a', to: 'b' } }), 'all', fields).changes).toEqual({});
+  });
+});
