@@ -19,8 +19,15 @@ class Client {
   @Field({ required: false }) label?: string;
 }
 
-const entry = (changes: AuditEntry['changes']): AuditEntry =>
-  ({ id: 'e', entity: 'audit-view-clients', recordId: 'r', action: 'update', at: '2026-12-07T00:00:00.000Z', version: 2, changes }) as AuditEntry;
+const entry = (changes: AuditEntry['changes']): AuditEntry => ({
+  auditId: '01KC0000000000000000000000',
+  entity: 'audit-view-clients',
+  id: 'r',
+  action: 'update',
+  at: '2026-12-07T00:00:00.000Z',
+  version: 2,
+  changes,
+});
 
 /** Entries written under earlier declarations name fields as they were then; the rules of now apply to them. */
 describe('toAuditView', () => {
