@@ -21,6 +21,15 @@ class CaseV2 {
   @Field({ required: false, hidden: true }) secret?: string;
 }
 
+/** Another next release adds a field: no record an older writer made holds it. */
+@Entity('rolling-cases')
+@Audited()
+class CaseWithNote {
+  @Field() title!: string;
+  @Field({ required: false }) secret?: string;
+  @Field({ required: false }) note?: string;
+}
+
 @Entity('rolling-notes')
 class NoteV1 {
   @Field() @Historize('full') text!: string;
@@ -122,6 +131,23 @@ describeWhen(natsServerMissing(), 'the replication suite')('a release rolled out
     expect(await a.app.get(AuditService).forRecord('rolling-cases', created.id)).toEqual(await b.app.get(AuditService).forRecord('rolling-cases', created.id));
     expect(await bytesOf(a, ['_audit'])).toEqual(await bytesOf(b, ['_audit']));
     for (const app of [a, b]) expect(app.app.get(EntitiesMaintenance).verify().problems).toEqual([]);
+  }, 90_000);
+
+  it('applies a backlog under a release that only adds a field to an audited entity, writing the same audit entries', async () => {
+    const [da, db] = [newDir(), newDir()];
+    let a = await start([CaseV1], da, 'ROLLING_ADDED');
+    let b = await start([CaseV1], db, 'ROLLING_ADDED');
+    const created = await repo(a, CaseV1).create({ title: 't', secret: 'before' });
+    await repo(b, CaseV1).waitForSeq(repo(a, CaseV1).appliedSeq!);
+    await stop(a);
+    await repo(b, CaseV1).update(created.id, { secret: 'after' });
+    await stop(b);
+
+    b = await start([CaseWithNote], db, 'ROLLING_ADDED');
+    a = await start([CaseWithNote], da, 'ROLLING_ADDED');
+    await repo(a, CaseWithNote).waitForSeq(repo(b, CaseWithNote).appliedSeq!);
+    expect(await bytesOf(a, ['_audit'])).toEqual(await bytesOf(b, ['_audit']));
+    expect(await repo(a, CaseWithNote).findById(created.id)).toMatchObject({ secret: 'after', version: 2 });
   }, 90_000);
 
   it('leaves instances that trim history to a narrowed policy at one change mark', async () => {
