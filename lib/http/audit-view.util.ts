@@ -8,8 +8,8 @@ const NONE: ReadonlySet<string> = new Set();
 /** What the audit route needs of an entity's fields as declared now, to show entries written under earlier declarations. */
 export interface AuditFields {
   hidden: ReadonlySet<string>;
-  /** A name a field had before a migration renamed it → the name it has now. */
-  currentNames: ReadonlyMap<string, string>;
+  /** A name a migration renamed away → the names of now a value written under it may be under. */
+  currentNames: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** The entity's hidden fields, and the names of now of the fields its migrations renamed. */
@@ -30,9 +30,10 @@ export function toAuditView(entry: AuditEntry, unreadable: ReadonlySet<string> |
   const changes: AuditEntry['changes'] = {};
   if (unreadable !== 'all') {
     for (const [field, change] of Object.entries(entry.changes)) {
-      const now = fields?.currentNames.get(field);
-      if (unreadable.has(field) || (now !== undefined && unreadable.has(now))) continue;
-      const hidden = fields !== undefined && (fields.hidden.has(field) || (now !== undefined && fields.hidden.has(now)));
+      // Under any name it may have now: the strictest rule of those applies.
+      const names = [field, ...(fields?.currentNames.get(field) ?? [])];
+      if (names.some((name) => unreadable.has(name))) continue;
+      const hidden = fields !== undefined && names.some((name) => fields.hidden.has(name));
       changes[field] = hidden ? { from: masked(change.from), to: masked(change.to) } : change;
     }
   }

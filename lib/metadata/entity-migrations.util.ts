@@ -32,14 +32,22 @@ export function checkedMigrations(
 }
 
 /**
- * A name a field had before the steps renamed it → the name it has after all of them (a rename
- * of a to b then b to c is a to c; a swap maps each name to the other).
+ * Each name a rename took away → every name of now a value written under it may be under: a
+ * name means another field before each step that renames it (a name freed and used again, a
+ * swap), and what was written under it then went on through the later steps.
  */
-export function currentNamesOf(migrations: readonly EntityMigration[]): ReadonlyMap<string, string> {
-  const current = new Map<string, string>();
-  for (const { rename = {} } of migrations) {
-    for (const [was, now] of current) if (Object.hasOwn(rename, now)) current.set(was, rename[now]!);
-    for (const [from, to] of Object.entries(rename)) if (!current.has(from)) current.set(from, to);
+export function currentNamesOf(migrations: readonly EntityMigration[]): ReadonlyMap<string, ReadonlySet<string>> {
+  const renamed = new Set(migrations.flatMap(({ rename = {} }) => Object.keys(rename)));
+  const current = new Map<string, Set<string>>();
+  for (const name of renamed) {
+    const names = new Set<string>();
+    // Written before step `from`: taken through it and every step after.
+    for (let from = 0; from < migrations.length; from++) {
+      let now = name;
+      for (const { rename = {} } of migrations.slice(from)) if (Object.hasOwn(rename, now)) now = rename[now]!;
+      if (now !== name) names.add(now);
+    }
+    current.set(name, names);
   }
   return current;
 }

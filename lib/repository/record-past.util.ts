@@ -174,16 +174,17 @@ export async function revertTo(
 }
 
 /**
- * `state` with each value under a name the class no longer declares moved to the name the
- * migrations renamed it to: the renames of a record whose field was empty when they ran are in
- * no event of it.
+ * `state` with each value under a name the class no longer declares moved to the field the
+ * migrations renamed it to (the renames of a record whose field was empty when they ran are in
+ * no event of it), when that is one field: a name that meant several is left out, as undeclared.
  */
 function renamedUndeclared(definition: EntityDefinition, state: StoredRecord): StoredRecord {
   let named: Record<string, unknown> | undefined;
-  for (const [was, now] of currentNamesOf(definition.migrations)) {
+  for (const [was, names] of currentNamesOf(definition.migrations)) {
     if (definition.fieldsByName.has(was) || state[was] === undefined) continue;
+    const declared = [...names].filter((name) => definition.fieldsByName.has(name));
     named ??= { ...state };
-    if (named[now] === undefined) named[now] = state[was];
+    if (declared.length === 1 && named[declared[0]!] === undefined) named[declared[0]!] = state[was];
     delete named[was];
   }
   return (named ?? state) as StoredRecord;

@@ -68,8 +68,8 @@ export function earlierCatalogsOf(meta: Database<unknown, IndexKey>, previous: S
  * deleted records, no unique index the earlier one lacked (an event could break it), and no
  * field keeping more history than before (a narrowed policy trims to what applying under it
  * keeps; a widened one would keep values the others never had) nor a removed one that kept any.
- * An audited entity also keeps its fields (it may add some) and which are hidden: each instance
- * writes the audit entry of a change as it applies it, listing the fields its class declares and
+ * An audited entity also keeps its fields, in order, and which are hidden: each instance writes
+ * the audit entry of a change as it applies it, listing the fields its class declares and
  * masking its hidden ones.
  */
 function appliesAlike(earlier: CatalogEntity | undefined, definition: EntityDefinition): boolean {
@@ -85,9 +85,10 @@ function appliesAlike(earlier: CatalogEntity | undefined, definition: EntityDefi
 }
 
 function sameFieldsHidden(earlier: CatalogEntity, definition: EntityDefinition): boolean {
-  // A field added since is in no record an older writer made, so it is in none of their entries either.
-  return earlier.fields.every((field) => {
-    const now = definition.fieldsByName.get(field.name);
-    return now !== undefined && now.hidden === (field.hidden ?? false);
-  });
+  // Not even one added: a record may still hold a value of a field declared before and removed
+  // since, which the entry lists once it is declared again. In order: entries list them so.
+  return (
+    earlier.fields.length === definition.fields.length &&
+    earlier.fields.every((field, at) => definition.fields[at]!.name === field.name && definition.fields[at]!.hidden === (field.hidden ?? false))
+  );
 }

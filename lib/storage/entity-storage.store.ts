@@ -183,7 +183,7 @@ export class EntityStorage {
     const entities = definitions.map((definition) => this.tablesOf(definition));
     const previous = readCatalog(this.environment.database(META_DB));
     const earlierCatalogs = earlierCatalogsOf(this.environment.database(META_DB), previous, definitions);
-    await reconcileWithDefinitions(this.environment, this.indexBuilder, entities, this.log, previous);
+    await reconcileWithDefinitions(this.environment, this.indexBuilder, entities, this.log, previous, !!this.sequencer);
     // Maintenance is a change like any other: with replication it waits until this store has caught up.
     await this.sequencer?.start(
       sequencedStoreOf(

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { HistoryPolicy } from '../metadata/decorator-options.interface.js';
 import type { EntityDefinition, FieldDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
 import { renewChangeMark } from './event-applier.util.js';
+import { nextEventId } from './event-id.util.js';
 import { versionsKept } from './field-history.store.js';
 import type { IndexKey } from './index-key.util.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
@@ -26,6 +26,12 @@ export class HistoryTrimmer {
   constructor(
     private readonly environment: LmdbEnvironment,
     private readonly batch = TRIM_BATCH,
+    /**
+     * Whether a trim moves the entity's change mark. Not when replicated: each instance trims on
+     * its own, before it catches up, and a mark of its own would differ from the others'; its
+     * directory is its own, and answers cached under the old policies are keyed by them anyway.
+     */
+    private readonly movesMark = true,
   ) {}
 
   async reconcile(entities: readonly EntityTables[], previous: StoreCatalog | undefined): Promise<void> {
@@ -39,15 +45,13 @@ export class HistoryTrimmer {
       const changes = narrowed.map(({ field, was }) => `${field.name} ${policyText(was)} → ${policyText(field.history)}`).join(', ');
       this.logger.warn(`trimming the history of ${definition.name} to its narrowed @Historize policies: ${changes}`);
       const fields = new Set(narrowed.map(({ field }) => field.name));
-      // Made from the mark and the narrowing, not a new id: replicas trimming alike keep one mark (and cache keys).
-      const mark = `${tables.counters.get(['changes', definition.name])?.lastEventId ?? ''}~${createHash('sha256').update(changes).digest('base64url').slice(0, 11)}`;
       let removed = 0;
       let from: IndexKey | undefined;
       do {
         const step = await this.environment.write(() => {
           const trimmed = tables.history.trimToPolicy(fields, from, this.batch);
-          // No event tells caches of it: history answers cached before would outlive the values.
-          if (trimmed.removed > 0) renewChangeMark(tables, mark);
+          // No event tells caches of it: history answers a process of the older code cached would outlive the values.
+          if (trimmed.removed > 0 && this.movesMark) renewChangeMark(tables, nextEventId());
           return trimmed;
         });
         removed += step.removed;

@@ -23,11 +23,12 @@ export async function reconcileWithDefinitions(
   log: EventLog,
   /** The catalog as the last open recorded it, which narrowed history policies are told from. */
   previous: StoreCatalog | undefined,
+  replicated = false,
 ): Promise<void> {
   const meta = environment.database<unknown, IndexKey>(META_DB);
   await migrateStoreFormat(environment, meta, log, entities);
   await indexBuilder.reconcile(entities);
-  await new HistoryTrimmer(environment).reconcile(entities, previous);
+  await new HistoryTrimmer(environment, undefined, !replicated).reconcile(entities, previous);
   await environment.write(() => recordStoreFormat(meta));
 }
 

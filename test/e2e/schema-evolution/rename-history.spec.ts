@@ -190,3 +190,49 @@ describe('a revert to a version from before a rename, of a record without the fi
     }
   });
 });
+
+/** Release 2 renames a to b; release 3 renames the new a to c. */
+@Entity({ name: 'reused-names', migrations: [{ version: 2, rename: { a: 'b' } }] })
+class ReusedV2 {
+  @Field({ required: false }) b?: string;
+  @Field({ required: false }) a?: string;
+}
+
+@Entity({
+  name: 'reused-names',
+  migrations: [
+    { version: 2, rename: { a: 'b' } },
+    { version: 3, rename: { a: 'c' } },
+  ],
+})
+class ReusedV3 {
+  @Field({ required: false }) b?: string;
+  @Field({ required: false }) c?: string;
+}
+
+describe('a revert to a version written under a name a rename freed and a later one used again', () => {
+  it('puts no value in a field it may not belong to', async () => {
+    const dir = makeTempDir();
+    try {
+      let id = '';
+      const first = await createTestApp({ entities: [ReusedV2], path: dir.path });
+      try {
+        id = (await request(first.server()).post('/reused-names').send({ a: 'N' }).expect(201)).body.id;
+        await request(first.server()).patch(`/reused-names/${id}`).send({ a: null }).expect(200);
+      } finally {
+        await first.close();
+      }
+      const second = await createTestApp({ entities: [ReusedV3], path: dir.path });
+      try {
+        // No event of the record names the rename to c (a was empty then), and a meant b before it.
+        const reverted = await request(second.server()).post(`/reused-names/${id}/revert`).send({ toVersion: 1 }).expect(200);
+        expect(reverted.body).not.toHaveProperty('b');
+        expect(reverted.body).toMatchObject({ version: 3 });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+});

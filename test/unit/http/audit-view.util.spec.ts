@@ -2,6 +2,7 @@ import { Entity, Field } from '../../../lib/index.js';
 import type { AuditEntry } from '../../../lib/audit/audit-entry.interface.js';
 import { auditFieldsOf, toAuditView } from '../../../lib/http/audit-view.util.js';
 import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
+import { currentNamesOf } from '../../../lib/metadata/entity-migrations.util.js';
 
 /** ssn became taxId (hidden) in version 2, taxId became fiscalId in 3; code and label swapped names in 4. */
 @Entity({
@@ -34,12 +35,26 @@ describe('toAuditView', () => {
   const fields = auditFieldsOf(createEntityDefinition(Client));
 
   it('follows renames across steps, swaps included', () => {
-    expect([...fields.currentNames]).toEqual([
-      ['ssn', 'fiscalId'],
-      ['taxId', 'fiscalId'],
-      ['code', 'label'],
-      ['label', 'code'],
+    expect([...fields.currentNames].map(([was, names]) => [was, [...names]])).toEqual([
+      ['ssn', ['fiscalId']],
+      ['taxId', ['fiscalId']],
+      ['code', ['label']],
+      ['label', ['code']],
     ]);
+  });
+
+  it('gives a name freed and used again, or swapped then renamed, every name of now it may stand for', () => {
+    const names = currentNamesOf([
+      { version: 2, rename: { a: 'b', x: 'y', y: 'x' } },
+      { version: 3, rename: { a: 'c', y: 'z' } },
+    ]);
+    expect([...names].map(([was, now]) => [was, [...now].sort()])).toEqual([
+      ['a', ['b', 'c']],
+      ['x', ['z']],
+      ['y', ['x', 'z']],
+    ]);
+    const view = toAuditView(entry({ y: { from: null, to: 'S' } }), undefined, { hidden: new Set(['z']), currentNames: names });
+    expect(view.changes).toEqual({ y: { from: null, to: '[hidden]' } });
   });
 
   it('masks a field hidden now under each name it had, keeping null as null', () => {
