@@ -1,7 +1,7 @@
 import type { AuditEntry } from '../audit/audit-entry.interface.js';
 import { HIDDEN_VALUE } from '../audit/audit-mask.constants.js';
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import { currentNamesOf } from '../metadata/entity-migrations.util.js';
+import { renamedNamesOf } from '../metadata/entity-migrations.util.js';
 
 const NONE: ReadonlySet<string> = new Set();
 
@@ -16,7 +16,7 @@ export interface AuditFields {
 export function auditFieldsOf(definition: EntityDefinition): AuditFields {
   return {
     hidden: new Set(definition.fields.filter((field) => field.hidden).map((field) => field.name)),
-    currentNames: currentNamesOf(definition.migrations),
+    currentNames: new Map([...renamedNamesOf(definition.migrations)].map(([was, { names }]) => [was, names])),
   };
 }
 

@@ -31,25 +31,42 @@ export function checkedMigrations(
   return Object.freeze(steps);
 }
 
+/** Where the values written under a name a migration renamed away are now. */
+export interface RenamedName {
+  /** Every name of now such a value may be under. */
+  names: ReadonlySet<string>;
+  /** Whether a later step removed some of them. */
+  removed: boolean;
+}
+
 /**
- * Each name a rename took away → every name of now a value written under it may be under: a
- * name means another field before each step that renames it (a name freed and used again, a
- * swap), and what was written under it then went on through the later steps.
+ * Each name a rename took away → where a value written under it may be now: a name means another
+ * field before each step that renames it (a name freed and used again, a swap), and what was
+ * written under it then went on through the later steps, renamed first and then removed, as the
+ * steps run.
  */
-export function currentNamesOf(migrations: readonly EntityMigration[]): ReadonlyMap<string, ReadonlySet<string>> {
+export function renamedNamesOf(migrations: readonly EntityMigration[]): ReadonlyMap<string, RenamedName> {
   const renamed = new Set(migrations.flatMap(({ rename = {} }) => Object.keys(rename)));
-  const current = new Map<string, Set<string>>();
+  const result = new Map<string, RenamedName>();
   for (const name of renamed) {
     const names = new Set<string>();
+    let removed = false;
     // Written before step `from`: taken through it and every step after.
     for (let from = 0; from < migrations.length; from++) {
-      let now = name;
-      for (const { rename = {} } of migrations.slice(from)) if (Object.hasOwn(rename, now)) now = rename[now]!;
-      if (now !== name) names.add(now);
+      let now: string | undefined = name;
+      for (const { rename = {}, remove = [] } of migrations.slice(from)) {
+        if (Object.hasOwn(rename, now)) now = rename[now]!;
+        if (remove.includes(now)) {
+          now = undefined;
+          break;
+        }
+      }
+      if (now === undefined) removed = true;
+      else if (now !== name) names.add(now);
     }
-    current.set(name, names);
+    result.set(name, { names, removed });
   }
-  return current;
+  return result;
 }
 
 function checkedStep(step: unknown, at: number, fail: (problem: string) => never): EntityMigration {

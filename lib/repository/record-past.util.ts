@@ -1,5 +1,5 @@
 import type { EntityDefinition } from '../metadata/entity-definition.interface.js';
-import { currentNamesOf } from '../metadata/entity-migrations.util.js';
+import { renamedNamesOf } from '../metadata/entity-migrations.util.js';
 import { isoDateOf } from '../common/date-value.util.js';
 import { InvalidQueryException } from '../query/invalid-query.exception.js';
 import { positiveInteger } from '../query/positive-integer.util.js';
@@ -176,15 +176,16 @@ export async function revertTo(
 /**
  * `state` with each value under a name the class no longer declares moved to the field the
  * migrations renamed it to (the renames of a record whose field was empty when they ran are in
- * no event of it), when that is one field: a name that meant several is left out, as undeclared.
+ * no event of it), when that is one field: a name that meant several, or one a later step removed,
+ * is left out, as undeclared.
  */
 function renamedUndeclared(definition: EntityDefinition, state: StoredRecord): StoredRecord {
   let named: Record<string, unknown> | undefined;
-  for (const [was, names] of currentNamesOf(definition.migrations)) {
+  for (const [was, { names, removed }] of renamedNamesOf(definition.migrations)) {
     if (definition.fieldsByName.has(was) || state[was] === undefined) continue;
-    const declared = [...names].filter((name) => definition.fieldsByName.has(name));
     named ??= { ...state };
-    if (declared.length === 1 && named[declared[0]!] === undefined) named[declared[0]!] = state[was];
+    const [only] = names;
+    if (!removed && names.size === 1 && definition.fieldsByName.has(only!) && named[only!] === undefined) named[only!] = state[was];
     delete named[was];
   }
   return (named ?? state) as StoredRecord;

@@ -8,6 +8,11 @@ import type { IndexKey } from './index-key.util.js';
 export interface ChangeMark {
   count: number;
   lastEventId: string;
+  /**
+   * How many times a start trimmed the entity's history to narrowed `@Historize` policies: cached
+   * answers are keyed by it too, alike on every replicated instance (each trims as it starts).
+   */
+  trims?: number;
 }
 
 /** The LMDB databases that hold one entity, and the projections that follow its changes. */

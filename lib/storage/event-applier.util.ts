@@ -44,16 +44,20 @@ export function applyEvent(
  */
 export function moveChangeMark(tables: EntityTables, changeId: string): void {
   const mark: IndexKey = ['changes', tables.definition.name];
-  tables.counters.putSync(mark, { count: (tables.counters.get(mark)?.count ?? 0) + 1, lastEventId: changeId });
+  const before = tables.counters.get(mark);
+  tables.counters.putSync(mark, { count: (before?.count ?? 0) + 1, lastEventId: changeId, ...(before?.trims !== undefined && { trims: before.trims }) });
 }
 
 /**
- * Moves the change mark for what changed without a write of records (history trimmed to a
- * narrowed policy): cached answers become unreachable, and the count of changes (`stat`) stays.
+ * Counts a trim of the entity's history to narrowed policies in its change mark, which cached
+ * answers are keyed by: those cached before become unreachable, also after a roll back to the
+ * wider policies. `changeId` moves the mark's id too, for processes of older code that key by it
+ * alone. The count of changes (`stat`) stays.
  */
-export function renewChangeMark(tables: EntityTables, changeId: string): void {
+export function markTrimmed(tables: EntityTables, changeId?: string): void {
   const mark: IndexKey = ['changes', tables.definition.name];
-  tables.counters.putSync(mark, { count: tables.counters.get(mark)?.count ?? 0, lastEventId: changeId });
+  const before = tables.counters.get(mark);
+  tables.counters.putSync(mark, { count: before?.count ?? 0, lastEventId: changeId ?? before?.lastEventId ?? '', trims: (before?.trims ?? 0) + 1 });
 }
 
 /**

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { HistoryPolicy } from '../metadata/decorator-options.interface.js';
 import type { EntityDefinition, FieldDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
-import { renewChangeMark } from './event-applier.util.js';
+import { markTrimmed } from './event-applier.util.js';
 import { nextEventId } from './event-id.util.js';
 import { versionsKept } from './field-history.store.js';
 import type { IndexKey } from './index-key.util.js';
@@ -27,9 +27,9 @@ export class HistoryTrimmer {
     private readonly environment: LmdbEnvironment,
     private readonly batch = TRIM_BATCH,
     /**
-     * Whether a trim moves the entity's change mark. Not when replicated: each instance trims on
-     * its own, before it catches up, and a mark of its own would differ from the others'; its
-     * directory is its own, and answers cached under the old policies are keyed by them anyway.
+     * Whether a trim gives the change mark a new id, besides counting itself. Not when replicated:
+     * each instance trims on its own, before it catches up, and an id of its own would differ from
+     * the others'; its directory is its own, so no process of older code reads it.
      */
     private readonly movesMark = true,
   ) {}
@@ -50,8 +50,9 @@ export class HistoryTrimmer {
       do {
         const step = await this.environment.write(() => {
           const trimmed = tables.history.trimToPolicy(fields, from, this.batch);
-          // No event tells caches of it: history answers a process of the older code cached would outlive the values.
-          if (trimmed.removed > 0 && this.movesMark) renewChangeMark(tables, nextEventId());
+          // No event tells caches of it: history answers cached before would outlive the values. Counted
+          // once per start, however many batches it takes, so that instances trimming alike count alike.
+          if (trimmed.removed > 0 && removed === 0) markTrimmed(tables, this.movesMark ? nextEventId() : undefined);
           return trimmed;
         });
         removed += step.removed;

@@ -1,4 +1,6 @@
-import { Audited, AuditService, EntitiesMaintenance, Entity, Field, getRepositoryToken, Historize, type EntityRepository } from '../../../lib/index.js';
+import { createCache } from 'cache-manager';
+import request from 'supertest';
+import { Audited, AuditService, Cached, EntitiesMaintenance, Entity, Field, getRepositoryToken, Historize, type EntityRepository } from '../../../lib/index.js';
 import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
 import { NatsCluster, natsServerMissing } from '../../support/nats-cluster.util.js';
@@ -46,6 +48,18 @@ class NoteV1 {
 /** The next release keeps the newest value only. */
 @Entity('rolling-notes')
 class NoteV2 {
+  @Field() @Historize({ versions: 1 }) text!: string;
+}
+
+@Entity('rolling-cached-notes')
+@Cached({ ttl: 600_000 })
+class CachedNoteWide {
+  @Field() @Historize('full') text!: string;
+}
+
+@Entity('rolling-cached-notes')
+@Cached({ ttl: 600_000 })
+class CachedNoteNarrow {
   @Field() @Historize({ versions: 1 }) text!: string;
 }
 
@@ -183,7 +197,32 @@ describeWhen(natsServerMissing(), 'the replication suite')('a release rolled out
     };
     expect(await repo(a, NoteV2).history(note.id)).toEqual(await repo(b, NoteV2).history(note.id));
     expect(markOf(a)).toEqual(markOf(b));
-    expect(markOf(a).count).toBe(3);
+    expect(markOf(a)).toMatchObject({ count: 3, trims: 1 });
+  }, 90_000);
+
+  it('answers no history a shared cache held from before a trim, after a roll back to the wider policy', async () => {
+    const dir = newDir();
+    // Stands for a shared Redis, which outlives the instances.
+    const manager = createCache();
+    const startCached = async (entity: Function) => {
+      const app = await createTestApp({
+        entities: [entity as never],
+        path: dir.path,
+        module: { cache: { manager }, replication: { servers: cluster.servers, stream: 'ROLLING_CACHED', replicas: 1, timeout: 10_000 } },
+      });
+      running.push(app);
+      return app;
+    };
+    let app = await startCached(CachedNoteWide);
+    const note = await repo(app, CachedNoteWide).create({ text: 'one' });
+    await repo(app, CachedNoteWide).update(note.id, { text: 'two' });
+    expect(JSON.stringify((await request(app.server()).get(`/rolling-cached-notes/${note.id}/history`).expect(200)).body)).toContain('"one"');
+    await stop(app);
+    await stop(await startCached(CachedNoteNarrow));
+    app = await startCached(CachedNoteWide);
+    const answered = await request(app.server()).get(`/rolling-cached-notes/${note.id}/history`).expect(200);
+    expect(answered.body.fields.text.map((entry: { value: unknown }) => entry.value)).toEqual(['two']);
+    await stop(app);
   }, 90_000);
 
   it('refuses, naming the remedy, a backlog write to an entity the new code dropped', async () => {

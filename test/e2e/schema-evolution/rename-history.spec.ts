@@ -236,3 +236,57 @@ describe('a revert to a version written under a name a rename freed and a later 
     }
   });
 });
+
+/** Release 2 renames a to b and declares a new a; release 3 removes b; release 4 renames the new a to c. */
+@Entity({ name: 'removed-target-notes', migrations: [{ version: 2, rename: { a: 'b' } }] })
+class RemovedTargetV2 {
+  @Field() title!: string;
+  @Field({ required: false }) b?: string;
+  @Field({ required: false }) a?: string;
+}
+
+@Entity({ name: 'removed-target-notes' })
+class RemovedTargetV1 {
+  @Field() title!: string;
+  @Field({ required: false }) a?: string;
+}
+
+@Entity({
+  name: 'removed-target-notes',
+  migrations: [
+    { version: 2, rename: { a: 'b' } },
+    { version: 3, remove: ['b'] },
+    { version: 4, rename: { a: 'c' } },
+  ],
+})
+class RemovedTargetV4 {
+  @Field() title!: string;
+  @Field({ required: false }) c?: string;
+}
+
+describe('a revert to a version written under a name whose field a later step removed', () => {
+  it('does not write the value into the one other field the name came to mean', async () => {
+    const dir = makeTempDir();
+    try {
+      let id = '';
+      const first = await createTestApp({ entities: [RemovedTargetV1], path: dir.path });
+      try {
+        id = (await request(first.server()).post('/removed-target-notes').send({ title: 't', a: 'OLD-A' }).expect(201)).body.id;
+        await request(first.server()).patch(`/removed-target-notes/${id}`).send({ a: null }).expect(200);
+      } finally {
+        await first.close();
+      }
+      await (await createTestApp({ entities: [RemovedTargetV2], path: dir.path })).close();
+      const last = await createTestApp({ entities: [RemovedTargetV4], path: dir.path });
+      try {
+        const reverted = await request(last.server()).post(`/removed-target-notes/${id}/revert`).send({ toVersion: 1 }).expect(200);
+        expect(reverted.body).toMatchObject({ title: 't' });
+        expect(reverted.body).not.toHaveProperty('c');
+      } finally {
+        await last.close();
+      }
+    } finally {
+      dir.remove();
+    }
+  });
+});

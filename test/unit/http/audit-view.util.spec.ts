@@ -2,7 +2,7 @@ import { Entity, Field } from '../../../lib/index.js';
 import type { AuditEntry } from '../../../lib/audit/audit-entry.interface.js';
 import { auditFieldsOf, toAuditView } from '../../../lib/http/audit-view.util.js';
 import { createEntityDefinition } from '../../../lib/metadata/entity-definition.factory.js';
-import { currentNamesOf } from '../../../lib/metadata/entity-migrations.util.js';
+import { renamedNamesOf } from '../../../lib/metadata/entity-migrations.util.js';
 
 /** ssn became taxId (hidden) in version 2, taxId became fiscalId in 3; code and label swapped names in 4. */
 @Entity({
@@ -44,15 +44,19 @@ describe('toAuditView', () => {
   });
 
   it('gives a name freed and used again, or swapped then renamed, every name of now it may stand for', () => {
-    const names = currentNamesOf([
+    const renamed = renamedNamesOf([
       { version: 2, rename: { a: 'b', x: 'y', y: 'x' } },
       { version: 3, rename: { a: 'c', y: 'z' } },
+      { version: 4, rename: { m: 'n' } },
+      { version: 5, remove: ['n'] },
     ]);
-    expect([...names].map(([was, now]) => [was, [...now].sort()])).toEqual([
-      ['a', ['b', 'c']],
-      ['x', ['z']],
-      ['y', ['x', 'z']],
+    expect([...renamed].map(([was, { names, removed }]) => [was, [...names].sort(), removed])).toEqual([
+      ['a', ['b', 'c'], false],
+      ['x', ['z'], false],
+      ['y', ['x', 'z'], false],
+      ['m', [], true],
     ]);
+    const names = new Map([...renamed].map(([was, { names }]) => [was, names]));
     const view = toAuditView(entry({ y: { from: null, to: 'S' } }), undefined, { hidden: new Set(['z']), currentNames: names });
     expect(view.changes).toEqual({ y: { from: null, to: '[hidden]' } });
   });
