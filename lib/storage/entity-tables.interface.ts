@@ -9,10 +9,13 @@ export interface ChangeMark {
   count: number;
   lastEventId: string;
   /**
-   * How many times a start trimmed the entity's history to narrowed `@Historize` policies: cached
-   * answers are keyed by it too, alike on every replicated instance (each trims as it starts).
+   * Per field, the fewest versions a `@Historize` policy kept since history was first trimmed to
+   * a narrowed one: the narrowest history the store was brought to. Alike on every replicated
+   * instance that ran the same releases, however far each was behind or how often a trim was cut short.
    */
-  trims?: number;
+  historyFloors?: Record<string, number>;
+  /** A digest of `historyFloors`, which cached answers are keyed by: none cached before a trim is asked for after it. */
+  trimmed?: string;
 }
 
 /** The LMDB databases that hold one entity, and the projections that follow its changes. */

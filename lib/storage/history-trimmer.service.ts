@@ -45,14 +45,17 @@ export class HistoryTrimmer {
       const changes = narrowed.map(({ field, was }) => `${field.name} ${policyText(was)} → ${policyText(field.history)}`).join(', ');
       this.logger.warn(`trimming the history of ${definition.name} to its narrowed @Historize policies: ${changes}`);
       const fields = new Set(narrowed.map(({ field }) => field.name));
+      const floors = new Map(narrowed.map(({ field }) => [field.name, versionsKept(field.history)]));
+      let first = true;
       let removed = 0;
       let from: IndexKey | undefined;
       do {
         const step = await this.environment.write(() => {
           const trimmed = tables.history.trimToPolicy(fields, from, this.batch);
-          // No event tells caches of it: history answers cached before would outlive the values. Counted
-          // once per start, however many batches it takes, so that instances trimming alike count alike.
-          if (trimmed.removed > 0 && removed === 0) markTrimmed(tables, this.movesMark ? nextEventId() : undefined);
+          // No event tells caches of it: history answers cached before would outlive the values. Marked
+          // whatever this instance had to remove: one behind the others, with less, must key alike.
+          if (first) markTrimmed(tables, floors, this.movesMark ? nextEventId() : undefined);
+          first = false;
           return trimmed;
         });
         removed += step.removed;

@@ -1,0 +1,123 @@
+import { createCache } from 'cache-manager';
+import request from 'supertest';
+import { Cached, Entity, Field, getRepositoryToken, Historize, type EntityRepository } from '../../../lib/index.js';
+import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
+import { NatsCluster, natsServerMissing } from '../../support/nats-cluster.util.js';
+import { describeWhen } from '../../support/requirement.util.js';
+import { makeTempDir } from '../../support/temp-dir.util.js';
+import { createTestApp, type TestApp } from '../../support/test-app.util.js';
+
+@Entity('trimmed-notes')
+@Cached({ ttl: 600_000 })
+class Wide {
+  @Field() @Historize('full') text!: string;
+}
+
+@Entity('trimmed-notes')
+@Cached({ ttl: 600_000 })
+class Narrow {
+  @Field() @Historize({ versions: 1 }) text!: string;
+}
+
+@Entity('trimmed-notes')
+@Cached({ ttl: 600_000 })
+class Three {
+  @Field() @Historize({ versions: 3 }) text!: string;
+}
+
+/**
+ * README (Several machines, Rules; Caching): instances that trim history to a narrowed
+ * `@Historize` policy as they start keep the same history and change mark, however far behind
+ * each was; no history answer cached before a trim is served after it, a roll back included.
+ */
+describeWhen(natsServerMissing(), 'the replication suite')('history trims on replicated instances', () => {
+  let cluster: NatsCluster;
+  const running: TestApp[] = [];
+  const dirs: Array<ReturnType<typeof makeTempDir>> = [];
+  beforeAll(async () => {
+    cluster = await NatsCluster.start(1);
+  }, 60_000);
+  afterAll(async () => {
+    for (const app of running) await app.close().catch(() => undefined);
+    await cluster?.stop();
+    for (const dir of dirs) dir.remove();
+  });
+  const newDir = () => {
+    const dir = makeTempDir();
+    dirs.push(dir);
+    return dir;
+  };
+  const start = async (entity: Function, dir: { path: string }, stream: string, manager?: ReturnType<typeof createCache>) => {
+    const app = await createTestApp({
+      entities: [entity as never],
+      path: dir.path,
+      module: { ...(manager && { cache: { manager } }), replication: { servers: cluster.servers, stream, replicas: 1, timeout: 10_000 } },
+    });
+    running.push(app);
+    return app;
+  };
+  const stop = async (app: TestApp) => {
+    await app.close();
+    running.splice(running.indexOf(app), 1);
+  };
+  const repo = <T extends object>(app: TestApp, entity: new () => T) => app.app.get<EntityRepository<T>>(getRepositoryToken(entity));
+  const markOf = (app: TestApp) => {
+    const storage = app.app.get(EntityStorage);
+    return storage.changeMark(storage.definitionOf(Narrow));
+  };
+
+  it('gives both instances one change mark when the lagging one had nothing to trim yet', async () => {
+    const [da, db] = [newDir(), newDir()];
+    let a = await start(Wide, da, 'TRIMS_MARK');
+    let b = await start(Wide, db, 'TRIMS_MARK');
+    const note = await repo(a, Wide).create({ text: 'one' });
+    await repo(b, Wide).waitForSeq(repo(a, Wide).appliedSeq!);
+    await stop(a);
+    await repo(b, Wide).update(note.id, { text: 'two' });
+    await stop(b);
+
+    b = await start(Narrow, db, 'TRIMS_MARK'); // trims 'one'
+    a = await start(Narrow, da, 'TRIMS_MARK'); // one version only: nothing to trim, then catches up
+    await repo(a, Narrow).waitForSeq(repo(b, Narrow).appliedSeq!);
+    expect(await repo(a, Narrow).history(note.id)).toEqual(await repo(b, Narrow).history(note.id));
+    expect(markOf(a)).toEqual(markOf(b));
+  }, 90_000);
+
+  it('serves no history cached before a trim after a roll back, the lagging instance included', async () => {
+    const [da, db] = [newDir(), newDir()];
+    const manager = createCache(); // a shared Redis
+    let a = await start(Wide, da, 'TRIMS_CACHE', manager);
+    const b = await start(Wide, db, 'TRIMS_CACHE', manager);
+    const note = await repo(a, Wide).create({ text: 'one' });
+    await repo(b, Wide).waitForSeq(repo(a, Wide).appliedSeq!);
+    await stop(a);
+    await repo(b, Wide).update(note.id, { text: 'two' });
+    expect(JSON.stringify((await request(b.server()).get(`/trimmed-notes/${note.id}/history`).expect(200)).body)).toContain('"one"');
+    await stop(b);
+
+    await stop(await start(Narrow, db, 'TRIMS_CACHE', manager));
+    a = await start(Narrow, da, 'TRIMS_CACHE', manager);
+    await stop(a);
+    a = await start(Wide, da, 'TRIMS_CACHE', manager); // roll back
+    expect(await repo(a, Wide).history(note.id)).toMatchObject({ fields: { text: [{ value: 'two' }] } });
+    const answered = await request(a.server()).get(`/trimmed-notes/${note.id}/history`).expect(200);
+    expect(answered.body.fields.text.map((entry: { value: unknown }) => entry.value)).toEqual(['two']);
+  }, 90_000);
+
+  it('gives one change mark to an instance that skipped a narrowing release', async () => {
+    const [da, db] = [newDir(), newDir()];
+    let a = await start(Wide, da, 'TRIMS_SKIP');
+    let b = await start(Wide, db, 'TRIMS_SKIP');
+    const note = await repo(a, Wide).create({ text: 'v0' });
+    for (let v = 1; v < 5; v++) await repo(a, Wide).update(note.id, { text: `v${v}` });
+    await repo(b, Wide).waitForSeq(repo(a, Wide).appliedSeq!);
+    await stop(a);
+    await stop(b);
+
+    await stop(await start(Three, db, 'TRIMS_SKIP')); // release 2: b only
+    b = await start(Narrow, db, 'TRIMS_SKIP'); // release 3
+    a = await start(Narrow, da, 'TRIMS_SKIP'); // a was stopped through release 2
+    expect(await repo(a, Narrow).history(note.id)).toEqual(await repo(b, Narrow).history(note.id));
+    expect(markOf(a)).toEqual(markOf(b));
+  }, 90_000);
+});
