@@ -145,10 +145,10 @@ export class EntityCache {
    * one shared cache, or a copy of a store, would otherwise read each other's answers.
    */
   private markOf(definition: EntityDefinition, metrics: EntityCacheMetrics & { lastSeen: number }): string {
-    const { count, lastEventId, trimmed } = this.storage.changeMark(definition);
+    const { count, lastEventId, trims } = this.storage.changeMark(definition);
     if (count > metrics.lastSeen && metrics.lastSeen >= 0) metrics.invalidations += count - metrics.lastSeen;
     metrics.lastSeen = count;
-    return `${lastEventId || '-'}${trimmed === undefined ? '' : `~${trimmed}`}`;
+    return `${lastEventId || '-'}${trims === undefined ? '' : `~${trims}`}`;
   }
 
   private metricsOf(definition: EntityDefinition): EntityCacheMetrics & { lastSeen: number } {

@@ -9,13 +9,12 @@ export interface ChangeMark {
   count: number;
   lastEventId: string;
   /**
-   * Per field, the fewest versions a `@Historize` policy kept since history was first trimmed to
-   * a narrowed one: the narrowest history the store was brought to. Alike on every replicated
-   * instance that ran the same releases, however far each was behind or how often a trim was cut short.
+   * How many starts trimmed the entity's history to narrowed `@Historize` policies: cached answers
+   * are keyed by it too, so none cached before a trim is asked for after it, a roll back to the
+   * wider policies included. Each replicated instance counts the same starts alike, however far
+   * behind it was and whatever it had to remove.
    */
-  historyFloors?: Record<string, number>;
-  /** A digest of `historyFloors`, which cached answers are keyed by: none cached before a trim is asked for after it. */
-  trimmed?: string;
+  trims?: number;
 }
 
 /** The LMDB databases that hold one entity, and the projections that follow its changes. */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { DeletedRecord, EntityEvent, StoredRecord } from './entity-event.interface.js';
 import type { ChangeMark, EntityTables } from './entity-tables.interface.js';
 import { indexKeyOf, sameKey, type IndexKey } from './index-key.util.js';
@@ -46,31 +45,24 @@ export function applyEvent(
 export function moveChangeMark(tables: EntityTables, changeId: string): void {
   const mark: IndexKey = ['changes', tables.definition.name];
   const before = tables.counters.get(mark);
-  tables.counters.putSync(mark, changeMarkOf((before?.count ?? 0) + 1, changeId, before));
+  tables.counters.putSync(mark, changeMarkOf((before?.count ?? 0) + 1, changeId, before?.trims));
 }
 
 /**
- * Records in the change mark that history was trimmed to narrowed policies (`narrowed`, field →
- * versions kept now), which cached answers are keyed by: those cached before become unreachable,
- * also after a roll back to the wider policies. `changeId` moves the mark's id too, for processes
- * of older code that key by it alone. The count of changes (`stat`) stays.
+ * Counts a start's trim of the entity's history to narrowed policies in its change mark, which
+ * cached answers are keyed by: those cached before become unreachable, also after a roll back to
+ * the wider policies. `changeId` moves the mark's id too, for processes of older code that key by
+ * it alone. The count of changes (`stat`) stays.
  */
-export function markTrimmed(tables: EntityTables, narrowed: ReadonlyMap<string, number>, changeId?: string): void {
+export function markTrimmed(tables: EntityTables, changeId?: string): void {
   const mark: IndexKey = ['changes', tables.definition.name];
   const before = tables.counters.get(mark);
-  const floors: Record<string, number> = { ...before?.historyFloors };
-  for (const [field, versions] of narrowed) floors[field] = Math.min(floors[field] ?? Infinity, versions);
-  const trimmed = createHash('sha256')
-    .update(JSON.stringify(Object.entries(floors).sort(([a], [b]) => (a < b ? -1 : 1))))
-    .digest('base64url')
-    .slice(0, 11);
-  tables.counters.putSync(mark, changeMarkOf(before?.count ?? 0, changeId ?? before?.lastEventId ?? '', { historyFloors: floors, trimmed }));
+  tables.counters.putSync(mark, changeMarkOf(before?.count ?? 0, changeId ?? before?.lastEventId ?? '', (before?.trims ?? 0) + 1));
 }
 
 /** A change mark, its keys always in one order: replicated instances hold it byte for byte alike. */
-function changeMarkOf(count: number, lastEventId: string, trims: Pick<ChangeMark, 'historyFloors' | 'trimmed'> | undefined): ChangeMark {
-  if (trims?.trimmed === undefined) return { count, lastEventId };
-  return { count, lastEventId, historyFloors: trims.historyFloors!, trimmed: trims.trimmed };
+function changeMarkOf(count: number, lastEventId: string, trims: number | undefined): ChangeMark {
+  return trims === undefined ? { count, lastEventId } : { count, lastEventId, trims };
 }
 
 /**

@@ -45,17 +45,15 @@ export class HistoryTrimmer {
       const changes = narrowed.map(({ field, was }) => `${field.name} ${policyText(was)} → ${policyText(field.history)}`).join(', ');
       this.logger.warn(`trimming the history of ${definition.name} to its narrowed @Historize policies: ${changes}`);
       const fields = new Set(narrowed.map(({ field }) => field.name));
-      const floors = new Map(narrowed.map(({ field }) => [field.name, versionsKept(field.history)]));
-      let first = true;
       let removed = 0;
       let from: IndexKey | undefined;
       do {
         const step = await this.environment.write(() => {
           const trimmed = tables.history.trimToPolicy(fields, from, this.batch);
-          // No event tells caches of it: history answers cached before would outlive the values. Marked
-          // whatever this instance had to remove: one behind the others, with less, must key alike.
-          if (first) markTrimmed(tables, floors, this.movesMark ? nextEventId() : undefined);
-          first = false;
+          // No event tells caches of it: history answers cached before would outlive the values. Counted
+          // in the trim's last transaction, whatever this instance had to remove (one behind the others,
+          // with less, must count alike), and once per start: a start cut short counts it at the next.
+          if (trimmed.resumeAt === undefined) markTrimmed(tables, this.movesMark ? nextEventId() : undefined);
           return trimmed;
         });
         removed += step.removed;

@@ -104,20 +104,23 @@ describeWhen(natsServerMissing(), 'the replication suite')('history trims on rep
     expect(answered.body.fields.text.map((entry: { value: unknown }) => entry.value)).toEqual(['two']);
   }, 90_000);
 
-  it('gives one change mark to an instance that skipped a narrowing release', async () => {
-    const [da, db] = [newDir(), newDir()];
-    let a = await start(Wide, da, 'TRIMS_SKIP');
-    let b = await start(Wide, db, 'TRIMS_SKIP');
-    const note = await repo(a, Wide).create({ text: 'v0' });
-    for (let v = 1; v < 5; v++) await repo(a, Wide).update(note.id, { text: `v${v}` });
-    await repo(b, Wide).waitForSeq(repo(a, Wide).appliedSeq!);
-    await stop(a);
-    await stop(b);
-
-    await stop(await start(Three, db, 'TRIMS_SKIP')); // release 2: b only
-    b = await start(Narrow, db, 'TRIMS_SKIP'); // release 3
-    a = await start(Narrow, da, 'TRIMS_SKIP'); // a was stopped through release 2
-    expect(await repo(a, Narrow).history(note.id)).toEqual(await repo(b, Narrow).history(note.id));
-    expect(markOf(a)).toEqual(markOf(b));
+  it('serves no history cached before a second trim that keeps more than the first, after a roll back', async () => {
+    const dir = newDir();
+    const manager = createCache();
+    let app = await start(Wide, dir, 'TRIMS_AGAIN', manager);
+    const note = await repo(app, Wide).create({ text: 'v0' });
+    await repo(app, Wide).update(note.id, { text: 'v1' });
+    await stop(app);
+    await stop(await start(Narrow, dir, 'TRIMS_AGAIN', manager)); // keeps v1
+    app = await start(Wide, dir, 'TRIMS_AGAIN', manager); // rolled back; history grows again
+    for (let v = 2; v <= 5; v++) await repo(app, Wide).update(note.id, { text: `v${v}` });
+    const read = async () =>
+      (await request(app.server()).get(`/trimmed-notes/${note.id}/history`).expect(200)).body.fields.text.map((entry: { value: unknown }) => entry.value);
+    expect(await read()).toEqual(['v5', 'v4', 'v3', 'v2', 'v1']);
+    await stop(app);
+    await stop(await start(Three, dir, 'TRIMS_AGAIN', manager)); // keeps v5, v4, v3
+    app = await start(Wide, dir, 'TRIMS_AGAIN', manager);
+    expect(await read()).toEqual(['v5', 'v4', 'v3']);
+    await stop(app);
   }, 90_000);
 });

@@ -197,7 +197,7 @@ describeWhen(natsServerMissing(), 'the replication suite')('a release rolled out
     };
     expect(await repo(a, NoteV2).history(note.id)).toEqual(await repo(b, NoteV2).history(note.id));
     expect(markOf(a)).toEqual(markOf(b));
-    expect(markOf(a)).toMatchObject({ count: 3, historyFloors: { text: 1 } });
+    expect(markOf(a)).toMatchObject({ count: 3, trims: 1 });
   }, 90_000);
 
   it('answers no history a shared cache held from before a trim, after a roll back to the wider policy', async () => {

@@ -107,7 +107,7 @@ describe('narrowing a @Historize policy', () => {
     const trimmed = store.storage.changeMark(store.storage.definitionOf(PermitV2));
     expect(trimmed.count).toBe(before.count);
     expect(trimmed.lastEventId).not.toBe(before.lastEventId);
-    expect(trimmed.historyFloors).toEqual({ status: 1, county: 0 });
+    expect(trimmed.trims).toBe(1);
     await store.close();
 
     // Nothing left to trim at the next start: the mark stays.
