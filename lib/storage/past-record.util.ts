@@ -1,5 +1,6 @@
 import type { EntityEvent, StoredRecord } from './entity-event.interface.js';
 import { nextState } from './event-applier.util.js';
+import { moveFields } from './record-migration.util.js';
 
 /** Which state of a record to read: the one at a version, or the one in force at a time (ISO-8601). */
 export type PastPoint = { version: number } | { asOf: string };
@@ -69,11 +70,8 @@ export function underCurrentNames(state: StoredRecord, events: Iterable<EntityEv
   let named: Record<string, unknown> = state;
   for (const event of events) {
     if (event.version <= state.version || !event.renamed) continue;
-    // Every old name read before any new one is set: a swap of two fields moves each once.
-    const moved = { ...named };
-    for (const from of Object.keys(event.renamed)) delete moved[from];
-    for (const [from, to] of Object.entries(event.renamed)) if (named[from] !== undefined) moved[to] = named[from];
-    named = moved;
+    named = { ...named };
+    moveFields(named, Object.entries(event.renamed));
   }
   return named as StoredRecord;
 }

@@ -86,15 +86,18 @@ export function migrateRecord(definition: EntityDefinition, record: StoredRecord
  */
 function renameFields(fields: Record<string, unknown>, renamed: Map<string, string>, renames: ReadonlyArray<[string, string]>): void {
   if (renames.length === 0) return;
-  const values = renames.map(([old]) => fields[old]);
+  moveFields(fields, renames);
   const originOf = new Map([...renamed].map(([origin, now]) => [now, origin]));
-  for (const [old] of renames) {
-    delete fields[old];
-    renamed.delete(originOf.get(old) ?? old);
-  }
-  renames.forEach(([old, next], i) => {
+  for (const [old] of renames) renamed.delete(originOf.get(old) ?? old);
+  for (const [old, next] of renames) renamed.set(originOf.get(old) ?? old, next);
+}
+
+/** Moves each value of `fields` from its old name to its new one (`renames`), all read before any is set: a swap moves each once. */
+export function moveFields(fields: Record<string, unknown>, renames: ReadonlyArray<[string, string]>): void {
+  const values = renames.map(([old]) => fields[old]);
+  for (const [old] of renames) delete fields[old];
+  renames.forEach(([, next], i) => {
     if (values[i] !== undefined) fields[next] = values[i];
-    renamed.set(originOf.get(old) ?? old, next);
   });
 }
 

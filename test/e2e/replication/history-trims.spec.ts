@@ -2,10 +2,10 @@ import { createCache } from 'cache-manager';
 import request from 'supertest';
 import { Cached, Entity, Field, getRepositoryToken, Historize, type EntityRepository } from '../../../lib/index.js';
 import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
-import { NatsCluster, natsServerMissing } from '../../support/nats-cluster.util.js';
+import { natsServerMissing } from '../../support/nats-cluster.util.js';
+import { ReplicatedFleet } from '../../support/replicated-fleet.util.js';
 import { describeWhen } from '../../support/requirement.util.js';
-import { makeTempDir } from '../../support/temp-dir.util.js';
-import { createTestApp, type TestApp } from '../../support/test-app.util.js';
+import type { TestApp } from '../../support/test-app.util.js';
 
 @Entity('trimmed-notes')
 @Cached({ ttl: 600_000 })
@@ -31,35 +31,15 @@ class Three {
  * each was; no history answer cached before a trim is served after it, a roll back included.
  */
 describeWhen(natsServerMissing(), 'the replication suite')('history trims on replicated instances', () => {
-  let cluster: NatsCluster;
-  const running: TestApp[] = [];
-  const dirs: Array<ReturnType<typeof makeTempDir>> = [];
+  let fleet: ReplicatedFleet;
   beforeAll(async () => {
-    cluster = await NatsCluster.start(1);
+    fleet = await ReplicatedFleet.start();
   }, 60_000);
-  afterAll(async () => {
-    for (const app of running) await app.close().catch(() => undefined);
-    await cluster?.stop();
-    for (const dir of dirs) dir.remove();
-  });
-  const newDir = () => {
-    const dir = makeTempDir();
-    dirs.push(dir);
-    return dir;
-  };
-  const start = async (entity: Function, dir: { path: string }, stream: string, manager?: ReturnType<typeof createCache>) => {
-    const app = await createTestApp({
-      entities: [entity as never],
-      path: dir.path,
-      module: { ...(manager && { cache: { manager } }), replication: { servers: cluster.servers, stream, replicas: 1, timeout: 10_000 } },
-    });
-    running.push(app);
-    return app;
-  };
-  const stop = async (app: TestApp) => {
-    await app.close();
-    running.splice(running.indexOf(app), 1);
-  };
+  afterAll(() => fleet?.close());
+  const newDir = () => fleet.newDir();
+  const start = (entity: Function, dir: { path: string }, stream: string, manager?: ReturnType<typeof createCache>) =>
+    fleet.start([entity], dir, stream, manager && { cache: { manager } });
+  const stop = (app: TestApp) => fleet.stop(app);
   const repo = <T extends object>(app: TestApp, entity: new () => T) => app.app.get<EntityRepository<T>>(getRepositoryToken(entity));
   const markOf = (app: TestApp) => {
     const storage = app.app.get(EntityStorage);

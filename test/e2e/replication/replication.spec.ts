@@ -25,6 +25,7 @@ import type { IndexKey } from '../../../lib/storage/index-key.util.js';
 import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
 import { encodeMessage } from '../../../lib/storage/transaction-message.util.js';
 import { NatsCluster, natsServerMissing } from '../../support/nats-cluster.util.js';
+import { storeBytes } from '../../support/replicated-fleet.util.js';
 import { describeWhen } from '../../support/requirement.util.js';
 import { makeTempDir } from '../../support/temp-dir.util.js';
 import { createTestApp, type TestApp } from '../../support/test-app.util.js';
@@ -67,24 +68,8 @@ const STATE_DATABASES = [
   'rep-inspections.index.permitId',
 ];
 
-/** Every entry of the store's state databases, as bytes, read from a copy so the app's handles stay untouched. */
-async function stateOf(app: TestApp): Promise<Record<string, string[]>> {
-  const copy = makeTempDir();
-  try {
-    await app.app.get(EntitiesMaintenance).backup(copy.path);
-    const environment = new LmdbEnvironment(copy.path, {}, true);
-    environment.open(64);
-    const state: Record<string, string[]> = {};
-    for (const name of STATE_DATABASES) {
-      const db = environment.database<unknown, never>(name, { encoding: 'binary' });
-      state[name] = [...db.getRange({})].map(({ key, value }) => `${JSON.stringify(key)}=${Buffer.from(value as Uint8Array).toString('hex')}`);
-    }
-    await environment.close();
-    return state;
-  } finally {
-    copy.remove();
-  }
-}
+/** Every entry of the store's state databases, as bytes (see `storeBytes`). */
+const stateOf = (app: TestApp) => storeBytes(app, STATE_DATABASES);
 
 describeWhen(natsServerMissing(), 'the replication suite')('replication over NATS JetStream (3 nodes, 3 instances)', () => {
   let cluster: NatsCluster;

@@ -2,11 +2,10 @@ import { createCache } from 'cache-manager';
 import request from 'supertest';
 import { Audited, AuditService, Cached, EntitiesMaintenance, Entity, Field, getRepositoryToken, Historize, type EntityRepository } from '../../../lib/index.js';
 import { EntityStorage } from '../../../lib/storage/entity-storage.store.js';
-import { LmdbEnvironment } from '../../../lib/storage/lmdb-environment.store.js';
-import { NatsCluster, natsServerMissing } from '../../support/nats-cluster.util.js';
+import { natsServerMissing } from '../../support/nats-cluster.util.js';
+import { ReplicatedFleet, storeBytes } from '../../support/replicated-fleet.util.js';
 import { describeWhen } from '../../support/requirement.util.js';
-import { makeTempDir } from '../../support/temp-dir.util.js';
-import { createTestApp, type TestApp } from '../../support/test-app.util.js';
+import type { TestApp } from '../../support/test-app.util.js';
 
 @Entity('rolling-cases')
 @Audited()
@@ -74,25 +73,6 @@ class Dropped {
   @Field() title!: string;
 }
 
-/** Every entry of `names`, as bytes, read from a copy so the app's handles stay untouched. */
-async function bytesOf(app: TestApp, names: string[]): Promise<Record<string, string[]>> {
-  const copy = makeTempDir();
-  try {
-    await app.app.get(EntitiesMaintenance).backup(copy.path);
-    const environment = new LmdbEnvironment(copy.path, {}, true);
-    environment.open(64);
-    const state: Record<string, string[]> = {};
-    for (const name of names) {
-      const db = environment.database<unknown, never>(name, { encoding: 'binary' });
-      state[name] = [...db.getRange({})].map(({ key, value }) => `${JSON.stringify(key)}=${Buffer.from(value as Uint8Array).toString('hex')}`);
-    }
-    await environment.close();
-    return state;
-  } finally {
-    copy.remove();
-  }
-}
-
 /**
  * README (Several machines, Rules): an instance that stopped before the others took their last
  * writes applies them as it starts with the new code only when they apply alike under both;
@@ -100,37 +80,14 @@ async function bytesOf(app: TestApp, names: string[]): Promise<Record<string, st
  * start with the same code at the same point stay equal byte for byte.
  */
 describeWhen(natsServerMissing(), 'the replication suite')('a release rolled out to replicated instances', () => {
-  let cluster: NatsCluster;
-  const running: TestApp[] = [];
-  const dirs: Array<ReturnType<typeof makeTempDir>> = [];
-
+  let fleet: ReplicatedFleet;
   beforeAll(async () => {
-    cluster = await NatsCluster.start(1);
+    fleet = await ReplicatedFleet.start();
   }, 60_000);
-  afterAll(async () => {
-    for (const app of running) await app.close().catch(() => undefined);
-    await cluster?.stop();
-    for (const dir of dirs) dir.remove();
-  });
-
-  function newDir(): ReturnType<typeof makeTempDir> {
-    const dir = makeTempDir();
-    dirs.push(dir);
-    return dir;
-  }
-  async function start(entities: Function[], dir: { path: string }, stream: string): Promise<TestApp> {
-    const app = await createTestApp({
-      entities: entities as never,
-      path: dir.path,
-      module: { replication: { servers: cluster.servers, stream, replicas: 1, timeout: 10_000 } },
-    });
-    running.push(app);
-    return app;
-  }
-  async function stop(app: TestApp): Promise<void> {
-    await app.close();
-    running.splice(running.indexOf(app), 1);
-  }
+  afterAll(() => fleet?.close());
+  const newDir = () => fleet.newDir();
+  const start = (entities: Function[], dir: { path: string }, stream: string) => fleet.start(entities, dir, stream);
+  const stop = (app: TestApp) => fleet.stop(app);
   const repo = <T extends object>(app: TestApp, entity: new () => T) => app.app.get<EntityRepository<T>>(getRepositoryToken(entity));
 
   it('refuses to write other audit entries than the others for a field hidden since, and catches up once with the old code', async () => {
@@ -151,7 +108,7 @@ describeWhen(natsServerMissing(), 'the replication suite')('a release rolled out
     a = await start([CaseV2], da, 'ROLLING_HIDDEN');
 
     expect(await a.app.get(AuditService).forRecord('rolling-cases', created.id)).toEqual(await b.app.get(AuditService).forRecord('rolling-cases', created.id));
-    expect(await bytesOf(a, ['_audit'])).toEqual(await bytesOf(b, ['_audit']));
+    expect(await storeBytes(a, ['_audit'])).toEqual(await storeBytes(b, ['_audit']));
     for (const app of [a, b]) expect(app.app.get(EntitiesMaintenance).verify().problems).toEqual([]);
   }, 90_000);
 
@@ -204,15 +161,7 @@ describeWhen(natsServerMissing(), 'the replication suite')('a release rolled out
     const dir = newDir();
     // Stands for a shared Redis, which outlives the instances.
     const manager = createCache();
-    const startCached = async (entity: Function) => {
-      const app = await createTestApp({
-        entities: [entity as never],
-        path: dir.path,
-        module: { cache: { manager }, replication: { servers: cluster.servers, stream: 'ROLLING_CACHED', replicas: 1, timeout: 10_000 } },
-      });
-      running.push(app);
-      return app;
-    };
+    const startCached = (entity: Function) => fleet.start([entity], dir, 'ROLLING_CACHED', { cache: { manager } });
     let app = await startCached(CachedNoteWide);
     const note = await repo(app, CachedNoteWide).create({ text: 'one' });
     await repo(app, CachedNoteWide).update(note.id, { text: 'two' });
