@@ -67,17 +67,19 @@ function sentOnly(body: unknown, valid: unknown): unknown {
 
 /**
  * Validates every element of a batch body with `validator`, prefixing each problem with the
- * element's index (`[3] amount must be a number`) so the client knows which one failed.
+ * element's index (`[3] amount must be a number`) so the client knows which one failed, and
+ * answers the validated elements: stored as `POST /P` stores the same body, transformed.
  */
 export async function validateBatch(validator: BodyValidator, body: unknown, maxItems: number): Promise<unknown[]> {
   if (!Array.isArray(body)) throw new BadRequestException('the request body must be a JSON array of records');
   if (body.length === 0) throw new BadRequestException('the batch is empty');
   if (body.length > maxItems) throw new BadRequestException(`a batch holds at most ${maxItems} records`);
   const problems: string[] = [];
+  const valid: unknown[] = [];
   for (const [index, item] of body.entries()) {
     try {
-      const valid = validator.validate(item);
-      if (valid instanceof Promise) await valid;
+      const checked = validator.validate(item);
+      valid.push(checked instanceof Promise ? await checked : checked);
     } catch (error) {
       if (!(error instanceof BadRequestException)) throw error;
       const message = (error.getResponse() as { message?: string | string[] }).message ?? error.message;
@@ -85,5 +87,5 @@ export async function validateBatch(validator: BodyValidator, body: unknown, max
     }
   }
   if (problems.length > 0) throw new BadRequestException(problems);
-  return body;
+  return valid;
 }
