@@ -7,6 +7,7 @@ import { PastStateGoneException } from '../storage/past-state-gone.exception.js'
 import type { AccessDecision, AccessPolicy } from './access-policy.interface.js';
 import type { EntityChange } from './entity-change.interface.js';
 import { ChangeStates } from './change-states.util.js';
+import { pastUnreadable } from './past-unreadable.util.js';
 import { decisionOf, unreadableUnder } from './principal-access.util.js';
 import { latestStateOf, pastOf } from './record-past.util.js';
 import { toDeclaredRecord, toRecordView } from './record-view.util.js';
@@ -25,7 +26,8 @@ interface ChangeSource {
   access: AccessPolicy | undefined;
   definition: EntityDefinition;
   decision: AccessDecision | undefined;
-  shape: (record: StoredRecord) => Record<string, unknown>;
+  /** The record a change at `seq` made, as the subscriber sees it. */
+  shape: (record: StoredRecord, seq: number) => Record<string, unknown>;
   states: ChangeStates;
   /**
    * For a resume whose caller may not read every past version: the last seq made before the
@@ -61,10 +63,15 @@ export function subscribeChanges(
       `cannot be told: the event log ends at seq ${log.lastSeq()} (a store restored from an older copy, or a seq of another store); read the current state again`,
     );
   }
-  const shape = (record: StoredRecord) =>
-    'principal' in options ? toRecordView(definition, record, unreadableUnder(access, definition, decision)) : toDeclaredRecord(definition, record);
+  const madeBefore = log.lastSeq();
+  // A change made before the subscription may be from before a migration renamed its fields; a later one is under the names of now.
+  const shape = (record: StoredRecord, seq: number) => {
+    if (!('principal' in options)) return toDeclaredRecord(definition, record);
+    const unreadable = unreadableUnder(access, definition, decision);
+    return toRecordView(definition, record, seq <= madeBefore ? pastUnreadable(definition, unreadable) : unreadable);
+  };
   // A resume replays versions since replaced: past values, which the history rule keeps to those it allows.
-  const shown = after < log.lastSeq() ? pastRuleOf(storage, access, definition, options) : undefined;
+  const shown = after < madeBefore ? pastRuleOf(storage, access, definition, options) : undefined;
   const source: ChangeSource = {
     storage,
     access,
@@ -72,7 +79,7 @@ export function subscribeChanges(
     decision,
     shape,
     states: new ChangeStates(),
-    past: shown && { until: log.lastSeq(), shown },
+    past: shown && { until: madeBefore, shown },
     ending: storage.subscriptions.endSignal,
   };
   return changesAfter(source, after, options.signal);
@@ -179,6 +186,6 @@ function changeOf({ storage, access, definition, decision, shape, states, past }
     version: event.version,
     at: event.at,
     ...(event.soft && { soft: true }),
-    ...(!removes && state && (!past || event.seq > past.until || past.shown(event.id)) && { record: shape(state) }),
+    ...(!removes && state && (!past || event.seq > past.until || past.shown(event.id)) && { record: shape(state, event.seq) }),
   };
 }

@@ -11,9 +11,11 @@ import { withoutDeletedAt } from '../storage/event-applier.util.js';
 import { PastStateGoneException } from '../storage/past-state-gone.exception.js';
 import { RecordNotFoundException } from '../storage/record-not-found.exception.js';
 import { isRecordId } from '../storage/record-id.util.js';
+import { AccessDeniedException } from './access-denied.exception.js';
 import type { AccessDecision, AccessPolicy } from './access-policy.interface.js';
 import type { HistoryOptions } from './history-options.interface.js';
 import { historyPageOf } from './history-page.util.js';
+import { pastUnreadable } from './past-unreadable.util.js';
 import type { PrincipalContext } from './principal-context.interface.js';
 import type { RecordDiff } from './record-diff.interface.js';
 import { checkedWriteFor, decisionOf, shapeFor, unreadableUnder } from './principal-access.util.js';
@@ -109,7 +111,7 @@ export async function recordAt(
   const past = pastOf(storage, access, definition, id, pastPointOf(point), decision);
   if (!past) return null;
   if (!('principal' in options)) return toDeclaredRecord(definition, past);
-  return toRecordView(definition, past, unreadableUnder(access, definition, decision));
+  return toRecordView(definition, past, pastUnreadable(definition, unreadableUnder(access, definition, decision)));
 }
 
 /** `EntityRepository.diff`'s work. */
@@ -129,7 +131,7 @@ export async function diffOf(
   const from = versions.from ?? Math.max(1, to - 1);
   const [before, after] = [from, to].map((version) => pastOf(storage, access, definition, id, pastPointOf({ version }), decision));
   if (!before || !after) return null;
-  const unreadable = unreadableUnder(access, definition, decision);
+  const unreadable = pastUnreadable(definition, unreadableUnder(access, definition, decision));
   const changes: RecordDiff['changes'] = {};
   for (const field of definition.fields) {
     if ('principal' in options && (field.hidden || unreadable.has(field.name))) continue;
@@ -155,7 +157,7 @@ export async function revertTo(
   // Version N is read in the write: replicated, a revert on an instance behind its stream is decided again once it caught up.
   const record = await storage.write((tx) => {
     const found = pastOf(storage, access, definition, id, pastPointOf({ version }), reading);
-    if (!found) throw new RecordNotFoundException(definition.name, `${id} version ${version}`);
+    if (!found) throw notFoundOrConcealed(storage, access, definition, id, version, reading);
     // Values from before a migration renamed their fields go back under the names of now.
     const past = renamedUndeclared(definition, underCurrentNames(found, storage.log.recordEvents(definition.name, id)));
     const kept = new Set(writing ? access!.unwritableFields(definition, writing) : []);
@@ -171,6 +173,24 @@ export async function revertTo(
     return tx.replace(definition, id, checked.data, checked.context);
   });
   return shapeFor(access, definition, requested, record);
+}
+
+/**
+ * Why a revert found no version to go back to: a refusal (audited as `denied`) when the record
+ * exists and its principal may not read it, worded as for a missing one, which it cannot tell apart.
+ */
+function notFoundOrConcealed(
+  storage: EntityStorage,
+  access: AccessPolicy | undefined,
+  definition: EntityDefinition,
+  id: string,
+  version: number,
+  reading: AccessDecision | undefined,
+): Error {
+  const missing = new RecordNotFoundException(definition.name, `${id} version ${version}`);
+  if (!reading || reading.entityWide || !isRecordId(id)) return missing;
+  const current = storage.tablesOf(definition).records.get(id);
+  return current && !access!.canRead(definition, reading, current) ? new AccessDeniedException('concealed', missing.message) : missing;
 }
 
 /**

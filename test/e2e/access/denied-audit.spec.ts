@@ -173,6 +173,31 @@ describe.each(PLATFORMS)('the audit of refused writes on %s', (platform) => {
     expect((await docs.findById(hidden.id))?.version).toBe(1);
   });
 
+  it('records a revert refused with 404 because the grantee may not see the record, worded as for a missing one', async () => {
+    const granted = await docs.create({ title: 'granted' });
+    const hidden = await docs.create({ title: 'v1' });
+    await docs.update(hidden.id, { title: 'v2' });
+    const grantee = unique('grantee');
+    await acl.grant(grantee, 'docs', granted.id, ['read', 'update']);
+    const refused = await http(t)
+      .post(`/docs/${hidden.id}/revert`)
+      .set(as({ id: grantee }))
+      .send({ toVersion: 1 });
+    expectNestError(refused, 404);
+    const absent = missingId();
+    const missing = await http(t)
+      .post(`/docs/${absent}/revert`)
+      .set(as({ id: grantee }))
+      .send({ toVersion: 1 });
+    expect(refused.body.message).toBe(missing.body.message.replace(absent, hidden.id));
+    expect(await entriesOf('docs', hidden.id)).toEqual([
+      expect.objectContaining({ action: 'create' }),
+      expect.objectContaining({ action: 'update' }),
+      denial('docs', hidden.id, `POST /docs/${hidden.id}/revert`, grantee),
+    ]);
+    expect((await docs.findById(hidden.id))?.version).toBe(2);
+  });
+
   it('records a write refused with 403 because the grantee may read the record but not change it', async () => {
     const { id } = await docs.create({ title: 'seed' });
     const grantee = unique('grantee');
