@@ -84,7 +84,8 @@ export class FieldHistory {
       this.listing.putSync(this.key(event.id, field.name, event.version), {
         value: value ?? null,
         version: event.version,
-        at: event.at,
+        // The record's own time: an imported record's is its export's, not the import's.
+        at: after.updatedAt,
         ...actorOf(event),
       });
       // A record holds at most one entry per field and version, so nothing is over the limit before it.

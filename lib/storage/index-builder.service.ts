@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { EntityDefinition, IndexDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
+import { markReindexed } from './event-applier.util.js';
+import { nextEventId } from './event-id.util.js';
 import { indexKeyOf, LOWEST_KEY, MISSING, type IndexKey } from './index-key.util.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import { progressCounter } from './progress-counter.util.js';
@@ -40,9 +42,10 @@ export class IndexBuilder {
 
   /**
    * Rebuilds the given indexes of one entity from its records, in one write; `onProgress`
-   * hears of the index entries written as it goes.
+   * hears of the index entries written as it goes. A repair (`repairs`) may change what lists
+   * answer, so it moves the entity's change mark too, which cached answers are keyed by.
    */
-  async rebuild(tables: EntityTables, indexes: readonly IndexDefinition[], onProgress?: (entries: number) => void): Promise<void> {
+  async rebuild(tables: EntityTables, indexes: readonly IndexDefinition[], onProgress?: (entries: number) => void, repairs = false): Promise<void> {
     const meta = this.meta();
     const definition = tables.definition;
     const progress = progressCounter(onProgress);
@@ -57,15 +60,16 @@ export class IndexBuilder {
         if (index.unique) assertUnique(definition, index, db.getKeys({ start: LOWEST_KEY }) as Iterable<unknown[]>);
       }
       meta.putSync(['indexes', definition.name], definition.indexes.map(signature));
+      if (repairs) markReindexed(tables, nextEventId());
     });
     progress.flush();
   }
 
-  /** Rebuilds every index of each entity from its records, an entity per write. */
+  /** Rebuilds every index of each entity from its records, an entity per write: a repair (`rebuildIndexes`, the command line's `rebuild-indexes`). */
   async rebuildAll(entities: readonly EntityTables[], onProgress?: (entries: number) => void): Promise<void> {
     for (const tables of entities) {
       const indexes = tables.indexes.map(({ index }) => index);
-      await this.rebuild(tables, indexes, onProgress);
+      await this.rebuild(tables, indexes, onProgress, true);
     }
   }
 

@@ -1,7 +1,9 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { EntityProjection } from './entity-projection.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
 import type { EventLog } from './event-log.store.js';
 import { FieldHistory } from './field-history.store.js';
+import { pastRecord } from './past-record.util.js';
 import { encodeKey, indexKeyOf, LOWEST_KEY, MISSING } from './index-key.util.js';
 import { progressCounter } from './progress-counter.util.js';
 
@@ -107,6 +109,7 @@ export function verifyStore(
     }
   }
 
+  const tablesByName = new Map(entities.map((tables) => [tables.definition.name, tables]));
   let expected = log.firstSeq();
   const complete = expected <= 1;
   const lastEvent = new Map<string, { type: string; version: number; soft?: true }>();
@@ -135,6 +138,10 @@ export function verifyStore(
         const last = lastEvent.get(`${entity}\u0000${id}`);
         if (!last || GONE.has(last.type)) problems.push(`${entity} ${id}: stored, but the log does not create it`);
         else if (last.version !== version) problems.push(`${entity} ${id}: at version ${version}, the log says ${last.version}`);
+        else {
+          const differing = fieldsUnlikeEvents(log, tablesByName.get(entity)!, id, version);
+          if (differing.length > 0) problems.push(`${entity} ${id}: ${differing.join(', ')} not as its events made ${differing.length === 1 ? 'it' : 'them'}`);
+        }
       }
     }
     for (const [key, last] of lastEvent) {
@@ -152,4 +159,13 @@ export function verifyStore(
   }
   progress.flush();
   return { ok: problems.length === 0, problems, checked };
+}
+
+/** The keys of a record whose values are not those its events, folded from its `created` on, made at its version. */
+function fieldsUnlikeEvents(log: EventLog, tables: EntityTables, id: string, version: number): string[] {
+  const record = tables.records.get(id);
+  const made = pastRecord(log.recordEvents(tables.definition.name, id), { version });
+  if (!record || made.kind !== 'found') return [];
+  const keys = new Set([...Object.keys(record), ...Object.keys(made.record)]);
+  return [...keys].filter((key) => !isDeepStrictEqual(record[key], made.record[key]));
 }

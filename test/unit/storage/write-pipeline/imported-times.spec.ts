@@ -49,6 +49,26 @@ describe('a record restored by an import', () => {
     expect(await memos.findAt('memo-1', { version: 4 })).toMatchObject({ title: 'changed' });
   });
 
+  it('dates its field history as the record, and a later change as written', async () => {
+    const createdAt = iso(Date.now() - 3 * HOUR);
+    const updatedAt = iso(Date.now() - 2 * HOUR);
+    await importing({ id: 'memo-dated', version: 2, title: 'imported', createdAt, updatedAt });
+    const memos = store.repo(Memo);
+    expect((await memos.history('memo-dated'))?.fields.title).toEqual([expect.objectContaining({ value: 'imported', version: 2, at: updatedAt })]);
+    const changed = await memos.update('memo-dated', { title: 'changed' });
+    expect((await memos.history('memo-dated'))?.fields.title.map(({ version, at }) => ({ version, at }))).toEqual([
+      { version: 3, at: changed.updatedAt },
+      { version: 2, at: updatedAt },
+    ]);
+  });
+
+  it('refuses a version an update could not move on (past 2^53)', async () => {
+    for (const version of [2 ** 53, 1e300, 2.5, 0]) {
+      await expect(importing({ id: 'memo-huge', version, title: 'x' })).rejects.toThrow(/version must be a positive integer/);
+    }
+    expect(await importing({ id: 'memo-huge', version: Number.MAX_SAFE_INTEGER - 1, title: 'x' })).toMatchObject({ version: Number.MAX_SAFE_INTEGER - 1 });
+  });
+
   it('dates a change after it when its times are ahead of this clock, without holding later changes there', async () => {
     const ahead = iso(Date.now() + HOUR);
     await importing({ id: 'memo-ahead', version: 2, title: 'from a clock ahead', createdAt: ahead, updatedAt: ahead });

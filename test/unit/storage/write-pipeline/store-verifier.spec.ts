@@ -108,6 +108,19 @@ describe('EntityStorage.verify', () => {
     expectProblem(store.storage.verify(), permit.id, String(permit.version + 5));
   });
 
+  it("reports a record whose values were changed behind the log's back, at the same version, naming the fields", async () => {
+    const stored = (id: string) => tables().records.get(id)!;
+    const [edited, dated] = [stored(permits[0]!.id), stored(permits[1]!.id)];
+    await corrupt(() => {
+      tables().records.putSync(edited.id, { ...edited, note: 'tampered', extra: 1 });
+      tables().records.putSync(dated.id, { ...dated, updatedAt: '2001-01-01T00:00:00.000Z' });
+    });
+    const report = store.storage.verify();
+    expectProblem(report, edited.id, 'note, extra');
+    expectProblem(report, dated.id, 'updatedAt');
+    expect(report.problems).toHaveLength(2);
+  });
+
   it('reports a second record with a duplicate unique value put straight into the records db', async () => {
     const permit = permits[0]!;
     await corrupt(() => tables().records.putSync(STRAY_ID, { ...permit, id: STRAY_ID }));
