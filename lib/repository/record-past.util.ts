@@ -54,7 +54,9 @@ export function pastOf(
   }
   const past = pastRecord(storage.log.recordEvents(definition.name, id), point, (current ?? deleted)?.createdAt);
   if (past.kind === 'gone') {
-    throw new PastStateGoneException(definition.name, `${JSON.stringify(id)} ${'version' in point ? `at version ${point.version}` : `as of ${point.asOf}`}`);
+    const what = `${JSON.stringify(id)} ${'version' in point ? `at version ${point.version}` : `as of ${point.asOf}`}`;
+    if (!past.imported) throw new PastStateGoneException(definition.name, what);
+    throw new PastStateGoneException(definition.name, what, "was never in this store's event log (the record was imported as it was later)");
   }
   return past.kind === 'found' ? past.record : undefined;
 }

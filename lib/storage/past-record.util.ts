@@ -10,7 +10,7 @@ export type PastPoint = { version: number } | { asOf: string };
  * exist (yet, or any more) at that time; `gone` when the log no longer holds what it would take
  * to tell, its older events having been dropped by the retention policy.
  */
-export type PastRecord = { kind: 'found'; record: StoredRecord } | { kind: 'absent' } | { kind: 'gone' };
+export type PastRecord = { kind: 'found'; record: StoredRecord } | { kind: 'absent' } | { kind: 'gone'; imported?: true };
 
 /**
  * Folds one record's events still in the log, oldest first, up to `point`, as `applyEvent`
@@ -49,8 +49,8 @@ export function pastRecord(events: Iterable<EntityEvent>, point: PastPoint, crea
   const imported = first && importedTimesOf(first);
   if (imported && (first!.version > 1 || imported.createdAt < imported.updatedAt)) {
     // The states an export held before the one imported were never in this log.
-    if ('asOf' in point) return known || removed || point.asOf < imported.createdAt ? { kind: 'absent' } : { kind: 'gone' };
-    return point.version < first!.version ? { kind: 'gone' } : { kind: 'absent' };
+    if ('asOf' in point) return known || removed || point.asOf < imported.createdAt ? { kind: 'absent' } : { kind: 'gone', imported: true };
+    return point.version < first!.version ? { kind: 'gone', imported: true } : { kind: 'absent' };
   }
   // Without the record's first event, a state before the first whole one cannot be told. A record
   // gone from the store with none of its events left cannot be told from one that never was.
