@@ -41,7 +41,10 @@ const NotFound = () => ApiNotFoundResponse({ description: 'No record has this id
 const PageLimit = (description: string) => ApiQuery({ name: 'limit', required: false, type: 'integer', minimum: 1, maximum: MAX_LIMIT, description });
 /** The header every answer holding the record as it now is carries. */
 const ETAG = { ETag: { description: 'The record version, as "<version>"', schema: { type: 'string' } } };
-const Gone = () => ApiGoneResponse({ description: 'The event log no longer holds that state (eventRetention dropped it)' });
+const Gone = () =>
+  ApiGoneResponse({
+    description: 'The event log no longer holds that state (eventRetention dropped it), or never held it (a record imported as it was later)',
+  });
 const NotJson = () => ApiUnsupportedMediaTypeResponse({ description: 'The body is not sent as JSON (Content-Type: application/json)' });
 const TooLarge = () => ApiPayloadTooLargeResponse({ description: 'The body is too large' });
 const IdempotencyKey = () =>
