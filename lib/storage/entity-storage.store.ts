@@ -28,7 +28,7 @@ import { LogWatcher } from './log-watcher.util.js';
 import { verifyStore, type VerifyReport } from './store-verifier.util.js';
 import { danglingReferences, describeDangling, type DanglingReference } from './dangling-references.util.js';
 import { StoreWriters, type StoreWriter } from './store-writers.store.js';
-import { WriteTransaction } from './write-transaction.store.js';
+import { finished, WriteTransaction } from './write-transaction.store.js';
 import type { SchemaVersions } from './schema-versions.store.js';
 import { openStoreCore, type StoreCore } from './store-core.util.js';
 import { SchemaMigrator, type MigrationRunOptions } from './schema-migrator.service.js';
@@ -278,7 +278,7 @@ export class EntityStorage {
     if (nested) return nested;
     if (this.closing) return Promise.reject(new StorageFailureException(`the store at ${this.environment.path} is closing; nothing was stored`, false));
     const sequencer = this.sequencer;
-    const run = sequencer ? () => sequencer.write(fn) : () => this.environment.write(() => fn(this.transaction()));
+    const run = sequencer ? () => sequencer.write(fn) : () => this.environment.write(() => finished(this.transaction(), fn));
     return this.options.observer ? this.options.observer.transaction(run) : run();
   }
 

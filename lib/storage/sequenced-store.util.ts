@@ -8,7 +8,7 @@ import type { StoreChange } from './store-change.interface.js';
 import { META_DB } from './store-layout.util.js';
 import { decodeMessage, messageHash, type TransactionMessage } from './transaction-message.util.js';
 import type { SequencedStore } from './write-sequencer.interface.js';
-import type { WriteTransaction } from './write-transaction.store.js';
+import { finished, type WriteTransaction } from './write-transaction.store.js';
 
 /**
  * What the write sequencer (replication) decides, applies and stops writes through, for the
@@ -34,7 +34,7 @@ export function sequencedStoreOf(
         const outcomes = writes.map((write) => {
           const own: StoreChange[] = [];
           try {
-            const result = environment.orUndo(() => write(transaction(own)));
+            const result = environment.orUndo(() => finished(transaction(own), write));
             changes.push(...own);
             return { result };
           } catch (error) {

@@ -33,6 +33,9 @@ import { checkOwnerKept, currentOrFail, deletedOrFail } from './record-precondit
  * and the write it guards cannot be separated by another writer, in this process or another.
  */
 export class WriteTransaction implements ChangeApplying, CommittingTransaction {
+  /** Records restored here, whose references are checked as the transaction ends (see `finish`). */
+  private readonly restored: Array<{ definition: EntityDefinition; id: string }> = [];
+
   constructor(
     private readonly tablesOf: (definition: EntityDefinition) => EntityTables,
     private readonly relations: EntityRelations,
@@ -41,6 +44,18 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     /** Where the changes applied are listed, in order, when the caller ships them (replication). */
     private readonly applied?: StoreChange[],
   ) {}
+
+  /**
+   * Checks the references of the records restored in this transaction, as they stand at its
+   * end: records deleted together (a cycle of cascades) come back together, each referring to
+   * the others. A problem fails the whole transaction, which the caller runs this last in.
+   */
+  finish(): void {
+    for (const { definition, id } of this.restored.splice(0)) {
+      const record = this.get(definition, id);
+      if (record) checkReferences(this, this.relations, definition, record, undefined);
+    }
+  }
 
   /** Applies a decided change (a companion's, a purge) in this transaction. */
   apply(change: StoreChange): void {
@@ -262,8 +277,9 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     const after = nextState(prior ?? before, event);
     if (after) {
       if (checks !== 'none') checkUnique(tables, after, before);
-      // A restored record's references are checked anew: what it referred to may be gone since.
-      if (checks === 'all') checkReferences(this, this.relations, definition, after, type === 'restored' ? undefined : before);
+      // A restored record's references are checked anew, at the end: what it referred to may be gone since, or restored after it.
+      if (checks === 'all' && type === 'restored') this.restored.push({ definition, id });
+      else if (checks === 'all') checkReferences(this, this.relations, definition, after, before);
     }
     if (type === 'deleted' && checks === 'all') releaseReferences(this, this.relations, this.tablesOf, definition, id, context);
     const change: StoreChange = { kind: 'event', event };
@@ -271,6 +287,13 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     this.applier.apply(change, { before });
     return after;
   }
+}
+
+/** Runs a write's callback on `tx`, then what its transaction checks at its end. */
+export function finished<R>(tx: WriteTransaction, write: (tx: WriteTransaction) => R): R {
+  const result = write(tx);
+  tx.finish();
+  return result;
 }
 
 /**

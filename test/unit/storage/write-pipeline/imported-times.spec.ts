@@ -41,7 +41,9 @@ describe('a record restored by an import', () => {
     for (const round of ['as imported', 'after a change']) {
       expect({ round, record: await memos.findAt('memo-1', { asOf: updatedAt }) }).toMatchObject({ round, record: { version: 3, title: 'imported' } });
       expect(await memos.findAt('memo-1', { version: 3 })).toMatchObject({ title: 'imported' });
-      await expect(memos.findAt('memo-1', { version: 1 })).rejects.toThrow(/at version 1 was never in this store's event log \(the record was imported as it was later\)/);
+      await expect(memos.findAt('memo-1', { version: 1 })).rejects.toThrow(
+        /at version 1 was never in this store's event log \(the record was imported as it was later\)/,
+      );
       await expect(memos.findAt('memo-1', { asOf: iso(Date.parse(createdAt) + HOUR / 2) })).rejects.toThrow(PastStateGoneException);
       expect(await memos.findAt('memo-1', { asOf: iso(Date.parse(createdAt) - 1) })).toBeNull();
       if (round === 'as imported') await memos.update('memo-1', { title: 'changed' });
