@@ -22,8 +22,6 @@ export function checkReferences(
     const value = record[reference.field];
     if (value === undefined || (before !== undefined && before[reference.field] === value)) continue;
     const target = relations.targetOf(definition, reference);
-    // A record that refers to itself is live once this write lands (a restore of one is checked before it is).
-    if (target.name === definition.name && value === record.id) continue;
     if (typeof value !== 'string' || !tx.get(target, value)) {
       throw new ReferenceConflictException(definition.name, `${reference.field} refers to no ${target.name} record ${JSON.stringify(value)}`);
     }
