@@ -148,7 +148,9 @@ export class EntityCache {
     const { count, lastEventId, trims } = this.storage.changeMark(definition);
     if (count > metrics.lastSeen && metrics.lastSeen >= 0) metrics.invalidations += count - metrics.lastSeen;
     metrics.lastSeen = count;
-    return `${lastEventId || '-'}${trims === undefined ? '' : `~${trims}`}`;
+    // A rebuild of damaged indexes changes what lists answer though no record changed.
+    const reindexed = this.storage.reindexedCount(definition);
+    return `${lastEventId || '-'}${trims === undefined ? '' : `~${trims}`}${reindexed === 0 ? '' : `^${reindexed}`}`;
   }
 
   private metricsOf(definition: EntityDefinition): EntityCacheMetrics & { lastSeen: number } {

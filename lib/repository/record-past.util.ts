@@ -85,7 +85,8 @@ export async function historyOf(
   checkRepositoryOpen(storage, definition);
   storage.renewSnapshot();
   const decision = decisionOf(access, definition, options, 'history');
-  const unreadable = 'principal' in options ? unreadableUnder(access, definition, decision) : undefined;
+  // History a migration did not move (a record deleted for good before it, a field empty then) stays under the old name.
+  const unreadable = 'principal' in options ? pastUnreadable(definition, unreadableUnder(access, definition, decision)) : undefined;
   const page = historyPageOf(definition, options, unreadable);
   if (!isRecordId(id)) return null;
   if (decision && !decision.entityWide) {

@@ -314,6 +314,11 @@ export class EntityStorage {
     return this.tablesOf(definition).counters.get(['changes', definition.name]) ?? { count: 0, lastEventId: '' };
   }
 
+  /** How many repairs rebuilt the entity's indexes (`rebuildIndexes`), as of the snapshot `changeMark` renewed. */
+  reindexedCount(definition: EntityDefinition): number {
+    return this.indexBuilder.reindexedCount(definition);
+  }
+
   /**
    * Makes the next reads see every commit made so far, by any process. lmdb reuses one
    * read snapshot until a timer fires; a request must not read from before a write that

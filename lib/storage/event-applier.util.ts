@@ -60,16 +60,6 @@ export function markTrimmed(tables: EntityTables, changeId?: string): void {
   tables.counters.putSync(mark, changeMarkOf(before?.count ?? 0, changeId ?? before?.lastEventId ?? '', (before?.trims ?? 0) + 1));
 }
 
-/**
- * Moves the entity's change mark to `changeId` without counting a change: what lists answer
- * changed though no record did (its indexes were rebuilt from the records), so none cached before is served after.
- */
-export function markReindexed(tables: EntityTables, changeId: string): void {
-  const mark: IndexKey = ['changes', tables.definition.name];
-  const before = tables.counters.get(mark);
-  tables.counters.putSync(mark, changeMarkOf(before?.count ?? 0, changeId, before?.trims));
-}
-
 /** A change mark, its keys always in one order: replicated instances hold it byte for byte alike. */
 function changeMarkOf(count: number, lastEventId: string, trims: number | undefined): ChangeMark {
   return trims === undefined ? { count, lastEventId } : { count, lastEventId, trims };

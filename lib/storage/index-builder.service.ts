@@ -1,8 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { EntityDefinition, IndexDefinition } from '../metadata/entity-definition.interface.js';
 import type { EntityTables } from './entity-tables.interface.js';
-import { markReindexed } from './event-applier.util.js';
-import { nextEventId } from './event-id.util.js';
 import { indexKeyOf, LOWEST_KEY, MISSING, type IndexKey } from './index-key.util.js';
 import type { LmdbEnvironment } from './lmdb-environment.store.js';
 import { progressCounter } from './progress-counter.util.js';
@@ -43,7 +41,7 @@ export class IndexBuilder {
   /**
    * Rebuilds the given indexes of one entity from its records, in one write; `onProgress`
    * hears of the index entries written as it goes. A repair (`repairs`) may change what lists
-   * answer, so it moves the entity's change mark too, which cached answers are keyed by.
+   * answer, so it is counted (see `reindexedCount`), which cached answers are keyed by too.
    */
   async rebuild(tables: EntityTables, indexes: readonly IndexDefinition[], onProgress?: (entries: number) => void, repairs = false): Promise<void> {
     const meta = this.meta();
@@ -60,7 +58,7 @@ export class IndexBuilder {
         if (index.unique) assertUnique(definition, index, db.getKeys({ start: LOWEST_KEY }) as Iterable<unknown[]>);
       }
       meta.putSync(['indexes', definition.name], definition.indexes.map(signature));
-      if (repairs) markReindexed(tables, nextEventId());
+      if (repairs) this.countReindexed(definition);
     });
     progress.flush();
   }
@@ -71,6 +69,22 @@ export class IndexBuilder {
       const indexes = tables.indexes.map(({ index }) => index);
       await this.rebuild(tables, indexes, onProgress, true);
     }
+  }
+
+  /**
+   * How many repairs rebuilt the entity's indexes in this store. Kept beside the indexes, out of
+   * the change marks: a store's indexes are its own, and replicated instances hold their marks alike.
+   */
+  reindexedCount(definition: EntityDefinition): number {
+    return this.counts().get(['reindexed', definition.name]) ?? 0;
+  }
+
+  private countReindexed(definition: EntityDefinition): void {
+    this.counts().putSync(['reindexed', definition.name], this.reindexedCount(definition) + 1);
+  }
+
+  private counts() {
+    return this.environment.database<number, IndexKey>(this.metaDb);
   }
 
   private meta() {

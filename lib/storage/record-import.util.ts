@@ -33,7 +33,6 @@ export function importedRecord(definition: EntityDefinition, record: unknown): I
   const problems: string[] = [];
   if (!isRecordId(id)) problems.push('id must be 1 to 128 letters, digits, "-" or "_"');
   else if (isRouteName(id)) problems.push(`id ${id} is the name of the change feed's route (GET /${definition.path}/changes), which would answer in its place`);
-  // Past 2^53 an update's +1 would leave the version (and the ETag) where it was.
   if (version !== undefined && (!Number.isSafeInteger(version) || (version as number) < 1)) problems.push('version must be a positive integer');
   const deletedTime = deletedAt === undefined ? undefined : isoDateOf(deletedAt);
   const times = restoredTimes(createdAt, updatedAt, deletedTime, problems);

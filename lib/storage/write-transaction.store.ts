@@ -267,6 +267,8 @@ export class WriteTransaction implements ChangeApplying, CommittingTransaction {
     { soft = false, prior, checks = 'all', migration }: CommitOptions = {},
   ): StoredRecord | undefined {
     checkWriteContext(definition.name, context);
+    // Past 2^53 a version's +1 is lost: two states would share a version, and an ETag.
+    if (!Number.isSafeInteger(version)) throw new InvalidRecordException(definition.name, [`${id} is at the highest version a record can reach`]);
     const tables = this.tablesOf(definition);
     const before = tables.records.get(id);
     // A created record has no change before it (an import checked that its id is free).

@@ -69,6 +69,10 @@ describe('a record restored by an import', () => {
       await expect(importing({ id: 'memo-huge', version, title: 'x' })).rejects.toThrow(/version must be a positive integer/);
     }
     expect(await importing({ id: 'memo-huge', version: Number.MAX_SAFE_INTEGER - 1, title: 'x' })).toMatchObject({ version: Number.MAX_SAFE_INTEGER - 1 });
+    const memos = store.repo(Memo);
+    expect(await memos.update('memo-huge', { title: 'y' })).toMatchObject({ version: Number.MAX_SAFE_INTEGER });
+    await expect(memos.update('memo-huge', { title: 'z' })).rejects.toThrow(/memo-huge is at the highest version a record can reach/);
+    await expect(memos.delete('memo-huge')).resolves.toBeUndefined();
   });
 
   it('dates a change after it when its times are ahead of this clock, without holding later changes there', async () => {
