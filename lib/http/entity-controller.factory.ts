@@ -55,6 +55,7 @@ import { listKeyOf, viewKeyOf } from './read-cache-key.util.js';
  */
 export function createEntityController(definition: EntityDefinition, dtos: EntityDtos): Type<unknown> {
   const createBody = createBodyValidator(dtos.create);
+  const replaceBody = dtos.replace === dtos.create ? createBody : createBodyValidator(dtos.replace);
   const updateBody = createBodyValidator(dtos.update);
   const name = definition.name;
   const docs = entityRouteDocs(definition, dtos);
@@ -87,7 +88,7 @@ export function createEntityController(definition: EntityDefinition, dtos: Entit
       this.targetOf = (reference) => storage.referenceTarget(definition, reference);
       if (storage.replication) documentReplication(Object.getPrototypeOf(this) as object);
       const services: RouteServices = { definition, options, access, audit, telemetry, adapterHost, replication: storage.replication };
-      this.routes = createEntityRouteGates(services, createBody, updateBody);
+      this.routes = createEntityRouteGates(services, { create: createBody, replace: replaceBody, update: updateBody });
     }
 
     @Post()

@@ -10,8 +10,14 @@ import { checkDefaultsKeepRules } from './default-rules-check.util.js';
 
 /** The classes that describe an entity's bodies and responses to validation and OpenAPI. */
 export interface EntityDtos {
-  /** Body of POST and PUT: every writable field, required ones required. */
+  /** Body of POST: every writable field, required ones required. */
   create: Type<object>;
+  /**
+   * Body of PUT: the create body, except that a required field some principal cannot see or
+   * write (hidden, or under a field rule) may be left out, its stored value kept; the store
+   * refuses it missing from a principal who could have sent it.
+   */
+  replace: Type<object>;
   /** Body of PATCH: every field optional. */
   update: Type<object>;
   /** A returned record: visible fields plus the managed ones. */
@@ -106,6 +112,11 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
     if (optional) decorateProperty(create, field.name, [ApiProperty({ ...nullable(field), ...(field.default !== undefined && { default: field.default }) })]);
     if (!field.required) decorateProperty(update, field.name, [ApiProperty(nullable(field))]);
   }
+  const keptByPut = writable.filter(
+    (field) => field.required && field.default === undefined && (field.hidden || field.permission?.read || field.permission?.write),
+  );
+  const replace = keptByPut.length === 0 ? create : named(definition, PickType(create, fieldNames), (stem) => `Replace${stem}Dto`);
+  for (const field of keptByPut) decorateProperty(replace, field.name, [IsOptional(), ApiProperty({ required: false })]);
 
   const record = named(definition, class {}, (stem) => `${stem}Record`);
   decorateProperty(record, 'id', [ApiProperty({ type: String, description: 'Time-ordered ULID', example: '01JD3Q4ZB6WQ6V4M9KX2T8R7HN' })]);
@@ -176,7 +187,7 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
     } as ApiPropertyOptions),
   ]);
 
-  return { create, update, record, page, history, audit, diff };
+  return { create, replace, update, record, page, history, audit, diff };
 }
 
 /** What marks a field's schema as taking null: a strict validator checks an `enum` before `nullable`, so null joins it. */

@@ -230,7 +230,7 @@ export function entityRouteDocs(definition: EntityDefinition, dtos: EntityDtos) 
           description:
             'Fields the caller may not write keep their values; so do fields it cannot read (hidden ones too) when the body leaves them out. `null` clears an optional field.',
         },
-        dtos.create,
+        dtos.replace,
       ),
     update: () => change({ summary: `Change some fields of ${aRecord}`, description: '`null` clears an optional field.' }, dtos.update),
     remove: () =>

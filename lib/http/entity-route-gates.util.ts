@@ -21,16 +21,19 @@ export type EntityRouteName =
   | 'revert'
   | 'audit';
 
-/** The gate of each route of an entity's controller; `createBody` and `updateBody` validate the bodies of the routes that take a record. */
-export function createEntityRouteGates(services: RouteServices, createBody: BodyValidator, updateBody: BodyValidator): Record<EntityRouteName, RouteGate> {
+/** The gate of each route of an entity's controller; `bodies` validate those of the routes that take a record. */
+export function createEntityRouteGates(
+  services: RouteServices,
+  bodies: { create: BodyValidator; replace: BodyValidator; update: BodyValidator },
+): Record<EntityRouteName, RouteGate> {
   const gate = (method: RouteMethod, path: string, action: EntityAction, body?: BodyValidator) => new RouteGate(services, method, path, action, body);
   return {
-    create: gate('POST', '', 'create', createBody),
+    create: gate('POST', '', 'create', bodies.create),
     createMany: gate('POST', 'batch', 'create'),
     list: gate('GET', '', 'read'),
     findOne: gate('GET', ':id', 'read'),
-    replace: gate('PUT', ':id', 'update', createBody),
-    update: gate('PATCH', ':id', 'update', updateBody),
+    replace: gate('PUT', ':id', 'update', bodies.replace),
+    update: gate('PATCH', ':id', 'update', bodies.update),
     remove: gate('DELETE', ':id', 'delete'),
     purge: gate('DELETE', ':id', 'admin'),
     restore: gate('POST', ':id/restore', 'delete'),

@@ -28,21 +28,22 @@ export function readValidationConstraints(target: Function): Map<string, FieldCo
         if (first instanceof RegExp && first.flags === '') constraints.pattern = first.source;
         else if (typeof first === 'string' && !(meta.constraints as unknown[])[1]) constraints.pattern = first;
         break;
+      // Rules stack (`@Length(2, 10) @MinLength(5)`): a value must pass each, so the tighter bound holds.
       case 'min':
-        constraints.minimum = first as number;
+        constraints.minimum = atLeast(constraints.minimum, first as number);
         break;
       case 'max':
-        constraints.maximum = first as number;
+        constraints.maximum = atMost(constraints.maximum, first as number);
         break;
       case 'minLength':
-        constraints.minLength = first as number;
+        constraints.minLength = atLeast(constraints.minLength, first as number);
         break;
       case 'maxLength':
-        constraints.maxLength = first as number;
+        constraints.maxLength = atMost(constraints.maxLength, first as number);
         break;
       case 'isLength':
-        constraints.minLength = first as number;
-        if ((meta.constraints as unknown[])[1] !== undefined) constraints.maxLength = (meta.constraints as number[])[1];
+        constraints.minLength = atLeast(constraints.minLength, first as number);
+        if ((meta.constraints as unknown[])[1] !== undefined) constraints.maxLength = atMost(constraints.maxLength, (meta.constraints as number[])[1]!);
         break;
       default:
         continue;
@@ -50,4 +51,12 @@ export function readValidationConstraints(target: Function): Map<string, FieldCo
     byProperty.set(meta.propertyName, constraints);
   }
   return byProperty;
+}
+
+function atLeast(bound: number | undefined, rule: number): number {
+  return bound === undefined ? rule : Math.max(bound, rule);
+}
+
+function atMost(bound: number | undefined, rule: number): number {
+  return bound === undefined ? rule : Math.min(bound, rule);
 }
