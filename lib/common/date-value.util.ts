@@ -1,4 +1,5 @@
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:Z|([+-])(\d{2}):?(\d{2}))?)?$/;
+// RFC 3339 (what OpenAPI's date-time names) also allows a lower-case `t` and `z` and any number of fraction digits.
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:[Zz]|([+-])(\d{2}):?(\d{2}))?)?$/;
 const MIN_TIME = Date.parse('0000-01-01T00:00:00.000Z');
 // Years past 9999 would print as +010000-..., breaking the string order of stored dates.
 const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
@@ -9,7 +10,7 @@ const MAX_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
  * `find` and of `GET /P`, and audit queries, so no path stores or compares a value another refuses.
  *
  * A value is a valid `Date`, or an ISO 8601 string: `YYYY-MM-DD`, optionally `Thh:mm`, `:ss`,
- * `.fraction` (up to 9 digits, cut to milliseconds) and an offset (`Z`, `+hh:mm`, `+hhmm`).
+ * `.fraction` (cut to milliseconds) and an offset (`Z`, `+hh:mm`, `+hhmm`); `t` and `z` in either case.
  * A date-time without an offset is UTC, as a date alone already is in JavaScript: read as local
  * time (what `Date.parse` does), the stored instant would depend on the TZ of the server.
  */
