@@ -3,6 +3,12 @@ import type { EntityDefinition } from '../metadata/entity-definition.interface.j
 import { InvalidRecordException } from './invalid-record.exception.js';
 import { isRecordId, isRouteName } from './record-id.util.js';
 
+/**
+ * The highest version an import takes: the record keeps room for any number of later changes
+ * (migrations, restores) below 2^53 − 1, past which a change is refused.
+ */
+const MAX_IMPORTED_VERSION = 2 ** 52;
+
 /** What `importRecord` keeps of an exported record, its managed values checked. */
 export interface ImportedRecord {
   id: string;
@@ -33,7 +39,9 @@ export function importedRecord(definition: EntityDefinition, record: unknown): I
   const problems: string[] = [];
   if (!isRecordId(id)) problems.push('id must be 1 to 128 letters, digits, "-" or "_"');
   else if (isRouteName(id)) problems.push(`id ${id} is the name of the change feed's route (GET /${definition.path}/changes), which would answer in its place`);
-  if (version !== undefined && (!Number.isSafeInteger(version) || (version as number) < 1)) problems.push('version must be a positive integer');
+  if (version !== undefined && (!Number.isSafeInteger(version) || (version as number) < 1 || (version as number) > MAX_IMPORTED_VERSION)) {
+    problems.push(`version must be a positive integer up to ${MAX_IMPORTED_VERSION}`);
+  }
   const deletedTime = deletedAt === undefined ? undefined : isoDateOf(deletedAt);
   const times = restoredTimes(createdAt, updatedAt, deletedTime, problems);
   if (deletedAt !== undefined && !definition.softDelete) problems.push(`deletedAt: ${definition.name} keeps no deleted records (no softDelete)`);
