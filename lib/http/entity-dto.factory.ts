@@ -14,8 +14,8 @@ export interface EntityDtos {
   create: Type<object>;
   /**
    * Body of PUT: the create body, except that a required field some principal cannot see or
-   * write (hidden, or under a field rule) may be left out, its stored value kept; the store
-   * refuses it missing from a principal who could have sent it.
+   * write (hidden, under a field rule, or every field of an entity with a read rule) may be left
+   * out, its stored value kept; the store refuses it missing from a principal who could have sent it.
    */
   replace: Type<object>;
   /** Body of PATCH: every field optional. */
@@ -112,8 +112,10 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
     if (optional) decorateProperty(create, field.name, [ApiProperty({ ...nullable(field), ...(field.default !== undefined && { default: field.default }) })]);
     if (!field.required) decorateProperty(update, field.name, [ApiProperty(nullable(field))]);
   }
+  // With a read rule (or its default), a caller may hold update without read (a rule, an owner's, a grant): every field is unseen to it.
+  const unseenRecords = definition.permissions !== undefined && definition.permissions.read !== null;
   const keptByPut = writable.filter(
-    (field) => field.required && field.default === undefined && (field.hidden || field.permission?.read || field.permission?.write),
+    (field) => field.required && field.default === undefined && (unseenRecords || field.hidden || field.permission?.read || field.permission?.write),
   );
   const replace = keptByPut.length === 0 ? create : named(definition, PickType(create, fieldNames), (stem) => `Replace${stem}Dto`);
   for (const field of keptByPut) decorateProperty(replace, field.name, [IsOptional(), ApiProperty({ required: false })]);

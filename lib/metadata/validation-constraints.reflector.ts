@@ -1,4 +1,4 @@
-import { getMetadataStorage } from 'class-validator';
+import { getMetadataStorage, ValidationTypes } from 'class-validator';
 import type { FieldConstraints } from './entity-definition.interface.js';
 
 /**
@@ -7,7 +7,11 @@ import type { FieldConstraints } from './entity-definition.interface.js';
  */
 export function readValidationConstraints(target: Function): Map<string, FieldConstraints> {
   const byProperty = new Map<string, FieldConstraints>();
-  for (const meta of getMetadataStorage().getTargetValidationMetadatas(target, '', true, false)) {
+  const metadatas = getMetadataStorage().getTargetValidationMetadatas(target, '', true, false);
+  // A rule under a condition (`@ValidateIf`, or its own `validateIf`) is not always enforced: no bound to document.
+  const conditional = new Set(metadatas.filter((meta) => meta.type === ValidationTypes.CONDITIONAL_VALIDATION).map((meta) => meta.propertyName));
+  for (const meta of metadatas) {
+    if (conditional.has(meta.propertyName) || (meta as { validateIf?: unknown }).validateIf !== undefined) continue;
     const constraints = byProperty.get(meta.propertyName) ?? {};
     const [first] = (meta.constraints ?? []) as unknown[];
     switch (meta.name) {

@@ -68,6 +68,7 @@ function holdsType(type: FieldType, value: unknown): boolean {
     case 'boolean':
       return typeof value === 'boolean';
     case 'date':
-      return typeof value === 'string' && isoDateOf(value) !== undefined;
+      // In stored form only: another text of the same instant (`t`, an offset) sorts apart in indexes.
+      return typeof value === 'string' && isoDateOf(value) === value;
   }
 }

@@ -13,6 +13,14 @@ class ApiKey {
   @Field() @Permission({ read: 'keys:cost', write: 'keys:cost' }) cost!: number;
 }
 
+/** Read needs memos:read; a caller with memos:update alone sees no field of a memo. */
+@Entity('put-memos')
+@Permission({ read: 'memos:read', update: 'memos:update' })
+class Memo {
+  @Field() title!: string;
+  @Field() body!: string;
+}
+
 const ADMIN = asPrincipal({ id: 'admin', permissions: ['*'] });
 const PLAIN = asPrincipal({ id: 'plain', permissions: [] });
 
@@ -21,7 +29,7 @@ describe.each(PLATFORMS)('PUT leaving out required fields its caller cannot see 
   let t: TestApp;
   let keys: EntityRepository<ApiKey>;
   beforeAll(async () => {
-    t = await createTestApp({ entities: [ApiKey], platform, module: { getPrincipal: principalFromHeader } });
+    t = await createTestApp({ entities: [ApiKey, Memo], platform, module: { getPrincipal: principalFromHeader } });
     keys = t.app.get(getRepositoryToken(ApiKey));
   });
   afterAll(() => t.close());
@@ -38,6 +46,20 @@ describe.each(PLATFORMS)('PUT leaving out required fields its caller cannot see 
     const put = await http(t).put(`/put-keys/${key.id}`).set(PLAIN).send({ label: 'c' }).expect(200);
     expect(put.body).toMatchObject({ label: 'c', version: 2 });
     expect(await keys.findById(key.id)).toMatchObject({ label: 'c', token: 'tok-2', cost: 7 });
+  });
+
+  it('lets a caller who may update a record but not read it replace the fields it sends, keeping the others', async () => {
+    const memos = t.app.get<string, EntityRepository<Memo>>(getRepositoryToken(Memo));
+    const memo = await memos.create({ title: 'a', body: 'kept' });
+    const put = await http(t)
+      .put(`/put-memos/${memo.id}`)
+      .set(asPrincipal({ id: 'editor', permissions: ['memos:update'] }))
+      .send({ title: 'b' })
+      .expect(200);
+    expect(put.body).toEqual({ id: memo.id, version: 2 });
+    expect(await memos.findById(memo.id)).toMatchObject({ title: 'b', body: 'kept' });
+    const reader = asPrincipal({ id: 'both', permissions: ['memos:update', 'memos:read'] });
+    expect(JSON.stringify((await http(t).put(`/put-memos/${memo.id}`).set(reader).send({ title: 'c' }).expect(400)).body.message)).toContain('body');
   });
 
   it('documents the PUT body with those fields optional, and the POST body with them required', () => {

@@ -67,6 +67,18 @@ describe('start-up warnings about stored records out of shape', () => {
     expect(typeWarnings()).toEqual([]);
   });
 
+  it('counts a stored text of a date not in stored form, which sorts apart from those that are', async () => {
+    store = await openStore(dir.path, [LotV1]);
+    await store.repo(LotV1).create({ code: 'd', surveyed: '2026-01-02t00:00:00z' });
+    await store.repo(LotV1).create({ code: 'e', surveyed: '2026-01-03' });
+    await store.close();
+    store = await openStore(dir.path, [LotV2]);
+    expect(typeWarnings().filter((message) => message.includes('.surveyed '))).toEqual([
+      `${NAME}.surveyed was a string and is a date now, but 2 stored records hold a value that is not: ` +
+        "they are read as stored, and refused by import, until a migration step's update converts them",
+    ]);
+  });
+
   it('is quiet when the migration that comes with the change converts the values', async () => {
     store = await openStore(dir.path, [LotV2Migrated]);
     expect(typeWarnings()).toEqual([]);
