@@ -3,7 +3,8 @@ import type { Type } from '@nestjs/common';
 import { ApiProperty, ApiSchema, PartialType, PickType, type ApiPropertyOptions } from '@nestjs/swagger';
 import { IsBoolean, IsNumber, IsOptional, IsString, ValidateBy } from 'class-validator';
 import { storableTimeOf } from '../common/date-value.util.js';
-import type { EntityDefinition, FieldDefinition } from '../metadata/entity-definition.interface.js';
+import type { EntityDefinition, FieldDefinition, ReferenceDefinition } from '../metadata/entity-definition.interface.js';
+import { referenceTarget } from '../metadata/reference-target.util.js';
 import { nameableReferences } from '../metadata/reference-names.util.js';
 import { classStem, followStems } from './class-stem.util.js';
 import { checkDefaultsKeepRules } from './default-rules-check.util.js';
@@ -148,7 +149,7 @@ export function createEntityDtos(definition: EntityDefinition): EntityDtos {
         additionalProperties: true,
         nullable: true,
         selfRequired: false,
-        description: `Only with include=${reference.as}: the ${reference.target().name} record ${reference.field} refers to, as the caller may read it, or null`,
+        description: `Only with include=${reference.as}: the ${targetNameOf(definition, reference)} record ${reference.field} refers to, as the caller may read it, or null`,
       }),
     ]);
   }
@@ -244,4 +245,10 @@ export function fieldSchema(field: FieldDefinition): ApiPropertyOptions {
     ...(field.example !== undefined && { example: field.example }),
     ...(field.default !== undefined && { default: field.default }),
   } as ApiPropertyOptions;
+}
+
+/** The name of the class a reference names, for a description: one that is no entity fails start-up later, naming the field. */
+function targetNameOf(definition: EntityDefinition, reference: ReferenceDefinition): string {
+  const target = referenceTarget(definition, reference);
+  return typeof target === 'function' ? target.name : 'referenced';
 }

@@ -12,6 +12,7 @@ import { EntitiesCoreModule } from './entities-core.module.js';
 import type { EntitiesModuleAsyncOptions } from './entities-module-async-options.interface.js';
 import { createRepositoryProviders } from './entities.providers.js';
 import { getRepositoryToken } from '../metadata/repository-token.util.js';
+import { referenceTarget } from '../metadata/reference-target.util.js';
 
 /**
  * The package's module. `forRoot` (or `forRootAsync`) once, in the root module, opens the
@@ -95,7 +96,7 @@ function controllersOf(entity: Type<object>): Type<unknown>[] {
 function nestedRoutesOf(definition: EntityDefinition): Array<{ reference: ReferenceDefinition; target: EntityDefinition }> {
   const byTarget = new Map<Function, ReferenceDefinition[]>();
   for (const reference of definition.references) {
-    const target = reference.target();
+    const target = referenceTarget(definition, reference) as Function;
     byTarget.set(target, [...(byTarget.get(target) ?? []), reference]);
   }
   return (

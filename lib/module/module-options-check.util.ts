@@ -62,19 +62,58 @@ const RULES: ReadonlyArray<readonly [path: string, rule: Rule, expected: string]
   ['lmdb.maxReaders', count, 'a whole number above 0'],
 ];
 
+/** The settings each part of the options takes; another (`requirePermission`, `paht`) is a typo that would quietly change nothing. */
+const KNOWN: Readonly<Record<string, ReadonlySet<string>>> = {
+  '': new Set([
+    'path',
+    'getPrincipal',
+    'roles',
+    'requirePermissions',
+    'maxBodyBytes',
+    'idempotencyTtl',
+    'cursorSecret',
+    'eventRetention',
+    'migrate',
+    'replication',
+    'maxBatchSize',
+    'cache',
+    'lmdb',
+    'metrics',
+    'slowQueryMs',
+    'tracing',
+    'requestContext',
+    'health',
+  ]),
+  eventRetention: new Set(['maxEvents', 'maxAgeMs']),
+  replication: new Set(['servers', 'stream', 'replicas', 'timeout', 'adoptLocalStore']),
+  cache: new Set(['manager', 'ttl', 'all', 'maxEntries', 'timeout']),
+  metrics: new Set(['enabled', 'path', 'registry', 'prefix', 'buckets']),
+  health: new Set(['minHeadroomBytes', 'writeProbe', 'writeProbeTimeout']),
+  lmdb: LMDB_TUNING,
+};
+
 /**
  * Fails start-up, naming each option, when a setting is not of the kind the package reads: a
  * value from the environment (`'1000'`) or in another library's notation (`'1kb'`) would
- * otherwise compare or add as text and quietly turn a limit off.
+ * otherwise compare or add as text and quietly turn a limit off; so would a misspelt name.
  */
 export function checkModuleOptions(options: EntitiesModuleOptions): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new Error(`EntitiesModule options must be an object (as forRootAsync's factory returns), not ${describe(options)}`);
+  }
   const problems: string[] = [];
   for (const [path, rule, expected] of RULES) {
     const value = path.split('.').reduce<unknown>((holder, key) => (holder as Record<string, unknown> | undefined)?.[key], options);
     if (value !== undefined && !rule(value)) problems.push(`${path} must be ${expected}, not ${describe(value)}`);
   }
-  for (const key of Object.keys(options.lmdb ?? {})) {
-    if (!LMDB_TUNING.has(key)) problems.push(`lmdb.${key} is not a setting the package takes (only ${[...LMDB_TUNING].join(', ')})`);
+  for (const [part, known] of Object.entries(KNOWN)) {
+    const holder: unknown = part === '' ? options : (options as unknown as Record<string, unknown>)[part];
+    if (holder === null || typeof holder !== 'object') continue;
+    for (const key of Object.keys(holder)) {
+      const name = part === '' ? key : `${part}.${key}`;
+      if (!known.has(key))
+        problems.push(`${name} is not a setting the package takes (${part === '' ? 'see EntitiesModuleOptions' : `only ${[...known].join(', ')}`})`);
+    }
   }
   if (problems.length > 0) throw new Error(`EntitiesModule options: ${problems.join('; ')}`);
 }

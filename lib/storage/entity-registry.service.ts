@@ -1,5 +1,6 @@
 import type { EntityDefinition, ReferenceDefinition } from '../metadata/entity-definition.interface.js';
 import { EntityMetadataException } from '../metadata/entity-metadata.exception.js';
+import { referenceTarget } from '../metadata/reference-target.util.js';
 
 /** A reference to an entity, with the entity that holds it. */
 export interface IncomingReference {
@@ -58,7 +59,7 @@ export class EntityRegistry implements EntityRelations {
 
   /** The entity a reference points to; fails naming the field when that class is not an entity of this store. */
   targetOf(source: EntityDefinition, reference: ReferenceDefinition): EntityDefinition {
-    const target = reference.target();
+    const target = referenceTarget(source, reference);
     const definition = typeof target === 'function' ? this.byTarget.get(target) : undefined;
     if (definition) return definition;
     const named = typeof target === 'function' ? target.name : String(target);

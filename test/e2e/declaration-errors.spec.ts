@@ -31,6 +31,30 @@ describe('declaration errors are EntityMetadataExceptions naming the class and t
     expect((failure as Error).message).toContain('Referrer.plainId');
   });
 
+  it('a @Reference whose function returns nothing, or throws (an import cycle), names the referring field', async () => {
+    @Entity('undefined-refs')
+    class Dangling {
+      @Field() @Reference(() => undefined as unknown as Type<object>) ownerId!: string;
+    }
+    @Entity('throwing-refs')
+    class Cyclic {
+      @Field()
+      @Reference(() => {
+        throw new ReferenceError('Owner is not defined');
+      })
+      ownerId!: string;
+    }
+    for (const [entity, name] of [
+      [Dangling, 'Dangling'],
+      [Cyclic, 'Cyclic'],
+    ] as const) {
+      const failure = await startUpFailure([entity]);
+      expect(failure).toBeInstanceOf(EntityMetadataException);
+      expect((failure as Error).message).toContain(`${name}.ownerId`);
+    }
+    expect(((await startUpFailure([Cyclic])) as Error).message).toContain('Owner is not defined');
+  });
+
   it('a @Reference on a field whose name is no database name (`_parentId`) starts, its index named by the package', async () => {
     @Entity('underscore-parents')
     class Parent {

@@ -120,6 +120,19 @@ describe('EntitiesModule options', () => {
           'metrics.buckets must be increasing numbers, not "x"; ' +
           'lmdb.overlappingSync is not a setting the package takes (only mapSize, pageSize, maxReaders)',
       );
+      // A misspelt name would quietly change nothing: requirePermission (no "s") left every entity open.
+      await expect(
+        start(EntitiesModule.forRoot({ path: dir.path, requirePermission: true, cache: { tll: 5 }, metrics: { enabled: true, pth: '/m' } } as never)),
+      ).rejects.toThrow(
+        'EntitiesModule options: requirePermission is not a setting the package takes (see EntitiesModuleOptions); ' +
+          'cache.tll is not a setting the package takes (only manager, ttl, all, maxEntries, timeout); ' +
+          'metrics.pth is not a setting the package takes (only enabled, path, registry, prefix, buckets)',
+      );
+      for (const returned of [undefined, null, 'a path']) {
+        await expect(start(EntitiesModule.forRootAsync({ useFactory: () => returned as never }))).rejects.toThrow(
+          `EntitiesModule options must be an object (as forRootAsync's factory returns), not ${JSON.stringify(returned) ?? 'undefined'}`,
+        );
+      }
       expect(existsSync(join(dir.path, 'data.mdb'))).toBe(false);
     } finally {
       dir.remove();
