@@ -6,5 +6,6 @@ import { recordComposite } from '../metadata/metadata.reflector.js';
  * filters form a prefix of `fields` are answered from it by a range scan.
  */
 export function Composite(fields: readonly string[], options: CompositeOptions = {}): ClassDecorator {
-  return (target) => recordComposite(target, { ...options, fields: [...fields] });
+  // Not spread when not an array: `@Composite('ab')` would name fields "a" and "b".
+  return (target) => recordComposite(target, { ...options, fields: Array.isArray(fields) ? [...fields] : fields });
 }

@@ -16,6 +16,7 @@ import {
   type ReferenceFacts,
 } from './metadata.reflector.js';
 import { checkedMigrations } from './entity-migrations.util.js';
+import { checkDecoratorOptions } from './decorator-options-check.util.js';
 import { readValidationConstraints } from './validation-constraints.reflector.js';
 import { derivedIndexName } from './index-name.util.js';
 
@@ -47,6 +48,7 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
 
   const entity = entityReflector.get(target);
   if (!entity) fail(undefined, 'is not decorated with @Entity()');
+  checkDecoratorOptions('@Entity', entity!, (problem) => fail(undefined, problem));
   const { name, path: rawPath, softDelete = false, migrations: declaredMigrations } = entity!;
   if (typeof softDelete !== 'boolean') fail(undefined, `@Entity softDelete must be true or false, not ${describeValue(softDelete)}`);
   if (typeof name !== 'string' || !STORAGE_NAME.test(name)) {
@@ -76,6 +78,9 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
     }
     if (softDelete && property === DELETED_AT) failField(`"${DELETED_AT}" is reserved on an entity with softDelete (deleted records carry it)`);
     const options = facts.field!;
+    checkDecoratorOptions('@Field', options, failField);
+    if (facts.index) checkDecoratorOptions('@Index', facts.index, failField);
+    if (facts.reference) checkDecoratorOptions('@Reference', facts.reference, failField);
     const type = options.type ?? DESIGN_TYPES.get(readDesignType(target.prototype, property));
     if (!type || !(FIELD_TYPES as readonly string[]).includes(type)) {
       const designType = readDesignType(target.prototype, property) as { name?: string } | undefined;
@@ -114,7 +119,9 @@ export function createEntityDefinition<T extends object>(target: Type<T>): Entit
 
   for (const composite of readComposites(target)) {
     const label = `@Composite(${JSON.stringify(composite.fields)})`;
-    if (!Array.isArray(composite.fields) || composite.fields.length === 0) fail(undefined, `${label} names no field`);
+    if (!Array.isArray(composite.fields)) fail(undefined, `${label} must name its fields in an array`);
+    if (composite.fields.length === 0) fail(undefined, `${label} names no field`);
+    checkDecoratorOptions('@Composite', composite, (problem) => fail(undefined, problem));
     for (const field of composite.fields) {
       if (!fieldsByName.has(field)) fail(field, `${label} names a field that has no @Field()`);
     }
