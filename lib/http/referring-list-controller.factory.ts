@@ -50,7 +50,8 @@ export function createReferringListController(
   dtos: EntityDtos,
 ): Type<unknown> {
   const segment = source.name;
-  if (RECORD_ROUTES.has(segment)) {
+  // Express matches routes ignoring case: `History` would answer `/:id/history` there.
+  if (RECORD_ROUTES.has(segment.toLowerCase())) {
     throw new EntityMetadataException(
       source.target.name,
       reference.field,

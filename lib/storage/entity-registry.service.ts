@@ -34,6 +34,14 @@ export class EntityRegistry implements EntityRelations {
       throw new EntityMetadataException(definition.target.name, undefined, `entity name "${definition.name}" is already used by ${existing.target.name}`);
     }
     for (const other of this.byName.values()) {
+      // A name is the segment of the entity's nested routes (`/permits/:id/notes`), which Express matches ignoring case.
+      if (other.name.toLowerCase() === definition.name.toLowerCase()) {
+        throw new EntityMetadataException(
+          definition.target.name,
+          undefined,
+          `entity name "${definition.name}" differs only in case from ${other.target.name}'s`,
+        );
+      }
       const clash = pathClash(definition.path, other.path);
       if (clash) throw new EntityMetadataException(definition.target.name, undefined, `route path "/${definition.path}" ${clash} ${other.target.name}`);
     }

@@ -45,6 +45,16 @@ describe('start-up errors between entities', () => {
     expect((failure as Error).message).toBe('UpperSite: route path "/Startup-Sites" differs only in case from the path of Site');
   });
 
+  it('refuses an entity name that differs from another only in case (the segment of its nested routes, which Express matches ignoring case)', async () => {
+    @Entity({ name: 'Startup-Sites', path: 'startup-other-sites' })
+    class UpperNamed {
+      @Field() name!: string;
+    }
+    const failure = await startUpFailure([Site, UpperNamed]);
+    expect(failure).toBeInstanceOf(EntityMetadataException);
+    expect((failure as Error).message).toBe('UpperNamed: entity name "Startup-Sites" differs only in case from Site\'s');
+  });
+
   it("refuses a route path under another entity's, whose /:id routes would answer it", async () => {
     @Entity({ name: 'startup-archive', path: 'startup-sites/archive' })
     class Archive {
@@ -91,6 +101,13 @@ describe('start-up errors between entities', () => {
     const failure = await startUpFailure([Site, History]);
     expect(failure).toBeInstanceOf(EntityMetadataException);
     expect((failure as Error).message).toBe('History.siteId: the nested route /startup-sites/:id/history would shadow a route of Site');
+    @Entity({ name: 'Audit', path: 'startup-audit' })
+    class Audit {
+      @Field() @Reference(() => Site) siteId!: string;
+    }
+    expect(((await startUpFailure([Site, Audit])) as Error).message).toBe(
+      'Audit.siteId: the nested route /startup-sites/:id/Audit would shadow a route of Site',
+    );
   });
 
   it('refuses a reference to a class that is not an entity of the store, naming the field', async () => {
