@@ -1,4 +1,5 @@
 import { Global, Inject, Module, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import { EntitiesMaintenance } from '../storage/entities-maintenance.service.js';
 import { EntityStorage } from '../storage/entity-storage.store.js';
 import { ENTITIES_MODULE_OPTIONS } from '../common/entity-tokens.util.js';
@@ -57,11 +58,17 @@ export class EntitiesCoreModule extends EntitiesCoreModuleBase implements OnModu
     @Inject(EntityStorage) private readonly storage: EntityStorage,
     @Inject(EntityCache) private readonly cache: EntityCache,
     @Inject(EntitiesTelemetry) private readonly telemetry: EntitiesTelemetry,
+    @Inject(ModulesContainer) private readonly modules: ModulesContainer,
   ) {
     super();
   }
 
   async onModuleInit(): Promise<void> {
+    // Global, so one forRoot's services answer every forFeature: a second would open its store for nothing.
+    const roots = [...this.modules.values()].filter((module) => module.metatype === EntitiesCoreModule).length;
+    if (roots > 1) {
+      throw new Error(`EntitiesModule.forRoot() is imported ${roots} times in this app; import it once (its entities would all use one store)`);
+    }
     // Registered here rather than when Nest builds the provider: a failed build runs no hook to take them out.
     this.telemetry.open();
     try {

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -120,6 +122,31 @@ describe('start-up errors between entities', () => {
     expect((failure as Error).message).toBe(
       'Orphan.siteId: @Reference(() => Site) refers to a class that is not an entity of this store; list it in EntitiesModule.forFeature()',
     );
+  });
+
+  it('refuses a second forRoot in one app, whose entities would have gone to the first store, before opening either', async () => {
+    const dir = makeTempDir();
+    try {
+      @Entity('startup-feature-notes')
+      class FeatureNote {
+        @Field() text!: string;
+      }
+      @Module({ imports: [EntitiesModule.forRoot({ path: join(dir.path, 'feature') }), EntitiesModule.forFeature([FeatureNote])] })
+      class FeatureModule {}
+      @Module({ imports: [EntitiesModule.forRoot({ path: join(dir.path, 'root') }), EntitiesModule.forFeature([Site]), FeatureModule] })
+      class TwoRootsModule {}
+      const app = (await Test.createTestingModule({ imports: [TwoRootsModule] }).compile()).createNestApplication({ logger: false });
+      try {
+        await expect(app.init()).rejects.toThrow(
+          'EntitiesModule.forRoot() is imported 2 times in this app; import it once (its entities would all use one store)',
+        );
+      } finally {
+        await app.close();
+      }
+      expect(existsSync(join(dir.path, 'root', 'data.mdb')) || existsSync(join(dir.path, 'feature', 'data.mdb'))).toBe(false);
+    } finally {
+      dir.remove();
+    }
   });
 });
 
