@@ -9,5 +9,5 @@ import { recordPropertyFacts } from '../metadata/metadata.reflector.js';
  * `onDelete` in the delete's transaction. The field is indexed.
  */
 export function Reference(target: () => Type<object>, options: ReferenceOptions = {}): PropertyDecorator {
-  return (prototype, property) => recordPropertyFacts(prototype.constructor, String(property), { reference: { target, ...options } });
+  return (prototype, property) => recordPropertyFacts(prototype.constructor, String(property), { reference: { ...options, target } });
 }

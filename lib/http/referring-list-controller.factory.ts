@@ -82,6 +82,7 @@ export function createReferringListController(
       telemetry: EntitiesTelemetry,
       storage: EntityStorage,
     ) {
+      storage.claimNestedRoute(target, source);
       if (storage.replication) documentReplication(Object.getPrototypeOf(this) as object);
       const services = { definition: source, options, access, audit, telemetry, adapterHost, replication: storage.replication };
       this.route = new RouteGate(services, 'GET', path, 'read', undefined, target.path);

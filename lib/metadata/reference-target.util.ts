@@ -9,6 +9,10 @@ export function referenceTarget(source: EntityDefinition, reference: ReferenceDe
   try {
     return reference.target();
   } catch (error) {
-    throw new EntityMetadataException(source.target.name, reference.field, `@Reference's function failed: ${(error as Error).message}`);
+    throw new EntityMetadataException(
+      source.target.name,
+      reference.field,
+      `@Reference's function failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

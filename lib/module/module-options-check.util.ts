@@ -108,7 +108,8 @@ export function checkModuleOptions(options: EntitiesModuleOptions): void {
   }
   for (const [part, known] of Object.entries(KNOWN)) {
     const holder: unknown = part === '' ? options : (options as unknown as Record<string, unknown>)[part];
-    if (holder === null || typeof holder !== 'object') continue;
+    // Only object literals: a config class's instance (returned by forRootAsync's factory) holds more than its settings.
+    if (holder === null || typeof holder !== 'object' || ![Object.prototype, null].includes(Object.getPrototypeOf(holder))) continue;
     for (const key of Object.keys(holder)) {
       const name = part === '' ? key : `${part}.${key}`;
       if (!known.has(key))

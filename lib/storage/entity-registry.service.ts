@@ -23,6 +23,8 @@ export class EntityRegistry implements EntityRelations {
   /** Every write through a repository or transaction looks its entity up by class. */
   private readonly byTarget = new Map<Function, EntityDefinition>();
   private readonly routed = new Set<string>();
+  /** Each nested route claimed: `<target name>/<segment in lower case>` → the source entity's name. */
+  private readonly nested = new Map<string, string>();
   /** Worked out when first asked, and again after an entity is added. */
   private incoming?: Map<string, IncomingReference[]>;
 
@@ -34,14 +36,6 @@ export class EntityRegistry implements EntityRelations {
       throw new EntityMetadataException(definition.target.name, undefined, `entity name "${definition.name}" is already used by ${existing.target.name}`);
     }
     for (const other of this.byName.values()) {
-      // A name is the segment of the entity's nested routes (`/permits/:id/notes`), which Express matches ignoring case.
-      if (other.name.toLowerCase() === definition.name.toLowerCase()) {
-        throw new EntityMetadataException(
-          definition.target.name,
-          undefined,
-          `entity name "${definition.name}" differs only in case from ${other.target.name}'s`,
-        );
-      }
       const clash = pathClash(definition.path, other.path);
       if (clash) throw new EntityMetadataException(definition.target.name, undefined, `route path "/${definition.path}" ${clash} ${other.target.name}`);
     }
@@ -49,6 +43,24 @@ export class EntityRegistry implements EntityRelations {
     this.byTarget.set(definition.target, definition);
     this.incoming = undefined;
     return true;
+  }
+
+  /**
+   * A nested list route under `target`'s records, named after `source` (`/permits/:id/notes`):
+   * two whose names differ only in case would answer each other's requests on Express, which
+   * matches routes ignoring case.
+   */
+  claimNestedRoute(target: EntityDefinition, source: EntityDefinition): void {
+    const key = `${target.name}/${source.name.toLowerCase()}`;
+    const claimed = this.nested.get(key);
+    if (claimed !== undefined && claimed !== source.name) {
+      throw new EntityMetadataException(
+        source.target.name,
+        undefined,
+        `the nested route /${target.path}/:id/${source.name} differs only in case from /${target.path}/:id/${claimed} (of ${this.byName.get(claimed)?.target.name ?? claimed})`,
+      );
+    }
+    this.nested.set(key, source.name);
   }
 
   /** One entity's routes may be served once, however many modules list it. */

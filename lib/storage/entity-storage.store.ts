@@ -108,6 +108,11 @@ export class EntityStorage {
     this.registry.claimRoutes(definition);
   }
 
+  /** Called by each nested list controller: see `EntityRegistry.claimNestedRoute`. */
+  claimNestedRoute(target: EntityDefinition, source: EntityDefinition): void {
+    this.registry.claimNestedRoute(target, source);
+  }
+
   /** The definition registered for an entity class. */
   definitionOf(target: Function): EntityDefinition {
     return this.registry.of(target);

@@ -128,6 +128,16 @@ describe('EntitiesModule options', () => {
           'cache.tll is not a setting the package takes (only manager, ttl, all, maxEntries, timeout); ' +
           'metrics.pth is not a setting the package takes (only enabled, path, registry, prefix, buckets)',
       );
+      // A config class's instance holds more than settings: only object literals are checked for unknown names.
+      class DataConfig {
+        constructor(
+          readonly path: string,
+          readonly env: string,
+        ) {}
+      }
+      await expect(
+        start(EntitiesModule.forRootAsync({ useFactory: () => new DataConfig(join(dir.path, 'configured'), 'production') })),
+      ).resolves.toBeUndefined();
       for (const returned of [undefined, null, 'a path']) {
         await expect(start(EntitiesModule.forRootAsync({ useFactory: () => returned as never }))).rejects.toThrow(
           `EntitiesModule options must be an object (as forRootAsync's factory returns), not ${JSON.stringify(returned) ?? 'undefined'}`,

@@ -47,14 +47,30 @@ describe('start-up errors between entities', () => {
     expect((failure as Error).message).toBe('UpperSite: route path "/Startup-Sites" differs only in case from the path of Site');
   });
 
-  it('refuses an entity name that differs from another only in case (the segment of its nested routes, which Express matches ignoring case)', async () => {
-    @Entity({ name: 'Startup-Sites', path: 'startup-other-sites' })
-    class UpperNamed {
-      @Field() name!: string;
+  it('refuses two nested routes under one entity whose names differ only in case (Express matches routes ignoring case), and takes such names otherwise', async () => {
+    @Entity({ name: 'Startup-Notes', path: 'startup-upper-notes' })
+    class UpperNote {
+      @Field() @Reference(() => Site) siteId!: string;
     }
-    const failure = await startUpFailure([Site, UpperNamed]);
+    @Entity({ name: 'startup-notes', path: 'startup-lower-notes' })
+    class LowerNote {
+      @Field() @Reference(() => Site) siteId!: string;
+    }
+    const failure = await startUpFailure([Site, UpperNote, LowerNote]);
     expect(failure).toBeInstanceOf(EntityMetadataException);
-    expect((failure as Error).message).toBe('UpperNamed: entity name "Startup-Sites" differs only in case from Site\'s');
+    expect((failure as Error).message).toMatch(
+      /the nested route \/startup-sites\/:id\/startup-notes differs only in case from \/startup-sites\/:id\/Startup-Notes \(of UpperNote\)|the nested route \/startup-sites\/:id\/Startup-Notes differs only in case from \/startup-sites\/:id\/startup-notes \(of LowerNote\)/,
+    );
+    // Without nested routes (no reference), names that differ only in case are two entities like any others.
+    @Entity({ name: 'Startup-Logs', path: 'startup-upper-logs' })
+    class UpperLog {
+      @Field() text!: string;
+    }
+    @Entity({ name: 'startup-logs', path: 'startup-lower-logs' })
+    class LowerLog {
+      @Field() text!: string;
+    }
+    expect(await startUpFailure([UpperLog, LowerLog])).toBeUndefined();
   });
 
   it("refuses a route path under another entity's, whose /:id routes would answer it", async () => {
