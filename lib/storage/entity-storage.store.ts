@@ -7,6 +7,7 @@ import type { EntityProjection, StoreCompanion } from './entity-projection.inter
 import { EntityRegistry } from './entity-registry.service.js';
 import type { ChangeMark, EntityTables } from './entity-tables.interface.js';
 import type { EventLog } from './event-log.store.js';
+import { changeMarkKey } from './event-applier.util.js';
 import { replayEvents } from './event-replay.util.js';
 import type { HistoryPage, RecordHistory } from './field-history.store.js';
 import { DEFAULT_IDEMPOTENCY_TTL } from './idempotency.store.js';
@@ -316,7 +317,7 @@ export class EntityStorage {
    */
   changeMark(definition: EntityDefinition): ChangeMark {
     this.renewSnapshot();
-    return this.tablesOf(definition).counters.get(['changes', definition.name]) ?? { count: 0, lastEventId: '' };
+    return this.tablesOf(definition).counters.get(changeMarkKey(definition.name)) ?? { count: 0, lastEventId: '' };
   }
 
   /** How many repairs rebuilt the entity's indexes (`rebuildIndexes`), as of the snapshot `changeMark` renewed. */

@@ -43,7 +43,7 @@ export function applyEvent(
  * the mark, so committing the change makes them unreachable: every change to what reads answer moves it.
  */
 export function moveChangeMark(tables: EntityTables, changeId: string): void {
-  const mark: IndexKey = ['changes', tables.definition.name];
+  const mark = changeMarkKey(tables.definition.name);
   const before = tables.counters.get(mark);
   tables.counters.putSync(mark, changeMarkOf((before?.count ?? 0) + 1, changeId, before?.trims));
 }
@@ -55,9 +55,14 @@ export function moveChangeMark(tables: EntityTables, changeId: string): void {
  * it alone. The count of changes (`stat`) stays.
  */
 export function markTrimmed(tables: EntityTables, changeId?: string): void {
-  const mark: IndexKey = ['changes', tables.definition.name];
+  const mark = changeMarkKey(tables.definition.name);
   const before = tables.counters.get(mark);
   tables.counters.putSync(mark, changeMarkOf(before?.count ?? 0, changeId ?? before?.lastEventId ?? '', (before?.trims ?? 0) + 1));
+}
+
+/** Where an entity's change mark is kept in its `counters`. */
+export function changeMarkKey(entity: string): IndexKey {
+  return ['changes', entity];
 }
 
 /** A change mark, its keys always in one order: replicated instances hold it byte for byte alike. */
